@@ -1,0 +1,142 @@
+import type { Location } from '../storage/types.js';
+
+/**
+ * A delivery's life: planned → written → verified → done; or failed (retried
+ * later) → dead after the retry budget. `gone`: the source vanished before the
+ * delivery finished and no destination holds that generation. `superseded`: a
+ * newer generation of the same source already reached the destination.
+ */
+export type DeliveryState = 'planned' | 'written' | 'verified' | 'done' | 'failed' | 'dead' | 'gone' | 'superseded';
+
+export const TERMINAL_STATES: ReadonlySet<DeliveryState> = new Set(['done', 'dead', 'gone', 'superseded']);
+
+export type RouteAction = 'move' | 'copy';
+
+/** What the planner decided: one source generation sent along one route. */
+export interface DeliveryPlan {
+  /** Stable id: hash of (source location, generation, route id). */
+  id: string;
+  source: Location;
+  generation: string;
+  routeId: string;
+  destination: Location;
+  action: RouteAction;
+  size: number;
+}
+
+export interface DeliveryRecord extends DeliveryPlan {
+  state: DeliveryState;
+  attempts: number;
+  errorCode?: string;
+  lastError?: string;
+  /** epoch ms at which a failed delivery may be tried again. */
+  nextAttemptAt?: number;
+  crc32c?: string;
+  /** bytes that passed through this process (0 for server-side copies). */
+  bytesThroughProcess?: number;
+  createdAt: number;
+  updatedAt: number;
+  writtenAt?: number;
+  verifiedAt?: number;
+  doneAt?: number;
+  sourceDeletedAt?: number;
+  /** worker currently holding the delivery, and until when (epoch ms). */
+  claimedBy?: string;
+  claimExpiresAt?: number;
+}
+
+export interface UnroutedRecord {
+  source: Location;
+  generation: string;
+  size: number;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** Set when a later generation or a referential change routed it. */
+  resolvedAt?: number;
+}
+
+export type ClaimResult =
+  /** This caller now holds the delivery until the lease expires. */
+  | { status: 'claimed'; record: DeliveryRecord }
+  /** Already terminal: nothing to do (idempotency). */
+  | { status: 'terminal'; record: DeliveryRecord }
+  /** Another worker holds a live lease. */
+  | { status: 'busy'; record: DeliveryRecord }
+  /** Failed earlier and its next attempt is not due yet. */
+  | { status: 'backoff'; record: DeliveryRecord };
+
+export interface TransitionPatch {
+  errorCode?: string;
+  lastError?: string;
+  nextAttemptAt?: number;
+  crc32c?: string;
+  bytesThroughProcess?: number;
+  /** The destination may change under the `version` conflict policy. */
+  destination?: Location;
+}
+
+export interface DeliveryQuery {
+  states?: DeliveryState[];
+  routeId?: string;
+  /** substring of the source or destination key */
+  search?: string;
+  sinceMs?: number;
+  limit?: number;
+  /** keyset pagination: return records updated before this cursor */
+  cursor?: string;
+}
+
+export interface DeliveryPage {
+  items: DeliveryRecord[];
+  nextCursor?: string;
+}
+
+export interface LedgerCounts {
+  byState: Record<DeliveryState, number>;
+  unrouted: number;
+  oldestUnroutedAt?: number;
+}
+
+export interface RouteStat {
+  routeId: string;
+  deliveries: number;
+  done: number;
+  failed: number;
+  dead: number;
+  bytes: number;
+  lastAt?: number;
+}
+
+/**
+ * The durable record of deliveries (test/conformance/ledger.ts proves it).
+ *
+ * - `claim` inserts the plan if the id is new, then grants the caller a lease
+ *   unless the delivery is terminal, leased by another live owner, or in
+ *   backoff. Two callers racing on one id: exactly one gets `claimed`.
+ *   A lease whose owner died is taken over after it expires.
+ * - `transition` only succeeds for the current lease holder (returns false
+ *   otherwise) and never moves a terminal delivery back.
+ * - Writing `failed` increments `attempts`; `dead` is terminal.
+ * - `forGeneration` returns every delivery of one source generation.
+ * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset).
+ */
+export interface Ledger {
+  claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
+  transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
+  release(id: string, owner: string): Promise<void>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]>;
+  /** Deliveries that wrote to this destination, newest first. */
+  forDestination(destination: Location): Promise<DeliveryRecord[]>;
+  markSourceDeleted(source: Location, generation: string, at: number): Promise<void>;
+
+  recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void>;
+  resolveUnrouted(source: Location, at: number): Promise<void>;
+  listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]>;
+
+  query(query: DeliveryQuery): Promise<DeliveryPage>;
+  counts(): Promise<LedgerCounts>;
+  routeStats(sinceMs?: number): Promise<RouteStat[]>;
+  retryDead(ids?: string[]): Promise<number>;
+  close(): Promise<void>;
+}

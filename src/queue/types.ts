@@ -1,0 +1,72 @@
+import type { ObjectEvent } from '../events/types.js';
+
+export interface QueueMessage {
+  /** Backend id of this delivery of the message (receipt handle, ack id, row id). */
+  id: string;
+  event: ObjectEvent;
+  /** 1 on first delivery. */
+  attempts: number;
+  /** epoch ms the message was first published. */
+  enqueuedAt: number;
+}
+
+export interface DeadLetter {
+  id: string;
+  event: ObjectEvent;
+  attempts: number;
+  reason: string;
+  enqueuedAt: number;
+  deadAt: number;
+}
+
+export interface QueueStats {
+  /** Messages waiting (not leased, not dead). */
+  depth: number;
+  /** Messages leased to a consumer right now. */
+  inFlight: number;
+  dead: number;
+  /** Age in ms of the oldest waiting or leased message. */
+  oldestAgeMs?: number;
+}
+
+export interface QueueCapabilities {
+  /** stats() reports exact numbers (false: best effort, e.g. Pub/Sub). */
+  exactStats: boolean;
+  /** nack honours the requested delay (false: backend-defined redelivery). */
+  nackDelay: boolean;
+  /** dead letters can be listed / retried / purged through this interface. */
+  deadLetterAdmin: boolean;
+}
+
+/**
+ * The contract every queue backend keeps (test/conformance/queue.ts proves it):
+ *
+ * - `publish` is durable when it resolves.
+ * - `pull(max, leaseMs)` returns at most `max` messages and hides each from
+ *   other consumers until it is acked, nacked or its lease expires; an expired
+ *   lease makes the message deliverable again with `attempts + 1`.
+ *   `pull` returns [] promptly when nothing is available (it may wait up to
+ *   `waitMs`).
+ * - `ack` removes the message for good; acking an unknown or expired id is a
+ *   no-op, never an error.
+ * - `nack(id, delayMs)` makes it deliverable again after about `delayMs`.
+ * - `extend(id, leaseMs)` keeps the lease while work is still going on.
+ * - `deadLetter(id, reason)` moves it out of the queue into the dead letters.
+ * - Delivery is at least once: the router's ledger makes it exactly-once in effect.
+ */
+export interface Queue {
+  readonly name: string;
+  readonly capabilities: QueueCapabilities;
+  publish(events: ObjectEvent[]): Promise<void>;
+  pull(max: number, leaseMs: number, waitMs?: number): Promise<QueueMessage[]>;
+  ack(ids: string[]): Promise<void>;
+  nack(id: string, delayMs: number): Promise<void>;
+  extend(ids: string[], leaseMs: number): Promise<void>;
+  deadLetter(id: string, reason: string): Promise<void>;
+  stats(): Promise<QueueStats>;
+  listDeadLetters(limit: number): Promise<DeadLetter[]>;
+  /** Re-publish dead letters (all when ids is undefined); returns how many. */
+  retryDeadLetters(ids?: string[]): Promise<number>;
+  purgeDeadLetters(): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,59 @@
+import type { RouteAction } from '../ledger/types.js';
+
+export type ConflictPolicy = 'fail' | 'overwrite' | 'version';
+
+/** One row of the referential, as written (all text), with where it came from. */
+export interface RawRow {
+  file: string;
+  /** 1-based line of the row in its file (the header is line 1 in a CSV). */
+  line: number;
+  fields: Record<string, string>;
+}
+
+/** A validated, compiled row. */
+export interface Route {
+  id: string;
+  file: string;
+  line: number;
+  sourceProject: string;
+  sourceBucket: string;
+  /** The mask as written (RE2 syntax). */
+  mask: string;
+  destinationProject: string;
+  destinationBucket: string;
+  /** Template as written, placeholders unexpanded; may be empty. */
+  destinationDirectory: string;
+  action: RouteAction;
+  onConflict: ConflictPolicy;
+  enabled: boolean;
+}
+
+/** A row that matched a file name, with the mask's named groups. */
+export interface RouteMatch {
+  route: Route;
+  groups: Record<string, string>;
+}
+
+/** Values the directory template may use besides the mask's named groups. */
+export interface TemplateContext {
+  /** Source object key (its folder gives `{path}`, its last segment `{name}`). */
+  key: string;
+  /** Creation time of the object generation (UTC fields), never the clock. */
+  created: Date;
+  groups: Record<string, string>;
+}
+
+/**
+ * A loaded referential. `match` returns every enabled row of that source
+ * bucket whose mask is found (unanchored RE2 search) in the file name, in
+ * file order.
+ */
+export interface Referential {
+  readonly source: string;
+  readonly routes: readonly Route[];
+  match(sourceProject: string, sourceBucket: string, fileName: string): RouteMatch[];
+  /** Projects whose rows use this source bucket (for events that name no project). */
+  projectsForBucket(bucket: string): string[];
+  /** Distinct (project, bucket) pairs that are sources. */
+  sources(): Array<{ project: string; bucket: string }>;
+}

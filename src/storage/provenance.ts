@@ -1,0 +1,34 @@
+import type { Provenance } from './types.js';
+
+const PREFIX = 'switchyard-';
+
+/** Provenance as user metadata entries (GCS metadata, S3 x-amz-meta-*). */
+export function provenanceToMetadata(p: Provenance): Record<string, string> {
+  const out: Record<string, string> = {
+    [`${PREFIX}source`]: p.source,
+    [`${PREFIX}generation`]: p.generation,
+    [`${PREFIX}crc32c`]: p.crc32c,
+    [`${PREFIX}route`]: p.route,
+  };
+  if (p.sourceUpdated) out[`${PREFIX}source-updated`] = p.sourceUpdated;
+  return out;
+}
+
+/** Reads provenance back from user metadata; undefined when absent or incomplete. */
+export function provenanceFromMetadata(metadata: Record<string, string> | undefined): Provenance | undefined {
+  if (!metadata) return undefined;
+  const source = metadata[`${PREFIX}source`];
+  const generation = metadata[`${PREFIX}generation`];
+  const crc32c = metadata[`${PREFIX}crc32c`];
+  const route = metadata[`${PREFIX}route`];
+  if (!source || !generation || !crc32c || !route) return undefined;
+  const sourceUpdated = metadata[`${PREFIX}source-updated`];
+  return { source, generation, crc32c, route, ...(sourceUpdated ? { sourceUpdated } : {}) };
+}
+
+/** User metadata without switchyard's own keys (what a copy carries over). */
+export function userMetadata(metadata: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) if (!k.startsWith(PREFIX)) out[k] = v;
+  return out;
+}

@@ -1,0 +1,153 @@
+import type { Readable } from 'node:stream';
+
+/** Where an object lives: a project (selects the backend), a bucket, a key. */
+export interface Location {
+  project: string;
+  bucket: string;
+  key: string;
+}
+
+/**
+ * What switchyard writes into every destination object it creates in GCS or S3
+ * (user metadata keys `switchyard-source`, `switchyard-generation`,
+ * `switchyard-crc32c`, `switchyard-route`, `switchyard-source-updated`). A
+ * delivery whose destination already carries the same source and generation
+ * is done. Local folders keep no metadata; they rely on the ledger.
+ */
+export interface Provenance {
+  /** `project/bucket/key` of the source object. */
+  source: string;
+  generation: string;
+  /** base64 of the big-endian CRC32C, as GCS reports it. */
+  crc32c: string;
+  route: string;
+  /** ISO time the source generation was last written; an older one never overwrites a newer one. */
+  sourceUpdated?: string;
+}
+
+export interface ObjectInfo {
+  bucket: string;
+  key: string;
+  /** GCS generation, S3 version id or ETag, fs `mtimeNs-size-inode`. Opaque. */
+  generation: string;
+  size: number;
+  /** base64 big-endian CRC32C when the backend knows it without reading. */
+  crc32c?: string;
+  /** base64 MD5 when the backend knows it (never a multipart ETag). */
+  md5?: string;
+  etag?: string;
+  /** Creation time of this generation (drives `{yyyy}` and friends). */
+  created: Date;
+  updated: Date;
+  contentType?: string;
+  contentEncoding?: string;
+  cacheControl?: string;
+  /** User metadata, provenance keys included. */
+  metadata: Record<string, string>;
+  provenance?: Provenance;
+}
+
+export interface StoreCapabilities {
+  /** copy() between two locations of this backend without bytes through the process. */
+  serverSideCopy: boolean;
+  /** write()/copy() honour `ifGenerationMatch`. */
+  conditionalWrite: boolean;
+  /** the backend keeps old generations (GCS generations, S3 versioning). */
+  versioning: boolean;
+  /** the backend computes and returns CRC32C itself. */
+  checksumHeaders: boolean;
+  /** multipart copy of large objects (S3 UploadPartCopy, GCS rewrite). */
+  partCopy: boolean;
+  /** rename() within one filesystem. */
+  rename: boolean;
+  /** objects carry user metadata (provenance). */
+  metadata: boolean;
+}
+
+export interface WriteOptions {
+  /** `'0'`: only if the key does not exist; otherwise only if the current generation equals it. */
+  ifGenerationMatch?: string;
+  contentType?: string;
+  contentEncoding?: string;
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+  provenance?: Provenance;
+  /** Size known in advance (lets S3/GCS pick single-shot vs multipart). */
+  size?: number;
+}
+
+export interface CopyOptions extends WriteOptions {
+  /** The copy fails with PreconditionError when the source is no longer this generation. */
+  ifSourceGenerationMatch?: string;
+}
+
+export interface DeleteOptions {
+  /** Delete only when the current generation equals it; otherwise PreconditionError. */
+  ifGenerationMatch?: string;
+}
+
+export interface ListOptions {
+  prefix?: string;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface ListPage {
+  items: ObjectInfo[];
+  nextPageToken?: string;
+}
+
+export interface ReadOptions {
+  /** Fail with PreconditionError when the object is no longer this generation. */
+  generation?: string;
+}
+
+/**
+ * The contract every storage backend keeps (test/conformance/store.ts proves it):
+ *
+ * - keys are validated by `assertSafeKey` before any I/O (E_KEY_UNSAFE);
+ * - `stat` returns undefined for a missing object; `read` of a missing object
+ *   throws NotFoundError;
+ * - `write` is atomic: a reader sees the old object or the whole new one,
+ *   never a partial one, and a failed write leaves nothing behind;
+ * - `write` and `copy` return the ObjectInfo of what is now stored;
+ * - `delete` with `ifGenerationMatch` deletes nothing and throws
+ *   PreconditionError when the generation differs; deleting a missing object
+ *   throws NotFoundError;
+ * - `list` pages through keys in lexicographic order, skipping keys ending in
+ *   `/` and the backend's own temporary files;
+ * - backend failures are wrapped: TransientError (retry) or PermanentError.
+ */
+export interface ObjectStore {
+  readonly backend: 'fs' | 'gcs' | 's3' | 'memory';
+  /** Name used in messages, e.g. `fs:/data/finance`. */
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+
+  stat(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  read(bucket: string, key: string, options?: ReadOptions): Promise<Readable>;
+  write(bucket: string, key: string, body: Readable | Buffer, options?: WriteOptions): Promise<ObjectInfo>;
+  delete(bucket: string, key: string, options?: DeleteOptions): Promise<void>;
+  list(bucket: string, options?: ListOptions): Promise<ListPage>;
+
+  /** True when `copy`/`rename` from `source` are possible without bytes through this process. */
+  canCopyFrom(source: ObjectStore): boolean;
+  /** Server-side copy from `source` (a store for which canCopyFrom is true). */
+  copy(
+    source: ObjectStore,
+    from: { bucket: string; key: string },
+    to: { bucket: string; key: string },
+    options?: CopyOptions,
+  ): Promise<ObjectInfo>;
+  /** Atomic rename within one filesystem; absent when `capabilities.rename` is false. */
+  rename?(
+    source: ObjectStore,
+    from: { bucket: string; key: string },
+    to: { bucket: string; key: string },
+    options?: CopyOptions,
+  ): Promise<ObjectInfo>;
+
+  /** Remove what a killed process left behind (fs temp files). Safe to call any time. */
+  cleanup?(bucket: string): Promise<number>;
+  close?(): Promise<void>;
+}
