@@ -1,0 +1,118 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
+import { errorCode, errorMessage, SwitchyardError } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+
+/** What a command's action returns: the process exit code. */
+export type ExitCode = number;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** Durations like `500ms`, `30s`, `5m`, `1h`, or plain milliseconds. */
+export function duration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a duration like 30s, 5m or 1500ms, got "${value}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** The options every command that touches data shares. */
+export function withCommonOptions(command: Command, extra: { queue?: boolean; concurrency?: boolean } = {}): Command {
+  command
+    .option('--routes <path>', 'routing referential (CSV, YAML or JSON; gs:// or s3:// URI)', undefined)
+    .option('--data <dir>', 'data root for local projects: DATA/<project>/<bucket>/<key> (default ./data)')
+    .option('--state <dir>', 'state folder for the SQLite ledger and queue (default ./.switchyard)')
+    .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
+    .option('--ledger <url>', 'ledger URL: sqlite:PATH or postgres://…')
+    .option('--json', 'print one JSON object on standard output (logs go to standard error)')
+    .option('--dry-run', 'plan only: write, delete and record nothing')
+    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'warn');
+  if (extra.concurrency !== false) {
+    command.option('--concurrency <n>', 'deliveries in flight at once (default 16)', positiveInt);
+  }
+  if (extra.queue) command.option('--queue <url>', 'queue URL: sqlite:PATH, nats://…, pubsub://…, sqs://…');
+  return command;
+}
+
+export interface CommonOptionValues extends CommonFlags {
+  logLevel?: string;
+}
+
+export function configFrom(options: CommonOptionValues, io: Io): RuntimeConfig {
+  return loadConfig(
+    {
+      routes: options.routes,
+      data: options.data,
+      state: options.state,
+      config: options.config,
+      queue: options.queue,
+      ledger: options.ledger,
+      concurrency: options.concurrency,
+      dryRun: options.dryRun,
+      json: options.json,
+    },
+    io.env,
+    io.cwd,
+  );
+}
+
+export function loggerFrom(options: CommonOptionValues): Logger {
+  return createLogger({ level: options.logLevel ?? 'warn' });
+}
+
+export function printJson(io: Io, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Prints an error (as JSON on stdout with --json) and returns its exit code. */
+export function reportError(io: Io, error: unknown, json: boolean | undefined): ExitCode {
+  const code = errorCode(error);
+  const message = errorMessage(error);
+  if (json) {
+    const details = error instanceof SwitchyardError ? error.details : undefined;
+    printJson(io, { error: { code, message, ...(details ? { details } : {}) } });
+  } else {
+    io.stderr.write(`switchyard: ${message}${message.includes(code) ? '' : ` (${code})`}\n`);
+  }
+  return code === 'E_USAGE' || code === 'E_CONFIG_INVALID' ? 2 : 1;
+}
+
+/** A one-line progress bar on a terminal; periodic log lines otherwise. */
+export function progressReporter(io: Io, label: string, enabled: boolean, logger?: Logger): (done: number, total: number) => void {
+  let last = 0;
+  const tty = Boolean(io.stderr.isTTY);
+  return (done, total) => {
+    if (!enabled) return;
+    const now = Date.now();
+    const finished = done === total;
+    if (!finished && now - last < (tty ? 100 : 5000)) return;
+    last = now;
+    if (tty) {
+      const width = 30;
+      const ratio = total === 0 ? 1 : done / total;
+      const bar = '#'.repeat(Math.round(ratio * width)).padEnd(width, '-');
+      io.stderr.write(`\r${label} [${bar}] ${done}/${total} ${Math.round(ratio * 100)}%${finished ? '\n' : ''}`);
+    } else {
+      logger?.info({ done, total }, `${label}: ${done}/${total}`);
+    }
+  };
+}

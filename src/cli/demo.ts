@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openContext } from '../modes/context.js';
+import { scan } from '../modes/scan.js';
+import { configFrom, loggerFrom, printJson, type CommonOptionValues, type Io } from './common.js';
+import { printSummaryTable } from './table.js';
+
+/** The seed's referential, verbatim. */
+export const SEED_ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
+source_bucket,raw_data,finance.*.csv,finance,raw_data,
+source_bucket,raw_data,sale.*.csv,sales,raw_data,
+`;
+
+export const DEMO_FILES: Record<string, string> = {
+  'finance_2024-01.csv': 'account,amount\n4000,1250.00\n4100,-310.50\n',
+  'finance_2024-02.csv': 'account,amount\n4000,980.00\n',
+  'emea/finance_q1 report.csv': 'region,total\nemea,2230.00\n',
+  'sale_fr.csv': 'country,units\nfr,42\n',
+  'sale us 2024.csv': 'country,units\nus,7\n',
+  'readme.txt': 'no row matches this file: it stays where it is\n',
+};
+
+export function demoCommand(io: Io, setExit: (code: number) => void): Command {
+  return new Command('demo')
+    .description("write the seed's referential and sample landing files into a folder, route them, and show what went where")
+    .option('--dir <dir>', 'folder to create the demo in (default: a fresh temp folder)')
+    .option('--json', 'print the scan report as JSON')
+    .action(async (options: CommonOptionValues & { dir?: string }) => {
+      const dir = options.dir ? path.resolve(io.cwd, options.dir) : await mkdtemp(path.join(tmpdir(), 'switchyard-demo-'));
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'routes.csv'), SEED_ROUTES);
+      const landing = path.join(dir, 'data', 'source_bucket', 'raw_data');
+      for (const [key, content] of Object.entries(DEMO_FILES)) {
+        await mkdir(path.dirname(path.join(landing, key)), { recursive: true });
+        await writeFile(path.join(landing, key), content);
+      }
+      const config = configFrom(
+        { routes: path.join(dir, 'routes.csv'), data: path.join(dir, 'data'), state: path.join(dir, '.switchyard'), config: undefined },
+        { ...io, cwd: dir },
+      );
+      const ctx = await openContext(config, loggerFrom({ logLevel: 'warn' }));
+      try {
+        const report = await scan(ctx, { concurrency: config.concurrency });
+        if (options.json) {
+          printJson(io, { dir, ...report });
+        } else {
+          io.stdout.write(`demo folder: ${dir}\nreferential: ${path.join(dir, 'routes.csv')}\n\n`);
+          printSummaryTable(io, report, false);
+          io.stdout.write(`\nlook at ${path.join(dir, 'data')}, or run: switchyard status --state ${path.join(dir, '.switchyard')}\n`);
+        }
+        setExit(report.failed > 0 ? 1 : 0);
+      } finally {
+        await ctx.close();
+      }
+    });
+}

@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { explain } from '../modes/explain.js';
+import { StoreRegistry } from '../storage/registry.js';
+import { loadReferential } from '../referential/index.js';
+import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
+import { formatTable } from './table.js';
+
+export function explainCommand(io: Io, setExit: (code: number) => void): Command {
+  return new Command('explain')
+    .description('show which rows match an object and where it would go (the object need not exist)')
+    .argument('<location>', 'PROJECT/BUCKET/KEY, e.g. source_bucket/raw_data/finance_2024.csv')
+    .option('--routes <path>', 'routing referential (default routes.csv)')
+    .option('--data <dir>', 'data root for local projects (default ./data)')
+    .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
+    .option('--json', 'print one JSON object')
+    .action(async (location: string, options: CommonOptionValues) => {
+      const config = configFrom(options, io);
+      const { referential } = await loadReferential(config.routes);
+      const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
+      try {
+        const result = await explain(referential, stores, location).catch((error: unknown) => {
+          throw error instanceof Error && 'code' in error && error.code === 'E_KEY_UNSAFE'
+            ? new UsageError(error.message, { location })
+            : error;
+        });
+        if (options.json) {
+          printJson(io, result);
+        } else if (result.matches.length === 0) {
+          io.stdout.write(`${result.source}: no row matches; the file would stay where it is (unrouted)\n`);
+        } else {
+          const rows = result.matches.map((m) => [m.route, `${m.file}:${m.line}`, m.action, m.destination]);
+          io.stdout.write(`${formatTable(['route', 'row', 'action', 'destination'], rows)}\n`);
+          for (const r of result.refused) io.stdout.write(`${r.route}: refused: ${r.message}\n`);
+          if (!result.exists) io.stderr.write(`note: ${result.note}\n`);
+        }
+        setExit(0);
+      } finally {
+        await stores.close();
+      }
+    });
+}

@@ -1,0 +1,54 @@
+import { Command } from 'commander';
+import { openLedger } from '../ledger/url.js';
+import { openQueue } from '../queue/url.js';
+import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
+import { formatTable } from './table.js';
+
+export function statusCommand(io: Io, setExit: (code: number) => void): Command {
+  return withCommonOptions(
+    new Command('status').description('deliveries by state, per-route totals, unrouted files, queue depth and dead letters'),
+    { queue: true, concurrency: false },
+  ).action(async (options: CommonOptionValues) => {
+    const config = configFrom(options, io);
+    const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+    try {
+      const counts = await ledger.counts();
+      const routes = await ledger.routeStats();
+      const unrouted = await ledger.listUnrouted(20);
+      const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env });
+      const queueStats = await queue.stats().finally(() => queue.close());
+      const now = Date.now();
+      const status = {
+        deliveries: counts.byState,
+        unrouted: counts.unrouted,
+        oldestUnroutedAgeMs: counts.oldestUnroutedAt ? now - counts.oldestUnroutedAt : null,
+        queue: { url: config.queueUrl, ...queueStats },
+        routes,
+        recentUnrouted: unrouted.map((u) => ({ source: `${u.source.project}/${u.source.bucket}/${u.source.key}`, lastSeenAt: new Date(u.lastSeenAt).toISOString() })),
+      };
+      if (options.json) {
+        printJson(io, status);
+      } else {
+        const states = Object.entries(counts.byState).map(([state, n]) => `${state} ${n}`).join(', ');
+        io.stdout.write(`deliveries: ${states}\n`);
+        io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
+        io.stdout.write(
+          `queue: depth ${queueStats.depth}, in flight ${queueStats.inFlight}, dead ${queueStats.dead}` +
+            (queueStats.oldestAgeMs !== undefined ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s` : '') +
+            '\n',
+        );
+        if (routes.length) {
+          io.stdout.write(
+            `\n${formatTable(
+              ['route', 'deliveries', 'done', 'failed', 'dead', 'bytes'],
+              routes.map((r) => [r.routeId, String(r.deliveries), String(r.done), String(r.failed), String(r.dead), String(r.bytes)]),
+            )}\n`,
+          );
+        }
+      }
+      setExit(0);
+    } finally {
+      await ledger.close();
+    }
+  });
+}

@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigInvalidError } from '../errors.js';
+import { configFileSchema, type ConfigFile, type ProjectConfig } from './schema.js';
+
+/** Flags every command shares; undefined means "not given". */
+export interface CommonFlags {
+  routes?: string;
+  data?: string;
+  state?: string;
+  config?: string;
+  queue?: string;
+  ledger?: string;
+  concurrency?: number;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+/** The one typed configuration the core receives (file + env + flags, validated once). */
+export interface RuntimeConfig {
+  cwd: string;
+  configFile?: string;
+  /** Path or gs:// / s3:// URI of the referential. */
+  routes: string;
+  dataRoot: string;
+  stateDir: string;
+  queueUrl: string;
+  ledgerUrl: string;
+  concurrency: number;
+  dryRun: boolean;
+  projects: Record<string, ProjectConfig>;
+  server: NonNullable<ConfigFile['server']>;
+  /** Bearer token for the HTTP receiver's actions, if any (from the env var the config names). */
+  token?: string;
+  env: Record<string, string | undefined>;
+}
+
+export const DEFAULT_CONFIG_FILE = 'switchyard.yaml';
+
+/**
+ * Reads `--config` (or `switchyard.yaml` when present), applies flags over it,
+ * and resolves paths against the working directory. Flags win over the file.
+ */
+export function loadConfig(
+  flags: CommonFlags,
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): RuntimeConfig {
+  const explicit = flags.config !== undefined;
+  const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
+  let file: ConfigFile = { projects: {} };
+  if (existsSync(configPath)) {
+    file = parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
+  } else if (explicit) {
+    throw new ConfigInvalidError(configPath, 'config file not found', { path: configPath });
+  }
+  const base = existsSync(configPath) ? path.dirname(configPath) : cwd;
+  const resolve = (p: string, from: string) => (isUri(p) ? p : path.resolve(from, p));
+
+  const stateDir = flags.state ? resolve(flags.state, cwd) : resolve(file.state ?? '.switchyard', file.state ? base : cwd);
+  const dataRoot = flags.data ? resolve(flags.data, cwd) : resolve(file.data ?? 'data', file.data ? base : cwd);
+  const routes = flags.routes ? resolve(flags.routes, cwd) : resolve(file.routes ?? 'routes.csv', file.routes ? base : cwd);
+  const projects: Record<string, ProjectConfig> = {};
+  for (const [name, project] of Object.entries(file.projects)) {
+    projects[name] = project.backend === 'fs' ? { ...project, root: path.resolve(base, project.root) } : project;
+  }
+  const concurrency = flags.concurrency ?? file.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigInvalidError('--concurrency', `expected a positive integer, got ${String(flags.concurrency)}`);
+  }
+  const server = file.server ?? {};
+  const token = env[server.tokenEnv ?? 'SWITCHYARD_TOKEN'] || undefined;
+  return {
+    cwd,
+    configFile: existsSync(configPath) ? configPath : undefined,
+    routes,
+    dataRoot,
+    stateDir,
+    queueUrl: flags.queue ?? file.queue ?? `sqlite:${path.join(stateDir, 'queue.db')}`,
+    ledgerUrl: flags.ledger ?? file.ledger ?? `sqlite:${path.join(stateDir, 'ledger.db')}`,
+    concurrency,
+    dryRun: flags.dryRun ?? false,
+    projects,
+    server,
+    token,
+    env,
+  };
+}
+
+export function parseConfigFile(text: string, source: string): ConfigFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigInvalidError(source, `not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigInvalidError(source, issues.join('; '), { issues });
+  }
+  return parsed.data;
+}
+
+function isUri(p: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(p);
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/** Secrets are referenced, never inlined: an env var name or a key file path. */
+const secretRef = z.string().min(1);
+
+export const fsProjectSchema = z
+  .object({
+    backend: z.literal('fs'),
+    /** Data root: objects live at `<root>/<project>/<bucket>/<key>`. */
+    root: z.string().min(1),
+  })
+  .strict();
+
+export const memoryProjectSchema = z.object({ backend: z.literal('memory') }).strict();
+
+export const gcsProjectSchema = z
+  .object({
+    backend: z.literal('gcs'),
+    projectId: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    /** e.g. a local double or emulator: http://127.0.0.1:4443 */
+    apiEndpoint: z.string().url().optional(),
+    storageClass: z.string().min(1).optional(),
+    kmsKeyName: z.string().min(1).optional(),
+    /** Writes at least this large (or of unknown size) use a resumable upload (default 8 MiB). */
+    resumableThresholdBytes: z.number().int().positive().optional(),
+    /** Caps each rewrite call (GCS `maxBytesRewrittenPerCall`, a multiple of 1 MiB); default: the server's choice. */
+    rewriteMaxBytesPerCall: z.number().int().positive().optional(),
+    /** The bucket keeps noncurrent generations (object versioning). Default false. */
+    versioning: z.boolean().optional(),
+  })
+  .strict();
+
+/** What an S3-compatible server supports; defaults: all true on AWS (no `endpoint`), false elsewhere. */
+export const s3CapabilitiesSchema = z
+  .object({
+    /** PutObject/CompleteMultipartUpload/CopyObject/DeleteObject honour If-Match / If-None-Match. */
+    conditionalWrite: z.boolean(),
+    /** Buckets are versioned: generations are version ids, deletes remove one version. */
+    versioning: z.boolean(),
+    /** Flexible checksums (CRC32C) are accepted and returned. */
+    checksumHeaders: z.boolean(),
+    /** UploadPartCopy is available. */
+    partCopy: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export const s3ProjectSchema = z
+  .object({
+    backend: z.literal('s3'),
+    region: z.string().min(1).default('us-east-1'),
+    endpoint: z.string().url().optional(),
+    forcePathStyle: z.boolean().optional(),
+    profile: z.string().min(1).optional(),
+    /** Names of env vars holding static credentials (never the values). */
+    accessKeyIdEnv: secretRef.optional(),
+    secretAccessKeyEnv: secretRef.optional(),
+    sessionTokenEnv: secretRef.optional(),
+    storageClass: z.string().min(1).optional(),
+    serverSideEncryption: z.enum(['AES256', 'aws:kms', 'aws:kms:dsse']).optional(),
+    sseKmsKeyId: z.string().min(1).optional(),
+    /** Objects at least this large are copied with UploadPartCopy (default 5 GiB). */
+    partCopyThresholdBytes: z.number().int().positive().optional(),
+    /** Part size for multipart uploads and part copies (default 16 MiB; S3 needs at least 5 MiB). */
+    partSizeBytes: z.number().int().positive().optional(),
+    /** Parts uploaded at once; memory held by an upload is about (queue + 1) × part size (default 2). */
+    uploadQueueSize: z.number().int().positive().optional(),
+    capabilities: s3CapabilitiesSchema.optional(),
+  })
+  .strict();
+
+export const projectSchema = z.discriminatedUnion('backend', [
+  fsProjectSchema,
+  memoryProjectSchema,
+  gcsProjectSchema,
+  s3ProjectSchema,
+]);
+
+export type ProjectConfig = z.infer<typeof projectSchema>;
+export type FsProjectConfig = z.infer<typeof fsProjectSchema>;
+export type GcsProjectConfig = z.infer<typeof gcsProjectSchema>;
+export type S3ProjectConfig = z.infer<typeof s3ProjectSchema>;
+
+/** `switchyard.yaml`. Paths are relative to the working directory. */
+export const configFileSchema = z
+  .object({
+    routes: z.string().min(1).optional(),
+    data: z.string().min(1).optional(),
+    state: z.string().min(1).optional(),
+    queue: z.string().min(1).optional(),
+    ledger: z.string().min(1).optional(),
+    projects: z.record(z.string().min(1), projectSchema).default({}),
+    server: z
+      .object({
+        port: z.number().int().min(0).max(65535).optional(),
+        host: z.string().min(1).optional(),
+        /** Env var holding the bearer token (default SWITCHYARD_TOKEN). */
+        tokenEnv: z.string().min(1).optional(),
+        bodyLimitBytes: z.number().int().positive().optional(),
+        oidc: z
+          .object({
+            audience: z.string().min(1),
+            issuer: z.string().min(1).default('https://accounts.google.com'),
+            serviceAccountEmail: z.string().min(1).optional(),
+            /** Path to a JWKS JSON file (offline verification). */
+            jwksFile: z.string().min(1),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    concurrency: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -1,0 +1,68 @@
+import { errorCode, errorMessage } from '../errors.js';
+import { deliveryId } from '../ledger/delivery-id.js';
+import type { DeliveryPlan } from '../ledger/types.js';
+import { expandDirectory } from '../referential/template.js';
+import type { Referential, Route } from '../referential/types.js';
+import { assertSafeKey, fileNameOf, joinKey } from '../storage/keys.js';
+import type { Location, ObjectInfo } from '../storage/types.js';
+
+export interface PlannedDelivery {
+  plan: DeliveryPlan;
+  route: Route;
+}
+
+/** A matching row whose destination cannot be built (e.g. a group value with `..`). */
+export interface RefusedDelivery {
+  route: Route;
+  code: string;
+  message: string;
+}
+
+export interface Plan {
+  deliveries: PlannedDelivery[];
+  refused: RefusedDelivery[];
+}
+
+/**
+ * Every row that matches the object's file name becomes one delivery
+ * (fan-out). The destination key is the expanded directory joined with the
+ * file name; it is checked like any other key (invariant 4).
+ */
+export function planDeliveries(referential: Referential, source: Location, object: ObjectInfo): Plan {
+  const name = fileNameOf(source.key);
+  const deliveries: PlannedDelivery[] = [];
+  const refused: RefusedDelivery[] = [];
+  for (const { route, groups } of referential.match(source.project, source.bucket, name)) {
+    try {
+      const directory = expandDirectory(route.destinationDirectory, { key: source.key, created: object.created, groups });
+      const key = joinKey(directory, name);
+      assertSafeKey(key);
+      const destination = { project: route.destinationProject, bucket: route.destinationBucket, key };
+      deliveries.push({
+        route,
+        plan: {
+          id: deliveryId(source, object.generation, route.id),
+          source,
+          generation: object.generation,
+          routeId: route.id,
+          destination,
+          action: route.action,
+          size: object.size,
+        },
+      });
+    } catch (error) {
+      refused.push({ route, code: errorCode(error), message: errorMessage(error) });
+    }
+  }
+  return { deliveries, refused };
+}
+
+/** `report.csv` → `report.<generation>.csv`: the `version` conflict policy's key. */
+export function versionedKey(key: string, generation: string): string {
+  const name = fileNameOf(key);
+  const folder = key.slice(0, key.length - name.length);
+  const dot = name.lastIndexOf('.');
+  const safeGeneration = generation.replace(/[^A-Za-z0-9_-]/g, '_');
+  if (dot <= 0) return `${folder}${name}.${safeGeneration}`;
+  return `${folder}${name.slice(0, dot)}.${safeGeneration}${name.slice(dot)}`;
+}

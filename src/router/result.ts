@@ -1,0 +1,45 @@
+import type { ObjectEvent } from '../events/types.js';
+import type { DeliveryState, RouteAction } from '../ledger/types.js';
+import type { Location } from '../storage/types.js';
+
+/**
+ * What became of an event:
+ * - `routed`: at least one delivery reached `done` in this call;
+ * - `duplicate`: every delivery was already done (idempotency);
+ * - `unrouted`: no row matches; recorded, the file left in place;
+ * - `ignored`: nothing to do (folder placeholder, a file this route wrote);
+ * - `gone`: the source no longer exists and nothing was in flight for it;
+ * - `in-flight`: another worker holds a delivery: ask the sender to retry;
+ * - `failed`: a transient failure, retried later (`retryAfterMs`);
+ * - `dead`: a permanent failure or the retry budget spent: never retried.
+ */
+export type EventOutcome = 'routed' | 'duplicate' | 'unrouted' | 'ignored' | 'gone' | 'in-flight' | 'failed' | 'dead';
+
+/** Terminal for a queue or an HTTP sender: acknowledge (invariant 5). */
+export const TERMINAL_OUTCOMES: ReadonlySet<EventOutcome> = new Set(['routed', 'duplicate', 'unrouted', 'ignored', 'gone', 'dead']);
+
+export interface DeliveryResult {
+  id: string;
+  routeId: string;
+  /** `PROJECT/BUCKET/KEY` */
+  destination: string;
+  state: DeliveryState | 'in-flight';
+  action: RouteAction;
+  error?: { code: string; message: string };
+  nextAttemptAt?: number;
+  durationMs?: number;
+  bytes?: number;
+}
+
+export interface RouteResult {
+  event: ObjectEvent;
+  source?: Location;
+  generation?: string;
+  outcome: EventOutcome;
+  deliveries: DeliveryResult[];
+  sourceDeleted?: boolean;
+  error?: { code: string; message: string };
+  note?: string;
+  retryAfterMs?: number;
+  durationMs?: number;
+}

@@ -1,0 +1,430 @@
+import {
+  errorCode,
+  errorMessage,
+  isTransient,
+  KeyUnsafeError,
+  NotFoundError,
+  PermanentError,
+  PreconditionError,
+  SwitchyardError,
+} from '../errors.js';
+import type { ObjectEvent } from '../events/types.js';
+import { deliveryId } from '../ledger/delivery-id.js';
+import type { DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import type { Referential } from '../referential/types.js';
+import { assertSafeBucket, assertSafeKey, formatLocation, isFolderPlaceholder } from '../storage/keys.js';
+import type { StoreRegistry } from '../storage/registry.js';
+import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
+import { mapPool } from '../util/pool.js';
+import { executeDelivery } from './deliver.js';
+import { planDeliveries, type PlannedDelivery } from './plan.js';
+import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
+import type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
+
+export type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
+
+export interface RouterHooks {
+  /** A delivery reached a new state in this process (metrics, dashboard). */
+  delivery?(result: DeliveryResult, durationMs: number): void;
+  /** An event was routed to an outcome. */
+  event?(result: RouteResult): void;
+}
+
+export interface RouterOptions {
+  /** Read on every event, so a reloaded referential takes effect at once. */
+  referential: () => Referential;
+  stores: StoreRegistry;
+  ledger: Ledger;
+  /** This process's id; each route() call claims under `${owner}#n`. */
+  owner: string;
+  leaseMs?: number;
+  retry?: RetryPolicy;
+  logger?: Logger;
+  hooks?: RouterHooks;
+  dryRun?: boolean;
+  now?: () => number;
+}
+
+const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>(['verified', 'done', 'superseded']);
+
+/**
+ * Turns an event into deliveries and carries each to a terminal state or a
+ * scheduled retry. The source is deleted only when every delivery of its
+ * generation is verified, and only if it is still that generation
+ * (invariants 1 and 2). The ledger's claims make a duplicate event a no-op
+ * (invariant 6).
+ */
+export class Router {
+  private readonly leaseMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private calls = 0;
+
+  constructor(private readonly options: RouterOptions) {
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.log = options.logger ?? silentLogger();
+    this.now = options.now ?? Date.now;
+  }
+
+  get ledger(): Ledger {
+    return this.options.ledger;
+  }
+
+  get referential(): Referential {
+    return this.options.referential();
+  }
+
+  /** Routes many events with at most `concurrency` in flight; never rejects. */
+  async routeMany(
+    events: ObjectEvent[],
+    concurrency: number,
+    onResult?: (result: RouteResult) => void,
+  ): Promise<RouteResult[]> {
+    return mapPool(events, concurrency, async (event) => {
+      const result = await this.route(event);
+      onResult?.(result);
+      return result;
+    });
+  }
+
+  /** Routes one event; never rejects: failures are described in the result. */
+  async route(event: ObjectEvent): Promise<RouteResult> {
+    const started = this.now();
+    let result: RouteResult;
+    try {
+      result = await this.routeUnsafe(event);
+    } catch (error) {
+      result = {
+        event,
+        outcome: isTransient(error) ? 'failed' : 'dead',
+        deliveries: [],
+        error: { code: errorCode(error), message: errorMessage(error) },
+      };
+      if (isTransient(error)) result.retryAfterMs = this.retry.baseDelayMs;
+      this.log.warn({ err: error, bucket: event.bucket, key: event.key }, 'event failed');
+    }
+    result.durationMs = this.now() - started;
+    this.options.hooks?.event?.(result);
+    return result;
+  }
+
+  /** The project a bucket belongs to, from the event or the referential. */
+  resolveProject(event: ObjectEvent): string {
+    if (event.project) return event.project;
+    const candidates = this.referential.projectsForBucket(event.bucket);
+    if (candidates.length === 1) return candidates[0] as string;
+    if (candidates.length === 0) {
+      throw new PermanentError('E_BUCKET_UNKNOWN', `[switchyard] no referential row uses source bucket "${event.bucket}"`, {
+        bucket: event.bucket,
+      });
+    }
+    throw new PermanentError(
+      'E_BUCKET_AMBIGUOUS',
+      `[switchyard] source bucket "${event.bucket}" belongs to several projects (${candidates.join(', ')}); name one`,
+      { bucket: event.bucket, candidates },
+    );
+  }
+
+  private async routeUnsafe(event: ObjectEvent): Promise<RouteResult> {
+    const project = this.resolveProject(event);
+    const source: Location = { project, bucket: event.bucket, key: event.key };
+    try {
+      assertSafeBucket(event.bucket);
+      assertSafeKey(event.key);
+    } catch (error) {
+      if (error instanceof KeyUnsafeError) return this.recordUnsafe(event, source, error);
+      throw error;
+    }
+    if (isFolderPlaceholder(event.key)) return { event, source, outcome: 'ignored', deliveries: [] };
+
+    const sourceStore = await this.options.stores.storeFor(project);
+    const object = await sourceStore.stat(source.bucket, source.key);
+    if (!object) return this.sourceGone(event, source);
+
+    const referential = this.referential;
+    const { deliveries, refused } = planDeliveries(referential, source, object);
+    const result: RouteResult = { event, source, generation: object.generation, outcome: 'routed', deliveries: [] };
+    if (deliveries.length === 0 && refused.length === 0) {
+      if (!this.options.dryRun) await this.ledger.recordUnrouted(source, object.generation, object.size, this.now());
+      result.outcome = 'unrouted';
+      return result;
+    }
+    for (const r of refused) {
+      result.deliveries.push({
+        id: deliveryId(source, object.generation, r.route.id),
+        routeId: r.route.id,
+        destination: `${r.route.destinationProject}/${r.route.destinationBucket}/`,
+        state: 'dead',
+        action: r.route.action,
+        error: { code: r.code, message: r.message },
+      });
+    }
+    const own = await this.writtenBySameRoute(source, object, deliveries);
+    const active = deliveries.filter((d) => !own.has(d.route.id));
+    if (this.options.dryRun) {
+      for (const d of active) result.deliveries.push(this.describe(d, 'planned'));
+      result.outcome = active.length ? 'routed' : 'ignored';
+      return result;
+    }
+    if (active.length === 0 && refused.length === 0) {
+      result.outcome = 'ignored';
+      result.note = 'written here by the same route; not routed again';
+      return result;
+    }
+
+    const owner = `${this.options.owner}#${++this.calls}`;
+    const mayRename = active.length === 1 && refused.length === 0 && active[0]?.plan.action === 'move';
+    const outcomes = await mapPool(active, 4, (d) => this.deliverOne(d, owner, sourceStore, object, mayRename));
+    result.deliveries.push(...outcomes.map((o) => o.result));
+
+    const claimed = outcomes.filter((o) => o.claimed).map((o) => o.result);
+    const settled = result.deliveries.every((d) => SETTLED.has(d.state));
+    const moves = result.deliveries.some((d) => d.action === 'move' && d.state !== 'superseded');
+    const renamed = outcomes.some((o) => o.sourceGone);
+    let sourceDeleted = renamed;
+    if (settled && moves && !renamed) sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
+    if (settled && sourceDeleted) await this.ledger.markSourceDeleted(source, object.generation, this.now());
+
+    for (const d of claimed) {
+      if (d.state === 'verified') {
+        if (await this.ledger.transition(d.id, owner, 'done')) d.state = 'done';
+        this.options.hooks?.delivery?.(d, d.durationMs ?? 0);
+      }
+      await this.ledger.release(d.id, owner).catch(() => undefined);
+    }
+    result.sourceDeleted = sourceDeleted;
+    result.outcome = summarize(result.deliveries, claimed.length > 0);
+    if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
+    return result;
+  }
+
+  private async deliverOne(
+    planned: PlannedDelivery,
+    owner: string,
+    sourceStore: ObjectStore,
+    object: ObjectInfo,
+    mayRename: boolean,
+  ): Promise<{ result: DeliveryResult; claimed: boolean; sourceGone: boolean }> {
+    const { plan, route } = planned;
+    const claim = await this.ledger.claim(plan, owner, this.leaseMs);
+    const record = claim.record;
+    if (claim.status !== 'claimed') {
+      const state: DeliveryResult['state'] =
+        claim.status === 'busy' ? 'in-flight' : claim.status === 'backoff' ? 'failed' : record.state;
+      return { result: this.fromRecord(record, state), claimed: false, sourceGone: false };
+    }
+    const started = this.now();
+    const renew = setInterval(() => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined), this.leaseMs / 3);
+    renew.unref();
+    try {
+      const destinationStore = await this.options.stores.storeFor(record.destination.project);
+      const outcome = await executeDelivery({
+        record,
+        route,
+        source: plan.source,
+        object,
+        sourceStore,
+        destinationStore,
+        mayRename,
+        onWritten: async (patch) => {
+          await this.ledger.transition(plan.id, owner, 'written', patch);
+        },
+      });
+      if (outcome.state === 'superseded') {
+        await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
+        return { result: this.fromRecord(record, 'superseded', outcome.destination), claimed: false, sourceGone: false };
+      }
+      await this.ledger.transition(plan.id, owner, 'verified', {
+        crc32c: outcome.crc32c || undefined,
+        destination: outcome.destination,
+        bytesThroughProcess: outcome.bytesThroughProcess,
+      });
+      const result = this.fromRecord(record, 'verified', outcome.destination);
+      result.durationMs = this.now() - started;
+      result.bytes = object.size;
+      return { result, claimed: true, sourceGone: outcome.sourceGone };
+    } catch (error) {
+      const result = await this.fail(record, owner, error);
+      result.durationMs = this.now() - started;
+      this.options.hooks?.delivery?.(result, result.durationMs);
+      return { result, claimed: false, sourceGone: false };
+    } finally {
+      clearInterval(renew);
+    }
+  }
+
+  private async fail(record: DeliveryRecord, owner: string, error: unknown): Promise<DeliveryResult> {
+    const attempts = record.attempts + 1;
+    const transient = isTransient(error) && !(error instanceof PreconditionError);
+    const dead = !transient || attempts >= this.retry.maxAttempts;
+    const code = errorCode(error);
+    const message = errorMessage(error);
+    const nextAttemptAt = dead ? undefined : this.now() + backoffDelay(this.retry, attempts);
+    if (error instanceof PreconditionError) {
+      // The source changed under the copy: this generation is over; the new one routes on its own.
+      await this.ledger.transition(record.id, owner, 'superseded', { errorCode: code, lastError: message });
+      return { ...this.fromRecord(record, 'superseded'), error: { code, message } };
+    }
+    await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', { errorCode: code, lastError: message, nextAttemptAt });
+    this.log.warn(
+      { delivery: record.id, route: record.routeId, code, attempts, dead, err: error },
+      dead ? 'delivery dead' : 'delivery failed, will retry',
+    );
+    const result = this.fromRecord(record, dead ? 'dead' : 'failed');
+    result.error = { code, message };
+    if (nextAttemptAt) result.nextAttemptAt = nextAttemptAt;
+    return result;
+  }
+
+  private async deleteSource(store: ObjectStore, source: Location, object: ObjectInfo, result: RouteResult): Promise<boolean> {
+    try {
+      await store.delete(source.bucket, source.key, { ifGenerationMatch: object.generation });
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return true;
+      if (error instanceof PreconditionError) {
+        result.note = 'the source was overwritten meanwhile: kept, to be routed as a new generation';
+        this.log.info({ source: formatLocation(source), generation: object.generation }, result.note);
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The source is gone. Deliveries this ledger knows for that generation are
+   * done if their destinations hold it, otherwise terminal `gone`: never
+   * retried forever (the original's poison batch).
+   */
+  private async sourceGone(event: ObjectEvent, source: Location): Promise<RouteResult> {
+    const result: RouteResult = { event, source, outcome: 'gone', deliveries: [] };
+    const records = event.generation ? await this.ledger.forGeneration(source, event.generation) : [];
+    if (records.length === 0) return result;
+    result.generation = event.generation;
+    const owner = `${this.options.owner}#${++this.calls}`;
+    let finished = 0;
+    for (const record of records) {
+      if (record.state === 'done' || record.state === 'superseded') {
+        result.deliveries.push(this.fromRecord(record, record.state));
+        continue;
+      }
+      const claim = await this.ledger.claim(record, owner, this.leaseMs);
+      if (claim.status !== 'claimed') {
+        result.deliveries.push(this.fromRecord(record, claim.status === 'busy' ? 'in-flight' : claim.record.state));
+        continue;
+      }
+      const holds = await this.destinationHolds(record);
+      const state = holds ? 'done' : 'gone';
+      await this.ledger.transition(record.id, owner, state, holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' });
+      await this.ledger.release(record.id, owner).catch(() => undefined);
+      if (holds) finished++;
+      result.deliveries.push(this.fromRecord(record, state));
+    }
+    if (result.deliveries.every((d) => d.state === 'done' || d.state === 'superseded')) {
+      result.outcome = finished > 0 ? 'routed' : 'duplicate';
+    }
+    return result;
+  }
+
+  private async destinationHolds(record: DeliveryRecord): Promise<boolean> {
+    try {
+      const store = await this.options.stores.storeFor(record.destination.project);
+      const info = await store.stat(record.destination.bucket, record.destination.key);
+      if (!info || info.size !== record.size) return false;
+      if (info.provenance) return info.provenance.generation === record.generation && info.provenance.source === formatLocation(record.source);
+      if (info.generation === record.generation) return true; // a rename keeps the generation
+      if (!record.crc32c) return false;
+      const { readChecksum } = await import('../storage/stream-to-store.js');
+      return (await readChecksum(store, record.destination.bucket, record.destination.key)).crc32c === record.crc32c;
+    } catch (error) {
+      if (error instanceof SwitchyardError && !error.transient) return false;
+      throw error;
+    }
+  }
+
+  /** Loop guard: routes that wrote this very object are not applied to it again. */
+  private async writtenBySameRoute(source: Location, object: ObjectInfo, deliveries: PlannedDelivery[]): Promise<Set<string>> {
+    const own = new Set<string>();
+    if (object.provenance) {
+      own.add(object.provenance.route);
+      return own;
+    }
+    const isDestination = this.referential.routes.some(
+      (r) => r.destinationProject === source.project && r.destinationBucket === source.bucket,
+    );
+    if (!isDestination || deliveries.length === 0) return own;
+    for (const record of await this.ledger.forDestination(source)) {
+      if (record.state === 'done' || record.state === 'verified') own.add(record.routeId);
+    }
+    return own;
+  }
+
+  private async recordUnsafe(event: ObjectEvent, source: Location, error: KeyUnsafeError): Promise<RouteResult> {
+    const printable = { ...source, key: JSON.stringify(source.key).slice(1, -1), bucket: JSON.stringify(source.bucket).slice(1, -1) };
+    const generation = event.generation ?? 'unknown';
+    const id = deliveryId(printable, generation, '(unsafe-key)');
+    if (!this.options.dryRun) {
+      const owner = `${this.options.owner}#${++this.calls}`;
+      const claim = await this.ledger.claim(
+        { id, source: printable, generation, routeId: '(unsafe-key)', destination: printable, action: 'copy', size: event.size ?? 0 },
+        owner,
+        this.leaseMs,
+      );
+      if (claim.status === 'claimed') {
+        await this.ledger.transition(id, owner, 'dead', { errorCode: error.code, lastError: error.message });
+        await this.ledger.release(id, owner).catch(() => undefined);
+      }
+    }
+    return {
+      event,
+      source: printable,
+      outcome: 'dead',
+      deliveries: [],
+      error: { code: error.code, message: error.message },
+    };
+  }
+
+  private retryAfter(deliveries: DeliveryResult[]): number {
+    const due = deliveries.map((d) => d.nextAttemptAt).filter((t): t is number => t !== undefined);
+    if (due.length === 0) return this.retry.baseDelayMs;
+    return Math.max(0, Math.min(...due) - this.now());
+  }
+
+  private describe(d: PlannedDelivery, state: DeliveryResult['state']): DeliveryResult {
+    return {
+      id: d.plan.id,
+      routeId: d.route.id,
+      destination: formatLocation(d.plan.destination),
+      state,
+      action: d.plan.action,
+    };
+  }
+
+  private fromRecord(record: DeliveryRecord, state: DeliveryResult['state'], destination?: Location): DeliveryResult {
+    const result: DeliveryResult = {
+      id: record.id,
+      routeId: record.routeId,
+      destination: formatLocation(destination ?? record.destination),
+      state,
+      action: record.action,
+    };
+    if (record.lastError && (state === 'dead' || state === 'failed' || state === 'gone')) {
+      result.error = { code: record.errorCode ?? 'E_UNKNOWN', message: record.lastError };
+    }
+    if (record.nextAttemptAt && state === 'failed') result.nextAttemptAt = record.nextAttemptAt;
+    return result;
+  }
+}
+
+function summarize(deliveries: DeliveryResult[], progressed: boolean): EventOutcome {
+  const states = new Set(deliveries.map((d) => d.state));
+  if (states.has('dead') || states.has('gone')) return 'dead';
+  if (states.has('failed')) return 'failed';
+  if (states.has('in-flight')) return 'in-flight';
+  if (!progressed) return deliveries.every((d) => d.state === 'superseded') ? 'ignored' : 'duplicate';
+  return 'routed';
+}

@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ConfigInvalidError } from '../errors.js';
+
+export type SqliteDatabase = Database.Database;
+
+/** One step of a component's schema. Append-only: never edit a released one. */
+export interface SqliteMigration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/**
+ * Opens (creating parent folders) a SQLite file the way every switchyard
+ * component wants it: WAL, `busy_timeout` 5 s so two processes wait for each
+ * other instead of failing, `synchronous=NORMAL` (durable at checkpoints,
+ * never corrupt).
+ */
+export function openSqliteFile(path: string): SqliteDatabase {
+  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/**
+ * Brings `component`'s tables to the newest version, in one IMMEDIATE
+ * transaction: processes opening the same file together migrate once. Several
+ * components (ledger, queue) may share a file; each has its own row in
+ * `schema_version`.
+ */
+export function migrateSqlite(db: SqliteDatabase, component: string, migrations: readonly SqliteMigration[]): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at INTEGER NOT NULL)',
+  );
+  const newest = Math.max(0, ...migrations.map((m) => m.version));
+  const read = db.prepare<[string], number>('SELECT version FROM schema_version WHERE component = ?').pluck();
+  const write = db.prepare(
+    'INSERT INTO schema_version (component, version, applied_at) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (component) DO UPDATE SET version = excluded.version, applied_at = excluded.applied_at',
+  );
+  db.transaction(() => {
+    const current = read.get(component) ?? 0;
+    if (current > newest) {
+      throw new ConfigInvalidError(db.name, `${component} schema version ${current} is newer than this switchyard knows (${newest})`, {
+        component,
+        current,
+        newest,
+      });
+    }
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      write.run(component, migration.version, Date.now());
+    }
+  }).immediate();
+}
