@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { ObjectEvent } from '../events/types.js';
+import type { RouteResult } from '../router/result.js';
 import type { Context } from './context.js';
 
 const INCOMPLETE = ['planned', 'written', 'verified'] as const;
@@ -14,7 +15,7 @@ const INCOMPLETE = ['planned', 'written', 'verified'] as const;
  *    finishes them (the destination holds identical bytes: delivered) or
  *    records them `gone`.
  */
-export async function recoverInterrupted(ctx: Context): Promise<{ recovered: number; tempFilesRemoved: number }> {
+export async function recoverInterrupted(ctx: Context): Promise<{ results: RouteResult[]; tempFilesRemoved: number }> {
   let tempFilesRemoved = 0;
   const buckets = new Map<string, { project: string; bucket: string }>();
   for (const r of ctx.referential().routes) {
@@ -44,11 +45,10 @@ export async function recoverInterrupted(ctx: Context): Promise<{ recovered: num
     }
     cursor = page.nextCursor;
   } while (cursor);
-  if (events.size > 0) {
-    ctx.logger.info({ count: events.size }, 'finishing deliveries an interrupted run left half-done');
-    await ctx.router.routeMany([...events.values()], ctx.config.concurrency);
-  }
-  return { recovered: events.size, tempFilesRemoved };
+  if (events.size === 0) return { results: [], tempFilesRemoved };
+  ctx.logger.info({ count: events.size }, 'finishing deliveries an interrupted run left half-done');
+  const results = await ctx.router.routeMany([...events.values()], ctx.config.concurrency);
+  return { results, tempFilesRemoved };
 }
 
 async function releaseDeadLocalOwners(ctx: Context): Promise<void> {

@@ -26,9 +26,8 @@ export interface ScanReport extends RunSummary {
  */
 export async function scan(ctx: Context, options: ScanOptions): Promise<ScanReport> {
   const referential = ctx.referential();
-  const { recovered, tempFilesRemoved } = ctx.config.dryRun
-    ? { recovered: 0, tempFilesRemoved: 0 }
-    : await recoverInterrupted(ctx);
+  const recovery = ctx.config.dryRun ? { results: [], tempFilesRemoved: 0 } : await recoverInterrupted(ctx);
+  const recovered = new Set(recovery.results.filter((r) => r.outcome !== 'gone').map((r) => locationKey(r.event)));
 
   const events: ObjectEvent[] = [];
   for (const { project, bucket } of referential.sources()) {
@@ -37,7 +36,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
     do {
       const page = await store.list(bucket, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });
       for (const item of page.items) {
-        if (isFolderPlaceholder(item.key)) continue;
+        if (isFolderPlaceholder(item.key) || recovered.has(locationKey({ project, bucket, key: item.key }))) continue;
         events.push({ project, bucket, key: item.key, generation: item.generation, size: item.size, origin: 'scan' });
       }
       pageToken = page.nextPageToken;
@@ -49,7 +48,16 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   const results: RouteResult[] = await ctx.router.routeMany(events, options.concurrency, () => {
     options.onProgress?.(++done, events.length);
   });
-  return { ...summarizeResults(results), listed: events.length, recovered, tempFilesRemoved };
+  return {
+    ...summarizeResults([...recovery.results, ...results]),
+    listed: events.length + recovered.size,
+    recovered: recovery.results.length,
+    tempFilesRemoved: recovery.tempFilesRemoved,
+  };
+}
+
+function locationKey(e: { project?: string; bucket: string; key: string }): string {
+  return `${e.project ?? ''}/${e.bucket}/${e.key}`;
 }
 
 export const IN_FLIGHT_STATES: DeliveryState[] = ['planned', 'written', 'verified', 'failed'];

@@ -1,4 +1,4 @@
-import { ChecksumMismatchError, ConflictError, SwitchyardError } from '../errors.js';
+import { ChecksumMismatchError, ConflictError, PreconditionError, SwitchyardError } from '../errors.js';
 import type { DeliveryRecord } from '../ledger/types.js';
 import type { Route } from '../referential/types.js';
 import { formatLocation } from '../storage/keys.js';
@@ -36,6 +36,20 @@ interface Expected {
  * checksum mismatch or backend hiccup is transient.
  */
 export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
+  for (let round = 1; ; round++) {
+    try {
+      return await attemptDelivery(input);
+    } catch (error) {
+      // A precondition on the destination means another writer got there first: judge it again.
+      // One on the source means the source changed: this generation is over (the caller decides).
+      if (!(error instanceof PreconditionError) || round >= 3) throw error;
+      const current = await input.sourceStore.stat(input.record.source.bucket, input.record.source.key);
+      if (current?.generation !== input.record.generation) throw error;
+    }
+  }
+}
+
+async function attemptDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
   const { record, route, object, sourceStore: src, destinationStore: dst } = input;
   let destination = record.destination;
   const expected: Expected = { size: object.size, crc32c: record.crc32c ?? object.crc32c };

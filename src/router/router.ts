@@ -19,7 +19,7 @@ import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool } from '../util/pool.js';
 import { executeDelivery } from './deliver.js';
-import { planDeliveries, type PlannedDelivery } from './plan.js';
+import { planDeliveries, type PlannedDelivery, type RefusedDelivery } from './plan.js';
 import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
 import type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
 
@@ -154,6 +154,7 @@ export class Router {
       return result;
     }
     for (const r of refused) {
+      if (!this.options.dryRun) await this.recordRefused(source, object, r);
       result.deliveries.push({
         id: deliveryId(source, object.generation, r.route.id),
         routeId: r.route.id,
@@ -271,7 +272,7 @@ export class Router {
     }
     await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', { errorCode: code, lastError: message, nextAttemptAt });
     this.log.warn(
-      { delivery: record.id, route: record.routeId, code, attempts, dead, err: error },
+      { delivery: record.id, route: record.routeId, code, attempts, dead, ...(error instanceof SwitchyardError ? { error: message } : { err: error }) },
       dead ? 'delivery dead' : 'delivery failed, will retry',
     );
     const result = this.fromRecord(record, dead ? 'dead' : 'failed');
@@ -386,6 +387,21 @@ export class Router {
       deliveries: [],
       error: { code: error.code, message: error.message },
     };
+  }
+
+  /** A matching row whose destination key is unsafe: recorded dead with its reason (never retried). */
+  private async recordRefused(source: Location, object: ObjectInfo, refused: RefusedDelivery): Promise<void> {
+    const { route } = refused;
+    const id = deliveryId(source, object.generation, route.id);
+    const owner = `${this.options.owner}#${++this.calls}`;
+    const destination = { project: route.destinationProject, bucket: route.destinationBucket, key: `(refused) ${route.destinationDirectory}` };
+    const claim = await this.ledger.claim(
+      { id, source, generation: object.generation, routeId: route.id, destination, action: route.action, size: object.size },
+      owner,
+      this.leaseMs,
+    );
+    if (claim.status !== 'claimed') return;
+    await this.ledger.transition(id, owner, 'dead', { errorCode: refused.code, lastError: refused.message });
   }
 
   private retryAfter(deliveries: DeliveryResult[]): number {

@@ -30,6 +30,11 @@ export class StoreRegistry {
     return store;
   }
 
+  /** Uses `store` for `project` instead of the configured backend (embedding, tests). */
+  register(project: string, store: ObjectStore): void {
+    this.stores.set(project, Promise.resolve(store));
+  }
+
   configFor(project: string): ProjectConfig {
     return this.options.projects?.[project] ?? { backend: 'fs', root: this.options.dataRoot };
   }

@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config/load.js';
+import type { ObjectEvent } from '../../src/events/types.js';
+import { silentLogger } from '../../src/log.js';
+import { openContext, type Context } from '../../src/modes/context.js';
+import { compileReferential, loadReferentialText } from '../../src/referential/index.js';
+import { FsStore } from '../../src/storage/fs.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+import { Workspace } from './workspace.js';
+
+export interface RouterFixture {
+  ws: Workspace;
+  ctx: Context;
+  event(location: string, extra?: Partial<ObjectEvent>): ObjectEvent;
+  /** The fs store of a project, wrapped: `overrides` replace its methods. */
+  wrap(project: string, overrides: Partial<Record<keyof ObjectStore, unknown>>): FsStore;
+  close(): Promise<void>;
+}
+
+/** A Router over fs + SQLite in a temp workspace, for tests that need to reach inside. */
+export async function routerFixture(routesCsv: string, options: { maxAttempts?: number } = {}): Promise<RouterFixture> {
+  const ws = await Workspace.create(routesCsv);
+  const config = loadConfig({}, {}, ws.dir);
+  const referential = compileReferential(loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv')), 'routes.csv');
+  const ctx = await openContext(config, silentLogger(), {
+    referential,
+    retry: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },
+  });
+  return {
+    ws,
+    ctx,
+    event(location, extra = {}) {
+      const [project, bucket, ...key] = location.split('/');
+      return { project: project!, bucket: bucket!, key: key.join('/'), origin: 'manual', ...extra };
+    },
+    wrap(project, overrides) {
+      const store = new FsStore({ root: path.join(config.dataRoot, project), name: `fs:${project}` });
+      for (const [name, fn] of Object.entries(overrides)) {
+        Object.defineProperty(store, name, { value: fn, configurable: true, writable: true });
+      }
+      ctx.stores.register(project, store);
+      return store;
+    },
+    async close() {
+      await ctx.close();
+      await ws.remove();
+    },
+  };
+}
+
+export async function tempDir(prefix = 'switchyard-'): Promise<{ dir: string; remove(): Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
