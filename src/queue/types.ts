@@ -8,6 +8,23 @@ export interface QueueMessage {
   attempts: number;
   /** epoch ms the message was first published. */
   enqueuedAt: number;
+  /**
+   * Further events carried by the same backend message (an S3 notification
+   * with several records). The drain routes `event` and all of these before it
+   * acks `id`; a failure of any of them nacks the whole message.
+   */
+  extraEvents?: ObjectEvent[];
+  /**
+   * Set when the message is a notification switchyard does not route (a GCS
+   * OBJECT_DELETE, an S3 ObjectRemoved or test event): the drain acks it and
+   * records the reason. `event` is best effort (it may have an empty key).
+   */
+  ignore?: string;
+  /**
+   * Set when the body could not be understood: the drain dead-letters it with
+   * this reason instead of crashing. `event` is a placeholder (empty bucket and key).
+   */
+  malformed?: string;
 }
 
 export interface DeadLetter {
@@ -27,6 +44,11 @@ export interface QueueStats {
   dead: number;
   /** Age in ms of the oldest waiting or leased message. */
   oldestAgeMs?: number;
+  /**
+   * Fields this backend cannot measure through its API; they read 0 and are
+   * shown as unknown (Pub/Sub's backlog is only in Cloud Monitoring).
+   */
+  unmeasured?: Array<'depth' | 'inFlight' | 'dead' | 'oldestAgeMs'>;
 }
 
 export interface QueueCapabilities {

@@ -1,0 +1,117 @@
+import { EventInvalidError } from '../errors.js';
+import type { ObjectEvent } from './types.js';
+
+/**
+ * What an S3 event notification holds: one ObjectEvent per `ObjectCreated:*`
+ * record (routed), and the reason for everything else (ObjectRemoved, the
+ * `s3:TestEvent` S3 sends when a notification is configured, SNS control
+ * messages), which the caller acknowledges without routing.
+ */
+export interface S3EventParse {
+  events: ObjectEvent[];
+  ignored: Array<{ reason: string; event?: ObjectEvent }>;
+}
+
+/**
+ * True when a parsed JSON value looks like an S3 notification (a `Records`
+ * array, an `s3:TestEvent`) or an SNS envelope (`Type` + `Message`).
+ */
+export function isS3Event(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  if (Array.isArray(value.Records)) return true;
+  if (value.Event === 's3:TestEvent') return true;
+  return typeof value.Type === 'string' && typeof value.Message === 'string' && 'TopicArn' in value;
+}
+
+/**
+ * Parses an S3 event notification, bare (S3 → SQS, S3 → Lambda) or wrapped in
+ * an SNS envelope (S3 → SNS → SQS/HTTP). `json` is the parsed body or its
+ * text. Keys are URL-decoded as S3 encodes them (`+` is a space). Throws
+ * EventInvalidError with the offending record when the payload is not one.
+ */
+export function parseS3Event(json: unknown): S3EventParse {
+  const value = typeof json === 'string' ? parseJson(json) : json;
+  if (!isRecord(value)) throw new EventInvalidError('S3 event is not a JSON object', { body: value });
+  if (typeof value.Type === 'string' && 'TopicArn' in value) return parseSns(value);
+  if (value.Event === 's3:TestEvent') {
+    return { events: [], ignored: [{ reason: `S3 test event for bucket ${String(value.Bucket ?? '?')}` }] };
+  }
+  if (!Array.isArray(value.Records))
+    throw new EventInvalidError('S3 event has no `Records` array', { body: value });
+  const result: S3EventParse = { events: [], ignored: [] };
+  value.Records.forEach((record: unknown, index: number) => {
+    const { event, eventName } = recordEvent(record, index);
+    if (eventName.startsWith('ObjectCreated:')) result.events.push(event);
+    else result.ignored.push({ reason: `S3 event ${eventName} is not routed`, event });
+  });
+  return result;
+}
+
+function parseSns(envelope: Record<string, unknown>): S3EventParse {
+  if (envelope.Type !== 'Notification') {
+    return {
+      events: [],
+      ignored: [{ reason: `SNS ${String(envelope.Type)} message carries no object event` }],
+    };
+  }
+  if (typeof envelope.Message !== 'string') {
+    throw new EventInvalidError('SNS notification has no `Message` string', {
+      messageId: envelope.MessageId,
+    });
+  }
+  return parseS3Event(parseJson(envelope.Message));
+}
+
+function recordEvent(record: unknown, index: number): { event: ObjectEvent; eventName: string } {
+  const bad = (what: string): never => {
+    throw new EventInvalidError(`S3 event record ${index}: ${what}`, { record });
+  };
+  if (!isRecord(record)) return bad('not an object');
+  const rawName = typeof record.eventName === 'string' ? record.eventName : bad('no `eventName`');
+  const eventName = rawName.replace(/^s3:/, '');
+  const s3 = isRecord(record.s3) ? record.s3 : bad('no `s3` object');
+  const bucket =
+    isRecord(s3.bucket) && typeof s3.bucket.name === 'string' ? s3.bucket.name : bad('no `s3.bucket.name`');
+  const object = isRecord(s3.object) ? s3.object : bad('no `s3.object`');
+  const rawKey = typeof object.key === 'string' && object.key !== '' ? object.key : bad('no `s3.object.key`');
+  const event: ObjectEvent = { origin: 's3', bucket, key: decodeKey(rawKey, bad) };
+  const generation = str(object.versionId) ?? str(object.eTag)?.replace(/^"|"$/g, '');
+  if (generation) event.generation = generation;
+  if (object.size !== undefined) {
+    if (typeof object.size !== 'number' || !Number.isSafeInteger(object.size) || object.size < 0)
+      bad('`size` is not a byte count');
+    event.size = object.size as number;
+  }
+  const eventTime = str(record.eventTime);
+  if (eventTime) event.eventTime = eventTime;
+  const sequencer = str(object.sequencer);
+  if (sequencer) event.eventId = sequencer;
+  return { event, eventName };
+}
+
+/** S3 URL-encodes keys in notifications, with `+` for a space. */
+function decodeKey(key: string, bad: (what: string) => never): string {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return bad(`key ${JSON.stringify(key)} is not URL-encoded`);
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new EventInvalidError(`S3 event is not JSON: ${(error as Error).message}`, {
+      body: text.slice(0, 200),
+    });
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,341 @@
+import { AckPolicy, DeliverPolicy, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ConfigInvalidError } from '../errors.js';
+import type { ObjectEvent } from '../events/types.js';
+import { decodeSwitchyardBody } from './body-decode.js';
+import { encodeEvent } from './event-codec.js';
+import { NatsDeadLetters } from './nats-dead-letters.js';
+import {
+  ACK,
+  nakPayload,
+  parseAckSubject,
+  pullDeliveries,
+  sendAck,
+  WORKING,
+  type NatsDelivery,
+} from './nats-pull.js';
+import { queueBackendError } from './queue-errors.js';
+import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
+
+export interface NatsQueueOptions {
+  /** `host:port` or `nats://host:port`, comma-separated for a cluster. */
+  servers: string;
+  /** Stream name; notifications use subject `<stream>.events`, dead letters stream `<stream>_DLQ`. Default `switchyard`. */
+  stream?: string;
+  /** Durable pull consumer shared by all workers. Default `switchyard`. */
+  consumer?: string;
+  /** Server-side ack wait: how long a crashed worker's messages stay hidden. Default 15 000 ms. */
+  ackWaitMs?: number;
+  /** Deliveries after which a message is dead-lettered by the next pull. Default 20. */
+  maxDeliver?: number;
+  user?: string;
+  pass?: string;
+  token?: string;
+}
+
+interface Lease {
+  until: number;
+  timer?: NodeJS.Timeout;
+  data: Uint8Array;
+  attempts: number;
+  enqueuedAt: number;
+}
+
+const STREAM_NAME = /^[A-Za-z0-9_-]+$/;
+const EXPIRED_MEMORY = 10_000;
+const PUBLISH_WINDOW = 500;
+
+/**
+ * A queue on a NATS JetStream work-queue stream with one durable pull
+ * consumer (explicit ack). A message id is the delivery's ack subject, so any
+ * worker can ack what another pulled. Leases shorter or longer than the
+ * consumer's ack wait are kept by this process (`+WPI` to extend, `-NAK` when
+ * the lease ends); if the process dies the server's ack wait applies.
+ * `max_deliver` is enforced here, not by the server, because a server-side
+ * limit leaves the message stranded in the stream instead of dead-lettering it.
+ */
+export class NatsQueue implements Queue {
+  readonly name: string;
+  readonly capabilities: QueueCapabilities = { exactStats: false, nackDelay: true, deadLetterAdmin: true };
+  private readonly leases = new Map<string, Lease>();
+  private readonly expired = new Set<string>();
+  private readonly ackPrefix: string;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly js: JetStreamClient,
+    private readonly stream: string,
+    private readonly consumer: string,
+    private readonly ackWaitMs: number,
+    private readonly maxDeliver: number,
+    private readonly dead: NatsDeadLetters,
+  ) {
+    this.name = `nats:${stream}`;
+    this.ackPrefix = `.${stream}.${consumer}.`;
+  }
+
+  private get subject(): string {
+    return `${this.stream}.events`;
+  }
+
+  async publish(events: ObjectEvent[]): Promise<void> {
+    for (let i = 0; i < events.length; i += PUBLISH_WINDOW) {
+      const chunk = events.slice(i, i + PUBLISH_WINDOW);
+      await this.run('publish', () =>
+        Promise.all(chunk.map((event) => this.js.publish(this.subject, encodeEvent(event)))),
+      );
+    }
+  }
+
+  async pull(max: number, leaseMs: number, waitMs = 0): Promise<QueueMessage[]> {
+    if (max <= 0) return [];
+    const deliveries = await this.run('pull', () =>
+      pullDeliveries(this.nc, this.stream, this.consumer, max, waitMs),
+    );
+    const out: QueueMessage[] = [];
+    for (const delivery of deliveries) {
+      if (delivery.deliveryCount > this.maxDeliver) {
+        await this.moveToDeadLetters(
+          delivery,
+          `delivered ${delivery.deliveryCount} times (maxDeliver ${this.maxDeliver})`,
+        );
+        continue;
+      }
+      this.lease(delivery, leaseMs);
+      out.push({
+        id: delivery.ackSubject,
+        ...decodeSwitchyardBody(Buffer.from(delivery.data).toString('utf8')),
+        attempts: delivery.deliveryCount,
+        enqueuedAt: delivery.storedAt,
+      });
+    }
+    return out;
+  }
+
+  async ack(ids: string[]): Promise<void> {
+    await this.run('ack', () =>
+      Promise.all(ids.filter((id) => this.release(id)).map((id) => sendAck(this.nc, id, ACK))),
+    );
+  }
+
+  async nack(id: string, delayMs: number): Promise<void> {
+    if (!this.release(id)) return;
+    await this.run('nack', () => sendAck(this.nc, id, nakPayload(delayMs)));
+  }
+
+  async extend(ids: string[], leaseMs: number): Promise<void> {
+    const live = ids.filter((id) => this.isOurs(id) && !this.expired.has(id));
+    for (const id of live) {
+      const lease = this.leases.get(id);
+      if (lease) this.schedule(id, lease, Date.now() + leaseMs);
+    }
+    await this.run('extend', () => Promise.all(live.map((id) => sendAck(this.nc, id, WORKING))));
+  }
+
+  async deadLetter(id: string, reason: string): Promise<void> {
+    const info = this.isOurs(id) ? parseAckSubject(id) : undefined;
+    if (!info || this.expired.has(id)) return;
+    const lease = this.leases.get(id);
+    const data =
+      lease?.data ??
+      (await this.run('deadLetter', () => this.jsm.streams.getMessage(this.stream, { seq: info.streamSeq })))
+        ?.data;
+    if (!data) return;
+    const delivery: NatsDelivery = {
+      ackSubject: id,
+      data,
+      streamSeq: info.streamSeq,
+      deliveryCount: info.deliveryCount,
+      storedAt: info.storedAt,
+    };
+    await this.moveToDeadLetters(delivery, reason);
+  }
+
+  async stats(): Promise<QueueStats> {
+    return this.run('stats', async () => {
+      const [consumer, stream, dead] = await Promise.all([
+        this.jsm.consumers.info(this.stream, this.consumer),
+        this.jsm.streams.info(this.stream),
+        this.dead.count(),
+      ]);
+      const stats: QueueStats = { depth: consumer.num_pending, inFlight: consumer.num_ack_pending, dead };
+      const first = Date.parse(stream.state.first_ts.replace(/(\.\d{3})\d+/, '$1'));
+      if (stream.state.messages > 0 && Number.isFinite(first))
+        stats.oldestAgeMs = Math.max(0, Date.now() - first);
+      return stats;
+    });
+  }
+
+  listDeadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.run('listDeadLetters', () => this.dead.list(limit));
+  }
+
+  retryDeadLetters(ids?: string[]): Promise<number> {
+    return this.run('retryDeadLetters', () => this.dead.retry(ids));
+  }
+
+  purgeDeadLetters(): Promise<number> {
+    return this.run('purgeDeadLetters', () => this.dead.purge());
+  }
+
+  async close(): Promise<void> {
+    for (const lease of this.leases.values()) clearTimeout(lease.timer);
+    this.leases.clear();
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+
+  private async moveToDeadLetters(delivery: NatsDelivery, reason: string): Promise<void> {
+    const lease = this.leases.get(delivery.ackSubject);
+    clearTimeout(lease?.timer);
+    await this.run('deadLetter', async () => {
+      await this.dead.add({
+        body: Buffer.from(delivery.data).toString('utf8'),
+        reason,
+        attempts: delivery.deliveryCount,
+        enqueuedAt: delivery.storedAt,
+        deadAt: Date.now(),
+      });
+      await sendAck(this.nc, delivery.ackSubject, ACK);
+    });
+    this.forget(delivery.ackSubject);
+  }
+
+  private lease(delivery: NatsDelivery, leaseMs: number): void {
+    const lease: Lease = {
+      until: 0,
+      data: delivery.data,
+      attempts: delivery.deliveryCount,
+      enqueuedAt: delivery.storedAt,
+    };
+    this.leases.set(delivery.ackSubject, lease);
+    this.schedule(delivery.ackSubject, lease, Date.now() + leaseMs);
+  }
+
+  /** Keeps the server's ack deadline ahead of the lease (`+WPI`), and hands the message back when the lease ends. */
+  private schedule(id: string, lease: Lease, until: number): void {
+    clearTimeout(lease.timer);
+    lease.until = until;
+    const tick = (): void => {
+      const remaining = lease.until - Date.now();
+      if (remaining <= 0) {
+        this.forget(id);
+        void sendAck(this.nc, id, nakPayload(0)).catch(() => undefined);
+        return;
+      }
+      if (remaining > this.ackWaitMs / 2) void sendAck(this.nc, id, WORKING).catch(() => undefined);
+      lease.timer = setTimeout(tick, Math.min(remaining, this.ackWaitMs / 2)).unref();
+    };
+    lease.timer = setTimeout(tick, Math.min(until - Date.now(), this.ackWaitMs / 2)).unref();
+  }
+
+  /** Drops the local lease; false when the id is not ours or its lease already ended (then the call is a no-op). */
+  private release(id: string): boolean {
+    if (!this.isOurs(id) || this.expired.has(id)) return false;
+    clearTimeout(this.leases.get(id)?.timer);
+    this.leases.delete(id);
+    return true;
+  }
+
+  private forget(id: string): void {
+    this.leases.delete(id);
+    this.expired.add(id);
+    if (this.expired.size > EXPIRED_MEMORY) this.expired.delete(this.expired.values().next().value as string);
+  }
+
+  private isOurs(id: string): boolean {
+    return id.startsWith('$JS.ACK.') && id.includes(this.ackPrefix) && parseAckSubject(id) !== undefined;
+  }
+
+  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw queueBackendError('nats', operation, this.name, error, false);
+    }
+  }
+}
+
+/** Connects, creates the stream, its dead-letter stream and the durable consumer when missing. */
+export async function openNatsQueue(options: NatsQueueOptions): Promise<NatsQueue> {
+  const stream = options.stream ?? 'switchyard';
+  const consumer = options.consumer ?? 'switchyard';
+  for (const [field, value] of [
+    ['stream', stream],
+    ['consumer', consumer],
+  ] as const) {
+    if (!STREAM_NAME.test(value)) {
+      throw new ConfigInvalidError(
+        `nats://${options.servers}`,
+        `${field} ${JSON.stringify(value)} may only hold letters, digits, _ and -`,
+      );
+    }
+  }
+  const ackWaitMs = options.ackWaitMs ?? 15_000;
+  const maxDeliver = options.maxDeliver ?? 20;
+  let nc: NatsConnection | undefined;
+  try {
+    nc = await connect({
+      servers: options.servers.split(','),
+      name: 'switchyard',
+      ...(options.user !== undefined ? { user: options.user, pass: options.pass ?? '' } : {}),
+      ...(options.token !== undefined ? { token: options.token } : {}),
+    });
+    const jsm = await jetstreamManager(nc);
+    const dlq = `${stream}_DLQ`;
+    await ensureStream(jsm, stream, `${stream}.events`, RetentionPolicy.Workqueue);
+    await ensureStream(jsm, dlq, `${dlq}.dead`, RetentionPolicy.Limits);
+    await ensureConsumer(jsm, stream, consumer, `${stream}.events`, ackWaitMs);
+    const js = jsm.jetstream();
+    const dead = new NatsDeadLetters(jsm, js, dlq, `${dlq}.dead`, `${stream}.events`);
+    return new NatsQueue(nc, jsm, js, stream, consumer, ackWaitMs, maxDeliver, dead);
+  } catch (error) {
+    await nc?.close().catch(() => undefined);
+    throw queueBackendError('nats', 'open', `nats://${options.servers}/${stream}`, error, false);
+  }
+}
+
+async function ensureStream(
+  jsm: JetStreamManager,
+  name: string,
+  subject: string,
+  retention: RetentionPolicy,
+): Promise<void> {
+  const exists = await jsm.streams.info(name).then(
+    () => true,
+    (error: unknown) => (isNotFound(error) ? false : Promise.reject(error)),
+  );
+  if (!exists) await jsm.streams.add({ name, subjects: [subject], retention, storage: StorageType.File });
+}
+
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  name: string,
+  subject: string,
+  ackWaitMs: number,
+): Promise<void> {
+  const ackWait = ackWaitMs * 1_000_000;
+  const info = await jsm.consumers
+    .info(stream, name)
+    .catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)));
+  if (!info) {
+    await jsm.consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ackWait,
+      max_deliver: -1,
+      max_ack_pending: -1,
+      filter_subject: subject,
+    });
+  } else if (info.config.ack_wait !== ackWait) {
+    await jsm.consumers.update(stream, name, { ack_wait: ackWait });
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error);
+  return /not found/i.test(text);
+}

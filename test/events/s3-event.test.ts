@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { EventInvalidError } from '../../src/errors.js';
+import { isS3Event, parseS3Event } from '../../src/events/s3-event.js';
+
+const fixture = JSON.parse(
+  await readFile(new URL('../fixtures/events/s3-object-created.json', import.meta.url), 'utf8'),
+) as {
+  Records: Array<Record<string, unknown> & { s3: { object: Record<string, unknown> } }>;
+};
+
+const record = (eventName: string, key: string): Record<string, unknown> => ({
+  ...fixture.Records[0],
+  eventName,
+  s3: { ...fixture.Records[0]?.s3, object: { ...fixture.Records[0]?.s3.object, key } },
+});
+
+describe('parseS3Event', () => {
+  it('turns an ObjectCreated record into an ObjectEvent with the key URL-decoded (+ is a space)', () => {
+    expect(parseS3Event(fixture)).toEqual({
+      events: [
+        {
+          origin: 's3',
+          bucket: 'landing-eu',
+          key: 'sales/2024/sale fr été +1.csv',
+          generation: '096fKKXTRTtl3on89fVO.nfljtsv6qko',
+          size: 1024,
+          eventTime: '2024-05-06T07:08:09.123Z',
+          eventId: '0055AED6DCD90281E5',
+        },
+      ],
+      ignored: [],
+    });
+  });
+
+  it('accepts the JSON text and uses the ETag as generation when the bucket is not versioned', () => {
+    const unversioned = record('ObjectCreated:CompleteMultipartUpload', 'a.csv');
+    delete (unversioned.s3 as { object: Record<string, unknown> }).object.versionId;
+    const [event] = parseS3Event(JSON.stringify({ Records: [unversioned] })).events;
+    expect(event?.generation).toBe('d41d8cd98f00b204e9800998ecf8427e');
+  });
+
+  it('keeps every created record, ignores removals with their reason', () => {
+    const parsed = parseS3Event({
+      Records: [
+        record('ObjectCreated:Put', 'a.csv'),
+        record('ObjectRemoved:Delete', 'b.csv'),
+        record('s3:ObjectCreated:Copy', 'c.csv'),
+      ],
+    });
+    expect(parsed.events.map((e) => e.key)).toEqual(['a.csv', 'c.csv']);
+    expect(parsed.ignored).toEqual([
+      {
+        reason: 'S3 event ObjectRemoved:Delete is not routed',
+        event: expect.objectContaining({ key: 'b.csv' }),
+      },
+    ]);
+  });
+
+  it('unwraps an SNS notification and ignores SNS control messages and the S3 test event', () => {
+    const sns = {
+      Type: 'Notification',
+      MessageId: 'm-1',
+      TopicArn: 'arn:aws:sns:eu-west-3:1:t',
+      Message: JSON.stringify(fixture),
+    };
+    expect(isS3Event(sns)).toBe(true);
+    expect(parseS3Event(sns).events.map((e) => e.key)).toEqual(['sales/2024/sale fr été +1.csv']);
+    const confirmation = {
+      Type: 'SubscriptionConfirmation',
+      TopicArn: 'arn:aws:sns:eu-west-3:1:t',
+      Message: 'confirm',
+      SubscribeURL: 'https://x',
+    };
+    expect(parseS3Event(confirmation).ignored[0]?.reason).toMatch(/SubscriptionConfirmation/);
+    const test = {
+      Service: 'Amazon S3',
+      Event: 's3:TestEvent',
+      Time: '2024-05-06T07:08:09.123Z',
+      Bucket: 'landing-eu',
+    };
+    expect(isS3Event(test)).toBe(true);
+    expect(parseS3Event(test)).toEqual({
+      events: [],
+      ignored: [{ reason: 'S3 test event for bucket landing-eu' }],
+    });
+  });
+
+  it('refuses what is not an S3 event, naming the record', () => {
+    expect(isS3Event({ bucket: 'b', key: 'k', origin: 'manual' })).toBe(false);
+    expect(() => parseS3Event('not json')).toThrow(EventInvalidError);
+    expect(() => parseS3Event({ Records: [{ eventName: 'ObjectCreated:Put' }] })).toThrow(
+      /record 0: no `s3` object/,
+    );
+    expect(() => parseS3Event({ Records: [record('ObjectCreated:Put', 'bad%E0%A4%A.csv')] })).toThrow(
+      /not URL-encoded/,
+    );
+  });
+});

@@ -1,0 +1,36 @@
+import { afterAll } from 'vitest';
+import { errorMessage } from '../../src/errors.js';
+import { openQueue } from '../../src/queue/url.js';
+import { testQueue } from '../conformance/queue.js';
+import {
+  createPubsubResources,
+  startPubsubEmulator,
+  type PubsubEmulator,
+} from '../helpers/pubsub-emulator.js';
+import { requireService } from '../helpers/services.js';
+
+const started = await startPubsubEmulator().then(
+  (emulator): PubsubEmulator | string => emulator,
+  (error: unknown) => errorMessage(error),
+);
+
+if (
+  requireService('Pub/Sub emulator', typeof started !== 'string', typeof started === 'string' ? started : '')
+) {
+  const emulator = started as PubsubEmulator;
+  afterAll(() => emulator.stop());
+
+  // Opened through its URL, as a deployment would; the subscription has a
+  // dead-letter policy so Pub/Sub reports delivery attempts.
+  testQueue('pubsub', async () => {
+    const resources = await createPubsubResources(emulator.host, { deadLetterPolicy: true });
+    const queue = await openQueue(resources.url, { stateDir: '/nonexistent' });
+    return {
+      queue,
+      async cleanup() {
+        await queue.close();
+        await resources.remove();
+      },
+    };
+  });
+}
