@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { ConfigInvalidError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { redactUrl } from './postgres-url.js';
+import type { Ledger } from './types.js';
+
+export interface OpenLedgerOptions {
+  /** Where the default SQLite ledger lives (`<stateDir>/ledger.db`). */
+  stateDir: string;
+  logger?: Logger;
+}
+
+/**
+ * Opens the ledger a URL names:
+ * - undefined or `sqlite:` → `<stateDir>/ledger.db`; `sqlite:PATH` → that file
+ *   (relative paths resolve against the working directory);
+ * - `postgres://…` / `postgresql://…` → the shared PostgreSQL ledger
+ *   (`?schema=NAME` selects a schema); `pg` loads only then.
+ * Any other scheme is refused with ConfigInvalidError naming the URL.
+ */
+export async function openLedger(url: string | undefined, options: OpenLedgerOptions): Promise<Ledger> {
+  const target = url?.trim() || 'sqlite:';
+  if (target.startsWith('sqlite:')) {
+    const file = target.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    const { openSqliteLedger } = await import('./sqlite.js');
+    return openSqliteLedger(file ? path.resolve(file) : path.join(options.stateDir, 'ledger.db'));
+  }
+  if (/^postgres(ql)?:\/\//i.test(target)) {
+    const { openPostgresLedger } = await import('./postgres.js');
+    return openPostgresLedger(target, options.logger ? { logger: options.logger } : {});
+  }
+  throw new ConfigInvalidError(
+    'ledger',
+    `unknown ledger URL ${JSON.stringify(redactUrl(target))}: expected sqlite:PATH or postgres://…`,
+    {
+      url: redactUrl(target),
+    },
+  );
+}

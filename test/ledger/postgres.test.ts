@@ -1,0 +1,20 @@
+import { openPostgresLedger } from '../../src/ledger/postgres.js';
+import { testLedger } from '../conformance/ledger.js';
+import { connectTestPostgres } from '../helpers/postgres.js';
+
+const pg = await connectTestPostgres();
+
+if (pg) {
+  testLedger('postgres', async () => {
+    const url = pg.newUrl();
+    const ledger = await openPostgresLedger(url, { poolSize: 4 });
+    return {
+      ledger,
+      openPeer: () => openPostgresLedger(url, { poolSize: 4 }),
+      async cleanup() {
+        await ledger.close();
+        await pg.cleanup();
+      },
+    };
+  });
+}
