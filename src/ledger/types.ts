@@ -6,7 +6,8 @@ import type { Location } from '../storage/types.js';
  * delivery finished and no destination holds that generation. `superseded`: a
  * newer generation of the same source already reached the destination.
  */
-export type DeliveryState = 'planned' | 'written' | 'verified' | 'done' | 'failed' | 'dead' | 'gone' | 'superseded';
+export type DeliveryState =
+  'planned' | 'written' | 'verified' | 'done' | 'failed' | 'dead' | 'gone' | 'superseded';
 
 export const TERMINAL_STATES: ReadonlySet<DeliveryState> = new Set(['done', 'dead', 'gone', 'superseded']);
 
@@ -107,22 +108,51 @@ export interface RouteStat {
   lastAt?: number;
 }
 
+/** One item of `transitionMany`. */
+export interface TransitionItem {
+  id: string;
+  state: DeliveryState;
+  patch?: TransitionPatch;
+}
+
 /**
  * The durable record of deliveries (test/conformance/ledger.ts proves it).
  *
  * - `claim` inserts the plan if the id is new, then grants the caller a lease
  *   unless the delivery is terminal, leased by another live owner, or in
  *   backoff. Two callers racing on one id: exactly one gets `claimed`.
- *   A lease whose owner died is taken over after it expires.
+ *   A lease whose owner died is taken over after it expires. A claim by the
+ *   current holder renews its lease. An existing delivery keeps its stored
+ *   plan (the plan passed in only matters for a new id).
  * - `transition` only succeeds for the current lease holder (returns false
- *   otherwise) and never moves a terminal delivery back.
- * - Writing `failed` increments `attempts`; `dead` is terminal.
+ *   otherwise) and never moves a terminal delivery back. The holder may still
+ *   transition after its lease expired as long as nobody took it over.
+ * - Writing `failed` or `dead` increments `attempts`; `failed` sets
+ *   `nextAttemptAt` (the patch's, else now); `dead` is terminal. Entering
+ *   `written`, `verified`, `done` stamps `writtenAt`, `verifiedAt`, `doneAt`.
+ *   Writing `failed` or a terminal state ends the lease (`claimedBy` cleared),
+ *   so a retry need not wait for the lease to expire.
+ * - `release` ends the caller's lease (no-op when it is not the holder).
  * - `forGeneration` returns every delivery of one source generation.
  * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset).
+ * - `recordUnrouted` keeps one row per source location: a later sighting
+ *   updates generation, size and `lastSeenAt`, and clears `resolvedAt`.
+ *   `listUnrouted` and `counts().unrouted` cover unresolved rows only,
+ *   most recently seen first.
+ * - `query` returns newest `updatedAt` first (ties by id, descending);
+ *   `search` is a case-insensitive substring of the source or destination
+ *   key; `sinceMs` keeps `updatedAt >= sinceMs`; `nextCursor` is set when
+ *   more rows may follow.
+ * - `routeStats`: per route (sorted by id), deliveries updated since
+ *   `sinceMs`; `bytes` sums the size of the `done` ones.
+ * - `claimMany` / `transitionMany` do the same as one call per item, in one
+ *   round trip / transaction, results in input order.
  */
 export interface Ledger {
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
+  claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
+  transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]>;
@@ -138,5 +168,13 @@ export interface Ledger {
   counts(): Promise<LedgerCounts>;
   routeStats(sinceMs?: number): Promise<RouteStat[]>;
   retryDead(ids?: string[]): Promise<number>;
+
+  /** Owners holding a live lease right now (crash recovery). */
+  activeOwners?(): Promise<string[]>;
+  /**
+   * Ends every lease held by `owner` or by `${owner}#…` (a dead process's
+   * sub-owners); returns how many deliveries were released.
+   */
+  releaseOwner?(owner: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -15,15 +15,19 @@ export interface SqliteMigration {
 /**
  * Opens (creating parent folders) a SQLite file the way every switchyard
  * component wants it: WAL, `busy_timeout` 5 s so two processes wait for each
- * other instead of failing, `synchronous=NORMAL` (durable at checkpoints,
- * never corrupt).
+ * other instead of failing, and `synchronous` NORMAL (the default: a commit
+ * survives a process crash; a power loss may drop the last ones, never
+ * corrupt) or FULL (a commit survives a power loss too).
  */
-export function openSqliteFile(path: string): SqliteDatabase {
+export function openSqliteFile(
+  path: string,
+  options: { synchronous?: 'NORMAL' | 'FULL' } = {},
+): SqliteDatabase {
   if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
   return db;
 }
 
@@ -33,7 +37,11 @@ export function openSqliteFile(path: string): SqliteDatabase {
  * components (ledger, queue) may share a file; each has its own row in
  * `schema_version`.
  */
-export function migrateSqlite(db: SqliteDatabase, component: string, migrations: readonly SqliteMigration[]): void {
+export function migrateSqlite(
+  db: SqliteDatabase,
+  component: string,
+  migrations: readonly SqliteMigration[],
+): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at INTEGER NOT NULL)',
   );
@@ -46,11 +54,15 @@ export function migrateSqlite(db: SqliteDatabase, component: string, migrations:
   db.transaction(() => {
     const current = read.get(component) ?? 0;
     if (current > newest) {
-      throw new ConfigInvalidError(db.name, `${component} schema version ${current} is newer than this switchyard knows (${newest})`, {
-        component,
-        current,
-        newest,
-      });
+      throw new ConfigInvalidError(
+        db.name,
+        `${component} schema version ${current} is newer than this switchyard knows (${newest})`,
+        {
+          component,
+          current,
+          newest,
+        },
+      );
     }
     for (const migration of migrations) {
       if (migration.version <= current) continue;
@@ -58,4 +70,20 @@ export function migrateSqlite(db: SqliteDatabase, component: string, migrations:
       write.run(component, migration.version, Date.now());
     }
   }).immediate();
+}
+
+export interface SqliteTransactions {
+  /** Runs `fn` in a `BEGIN IMMEDIATE` transaction: the write lock is taken first, so writers queue instead of failing. */
+  write<T>(fn: () => T): T;
+  /** Runs `fn` in a deferred transaction: one consistent snapshot for several reads. */
+  read<T>(fn: () => T): T;
+}
+
+/** Transaction helpers built once per connection (better-sqlite3 wrappers are costly to create per call). */
+export function sqliteTransactions(db: SqliteDatabase): SqliteTransactions {
+  const wrapper = db.transaction((fn: () => unknown) => fn());
+  return {
+    write: <T>(fn: () => T): T => wrapper.immediate(fn) as T,
+    read: <T>(fn: () => T): T => wrapper(fn) as T,
+  };
 }

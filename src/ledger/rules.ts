@@ -1,0 +1,118 @@
+import { UsageError } from '../errors.js';
+import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, TransitionPatch } from './types.js';
+import { TERMINAL_STATES } from './types.js';
+
+/**
+ * The Ledger contract's rules as pure functions, shared by every ledger that
+ * reads a record, decides, and writes it back inside one transaction.
+ */
+
+export function newRecord(plan: DeliveryPlan, now: number): DeliveryRecord {
+  return {
+    id: plan.id,
+    source: { project: plan.source.project, bucket: plan.source.bucket, key: plan.source.key },
+    generation: plan.generation,
+    routeId: plan.routeId,
+    destination: {
+      project: plan.destination.project,
+      bucket: plan.destination.bucket,
+      key: plan.destination.key,
+    },
+    action: plan.action,
+    size: plan.size,
+    state: 'planned',
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** What `claim` answers for an existing record. */
+export function claimDecision(record: DeliveryRecord, owner: string, now: number): ClaimResult['status'] {
+  if (TERMINAL_STATES.has(record.state)) return 'terminal';
+  if (record.claimedBy !== undefined && record.claimedBy !== owner && (record.claimExpiresAt ?? 0) > now)
+    return 'busy';
+  if (record.state === 'failed' && record.nextAttemptAt !== undefined && record.nextAttemptAt > now)
+    return 'backoff';
+  return 'claimed';
+}
+
+export function canTransition(record: DeliveryRecord, owner: string): boolean {
+  return !TERMINAL_STATES.has(record.state) && record.claimedBy === owner;
+}
+
+/** The record after a transition the holder is allowed to make. */
+export function applyTransition(
+  record: DeliveryRecord,
+  state: DeliveryState,
+  patch: TransitionPatch | undefined,
+  now: number,
+): DeliveryRecord {
+  const next: DeliveryRecord = { ...record, state, updatedAt: now };
+  if (state === 'failed' || state === 'dead') next.attempts = record.attempts + 1;
+  if (state === 'failed') next.nextAttemptAt = patch?.nextAttemptAt ?? now;
+  else delete next.nextAttemptAt;
+  if (patch?.errorCode !== undefined) next.errorCode = patch.errorCode;
+  if (patch?.lastError !== undefined) next.lastError = patch.lastError;
+  if (patch?.crc32c !== undefined) next.crc32c = patch.crc32c;
+  if (patch?.bytesThroughProcess !== undefined) next.bytesThroughProcess = patch.bytesThroughProcess;
+  if (patch?.destination !== undefined) {
+    const { project, bucket, key } = patch.destination;
+    next.destination = { project, bucket, key };
+  }
+  if (state === 'written') next.writtenAt = now;
+  if (state === 'verified') {
+    next.verifiedAt = now;
+    next.writtenAt ??= now;
+  }
+  if (state === 'done') next.doneAt = now;
+  if (state === 'failed' || TERMINAL_STATES.has(state)) {
+    delete next.claimedBy;
+    delete next.claimExpiresAt;
+  }
+  return next;
+}
+
+/** `retryDead` applied to one dead record. */
+export function revive(record: DeliveryRecord, now: number): DeliveryRecord {
+  const next: DeliveryRecord = {
+    ...record,
+    state: 'failed',
+    attempts: 0,
+    nextAttemptAt: now,
+    updatedAt: now,
+  };
+  delete next.claimedBy;
+  delete next.claimExpiresAt;
+  return next;
+}
+
+/** Keyset cursor of `query`: the position (updatedAt, id) of the last row returned. */
+export function encodeCursor(updatedAt: number, id: string): string {
+  return Buffer.from(JSON.stringify([updatedAt, id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { updatedAt: number; id: string } {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { updatedAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new UsageError(`[switchyard] [ledger] invalid cursor ${JSON.stringify(cursor)}`, { cursor });
+}
+
+/** ASCII-only lower case, what SQLite's lower() does, so every ledger searches alike. */
+export function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 5000;
+
+export function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE;
+  return Math.max(1, Math.min(MAX_PAGE, Math.floor(limit)));
+}

@@ -1,0 +1,19 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { testLedger } from '../conformance/ledger.js';
+
+testLedger('sqlite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-ledger-'));
+  const path = join(dir, 'nested', 'ledger.db');
+  const ledger = await openSqliteLedger(path);
+  return {
+    ledger,
+    openPeer: () => openSqliteLedger(path),
+    async cleanup() {
+      await ledger.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
