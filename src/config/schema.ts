@@ -62,9 +62,9 @@ export const s3ProjectSchema = z
     sseKmsKeyId: z.string().min(1).optional(),
     /** Objects at least this large are copied with UploadPartCopy (default 5 GiB). */
     partCopyThresholdBytes: z.number().int().positive().optional(),
-    /** Part size for multipart uploads and part copies (default 16 MiB; S3 needs at least 5 MiB). */
+    /** Part size for multipart uploads and part copies (default 8 MiB; S3 needs at least 5 MiB). */
     partSizeBytes: z.number().int().positive().optional(),
-    /** Parts uploaded at once; memory held by an upload is about (queue + 1) × part size (default 2). */
+    /** Parts uploaded at once (default 2); an upload holds about 1.5 × (queue + 1) × part size in memory. */
     uploadQueueSize: z.number().int().positive().optional(),
     capabilities: s3CapabilitiesSchema.optional(),
   })

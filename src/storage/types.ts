@@ -64,6 +64,16 @@ export interface StoreCapabilities {
   metadata: boolean;
 }
 
+/**
+ * Object bytes that passed through this process: `bytesIn` read from the
+ * backend (read streams), `bytesOut` sent to it (writes). A server-side copy
+ * adds nothing to either, which is how tests and benchmarks prove it.
+ */
+export interface StoreStats {
+  bytesIn: number;
+  bytesOut: number;
+}
+
 export interface WriteOptions {
   /** `'0'`: only if the key does not exist; otherwise only if the current generation equals it. */
   ifGenerationMatch?: string;
@@ -123,6 +133,8 @@ export interface ObjectStore {
   /** Name used in messages, e.g. `fs:/data/finance`. */
   readonly name: string;
   readonly capabilities: StoreCapabilities;
+  /** Object bytes that passed through this process, when the backend counts them (see StoreStats). */
+  readonly stats?: StoreStats;
 
   stat(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   read(bucket: string, key: string, options?: ReadOptions): Promise<Readable>;

@@ -1,0 +1,81 @@
+import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { isFolderPlaceholder } from './keys.js';
+import { generationOf, md5FromEtag, unquoteEtag } from './s3-metadata.js';
+import type { ListOptions, ListPage, ObjectInfo } from './types.js';
+
+interface Listed {
+  Key?: string;
+  Size?: number;
+  ETag?: string;
+  LastModified?: Date;
+  VersionId?: string;
+}
+
+function listedToInfo(bucket: string, item: Listed): ObjectInfo {
+  const modified = item.LastModified ?? new Date(0);
+  const info: ObjectInfo = {
+    bucket,
+    key: item.Key ?? '',
+    generation: generationOf(item.VersionId, item.ETag),
+    size: item.Size ?? 0,
+    etag: unquoteEtag(item.ETag),
+    created: modified,
+    updated: modified,
+    metadata: {},
+  };
+  const md5 = md5FromEtag(item.ETag);
+  if (md5) info.md5 = md5;
+  return info;
+}
+
+/** One page of ListObjectsV2 (ContinuationToken paging). Items carry no user metadata; stat for that. */
+export async function listObjectsPage(
+  client: S3Client,
+  bucket: string,
+  options: ListOptions,
+): Promise<ListPage> {
+  const out = await client.send(
+    new ListObjectsV2Command({
+      Bucket: bucket,
+      ...(options.prefix ? { Prefix: options.prefix } : {}),
+      MaxKeys: options.pageSize ?? 1000,
+      ...(options.pageToken ? { ContinuationToken: options.pageToken } : {}),
+    }),
+  );
+  const items = (out.Contents ?? [])
+    .filter((item) => item.Key !== undefined && !isFolderPlaceholder(item.Key))
+    .map((item) => listedToInfo(bucket, item));
+  return out.IsTruncated && out.NextContinuationToken
+    ? { items, nextPageToken: out.NextContinuationToken }
+    : { items };
+}
+
+/**
+ * One page of the current versions in a versioned bucket, so listed
+ * generations are version ids, as stat reports them. The page token packs
+ * S3's key and version-id markers.
+ */
+export async function listVersionsPage(
+  client: S3Client,
+  bucket: string,
+  options: ListOptions,
+): Promise<ListPage> {
+  const marker = options.pageToken
+    ? (JSON.parse(Buffer.from(options.pageToken, 'base64url').toString('utf8')) as { k?: string; v?: string })
+    : {};
+  const out = await client.send(
+    new ListObjectVersionsCommand({
+      Bucket: bucket,
+      ...(options.prefix ? { Prefix: options.prefix } : {}),
+      MaxKeys: options.pageSize ?? 1000,
+      ...(marker.k ? { KeyMarker: marker.k } : {}),
+      ...(marker.v ? { VersionIdMarker: marker.v } : {}),
+    }),
+  );
+  const items = (out.Versions ?? [])
+    .filter((v) => v.IsLatest && v.Key !== undefined && !isFolderPlaceholder(v.Key))
+    .map((v) => listedToInfo(bucket, v));
+  if (!out.IsTruncated) return { items };
+  const next = { k: out.NextKeyMarker, v: out.NextVersionIdMarker };
+  return { items, nextPageToken: Buffer.from(JSON.stringify(next), 'utf8').toString('base64url') };
+}

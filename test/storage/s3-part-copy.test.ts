@@ -1,0 +1,171 @@
+// S3 server-side multipart copy (UploadPartCopy) above partCopyThresholdBytes.
+// fauxqs has no UploadPartCopy, so this runs against a protocol-level test
+// double (test/doubles/s3-part-copy-double.ts), not the shared suite.
+import { S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PreconditionError } from '../../src/errors.js';
+import { crc32cOf } from '../../src/storage/checksum.js';
+import { provenanceToMetadata } from '../../src/storage/provenance.js';
+import { createS3Store, type S3Store } from '../../src/storage/s3.js';
+import { multipartCopy, partRanges } from '../../src/storage/s3-part-copy.js';
+import { startS3PartCopyDouble, type S3PartCopyDouble } from '../doubles/s3-part-copy-double.js';
+
+const KIB = 1024;
+const env = { KEY: 'test', SECRET: 'test' };
+
+describe('s3 part copy (UploadPartCopy double)', () => {
+  let double: S3PartCopyDouble;
+  let store: S3Store;
+  const body = randomBytes(1300 * KIB);
+
+  beforeAll(async () => {
+    double = await startS3PartCopyDouble();
+    store = createS3Store(
+      'cloud',
+      {
+        backend: 's3',
+        region: 'us-east-1',
+        endpoint: double.endpoint,
+        forcePathStyle: true,
+        accessKeyIdEnv: 'KEY',
+        secretAccessKeyEnv: 'SECRET',
+        capabilities: { partCopy: true },
+        partCopyThresholdBytes: 512 * KIB,
+        partSizeBytes: 256 * KIB,
+      },
+      env,
+    );
+  });
+  afterAll(async () => {
+    await store?.close();
+    await double?.stop();
+  });
+
+  it('splits an object into ranges of at most 10,000 parts', () => {
+    expect(partRanges(10, 4)).toEqual([
+      { start: 0, end: 3 },
+      { start: 4, end: 7 },
+      { start: 8, end: 9 },
+    ]);
+    expect(partRanges(100_000, 1)).toHaveLength(10_000);
+  });
+
+  it('copies part by part server-side, carrying metadata over, with 0 bytes through the process', async () => {
+    double.put('src', 'in/big.bin', body, {
+      contentType: 'application/x-big',
+      cacheControl: 'no-cache',
+      metadata: { owner: 'sales', 'switchyard-route': 'old' },
+    });
+    const source = await store.stat('src', 'in/big.bin');
+    const before = { ...store.stats };
+    const provenance = {
+      source: 'cloud/src/in/big.bin',
+      generation: source!.generation,
+      crc32c: crc32cOf(body),
+      route: 'r1',
+    };
+    const info = await store.copy(
+      store,
+      { bucket: 'src', key: 'in/big.bin' },
+      { bucket: 'dst', key: 'out/big.bin' },
+      { ifSourceGenerationMatch: source!.generation, ifGenerationMatch: '0', provenance },
+    );
+    expect(store.stats).toEqual(before);
+    expect(double.calls['UploadPartCopy']).toBe(6);
+    expect(double.calls['CompleteMultipartUpload']).toBe(1);
+    expect(double.openUploads()).toBe(0);
+    expect(double.get('dst', 'out/big.bin')?.body.equals(body)).toBe(true);
+    expect(info.size).toBe(body.length);
+    expect(info.md5).toBeUndefined();
+    expect(info.generation).toMatch(/-6$/);
+    expect(info.contentType).toBe('application/x-big');
+    expect(info.cacheControl).toBe('no-cache');
+    expect(info.metadata).toEqual({ owner: 'sales', ...provenanceToMetadata(provenance) });
+    expect(info.provenance).toEqual(provenance);
+  });
+
+  it('copies below the threshold with one CopyObject (REPLACE), carrying content headers and metadata over', async () => {
+    double.put('src', 'small.csv.gz', Buffer.from('not really gzip'), {
+      contentType: 'text/csv',
+      contentEncoding: 'gzip',
+      cacheControl: 'max-age=60',
+      metadata: { owner: 'ops', 'switchyard-source': 'stale/provenance/key' },
+    });
+    const parts = double.calls['UploadPartCopy'] ?? 0;
+    const before = { ...store.stats };
+    const provenance = {
+      source: 'cloud/src/small.csv.gz',
+      generation: 'g1',
+      crc32c: crc32cOf('x'),
+      route: 'r2',
+    };
+    const info = await store.copy(
+      store,
+      { bucket: 'src', key: 'small.csv.gz' },
+      { bucket: 'dst', key: 'small.csv.gz' },
+      { provenance },
+    );
+    expect(double.calls['CopyObject']).toBe(1);
+    expect(double.calls['UploadPartCopy'] ?? 0).toBe(parts);
+    expect(store.stats).toEqual(before);
+    const stored = double.get('dst', 'small.csv.gz');
+    expect(stored).toMatchObject({
+      contentType: 'text/csv',
+      contentEncoding: 'gzip',
+      cacheControl: 'max-age=60',
+    });
+    expect(stored?.metadata).toEqual({ owner: 'ops', ...provenanceToMetadata(provenance) });
+    expect(info).toMatchObject({
+      contentType: 'text/csv',
+      contentEncoding: 'gzip',
+      cacheControl: 'max-age=60',
+      provenance,
+    });
+    expect(info.md5).toBe(Buffer.from(stored!.etag.replace(/"/g, ''), 'hex').toString('base64'));
+  });
+
+  it('refuses a stale source generation before starting any upload', async () => {
+    const creates = double.calls['CreateMultipartUpload'] ?? 0;
+    await expect(
+      store.copy(
+        store,
+        { bucket: 'src', key: 'in/big.bin' },
+        { bucket: 'dst', key: 'other.bin' },
+        { ifSourceGenerationMatch: 'feedfacefeedfacefeedfacefeedface' },
+      ),
+    ).rejects.toBeInstanceOf(PreconditionError);
+    expect(double.calls['CreateMultipartUpload'] ?? 0).toBe(creates);
+    expect(double.get('dst', 'other.bin')).toBeUndefined();
+  });
+
+  it('aborts the upload when the source changes between parts', async () => {
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: double.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+    try {
+      const aborts = double.calls['AbortMultipartUpload'] ?? 0;
+      await expect(
+        multipartCopy({
+          client,
+          copySource: 'src/in/big.bin',
+          sourceEtag: '"0123456789abcdef0123456789abcdef"',
+          size: body.length,
+          bucket: 'dst',
+          key: 'aborted.bin',
+          create: {},
+          partSizeBytes: 256 * KIB,
+          concurrency: 2,
+        }),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 412 } });
+      expect(double.calls['AbortMultipartUpload']).toBe(aborts + 1);
+      expect(double.openUploads()).toBe(0);
+      expect(double.get('dst', 'aborted.bin')).toBeUndefined();
+    } finally {
+      client.destroy();
+    }
+  });
+});
