@@ -1,0 +1,187 @@
+import type { Problem } from '../errors.js';
+import { compileMatcher, maskTester } from './matcher.js';
+import { findCommonName, sampleMask, type MaskSample } from './overlap.js';
+import type { Route } from './types.js';
+
+/** Above this many pairs in one group, only each row's own sample is tried against the others. */
+const MAX_PAIRS = 20_000;
+
+/**
+ * Warnings between rows (enabled rows only; they never fail validation):
+ * - two masks of one source bucket match one name but send it to different
+ *   destination projects;
+ * - two rows can write the same destination key (same destination project,
+ *   bucket and directory template, and a name both masks match);
+ * - a destination bucket that is also a source bucket (files routed again).
+ */
+export function crossRowWarnings(routes: readonly Route[]): Problem[] {
+  const enabled = routes.filter((r) => r.enabled);
+  const samples = new Map<Route, MaskSample>();
+  const sample = (r: Route): MaskSample => {
+    let s = samples.get(r);
+    if (!s) samples.set(r, (s = sampleMask(r.mask, maskTester(r.mask))));
+    return s;
+  };
+  return [...cycles(enabled), ...overlaps(enabled, sample)];
+}
+
+function at(r: Route): string {
+  return `${r.file}:${r.line} (${r.id})`;
+}
+
+function warning(r: Route, column: string, message: string): Problem {
+  return { file: r.file, line: r.line, column, message, severity: 'warning' };
+}
+
+function cycles(routes: Route[]): Problem[] {
+  const sources = new Map<string, Route>();
+  for (const r of routes) {
+    const key = `${r.sourceProject}/${r.sourceBucket}`;
+    if (!sources.has(key)) sources.set(key, r);
+  }
+  const out: Problem[] = [];
+  for (const r of routes) {
+    const source = sources.get(`${r.destinationProject}/${r.destinationBucket}`);
+    if (source) {
+      out.push(
+        warning(
+          r,
+          'destination_bucket',
+          `destination ${r.destinationProject}/${r.destinationBucket} is also a source bucket (row at ${at(source)}): files delivered there will be routed again`,
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+function groupBy(routes: Route[], key: (r: Route) => string): Route[][] {
+  const groups = new Map<string, Route[]>();
+  for (const r of routes) {
+    const k = key(r);
+    const g = groups.get(k);
+    if (g) g.push(r);
+    else groups.set(k, [r]);
+  }
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
+function sameDestination(a: Route, b: Route): boolean {
+  return (
+    a.destinationProject === b.destinationProject &&
+    a.destinationBucket === b.destinationBucket &&
+    a.destinationDirectory === b.destinationDirectory
+  );
+}
+
+type Overlap = [earlier: Route, later: Route, name: string];
+
+/** At most this many other rows are named in one aggregated warning. */
+const LISTED = 5;
+
+function overlaps(routes: Route[], sample: (r: Route) => MaskSample): Problem[] {
+  const projectClashes: Overlap[] = [];
+  const keyClashes: Overlap[] = [];
+  const bySource = groupBy(routes, (r) => `${r.sourceProject}\u0000${r.sourceBucket}`);
+  for (const group of bySource) {
+    const relevant = (a: Route, b: Route): boolean =>
+      a.destinationProject !== b.destinationProject || sameDestination(a, b);
+    for (const o of commonNames(group, relevant, sample)) {
+      (o[0].destinationProject !== o[1].destinationProject ? projectClashes : keyClashes).push(o);
+    }
+  }
+  const byDestination = groupBy(
+    routes,
+    (r) => `${r.destinationProject}\u0000${r.destinationBucket}\u0000${r.destinationDirectory}`,
+  );
+  for (const group of byDestination) {
+    const differentSource = (a: Route, b: Route): boolean =>
+      a.sourceProject !== b.sourceProject || a.sourceBucket !== b.sourceBucket;
+    keyClashes.push(...commonNames(group, differentSource, sample));
+  }
+  return [
+    ...aggregate(projectClashes, projectWarning, 'with another destination project'),
+    ...aggregate(keyClashes, sameKeyWarning, 'writing the same keys'),
+  ];
+}
+
+/** One warning per later row: the first overlap in full, the others counted and listed. */
+function aggregate(overlaps: Overlap[], describe: (o: Overlap) => Problem, what: string): Problem[] {
+  const byLater = new Map<Route, Overlap[]>();
+  for (const o of overlaps) {
+    const list = byLater.get(o[1]);
+    if (list) list.push(o);
+    else byLater.set(o[1], [o]);
+  }
+  return [...byLater.values()].map((list) => {
+    const p = describe(list[0]!);
+    const others = list.slice(1).map((o) => `${o[0].file}:${o[0].line}`);
+    if (others.length > 0) {
+      const shown = others.slice(0, LISTED).join(', ') + (others.length > LISTED ? ', ...' : '');
+      p.message += `; also ${others.length} other row(s) ${what}: ${shown}`;
+    }
+    return p;
+  });
+}
+
+function projectWarning([a, b, name]: Overlap): Problem {
+  return warning(
+    b,
+    'source_file_mask',
+    `this mask and the one at ${at(a)} both match ${JSON.stringify(name)} in ${b.sourceProject}/${b.sourceBucket} but send it to different projects: expected one destination project, got ${a.destinationProject} and ${b.destinationProject}`,
+  );
+}
+
+function sameKeyWarning([a, b, name]: Overlap): Problem {
+  const dir = b.destinationDirectory.replace(/^\/+|\/+$/g, '');
+  const key = `${b.destinationProject}/${b.destinationBucket}/${dir ? `${dir}/` : ''}${name}`;
+  const from =
+    a.sourceProject === b.sourceProject && a.sourceBucket === b.sourceBucket
+      ? `both from ${b.sourceProject}/${b.sourceBucket}`
+      : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
+  return warning(
+    b,
+    'destination_directory',
+    `this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}): expected distinct destinations`,
+  );
+}
+
+/** Pairs (earlier, later) of a group whose masks share a name, with that name. */
+function commonNames(
+  group: Route[],
+  relevant: (a: Route, b: Route) => boolean,
+  sample: (r: Route) => MaskSample,
+): Overlap[] {
+  const found: Overlap[] = [];
+  const pairs = (group.length * (group.length - 1)) / 2;
+  if (pairs <= MAX_PAIRS) {
+    for (let j = 1; j < group.length; j++) {
+      for (let i = 0; i < j; i++) {
+        const a = group[i]!;
+        const b = group[j]!;
+        if (!relevant(a, b)) continue;
+        const name = findCommonName(sample(a), sample(b));
+        if (name !== undefined) found.push([a, b, name]);
+      }
+    }
+    return found;
+  }
+  const order = new Map(group.map((r, i) => [r, i]));
+  const flattened = group.map((r) => ({ ...r, sourceProject: '', sourceBucket: '', enabled: true }));
+  const original = new Map<Route, Route>(flattened.map((f, i) => [f, group[i]!]));
+  const matcher = compileMatcher(flattened);
+  const seen = new Set<string>();
+  group.forEach((r, i) => {
+    const name = sample(r).text;
+    for (const m of matcher.match('', '', name)) {
+      const other = original.get(m.route)!;
+      if (other === r) continue;
+      const [a, b] = order.get(other)! < i ? [other, r] : [r, other];
+      const pairKey = `${order.get(a)}:${order.get(b)}`;
+      if (seen.has(pairKey) || !relevant(a, b)) continue;
+      seen.add(pairKey);
+      found.push([a, b, name]);
+    }
+  });
+  return found;
+}

@@ -1,0 +1,189 @@
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { ReferentialInvalidError, type Problem } from '../errors.js';
+import type { RawRow } from './types.js';
+
+export type ReferentialFormat = 'csv' | 'yaml' | 'json';
+
+/** `.csv`, `.yaml`/`.yml`, `.json`; anything else is refused. */
+export function formatOf(file: string): ReferentialFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  if (ext === '.json') return 'json';
+  throw new ReferentialInvalidError(file, [
+    problem(file, 1, '', `expected a .csv, .yaml, .yml or .json file, got extension ${JSON.stringify(ext)}`),
+  ]);
+}
+
+function problem(file: string, line: number, column: string, message: string): Problem {
+  return { file, line, column, message, severity: 'error' };
+}
+
+/**
+ * Reads referential rows from text. Each row keeps the line it starts on
+ * (a CSV header is line 1). Field names and values are kept as written except
+ * that header names are trimmed; blank rows are skipped. Throws
+ * `ReferentialInvalidError` on a structural problem (malformed CSV or YAML,
+ * a JSON/YAML document that is not a list of flat objects, a row with more
+ * fields than the header).
+ */
+export function loadReferentialText(
+  text: string,
+  file: string,
+  format: ReferentialFormat = formatOf(file),
+): RawRow[] {
+  if (format === 'csv') return loadCsv(text, file);
+  return loadStructured(text, file, format);
+}
+
+/** Reads a referential file; the format comes from its extension. */
+export async function loadReferentialFile(path: string): Promise<RawRow[]> {
+  const format = formatOf(path);
+  const text = await readFile(path, 'utf8');
+  return loadReferentialText(text, path, format);
+}
+
+interface CsvRecord {
+  record: string[];
+  raw: string;
+  info: { lines: number };
+}
+
+function loadCsv(text: string, file: string): RawRow[] {
+  let records: CsvRecord[];
+  try {
+    records = parseCsv(text.replace(/\r\n?/g, '\n'), {
+      bom: true,
+      info: true,
+      raw: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }) as unknown as CsvRecord[];
+  } catch (error) {
+    const line =
+      typeof (error as { lines?: unknown }).lines === 'number' ? (error as { lines: number }).lines : 1;
+    throw new ReferentialInvalidError(file, [
+      problem(file, line, '', `malformed CSV: ${(error as Error).message}`),
+    ]);
+  }
+  const [head, ...body] = records.filter((r) => r.record.some((v) => v.trim() !== ''));
+  if (!head) return [];
+  const header = head.record.map((h) => h.trim());
+  const problems: Problem[] = [];
+  header.forEach((name, i) => {
+    if (name === '')
+      problems.push(problem(file, 1, `#${i + 1}`, `empty column name in header (column ${i + 1})`));
+    else if (header.indexOf(name) !== i)
+      problems.push(problem(file, 1, name, `column ${JSON.stringify(name)} appears twice in the header`));
+  });
+  const rows: RawRow[] = [];
+  for (const rec of body) {
+    const line = startLine(rec);
+    if (rec.record.length > header.length) {
+      problems.push(
+        problem(
+          file,
+          line,
+          '',
+          `expected at most ${header.length} fields as in the header, got ${rec.record.length}`,
+        ),
+      );
+      continue;
+    }
+    const fields: Record<string, string> = {};
+    header.forEach((name, i) => {
+      if (name !== '' && i < rec.record.length) fields[name] = rec.record[i]!;
+    });
+    rows.push({ file, line, fields });
+  }
+  if (problems.length > 0) throw new ReferentialInvalidError(file, problems);
+  return rows;
+}
+
+/** The physical line a record starts on: its end line minus the newlines inside it. */
+function startLine(rec: CsvRecord): number {
+  const raw = rec.raw.replace(/^\n+/, '').replace(/\n$/, '');
+  let newlines = 0;
+  for (let i = 0; i < raw.length; i++) if (raw.charCodeAt(i) === 10) newlines++;
+  return rec.info.lines - newlines;
+}
+
+function loadStructured(text: string, file: string, format: 'yaml' | 'json'): RawRow[] {
+  if (format === 'json') {
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new ReferentialInvalidError(file, [
+        problem(file, jsonErrorLine(text, error), '', `malformed JSON: ${(error as Error).message}`),
+      ]);
+    }
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const lineAt = (offset: number | undefined): number =>
+    offset === undefined ? 1 : lineCounter.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new ReferentialInvalidError(
+      file,
+      doc.errors.map((e) =>
+        problem(file, lineAt(e.pos[0]), '', `malformed ${format.toUpperCase()}: ${e.message.split('\n')[0]}`),
+      ),
+    );
+  }
+  if (doc.contents === null) return [];
+  if (!isSeq(doc.contents)) {
+    throw new ReferentialInvalidError(file, [
+      problem(
+        file,
+        lineAt(doc.contents.range?.[0]),
+        '',
+        'expected a list of rows (objects), got something else',
+      ),
+    ]);
+  }
+  const problems: Problem[] = [];
+  const rows: RawRow[] = [];
+  for (const item of doc.contents.items) {
+    const itemRange = (item as { range?: [number, number, number] | null }).range;
+    const line = lineAt(itemRange?.[0]);
+    if (!isMap(item)) {
+      problems.push(
+        problem(file, line, '', 'expected a row as an object of column: value, got something else'),
+      );
+      continue;
+    }
+    const fields: Record<string, string> = {};
+    for (const pair of item.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value).trim() : undefined;
+      if (key === undefined) {
+        problems.push(problem(file, line, '', 'expected a plain column name'));
+        continue;
+      }
+      const value = pair.value;
+      if (value === null || (isScalar(value) && value.value === null)) fields[key] = '';
+      else if (isScalar(value))
+        fields[key] = typeof value.value === 'string' ? value.value : (value.source ?? String(value.value));
+      else
+        problems.push(
+          problem(
+            file,
+            line,
+            key,
+            'expected a plain value (text, number or boolean), got a list or an object',
+          ),
+        );
+    }
+    if (Object.keys(fields).length > 0) rows.push({ file, line, fields });
+  }
+  if (problems.length > 0) throw new ReferentialInvalidError(file, problems);
+  return rows;
+}
+
+function jsonErrorLine(text: string, error: unknown): number {
+  const m = /position (\d+)/.exec((error as Error).message);
+  if (!m) return 1;
+  return text.slice(0, Number(m[1])).split('\n').length;
+}

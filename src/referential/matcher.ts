@@ -1,0 +1,254 @@
+import { RE2JS } from 're2js';
+import { translateToJs } from './js-translate.js';
+import { LiteralScanner } from './literal-scanner.js';
+import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
+import { MaskSyntaxUnsupported, parseMask } from './mask-syntax.js';
+import type { Route, RouteMatch } from './types.js';
+
+/**
+ * Matches file names against the enabled routes of a referential with RE2
+ * semantics (re2js: linear time whatever the mask), fast: one Aho–Corasick
+ * pass finds which of the masks' required literals a name contains, and only
+ * the routes whose literals are all there run their regex. Masks that are a
+ * plain literal (`abc`, `^abc`, `\.csv$`) need no regex at all.
+ */
+export interface RouteMatcher {
+  /** Every enabled route of that source whose mask is found in `fileName`, in file order. */
+  match(sourceProject: string, sourceBucket: string, fileName: string): RouteMatch[];
+}
+
+interface CompiledRoute {
+  route: Route;
+  regex: RE2JS;
+  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
+  js: RegExp | undefined;
+  groupNames: string[];
+  exact: MaskLiterals['exact'];
+  /** Literal ids; each inner list must have one id present. The first one is the index key. */
+  requirements: number[][];
+}
+
+export interface CompiledMask {
+  regex: RE2JS;
+  groupNames: string[];
+  literals: MaskLiterals;
+  js: RegExp | undefined;
+}
+
+const MASK_CACHE_LIMIT = 50_000;
+const maskCache = new Map<string, CompiledMask>();
+
+/**
+ * Compiles one mask for matching (throws re2js' syntax error on an invalid
+ * mask). Compiled masks are immutable and shared (validation and matching of
+ * one referential compile each mask once).
+ */
+export function compileMask(mask: string): CompiledMask {
+  let compiled = maskCache.get(mask);
+  if (!compiled) {
+    compiled = compileMaskUncached(mask);
+    if (maskCache.size >= MASK_CACHE_LIMIT) maskCache.clear();
+    maskCache.set(mask, compiled);
+  }
+  return compiled;
+}
+
+function compileMaskUncached(mask: string): CompiledMask {
+  const regex = RE2JS.compile(mask);
+  const groupNames = Object.keys(regex.namedGroups());
+  try {
+    const node = parseMask(mask);
+    return { regex, groupNames, literals: analyseMask(node), js: translateToJs(node) };
+  } catch (error) {
+    if (error instanceof MaskSyntaxUnsupported)
+      return { regex, groupNames, literals: { requirements: [] }, js: undefined };
+    throw error;
+  }
+}
+
+/** A mask's RE2 `test`, by its JavaScript translation when there is one. */
+export function maskTester(mask: string): (name: string) => boolean {
+  const { js, regex } = compileMask(mask);
+  return js ? (name) => js.test(name) : (name) => regex.test(name);
+}
+
+/** The mask's literal facts, or none when the analyser does not understand the mask. */
+export function literalsOf(mask: string): MaskLiterals {
+  try {
+    return analyseMask(parseMask(mask));
+  } catch (error) {
+    if (error instanceof MaskSyntaxUnsupported) return { requirements: [] };
+    throw error;
+  }
+}
+
+class BucketMatcher {
+  private readonly routes: CompiledRoute[] = [];
+  private readonly literalIds = new Map<string, number>();
+  private readonly literals: Literal[] = [];
+  private scanner!: LiteralScanner;
+  private byLiteral: number[][] = [];
+  private always: number[] = [];
+  private seen = new Int32Array(0);
+  private routeSeen = new Int32Array(0);
+  private stamp = 0;
+  private readonly found: number[] = [];
+  private readonly candidates: number[] = [];
+
+  add(route: Route): void {
+    const { regex, groupNames, literals, js } = compileMask(route.mask);
+    const requirements = literals.requirements.map((req) => req.map((l) => this.literalId(l)));
+    this.routes.push({ route, regex, js, groupNames, exact: literals.exact, requirements });
+  }
+
+  private literalId(l: Literal): number {
+    const key = `${l.folded ? 'i' : 's'}${l.text}`;
+    let id = this.literalIds.get(key);
+    if (id === undefined) {
+      id = this.literals.length;
+      this.literals.push(l);
+      this.literalIds.set(key, id);
+    }
+    return id;
+  }
+
+  seal(): void {
+    this.scanner = new LiteralScanner(this.literals);
+    this.byLiteral = this.literals.map(() => []);
+    this.routes.forEach((r, index) => {
+      const key = r.requirements[0];
+      if (!key) this.always.push(index);
+      else for (const id of new Set(key)) this.byLiteral[id]!.push(index);
+    });
+    this.seen = new Int32Array(this.literals.length);
+    this.routeSeen = new Int32Array(this.routes.length);
+  }
+
+  match(name: string): RouteMatch[] {
+    const stamp = this.nextStamp();
+    const { found, candidates, seen, routeSeen } = this;
+    found.length = 0;
+    candidates.length = 0;
+    this.scanner.scan(name, seen, stamp, found);
+    for (let f = 0; f < found.length; f++) {
+      const list = this.byLiteral[found[f]!]!;
+      for (let k = 0; k < list.length; k++) {
+        const index = list[k]!;
+        if (routeSeen[index] !== stamp) {
+          routeSeen[index] = stamp;
+          candidates.push(index);
+        }
+      }
+    }
+    for (const index of this.always) candidates.push(index);
+    if (candidates.length > 1) sortSmall(candidates);
+    const out: RouteMatch[] = [];
+    for (let c = 0; c < candidates.length; c++) {
+      const r = this.routes[candidates[c]!]!;
+      if (!this.requirementsHold(r, stamp)) continue;
+      const m = evaluate(r, name);
+      if (m) out.push(m);
+    }
+    return out;
+  }
+
+  private requirementsHold(r: CompiledRoute, stamp: number): boolean {
+    const reqs = r.requirements;
+    for (let q = 1; q < reqs.length; q++) {
+      const ids = reqs[q]!;
+      let ok = false;
+      for (let k = 0; k < ids.length && !ok; k++) ok = this.seen[ids[k]!] === stamp;
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+  private nextStamp(): number {
+    if (this.stamp === 0x7fffffff) {
+      this.seen.fill(0);
+      this.routeSeen.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
+}
+
+type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
+
+const NO_GROUPS: Record<string, string | undefined> = Object.freeze({});
+
+function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
+  const exact = r.exact;
+  if (exact) {
+    const ok =
+      exact.start && exact.end
+        ? name === exact.text
+        : exact.start
+          ? name.startsWith(exact.text)
+          : exact.end
+            ? name.endsWith(exact.text)
+            : name.includes(exact.text);
+    return ok ? { route: r.route, groups: {} } : undefined;
+  }
+  if (r.groupNames.length === 0) {
+    const ok = r.js ? r.js.test(name) : r.regex.test(name);
+    return ok ? { route: r.route, groups: {} } : undefined;
+  }
+  const result = (r.js ? r.js.exec(name) : r.regex.exec(name)) as ExecResult | null;
+  if (!result) return undefined;
+  const groups: Record<string, string> = {};
+  const found = result.groups ?? NO_GROUPS;
+  for (const g of r.groupNames) groups[g] = found[g] ?? '';
+  return { route: r.route, groups };
+}
+
+function sortSmall(a: number[]): void {
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i]!;
+    let j = i - 1;
+    while (j >= 0 && a[j]! > v) {
+      a[j + 1] = a[j]!;
+      j--;
+    }
+    a[j + 1] = v;
+  }
+}
+
+/** Builds the matcher for the enabled routes (disabled routes never match). */
+export function compileMatcher(routes: readonly Route[]): RouteMatcher {
+  const byProject = new Map<string, Map<string, BucketMatcher>>();
+  for (const route of routes) {
+    if (!route.enabled) continue;
+    let buckets = byProject.get(route.sourceProject);
+    if (!buckets) byProject.set(route.sourceProject, (buckets = new Map()));
+    let bucket = buckets.get(route.sourceBucket);
+    if (!bucket) buckets.set(route.sourceBucket, (bucket = new BucketMatcher()));
+    bucket.add(route);
+  }
+  for (const buckets of byProject.values()) for (const b of buckets.values()) b.seal();
+  return {
+    match(sourceProject, sourceBucket, fileName) {
+      const bucket = byProject.get(sourceProject)?.get(sourceBucket);
+      return bucket ? bucket.match(fileName) : [];
+    },
+  };
+}
+
+/** The reference matcher: every enabled route's regex run on every name. Slow; for tests. */
+export function compileNaiveMatcher(routes: readonly Route[]): RouteMatcher {
+  const compiled = routes.filter((r) => r.enabled).map((route) => ({ route, ...compileMask(route.mask) }));
+  return {
+    match(sourceProject, sourceBucket, fileName) {
+      const out: RouteMatch[] = [];
+      for (const c of compiled) {
+        if (c.route.sourceProject !== sourceProject || c.route.sourceBucket !== sourceBucket) continue;
+        const result = c.regex.exec(fileName) as ExecResult | null;
+        if (!result) continue;
+        const groups: Record<string, string> = {};
+        for (const g of c.groupNames) groups[g] = result.groups?.[g] ?? '';
+        out.push({ route: c.route, groups });
+      }
+      return out;
+    },
+  };
+}

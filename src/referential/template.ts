@@ -1,0 +1,153 @@
+import { KeyUnsafeError } from '../errors.js';
+import { fileNameOf, folderOf } from '../storage/keys.js';
+import type { TemplateContext } from './types.js';
+
+/** Placeholders every directory template may use, besides the mask's named groups. */
+export const BUILTIN_PLACEHOLDERS = ['yyyy', 'mm', 'dd', 'hh', 'name', 'stem', 'ext', 'path'] as const;
+
+export type TemplatePart = { text: string } | { placeholder: string };
+
+/** A template problem: `at` is the 0-based offset in the template. */
+export interface TemplateSyntaxProblem {
+  at: number;
+  message: string;
+}
+
+const PLACEHOLDER = /^\{([A-Za-z0-9_]+)\}/;
+
+/**
+ * Splits a `destination_directory` template into text and `{placeholder}`
+ * parts. A `{` or `}` that does not form a placeholder is a problem.
+ */
+export function parseTemplate(template: string): {
+  parts: TemplatePart[];
+  problems: TemplateSyntaxProblem[];
+} {
+  const parts: TemplatePart[] = [];
+  const problems: TemplateSyntaxProblem[] = [];
+  let text = '';
+  for (let i = 0; i < template.length;) {
+    const c = template[i]!;
+    if (c === '{') {
+      const m = PLACEHOLDER.exec(template.slice(i));
+      if (m) {
+        if (text) parts.push({ text });
+        text = '';
+        parts.push({ placeholder: m[1]! });
+        i += m[0].length;
+        continue;
+      }
+      problems.push({
+        at: i,
+        message: `expected a placeholder like {yyyy} at offset ${i}, got ${JSON.stringify(template.slice(i, i + 12))}`,
+      });
+    } else if (c === '}') {
+      problems.push({ at: i, message: `unmatched "}" at offset ${i}` });
+    }
+    text += c;
+    i++;
+  }
+  if (text) parts.push({ text });
+  return { parts, problems };
+}
+
+/** Placeholder names used by a template, in order, without duplicates. */
+export function placeholdersOf(template: string): string[] {
+  const names = new Set<string>();
+  for (const p of parseTemplate(template).parts) if ('placeholder' in p) names.add(p.placeholder);
+  return [...names];
+}
+
+function pad(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+function builtinValue(name: string, ctx: TemplateContext): string | undefined {
+  const file = fileNameOf(ctx.key);
+  const dot = file.lastIndexOf('.');
+  switch (name) {
+    case 'yyyy':
+      return String(ctx.created.getUTCFullYear()).padStart(4, '0');
+    case 'mm':
+      return pad(ctx.created.getUTCMonth() + 1);
+    case 'dd':
+      return pad(ctx.created.getUTCDate());
+    case 'hh':
+      return pad(ctx.created.getUTCHours());
+    case 'name':
+      return file;
+    case 'stem':
+      return dot <= 0 ? file : file.slice(0, dot);
+    case 'ext':
+      return dot <= 0 ? '' : file.slice(dot + 1);
+    case 'path':
+      return folderOf(ctx.key);
+    default:
+      return undefined;
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Expands a directory template for one object. Named groups win over built-in
+ * placeholders of the same name. The result is normalized (no leading,
+ * trailing or doubled `/`; '' is the bucket root). Throws `KeyUnsafeError`
+ * when a group value holds `/` or `..`, or when the result has a `.`/`..`
+ * segment or a control character: the key must not escape its bucket.
+ */
+export function expandDirectory(template: string, ctx: TemplateContext): string {
+  const { parts, problems } = parseTemplate(template);
+  if (problems.length > 0) throw new KeyUnsafeError(template, problems[0]!.message);
+  let out = '';
+  for (const part of parts) {
+    if ('text' in part) {
+      out += part.text;
+      continue;
+    }
+    const name = part.placeholder;
+    if (Object.prototype.hasOwnProperty.call(ctx.groups, name)) {
+      const value = ctx.groups[name] ?? '';
+      if (value.includes('/') || value.includes('\\') || value.includes('..')) {
+        throw new KeyUnsafeError(
+          value,
+          `value of group {${name}} would leave its folder (template ${JSON.stringify(template)})`,
+        );
+      }
+      out += value;
+      continue;
+    }
+    const value = builtinValue(name, ctx);
+    if (value === undefined) {
+      throw new KeyUnsafeError(
+        template,
+        `unknown placeholder {${name}}: expected one of ${BUILTIN_PLACEHOLDERS.map((p) => `{${p}}`).join(' ')} or a named group of the mask`,
+      );
+    }
+    out += value;
+  }
+  return normalizeDirectory(out, template);
+}
+
+/** Collapses `//`, strips leading and trailing `/`, and refuses `.`/`..` segments and control characters. */
+export function normalizeDirectory(directory: string, template = directory): string {
+  const normalized = directory
+    .replace(/\/{2,}/g, '/')
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
+  if (CONTROL.test(normalized))
+    throw new KeyUnsafeError(
+      normalized,
+      `control character in directory (template ${JSON.stringify(template)})`,
+    );
+  for (const segment of normalized.split('/')) {
+    if (segment === '.' || segment === '..') {
+      throw new KeyUnsafeError(
+        normalized,
+        `"${segment}" segment in directory (template ${JSON.stringify(template)})`,
+      );
+    }
+  }
+  return normalized;
+}

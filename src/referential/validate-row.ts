@@ -1,0 +1,220 @@
+import type { Problem } from '../errors.js';
+import type { RouteAction } from '../ledger/types.js';
+import { compileMask } from './matcher.js';
+import { TYPICAL_EXTENSIONS } from './overlap.js';
+import { BUILTIN_PLACEHOLDERS, parseTemplate } from './template.js';
+import type { ConflictPolicy, RawRow, Route } from './types.js';
+
+export const REQUIRED_COLUMNS = [
+  'source_project',
+  'source_bucket',
+  'source_file_mask',
+  'destination_project',
+  'destination_bucket',
+  'destination_directory',
+] as const;
+
+export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled'] as const;
+
+const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
+const CONFLICTS: readonly ConflictPolicy[] = ['fail', 'overwrite', 'version'];
+const TRUE = new Set(['true', 'yes', 'y', '1', 'on']);
+const FALSE = new Set(['false', 'no', 'n', '0', 'off']);
+const NAME_COLUMNS = [
+  'source_project',
+  'source_bucket',
+  'destination_project',
+  'destination_bucket',
+] as const;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const WHAT: Record<string, string> = {
+  source_project: 'a project name',
+  source_bucket: 'a bucket name',
+  destination_project: 'a project name',
+  destination_bucket: 'a bucket name',
+};
+
+/** Trimmed field value ('' when absent). */
+export function fieldOf(row: RawRow, column: string): string {
+  return (row.fields[column] ?? '').trim();
+}
+
+/**
+ * Checks one row on its own and builds its route when it has no error.
+ * `index` is the 1-based data row index (the default route id is `row-INDEX`).
+ */
+export function checkRow(row: RawRow, index: number): { route?: Route; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const report = (column: string, message: string, severity: Problem['severity'] = 'error'): void => {
+    problems.push({ file: row.file, line: row.line, column, message, severity });
+  };
+  for (const [column, value] of Object.entries(row.fields)) {
+    const m = CONTROL.exec(value.trim());
+    if (m)
+      report(
+        column,
+        `expected printable text, got control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in ${JSON.stringify(value)}`,
+      );
+  }
+  if (problems.length > 0) return { problems };
+
+  for (const column of NAME_COLUMNS) {
+    if (!(column in row.fields)) continue;
+    const value = fieldOf(row, column);
+    if (value === '') report(column, `empty value: expected ${WHAT[column]}`);
+    else if (value.includes('/') || value.includes('\\') || value === '.' || value === '..') {
+      report(column, `expected ${WHAT[column]} (one path segment), got ${JSON.stringify(value)}`);
+    }
+  }
+
+  const mask = fieldOf(row, 'source_file_mask');
+  let groups: string[] = [];
+  if ('source_file_mask' in row.fields) {
+    if (mask === '') {
+      report(
+        'source_file_mask',
+        'empty mask: expected an RE2 regular expression searched in the file name (an empty mask would match every file)',
+      );
+    } else {
+      try {
+        groups = compileMask(mask).groupNames;
+        const dot = dotBeforeExtension(mask);
+        if (dot)
+          report(
+            'source_file_mask',
+            `unescaped "." before "${dot}" matches any character (e.g. "x${dot}"): expected "\\.${dot}" to match a literal dot`,
+            'warning',
+          );
+      } catch (error) {
+        report('source_file_mask', `invalid RE2 mask ${JSON.stringify(mask)}: ${(error as Error).message}`);
+        groups = [];
+      }
+    }
+  }
+
+  const directory = fieldOf(row, 'destination_directory');
+  checkDirectory(directory, groups, report);
+
+  const action = choice(row, 'action', ACTIONS, 'move', report);
+  const onConflict = choice(row, 'on_conflict', CONFLICTS, 'fail', report);
+  const enabled = flag(row, report);
+  const id = fieldOf(row, 'route_id') || `row-${index}`;
+
+  if (problems.some((p) => p.severity === 'error')) return { problems };
+  if (REQUIRED_COLUMNS.some((c) => !(c in row.fields))) return { problems };
+  const route: Route = {
+    id,
+    file: row.file,
+    line: row.line,
+    sourceProject: fieldOf(row, 'source_project'),
+    sourceBucket: fieldOf(row, 'source_bucket'),
+    mask,
+    destinationProject: fieldOf(row, 'destination_project'),
+    destinationBucket: fieldOf(row, 'destination_bucket'),
+    destinationDirectory: directory,
+    action: action ?? 'move',
+    onConflict: onConflict ?? 'fail',
+    enabled: enabled ?? true,
+  };
+  return { route, problems };
+}
+
+type Report = (column: string, message: string, severity?: Problem['severity']) => void;
+
+function checkDirectory(directory: string, groups: string[], report: Report): void {
+  const column = 'destination_directory';
+  const { parts, problems } = parseTemplate(directory);
+  for (const p of problems) report(column, p.message);
+  const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...groups]);
+  const builtins = new Set<string>(BUILTIN_PLACEHOLDERS);
+  for (const part of parts) {
+    if (!('placeholder' in part)) continue;
+    const name = part.placeholder;
+    if (!known.has(name)) {
+      const fromMask = groups.length > 0 ? groups.map((g) => `{${g}}`).join(' ') : 'none';
+      report(
+        column,
+        `unknown placeholder {${name}}: expected one of ${BUILTIN_PLACEHOLDERS.map((b) => `{${b}}`).join(' ')} or a named group of the mask (mask groups: ${fromMask})`,
+      );
+    }
+  }
+  for (const g of groups) {
+    if (builtins.has(g))
+      report(
+        'source_file_mask',
+        `named group "${g}" hides the built-in placeholder {${g}}: the group's value is used`,
+        'warning',
+      );
+  }
+  if (directory.startsWith('/')) {
+    report(column, `expected a directory relative to the bucket, got absolute ${JSON.stringify(directory)}`);
+  }
+  const skeleton = parts.map((p) => ('text' in p ? p.text : 'X')).join('');
+  for (const segment of skeleton.split('/')) {
+    if (segment === '..' || segment === '.') {
+      report(
+        column,
+        `"${segment}" segment would escape the bucket or its folder: expected plain folder names, got ${JSON.stringify(directory)}`,
+      );
+      break;
+    }
+  }
+}
+
+function choice<T extends string>(
+  row: RawRow,
+  column: string,
+  allowed: readonly T[],
+  fallback: T,
+  report: Report,
+): T | undefined {
+  const value = fieldOf(row, column).toLowerCase();
+  if (value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  report(
+    column,
+    `invalid ${column} ${JSON.stringify(fieldOf(row, column))}: expected one of ${allowed.join(', ')}`,
+  );
+  return undefined;
+}
+
+function flag(row: RawRow, report: Report): boolean | undefined {
+  const value = fieldOf(row, 'enabled').toLowerCase();
+  if (value === '' || TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  report(
+    'enabled',
+    `invalid enabled ${JSON.stringify(fieldOf(row, 'enabled'))}: expected true or false (also yes/no, 1/0)`,
+  );
+  return undefined;
+}
+
+/** The extension an unescaped `.` directly precedes (`.*.csv` → `csv`), if any. */
+export function dotBeforeExtension(mask: string): string | undefined {
+  let inClass = false;
+  for (let i = 0; i < mask.length; i++) {
+    const c = mask[i];
+    if (c === '\\') {
+      if (mask[i + 1] === 'Q') {
+        const end = mask.indexOf('\\E', i + 2);
+        if (end === -1) return undefined;
+        i = end + 1;
+      } else {
+        i++;
+      }
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      if (mask[i + 1] === '^') i++;
+      if (mask[i + 1] === ']') i++;
+    } else if (c === '.') {
+      const rest = mask.slice(i + 1);
+      const ext = TYPICAL_EXTENSIONS.find((e) => new RegExp(`^${e}(?![A-Za-z0-9])`, 'i').test(rest));
+      if (ext) return rest.slice(0, ext.length);
+    }
+  }
+  return undefined;
+}
