@@ -1,0 +1,110 @@
+// Shared helpers for benchmarks: timing, child processes with peak RSS, result rows, tables.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = path.join(ROOT, 'bin', 'switchyard.js');
+const RSS_PRELOAD = fileURLToPath(new URL('./report-rss.mjs', import.meta.url));
+
+/** A result row, as bench/results.json stores it. */
+export function row(name, value, unit, { reference = null, referenceValue = null, target = null, holds = null, lowerIsBetter = false } = {}) {
+  let ratio = null;
+  if (referenceValue && value !== null && value !== undefined) {
+    ratio = Number((lowerIsBetter ? value / referenceValue : value / referenceValue).toFixed(3));
+  }
+  return {
+    name,
+    value: round(value),
+    unit,
+    reference,
+    reference_value: round(referenceValue),
+    ratio,
+    target,
+    holds,
+  };
+}
+
+function round(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return v ?? null;
+  return Math.abs(v) >= 100 ? Math.round(v) : Number(v.toFixed(3));
+}
+
+export async function tempDir(prefix) {
+  const dir = await mkdtemp(path.join(process.env.SWITCHYARD_BENCH_TMP ?? tmpdir(), `switchyard-bench-${prefix}-`));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export function have(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+}
+
+/**
+ * Runs a command, returning wall time in ms, exit code, output and (for node
+ * commands run through nodeCommand) the child's peak RSS in bytes.
+ */
+export function timed(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const m = /switchyard-bench-maxrss=(\d+)/.exec(stderr);
+      resolve({ ms, code, stdout, stderr, maxRssBytes: m ? Number(m[1]) * 1024 : null });
+    });
+  });
+}
+
+/** node with a preload that reports the process's peak RSS on exit. */
+export function nodeCommand(script, args) {
+  return [process.execPath, ['--import', RSS_PRELOAD, script, ...args]];
+}
+
+export function syncFs() {
+  spawnSync('sync');
+}
+
+export function median(values) {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export function percentile(values, p) {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+}
+
+export function markdownTable(rows) {
+  const header = ['benchmark', 'switchyard', 'reference', 'reference figure', 'ratio', 'target', 'holds'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const r of rows) {
+    lines.push(
+      `| ${[
+        r.name,
+        r.value === null ? 'n/a' : `${r.value} ${r.unit}`,
+        r.reference ?? '—',
+        r.reference_value === null ? '—' : `${r.reference_value} ${r.unit}`,
+        r.ratio ?? '—',
+        r.target ?? '—',
+        r.holds === null ? '—' : r.holds ? 'yes' : 'NO',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** `node bench/x.mjs [--quick]`: run and print one table. */
+export async function runDirectly(metaUrl, run) {
+  if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(metaUrl)) {
+    const rows = await run({ quick: process.argv.includes('--quick') });
+    console.log(markdownTable(rows));
+  }
+}
