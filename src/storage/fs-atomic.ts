@@ -1,0 +1,157 @@
+import { crc32c } from '@node-rs/crc32';
+import { constants, promises as fsp, type BigIntStats } from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { PreconditionError } from '../errors.js';
+import { encodeCrc32c } from './checksum.js';
+import { errnoOf, generationOf, syncDir, tempName } from './fs-paths.js';
+
+/** Bytes gathered before one write to the temp file (bounds memory per write). */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/** A complete, fsynced temporary file next to its target, not yet visible under the key. */
+export interface Staged {
+  tmp: string;
+  dir: string;
+  st: BigIntStats;
+  crc32c: string;
+}
+
+/** Raised inside staging when the body (the caller's stream) fails, so it is not mistaken for an fs error. */
+export class BodyError extends Error {
+  constructor(readonly original: unknown) {
+    super('body stream failed');
+  }
+}
+
+/**
+ * Writes `body` to a new temporary file in `dir` (computing its CRC32C),
+ * fsyncs it and returns its stats. On any failure the temporary file is
+ * removed and a body stream destroyed; a failure of the body itself is
+ * thrown as BodyError.
+ */
+export async function stageFile(dir: string, body: Readable | Buffer): Promise<Staged> {
+  const tmp = path.join(dir, tempName());
+  const handle = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+  try {
+    let state = 0;
+    if (Buffer.isBuffer(body)) {
+      state = crc32c(body);
+      await handle.writeFile(body);
+    } else {
+      const pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const iterator = body[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          throw new BodyError(error);
+        }
+        if (next.done) break;
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer);
+        state = crc32c(chunk, state);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(handle, pending);
+          pending.length = 0;
+          pendingBytes = 0;
+        }
+      }
+      if (pendingBytes > 0) await writeAll(handle, pending);
+    }
+    await handle.sync();
+    const st = await handle.stat({ bigint: true });
+    await handle.close();
+    return { tmp, dir, st, crc32c: encodeCrc32c(state) };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await fsp.unlink(tmp).catch(() => undefined);
+    if (!Buffer.isBuffer(body)) body.destroy();
+    throw error;
+  }
+}
+
+async function writeAll(handle: fsp.FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest);
+    rest = skipBytes(rest, bytesWritten);
+  }
+}
+
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
+  let left = count;
+  let i = 0;
+  while (i < buffers.length && left >= buffers[i]!.length) left -= buffers[i++]!.length;
+  const rest = buffers.slice(i);
+  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+
+/**
+ * Makes a staged (or hard-linked) temp file visible under `target`, honouring
+ * `ifGenerationMatch`:
+ * - `'0'`: `link()` refuses an existing target atomically (EEXIST); on
+ *   filesystems without hard links it falls back to check-then-rename;
+ * - a generation: the target is stat'ed right before `rename()`. Race
+ *   window: a writer that replaces the target between that stat and the
+ *   rename is overwritten (microseconds; fs has no compare-and-swap rename);
+ * - absent: plain `rename()`, which replaces atomically.
+ * The temp file is gone afterwards, whatever happens; the folder is fsynced.
+ */
+export async function commitFile(tmp: string, target: string, location: string, ifGenerationMatch?: string): Promise<void> {
+  try {
+    if (ifGenerationMatch === '0') {
+      await linkNoReplace(tmp, target, location);
+      await fsp.unlink(tmp).catch(() => undefined);
+    } else {
+      if (ifGenerationMatch !== undefined) await expectGeneration(target, location, ifGenerationMatch);
+      await fsp.rename(tmp, target);
+    }
+  } catch (error) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+  await syncDir(path.dirname(target));
+}
+
+/** Creates `target` as a hard link to `existing`, failing with PreconditionError when `target` exists. */
+export async function linkNoReplace(existing: string, target: string, location: string): Promise<void> {
+  try {
+    await fsp.link(existing, target);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'EEXIST') throw new PreconditionError(location, '0', await currentGeneration(target), { cause: error });
+    if (!errno || !NO_HARD_LINKS.has(errno)) throw error;
+    const actual = await currentGeneration(target);
+    if (actual !== undefined) throw new PreconditionError(location, '0', actual);
+    await fsp.rename(existing, target);
+  }
+}
+
+export async function expectGeneration(target: string, location: string, expected: string): Promise<BigIntStats> {
+  let st: BigIntStats | undefined;
+  try {
+    st = await fsp.stat(target, { bigint: true });
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
+  }
+  const actual = st?.isFile() ? generationOf(st) : undefined;
+  if (!st || actual !== expected) throw new PreconditionError(location, expected, actual);
+  return st;
+}
+
+export async function currentGeneration(file: string): Promise<string | undefined> {
+  try {
+    const st = await fsp.stat(file, { bigint: true });
+    return st.isFile() ? generationOf(st) : 'folder';
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,141 @@
+import { promises as fsp, type BigIntStats } from 'node:fs';
+import path from 'node:path';
+import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../errors.js';
+import { assertSafeBucket, assertSafeKey } from './keys.js';
+
+/** Names starting with this are switchyard's own temporary files: never listed, removed by cleanup(). */
+export const FS_TEMP_PREFIX = '.switchyard-tmp-';
+
+/** Longest file or folder name most filesystems accept, in bytes. */
+export const MAX_SEGMENT_BYTES = 255;
+
+export interface ResolvedKey {
+  bucketDir: string;
+  /** Absolute path of the object file. */
+  file: string;
+  /** Absolute path of the folder holding it. */
+  dir: string;
+  /** Key segments (non-empty, each at most 255 bytes). */
+  segments: string[];
+}
+
+/**
+ * Validates bucket and key (no I/O) and maps them to a path inside
+ * `root/bucket`. Beyond assertSafeKey, refuses empty segments (`a//b`, a
+ * trailing `/`), segments longer than 255 bytes and a segment that is a
+ * temporary-file name.
+ */
+export function resolveKey(root: string, bucket: string, key: string): ResolvedKey {
+  assertSafeBucket(bucket);
+  assertSafeKey(key);
+  const segments = key.split('/');
+  for (const segment of segments) {
+    if (segment === '') throw new KeyUnsafeError(key, 'empty path segment');
+    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
+      throw new KeyUnsafeError(key, `path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
+    }
+    if (segment.startsWith(FS_TEMP_PREFIX)) throw new KeyUnsafeError(key, `segment uses the reserved prefix ${FS_TEMP_PREFIX}`);
+  }
+  const bucketDir = path.resolve(root, bucket);
+  const file = path.resolve(bucketDir, ...segments);
+  const relative = path.relative(bucketDir, file);
+  if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    throw new KeyUnsafeError(key, 'resolves outside its bucket');
+  }
+  return { bucketDir, file, dir: path.dirname(file), segments };
+}
+
+export function isInside(parent: string, child: string): boolean {
+  return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
+}
+
+/**
+ * Defense in depth against symlinks: the real path of `target` (a folder or
+ * file of the key) must lie inside the real path of the bucket folder.
+ * Throws KeyUnsafeError when it escapes; ENOENT passes through to the caller.
+ */
+export async function assertRealInside(bucketDir: string, target: string, key: string): Promise<void> {
+  const [realBucket, realTarget] = await Promise.all([fsp.realpath(bucketDir), fsp.realpath(target)]);
+  if (!isInside(realBucket, realTarget)) throw new KeyUnsafeError(key, 'a symlink leads outside its bucket');
+}
+
+/** `mtimeNs-size-inode`: changes whenever the file is rewritten; kept by rename and link. */
+export function generationOf(st: BigIntStats): string {
+  return `${st.mtimeNs}-${st.size}-${st.ino}`;
+}
+
+export function createdOf(st: BigIntStats): Date {
+  return st.birthtimeNs > 0n ? new Date(Number(st.birthtimeNs / 1_000_000n)) : new Date(Number(st.mtimeNs / 1_000_000n));
+}
+
+export function updatedOf(st: BigIntStats): Date {
+  return new Date(Number(st.mtimeNs / 1_000_000n));
+}
+
+export function errnoOf(error: unknown): string | undefined {
+  return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}
+
+const TRANSIENT_BACKEND = new Set(['ENOSPC', 'EIO', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EDQUOT', 'ETIMEDOUT', 'EINTR']);
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR']);
+
+/**
+ * Maps an OS error to the catalogue, keeping it as `cause`: ENOENT →
+ * NotFoundError (except when writing: a folder removed under a writer is
+ * transient); permission, read-only and "a file where a folder should be"
+ * → E_DESTINATION_UNWRITABLE (transient: the operator can fix it);
+ * ENAMETOOLONG → E_KEY_UNSAFE; anything else → E_BACKEND (transient).
+ * Errors already in the catalogue pass through.
+ */
+export function wrapFsError(error: unknown, op: string, location: string, file: string): Error {
+  if (error instanceof SwitchyardError) return error;
+  const errno = errnoOf(error);
+  if (errno === 'ENOENT' && op !== 'write' && op !== 'copy') return new NotFoundError(location, { cause: error });
+  if (errno === 'ENAMETOOLONG') return new KeyUnsafeError(location, 'path too long for this filesystem');
+  if (errno && UNWRITABLE.has(errno) && op !== 'read' && op !== 'stat') {
+    return new TransientError(
+      'E_DESTINATION_UNWRITABLE',
+      `[switchyard] [fs] cannot ${op} ${location}: ${errno} at ${file}`,
+      { location, path: file, op, errno },
+      { cause: error },
+    );
+  }
+  const kind = errno && TRANSIENT_BACKEND.has(errno) ? errno : (errno ?? 'error');
+  return new TransientError(
+    'E_BACKEND',
+    `[switchyard] [fs] ${op} ${location} failed: ${kind}${error instanceof Error ? ` (${error.message})` : ''}`,
+    { location, path: file, op, errno },
+    { cause: error },
+  );
+}
+
+/** Creates the folder (and parents); a file standing in the way, or no permission → E_DESTINATION_UNWRITABLE. */
+export async function ensureDir(dir: string, location: string): Promise<void> {
+  try {
+    await fsp.mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new TransientError(
+      'E_DESTINATION_UNWRITABLE',
+      `[switchyard] [fs] cannot create folder ${dir} for ${location}: ${errnoOf(error) ?? 'error'}`,
+      { location, path: dir, errno: errnoOf(error) },
+      { cause: error },
+    );
+  }
+}
+
+/** fsync a folder so a rename in it survives a crash; best effort (some filesystems refuse). */
+export async function syncDir(dir: string): Promise<void> {
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+export function tempName(tag = ''): string {
+  return `${FS_TEMP_PREFIX}${tag}${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}

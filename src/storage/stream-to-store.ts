@@ -1,0 +1,55 @@
+import { pipeline } from 'node:stream';
+import { NotFoundError } from '../errors.js';
+import { ChecksumStream, checksumOf } from './checksum.js';
+import type { ObjectInfo, ObjectStore, WriteOptions } from './types.js';
+
+export interface CopyAcrossResult {
+  info: ObjectInfo;
+  /** CRC32C of the bytes that went through the process (base64, big-endian). */
+  crc32c: string;
+  bytes: number;
+}
+
+/**
+ * Copies an object between any two stores by streaming it through this
+ * process: `src.read → ChecksumStream → dst.write`, with backpressure, so
+ * memory stays bounded whatever the size. With `ifSourceGenerationMatch` the
+ * read fails with PreconditionError unless the source is that generation.
+ * Errors on either side abort both; the destination's atomic write leaves
+ * nothing behind.
+ */
+export async function copyAcross(
+  src: ObjectStore,
+  srcBucket: string,
+  srcKey: string,
+  dst: ObjectStore,
+  dstBucket: string,
+  dstKey: string,
+  options: WriteOptions & { ifSourceGenerationMatch?: string } = {},
+): Promise<CopyAcrossResult> {
+  const { ifSourceGenerationMatch, ...writeOptions } = options;
+  const body = await src.read(srcBucket, srcKey, ifSourceGenerationMatch === undefined ? {} : { generation: ifSourceGenerationMatch });
+  const checksum = new ChecksumStream();
+  pipeline(body, checksum, () => undefined);
+  try {
+    const info = await dst.write(dstBucket, dstKey, checksum, writeOptions);
+    return { info, crc32c: checksum.crc32c, bytes: checksum.bytes };
+  } catch (error) {
+    body.destroy();
+    checksum.destroy();
+    throw error;
+  }
+}
+
+/**
+ * Size and CRC32C of an object: from stat when the backend reports CRC32C
+ * itself (`checksumHeaders`), otherwise by streaming it once.
+ */
+export async function readChecksum(store: ObjectStore, bucket: string, key: string): Promise<{ size: number; crc32c: string }> {
+  if (store.capabilities.checksumHeaders) {
+    const info = await store.stat(bucket, key);
+    if (!info) throw new NotFoundError(`${store.name}/${bucket}/${key}`);
+    if (info.crc32c) return { size: info.size, crc32c: info.crc32c };
+  }
+  return checksumOf(await store.read(bucket, key));
+}
