@@ -11,7 +11,7 @@ const SEVERITY: Record<string, string> = {
   fatal: 'CRITICAL',
 };
 
-/** Paths whose values are never logged, whatever the caller passes. */
+/** Paths whose values are never logged, whatever the caller passes (`env`: a config's environment holds the token). */
 const REDACT = [
   'token',
   '*.token',
@@ -23,6 +23,12 @@ const REDACT = [
   '*.secret',
   'password',
   '*.password',
+  'cookie',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  'env',
+  '*.env',
 ];
 
 export interface LoggerOptions {

@@ -26,7 +26,7 @@ export class Metrics {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
     this.deliveries = new Counter({
       name: 'switchyard_deliveries_total',
-      help: 'Deliveries that reached an outcome in this process: done, failed (will retry), dead, superseded, gone.',
+      help: 'Deliveries that reached an outcome in this process: done (completed), failed (will retry), dead, superseded.',
       labelNames: ['route', 'outcome'],
       registers,
     });
@@ -78,7 +78,7 @@ export class Metrics {
       });
       new Gauge({
         name: 'switchyard_dead_letters',
-        help: 'Messages in the dead-letter queue.',
+        help: 'Messages in the dead-letter queue (dead deliveries of the ledger: switchyard_dead_deliveries).',
         registers,
         async collect() {
           this.set((await stats()).dead);
@@ -102,6 +102,14 @@ export class Metrics {
         async collect() {
           const oldest = (await counts()).oldestUnroutedAt;
           this.set(oldest ? (Date.now() - oldest) / 1000 : 0);
+        },
+      });
+      new Gauge({
+        name: 'switchyard_dead_deliveries',
+        help: 'Deliveries dead in the ledger (dead letters): kept in place until fixed and retried.',
+        registers,
+        async collect() {
+          this.set((await counts()).byState.dead);
         },
       });
       new Gauge({

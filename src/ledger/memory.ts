@@ -9,6 +9,7 @@ import {
   newRecord,
   pageSize,
   revive,
+  sortFlows,
 } from './rules.js';
 import type {
   ClaimResult,
@@ -17,6 +18,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryState,
+  FlowStat,
   Ledger,
   LedgerCounts,
   RouteStat,
@@ -146,21 +148,23 @@ export class MemoryLedger implements Ledger {
     const needle = query.search ? asciiLower(query.search) : undefined;
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const limit = pageSize(query.limit);
-    const matches = this.select(
+    let range = this.select(
       (r) =>
         (!states || states.has(r.state)) &&
         (query.routeId === undefined || r.routeId === query.routeId) &&
-        (!needle ||
-          asciiLower(r.source.key).includes(needle) ||
-          asciiLower(r.destination.key).includes(needle)) &&
         (query.sinceMs === undefined || r.updatedAt >= query.sinceMs) &&
         (!after || r.updatedAt < after.updatedAt || (r.updatedAt === after.updatedAt && r.id < after.id)),
     ).sort(newestFirst);
+    const scan = needle && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    const boundary = scan !== undefined ? range[scan - 1] : undefined;
+    if (scan !== undefined) range = range.slice(0, scan);
+    const matches = needle
+      ? range.filter((r) => asciiLower(r.source.key).includes(needle) || asciiLower(r.destination.key).includes(needle))
+      : range;
     const items = matches.slice(0, limit).map(clone);
     const last = items[items.length - 1];
-    return matches.length > limit && last
-      ? { items, nextCursor: encodeCursor(last.updatedAt, last.id) }
-      : { items };
+    if (matches.length > limit && last) return { items, nextCursor: encodeCursor(last.updatedAt, last.id) };
+    return boundary ? { items, nextCursor: encodeCursor(boundary.updatedAt, boundary.id) } : { items };
   }
 
   async counts(): Promise<LedgerCounts> {
@@ -191,6 +195,26 @@ export class MemoryLedger implements Ledger {
       stat.lastAt = Math.max(stat.lastAt ?? r.updatedAt, r.updatedAt);
     }
     return [...stats.values()].sort((a, b) => (a.routeId < b.routeId ? -1 : a.routeId > b.routeId ? 1 : 0));
+  }
+
+  async flows(sinceMs?: number): Promise<FlowStat[]> {
+    const flows = new Map<string, FlowStat>();
+    for (const r of this.deliveries.values()) {
+      if (r.state !== 'done' || (sinceMs !== undefined && r.updatedAt < sinceMs)) continue;
+      const key = JSON.stringify([r.source.project, r.source.bucket, r.destination.project, r.destination.bucket]);
+      const flow = flows.get(key) ?? {
+        sourceProject: r.source.project,
+        sourceBucket: r.source.bucket,
+        destinationProject: r.destination.project,
+        destinationBucket: r.destination.bucket,
+        files: 0,
+        bytes: 0,
+      };
+      flow.files += 1;
+      flow.bytes += r.size;
+      flows.set(key, flow);
+    }
+    return sortFlows([...flows.values()]);
   }
 
   async retryDead(ids?: string[]): Promise<number> {

@@ -1,4 +1,6 @@
 import { PLAN_COLUMNS, PLAN_TYPES } from './postgres-rows.js';
+import { asciiLower, decodeCursor } from './rules.js';
+import type { DeliveryQuery } from './types.js';
 
 /**
  * The statements of the PostgreSQL ledger. Every one is a single statement
@@ -118,6 +120,12 @@ export const ROUTE_STATS = `SELECT route_id,
     max(updated_at) AS last_at
   FROM deliveries WHERE ($1::bigint IS NULL OR updated_at >= $1) GROUP BY route_id ORDER BY route_id`;
 
+/** Done deliveries per source bucket → destination bucket since $1 (all when NULL). */
+export const FLOWS = `SELECT source_project, source_bucket, dest_project, dest_bucket,
+    count(*)::bigint AS files, COALESCE(sum(size), 0)::bigint AS bytes
+  FROM deliveries WHERE state = 'done' AND ($1::bigint IS NULL OR updated_at >= $1)
+  GROUP BY source_project, source_bucket, dest_project, dest_bucket`;
+
 export const RETRY_DEAD = `UPDATE deliveries SET state = 'failed', attempts = 0, next_attempt_at = $1, updated_at = $1,
     claimed_by = NULL, claim_expires_at = NULL
   WHERE state = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[]))`;
@@ -134,4 +142,30 @@ export function asciiContains(column: string, pattern: string): string {
 /** `%needle%` with LIKE's wildcards and escape character escaped. */
 export function containsPattern(lowerNeedle: string): string {
   return `%${lowerNeedle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The WHERE clause of a `query` page and its parameters; `from` keeps rows at
+ * or after that position only (where a bounded search scan stopped).
+ */
+export function pageFilter(
+  query: DeliveryQuery,
+  from?: [number, string],
+): { where: string; params: unknown[]; param: (value: unknown) => string } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown): string => `$${params.push(value)}`;
+  if (query.states) where.push(`state = ANY(${param(query.states)}::text[])`);
+  if (query.routeId !== undefined) where.push(`route_id = ${param(query.routeId)}`);
+  if (query.search) {
+    const pattern = param(containsPattern(asciiLower(query.search)));
+    where.push(`(${asciiContains('source_key', pattern)} OR ${asciiContains('dest_key', pattern)})`);
+  }
+  if (query.sinceMs !== undefined) where.push(`updated_at >= ${param(query.sinceMs)}`);
+  if (query.cursor) {
+    const cursor = decodeCursor(query.cursor);
+    where.push(`(updated_at, id) < (${param(cursor.updatedAt)}, ${param(cursor.id)})`);
+  }
+  if (from) where.push(`(updated_at, id) >= (${param(from[0])}, ${param(from[1])})`);
+  return { where: where.length ? `WHERE ${where.join(' AND ')}` : '', params, param };
 }

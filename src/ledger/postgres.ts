@@ -7,7 +7,7 @@ import { planColumns } from './postgres-rows.js';
 import { migratePostgres } from './postgres-schema.js';
 import { parsePostgresUrl } from './postgres-url.js';
 import * as sql from './postgres-sql.js';
-import { asciiLower, claimDecision, decodeCursor, encodeCursor, pageSize } from './rules.js';
+import { claimDecision, encodeCursor, pageSize, sortFlows } from './rules.js';
 import {
   recordFromRow as toRecord,
   unroutedFromRow as toUnrouted,
@@ -21,6 +21,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryState,
+  FlowStat,
   Ledger,
   LedgerCounts,
   RouteStat,
@@ -218,31 +219,26 @@ export class PostgresLedger implements Ledger {
 
   async query(query: DeliveryQuery): Promise<DeliveryPage> {
     const limit = pageSize(query.limit);
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const param = (value: unknown): string => `$${params.push(value)}`;
     if (query.states?.length === 0) return { items: [] };
-    if (query.states) where.push(`state = ANY(${param(query.states)}::text[])`);
-    if (query.routeId !== undefined) where.push(`route_id = ${param(query.routeId)}`);
-    if (query.search) {
-      const pattern = param(sql.containsPattern(asciiLower(query.search)));
-      where.push(
-        `(${sql.asciiContains('source_key', pattern)} OR ${sql.asciiContains('dest_key', pattern)})`,
-      );
+    const scan = query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    let from: { updated_at: string; id: string } | undefined;
+    if (scan !== undefined) {
+      const { where, params, param } = sql.pageFilter({ ...query, search: undefined });
+      from = (
+        await this.run<{ updated_at: string; id: string }>(
+          'query',
+          `SELECT updated_at, id FROM deliveries ${where} ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET ${param(scan - 1)}`,
+          params,
+        )
+      )[0];
     }
-    if (query.sinceMs !== undefined) where.push(`updated_at >= ${param(query.sinceMs)}`);
-    if (query.cursor) {
-      const cursor = decodeCursor(query.cursor);
-      where.push(`(updated_at, id) < (${param(cursor.updatedAt)}, ${param(cursor.id)})`);
-    }
-    const text = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY updated_at DESC, id DESC LIMIT ${param(limit + 1)}`;
+    const { where, params, param } = sql.pageFilter(query, from ? [Number(from.updated_at), from.id] : undefined);
+    const text = `SELECT * FROM deliveries ${where} ORDER BY updated_at DESC, id DESC LIMIT ${param(limit + 1)}`;
     const rows = await this.run<DeliveryRow>('query', text, params);
     const items = rows.slice(0, limit).map(toRecord);
     const last = items[items.length - 1];
-    return rows.length > limit && last
-      ? { items, nextCursor: encodeCursor(last.updatedAt, last.id) }
-      : { items };
+    if (rows.length > limit && last) return { items, nextCursor: encodeCursor(last.updatedAt, last.id) };
+    return from ? { items, nextCursor: encodeCursor(Number(from.updated_at), from.id) } : { items };
   }
 
   async counts(): Promise<LedgerCounts> {
@@ -281,6 +277,21 @@ export class PostgresLedger implements Ledger {
       if (row.last_at !== null) stat.lastAt = Number(row.last_at);
       return stat;
     });
+  }
+
+  async flows(sinceMs?: number): Promise<FlowStat[]> {
+    type Row = { source_project: string; source_bucket: string; dest_project: string; dest_bucket: string; files: string; bytes: string };
+    const rows = await this.run<Row>('flows', sql.FLOWS, [sinceMs ?? null]);
+    return sortFlows(
+      rows.map((row) => ({
+        sourceProject: row.source_project,
+        sourceBucket: row.source_bucket,
+        destinationProject: row.dest_project,
+        destinationBucket: row.dest_bucket,
+        files: Number(row.files),
+        bytes: Number(row.bytes),
+      })),
+    );
   }
 
   async retryDead(ids?: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, TransitionPatch } from './types.js';
+import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, FlowStat, TransitionPatch } from './types.js';
 import { TERMINAL_STATES } from './types.js';
 
 /**
@@ -115,4 +115,11 @@ export const MAX_PAGE = 5000;
 export function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE;
   return Math.max(1, Math.min(MAX_PAGE, Math.floor(limit)));
+}
+
+/** `flows` order: by source, then destination. */
+export function sortFlows(flows: FlowStat[]): FlowStat[] {
+  const key = (f: FlowStat): string =>
+    [f.sourceProject, f.sourceBucket, f.destinationProject, f.destinationBucket].join('\u0000');
+  return flows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

@@ -1,4 +1,5 @@
 import type { SqliteMigration } from '../util/sqlite.js';
+import { ROLLUP_MIGRATION } from './sqlite-rollup.js';
 import type { DeliveryRecord, DeliveryState, RouteAction, UnroutedRecord } from './types.js';
 
 /** The SQLite ledger's schema. Append-only: add a version, never edit one. Times are epoch ms. */
@@ -55,6 +56,7 @@ export const LEDGER_MIGRATIONS: readonly SqliteMigration[] = [
       CREATE INDEX unrouted_open ON unrouted (resolved_at, last_seen_at);
     `,
   },
+  ROLLUP_MIGRATION,
 ];
 
 export interface DeliveryRow {

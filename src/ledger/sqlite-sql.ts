@@ -46,6 +46,19 @@ export function transitionSql(
   };
 }
 
+/** A position in `query` order (newest `updatedAt` first, ties by id descending). */
+export interface Position {
+  updatedAt: number;
+  id: string;
+}
+
+export interface PageOptions {
+  /** Keep rows at or after this position only (where a bounded search scan stopped). */
+  from?: Position;
+  /** Instead of rows: the position of the row this many rows down the range, search left out. */
+  boundaryOffset?: number;
+}
+
 /**
  * The `query` page for one state (or none): an ordered range of the
  * `(state, updated_at, id)` or `(updated_at, id)` index, `limit` rows.
@@ -54,9 +67,11 @@ export function pageSql(
   query: DeliveryQuery,
   state: DeliveryState | undefined,
   limit: number,
+  options: PageOptions = {},
 ): { sql: string; params: unknown[] } {
   const where: string[] = [];
   const params: unknown[] = [];
+  const boundary = options.boundaryOffset !== undefined;
   if (state !== undefined) {
     where.push('state = ?');
     params.push(state);
@@ -65,7 +80,7 @@ export function pageSql(
     where.push('route_id = ?');
     params.push(query.routeId);
   }
-  if (query.search) {
+  if (query.search && !boundary) {
     where.push('(instr(lower(source_key), ?) > 0 OR instr(lower(dest_key), ?) > 0)');
     const needle = asciiLower(query.search);
     params.push(needle, needle);
@@ -79,7 +94,30 @@ export function pageSql(
     where.push('updated_at <= ? AND (updated_at < ? OR id < ?)');
     params.push(updatedAt, updatedAt, id);
   }
-  params.push(limit);
+  if (options.from) {
+    where.push('updated_at >= ? AND (updated_at > ? OR id >= ?)');
+    params.push(options.from.updatedAt, options.from.updatedAt, options.from.id);
+  }
   const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  if (boundary) {
+    params.push(options.boundaryOffset);
+    return {
+      sql: `SELECT updated_at AS updatedAt, id FROM deliveries${filter} ORDER BY updated_at DESC, id DESC LIMIT 1 OFFSET ?`,
+      params,
+    };
+  }
+  params.push(limit);
   return { sql: `SELECT * FROM deliveries${filter} ORDER BY updated_at DESC, id DESC LIMIT ?`, params };
 }
+
+/** Every state but done (counted from the rollups instead: see sqlite-rollup.ts). */
+export const NOT_DONE_STATES: readonly DeliveryState[] = ['planned', 'written', 'verified', 'failed', 'dead', 'gone', 'superseded'];
+const NOT_DONE = `(${NOT_DONE_STATES.map((s) => `'${s}'`).join(', ')})`;
+
+/** Deliveries in any state but done per route and state since a time: few, on the state index. */
+export const ROUTE_NOT_DONE = `SELECT route_id, state, count(*) AS n, max(updated_at) AS last_at
+  FROM deliveries INDEXED BY deliveries_state WHERE state IN ${NOT_DONE} AND updated_at >= ?
+  GROUP BY route_id, state`;
+
+export const COUNT_NOT_DONE = `SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_state
+  WHERE state IN ${NOT_DONE} GROUP BY state`;

@@ -7,7 +7,7 @@ import {
   type SqliteDatabase,
   type SqliteTransactions,
 } from '../util/sqlite.js';
-import { claimDecision, encodeCursor, newRecord, pageSize } from './rules.js';
+import { claimDecision, encodeCursor, newRecord, pageSize, sortFlows } from './rules.js';
 import {
   DELIVERY_COLUMNS,
   LEDGER_MIGRATIONS,
@@ -17,7 +17,8 @@ import {
   type DeliveryRow,
   type UnroutedRow,
 } from './sqlite-schema.js';
-import { pageSql, transitionSql } from './sqlite-sql.js';
+import { COUNT_DONE, FLOW_ROLLUP, rollupParams, ROUTE_ROLLUP, windowParts } from './sqlite-rollup.js';
+import { COUNT_NOT_DONE, pageSql, ROUTE_NOT_DONE, transitionSql, type Position } from './sqlite-sql.js';
 import type {
   ClaimResult,
   DeliveryPage,
@@ -25,6 +26,7 @@ import type {
   DeliveryQuery,
   DeliveryRecord,
   DeliveryState,
+  FlowStat,
   Ledger,
   LedgerCounts,
   RouteStat,
@@ -190,38 +192,43 @@ export class SqliteLedger implements Ledger {
   /**
    * Keyset pages over `(updated_at, id)`. Several states run as one indexed
    * query per state, merged here: each stays an ordered index range however
-   * many rows the states hold.
+   * many rows the states hold. A search with `scanLimit` first finds, per
+   * state, the position `scanLimit` rows down the range (an index-only skip),
+   * and examines rows down to the newest of those positions only.
    */
   async query(query: DeliveryQuery): Promise<DeliveryPage> {
     const limit = pageSize(query.limit);
-    const select = (state?: DeliveryState): DeliveryRow[] => {
-      const { sql, params } = pageSql(query, state, limit + 1);
-      return this.rows(sql, params);
-    };
-    const states = query.states ? [...new Set(query.states)] : undefined;
-    const rows = this.tx.read(() => {
-      if (!states) return select();
-      const merged = states.flatMap((state) => select(state));
+    const states: Array<DeliveryState | undefined> = query.states ? [...new Set(query.states)] : [undefined];
+    const scan = query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    const { rows, from } = this.tx.read(() => {
+      let from: Position | undefined;
+      if (scan !== undefined) {
+        for (const state of states) {
+          const { sql, params } = pageSql(query, state, 1, { boundaryOffset: scan - 1 });
+          const position = this.statement(sql).get(params) as Position | undefined;
+          if (position && (!from || after(position, from))) from = position;
+        }
+      }
+      const merged = states.flatMap((state) => {
+        const { sql, params } = pageSql(query, state, limit + 1, from ? { from } : {});
+        return this.rows(sql, params);
+      });
       if (states.length > 1)
         merged.sort((x, y) => y.updated_at - x.updated_at || (x.id < y.id ? 1 : x.id > y.id ? -1 : 0));
-      return merged;
+      return { rows: merged, from };
     });
     const items = rows.slice(0, limit).map(recordFromRow);
     const last = items[items.length - 1];
-    return rows.length > limit && last
-      ? { items, nextCursor: encodeCursor(last.updatedAt, last.id) }
-      : { items };
+    if (rows.length > limit && last) return { items, nextCursor: encodeCursor(last.updatedAt, last.id) };
+    return from ? { items, nextCursor: encodeCursor(from.updatedAt, from.id) } : { items };
   }
 
+  /** Done deliveries from the `delivery_hours` rollup; the other states (few) on the state index. */
   async counts(): Promise<LedgerCounts> {
     return this.tx.read(() => {
       const byState = Object.fromEntries(ALL_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
-      for (const row of this.rows<{ state: DeliveryState; n: number }>(
-        'SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_state GROUP BY state',
-        [],
-      )) {
-        byState[row.state] = row.n;
-      }
+      for (const row of this.rows<{ state: DeliveryState; n: number }>(COUNT_NOT_DONE, [])) byState[row.state] = row.n;
+      byState.done = Number(this.statement(COUNT_DONE).pluck().get());
       const open = this.rows<{ n: number; oldest: number | null }>(
         'SELECT count(*) AS n, min(first_seen_at) AS oldest FROM unrouted WHERE resolved_at IS NULL',
         [],
@@ -233,55 +240,67 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * All time: one pass over the covering `(route_id, state, size)` index;
-   * with `sinceMs`: the deliveries updated since then, a range of the
-   * `updated_at` index.
+   * Done deliveries from the rollups (see sqlite-rollup.ts); every other
+   * state from the state index.
    */
   async routeStats(sinceMs?: number): Promise<RouteStat[]> {
-    type Row = {
-      route_id: string;
-      deliveries: number;
-      done: number;
-      failed: number;
-      dead: number;
-      bytes: number;
-      last_at: number | null;
-    };
-    const totals = (): Row[] => {
-      const rows = this.rows<Omit<Row, 'last_at'>>(
-        `SELECT route_id, count(*) AS deliveries,
-           sum(state = 'done') AS done, sum(state = 'failed') AS failed, sum(state = 'dead') AS dead,
-           total(CASE WHEN state = 'done' THEN size END) AS bytes
-         FROM deliveries INDEXED BY deliveries_route_state GROUP BY route_id ORDER BY route_id`,
-        [],
-      );
-      const lastAt = this.statement(
-        'SELECT max(updated_at) FROM deliveries INDEXED BY deliveries_route WHERE route_id = ?',
-      ).pluck();
-      return rows.map((row) => ({ ...row, last_at: lastAt.get(row.route_id) as number | null }));
-    };
-    const since = (from: number): Row[] =>
-      this.rows<Row>(
-        `SELECT route_id, count(*) AS deliveries,
-           sum(state = 'done') AS done, sum(state = 'failed') AS failed, sum(state = 'dead') AS dead,
-           total(CASE WHEN state = 'done' THEN size END) AS bytes, max(updated_at) AS last_at
-         FROM deliveries INDEXED BY deliveries_updated WHERE updated_at >= ?
-         GROUP BY route_id ORDER BY route_id`,
-        [from],
-      );
-    const rows = this.tx.read(() => (sinceMs === undefined ? totals() : since(sinceMs)));
-    return rows.map((row) => {
-      const stat: RouteStat = {
-        routeId: row.route_id,
-        deliveries: row.deliveries,
-        done: row.done,
-        failed: row.failed,
-        dead: row.dead,
-        bytes: row.bytes,
-      };
-      if (row.last_at !== null) stat.lastAt = row.last_at;
+    type Done = { route_id: string; files: number; bytes: number; last_at: number | null };
+    type Other = { route_id: string; state: DeliveryState; n: number; last_at: number };
+    const parts = windowParts(sinceMs);
+    const { done, others } = this.tx.read(() => ({
+      done: this.rollup<Done>(ROUTE_ROLLUP, parts),
+      others: this.rows<Other>(ROUTE_NOT_DONE, [parts.since]),
+    }));
+    const stats = new Map<string, RouteStat>();
+    const statOf = (routeId: string): RouteStat => {
+      let stat = stats.get(routeId);
+      if (!stat) {
+        stat = { routeId, deliveries: 0, done: 0, failed: 0, dead: 0, bytes: 0 };
+        stats.set(routeId, stat);
+      }
       return stat;
-    });
+    };
+    const seen = (stat: RouteStat, at: number | null): void => {
+      if (at !== null) stat.lastAt = Math.max(stat.lastAt ?? at, at);
+    };
+    for (const row of done) {
+      if (!row.files) continue;
+      const stat = statOf(row.route_id);
+      stat.deliveries += row.files;
+      stat.done += row.files;
+      stat.bytes += row.bytes;
+      seen(stat, row.last_at);
+    }
+    for (const row of others) {
+      const stat = statOf(row.route_id);
+      stat.deliveries += row.n;
+      if (row.state === 'failed') stat.failed += row.n;
+      if (row.state === 'dead') stat.dead += row.n;
+      seen(stat, row.last_at);
+    }
+    return [...stats.values()].sort((a, b) => (a.routeId < b.routeId ? -1 : a.routeId > b.routeId ? 1 : 0));
+  }
+
+  async flows(sinceMs?: number): Promise<FlowStat[]> {
+    type Row = { source_project: string; source_bucket: string; dest_project: string; dest_bucket: string; files: number; bytes: number };
+    const rows = this.tx.read(() => this.rollup<Row>(FLOW_ROLLUP, windowParts(sinceMs)));
+    const flows = new Map<string, FlowStat>();
+    for (const row of rows) {
+      if (!row.files) continue;
+      const key = JSON.stringify([row.source_project, row.source_bucket, row.dest_project, row.dest_bucket]);
+      const flow = flows.get(key) ?? {
+        sourceProject: row.source_project,
+        sourceBucket: row.source_bucket,
+        destinationProject: row.dest_project,
+        destinationBucket: row.dest_bucket,
+        files: 0,
+        bytes: 0,
+      };
+      flow.files += row.files;
+      flow.bytes += row.bytes;
+      flows.set(key, flow);
+    }
+    return sortFlows([...flows.values()]);
   }
 
   async retryDead(ids?: string[]): Promise<number> {
@@ -347,6 +366,12 @@ export class SqliteLedger implements Ledger {
     return this.run(sql, params).changes === 1;
   }
 
+  /** A window's done deliveries: its partial hour, whole hours, whole days (one read transaction by the caller). */
+  private rollup<T>(sql: { partial: string; hours: string; days: string }, parts: ReturnType<typeof windowParts>): T[] {
+    const [partial, hours, days] = rollupParams(parts);
+    return [...this.rows<T>(sql.partial, partial), ...this.rows<T>(sql.hours, hours), ...this.rows<T>(sql.days, days)];
+  }
+
   private getOne(id: string): DeliveryRecord | undefined {
     const row = this.statement('SELECT * FROM deliveries WHERE id = ?').get(id) as DeliveryRow | undefined;
     return row ? recordFromRow(row) : undefined;
@@ -369,4 +394,8 @@ export class SqliteLedger implements Ledger {
     }
     return statement;
   }
+}
+
+function after(a: Position, b: Position): boolean {
+  return a.updatedAt > b.updatedAt || (a.updatedAt === b.updatedAt && a.id > b.id);
 }

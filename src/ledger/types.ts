@@ -85,6 +85,15 @@ export interface DeliveryQuery {
   limit?: number;
   /** keyset pagination: return records updated before this cursor */
   cursor?: string;
+  /**
+   * With `search`: examine at most this many deliveries (newest first, after
+   * the cursor, within the other filters; per state when `states` names
+   * several) before answering, so a search costs the same whatever the
+   * ledger holds. The page may then hold fewer than
+   * `limit` items (even none) with a `nextCursor` that continues the scan
+   * where it stopped. Ignored without `search`.
+   */
+  scanLimit?: number;
 }
 
 export interface DeliveryPage {
@@ -106,6 +115,16 @@ export interface RouteStat {
   dead: number;
   bytes: number;
   lastAt?: number;
+}
+
+/** Done deliveries from one source bucket to one destination bucket. */
+export interface FlowStat {
+  sourceProject: string;
+  sourceBucket: string;
+  destinationProject: string;
+  destinationBucket: string;
+  files: number;
+  bytes: number;
 }
 
 /** One item of `transitionMany`. */
@@ -145,6 +164,12 @@ export interface TransitionItem {
  *   more rows may follow.
  * - `routeStats`: per route (sorted by id), deliveries updated since
  *   `sinceMs`; `bytes` sums the size of the `done` ones.
+ * - `flows`: the `done` deliveries updated since `sinceMs` (all when
+ *   undefined), per (source project, source bucket, destination project,
+ *   destination bucket): how many files and bytes went that way; sorted by
+ *   source then destination. The dashboard calls `flows`, `routeStats` and
+ *   `counts` on every refresh: a database ledger answers them from indexes
+ *   and rollups, never by reading every delivery.
  * - `claimMany` / `transitionMany` do the same as one call per item, in one
  *   round trip / transaction, results in input order.
  */
@@ -167,6 +192,7 @@ export interface Ledger {
   query(query: DeliveryQuery): Promise<DeliveryPage>;
   counts(): Promise<LedgerCounts>;
   routeStats(sinceMs?: number): Promise<RouteStat[]>;
+  flows(sinceMs?: number): Promise<FlowStat[]>;
   retryDead(ids?: string[]): Promise<number>;
 
   /** Owners holding a live lease right now (crash recovery). */

@@ -89,7 +89,6 @@ async function attemptDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
   if (input.mayRename && dst.rename && dst.canCopyFrom(src)) {
     const renamed = await tryRename(dst, src, from, to, record.generation, ifGenerationMatch);
     if (renamed) {
-      await input.onWritten({ bytesThroughProcess: 0, destination });
       if (renamed.size !== object.size || renamed.generation !== record.generation) {
         throw new ChecksumMismatchError(formatLocation(destination), { size: object.size, crc32c: '' }, renamed);
       }

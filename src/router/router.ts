@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
 import { deliveryId } from '../ledger/delivery-id.js';
-import type { DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
+import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Referential } from '../referential/types.js';
@@ -37,7 +37,7 @@ export interface RouterOptions {
   referential: () => Referential;
   stores: StoreRegistry;
   ledger: Ledger;
-  /** This process's id; each route() call claims under `${owner}#n`. */
+  /** This process's id (`host:pid:nonce`): who holds claims in the ledger. */
   owner: string;
   leaseMs?: number;
   retry?: RetryPolicy;
@@ -61,7 +61,8 @@ export class Router {
   private readonly retry: RetryPolicy;
   private readonly log: Logger;
   private readonly now: () => number;
-  private calls = 0;
+  /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
+  private readonly holding = new Set<string>();
 
   constructor(private readonly options: RouterOptions) {
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -177,46 +178,59 @@ export class Router {
       return result;
     }
 
-    const owner = `${this.options.owner}#${++this.calls}`;
+    const owner = this.options.owner;
     const mayRename = active.length === 1 && refused.length === 0 && active[0]?.plan.action === 'move';
     const outcomes = await mapPool(active, 4, (d) => this.deliverOne(d, owner, sourceStore, object, mayRename));
-    result.deliveries.push(...outcomes.map((o) => o.result));
+    try {
+      result.deliveries.push(...outcomes.map((o) => o.result));
+      const pendingDone = outcomes.filter((o) => o.held && o.result.state === 'verified').map((o) => o.result);
+      const settled = result.deliveries.every((d) => SETTLED.has(d.state));
+      const moves = result.deliveries.some((d) => d.action === 'move' && d.state !== 'superseded');
+      const renamed = outcomes.some((o) => o.sourceGone);
+      let sourceDeleted = renamed;
+      if (settled && moves && !renamed) sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
+      if (settled && sourceDeleted) await this.ledger.markSourceDeleted(source, object.generation, this.now());
 
-    const claimed = outcomes.filter((o) => o.claimed).map((o) => o.result);
-    const settled = result.deliveries.every((d) => SETTLED.has(d.state));
-    const moves = result.deliveries.some((d) => d.action === 'move' && d.state !== 'superseded');
-    const renamed = outcomes.some((o) => o.sourceGone);
-    let sourceDeleted = renamed;
-    if (settled && moves && !renamed) sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
-    if (settled && sourceDeleted) await this.ledger.markSourceDeleted(source, object.generation, this.now());
-
-    for (const d of claimed) {
-      if (d.state === 'verified') {
-        if (await this.ledger.transition(d.id, owner, 'done')) d.state = 'done';
-        this.options.hooks?.delivery?.(d, d.durationMs ?? 0);
+      const done = await this.ledger.transitionMany(
+        pendingDone.map((d) => ({ id: d.id, state: 'done' as const })),
+        owner,
+      );
+      pendingDone.forEach((d, i) => {
+        if (done[i]) d.state = 'done';
+      });
+      for (const d of outcomes) {
+        if (!d.held) continue;
+        if (d.result.state === 'done') this.options.hooks?.delivery?.(d.result, d.result.durationMs ?? 0);
+        else if (d.result.state === 'verified') await this.ledger.release(d.result.id, owner).catch(() => undefined);
       }
-      await this.ledger.release(d.id, owner).catch(() => undefined);
+      result.sourceDeleted = sourceDeleted;
+      result.outcome = summarize(result.deliveries, outcomes.some((o) => o.held && o.result.state === 'done'));
+      if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
+      return result;
+    } finally {
+      for (const o of outcomes) if (o.held) this.holding.delete(o.result.id);
     }
-    result.sourceDeleted = sourceDeleted;
-    result.outcome = summarize(result.deliveries, claimed.length > 0);
-    if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
-    return result;
   }
 
+  /**
+   * Claims one delivery and carries it to `verified` (or straight to `done`
+   * when a rename already moved the source), or records its failure.
+   * `held`: this call claimed it, so the caller finishes and releases it.
+   */
   private async deliverOne(
     planned: PlannedDelivery,
     owner: string,
     sourceStore: ObjectStore,
     object: ObjectInfo,
     mayRename: boolean,
-  ): Promise<{ result: DeliveryResult; claimed: boolean; sourceGone: boolean }> {
+  ): Promise<{ result: DeliveryResult; held: boolean; sourceGone: boolean }> {
     const { plan, route } = planned;
-    const claim = await this.ledger.claim(plan, owner, this.leaseMs);
+    const claim = await this.claim(plan);
     const record = claim.record;
     if (claim.status !== 'claimed') {
       const state: DeliveryResult['state'] =
         claim.status === 'busy' ? 'in-flight' : claim.status === 'backoff' ? 'failed' : record.state;
-      return { result: this.fromRecord(record, state), claimed: false, sourceGone: false };
+      return { result: this.fromRecord(record, state), held: false, sourceGone: false };
     }
     const started = this.now();
     const renew = setInterval(() => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined), this.leaseMs / 3);
@@ -237,22 +251,27 @@ export class Router {
       });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
-        return { result: this.fromRecord(record, 'superseded', outcome.destination), claimed: false, sourceGone: false };
+        return { result: this.fromRecord(record, 'superseded', outcome.destination), held: true, sourceGone: false };
       }
-      await this.ledger.transition(plan.id, owner, 'verified', {
+      const state = outcome.sourceGone ? 'done' : 'verified';
+      await this.ledger.transition(plan.id, owner, state, {
         crc32c: outcome.crc32c || undefined,
         destination: outcome.destination,
         bytesThroughProcess: outcome.bytesThroughProcess,
       });
-      const result = this.fromRecord(record, 'verified', outcome.destination);
+      const result = this.fromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;
       result.bytes = object.size;
-      return { result, claimed: true, sourceGone: outcome.sourceGone };
+      return { result, held: true, sourceGone: outcome.sourceGone };
     } catch (error) {
-      const result = await this.fail(record, owner, error);
+      const result = await this.fail(record, owner, error).catch((failure: unknown) => {
+        // the ledger could not record the failure either (it is down): report it; the claim lapses with its lease
+        this.log.warn({ delivery: record.id, err: failure }, 'could not record a delivery failure');
+        return { ...this.fromRecord(record, 'failed'), error: { code: errorCode(error), message: errorMessage(error) } };
+      });
       result.durationMs = this.now() - started;
       this.options.hooks?.delivery?.(result, result.durationMs);
-      return { result, claimed: false, sourceGone: false };
+      return { result, held: true, sourceGone: false };
     } finally {
       clearInterval(renew);
     }
@@ -306,22 +325,26 @@ export class Router {
     const records = event.generation ? await this.ledger.forGeneration(source, event.generation) : [];
     if (records.length === 0) return result;
     result.generation = event.generation;
-    const owner = `${this.options.owner}#${++this.calls}`;
+    const owner = this.options.owner;
     let finished = 0;
     for (const record of records) {
       if (record.state === 'done' || record.state === 'superseded') {
         result.deliveries.push(this.fromRecord(record, record.state));
         continue;
       }
-      const claim = await this.ledger.claim(record, owner, this.leaseMs);
+      const claim = await this.claim(record);
       if (claim.status !== 'claimed') {
         result.deliveries.push(this.fromRecord(record, claim.status === 'busy' ? 'in-flight' : claim.record.state));
         continue;
       }
-      const holds = await this.destinationHolds(record);
+      let holds: boolean;
+      try {
+        holds = await this.destinationHolds(record);
+        await this.ledger.transition(record.id, owner, holds ? 'done' : 'gone', holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' });
+      } finally {
+        this.holding.delete(record.id);
+      }
       const state = holds ? 'done' : 'gone';
-      await this.ledger.transition(record.id, owner, state, holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' });
-      await this.ledger.release(record.id, owner).catch(() => undefined);
       if (holds) finished++;
       result.deliveries.push(this.fromRecord(record, state));
     }
@@ -369,15 +392,19 @@ export class Router {
     const generation = event.generation ?? 'unknown';
     const id = deliveryId(printable, generation, '(unsafe-key)');
     if (!this.options.dryRun) {
-      const owner = `${this.options.owner}#${++this.calls}`;
-      const claim = await this.ledger.claim(
-        { id, source: printable, generation, routeId: '(unsafe-key)', destination: printable, action: 'copy', size: event.size ?? 0 },
-        owner,
-        this.leaseMs,
-      );
+      const owner = this.options.owner;
+      const claim = await this.claim({
+        id,
+        source: printable,
+        generation,
+        routeId: '(unsafe-key)',
+        destination: printable,
+        action: 'copy',
+        size: event.size ?? 0,
+      });
       if (claim.status === 'claimed') {
         await this.ledger.transition(id, owner, 'dead', { errorCode: error.code, lastError: error.message });
-        await this.ledger.release(id, owner).catch(() => undefined);
+        this.holding.delete(id);
       }
     }
     return {
@@ -393,15 +420,37 @@ export class Router {
   private async recordRefused(source: Location, object: ObjectInfo, refused: RefusedDelivery): Promise<void> {
     const { route } = refused;
     const id = deliveryId(source, object.generation, route.id);
-    const owner = `${this.options.owner}#${++this.calls}`;
+    const owner = this.options.owner;
     const destination = { project: route.destinationProject, bucket: route.destinationBucket, key: `(refused) ${route.destinationDirectory}` };
-    const claim = await this.ledger.claim(
-      { id, source, generation: object.generation, routeId: route.id, destination, action: route.action, size: object.size },
-      owner,
-      this.leaseMs,
-    );
+    const claim = await this.claim({
+      id,
+      source,
+      generation: object.generation,
+      routeId: route.id,
+      destination,
+      action: route.action,
+      size: object.size,
+    });
     if (claim.status !== 'claimed') return;
     await this.ledger.transition(id, owner, 'dead', { errorCode: refused.code, lastError: refused.message });
+    this.holding.delete(id);
+  }
+
+  /** Claims in the ledger unless this process already holds the delivery. */
+  private async claim(plan: DeliveryPlan): Promise<ClaimResult> {
+    if (this.holding.has(plan.id)) {
+      const now = this.now();
+      return { status: 'busy', record: { ...plan, state: 'planned', attempts: 0, createdAt: now, updatedAt: now } };
+    }
+    this.holding.add(plan.id);
+    try {
+      const claim = await this.ledger.claim(plan, this.options.owner, this.leaseMs);
+      if (claim.status !== 'claimed') this.holding.delete(plan.id);
+      return claim;
+    } catch (error) {
+      this.holding.delete(plan.id);
+      throw error;
+    }
   }
 
   private retryAfter(deliveries: DeliveryResult[]): number {

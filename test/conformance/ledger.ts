@@ -399,6 +399,71 @@ export function testLedger(
       });
     });
 
+    test('flows totals done deliveries per source bucket and destination bucket, within a window', async () => {
+      const src = (bucket: string) => ({ project: 'p', bucket, key: `k/${bucket}-${Math.random()}.csv` });
+      const dst = (project: string, bucket: string) => ({ project, bucket, key: 'out/x.csv' });
+      await settle(plan(1, { source: src('in'), destination: dst('q', 'out'), size: 10 }), 'done');
+      await settle(plan(2, { source: src('in'), destination: dst('q', 'out'), size: 20, routeId: 'r2' }), 'done');
+      await settle(plan(3, { source: src('in'), destination: dst('q', 'archive'), size: 5 }), 'done');
+      await settle(plan(4, { source: src('landing'), destination: dst('q', 'out'), size: 1 }), 'done');
+      await settle(plan(5, { source: src('in'), destination: dst('q', 'out'), size: 99 }), 'dead');
+      await ledger.claim(plan(6, { source: src('in'), destination: dst('q', 'out') }), 'x', LONG);
+      const flow = (sourceBucket: string, destinationBucket: string, files: number, bytes: number) => ({
+        sourceProject: 'p',
+        sourceBucket,
+        destinationProject: 'q',
+        destinationBucket,
+        files,
+        bytes,
+      });
+      expect(await ledger.flows()).toEqual([flow('in', 'archive', 1, 5), flow('in', 'out', 2, 30), flow('landing', 'out', 1, 1)]);
+      expect(await ledger.flows(Date.now() + 60_000)).toEqual([]);
+      await sleep(5);
+      const mark = Date.now();
+      await sleep(5);
+      await settle(plan(7, { source: src('landing'), destination: dst('q', 'out'), size: 4 }), 'done');
+      expect(await ledger.flows(mark)).toEqual([flow('landing', 'out', 1, 4)]);
+      expect((await ledger.flows()).find((f) => f.sourceBucket === 'landing')).toEqual(flow('landing', 'out', 2, 5));
+      expect((await ledger.counts()).byState.done).toBe(5);
+    });
+
+    test('a search with scanLimit examines that many deliveries per page and pages on without gaps or repeats', async () => {
+      const plans = Array.from({ length: 30 }, (_, i) =>
+        plan(i, { source: { project: 'p', bucket: 'in', key: i % 3 === 0 ? `NEEDLE-${i}.csv` : `hay-${i}.csv` } }),
+      );
+      await ledger.claimMany(plans, 'a', LONG);
+      await ledger.transitionMany(
+        plans.filter((_, i) => i % 2 === 0).map((p) => ({ id: p.id, state: 'done' as const })),
+        'a',
+      );
+      const all = (await ledger.query({ limit: 1000 })).items.map((r) => r.id);
+      const expected = (await ledger.query({ search: 'needle', limit: 1000 })).items.map((r) => r.id);
+      expect(expected).toHaveLength(10);
+      expect((await ledger.query({ scanLimit: 3, limit: 1000 })).items).toHaveLength(30);
+
+      const pageThrough = async (extra: { limit: number; states?: DeliveryState[] }) => {
+        const ids: string[][] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await ledger.query({ search: 'needle', scanLimit: 7, ...extra, ...(cursor ? { cursor } : {}) });
+          ids.push(page.items.map((r) => r.id));
+          cursor = page.nextCursor;
+        } while (cursor && ids.length < 100);
+        return ids;
+      };
+      const pages = await pageThrough({ limit: 100 });
+      expect(pages).toHaveLength(5);
+      expect(pages.flat()).toEqual(expected);
+      pages.forEach((page, i) => {
+        const examined = new Set(all.slice(i * 7, i * 7 + 7));
+        expect(page.every((id) => examined.has(id))).toBe(true);
+      });
+      expect((await pageThrough({ limit: 1 })).flat()).toEqual(expected);
+      const mixed = await pageThrough({ limit: 2, states: ['planned', 'done'] });
+      expect(mixed.flat()).toEqual(expected);
+      expect(mixed.every((page) => page.length <= 2)).toBe(true);
+    });
+
     test('20 owners racing on one delivery: exactly one claims it', async () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => ledger.claim(plan(1), `owner-${i}`, LONG)),

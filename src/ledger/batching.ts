@@ -1,0 +1,153 @@
+import type {
+  ClaimResult,
+  DeliveryPlan,
+  DeliveryQuery,
+  DeliveryPage,
+  DeliveryRecord,
+  DeliveryState,
+  FlowStat,
+  Ledger,
+  LedgerCounts,
+  RouteStat,
+  TransitionItem,
+  TransitionPatch,
+  UnroutedRecord,
+} from './types.js';
+import type { Location } from '../storage/types.js';
+
+type Pending =
+  | { kind: 'claim'; plan: DeliveryPlan; owner: string; leaseMs: number; resolve(r: ClaimResult): void; reject(e: unknown): void }
+  | { kind: 'transition'; item: TransitionItem; owner: string; resolve(r: boolean): void; reject(e: unknown): void };
+
+/**
+ * Group commit for a Ledger: claims and transitions issued while the event
+ * loop is busy are written together, as one `claimMany` / `transitionMany`
+ * per run of same-kind, same-owner calls, in the order they were made. Each
+ * caller still gets its own answer. Semantics are those of the wrapped
+ * ledger: the batch APIs do exactly what one call per item would.
+ */
+export class BatchingLedger implements Ledger {
+  private queue: Pending[] = [];
+  private scheduled = false;
+
+  constructor(
+    readonly inner: Ledger,
+    private readonly maxBatch = 512,
+  ) {}
+
+  claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'claim', plan, owner, leaseMs, resolve, reject }));
+  }
+
+  transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean> {
+    const item: TransitionItem = patch ? { id, state, patch } : { id, state };
+    return new Promise((resolve, reject) => this.enqueue({ kind: 'transition', item, owner, resolve, reject }));
+  }
+
+  claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
+    return Promise.all(plans.map((p) => this.claim(p, owner, leaseMs)));
+  }
+
+  transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]> {
+    return Promise.all(items.map((i) => this.transition(i.id, owner, i.state, i.patch)));
+  }
+
+  private enqueue(op: Pending): void {
+    this.queue.push(op);
+    if (this.queue.length >= this.maxBatch) {
+      void this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => void this.flush());
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const ops = this.queue;
+    this.queue = [];
+    let i = 0;
+    while (i < ops.length) {
+      const first = ops[i] as Pending;
+      let j = i + 1;
+      while (j < ops.length && sameRun(first, ops[j] as Pending)) j++;
+      const run = ops.slice(i, j);
+      i = j;
+      try {
+        if (first.kind === 'claim') {
+          const claims = run as Array<Extract<Pending, { kind: 'claim' }>>;
+          const results = await this.inner.claimMany(
+            claims.map((c) => c.plan),
+            first.owner,
+            first.leaseMs,
+          );
+          claims.forEach((c, k) => c.resolve(results[k] as ClaimResult));
+        } else {
+          const transitions = run as Array<Extract<Pending, { kind: 'transition' }>>;
+          const results = await this.inner.transitionMany(
+            transitions.map((t) => t.item),
+            first.owner,
+          );
+          transitions.forEach((t, k) => t.resolve(results[k] as boolean));
+        }
+      } catch (error) {
+        for (const op of run) op.reject(error);
+      }
+    }
+  }
+
+  release(id: string, owner: string): Promise<void> {
+    return this.inner.release(id, owner);
+  }
+  get(id: string): Promise<DeliveryRecord | undefined> {
+    return this.inner.get(id);
+  }
+  forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]> {
+    return this.inner.forGeneration(source, generation);
+  }
+  forDestination(destination: Location): Promise<DeliveryRecord[]> {
+    return this.inner.forDestination(destination);
+  }
+  markSourceDeleted(source: Location, generation: string, at: number): Promise<void> {
+    return this.inner.markSourceDeleted(source, generation, at);
+  }
+  recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
+    return this.inner.recordUnrouted(source, generation, size, at);
+  }
+  resolveUnrouted(source: Location, at: number): Promise<void> {
+    return this.inner.resolveUnrouted(source, at);
+  }
+  listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]> {
+    return this.inner.listUnrouted(limit, offset);
+  }
+  query(query: DeliveryQuery): Promise<DeliveryPage> {
+    return this.inner.query(query);
+  }
+  counts(): Promise<LedgerCounts> {
+    return this.inner.counts();
+  }
+  routeStats(sinceMs?: number): Promise<RouteStat[]> {
+    return this.inner.routeStats(sinceMs);
+  }
+  flows(sinceMs?: number): Promise<FlowStat[]> {
+    return this.inner.flows(sinceMs);
+  }
+  retryDead(ids?: string[]): Promise<number> {
+    return this.inner.retryDead(ids);
+  }
+  activeOwners(): Promise<string[]> {
+    return this.inner.activeOwners?.() ?? Promise.resolve([]);
+  }
+  releaseOwner(owner: string): Promise<number> {
+    return this.inner.releaseOwner?.(owner) ?? Promise.resolve(0);
+  }
+  async close(): Promise<void> {
+    while (this.queue.length > 0) await this.flush();
+    await this.inner.close();
+  }
+}
+
+function sameRun(a: Pending, b: Pending): boolean {
+  if (a.kind !== b.kind || a.owner !== b.owner) return false;
+  return a.kind === 'claim' && b.kind === 'claim' ? a.leaseMs === b.leaseMs : true;
+}
