@@ -1,0 +1,162 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { RuntimeConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { queueSink, type EventSink } from '../events/sink.js';
+import type { Logger } from '../log.js';
+import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../modes/batch-schedule.js';
+import type { Context } from '../modes/context.js';
+import { openMeteredContext, startEventMode, type EventMode } from '../modes/event.js';
+import { recoverInterrupted } from '../modes/recover.js';
+import type { Queue } from '../queue/types.js';
+import { openQueue } from '../queue/url.js';
+import {
+  configFrom,
+  duration,
+  loggerFrom,
+  nonNegativeInt,
+  positiveInt,
+  withCommonOptions,
+  type CommonOptionValues,
+  type Io,
+} from './common.js';
+
+interface ServeOptions extends CommonOptionValues {
+  port?: number;
+  host?: string;
+  watch: boolean;
+  bodyLimit?: number;
+  mode: 'event' | 'batch';
+  schedule?: string;
+  timezone?: string;
+  maxBatch?: number;
+  timeBudget?: number;
+  grace: number;
+}
+
+/** Sizes like `1048576`, `512KiB`, `1MiB`, `2mb`. */
+export function byteSize(value: string): number {
+  const m = /^(\d+)\s*(b|kb|kib|k|mb|mib|m)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError(`expected a size like 1048576, 512KiB or 1MiB, got "${value}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  const n = Number(m[1]) * factor;
+  if (n < 1) throw new InvalidArgumentError(`expected a positive size, got "${value}"`);
+  return n;
+}
+
+export function serveCommand(io: Io, setExit: (code: number) => void): Command {
+  const command = withCommonOptions(
+    new Command('serve').description(
+      'event mode: receive notifications on POST /events (GCS CloudEvents, Pub/Sub push, S3, SNS, EventBridge) and watch local source buckets; ' +
+        'batch mode: queue them and drain on a schedule',
+    ),
+    { queue: true },
+  )
+    .option(
+      '--port <n>',
+      'port to listen on (default: server.port, else $PORT, else 8080; 0 picks a free port)',
+      nonNegativeInt,
+    )
+    .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 needs a credential)')
+    .option('--no-watch', 'HTTP receiver only: do not watch local source buckets')
+    .option('--body-limit <size>', 'largest accepted request body (default 1MiB)', byteSize)
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'event: route each event before answering; batch: enqueue, drain on --schedule',
+      )
+        .choices(['event', 'batch'])
+        .default('event'),
+    )
+    .option('--schedule <cron>', 'batch mode: when to drain (unix cron, e.g. "*/5 * * * *")')
+    .option('--timezone <tz>', 'batch mode: IANA time zone of --schedule')
+    .option('--max-batch <n>', 'batch mode: messages pulled at a time (default 100)', positiveInt)
+    .option('--time-budget <duration>', 'batch mode: stop pulling after this long per drain', duration)
+    .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000);
+
+  return command.action(async (options: ServeOptions) => {
+    const config = configFrom(options, io);
+    const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
+    const logger = loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
+    if (options.mode === 'batch') {
+      if (!options.schedule)
+        throw new UsageError('[switchyard] [serve] --mode batch needs --schedule CRON (e.g. "*/5 * * * *")');
+      checkSchedule(options.schedule, options.timezone);
+    }
+    const queue =
+      options.mode === 'batch'
+        ? await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env })
+        : undefined;
+    const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
+    let mode: EventMode;
+    let schedule: BatchSchedule | undefined;
+    try {
+      if (!config.dryRun && !queue) {
+        const { results, tempFilesRemoved } = await recoverInterrupted(ctx);
+        if (results.length || tempFilesRemoved)
+          logger.info({ recovered: results.length, tempFilesRemoved }, 'recovered interrupted deliveries');
+      }
+      const sink: EventSink | undefined = queue ? queueSink(queue) : undefined;
+      mode = await startEventMode(ctx, {
+        port: listenPort(options, config, io),
+        host: options.host ?? config.server.host ?? '127.0.0.1',
+        watch: options.watch,
+        metrics,
+        graceMs: options.grace,
+        ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+        ...(sink ? { sink } : {}),
+        onStop: async () => {
+          await schedule?.stop();
+          await queue?.close();
+        },
+      });
+      if (queue) schedule = startSchedule(ctx, queue, options);
+    } catch (error) {
+      await ctx.close();
+      await queue?.close();
+      throw error;
+    }
+    io.stderr.write(
+      `switchyard serving on ${mode.url} (${options.mode} mode${options.watch ? ', watching local source buckets' : ''})\n`,
+    );
+    const code = await untilSignal(mode, logger);
+    setExit(code);
+  });
+}
+
+function startSchedule(ctx: Context, queue: Queue, options: ServeOptions): BatchSchedule {
+  return startBatchSchedule(ctx, queue, {
+    schedule: options.schedule!,
+    ...(options.timezone ? { timezone: options.timezone } : {}),
+    ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
+    ...(options.timeBudget ? { timeBudgetMs: options.timeBudget } : {}),
+  });
+}
+
+function listenPort(options: ServeOptions, config: RuntimeConfig, io: Io): number {
+  if (options.port !== undefined) return options.port;
+  if (config.server.port !== undefined) return config.server.port;
+  const fromEnv = io.env.PORT;
+  if (fromEnv && /^\d+$/.test(fromEnv)) return Number(fromEnv);
+  return 8080;
+}
+
+/** Resolves with exit code 0 once SIGTERM or SIGINT stopped the server gracefully (1 if stopping failed). */
+function untilSignal(mode: EventMode, logger: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      logger.info({ signal }, 'signal received');
+      mode.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,204 @@
+import { EventInvalidError } from '../errors.js';
+import { decodeBase64Strict } from './pubsub-push.js';
+import type { NotificationParse, ObjectEvent } from './types.js';
+
+export const GCS_FINALIZED = 'google.cloud.storage.object.v1.finalized';
+export const GCS_TYPE_PREFIX = 'google.cloud.storage.object.v1.';
+export const PUBSUB_PUBLISHED = 'google.cloud.pubsub.topic.v1.messagePublished';
+
+/** The CloudEvent attributes switchyard reads, whatever the transport (HTTP binary, structured, Pub/Sub, functions-framework). */
+export interface CloudEventLike {
+  specversion: string;
+  id: string;
+  source: string;
+  type: string;
+  subject?: string;
+  time?: string;
+  datacontenttype?: string;
+  /** Parsed JSON data (undefined when the event has none). */
+  data?: unknown;
+}
+
+export type HeaderReader = (name: string) => string | undefined;
+
+const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
+const GCS_SOURCE = /^\/\/storage\.googleapis\.com\/projects\/[^/]+\/buckets\/([^/]+)$/;
+
+/** True when the request carries a binary-mode CloudEvent (`ce-specversion` header). */
+export function isBinaryCloudEvent(header: HeaderReader): boolean {
+  return header('ce-specversion') !== undefined;
+}
+
+/**
+ * A binary-mode CloudEvent: attributes in `ce-*` headers (percent-decoded as
+ * the HTTP binding says; a subject sent unencoded that names the object is
+ * kept as sent), data in the body, which must be JSON.
+ */
+export function cloudEventFromBinary(header: HeaderReader, body: string): CloudEventLike {
+  const attr = (name: string): string | undefined => {
+    const raw = header(`ce-${name}`);
+    if (raw === undefined || !raw.includes('%')) return raw;
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  };
+  const ce: Record<string, unknown> = {};
+  for (const name of [...REQUIRED, 'subject', 'time']) {
+    const value = attr(name);
+    if (value !== undefined) ce[name] = value;
+  }
+  const contentType = header('content-type');
+  if (contentType) ce.datacontenttype = contentType;
+  if (body.trim() !== '') {
+    if (contentType && !isJsonContentType(contentType)) {
+      throw new EventInvalidError(
+        `CloudEvent data of content type ${JSON.stringify(contentType)} is not supported (JSON only)`,
+        {
+          contentType,
+        },
+      );
+    }
+    ce.data = parseJson(body, 'CloudEvent data');
+  }
+  const rawSubject = header('ce-subject');
+  if (isRecord(ce.data) && typeof ce.data.name === 'string' && rawSubject === `objects/${ce.data.name}`)
+    ce.subject = rawSubject;
+  return checkAttributes(ce);
+}
+
+/** A structured-mode CloudEvent (`application/cloudevents+json`), already parsed. `data_base64` is decoded as JSON. */
+export function cloudEventFromStructured(value: unknown): CloudEventLike {
+  if (!isRecord(value)) throw new EventInvalidError('structured CloudEvent is not a JSON object', {});
+  const ce: Record<string, unknown> = { ...value };
+  if (typeof value.data_base64 === 'string') {
+    if (value.data !== undefined)
+      throw new EventInvalidError('CloudEvent has both `data` and `data_base64`', { id: value.id });
+    const text = decodeBase64Strict(value.data_base64, 'CloudEvent data_base64').toString('utf8');
+    ce.data = parseJson(text, 'CloudEvent data_base64');
+    delete ce.data_base64;
+  }
+  return checkAttributes(ce);
+}
+
+/** True for the Cloud Storage object event types (`google.cloud.storage.object.v1.*`). */
+export function isStorageCloudEvent(ce: CloudEventLike): boolean {
+  return ce.type.startsWith(GCS_TYPE_PREFIX);
+}
+
+/**
+ * A Cloud Storage CloudEvent: `finalized` becomes an ObjectEvent; `deleted`,
+ * `archived` and `metadataUpdated` are ignored with their reason. The bucket
+ * comes from the object resource (`data.bucket`) or the source
+ * `//storage.googleapis.com/projects/_/buckets/BUCKET`; the key from
+ * `data.name` or the subject `objects/KEY`. When both are given they must agree.
+ */
+export function parseStorageCloudEvent(ce: CloudEventLike): NotificationParse {
+  const data = ce.data === undefined ? {} : ce.data;
+  if (!isRecord(data))
+    throw new EventInvalidError('Cloud Storage CloudEvent data is not an object resource', { id: ce.id });
+  const bad = (what: string): never => {
+    throw new EventInvalidError(`Cloud Storage CloudEvent ${ce.id}: ${what}`, {
+      id: ce.id,
+      type: ce.type,
+      source: ce.source,
+    });
+  };
+  const sourceBucket = GCS_SOURCE.exec(ce.source)?.[1];
+  const dataBucket = optionalString(data.bucket, 'data.bucket', bad);
+  if (dataBucket !== undefined && sourceBucket !== undefined && dataBucket !== sourceBucket) {
+    bad(
+      `data.bucket ${JSON.stringify(dataBucket)} differs from the source's bucket ${JSON.stringify(sourceBucket)}`,
+    );
+  }
+  const bucket =
+    dataBucket ??
+    sourceBucket ??
+    bad('no bucket (data.bucket, or source //storage.googleapis.com/projects/_/buckets/BUCKET)');
+  const subjectKey = ce.subject?.startsWith('objects/') ? ce.subject.slice('objects/'.length) : undefined;
+  const dataKey = optionalString(data.name, 'data.name', bad);
+  if (dataKey !== undefined && subjectKey !== undefined && dataKey !== subjectKey) {
+    bad(`data.name ${JSON.stringify(dataKey)} differs from the subject ${JSON.stringify(ce.subject)}`);
+  }
+  const key = dataKey ?? subjectKey ?? bad('no object name (data.name, or subject objects/KEY)');
+  const event: ObjectEvent = { origin: 'gcs', bucket, key, eventId: ce.id };
+  const generation = integerText(data.generation, 'data.generation', bad);
+  if (generation !== undefined) event.generation = generation;
+  const size = integerText(data.size, 'data.size', bad);
+  if (size !== undefined) {
+    const n = Number(size);
+    if (!Number.isSafeInteger(n)) bad('data.size is not a byte count');
+    event.size = n;
+  }
+  const crc32c = optionalString(data.crc32c, 'data.crc32c', bad);
+  if (crc32c) event.crc32c = crc32c;
+  const md5 = optionalString(data.md5Hash, 'data.md5Hash', bad);
+  if (md5) event.md5 = md5;
+  const time =
+    ce.time ??
+    optionalString(data.updated, 'data.updated', bad) ??
+    optionalString(data.timeCreated, 'data.timeCreated', bad);
+  if (time) event.eventTime = time;
+  if (ce.type === GCS_FINALIZED) return { events: [event], ignored: [] };
+  return { events: [], ignored: [{ reason: `CloudEvent type ${ce.type} is not routed`, event }] };
+}
+
+function checkAttributes(ce: Record<string, unknown>): CloudEventLike {
+  for (const name of REQUIRED) {
+    if (typeof ce[name] !== 'string' || ce[name] === '') {
+      throw new EventInvalidError(`CloudEvent attribute \`${name}\` is missing or not a non-empty string`, {
+        attribute: name,
+        id: ce.id,
+      });
+    }
+  }
+  if (ce.specversion !== '1.0') {
+    throw new EventInvalidError(
+      `CloudEvent specversion ${JSON.stringify(ce.specversion)} is not supported (1.0)`,
+      { id: ce.id },
+    );
+  }
+  for (const name of ['subject', 'time', 'datacontenttype'] as const) {
+    if (ce[name] !== undefined && typeof ce[name] !== 'string') {
+      throw new EventInvalidError(`CloudEvent attribute \`${name}\` is not a string`, {
+        attribute: name,
+        id: ce.id,
+      });
+    }
+  }
+  return ce as unknown as CloudEventLike;
+}
+
+export function isJsonContentType(contentType: string): boolean {
+  const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || type.endsWith('+json') || type === 'text/json';
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new EventInvalidError(`${what} is not JSON: ${(error as Error).message}`, {
+      body: text.slice(0, 200),
+    });
+  }
+}
+
+function optionalString(value: unknown, field: string, bad: (what: string) => never): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return bad(`${field} is not a string`);
+  return value === '' ? undefined : value;
+}
+
+/** GCS int64 fields are JSON strings of digits; numbers are accepted too. */
+function integerText(value: unknown, field: string, bad: (what: string) => never): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return value;
+  return bad(`${field} ${JSON.stringify(value)} is not a non-negative integer`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

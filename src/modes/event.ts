@@ -1,0 +1,157 @@
+import path from 'node:path';
+import type { Hono } from 'hono';
+import type { RuntimeConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { startWatcher, type Watcher, type WatcherOptions } from '../events/fs-watch.js';
+import { routerSink, type EventSink } from '../events/sink.js';
+import { createAuthenticator, loadJwks, type Authenticator } from '../http/auth.js';
+import { createDashboardApp } from '../http/dashboard/app.js';
+import { createReceiverApp } from '../http/receiver.js';
+import { isLoopback, startServer, type ServerHandle } from '../http/server.js';
+import type { Logger } from '../log.js';
+import { Metrics } from '../metrics.js';
+import type { Queue } from '../queue/types.js';
+import type { RouterHooks } from '../router/router.js';
+import { openContext, type Context, type ContextOptions } from './context.js';
+
+export interface EventModeOptions {
+  port: number;
+  host: string;
+  /** Largest accepted body in bytes (default: server.bodyLimitBytes, else 1 MiB). */
+  bodyLimit?: number;
+  /** Watch local source buckets (default true); false: HTTP receiver only. */
+  watch?: boolean;
+  watcher?: WatcherOptions;
+  /** Default `routerSink(ctx.router)`; batch mode passes `queueSink(queue)`. */
+  sink?: EventSink;
+  metrics?: Metrics;
+  /** Default: from the config (bearer token, `server.oidc`). */
+  auth?: Authenticator;
+  /** Adds routes to the receiver app before it listens. */
+  mount?(app: Hono): void;
+  /** Serve the web dashboard and its `/api/...` at `/` (default true). */
+  dashboard?: boolean;
+  /** Longest wait for requests in flight at shutdown (default 30 s). */
+  graceMs?: number;
+  /** Runs at shutdown after the server and watcher stopped, before the context closes (e.g. stop a schedule). */
+  onStop?(): Promise<void>;
+}
+
+export interface EventMode {
+  url: string;
+  app: Hono;
+  server: ServerHandle;
+  watcher?: Watcher;
+  /**
+   * Graceful shutdown: stops accepting requests, lets those in flight finish
+   * their deliveries, stops the watcher, runs `onStop`, closes the context.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Event mode (`switchyard serve`): the HTTP receiver plus, unless disabled,
+ * the watcher on local source buckets, both handing events to one sink.
+ * Without a credential the server refuses any address but a loopback one.
+ */
+export async function startEventMode(ctx: Context, options: EventModeOptions): Promise<EventMode> {
+  const log = ctx.logger;
+  const auth = options.auth ?? (await authFromConfig(ctx.config));
+  if (!auth.configured && !isLoopback(options.host)) {
+    throw new UsageError(
+      `[switchyard] [serve] refusing to listen on ${options.host} without a credential: set SWITCHYARD_TOKEN ` +
+        '(or the variable named by server.tokenEnv) or configure server.oidc, or listen on 127.0.0.1',
+      { host: options.host },
+    );
+  }
+  const sink = options.sink ?? routerSink(ctx.router);
+  const app = createReceiverApp({
+    sink,
+    router: ctx.router,
+    logger: log,
+    auth,
+    bodyLimit: options.bodyLimit ?? ctx.config.server.bodyLimitBytes,
+    projects: () => sourceProjects(ctx),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  if (options.dashboard !== false) {
+    app.route('/', createDashboardApp({ ledger: ctx.ledger, referential: ctx.referential, stores: ctx.stores, sink, auth, logger: log }));
+  }
+  options.mount?.(app);
+  const watcher = options.watch === false ? undefined : await startWatcher(ctx, sink, options.watcher ?? {});
+  let server: ServerHandle;
+  try {
+    server = await startServer(app, { port: options.port, host: options.host, logger: log });
+  } catch (error) {
+    await watcher?.stop();
+    throw error;
+  }
+  log.info(
+    { url: server.url, credential: auth.description, watching: watcher?.buckets.length ?? 0 },
+    'switchyard serving',
+  );
+  if (!auth.configured)
+    log.warn({ host: options.host }, 'no credential configured: listening on a loopback address only');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: server.url,
+    app,
+    server,
+    ...(watcher ? { watcher } : {}),
+    stop() {
+      stopping ??= (async () => {
+        log.info({ inFlight: server.inFlight() }, 'shutting down: finishing requests in flight');
+        await Promise.all([server.close(options.graceMs), watcher?.stop()]);
+        await options.onStop?.();
+        await ctx.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** The credential the config names: `token` (SWITCHYARD_TOKEN or server.tokenEnv) and/or `server.oidc` (JWKS read now). */
+export async function authFromConfig(config: RuntimeConfig): Promise<Authenticator> {
+  const oidc = config.server.oidc;
+  if (!oidc) return createAuthenticator(config.token ? { token: config.token } : {});
+  const base = config.configFile ? path.dirname(config.configFile) : config.cwd;
+  const jwksFile = path.resolve(base, oidc.jwksFile);
+  const jwks = await loadJwks(jwksFile);
+  return createAuthenticator({
+    ...(config.token ? { token: config.token } : {}),
+    oidc: {
+      audience: oidc.audience,
+      issuer: oidc.issuer,
+      jwks,
+      reload: () => loadJwks(jwksFile),
+      ...(oidc.serviceAccountEmail ? { serviceAccountEmail: oidc.serviceAccountEmail } : {}),
+    },
+  });
+}
+
+/**
+ * Opens a context whose router feeds a Metrics instance that also reads the
+ * context's ledger (and the queue, when given) at scrape time.
+ */
+export async function openMeteredContext(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: ContextOptions & { queue?: Queue } = {},
+): Promise<{ ctx: Context; metrics: Metrics }> {
+  let forward: RouterHooks = {};
+  const hooks: RouterHooks = {
+    delivery: (d, ms) => forward.delivery?.(d, ms),
+    event: (r) => forward.event?.(r),
+  };
+  const { queue, ...contextOptions } = options;
+  const ctx = await openContext(config, logger, { ...contextOptions, hooks });
+  const metrics = new Metrics({ ledger: ctx.ledger, ...(queue ? { queue } : {}) });
+  forward = metrics.hooks();
+  return { ctx, metrics };
+}
+
+function sourceProjects(ctx: Context): string[] {
+  return [...new Set(ctx.referential().routes.map((r) => r.sourceProject))];
+}

@@ -1,0 +1,51 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DeliveryPlan } from '../../src/ledger/types.js';
+import { deliveryId } from '../../src/ledger/delivery-id.js';
+import { openLedger } from '../../src/ledger/url.js';
+import { FsStore } from '../../src/storage/fs.js';
+import { Workspace } from '../helpers/workspace.js';
+import { TEST_ROUTES } from '../http/harness.js';
+
+/**
+ * A temp data root + SQLite ledger for the cloud entry points, configured the
+ * way a deployment is: through SWITCHYARD_* environment variables.
+ */
+export async function cloudWorkspace(): Promise<Workspace> {
+  const ws = await Workspace.create(TEST_ROUTES);
+  await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'concurrency: 4\n');
+  process.env.SWITCHYARD_CONFIG = path.join(ws.dir, 'switchyard.yaml');
+  process.env.SWITCHYARD_ROUTES = path.join(ws.dir, 'routes.csv');
+  process.env.SWITCHYARD_DATA = ws.data;
+  process.env.SWITCHYARD_STATE = path.join(ws.dir, '.switchyard');
+  process.env.SWITCHYARD_LOG_LEVEL = 'silent';
+  return ws;
+}
+
+/** Claims the delivery of `source_bucket/raw_data/<key>` as another worker would; returns its release. */
+export async function holdDelivery(
+  ws: Workspace,
+  key: string,
+  destinationProject: string,
+  routeId: string,
+): Promise<() => Promise<void>> {
+  const ledger = await openLedger(undefined, { stateDir: path.join(ws.dir, '.switchyard') });
+  const info = await new FsStore({ root: path.join(ws.data, 'source_bucket') }).stat('raw_data', key);
+  if (!info) throw new Error(`no source_bucket/raw_data/${key}`);
+  const source = { project: 'source_bucket', bucket: 'raw_data', key };
+  const plan: DeliveryPlan = {
+    id: deliveryId(source, info.generation, routeId),
+    source,
+    generation: info.generation,
+    routeId,
+    destination: { project: destinationProject, bucket: 'raw_data', key },
+    action: 'move',
+    size: info.size,
+  };
+  const claim = await ledger.claim(plan, 'another-worker', 60_000);
+  if (claim.status !== 'claimed') throw new Error(`could not claim: ${claim.status}`);
+  return async () => {
+    await ledger.release(plan.id, 'another-worker');
+    await ledger.close();
+  };
+}

@@ -1,0 +1,107 @@
+// Runs the built CLI (dist/, `npm run build` first) as a child process, so signals can be sent to it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Workspace } from '../helpers/workspace.js';
+import { CSV, fixture, postEvent, TEST_ROUTES } from './harness.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin/switchyard.js');
+
+interface Served {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+async function serve(ws: Workspace, ...args: string[]): Promise<Served> {
+  if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
+    cwd: ws.dir,
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => {
+      stderr += chunk;
+      const match = /serving on (http:\/\/[^\s]+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    void exited.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
+}
+
+async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+describe('switchyard serve (the built CLI)', () => {
+  let ws: Workspace | undefined;
+  let served: Served | undefined;
+  afterEach(async () => {
+    if (served && served.child.exitCode === null) served.child.kill('SIGKILL');
+    await ws?.remove();
+    ws = undefined;
+    served = undefined;
+  });
+
+  it('event mode: routes a POSTed event, then exits 0 on SIGTERM', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    await ws.put('source_bucket/raw_data/sale_fr_2024-05.csv', CSV);
+    served = await serve(ws, '--no-watch');
+    expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect((await (await fetch(`${served.url}/healthz`)).json()) as object).toEqual({
+      status: 'ok',
+      routes: 5,
+    });
+    const answer = await postEvent(served.url, await fixture('gcs-pubsub-push.json'));
+    expect(answer.status).toBe(200);
+    expect(answer.json.outcome).toBe('routed');
+    expect(await ws.exists('sales/raw_data/sale_fr_2024-05.csv')).toBe(true);
+
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('batch mode: answers 202 (queued) and the scheduled drain routes the file', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    await ws.put('source_bucket/raw_data/finance_q3.csv', CSV);
+    served = await serve(ws, '--no-watch', '--mode', 'batch', '--schedule', '* * * * * *');
+    const answer = await postEvent(served.url, await fixture('sns-s3-notification.json'), {
+      'content-type': 'text/plain; charset=UTF-8',
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.json.outcome).toBe('queued');
+    await until(() => ws!.exists('finance/raw_data/finance_q3.csv'), 'the scheduled drain to route the file');
+    served.child.kill('SIGINT');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('refuses a non-loopback address without a credential (exit 2, clear message)', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    const run = await ws.run(
+      'serve',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '0',
+      '--no-watch',
+      '--log-level',
+      'silent',
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without a credential/);
+  });
+});
