@@ -15,7 +15,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
       const counts = await ledger.counts();
       const routes = await ledger.routeStats();
       const unrouted = await ledger.listUnrouted(20);
-      const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env });
+      const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
       const queueStats = await queue.stats().finally(() => queue.close());
       const now = Date.now();
       const status = {
@@ -32,8 +32,11 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
         const states = Object.entries(counts.byState).map(([state, n]) => `${state} ${n}`).join(', ');
         io.stdout.write(`deliveries: ${states}\n`);
         io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
+        const measured = (field: 'depth' | 'inFlight' | 'dead', value: number): string =>
+          queueStats.unmeasured?.includes(field) ? 'unknown' : String(value);
         io.stdout.write(
-          `queue: depth ${queueStats.depth}, in flight ${queueStats.inFlight}, dead ${queueStats.dead}` +
+          `queue: depth ${measured('depth', queueStats.depth)}, in flight ${measured('inFlight', queueStats.inFlight)}, ` +
+            `dead ${measured('dead', queueStats.dead)}` +
             (queueStats.oldestAgeMs !== undefined ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s` : '') +
             '\n',
         );

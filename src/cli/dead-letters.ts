@@ -1,0 +1,108 @@
+import { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { openLedger } from '../ledger/url.js';
+import type { Ledger } from '../ledger/types.js';
+import { listDeadLetters, retryDeadLetters } from '../modes/batch-dead-letters.js';
+import { openQueue } from '../queue/url.js';
+import type { Queue } from '../queue/types.js';
+import { configFrom, positiveInt, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
+import { formatTable } from './table.js';
+
+interface ListOptions extends CommonOptionValues {
+  limit: number;
+}
+
+interface RetryOptions extends CommonOptionValues {
+  all?: boolean;
+}
+
+/**
+ * `switchyard dead-letters list | retry ID... | retry --all | purge`: the
+ * queue's dead letters and the ledger's dead deliveries, with their reasons.
+ */
+export function deadLettersCommand(io: Io, setExit: (code: number) => void): Command {
+  const sub = (name: string, description: string): Command =>
+    withCommonOptions(new Command(name).description(description), { queue: true, concurrency: false })
+      .exitOverride()
+      .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const list = sub('list', 'list dead letters (queue messages and dead deliveries) with their reasons')
+    .option('--limit <n>', 'at most this many of each kind', positiveInt, 100)
+    .action(async (options: ListOptions) => {
+      await withBackends(io, options, async (queue, ledger) => {
+        const listing = await listDeadLetters(queue, ledger, options.limit);
+        if (options.json) {
+          printJson(io, listing);
+        } else if (listing.entries.length === 0) {
+          io.stdout.write('no dead letters\n');
+        } else {
+          const rows = listing.entries.map((e) => [
+            e.kind,
+            e.id,
+            e.source,
+            e.destination ?? '',
+            String(e.attempts),
+            new Date(e.deadAt).toISOString(),
+            e.reason.replace(/\s+/g, ' '),
+          ]);
+          io.stdout.write(`${formatTable(['kind', 'id', 'source', 'destination', 'attempts', 'dead at', 'reason'], rows)}\n`);
+        }
+        if (listing.queueUnavailable && !options.json) io.stderr.write(`note: ${listing.queueUnavailable}\n`);
+      });
+      setExit(0);
+    });
+
+  const retry = sub('retry', 'route dead letters again: the given ids (queue message or delivery ids), or --all')
+    .argument('[ids...]', 'ids from `dead-letters list`')
+    .option('--all', 'retry every dead letter of the queue and every dead delivery of the ledger')
+    .action(async (ids: string[], options: RetryOptions) => {
+      if (!options.all && ids.length === 0) throw new UsageError('dead-letters retry: give ids from `dead-letters list`, or --all');
+      if (options.all && ids.length > 0) throw new UsageError('dead-letters retry: give ids or --all, not both');
+      await withBackends(io, options, async (queue, ledger) => {
+        const result = await retryDeadLetters(queue, ledger, options.all ? undefined : ids);
+        if (options.json) {
+          printJson(io, result);
+        } else {
+          io.stdout.write(
+            `queue dead letters put back: ${result.queue}; dead deliveries made due again: ${result.ledger} ` +
+              `(${result.republished} source(s) queued to be routed again)\n`,
+          );
+          if (result.queueUnavailable) io.stderr.write(`note: ${result.queueUnavailable}\n`);
+          io.stdout.write('run `switchyard batch` (or wait for the scheduled drain) to route them\n');
+        }
+      });
+      setExit(0);
+    });
+
+  const purge = sub('purge', "delete the queue's dead letters for good (dead deliveries stay in the ledger as audit)").action(
+    async (options: CommonOptionValues) => {
+      await withBackends(io, options, async (queue) => {
+        const purged = await queue.purgeDeadLetters();
+        if (options.json) printJson(io, { purged });
+        else io.stdout.write(`purged ${purged} dead letter(s) from ${queue.name}\n`);
+      });
+      setExit(0);
+    },
+  );
+
+  return new Command('dead-letters')
+    .description('list, retry or purge dead letters (queue messages and dead deliveries)')
+    .addCommand(list)
+    .addCommand(retry)
+    .addCommand(purge);
+}
+
+async function withBackends(io: Io, options: CommonOptionValues, work: (queue: Queue, ledger: Ledger) => Promise<void>): Promise<void> {
+  const config = configFrom(options, io);
+  const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+  try {
+    const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+    try {
+      await work(queue, ledger);
+    } finally {
+      await queue.close();
+    }
+  } finally {
+    await ledger.close();
+  }
+}
