@@ -45,6 +45,7 @@ export function withCommonOptions(command: Command, extra: { queue?: boolean; co
     .option('--ledger <url>', 'ledger URL: sqlite:PATH or postgres://…')
     .option('--json', 'print one JSON object on standard output (logs go to standard error)')
     .option('--dry-run', 'plan only: write, delete and record nothing')
+    .option('--routes-poll <duration>', 're-read the referential when it changes, checking this often (default 30s; 0 disables)', duration)
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'warn');
   if (extra.concurrency !== false) {
     command.option('--concurrency <n>', 'deliveries in flight at once (default 16)', positiveInt);
@@ -67,6 +68,7 @@ export function configFrom(options: CommonOptionValues, io: Io): RuntimeConfig {
       queue: options.queue,
       ledger: options.ledger,
       concurrency: options.concurrency,
+      routesPoll: options.routesPoll,
       dryRun: options.dryRun,
       json: options.json,
     },

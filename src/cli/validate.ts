@@ -1,6 +1,13 @@
 import { Command } from 'commander';
-import { ConfigInvalidError, type Problem } from '../errors.js';
-import { readReferentialRows, validateRows } from '../referential/index.js';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { checkConfigText, type ConfigCheck } from '../config/config-problems.js';
+import { DEFAULT_CONFIG_FILE, type RuntimeConfig } from '../config/load.js';
+import { ConfigInvalidError, errorMessage, SwitchyardError, type Problem } from '../errors.js';
+import { loadReferentialText, readReferentialRows, validateRows } from '../referential/index.js';
+import { isReferentialUri, readRemoteText, resolveRemoteReferential } from '../referential/remote.js';
+import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
 
 export function formatProblem(p: Problem): string {
@@ -9,40 +16,134 @@ export function formatProblem(p: Problem): string {
 
 export function validateCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('validate')
-    .description('check the referential (and switchyard.yaml); print each problem as FILE:LINE: column: message')
-    .option('--routes <path>', 'routing referential (default routes.csv)')
+    .description(
+      'check the referential and switchyard.yaml (keys, types, credentials by reference, each project backend constructible); ' +
+        'print each problem as FILE:LINE: column: message',
+    )
+    .option('--routes <path>', 'routing referential (default routes.csv; gs:// or s3:// URI)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
-    .option('--json', 'print { ok, errors, warnings } as JSON')
+    .option('--json', 'print { ok, routes, projects, errors, warnings } as JSON')
     .action(async (options: CommonOptionValues) => {
       const problems: Problem[] = [];
       let routes = 0;
-      try {
-        const config = configFrom(options, io);
-        const rows = await readReferentialRows(config.routes);
-        const validated = validateRows(rows);
-        routes = validated.routes.length;
-        problems.push(...validated.problems);
-      } catch (error) {
-        if (error instanceof ConfigInvalidError) {
+      let projects: string[] = [];
+      const check = await checkConfigFile(options, io, problems);
+      let config: RuntimeConfig | undefined;
+      if (!problems.some((p) => p.severity === 'error')) {
+        try {
+          config = configFrom(options, io);
+        } catch (error) {
+          if (!(error instanceof ConfigInvalidError)) throw error;
           problems.push({ file: String(error.details.source), line: 1, column: 'config', message: error.message, severity: 'error' });
-        } else if (error && typeof error === 'object' && 'problems' in error && Array.isArray(error.problems)) {
-          problems.push(...(error.problems as Problem[]));
-        } else {
-          throw error;
+        }
+      }
+      if (config) {
+        const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
+        try {
+          projects = Object.keys(config.projects);
+          problems.push(...(await checkBackends(config, stores, check)));
+          const validated = await validateReferential(config, stores, check);
+          routes = validated.routes;
+          problems.push(...validated.problems);
+        } finally {
+          await stores.close();
         }
       }
       const errors = problems.filter((p) => p.severity === 'error');
       const warnings = problems.filter((p) => p.severity === 'warning');
       if (options.json) {
-        printJson(io, { ok: errors.length === 0, routes, errors, warnings });
+        printJson(io, { ok: errors.length === 0, routes, projects, errors, warnings });
       } else {
         for (const p of [...errors, ...warnings]) io.stdout.write(`${formatProblem(p)}\n`);
         io.stderr.write(
           errors.length === 0
-            ? `referential OK: ${routes} route(s), ${warnings.length} warning(s)\n`
+            ? `referential OK: ${routes} route(s), ${warnings.length} warning(s)` +
+                (check ? `; config OK: ${projects.length} project(s)\n` : '\n')
             : `${errors.length} error(s), ${warnings.length} warning(s)\n`,
         );
       }
       setExit(errors.length > 0 ? 1 : 0);
     });
+}
+
+/** Checks switchyard.yaml (when present, or named by --config) with line numbers. */
+async function checkConfigFile(options: CommonOptionValues, io: Io, problems: Problem[]): Promise<ConfigCheck | undefined> {
+  const file = path.resolve(io.cwd, options.config ?? DEFAULT_CONFIG_FILE);
+  if (!existsSync(file)) {
+    if (options.config !== undefined) {
+      problems.push({ file, line: 1, column: '(file)', message: 'config file not found', severity: 'error' });
+    }
+    return undefined;
+  }
+  const check = checkConfigText(await readFile(file, 'utf8'), file);
+  problems.push(...check.problems);
+  return check;
+}
+
+/** Builds every project's store as routing would (credentials resolved, clients created), without a network call. */
+async function checkBackends(config: RuntimeConfig, stores: StoreRegistry, check: ConfigCheck | undefined): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const file = config.configFile ?? 'switchyard.yaml';
+  for (const [name, project] of Object.entries(config.projects)) {
+    const at = (option: string | undefined, message: string): Problem => ({
+      file,
+      line: check?.lineOf(option ? ['projects', name, option] : ['projects', name]) ?? 1,
+      column: option ? `projects.${name}.${option}` : `projects.${name}`,
+      message: `project \`${name}\`${option ? `, key \`${option}\`` : ''}: ${message}`,
+      severity: 'error',
+    });
+    if (project.backend === 'gcs' && project.keyFile && !existsSync(path.resolve(config.cwd, project.keyFile))) {
+      problems.push(at('keyFile', `expected the path of a service account key file, got ${project.keyFile} (not found)`));
+      continue;
+    }
+    try {
+      await stores.storeFor(name);
+    } catch (error) {
+      const option = error instanceof SwitchyardError && typeof error.details.option === 'string' ? error.details.option : undefined;
+      problems.push(at(option, `cannot build its ${project.backend} backend: ${errorMessage(error)}`));
+    }
+  }
+  return problems;
+}
+
+async function validateReferential(
+  config: RuntimeConfig,
+  stores: StoreRegistry,
+  check: ConfigCheck | undefined,
+): Promise<{ routes: number; problems: Problem[] }> {
+  try {
+    let rows;
+    if (isReferentialUri(config.routes)) {
+      const ref = resolveRemoteReferential(config.routes, config.projects, config.routesProject);
+      const { text } = await readRemoteText(await stores.storeFor(ref.project), ref);
+      rows = loadReferentialText(text, ref.uri);
+    } else {
+      rows = await readReferentialRows(config.routes);
+    }
+    const validated = validateRows(rows);
+    return { routes: validated.routes.length, problems: validated.problems };
+  } catch (error) {
+    if (error && typeof error === 'object' && 'problems' in error && Array.isArray(error.problems)) {
+      return { routes: 0, problems: error.problems as Problem[] };
+    }
+    if (error instanceof ConfigInvalidError) {
+      const option = typeof error.details.option === 'string' ? error.details.option : 'routes';
+      return {
+        routes: 0,
+        problems: [
+          {
+            file: config.configFile ?? 'switchyard.yaml',
+            line: check?.lineOf([option]) ?? 1,
+            column: option,
+            message: error.message,
+            severity: 'error',
+          },
+        ],
+      };
+    }
+    if (error instanceof SwitchyardError) {
+      return { routes: 0, problems: [{ file: config.routes, line: 1, column: '', message: error.message, severity: 'error' }] };
+    }
+    throw error;
+  }
 }

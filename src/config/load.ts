@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigInvalidError } from '../errors.js';
+import { describeConfigIssues } from './config-problems.js';
 import { configFileSchema, type ConfigFile, type ProjectConfig } from './schema.js';
 
 /** Flags every command shares; undefined means "not given". */
@@ -13,6 +14,8 @@ export interface CommonFlags {
   queue?: string;
   ledger?: string;
   concurrency?: number;
+  /** Interval (ms) between checks of the referential for a new version; 0 disables. */
+  routesPoll?: number;
   dryRun?: boolean;
   json?: boolean;
 }
@@ -23,6 +26,10 @@ export interface RuntimeConfig {
   configFile?: string;
   /** Path or gs:// / s3:// URI of the referential. */
   routes: string;
+  /** Project holding the bucket of a gs:// / s3:// referential (`routesProject`). */
+  routesProject?: string;
+  /** Interval (ms) between checks of the referential for a new version; 0 disables (default 30000). */
+  routesPollMs?: number;
   dataRoot: string;
   stateDir: string;
   queueUrl: string;
@@ -75,6 +82,8 @@ export function loadConfig(
     cwd,
     configFile: existsSync(configPath) ? configPath : undefined,
     routes,
+    ...(file.routesProject !== undefined ? { routesProject: file.routesProject } : {}),
+    routesPollMs: flags.routesPoll ?? file.routesPollMs ?? 30_000,
     dataRoot,
     stateDir,
     queueUrl: flags.queue ?? file.queue ?? `sqlite:${path.join(stateDir, 'queue.db')}`,
@@ -97,7 +106,7 @@ export function parseConfigFile(text: string, source: string): ConfigFile {
   }
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = describeConfigIssues(parsed.error.issues, raw).map((i) => `${i.column}: ${i.message}`);
     throw new ConfigInvalidError(source, issues.join('; '), { issues });
   }
   return parsed.data;

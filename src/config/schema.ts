@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
 /** Secrets are referenced, never inlined: an env var name or a key file path. */
-const secretRef = z.string().min(1);
+const secretRef = z
+  .string()
+  .min(1)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an env var holding the secret, not the secret itself')
+  .refine((name) => !/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(name), 'looks like an AWS access key id, not an env var name: give the secret by reference');
 
 export const fsProjectSchema = z
   .object({
@@ -85,7 +89,12 @@ export type S3ProjectConfig = z.infer<typeof s3ProjectSchema>;
 /** `switchyard.yaml`. Paths are relative to the working directory. */
 export const configFileSchema = z
   .object({
+    /** Path of the referential, or `gs://BUCKET/KEY` / `s3://BUCKET/KEY` (then `routesProject` is required). */
     routes: z.string().min(1).optional(),
+    /** Project whose bucket holds a `gs://` / `s3://` referential; its backend must match the scheme. */
+    routesProject: z.string().min(1).optional(),
+    /** How often (ms) the referential is checked for changes and re-read; 0 disables. Default 30000. */
+    routesPollMs: z.number().int().min(0).optional(),
     data: z.string().min(1).optional(),
     state: z.string().min(1).optional(),
     queue: z.string().min(1).optional(),
@@ -113,6 +122,32 @@ export const configFileSchema = z
       .optional(),
     concurrency: z.number().int().positive().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((file, ctx) => {
+    const scheme = /^(gs|s3):\/\//i.exec(file.routes ?? '')?.[1]?.toLowerCase();
+    const backend = scheme === 'gs' ? 'gcs' : scheme;
+    if (backend && file.routesProject === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routesProject'],
+        message: `routes ${file.routes} is in a bucket: expected \`routesProject\` naming the ${backend} project that holds it`,
+      });
+    }
+    if (file.routesProject === undefined) return;
+    const project = file.projects[file.routesProject];
+    if (!project) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routesProject'],
+        message: `expected the name of a project of \`projects\`, got ${JSON.stringify(file.routesProject)}`,
+      });
+    } else if (backend && project.backend !== backend) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routesProject'],
+        message: `routes ${file.routes} needs a ${backend} project, but project \`${file.routesProject}\` has backend \`${project.backend}\``,
+      });
+    }
+  });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;

@@ -2,9 +2,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config/load.js';
 import type { Ledger } from '../ledger/types.js';
+import { BatchingLedger } from '../ledger/batching.js';
 import { openLedger } from '../ledger/url.js';
 import type { Logger } from '../log.js';
-import { loadReferential } from '../referential/index.js';
+import { openReferentialSource, ReferentialSource } from '../referential/source.js';
 import type { Referential } from '../referential/types.js';
 import type { Problem } from '../errors.js';
 import { Router, type RouterHooks } from '../router/router.js';
@@ -18,7 +19,9 @@ export interface Context {
   stores: StoreRegistry;
   ledger: Ledger;
   router: Router;
+  /** The referential now in effect (re-read when its source changes, see `referentialSource`). */
   referential(): Referential;
+  referentialSource: ReferentialSource;
   /** Warnings found when the referential was loaded. */
   warnings: Problem[];
   owner: string;
@@ -39,19 +42,26 @@ export function processOwner(): string {
 }
 
 export async function openContext(config: RuntimeConfig, logger: Logger, options: ContextOptions = {}): Promise<Context> {
-  let warnings: Problem[] = [];
-  let referential = options.referential;
-  if (!referential) {
-    const loaded = await loadReferential(config.routes);
-    referential = loaded.referential;
-    warnings = loaded.problems.filter((p) => p.severity === 'warning');
-  }
-  const current = referential;
   const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
-  const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+  const source = options.referential
+    ? ReferentialSource.fixed(options.referential)
+    : await openReferentialSource({
+        location: config.routes,
+        ...(config.routesProject !== undefined ? { project: config.routesProject } : {}),
+        projects: config.projects,
+        storeFor: (project) => stores.storeFor(project),
+        ...(config.routesPollMs !== undefined ? { pollMs: config.routesPollMs } : {}),
+        logger,
+      }).catch(async (error: unknown) => {
+        await stores.close();
+        throw error;
+      });
+  const warnings: Problem[] = source.warnings;
+  const current = () => source.current();
+  const ledger = new BatchingLedger(await openLedger(config.ledgerUrl, { stateDir: config.stateDir }));
   const owner = processOwner();
   const router = new Router({
-    referential: () => current,
+    referential: current,
     stores,
     ledger,
     owner,
@@ -61,16 +71,19 @@ export async function openContext(config: RuntimeConfig, logger: Logger, options
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
   });
+  source.start();
   return {
     config,
     logger,
     stores,
     ledger,
     router,
-    referential: () => current,
+    referential: current,
+    referentialSource: source,
     warnings,
     owner,
     async close() {
+      await source.stop();
       await stores.close();
       await ledger.close();
     },

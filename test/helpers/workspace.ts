@@ -19,6 +19,9 @@ export interface CliRun {
 
 /** A temp working directory with a data root, a state folder and helpers to run the CLI in it. */
 export class Workspace {
+  /** Extra environment for `run` (e.g. the credential env vars a switchyard.yaml names); PATH is always passed. */
+  env: Record<string, string> = {};
+
   private constructor(readonly dir: string) {}
 
   static async create(routes: string = SEED_CSV, routesFile = 'routes.csv'): Promise<Workspace> {
@@ -87,7 +90,7 @@ export class Workspace {
     const code = await main(['node', 'switchyard', ...args], {
       stdout: sink((s) => (stdout += s)),
       stderr: sink((s) => (stderr += s)),
-      env: { PATH: process.env.PATH },
+      env: { PATH: process.env.PATH, ...this.env },
       cwd: this.dir,
     });
     return {

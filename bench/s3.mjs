@@ -1,0 +1,232 @@
+// S3→S3 routing against fauxqs (a local S3 protocol server in a child process):
+// 1,000 small objects and one large object (1 GiB; --quick: 200 objects, 64 MiB)
+// copied by switchyard (`scan`, server-side CopyObject) vs `rclone copy`
+// (server-side too: both sides are the same on-the-fly remote), same
+// endpoint, same run. Reports the time ratio, the object bytes that passed
+// through switchyard's process for the copy (target 0), and, separately, the
+// bytes it read to verify (fauxqs returns no CRC32C, so the source is read
+// once for the provenance checksum and the destination once to verify; on
+// AWS, which returns CRC32C, both are 0).
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import process from 'node:process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { have, nodeCommand, ROOT, row, runDirectly, tempDir, timed } from './lib/common.mjs';
+
+const MIB = 1024 * 1024;
+const SMALL_BYTES = 4096;
+/** fauxqs refuses request bodies above 11 MiB: uploads go in parts below that. */
+const PART_BYTES = 8 * MIB;
+const CONCURRENCY = 16;
+const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+const HEADER = 'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
+
+const FAUXQS_CHILD = `
+import { startFauxqs } from 'fauxqs';
+const server = await startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' });
+process.stdout.write(JSON.stringify({ port: server.port }) + '\\n');
+process.on('SIGTERM', () => server.stop().then(() => process.exit(0)));
+process.stdin.on('end', () => process.exit(0)).resume();
+`;
+
+async function startFauxqs() {
+  const child = spawn(process.execPath, ['--max-old-space-size=8192', '--input-type=module', '-e', FAUXQS_CHILD], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const port = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code}`)));
+    lines.once('line', (line) => resolve(JSON.parse(line).port));
+  });
+  lines.close();
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Routes with switchyard in a child process (startup included, as for rclone); prints counts, stats and ledger bytes. */
+const RUNNER = (dist) => `
+import { loadConfig } from ${JSON.stringify(`${dist}/config/load.js`)};
+import { silentLogger } from ${JSON.stringify(`${dist}/log.js`)};
+import { openContext } from ${JSON.stringify(`${dist}/modes/context.js`)};
+import { scan } from ${JSON.stringify(`${dist}/modes/scan.js`)};
+const config = loadConfig({ concurrency: ${CONCURRENCY}, routesPoll: 0 }, process.env, process.cwd());
+const ctx = await openContext(config, silentLogger());
+const report = await scan(ctx, { concurrency: config.concurrency });
+const stats = { bytesIn: 0, bytesOut: 0 };
+for (const project of ['src', 'lake']) {
+  const s = (await ctx.stores.storeFor(project)).stats;
+  stats.bytesIn += s.bytesIn;
+  stats.bytesOut += s.bytesOut;
+}
+let ledgerBytes = 0;
+let cursor;
+do {
+  const page = await ctx.ledger.query({ limit: 1000, ...(cursor ? { cursor } : {}) });
+  for (const r of page.items) ledgerBytes += r.bytesThroughProcess ?? 0;
+  cursor = page.nextCursor;
+} while (cursor);
+await ctx.close();
+process.stdout.write(JSON.stringify({ routed: report.routed, failed: report.failed, errors: report.errors.slice(0, 3), stats, ledgerBytes }));
+`;
+
+function yaml(endpoint) {
+  const project = (name) => `  ${name}:
+    backend: s3
+    endpoint: "${endpoint}"
+    region: us-east-1
+    forcePathStyle: true
+    accessKeyIdEnv: BENCH_S3_KEY_ID
+    secretAccessKeyEnv: BENCH_S3_SECRET
+    partSizeBytes: ${PART_BYTES}
+`;
+  return `projects:\n${project('src')}${project('lake')}`;
+}
+
+async function pool(items, size, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: size }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+async function seedSmall(s3, bucket, count) {
+  const body = randomBytes(SMALL_BYTES);
+  const keys = Array.from({ length: count }, (_, i) => `in/s-${String(i).padStart(5, '0')}.bin`);
+  await pool(keys, CONCURRENCY, (key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+  return count * SMALL_BYTES;
+}
+
+async function seedLarge(s3, bucket, bytes) {
+  const block = randomBytes(4 * MIB);
+  const body = Readable.from((function* () {
+    for (let sent = 0; sent < bytes; sent += block.length) yield block.subarray(0, Math.min(block.length, bytes - sent));
+  })());
+  await new Upload({ client: s3, partSize: PART_BYTES, queueSize: 2, params: { Bucket: bucket, Key: 'in/large.bin', Body: body } }).done();
+  return bytes;
+}
+
+async function countKeys(s3, bucket, prefix) {
+  let count = 0;
+  let token;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    count += page.KeyCount ?? 0;
+    token = page.NextContinuationToken;
+  } while (token);
+  return count;
+}
+
+async function expectKeys(s3, bucket, prefix, expected, who) {
+  const found = await countKeys(s3, bucket, prefix);
+  if (found !== expected) throw new Error(`${who} left ${found} of ${expected} objects under ${bucket}/${prefix}`);
+}
+
+async function switchyard(dir, env, source, destination) {
+  await writeFile(path.join(dir, 'routes.csv'), `${HEADER}\nsrc,${source},\\.bin$,lake,${destination},switchyard/{path},copy\n`);
+  const [cmd, args] = nodeCommand(path.join(dir, 'runner.mjs'), []);
+  const r = await timed(cmd, args, { cwd: dir, env });
+  if (r.code !== 0) throw new Error(`switchyard failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout);
+  if (out.failed > 0) throw new Error(`switchyard failed ${out.failed}: ${JSON.stringify(out.errors)}`);
+  return { ...out, ms: r.ms, maxRssBytes: r.maxRssBytes };
+}
+
+async function rclone(endpoint, source, destination) {
+  const env = {
+    PATH: process.env.PATH,
+    RCLONE_CONFIG: '/dev/null',
+    RCLONE_S3_PROVIDER: 'Other',
+    RCLONE_S3_ENDPOINT: endpoint,
+    RCLONE_S3_REGION: 'us-east-1',
+    RCLONE_S3_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+    RCLONE_S3_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+    RCLONE_S3_FORCE_PATH_STYLE: 'true',
+    RCLONE_S3_CHUNK_SIZE: `${PART_BYTES / MIB}M`,
+  };
+  const args = ['copy', `:s3:${source}/in`, `:s3:${destination}/rclone/in`, '--transfers', String(CONCURRENCY), '--checkers', String(CONCURRENCY), '--stats-one-line', '-v', '--stats', '1h'];
+  const r = await timed('rclone', args, { env });
+  if (r.code !== 0) throw new Error(`rclone failed: ${r.stderr.slice(-2000)}`);
+  return { ms: r.ms, serverSide: /Server Side Copies:|server-side|Copied \(server-side copy\)/i.test(r.stderr) };
+}
+
+function rowsFor(label, bytes, ours, theirs) {
+  const through = ours.ledgerBytes + ours.stats.bytesOut;
+  return [
+    row(`S3→S3 ${label}: copy time vs rclone copy`, ours.ms / 1000, 's', {
+      reference: theirs ? `rclone copy${theirs.serverSide ? ' (server-side)' : ''}` : 'rclone (missing: apt-get install -y rclone)',
+      referenceValue: theirs ? theirs.ms / 1000 : null,
+      target: '≤ 1× rclone',
+      holds: theirs ? ours.ms <= theirs.ms : null,
+      lowerIsBetter: true,
+    }),
+    row(`S3→S3 ${label}: object bytes copied through the process`, through, 'B', { target: '0 (server-side)', holds: through === 0 }),
+    row(`S3→S3 ${label}: bytes read to verify (fauxqs: no CRC32C)`, ours.stats.bytesIn / MIB, 'MiB', {
+      reference: 'object bytes',
+      referenceValue: bytes / MIB,
+    }),
+  ];
+}
+
+export async function run({ quick = false } = {}) {
+  const count = quick ? 200 : 1000;
+  const largeBytes = (quick ? 64 : 1024) * MIB;
+  const largeLabel = quick ? '64 MiB object' : '1 GiB object (multipart upload, 8 MiB parts)';
+  const fauxqs = await startFauxqs();
+  const { dir, remove } = await tempDir('s3');
+  const s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: fauxqs.endpoint,
+    forcePathStyle: true,
+    credentials: CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  try {
+    for (const bucket of ['small-src', 'small-dst', 'large-src', 'large-dst']) {
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+    const smallBytes = await seedSmall(s3, 'small-src', count);
+    await seedLarge(s3, 'large-src', largeBytes);
+    await writeFile(path.join(dir, 'switchyard.yaml'), yaml(fauxqs.endpoint));
+    await writeFile(path.join(dir, 'runner.mjs'), RUNNER(pathToFileURL(path.join(ROOT, 'dist')).href));
+    const env = { PATH: process.env.PATH, BENCH_S3_KEY_ID: CREDENTIALS.accessKeyId, BENCH_S3_SECRET: CREDENTIALS.secretAccessKey };
+    const rcloneThere = have('rclone');
+
+    const rows = [];
+    const smallOurs = await switchyard(dir, env, 'small-src', 'small-dst');
+    if (smallOurs.routed !== count) throw new Error(`switchyard routed ${smallOurs.routed} of ${count}`);
+    await expectKeys(s3, 'small-dst', 'switchyard/in/', count, 'switchyard');
+    const smallTheirs = rcloneThere ? await rclone(fauxqs.endpoint, 'small-src', 'small-dst') : null;
+    if (smallTheirs) await expectKeys(s3, 'small-dst', 'rclone/in/', count, 'rclone');
+    rows.push(...rowsFor(`${count} × 4 KiB objects`, smallBytes, smallOurs, smallTheirs));
+
+    const largeOurs = await switchyard(dir, env, 'large-src', 'large-dst');
+    if (largeOurs.routed !== 1) throw new Error(`switchyard routed ${largeOurs.routed} of 1`);
+    await expectKeys(s3, 'large-dst', 'switchyard/in/', 1, 'switchyard');
+    const largeTheirs = rcloneThere ? await rclone(fauxqs.endpoint, 'large-src', 'large-dst') : null;
+    if (largeTheirs) await expectKeys(s3, 'large-dst', 'rclone/in/', 1, 'rclone');
+    rows.push(...rowsFor(largeLabel, largeBytes, largeOurs, largeTheirs));
+    rows.push(row(`S3→S3 ${largeLabel}: switchyard peak RSS`, largeOurs.maxRssBytes / MIB, 'MiB', { target: '< 150 MiB', holds: largeOurs.maxRssBytes < 150 * MIB }));
+    return rows;
+  } finally {
+    s3.destroy();
+    await fauxqs.stop();
+    await remove();
+  }
+}
+
+await runDirectly(import.meta.url, run);

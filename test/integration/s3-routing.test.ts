@@ -1,0 +1,226 @@
+// Routing end to end through the CLI (in-process) and openContext with one
+// referential and a switchyard.yaml mapping projects to S3 (fauxqs, a real
+// S3 protocol server in a child process) and to local folders.
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseS3Event } from '../../src/events/s3-event.js';
+import { silentLogger } from '../../src/log.js';
+import { openContext, type Context } from '../../src/modes/context.js';
+import { scan } from '../../src/modes/scan.js';
+import { crc32cOf } from '../../src/storage/checksum.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+import type { Workspace } from '../helpers/workspace.js';
+import {
+  cloudWorkspace,
+  configOf,
+  HEADER,
+  removeLedger,
+  s3Bucket,
+  s3Get,
+  s3Head,
+  s3Keys,
+  s3Put,
+  startCloud,
+  type Cloud,
+  type ScanJson,
+} from './cloud-fixture.js';
+
+const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
+
+describe('routing with S3 backends (fauxqs)', () => {
+  let cloud: Cloud;
+  let ws: Workspace | undefined;
+  let ctx: Context | undefined;
+
+  beforeAll(async () => {
+    cloud = await startCloud();
+  });
+  afterAll(async () => cloud?.stop());
+  afterEach(async () => {
+    await ctx?.close();
+    ctx = undefined;
+    await ws?.remove();
+    ws = undefined;
+  });
+
+  it('fs → S3: streams, verifies, writes provenance, deletes the local source; a re-run routes nothing', async () => {
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,^sale_.*\\.csv$,lake,${lake},sales/{yyyy},move\n`);
+    await ws.put('land/in/sale_fr.csv', 'fr,42\n');
+    await ws.put('land/in/notes.txt', 'not routed');
+
+    const first = await ws.run('scan', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    const report = first.json<ScanJson>();
+    expect(report).toMatchObject({ routed: 1, unrouted: 1, failed: 0 });
+    const year = new Date().getUTCFullYear();
+    const key = `sales/${year}/sale_fr.csv`;
+    expect(await s3Get(cloud, lake, key)).toEqual(Buffer.from('fr,42\n'));
+    const head = await s3Head(cloud, lake, key);
+    expect(head.Metadata?.['switchyard-source']).toBe('land/in/sale_fr.csv');
+    expect(head.Metadata?.['switchyard-crc32c']).toBe(crc32cOf('fr,42\n'));
+    expect(await ws.files()).toEqual(['land/in/notes.txt']);
+
+    const again = await ws.run('scan', '--json');
+    expect(again.json<ScanJson>()).toMatchObject({ routed: 0, unrouted: 1, failed: 0 });
+    expect(await s3Keys(cloud, lake)).toEqual([key]);
+  });
+
+  it('S3 → fs: moves objects from a bucket to a local folder, sub-folders kept by {path}', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,archive,raw,{path},move\n`);
+    await s3Put(cloud, landing, 'emea/q1/finance.csv', 'a,b\n1,2\n');
+    await s3Put(cloud, landing, 'top.csv', 'top\n');
+
+    const run = await ws.run('scan', '--json');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json<ScanJson>()).toMatchObject({ routed: 2, failed: 0 });
+    expect(await ws.read('archive/raw/emea/q1/finance.csv')).toEqual(Buffer.from('a,b\n1,2\n'));
+    expect(await ws.read('archive/raw/top.csv')).toEqual(Buffer.from('top\n'));
+    expect(await s3Keys(cloud, landing)).toEqual([]);
+    expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ routed: 0, listed: 0 });
+  });
+
+  it('S3 → S3 is server-side: no object bytes written through the process, ledger bytesThroughProcess 0', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
+    const bodies = [Buffer.alloc(300_000, 1), Buffer.alloc(70_000, 2)];
+    await s3Put(cloud, landing, 'a.bin', bodies[0]!);
+    await s3Put(cloud, landing, 'b.bin', bodies[1]!);
+    const total = bodies[0]!.length + bodies[1]!.length;
+
+    ctx = await openContext(configOf(ws), silentLogger());
+    const report = await scan(ctx, { concurrency: 4 });
+    expect(report).toMatchObject({ routed: 2, failed: 0 });
+    const src = await ctx.stores.storeFor('src');
+    const dst = await ctx.stores.storeFor('lake');
+    expect(src.canCopyFrom(dst) && dst.canCopyFrom(src)).toBe(true);
+    // The copy itself moves nothing through the process...
+    expect(src.stats?.bytesOut).toBe(0);
+    expect(dst.stats?.bytesOut).toBe(0);
+    const records = (await ctx.ledger.query({ limit: 10 })).items;
+    expect(records.map((r) => [r.state, r.bytesThroughProcess])).toEqual([
+      ['done', 0],
+      ['done', 0],
+    ]);
+    // ...what is read is verification only: fauxqs returns no CRC32C, so the source is read once for
+    // the provenance checksum and the destination once to verify (0 on AWS, which returns CRC32C).
+    expect(src.stats?.bytesIn).toBe(total);
+    expect(dst.stats?.bytesIn).toBe(total);
+    expect((await s3Get(cloud, lake, 'in/a.bin'))?.equals(bodies[0]!)).toBe(true);
+    expect(await s3Keys(cloud, landing)).toEqual([]);
+    expect((await s3Head(cloud, lake, 'in/b.bin')).Metadata?.['switchyard-source']).toBe(`src/${landing}/b.bin`);
+  });
+
+  it('a move deletes the source only after verification: a destination that reads back wrong keeps it', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},,move\n`);
+    await s3Put(cloud, landing, 'f.csv', 'the real bytes');
+    ctx = await openContext(configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    const real = await ctx.stores.storeFor('lake');
+    let corrupt = true;
+    ctx.stores.register('lake', withRead(real, (bucket, key, original) =>
+      corrupt && bucket === lake ? Promise.resolve(Readable.from([Buffer.from('the fake bytes')])) : original(),
+    ));
+    const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
+
+    const failed = await ctx.router.route(event);
+    expect(failed.outcome).toBe('failed');
+    expect(failed.deliveries[0]?.error?.code).toBe('E_CHECKSUM_MISMATCH');
+    expect(await s3Get(cloud, landing, 'f.csv')).toEqual(Buffer.from('the real bytes'));
+
+    corrupt = false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const routed = await ctx.router.route(event);
+    expect(routed.outcome).toBe('routed');
+    expect(await s3Get(cloud, landing, 'f.csv')).toBeUndefined();
+    expect(await s3Get(cloud, lake, 'f.csv')).toEqual(Buffer.from('the real bytes'));
+  });
+
+  it('routes an S3 event notification (the fixture shape) for an S3 source, key URL-decoded', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},^sale,lake,${lake},{path},copy\n`);
+    const key = 'sales/2024/sale fr été +1.csv';
+    const etag = await s3Put(cloud, landing, key, 'été');
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/events/s3-object-created.json', import.meta.url), 'utf8'));
+    const record = fixture.Records[0];
+    record.s3.bucket.name = landing;
+    record.s3.object = { ...record.s3.object, size: Buffer.byteLength('été'), eTag: etag };
+    delete record.s3.object.versionId;
+    const { events } = parseS3Event(fixture);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.key).toBe(key);
+
+    ctx = await openContext(configOf(ws), silentLogger());
+    const result = await ctx.router.route(events[0]!);
+    expect(result.outcome, JSON.stringify(result.error)).toBe('routed');
+    expect(result.source?.project).toBe('src');
+    expect(await s3Get(cloud, lake, key)).toEqual(Buffer.from('été'));
+    expect((await ctx.router.route(events[0]!)).outcome).toBe('duplicate');
+  });
+
+  it('provenance makes a ledger-less re-run idempotent: the destination counts as delivered, not a conflict', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},copies,copy\n`);
+    await s3Put(cloud, landing, 'x.csv', 'x');
+    await s3Put(cloud, landing, 'y.csv', 'yy');
+
+    const first = await ws.run('scan', '--json');
+    expect(first.json<ScanJson>()).toMatchObject({ routed: 2, failed: 0 });
+    const before = await s3Head(cloud, lake, 'copies/x.csv');
+
+    await removeLedger(ws);
+    ctx = await openContext(configOf(ws), silentLogger());
+    const writes: string[] = [];
+    const lakeStore = await ctx.stores.storeFor('lake');
+    ctx.stores.register('lake', spyWrites(lakeStore, writes));
+    const report = await scan(ctx, { concurrency: 2 });
+    expect(report).toMatchObject({ routed: 2, failed: 0, dead: 0, errors: [] });
+    expect(report.deliveries.map((d) => d.state)).toEqual(['done', 'done']);
+    expect(writes).toEqual([]);
+    const after = await s3Head(cloud, lake, 'copies/x.csv');
+    expect(after.ETag).toBe(before.ETag);
+    expect(await s3Keys(cloud, landing)).toEqual(['x.csv', 'y.csv']);
+    expect(await s3Keys(cloud, lake)).toEqual(['copies/x.csv', 'copies/y.csv']);
+  });
+});
+
+type ReadFn = ObjectStore['read'];
+
+/** `store`, recording every write, copy and rename into `calls`. */
+function spyWrites(store: ObjectStore, calls: string[]): ObjectStore {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      const fn = (value as (...a: unknown[]) => unknown).bind(target);
+      if (property !== 'write' && property !== 'copy' && property !== 'rename') return fn;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return fn(...args);
+      };
+    },
+  });
+}
+
+/** `store` with `read` replaced (the original is passed in). */
+function withRead(
+  store: ObjectStore,
+  read: (bucket: string, key: string, original: () => ReturnType<ReadFn>) => ReturnType<ReadFn>,
+): ObjectStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'read') {
+        return (bucket: string, key: string, options?: Parameters<ReadFn>[2]) =>
+          read(bucket, key, () => target.read(bucket, key, options));
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
