@@ -1,18 +1,23 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
+import { batchCommand } from './batch.js';
 import { processIo, reportError, type Io } from './common.js';
+import { deadLettersCommand } from './dead-letters.js';
 import { demoCommand } from './demo.js';
+import { enqueueCommand } from './enqueue.js';
 import { explainCommand } from './explain.js';
 import { scanCommand } from './scan.js';
+import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { validateCommand } from './validate.js';
+import { workerCommand } from './worker.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export type CommandFactory = (io: Io, setExit: (code: number) => void) => Command;
 
 /** Commands registered by later modes (serve, batch, …) are added here. */
-export const COMMANDS: CommandFactory[] = [validateCommand, explainCommand, scanCommand, statusCommand, demoCommand];
+export const COMMANDS: CommandFactory[] = [validateCommand, explainCommand, scanCommand, statusCommand, demoCommand, serveCommand, batchCommand, enqueueCommand, deadLettersCommand, workerCommand];
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('switchyard')
