@@ -85,7 +85,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     }
     const queue =
       options.mode === 'batch'
-        ? await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env })
+        ? await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd })
         : undefined;
     const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
     let mode: EventMode;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { migrateSqlite, openSqliteFile, type SqliteDatabase, type SqliteMigration } from '../util/sqlite.js';
+import { isAlive } from '../util/process.js';
 
 /** Who holds a lock, for the message the second drain prints. */
 export interface LockHolder {
@@ -175,17 +176,6 @@ class SqliteLock implements DrainLock {
     this.isLost = true;
     clearInterval(this.timer);
     for (const callback of this.callbacks.splice(0)) callback();
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -16,25 +16,6 @@ export function isOutage(result: RouteResult): boolean {
 }
 
 /**
- * A `gone` outcome (the source no longer exists) whose deliveries are not all
- * finished — another worker still holds one, or one failed and waits for its
- * retry — is pending, not terminal: acking it would leave those deliveries
- * unfinished with no message left to finish them.
- */
-function unfinishedAsPending(result: RouteResult): RouteResult {
-  if (result.outcome !== 'gone') return result;
-  if (result.deliveries.some((d) => d.state === 'in-flight')) return { ...result, outcome: 'in-flight' };
-  if (
-    result.deliveries.some(
-      (d) => d.state === 'failed' || d.state === 'planned' || d.state === 'written' || d.state === 'verified',
-    )
-  ) {
-    return { ...result, outcome: 'failed' };
-  }
-  return result;
-}
-
-/**
  * The drain's settlement (settleMessage: ack terminal outcomes, nack
  * transient ones with backoff, dead-letter malformed messages and spent
  * budgets), with one change for a long-running worker: a message is never
@@ -42,8 +23,7 @@ function unfinishedAsPending(result: RouteResult): RouteResult {
  * its delivery (`in-flight`) or an unreachable backend (isOutage). Those are
  * nacked again with the capped backoff, however many deliveries it took; the
  * queue's own delivery limit (NATS `maxDeliver`, a Pub/Sub or SQS redrive
- * policy) still bounds them. A `gone` outcome with unfinished deliveries is
- * treated as pending (see unfinishedAsPending).
+ * policy) still bounds them.
  */
 export function workerSettlement(
   message: QueueMessage,
@@ -51,7 +31,6 @@ export function workerSettlement(
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): Settlement {
-  results = results.map(unfinishedAsPending);
   const settlement = settleMessage(message, results, policy, random);
   if (settlement.action !== 'dead-letter' || message.malformed !== undefined) return settlement;
   const pending = results.filter((r) => r.outcome === 'failed' || r.outcome === 'in-flight');

@@ -15,7 +15,7 @@ import {
   type WorkerStats,
 } from './worker-report.js';
 import { isOutage, workerSettlement } from './worker-settle.js';
-import { releaseDeadLocalClaims, sweepTempFiles } from './worker-upkeep.js';
+import { releaseDeadLocalClaims, sweepTempFiles } from './upkeep.js';
 
 export type { WorkerStats } from './worker-report.js';
 

@@ -47,6 +47,8 @@ export interface RouterOptions {
   now?: () => number;
 }
 
+/** Delivery states that still need work after the source vanished. */
+const UNFINISHED: readonly DeliveryResult['state'][] = ['failed', 'planned', 'written', 'verified'];
 const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>(['verified', 'done', 'superseded']);
 
 /**
@@ -318,7 +320,9 @@ export class Router {
   /**
    * The source is gone. Deliveries this ledger knows for that generation are
    * done if their destinations hold it, otherwise terminal `gone`: never
-   * retried forever (the original's poison batch).
+   * retried forever (the original's poison batch). While another worker
+   * holds one, or one waits for its retry, the event is `in-flight` or
+   * `failed`, so no queue acks it early.
    */
   private async sourceGone(event: ObjectEvent, source: Location): Promise<RouteResult> {
     const result: RouteResult = { event, source, outcome: 'gone', deliveries: [] };
@@ -348,8 +352,16 @@ export class Router {
       if (holds) finished++;
       result.deliveries.push(this.fromRecord(record, state));
     }
+    const states = new Set(result.deliveries.map((d) => d.state));
     if (result.deliveries.every((d) => d.state === 'done' || d.state === 'superseded')) {
       result.outcome = finished > 0 ? 'routed' : 'duplicate';
+    } else if (states.has('in-flight')) {
+      // another worker holds one (it may be renaming the source this moment): not over yet
+      result.outcome = 'in-flight';
+    } else if (UNFINISHED.some((state) => states.has(state))) {
+      // one waits for its retry: acking now would leave it with no message to finish it
+      result.outcome = 'failed';
+      result.retryAfterMs = this.retryAfter(result.deliveries);
     }
     return result;
   }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { promises as fsp, type BigIntStats } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../errors.js';
 import { assertSafeBucket, assertSafeKey } from './keys.js';
@@ -136,6 +138,58 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/** This host, as a short tag in temp names: a shared folder may hold temp files of several hosts. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+
+/**
+ * A temp file name that says who writes it and since when:
+ * `PREFIX[tag]<host>.<pid>-<base36 ms>-<random>`. Cleanup reads it back so
+ * it never removes a file a live process is writing (parseTempName).
+ */
 export function tempName(tag = ''): string {
-  return `${FS_TEMP_PREFIX}${tag}${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const random = Math.random().toString(36).slice(2, 10);
+  return `${FS_TEMP_PREFIX}${tag}${HOST_TAG}.${process.pid}-${Date.now().toString(36)}-${random}`;
+}
+
+export interface TempNameInfo {
+  /** Id of the writing process, when it ran on this host. */
+  localPid?: number;
+  /** When the file was named (epoch ms). */
+  createdAt?: number;
+}
+
+const TEMP_NEW = /^(?:[a-z]+-)?([0-9a-f]{6})\.(\d+)-([0-9a-z]{6,10})-[0-9a-z]+$/;
+const TEMP_OLD = /^(?:[a-z]+-)?([0-9a-z]{6,10})-[0-9a-z]+$/;
+
+/** What a temp name tells (an older or foreign name may tell nothing). */
+export function parseTempName(name: string): TempNameInfo {
+  const rest = name.slice(FS_TEMP_PREFIX.length);
+  const current = TEMP_NEW.exec(rest);
+  if (current) {
+    const info: TempNameInfo = {};
+    const createdAt = stampOf(current[3] as string);
+    if (createdAt !== undefined) info.createdAt = createdAt;
+    if (current[1] === HOST_TAG) info.localPid = Number(current[2]);
+    return info;
+  }
+  const legacy = TEMP_OLD.exec(rest);
+  const createdAt = legacy ? stampOf(legacy[1] as string) : undefined;
+  return createdAt === undefined ? {} : { createdAt };
+}
+
+function stampOf(base36: string): number | undefined {
+  const ms = parseInt(base36, 36);
+  return ms > Date.UTC(2020, 0, 1) && ms < Date.now() + 86_400_000 ? ms : undefined;
+}
+
+/**
+ * Whether a temp file was abandoned: its writer on this host no longer runs,
+ * or it was both named and last modified before `staleBefore` (a live write
+ * keeps touching its file; a hard-linked move keeps the source's old mtime
+ * but is named when made and lives for microseconds).
+ */
+export function isAbandonedTemp(name: string, mtimeMs: number, staleBefore: number, alive: (pid: number) => boolean): boolean {
+  const info = parseTempName(name);
+  if (info.localPid !== undefined && !alive(info.localPid)) return true;
+  return mtimeMs <= staleBefore && (info.createdAt === undefined || info.createdAt <= staleBefore);
 }

@@ -1,6 +1,7 @@
 import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
-import { errnoOf, FS_TEMP_PREFIX, isInside } from './fs-paths.js';
+import { isAlive } from '../util/process.js';
+import { errnoOf, FS_TEMP_PREFIX, isAbandonedTemp, isInside } from './fs-paths.js';
 
 export interface KeyWalkOptions {
   prefix: string;
@@ -178,9 +179,13 @@ function isMissing(error: unknown): boolean {
   return errno === 'ENOENT' || errno === 'ENOTDIR';
 }
 
-/** Removes temporary files last modified more than `olderThanMs` ago; returns how many. Never follows symlinks. */
-export async function removeTempFiles(bucketDir: string, olderThanMs: number): Promise<number> {
-  const deadline = Date.now() - olderThanMs;
+/**
+ * Removes the abandoned temporary files under a bucket (isAbandonedTemp:
+ * their writer on this host is gone, or they are older than `staleMs`);
+ * returns how many. Never follows symlinks.
+ */
+export async function removeTempFiles(bucketDir: string, staleMs: number): Promise<number> {
+  const staleBefore = Date.now() - staleMs;
   let removed = 0;
   const visit = async (dir: string): Promise<void> => {
     let dirents: Dirent[];
@@ -197,7 +202,7 @@ export async function removeTempFiles(bucketDir: string, olderThanMs: number): P
       } else if (d.name.startsWith(FS_TEMP_PREFIX)) {
         try {
           const st = await fsp.lstat(full);
-          if (!st.isDirectory() && (olderThanMs <= 0 || st.mtimeMs <= deadline)) {
+          if (!st.isDirectory() && isAbandonedTemp(d.name, st.mtimeMs, staleBefore, isAlive)) {
             await fsp.unlink(full);
             removed++;
           }

@@ -42,6 +42,8 @@ export interface FsStoreOptions {
 
 const DEFAULT_PAGE_SIZE = 1000;
 const STAT_CONCURRENCY = 16;
+/** Age after which a temp file whose writer cannot be checked (another host, an older name) counts as abandoned. */
+const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
 
 /**
  * Local folders: `root/<bucket>/<key>`. Keeps no metadata (provenance lives in
@@ -262,11 +264,15 @@ export class FsStore implements ObjectStore {
     }
   }
 
-  /** Removes temp files older than `olderThanMs` (default 0: all) left by killed processes; returns how many. */
-  async cleanup(bucket: string, olderThanMs = 0): Promise<number> {
+  /**
+   * Removes temp files left by killed processes: those whose writer on this
+   * host no longer runs, and those untouched for `staleMs` (default an hour),
+   * so a live writer's file is never taken from under it. Returns how many.
+   */
+  async cleanup(bucket: string, staleMs = DEFAULT_TEMP_STALE_MS): Promise<number> {
     const r = resolveKey(this.root, bucket, 'x');
     try {
-      return await removeTempFiles(r.bucketDir, olderThanMs);
+      return await removeTempFiles(r.bucketDir, staleMs);
     } catch (error) {
       throw wrapFsError(error, 'cleanup', `${this.name}/${bucket}`, r.bucketDir);
     }

@@ -159,7 +159,11 @@ export interface ObjectStore {
     options?: CopyOptions,
   ): Promise<ObjectInfo>;
 
-  /** Remove what a killed process left behind (fs temp files). Safe to call any time. */
-  cleanup?(bucket: string): Promise<number>;
+  /**
+   * Removes what killed processes left behind (fs temp files), never what a
+   * live process is writing; `staleMs`: age after which a file whose writer
+   * cannot be checked counts as abandoned. Safe to call any time.
+   */
+  cleanup?(bucket: string, staleMs?: number): Promise<number>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // Cases only the local-folder store can run: they touch the files behind the
 // store (temp files a killed process leaves, symlinks, a file blocking a
 // folder, two filesystems). Everything backends share is in fs.test.ts.
+import { spawnSync } from 'node:child_process';
 import { existsSync, promises as fsp, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { FS_TEMP_PREFIX, FsStore } from '../../src/storage/fs.js';
-import { wrapFsError } from '../../src/storage/fs-paths.js';
+import { tempName, wrapFsError } from '../../src/storage/fs-paths.js';
 import { DirListingCache, walkKeys } from '../../src/storage/fs-walk.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { listAll, listKeys, macrotask, readText } from '../conformance/store-streams.js';
@@ -68,8 +69,16 @@ describe('fs store: files behind the store', () => {
     body.end();
     await writing;
     expect(await listKeys(store, bucket)).toEqual(['in/kept.csv', 'in/live.csv']);
+    // fresh, but its writer (a process of this host) has exited: abandoned at once
+    const exited = spawnSync(process.execPath, ['-e', '']).pid;
+    const ownName = path.basename(tempName());
+    const deadWriters = ownName.replace(`.${process.pid}-`, `.${exited}-`);
+    await fsp.writeFile(path.join(folder, deadWriters), 'x');
+    // fresh, writer unknown: kept until stale
     await fsp.writeFile(path.join(folder, `${FS_TEMP_PREFIX}killed-2`), 'x');
     expect(await store.cleanup(bucket)).toBe(1);
+    expect(existsSync(path.join(folder, deadWriters))).toBe(false);
+    expect(await store.cleanup(bucket, 0)).toBe(1);
     expect(await store.cleanup('no-such-bucket')).toBe(0);
   });
 

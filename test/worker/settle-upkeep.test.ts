@@ -3,10 +3,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ObjectEvent } from '../../src/events/types.js';
 import { isOutage, workerSettlement } from '../../src/modes/worker-settle.js';
-import { sweepTempFiles, tempCreatedAt } from '../../src/modes/worker-upkeep.js';
+import { sweepTempFiles } from '../../src/modes/upkeep.js';
 import type { QueueMessage } from '../../src/queue/types.js';
 import type { RouteResult } from '../../src/router/result.js';
 import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
+import { parseTempName, tempName } from '../../src/storage/fs-paths.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 import { Workspace } from '../helpers/workspace.js';
 
@@ -79,24 +80,6 @@ describe('workerSettlement', () => {
       action: 'dead-letter',
     });
   });
-
-  it('a source gone while one of its deliveries is still held or failed is pending, not terminal', () => {
-    const delivery = { id: 'd', routeId: 'r', destination: 'p/b/k', action: 'move' } as const;
-    const held = result('gone', { deliveries: [{ ...delivery, state: 'in-flight' }] });
-    const waiting = result('gone', {
-      deliveries: [{ ...delivery, state: 'failed', error: { code: 'E_BACKEND', message: 'x' } }],
-    });
-    expect(workerSettlement(message(1), [held], policy)).toMatchObject({ action: 'nack' });
-    expect(workerSettlement(message(1), [waiting], policy)).toMatchObject({ action: 'nack' });
-    expect(
-      workerSettlement(
-        message(1),
-        [result('gone', { deliveries: [{ ...delivery, state: 'done' }] })],
-        policy,
-      ),
-    ).toEqual({ action: 'ack' });
-    expect(workerSettlement(message(1), [result('gone')], policy)).toEqual({ action: 'ack' });
-  });
 });
 
 describe('sweepTempFiles', () => {
@@ -106,11 +89,16 @@ describe('sweepTempFiles', () => {
     f = undefined;
   });
 
-  it('reads the creation time in a temp name', () => {
+  it('reads the writer and the creation time in a temp name', () => {
     const at = Date.UTC(2025, 5, 1);
-    expect(tempCreatedAt(`${FS_TEMP_PREFIX}${at.toString(36)}-abc123`)).toBe(at);
-    expect(tempCreatedAt(`${FS_TEMP_PREFIX}mv-${at.toString(36)}-abc123`)).toBe(at);
-    expect(tempCreatedAt(`${FS_TEMP_PREFIX}whatever`)).toBeUndefined();
+    expect(parseTempName(`${FS_TEMP_PREFIX}${at.toString(36)}-abc123`)).toEqual({ createdAt: at });
+    expect(parseTempName(`${FS_TEMP_PREFIX}mv-${at.toString(36)}-abc123`)).toEqual({ createdAt: at });
+    expect(parseTempName(`${FS_TEMP_PREFIX}whatever`)).toEqual({});
+    const before = Date.now();
+    const mine = parseTempName(tempName('mv-'));
+    expect(mine.localPid).toBe(process.pid);
+    expect(mine.createdAt).toBeGreaterThanOrEqual(before);
+    expect(parseTempName(`${FS_TEMP_PREFIX}000000.42-${at.toString(36)}-abc123`)).toEqual({ createdAt: at });
   });
 
   it('removes only temp files both named and last modified long enough ago, in the buckets of the referential', async () => {
