@@ -48,7 +48,7 @@ export function withCommonOptions(command: Command, extra: { queue?: boolean; co
     .option('--routes-poll <duration>', 're-read the referential when it changes, checking this often (default 30s; 0 disables)', duration)
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'warn');
   if (extra.concurrency !== false) {
-    command.option('--concurrency <n>', 'deliveries in flight at once (default 16)', positiveInt);
+    command.option('--concurrency <n>', 'events routed at once (default 64; at most 8 of them stream bytes through the process)', positiveInt);
   }
   if (extra.queue) command.option('--queue <url>', 'queue URL: sqlite:PATH, nats://…, pubsub://…, sqs://…');
   return command;

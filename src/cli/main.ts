@@ -1,25 +1,37 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { batchCommand } from './batch.js';
 import { processIo, reportError, type Io } from './common.js';
-import { deadLettersCommand } from './dead-letters.js';
-import { demoCommand } from './demo.js';
-import { enqueueCommand } from './enqueue.js';
-import { explainCommand } from './explain.js';
-import { scanCommand } from './scan.js';
-import { serveCommand } from './serve.js';
-import { statusCommand } from './status.js';
-import { validateCommand } from './validate.js';
-import { workerCommand } from './worker.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 export type CommandFactory = (io: Io, setExit: (code: number) => void) => Command;
 
-/** Commands registered by later modes (serve, batch, …) are added here. */
-export const COMMANDS: CommandFactory[] = [validateCommand, explainCommand, scanCommand, statusCommand, demoCommand, serveCommand, batchCommand, enqueueCommand, deadLettersCommand, workerCommand];
+/**
+ * Every command, by name, loaded on demand: a run imports only the module of
+ * the command it names (the HTTP server, JWT and cloud SDKs stay unloaded for
+ * a scan), which keeps start-up short for cron jobs and benchmarks.
+ */
+const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
+  validate: async () => (await import('./validate.js')).validateCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+  scan: async () => (await import('./scan.js')).scanCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
+  serve: async () => (await import('./serve.js')).serveCommand,
+  batch: async () => (await import('./batch.js')).batchCommand,
+  enqueue: async () => (await import('./enqueue.js')).enqueueCommand,
+  'dead-letters': async () => (await import('./dead-letters.js')).deadLettersCommand,
+  worker: async () => (await import('./worker.js')).workerCommand,
+};
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+/** The command a command line names (the first argument that is not an option), if it is one of ours. */
+function namedCommand(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
+}
+
+/** The program with the commands `argv` needs: the one it names, or all of them (help, a typo). */
+export async function buildProgram(io: Io, setExit: (code: number) => void, argv: string[] = []): Promise<Command> {
   const program = new Command('switchyard')
     .description('route files landing in object storage to where they belong, by a routing referential')
     .version(version)
@@ -29,7 +41,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       writeErr: (s) => io.stderr.write(s),
     })
     .exitOverride();
-  for (const factory of COMMANDS) program.addCommand(factory(io, setExit).exitOverride().configureOutput({
+  const named = namedCommand(argv);
+  const names = named ? [named] : Object.keys(COMMANDS);
+  const factories = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandFactory>)()));
+  for (const factory of factories) program.addCommand(factory(io, setExit).exitOverride().configureOutput({
     writeOut: (s) => io.stdout.write(s),
     writeErr: (s) => io.stderr.write(s),
   }));
@@ -39,8 +54,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 /** Runs the CLI; resolves to the exit code (never calls process.exit). */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exit = 0;
-  const program = buildProgram(io, (code) => (exit = code));
   try {
+    const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync(argv);
     return exit;
   } catch (error) {

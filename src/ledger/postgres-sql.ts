@@ -42,15 +42,15 @@ UNION ALL SELECT false AS claimed, d.* FROM deliveries d JOIN input i ON d.id = 
   WHERE d.id NOT IN (SELECT id FROM ins) AND d.id NOT IN (SELECT id FROM upd)`;
 
 /**
- * Transitions a batch of distinct ids: $1 ids, $2 states, $3..$10 patch
- * columns (NULL = keep), $11 owner, $12 now. Only rows leased to the owner
+ * Transitions a batch of distinct ids: $1 ids, $2 states, $3..$10 and $13
+ * patch columns (NULL = keep), $11 owner, $12 now. Only rows leased to the owner
  * and not terminal move; the ids that moved are returned.
  */
 export const TRANSITION_MANY = `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[],
-    $8::text[], $9::text[], $10::text[]) AS t(id, state, error_code, last_error, next_attempt_at, crc32c,
-    bytes_through_process, dest_project, dest_bucket, dest_key)
+    $8::text[], $9::text[], $10::text[], $13::bigint[]) AS t(id, state, error_code, last_error, next_attempt_at, crc32c,
+    bytes_through_process, dest_project, dest_bucket, dest_key, source_deleted_at)
 )
 UPDATE deliveries d SET
   state = i.state,
@@ -64,6 +64,7 @@ UPDATE deliveries d SET
   dest_project = COALESCE(i.dest_project, d.dest_project),
   dest_bucket = COALESCE(i.dest_bucket, d.dest_bucket),
   dest_key = COALESCE(i.dest_key, d.dest_key),
+  source_deleted_at = COALESCE(i.source_deleted_at, d.source_deleted_at),
   written_at = CASE WHEN i.state = 'written' OR (i.state = 'verified' AND d.written_at IS NULL) THEN $12 ELSE d.written_at END,
   verified_at = CASE WHEN i.state = 'verified' THEN $12 ELSE d.verified_at END,
   done_at = CASE WHEN i.state = 'done' THEN $12 ELSE d.done_at END,

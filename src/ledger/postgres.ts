@@ -360,6 +360,7 @@ function transitionParams(round: { item: TransitionItem }[], owner: string, now:
     column((p) => p.destination?.key),
     owner,
     now,
+    column((p) => p.sourceDeletedAt),
   ];
 }
 

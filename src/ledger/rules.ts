@@ -56,6 +56,7 @@ export function applyTransition(
   if (patch?.lastError !== undefined) next.lastError = patch.lastError;
   if (patch?.crc32c !== undefined) next.crc32c = patch.crc32c;
   if (patch?.bytesThroughProcess !== undefined) next.bytesThroughProcess = patch.bytesThroughProcess;
+  if (patch?.sourceDeletedAt !== undefined) next.sourceDeletedAt = patch.sourceDeletedAt;
   if (patch?.destination !== undefined) {
     const { project, bucket, key } = patch.destination;
     next.destination = { project, bucket, key };

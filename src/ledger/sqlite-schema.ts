@@ -57,6 +57,12 @@ export const LEDGER_MIGRATIONS: readonly SqliteMigration[] = [
     `,
   },
   ROLLUP_MIGRATION,
+  {
+    version: 3,
+    description: 'drop deliveries_route_state: route stats read the rollups and the state index',
+    // every delivery write updated it, for nothing since version 2
+    sql: 'DROP INDEX IF EXISTS deliveries_route_state;',
+  },
 ];
 
 export interface DeliveryRow {

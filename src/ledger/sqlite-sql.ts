@@ -29,6 +29,7 @@ export function transitionSql(
     ['dest_project', patch?.destination?.project],
     ['dest_bucket', patch?.destination?.bucket],
     ['dest_key', patch?.destination?.key],
+    ['source_deleted_at', patch?.sourceDeletedAt],
   ] as const;
   for (const [column, value] of fields) {
     if (value === undefined) continue;

@@ -74,6 +74,11 @@ export interface TransitionPatch {
   bytesThroughProcess?: number;
   /** The destination may change under the `version` conflict policy. */
   destination?: Location;
+  /**
+   * When the source was deleted, for a delivery that deleted it itself (a
+   * move by rename): saves a markSourceDeleted round trip per file.
+   */
+  sourceDeletedAt?: number;
 }
 
 export interface DeliveryQuery {

@@ -5,6 +5,7 @@ import { formatLocation } from '../storage/keys.js';
 import { userMetadata } from '../storage/provenance.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
 import type { Location, ObjectInfo, ObjectStore, Provenance, WriteOptions } from '../storage/types.js';
+import type { Semaphore } from '../util/pool.js';
 import { versionedKey } from './plan.js';
 
 export interface DeliveryInput {
@@ -16,6 +17,8 @@ export interface DeliveryInput {
   destinationStore: ObjectStore;
   /** The move may be done by rename: this is the object's only delivery and its row says move. */
   mayRename: boolean;
+  /** Bounds the deliveries moving bytes through this process at once (copies, checksum reads); renames and server-side copies skip it. */
+  byteSlots?: Semaphore;
   /** Called after the destination is written, before it is verified (the ledger's `written`). */
   onWritten(patch: { crc32c?: string; bytesThroughProcess: number; destination: Location }): Promise<void>;
 }
@@ -38,7 +41,7 @@ interface Expected {
 export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
   for (let round = 1; ; round++) {
     try {
-      return await attemptDelivery(input);
+      return await attemptDelivery(input, round);
     } catch (error) {
       // A precondition on the destination means another writer got there first: judge it again.
       // One on the source means the source changed: this generation is over (the caller decides).
@@ -49,12 +52,15 @@ export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOut
   }
 }
 
-async function attemptDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
+async function attemptDelivery(input: DeliveryInput, round: number): Promise<DeliveryOutcome> {
   const { record, route, object, sourceStore: src, destinationStore: dst } = input;
   let destination = record.destination;
   const expected: Expected = { size: object.size, crc32c: record.crc32c ?? object.crc32c };
+  const renamable = input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
 
-  const existing = await dst.stat(destination.bucket, destination.key);
+  // A first rename needs no look first: it never replaces, and a key already
+  // taken fails it with PreconditionError, so the next round judges what is there.
+  const existing = renamable && round === 1 ? undefined : await dst.stat(destination.bucket, destination.key);
   let ifGenerationMatch = '0';
   if (existing) {
     const verdict = await judgeExisting(input, existing, expected);
@@ -86,7 +92,7 @@ async function attemptDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
 
-  if (input.mayRename && dst.rename && dst.canCopyFrom(src)) {
+  if (renamable) {
     const renamed = await tryRename(dst, src, from, to, record.generation, ifGenerationMatch);
     if (renamed) {
       if (renamed.size !== object.size || renamed.generation !== record.generation) {
@@ -96,6 +102,20 @@ async function attemptDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
     }
   }
 
+  const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
+  return input.byteSlots ? input.byteSlots.run(copy) : copy();
+}
+
+/** Copies the source to `destination` (server-side when the stores allow) and verifies the bytes there. */
+async function copyAndVerify(
+  input: DeliveryInput,
+  destination: Location,
+  ifGenerationMatch: string,
+  expected: Expected,
+): Promise<DeliveryOutcome> {
+  const { record, object, sourceStore: src, destinationStore: dst } = input;
+  const from = { bucket: record.source.bucket, key: record.source.key };
+  const to = { bucket: destination.bucket, key: destination.key };
   if (!expected.crc32c && dst.capabilities.metadata) {
     // Provenance is written with the object, so its checksum must be known first.
     expected.crc32c = (await readChecksum(src, from.bucket, from.key)).crc32c;

@@ -17,7 +17,7 @@ import type { Referential } from '../referential/types.js';
 import { assertSafeBucket, assertSafeKey, formatLocation, isFolderPlaceholder } from '../storage/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
-import { mapPool } from '../util/pool.js';
+import { mapPool, Semaphore } from '../util/pool.js';
 import { executeDelivery } from './deliver.js';
 import { planDeliveries, type PlannedDelivery, type RefusedDelivery } from './plan.js';
 import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
@@ -45,6 +45,12 @@ export interface RouterOptions {
   hooks?: RouterHooks;
   dryRun?: boolean;
   now?: () => number;
+  /**
+   * Deliveries moving bytes through this process at once (default 8), below
+   * the event concurrency: renames and server-side copies are cheap and many
+   * may run, but each streamed copy holds buffers.
+   */
+  byteConcurrency?: number;
 }
 
 /** Delivery states that still need work after the source vanished. */
@@ -65,12 +71,14 @@ export class Router {
   private readonly now: () => number;
   /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
   private readonly holding = new Set<string>();
+  private readonly byteSlots: Semaphore;
 
   constructor(private readonly options: RouterOptions) {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.log = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
+    this.byteSlots = new Semaphore(options.byteConcurrency ?? 8);
   }
 
   get ledger(): Ledger {
@@ -191,7 +199,8 @@ export class Router {
       const renamed = outcomes.some((o) => o.sourceGone);
       let sourceDeleted = renamed;
       if (settled && moves && !renamed) sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
-      if (settled && sourceDeleted) await this.ledger.markSourceDeleted(source, object.generation, this.now());
+      // a rename stamped the deletion with its own transition (deliverOne)
+      if (settled && sourceDeleted && !renamed) await this.ledger.markSourceDeleted(source, object.generation, this.now());
 
       const done = await this.ledger.transitionMany(
         pendingDone.map((d) => ({ id: d.id, state: 'done' as const })),
@@ -247,6 +256,7 @@ export class Router {
         sourceStore,
         destinationStore,
         mayRename,
+        byteSlots: this.byteSlots,
         onWritten: async (patch) => {
           await this.ledger.transition(plan.id, owner, 'written', patch);
         },
@@ -260,6 +270,7 @@ export class Router {
         crc32c: outcome.crc32c || undefined,
         destination: outcome.destination,
         bytesThroughProcess: outcome.bytesThroughProcess,
+        ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
       });
       const result = this.fromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;

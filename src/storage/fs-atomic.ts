@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { PreconditionError } from '../errors.js';
 import { encodeCrc32c } from './checksum.js';
 import { errnoOf, generationOf, syncDir, tempName } from './fs-paths.js';
+import { fsMeta } from './fs-meta.js';
 
 /** Bytes gathered before one write to the temp file (bounds memory per write). */
 const WRITE_BATCH_BYTES = 1 << 20;
@@ -123,7 +124,7 @@ export async function commitFile(tmp: string, target: string, location: string, 
 /** Creates `target` as a hard link to `existing`, failing with PreconditionError when `target` exists. */
 export async function linkNoReplace(existing: string, target: string, location: string): Promise<void> {
   try {
-    await fsp.link(existing, target);
+    await fsMeta.link(existing, target);
   } catch (error) {
     const errno = errnoOf(error);
     if (errno === 'EEXIST') throw new PreconditionError(location, '0', await currentGeneration(target), { cause: error });
@@ -137,7 +138,7 @@ export async function linkNoReplace(existing: string, target: string, location: 
 export async function expectGeneration(target: string, location: string, expected: string): Promise<BigIntStats> {
   let st: BigIntStats | undefined;
   try {
-    st = await fsp.stat(target, { bigint: true });
+    st = await fsMeta.stat(target);
   } catch (error) {
     const errno = errnoOf(error);
     if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
@@ -149,7 +150,7 @@ export async function expectGeneration(target: string, location: string, expecte
 
 export async function currentGeneration(file: string): Promise<string | undefined> {
   try {
-    const st = await fsp.stat(file, { bigint: true });
+    const st = await fsMeta.stat(file);
     return st.isFile() ? generationOf(st) : 'folder';
   } catch {
     return undefined;

@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../errors.js';
 import { assertSafeBucket, assertSafeKey } from './keys.js';
+import { fsMeta } from './fs-meta.js';
 
 /** Names starting with this are switchyard's own temporary files: never listed, removed by cleanup(). */
 export const FS_TEMP_PREFIX = '.switchyard-tmp-';
@@ -57,7 +58,7 @@ export function isInside(parent: string, child: string): boolean {
  * Throws KeyUnsafeError when it escapes; ENOENT passes through to the caller.
  */
 export async function assertRealInside(bucketDir: string, target: string, key: string): Promise<void> {
-  const [realBucket, realTarget] = await Promise.all([fsp.realpath(bucketDir), fsp.realpath(target)]);
+  const [realBucket, realTarget] = await Promise.all([fsMeta.realpath(bucketDir), fsMeta.realpath(target)]);
   if (!isInside(realBucket, realTarget)) throw new KeyUnsafeError(key, 'a symlink leads outside its bucket');
 }
 
@@ -114,7 +115,7 @@ export function wrapFsError(error: unknown, op: string, location: string, file: 
 /** Creates the folder (and parents); a file standing in the way, or no permission → E_DESTINATION_UNWRITABLE. */
 export async function ensureDir(dir: string, location: string): Promise<void> {
   try {
-    await fsp.mkdir(dir, { recursive: true });
+    await fsMeta.mkdirp(dir);
   } catch (error) {
     throw new TransientError(
       'E_DESTINATION_UNWRITABLE',
@@ -125,8 +126,38 @@ export async function ensureDir(dir: string, location: string): Promise<void> {
   }
 }
 
-/** fsync a folder so a rename in it survives a crash; best effort (some filesystems refuse). */
-export async function syncDir(dir: string): Promise<void> {
+interface DirSync {
+  running: Promise<void>;
+  /** An fsync queued to start when `running` ends, shared by every caller that arrived meanwhile. */
+  queued?: Promise<void>;
+}
+
+const dirSyncs = new Map<string, DirSync>();
+
+/**
+ * fsync a folder so a rename or link in it survives a crash; best effort
+ * (some filesystems refuse). Concurrent callers share fsyncs: each gets one
+ * that started after its call, so many files landing in one folder cost a
+ * few fsyncs, not one each.
+ */
+export function syncDir(dir: string): Promise<void> {
+  const current = dirSyncs.get(dir);
+  if (!current) return startDirSync(dir);
+  // the running fsync may have started before this caller's change: wait for the next one
+  current.queued ??= current.running.then(() => startDirSync(dir));
+  return current.queued;
+}
+
+function startDirSync(dir: string): Promise<void> {
+  const entry: DirSync = { running: Promise.resolve() };
+  entry.running = fsyncDir(dir).finally(() => {
+    if (dirSyncs.get(dir) === entry) dirSyncs.delete(dir);
+  });
+  dirSyncs.set(dir, entry);
+  return entry.running;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(dir, 'r');

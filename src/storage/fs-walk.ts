@@ -2,6 +2,7 @@ import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { isAlive } from '../util/process.js';
 import { errnoOf, FS_TEMP_PREFIX, isAbandonedTemp, isInside } from './fs-paths.js';
+import { fsMeta } from './fs-meta.js';
 
 export interface KeyWalkOptions {
   prefix: string;
@@ -39,8 +40,8 @@ export async function walkKeys(
   const startDir = path.join(bucketDir, ...startSegments);
   let realBucket: string;
   try {
-    realBucket = await fsp.realpath(bucketDir);
-    if (!isInside(realBucket, await fsp.realpath(startDir))) return { keys: [], more: false };
+    realBucket = await fsMeta.realpath(bucketDir);
+    if (!isInside(realBucket, await fsMeta.realpath(startDir))) return { keys: [], more: false };
   } catch (error) {
     if (isMissing(error)) return { keys: [], more: false };
     throw error;
@@ -103,7 +104,7 @@ export class DirListingCache {
   async entries(dir: string, realBucket: string): Promise<Entry[]> {
     let st;
     try {
-      st = await fsp.stat(dir, { bigint: true });
+      st = await fsMeta.stat(dir);
     } catch (error) {
       if (isMissing(error)) return [];
       throw error;

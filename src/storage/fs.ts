@@ -29,6 +29,7 @@ import type {
   StoreCapabilities,
   WriteOptions,
 } from './types.js';
+import { fsMeta } from './fs-meta.js';
 
 export { FS_TEMP_PREFIX } from './fs-paths.js';
 
@@ -44,6 +45,8 @@ const DEFAULT_PAGE_SIZE = 1000;
 const STAT_CONCURRENCY = 16;
 /** Age after which a temp file whose writer cannot be checked (another host, an older name) counts as abandoned. */
 const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
+/** Prepared folders remembered per store before the memory is reset. */
+const PREPARED_DIRS_KEPT = 4096;
 
 /**
  * Local folders: `root/<bucket>/<key>`. Keeps no metadata (provenance lives in
@@ -71,6 +74,8 @@ export class FsStore implements ObjectStore {
   };
   private readonly readChunkBytes: number;
   private readonly listings = new DirListingCache();
+  /** Folders already created and checked, with their device (prepareDir). */
+  private readonly preparedDirs = new Map<string, bigint>();
 
   constructor(options: FsStoreOptions) {
     this.root = path.resolve(options.root);
@@ -125,18 +130,18 @@ export class FsStore implements ObjectStore {
       if (!st) throw new NotFoundError(where);
       const expected = options.ifGenerationMatch;
       if (expected === undefined) {
-        await fsp.unlink(r.file);
+        await fsMeta.unlink(r.file);
       } else {
         if (generationOf(st) !== expected) throw new PreconditionError(where, expected, generationOf(st));
         const held = path.join(r.dir, tempName('del-'));
         await fsp.rename(r.file, held);
-        const actual = generationOf(await fsp.lstat(held, { bigint: true }));
+        const actual = generationOf(await fsMeta.lstat(held));
         if (actual !== expected) {
           await linkNoReplace(held, r.file, where).catch(() => undefined);
           await fsp.unlink(held).catch(() => undefined);
           throw new PreconditionError(where, expected, actual);
         }
-        await fsp.unlink(held);
+        await fsMeta.unlink(held);
       }
       await syncDir(r.dir);
     } catch (error) {
@@ -153,7 +158,7 @@ export class FsStore implements ObjectStore {
       const { keys, more } = await walkKeys(r.bucketDir, walk, this.listings);
       const infos = await mapPool(keys, STAT_CONCURRENCY, async (key) => {
         try {
-          const st = await fsp.stat(path.join(r.bucketDir, ...key.split('/')), { bigint: true });
+          const st = await fsMeta.stat(path.join(r.bucketDir, ...key.split('/')));
           return st.isFile() ? this.info(bucket, key, st) : undefined;
         } catch (error) {
           if (isMissing(error)) return undefined;
@@ -235,26 +240,31 @@ export class FsStore implements ObjectStore {
       const generation = generationOf(st);
       const expected = options.ifSourceGenerationMatch;
       if (expected !== undefined && expected !== generation) throw new PreconditionError(srcWhere, expected, generation);
-      await this.prepareDir(rd, to.key, where);
-      const dirSt = await fsp.stat(rd.dir, { bigint: true });
-      if (dirSt.dev !== st.dev) throw unsupported(srcWhere, where, 'different filesystems');
-      tmp = path.join(rd.dir, tempName('mv-'));
-      try {
-        await fsp.link(rs.file, tmp);
-      } catch (error) {
-        if (errnoOf(error) === 'EXDEV') throw unsupported(srcWhere, where, 'different filesystems');
-        if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(errnoOf(error) ?? '')) {
-          throw unsupported(srcWhere, where, `no hard links here (${errnoOf(error)})`);
+      const dirDev = await this.prepareDir(rd, to.key, where, true);
+      if (dirDev !== st.dev) throw unsupported(srcWhere, where, 'different filesystems');
+      let linked: BigIntStats;
+      if ((options.ifGenerationMatch ?? '0') === '0') {
+        // No overwrite: link straight to the key (link never replaces), then
+        // check it is the generation stat saw; if a writer replaced the source
+        // in between, take the link back (it is ours: the key was free).
+        await this.linkInto(rs.file, rd.file, rd, to.key, srcWhere, where);
+        linked = await fsMeta.lstat(rd.file);
+        if (generationOf(linked) !== generation) {
+          await fsMeta.unlink(rd.file);
+          throw new PreconditionError(srcWhere, generation, generationOf(linked));
         }
-        throw error;
+        await syncDir(rd.dir);
+      } else {
+        tmp = path.join(rd.dir, tempName('mv-'));
+        await this.linkInto(rs.file, tmp, rd, to.key, srcWhere, where);
+        linked = await fsMeta.lstat(tmp);
+        if (generationOf(linked) !== generation) throw new PreconditionError(srcWhere, generation, generationOf(linked));
+        const linkedTmp = tmp;
+        tmp = undefined;
+        await commitFile(linkedTmp, rd.file, where, options.ifGenerationMatch);
       }
-      const linked = await fsp.lstat(tmp, { bigint: true });
-      if (generationOf(linked) !== generation) throw new PreconditionError(srcWhere, generation, generationOf(linked));
-      const linkedTmp = tmp;
-      tmp = undefined;
-      await commitFile(linkedTmp, rd.file, where, options.ifGenerationMatch ?? '0');
-      const still = await fsp.lstat(rs.file, { bigint: true }).catch(() => undefined);
-      if (still && still.ino === linked.ino && still.dev === linked.dev) await fsp.unlink(rs.file);
+      const still = await fsMeta.lstat(rs.file).catch(() => undefined);
+      if (still && still.ino === linked.ino && still.dev === linked.dev) await fsMeta.unlink(rs.file);
       await syncDir(rs.dir);
       return this.info(to.bucket, to.key, linked);
     } catch (error) {
@@ -278,6 +288,17 @@ export class FsStore implements ObjectStore {
     }
   }
 
+  /** Hard-links `from` to `to` in the folder of `rd`, preparing that folder again if it vanished since it was remembered. */
+  private async linkInto(from: string, to: string, rd: ResolvedKey, key: string, srcWhere: string, where: string): Promise<void> {
+    try {
+      await linkOrExplain(from, to, srcWhere, where);
+    } catch (error) {
+      if (errnoOf(error) !== 'ENOENT' || !this.preparedDirs.delete(rd.dir)) throw error;
+      await this.prepareDir(rd, key, where);
+      await linkOrExplain(from, to, srcWhere, where);
+    }
+  }
+
   private where(bucket: string, key: string): string {
     return `${this.name}/${bucket}/${key}`;
   }
@@ -290,19 +311,30 @@ export class FsStore implements ObjectStore {
     });
   }
 
-  /** Creates the key's folder and checks that no symlink leads it out of the bucket. */
-  private async prepareDir(r: ResolvedKey, key: string, where: string): Promise<void> {
+  /**
+   * Creates the key's folder and checks that no symlink leads it out of the
+   * bucket; returns the folder's device. With `remembered`, a folder prepared
+   * before is taken as is (rename's hot path: linkInto prepares it again if
+   * it was removed since).
+   */
+  private async prepareDir(r: ResolvedKey, key: string, where: string, remembered = false): Promise<bigint> {
+    const known = remembered ? this.preparedDirs.get(r.dir) : undefined;
+    if (known !== undefined) return known;
     await ensureDir(r.dir, where);
     if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
+    const { dev } = await fsMeta.stat(r.dir);
+    if (this.preparedDirs.size >= PREPARED_DIRS_KEPT) this.preparedDirs.clear();
+    this.preparedDirs.set(r.dir, dev);
+    return dev;
   }
 
   /** Stats of the object file (following an in-bucket symlink); undefined for a folder. */
   private async statFile(r: ResolvedKey, key: string): Promise<BigIntStats | undefined> {
     if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
-    let st = await fsp.lstat(r.file, { bigint: true });
+    let st = await fsMeta.lstat(r.file);
     if (st.isSymbolicLink()) {
       await assertRealInside(r.bucketDir, r.file, key);
-      st = await fsp.stat(r.file, { bigint: true });
+      st = await fsMeta.stat(r.file);
     }
     return st.isFile() ? st : undefined;
   }
@@ -360,6 +392,25 @@ async function precheck(file: string, where: string, ifGenerationMatch: string):
   const actual = await currentGeneration(file);
   if (ifGenerationMatch === '0' ? actual !== undefined : actual !== ifGenerationMatch) {
     throw new PreconditionError(where, ifGenerationMatch, actual);
+  }
+}
+
+/**
+ * link(2) with its refusals explained: another filesystem or no hard links
+ * there → E_UNSUPPORTED (the caller copies instead); the target exists →
+ * PreconditionError naming the generation found there.
+ */
+async function linkOrExplain(from: string, to: string, srcWhere: string, where: string): Promise<void> {
+  try {
+    await fsMeta.link(from, to);
+  } catch (error) {
+    const errno = errnoOf(error) ?? '';
+    if (errno === 'EXDEV') throw unsupported(srcWhere, where, 'different filesystems');
+    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(errno)) {
+      throw unsupported(srcWhere, where, `no hard links here (${errno})`);
+    }
+    if (errno === 'EEXIST') throw new PreconditionError(where, '0', await currentGeneration(to), { cause: error });
+    throw error;
   }
 }
 

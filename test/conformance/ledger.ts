@@ -259,6 +259,22 @@ export function testLedger(
       expect((await ledger.get('b1'))?.sourceDeletedAt).toBeUndefined();
     });
 
+    test('a transition can stamp the source deletion of its own delivery (a move by rename)', async () => {
+      await ledger.claim(plan(1, { id: 'm1' }), 'a', LONG);
+      await ledger.claim(plan(2, { id: 'm2' }), 'a', LONG);
+      expect(
+        await ledger.transitionMany(
+          [
+            { id: 'm1', state: 'done', patch: { sourceDeletedAt: 777 } },
+            { id: 'm2', state: 'done' },
+          ],
+          'a',
+        ),
+      ).toEqual([true, true]);
+      expect((await ledger.get('m1'))?.sourceDeletedAt).toBe(777);
+      expect((await ledger.get('m2'))?.sourceDeletedAt).toBeUndefined();
+    });
+
     test('unrouted objects are recorded once per location, listed, counted and resolved', async () => {
       const a = { project: 'p', bucket: 'in', key: 'stray/a.bin' };
       const b = { project: 'p', bucket: 'in', key: 'stray/b.bin' };
