@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type CommonFlags } from '../config/load.js';
-import { errorCode, errorMessage, EventInvalidError, SwitchyardError, TransientError } from '../errors.js';
+import { errorCode, errorMessage, SwitchyardError, TransientError } from '../errors.js';
 import { parseNotification, type PayloadParse } from '../events/http-payload.js';
 import { routerSink, type EventSink } from '../events/sink.js';
 import type { ObjectEvent } from '../events/types.js';
@@ -9,6 +9,7 @@ import { dispatchEvents, type DispatchVerdict } from '../http/dispatch.js';
 import { createLogger, type Logger } from '../log.js';
 import { checkEvent } from '../queue/event-codec.js';
 import { openContext, type Context } from '../modes/context.js';
+import { isRecord, parseEventJson } from '../events/json.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -154,7 +155,7 @@ export async function handleLambdaEvent(
   if (records && records.length > 0 && records.every((r) => isRecord(r) && r.EventSource === 'aws:sns')) {
     for (const record of records as Array<Record<string, unknown>>) {
       const sns = isRecord(record.Sns) ? record.Sns : {};
-      const parse = parseOrLog(runtime, () => parseNotification(parseJsonText(sns.Message, 'SNS Message')));
+      const parse = parseOrLog(runtime, () => parseNotification(parseEventJson(sns.Message, 'SNS Message')));
       if (parse) await handleParsed(runtime, parse);
     }
     return undefined;
@@ -187,7 +188,7 @@ async function handleSqsRecords(
 
 /** An S3 / SNS / EventBridge notification, or an event switchyard itself queued (`switchyard enqueue`, batch mode). */
 function parseSqsBody(body: unknown): PayloadParse {
-  const value = parseJsonText(body, 'SQS message body');
+  const value = parseEventJson(body, 'SQS message body');
   try {
     return parseNotification(value);
   } catch (error) {
@@ -196,17 +197,3 @@ function parseSqsBody(body: unknown): PayloadParse {
   }
 }
 
-function parseJsonText(text: unknown, what: string): unknown {
-  if (typeof text !== 'string') throw new EventInvalidError(`${what} is not a string`);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventInvalidError(`${what} is not JSON: ${(error as Error).message}`, {
-      body: text.slice(0, 200),
-    });
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

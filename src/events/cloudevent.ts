@@ -1,6 +1,7 @@
 import { EventInvalidError } from '../errors.js';
 import { decodeBase64Strict } from './pubsub-push.js';
 import type { NotificationParse, ObjectEvent } from './types.js';
+import { isRecord, parseEventJson } from './json.js';
 
 export const GCS_FINALIZED = 'google.cloud.storage.object.v1.finalized';
 export const GCS_TYPE_PREFIX = 'google.cloud.storage.object.v1.';
@@ -60,7 +61,7 @@ export function cloudEventFromBinary(header: HeaderReader, body: string): CloudE
         },
       );
     }
-    ce.data = parseJson(body, 'CloudEvent data');
+    ce.data = parseEventJson(body, 'CloudEvent data');
   }
   const rawSubject = header('ce-subject');
   if (isRecord(ce.data) && typeof ce.data.name === 'string' && rawSubject === `objects/${ce.data.name}`)
@@ -76,7 +77,7 @@ export function cloudEventFromStructured(value: unknown): CloudEventLike {
     if (value.data !== undefined)
       throw new EventInvalidError('CloudEvent has both `data` and `data_base64`', { id: value.id });
     const text = decodeBase64Strict(value.data_base64, 'CloudEvent data_base64').toString('utf8');
-    ce.data = parseJson(text, 'CloudEvent data_base64');
+    ce.data = parseEventJson(text, 'CloudEvent data_base64');
     delete ce.data_base64;
   }
   return checkAttributes(ce);
@@ -175,16 +176,6 @@ export function isJsonContentType(contentType: string): boolean {
   return type === 'application/json' || type.endsWith('+json') || type === 'text/json';
 }
 
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventInvalidError(`${what} is not JSON: ${(error as Error).message}`, {
-      body: text.slice(0, 200),
-    });
-  }
-}
-
 function optionalString(value: unknown, field: string, bad: (what: string) => never): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') return bad(`${field} is not a string`);
@@ -199,6 +190,3 @@ function integerText(value: unknown, field: string, bad: (what: string) => never
   return bad(`${field} ${JSON.stringify(value)} is not a non-negative integer`);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

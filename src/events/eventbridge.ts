@@ -1,5 +1,6 @@
 import { EventInvalidError } from '../errors.js';
 import type { NotificationParse, ObjectEvent } from './types.js';
+import { isRecord } from './json.js';
 
 /** True when a parsed body has an EventBridge event's shape (`detail-type`, `source`, `detail`). */
 export function isEventBridgeEvent(value: unknown): boolean {
@@ -69,6 +70,3 @@ function optionalString(value: unknown, field: string, bad: (what: string) => ne
   return value === '' ? undefined : value;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -15,6 +15,7 @@ import { isPubsubPush, parsePubsubPush, type PubsubPushMessage } from './pubsub-
 import { isS3Event, parseS3Event } from './s3-event.js';
 import { isSnsEnvelope, parseSnsEnvelope } from './sns.js';
 import type { NotificationParse } from './types.js';
+import { isRecord, parseEventJson } from './json.js';
 
 /**
  * What a notification body holds, whatever its format: the events to route,
@@ -48,7 +49,7 @@ export function parseHttpPayload(payload: HttpPayload): PayloadParse {
     return fromCloudEvent(cloudEventFromBinary(payload.header, payload.body), 0, 'cloudevent-binary');
   if (payload.body.trim() === '') throw new EventInvalidError('empty body: expected a JSON notification', {});
   const contentType = (payload.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const value = parseJson(payload.body, 'request body');
+  const value = parseEventJson(payload.body, 'request body');
   if (contentType === 'application/cloudevents+json')
     return fromCloudEvent(cloudEventFromStructured(value), 0, 'cloudevent-structured');
   if (contentType === 'application/cloudevents-batch+json') {
@@ -112,7 +113,7 @@ function fromPubsub(message: PubsubPushMessage, depth: number): PayloadParse {
       },
     );
   }
-  return wrap('pubsub', parseNotification(parseJson(text, 'Pub/Sub message data'), depth + 1));
+  return wrap('pubsub', parseNotification(parseEventJson(text, 'Pub/Sub message data'), depth + 1));
 }
 
 function fromSns(value: unknown, depth: number): PayloadParse {
@@ -136,7 +137,7 @@ function fromSns(value: unknown, depth: number): PayloadParse {
       ignored: [{ reason: `SNS unsubscribe confirmation for ${envelope.topicArn}` }],
     };
   }
-  return wrap('sns', parseNotification(parseJson(envelope.message, 'SNS Message'), depth + 1));
+  return wrap('sns', parseNotification(parseEventJson(envelope.message, 'SNS Message'), depth + 1));
 }
 
 function wrap(format: string, inner: PayloadParse): PayloadParse {
@@ -151,16 +152,3 @@ function merge(parts: PayloadParse[]): PayloadParse {
   };
 }
 
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventInvalidError(`${what} is not JSON: ${(error as Error).message}`, {
-      body: text.slice(0, 200),
-    });
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

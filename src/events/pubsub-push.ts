@@ -1,4 +1,5 @@
 import { EventInvalidError } from '../errors.js';
+import { isRecord } from './json.js';
 
 /**
  * A Pub/Sub push request body (`{ message: { data, attributes, messageId,
@@ -71,6 +72,3 @@ function firstString(...values: unknown[]): string | undefined {
   return undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

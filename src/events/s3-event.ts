@@ -1,5 +1,6 @@
 import { EventInvalidError } from '../errors.js';
 import type { ObjectEvent } from './types.js';
+import { isRecord, parseEventJson } from './json.js';
 
 /**
  * What an S3 event notification holds: one ObjectEvent per `ObjectCreated:*`
@@ -30,7 +31,7 @@ export function isS3Event(value: unknown): boolean {
  * EventInvalidError with the offending record when the payload is not one.
  */
 export function parseS3Event(json: unknown): S3EventParse {
-  const value = typeof json === 'string' ? parseJson(json) : json;
+  const value = typeof json === 'string' ? parseEventJson(json, 'S3 event') : json;
   if (!isRecord(value)) throw new EventInvalidError('S3 event is not a JSON object', { body: value });
   if (typeof value.Type === 'string' && 'TopicArn' in value) return parseSns(value);
   if (value.Event === 's3:TestEvent') {
@@ -59,7 +60,7 @@ function parseSns(envelope: Record<string, unknown>): S3EventParse {
       messageId: envelope.MessageId,
     });
   }
-  return parseS3Event(parseJson(envelope.Message));
+  return parseS3Event(parseEventJson(envelope.Message, 'S3 event'));
 }
 
 function recordEvent(record: unknown, index: number): { event: ObjectEvent; eventName: string } {
@@ -98,20 +99,7 @@ function decodeKey(key: string, bad: (what: string) => never): string {
   }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new EventInvalidError(`S3 event is not JSON: ${(error as Error).message}`, {
-      body: text.slice(0, 200),
-    });
-  }
-}
-
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,4 +1,5 @@
 import { EventInvalidError } from '../errors.js';
+import { isRecord } from './json.js';
 
 /**
  * An Amazon SNS message as SNS posts it to an HTTP(S) subscriber (by default
@@ -55,6 +56,3 @@ export function parseSnsEnvelope(value: unknown): SnsEnvelope {
   return { type: 'UnsubscribeConfirmation', messageId, topicArn };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,6 +1,7 @@
-import type { EventOutcome, RouteResult } from '../router/result.js';
+import type { RouteResult } from '../router/result.js';
 import { formatLocation } from '../storage/keys.js';
 import type { Settlement } from './batch-settle.js';
+import type { OutcomeCounts } from './summary.js';
 
 const MAX_SAMPLES = 100;
 
@@ -11,14 +12,7 @@ const MAX_SAMPLES = 100;
  * the part of it that will not be retried (dead in the ledger or
  * dead-lettered in the queue).
  */
-export interface DrainReport {
-  routed: number;
-  unrouted: number;
-  failed: number;
-  dead: number;
-  /** Already done, ignored, or gone: nothing to do. */
-  skipped: number;
-  outcomes: Partial<Record<EventOutcome, number>>;
+export interface DrainReport extends OutcomeCounts {
   /** Messages pulled (each delivery of a message counts). */
   messages: number;
   batches: number;

@@ -15,7 +15,7 @@ export interface DeliveryLine {
  * `failed` holds every file not routed for now (retrying, in flight elsewhere,
  * or dead); `dead` is the part of it that will not be retried.
  */
-export interface RunSummary {
+export interface OutcomeCounts {
   routed: number;
   unrouted: number;
   failed: number;
@@ -23,6 +23,9 @@ export interface RunSummary {
   /** Already done, ignored, or gone: nothing to do. */
   skipped: number;
   outcomes: Partial<Record<EventOutcome, number>>;
+}
+
+export interface RunSummary extends OutcomeCounts {
   deliveries: DeliveryLine[];
   unroutedFiles: string[];
   errors: Array<{ source: string; code: string; message: string }>;
