@@ -132,10 +132,12 @@ async function copyAndVerify(
   };
 
   let writtenCrc: string | undefined;
+  let readBack = false;
   let bytesThroughProcess = 0;
   if (dst.canCopyFrom(src)) {
     const info = await dst.copy(src, from, to, options);
     writtenCrc = info.crc32c;
+    readBack = info.readBack === true && info.size === expected.size;
   } else {
     const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
     writtenCrc = copied.crc32c;
@@ -150,7 +152,8 @@ async function copyAndVerify(
   }
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
 
-  const actual = await checksumAt(dst, destination);
+  // a store that read its copy back already compared it with the source (FsStore.copy)
+  const actual = readBack && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }

@@ -2,7 +2,7 @@ import { crc32c } from '@node-rs/crc32';
 import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { PreconditionError } from '../errors.js';
+import { ChecksumMismatchError, PreconditionError } from '../errors.js';
 import { encodeCrc32c } from './checksum.js';
 import { errnoOf, generationOf, syncDir, tempName } from './fs-paths.js';
 import { fsMeta } from './fs-meta.js';
@@ -72,6 +72,56 @@ export async function stageFile(dir: string, body: Readable | Buffer): Promise<S
     await fsp.unlink(tmp).catch(() => undefined);
     if (!Buffer.isBuffer(body)) body.destroy();
     throw error;
+  }
+}
+
+/** Bytes read at a time to checksum a source while the kernel copies it. */
+const CHECKSUM_READ_BYTES = 4 << 20;
+
+/**
+ * Copies the file at `sourcePath` to a new temporary file in `dir` inside the
+ * kernel (copy_file_range: no bytes through the process) while computing the
+ * CRC32C of the source through `source`, its open handle; fsyncs the copy and
+ * returns it. The caller checks afterwards that the source did not change
+ * meanwhile. The copy is read back while it is fsynced and its CRC32C
+ * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
+ * are compared on both sides, not trusted from one stream.
+ */
+export async function stageCopy(dir: string, sourcePath: string, source: fsp.FileHandle, location: string): Promise<Staged> {
+  const tmp = path.join(dir, tempName());
+  try {
+    const [, sourceState] = await Promise.all([
+      fsp.copyFile(sourcePath, tmp, constants.COPYFILE_EXCL),
+      crc32cOfHandle(source),
+    ]);
+    const handle = await fsp.open(tmp, 'r+');
+    try {
+      // read the copy back while it goes to disk
+      const [copyState] = await Promise.all([crc32cOfHandle(handle), handle.sync()]);
+      const st = await handle.stat({ bigint: true });
+      const crc = encodeCrc32c(sourceState);
+      if (copyState !== sourceState) {
+        throw new ChecksumMismatchError(location, { size: Number(st.size), crc32c: crc }, { size: Number(st.size), crc32c: encodeCrc32c(copyState) });
+      }
+      return { tmp, dir, st, crc32c: crc };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    await fsp.unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The CRC32C state of everything an open file holds, read with one reused buffer. */
+export async function crc32cOfHandle(handle: fsp.FileHandle): Promise<number> {
+  const buffer = Buffer.allocUnsafe(CHECKSUM_READ_BYTES);
+  let state = 0;
+  for (let position = 0; ; ) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return state;
+    state = crc32c(buffer.subarray(0, bytesRead), state);
+    position += bytesRead;
   }
 }
 

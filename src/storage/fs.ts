@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
 import { mapPool } from '../util/pool.js';
-import { BodyError, commitFile, currentGeneration, linkNoReplace, stageFile } from './fs-atomic.js';
+import { BodyError, commitFile, crc32cOfHandle, currentGeneration, linkNoReplace, stageCopy, stageFile } from './fs-atomic.js';
+import { encodeCrc32c } from './checksum.js';
 import {
   assertRealInside,
   createdOf,
@@ -55,8 +56,8 @@ const PREPARED_DIRS_KEPT = 4096;
  * Writes and copies go to a temp file (FS_TEMP_PREFIX) in the target folder,
  * fsynced, then renamed into place (readers see the old file or the whole new
  * one); a killed process leaves only temp files, which list() skips and
- * cleanup() removes. A copy streams once through the process to learn the
- * CRC32C of the bytes it copied. rename() moves within one filesystem and
+ * cleanup() removes. A copy is made by the kernel (copy_file_range) while
+ * the source's CRC32C is read alongside. rename() moves within one filesystem and
  * keeps the generation; across filesystems it throws E_UNSUPPORTED.
  */
 export class FsStore implements ObjectStore {
@@ -98,6 +99,23 @@ export class FsStore implements ObjectStore {
     const r = resolveKey(this.root, bucket, key);
     const { handle } = await this.openForRead(r, bucket, key, options.generation);
     return handle.createReadStream({ highWaterMark: this.readChunkBytes });
+  }
+
+  async readChecksum(bucket: string, key: string): Promise<{ size: number; crc32c: string }> {
+    const r = resolveKey(this.root, bucket, key);
+    const { handle, st } = await this.openForRead(r, bucket, key, undefined);
+    try {
+      const state = await crc32cOfHandle(handle);
+      const after = await handle.stat({ bigint: true });
+      if (generationOf(after) !== generationOf(st)) {
+        throw new PreconditionError(this.where(bucket, key), generationOf(st), generationOf(after));
+      }
+      return { size: Number(after.size), crc32c: encodeCrc32c(state) };
+    } catch (error) {
+      throw wrapFsError(error, 'read', this.where(bucket, key), r.file);
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
   }
 
   async write(bucket: string, key: string, body: Readable | Buffer, options: WriteOptions = {}): Promise<ObjectInfo> {
@@ -177,10 +195,10 @@ export class FsStore implements ObjectStore {
   }
 
   /**
-   * Streams the source file into a temp file next to the destination while
-   * computing CRC32C (returned as `crc32c`), then renames it into place. The
-   * source is read through one open handle; if its generation is not
-   * `ifSourceGenerationMatch` when opened, or changed while copying,
+   * Copies the source file into a temp file next to the destination inside
+   * the kernel while computing the source's CRC32C from an open handle
+   * (returned as `crc32c`), then puts it in place. If the source's generation
+   * is not `ifSourceGenerationMatch` when opened, or changed while copying,
    * PreconditionError and nothing is written.
    */
   async copy(
@@ -197,14 +215,16 @@ export class FsStore implements ObjectStore {
     try {
       await this.prepareDir(rd, to.key, where);
       if (options.ifGenerationMatch !== undefined) await precheck(rd.file, where, options.ifGenerationMatch);
-      const staged = await stageFile(rd.dir, handle.createReadStream({ highWaterMark: this.readChunkBytes, autoClose: false }));
+      const staged = await stageCopy(rd.dir, rs.file, handle, where);
       const after = generationOf(await handle.stat({ bigint: true }));
-      if (after !== generationOf(before)) {
+      // the kernel copied by path: the path must still name the file the handle holds
+      const atPath = await fsMeta.stat(rs.file).catch(() => undefined);
+      if (after !== generationOf(before) || atPath === undefined || generationOf(atPath) !== after) {
         await fsp.unlink(staged.tmp).catch(() => undefined);
         throw new PreconditionError(src.where(from.bucket, from.key), generationOf(before), after);
       }
       await commitFile(staged.tmp, rd.file, where, options.ifGenerationMatch);
-      return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c };
+      return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c, readBack: true };
     } catch (error) {
       if (error instanceof BodyError) throw wrapFsError(error.original, 'copy', src.where(from.bucket, from.key), rs.file);
       throw wrapFsError(error, 'copy', where, rd.file);

@@ -51,5 +51,6 @@ export async function readChecksum(store: ObjectStore, bucket: string, key: stri
     if (!info) throw new NotFoundError(`${store.name}/${bucket}/${key}`);
     if (info.crc32c) return { size: info.size, crc32c: info.crc32c };
   }
+  if (store.readChecksum) return store.readChecksum(bucket, key);
   return checksumOf(await store.read(bucket, key));
 }

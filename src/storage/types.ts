@@ -33,6 +33,11 @@ export interface ObjectInfo {
   size: number;
   /** base64 big-endian CRC32C when the backend knows it without reading. */
   crc32c?: string;
+  /**
+   * Set by a copy that already read the object back where it was written and
+   * found `crc32c` there: the read-back verification is done, not to repeat.
+   */
+  readBack?: boolean;
   /** base64 MD5 when the backend knows it (never a multipart ETag). */
   md5?: string;
   etag?: string;
@@ -158,6 +163,13 @@ export interface ObjectStore {
     to: { bucket: string; key: string },
     options?: CopyOptions,
   ): Promise<ObjectInfo>;
+
+  /**
+   * Reads the object whole to compute its CRC32C, when the store can do it
+   * more cheaply than through read() (the local folder: one reused buffer,
+   * no stream). readChecksum() uses it when present.
+   */
+  readChecksum?(bucket: string, key: string): Promise<{ size: number; crc32c: string }>;
 
   /**
    * Removes what killed processes left behind (fs temp files), never what a
