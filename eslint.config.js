@@ -22,7 +22,14 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/config/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'config is read once at the edge (src/config, src/cli)' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'config is read once at the edge (src/config, src/cli)',
+        },
+      ],
     },
   },
 );

@@ -21,9 +21,18 @@ async function landAndQueue(root, count) {
     const body = Buffer.alloc(512, 'x');
     for (let i = 0; i < count; i += 1000) {
       const names = [];
-      for (let j = i; j < Math.min(count, i + 1000); j++) names.push(`${j % 2 ? 'finance' : 'sale'}_${String(j).padStart(6, '0')}.csv`);
+      for (let j = i; j < Math.min(count, i + 1000); j++)
+        names.push(`${j % 2 ? 'finance' : 'sale'}_${String(j).padStart(6, '0')}.csv`);
       await Promise.all(names.map((n) => writeFile(path.join(dir, n), body)));
-      await queue.publish(names.map((key) => ({ project: 'source_bucket', bucket: 'raw_data', key, size: body.length, origin: 'fs' })));
+      await queue.publish(
+        names.map((key) => ({
+          project: 'source_bucket',
+          bucket: 'raw_data',
+          key,
+          size: body.length,
+          origin: 'fs',
+        })),
+      );
     }
   } finally {
     await queue.close();
@@ -44,10 +53,17 @@ export async function run({ quick = false } = {}) {
     const r = await timed(cmd, args, { cwd: work.dir });
     if (r.code !== 0) throw new Error(`switchyard batch failed (${r.code}): ${r.stderr}`);
     const report = JSON.parse(r.stdout);
-    const moved = (await countFiles(path.join(work.dir, 'data/finance/raw_data'))) + (await countFiles(path.join(work.dir, 'data/sales/raw_data')));
-    if (report.routed !== count || moved !== count) throw new Error(`switchyard batch routed ${report.routed} (${moved} files moved) of ${count}`);
+    const moved =
+      (await countFiles(path.join(work.dir, 'data/finance/raw_data'))) +
+      (await countFiles(path.join(work.dir, 'data/sales/raw_data')));
+    if (report.routed !== count || moved !== count)
+      throw new Error(`switchyard batch routed ${report.routed} (${moved} files moved) of ${count}`);
     return [
-      row(`batch drain, ${count} queued notifications of 512 B files (fs + SQLite)`, count / (r.ms / 1000), 'files/s'),
+      row(
+        `batch drain, ${count} queued notifications of 512 B files (fs + SQLite)`,
+        count / (r.ms / 1000),
+        'files/s',
+      ),
       row(`batch drain, ${count} files: peak RSS`, r.maxRssBytes / 2 ** 20, 'MiB'),
       row(`batch drain, ${count} files: batches of ${count / report.batches}`, report.batches, 'batches'),
     ];

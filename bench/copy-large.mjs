@@ -6,7 +6,8 @@ import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, have, median, nodeCommand, row, runDirectly, syncFs, tempDir, timed } from './lib/common.mjs';
 
-const HEADER = 'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
+const HEADER =
+  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
 
 async function makeFile(file, bytes) {
   await mkdir(path.dirname(file), { recursive: true });
@@ -88,10 +89,17 @@ export async function run({ quick = false } = {}) {
         }),
       );
     } else {
-      rows.push(row(`${label} copy + verify vs rclone copyto`, oursMs / 1000, 's', { reference: 'rclone (missing: apt-get install -y rclone)', target: '≤ 0.5× rclone' }));
+      rows.push(
+        row(`${label} copy + verify vs rclone copyto`, oursMs / 1000, 's', {
+          reference: 'rclone (missing: apt-get install -y rclone)',
+          target: '≤ 0.5× rclone',
+        }),
+      );
     }
     const peak = Math.max(...rss) / 2 ** 20;
-    rows.push(row(`${label} copy: switchyard peak RSS`, peak, 'MiB', { target: '< 150 MiB', holds: peak < 150 }));
+    rows.push(
+      row(`${label} copy: switchyard peak RSS`, peak, 'MiB', { target: '< 150 MiB', holds: peak < 150 }),
+    );
 
     // Same-filesystem move: a rename, against mv.
     await rm(out, { force: true });

@@ -28,7 +28,7 @@ function delivery(i, n, now) {
   const name = `sales_${COUNTRIES[i % COUNTRIES.length]}_${String(i).padStart(8, '0')}.csv`;
   const done = state === 'done';
   return [
-    ((Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0') + i.toString(16).padStart(24, '0')),
+    (Math.imul(i, 2654435761) >>> 0).toString(16).padStart(8, '0') + i.toString(16).padStart(24, '0'),
     'ingest',
     `landing-${r % 10}`,
     `incoming/${name}`,
@@ -63,12 +63,25 @@ async function seed(file, n, now) {
   await ledger.close();
   const db = new Database(file);
   db.pragma('synchronous = OFF');
-  const insert = db.prepare(`INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`);
-  const unrouted = db.prepare('INSERT INTO unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')})`,
+  );
+  const unrouted = db.prepare(
+    'INSERT INTO unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   const started = Date.now();
   db.transaction(() => {
     for (let i = 0; i < n; i++) insert.run(delivery(i, n, now));
-    for (let i = 0; i < 1000; i++) unrouted.run('ingest', `landing-${i % 10}`, `stray/unknown_${i}.bin`, '1', 10 + i, now - SPAN_MS + i * 1000, now - i * 1000);
+    for (let i = 0; i < 1000; i++)
+      unrouted.run(
+        'ingest',
+        `landing-${i % 10}`,
+        `stray/unknown_${i}.bin`,
+        '1',
+        10 + i,
+        now - SPAN_MS + i * 1000,
+        now - i * 1000,
+      );
   })();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
@@ -76,9 +89,13 @@ async function seed(file, n, now) {
 }
 
 function referentialText() {
-  const lines = ['source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,route_id'];
+  const lines = [
+    'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,route_id',
+  ];
   for (let r = 0; r < ROUTES; r++) {
-    lines.push(`ingest,landing-${r % 10},^sales_${COUNTRIES[r % COUNTRIES.length]}_,dest-${r % 4},warehouse-${r % 20},sales/{yyyy},route-${String(r).padStart(3, '0')}`);
+    lines.push(
+      `ingest,landing-${r % 10},^sales_${COUNTRIES[r % COUNTRIES.length]}_,dest-${r % 4},warehouse-${r % 20},sales/{yyyy},route-${String(r).padStart(3, '0')}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -99,7 +116,11 @@ async function time(app, url, runs = RUNS) {
 async function deepCursor(app, base, pages) {
   let cursor;
   for (let i = 0; i < pages; i++) {
-    const page = await (await app.request(`${base}${base.includes('?') ? '&' : '?'}limit=50${cursor ? `&cursor=${cursor}` : ''}`)).json();
+    const page = await (
+      await app.request(
+        `${base}${base.includes('?') ? '&' : '?'}limit=50${cursor ? `&cursor=${cursor}` : ''}`,
+      )
+    ).json();
     cursor = page.nextCursor;
   }
   return cursor;
@@ -112,9 +133,14 @@ export async function run({ quick = false } = {}) {
     const file = path.join(work.dir, 'ledger.db');
     const now = Date.now();
     const seedMs = await seed(file, n, now);
-    process.stderr.write(`dashboard: seeded ${n.toLocaleString('en-US')} deliveries in ${(seedMs / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `dashboard: seeded ${n.toLocaleString('en-US')} deliveries in ${(seedMs / 1000).toFixed(1)} s\n`,
+    );
     const ledger = await openSqliteLedger(file);
-    const referential = compileReferential(loadReferentialText(referentialText(), 'routes.csv'), 'routes.csv');
+    const referential = compileReferential(
+      loadReferentialText(referentialText(), 'routes.csv'),
+      'routes.csv',
+    );
     const app = createDashboardApp({
       ledger,
       referential: () => referential,

@@ -14,7 +14,8 @@ async function landFiles(root, count) {
   await mkdir(dir, { recursive: true });
   const body = Buffer.alloc(4096, 'x');
   const names = [];
-  for (let i = 0; i < count; i++) names.push(`${i % 2 ? 'finance' : 'sale'}_${String(i).padStart(6, '0')}.csv`);
+  for (let i = 0; i < count; i++)
+    names.push(`${i % 2 ? 'finance' : 'sale'}_${String(i).padStart(6, '0')}.csv`);
   for (let i = 0; i < names.length; i += 256) {
     await Promise.all(names.slice(i, i + 256).map((n) => writeFile(path.join(dir, n), body)));
   }
@@ -36,7 +37,9 @@ export async function run({ quick = false } = {}) {
     const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
     const r = await timed(cmd, args, { cwd: ours.dir });
     if (r.code !== 0) throw new Error(`switchyard scan failed: ${r.stderr}`);
-    const moved = (await countFiles(path.join(ours.dir, 'data/finance/raw_data'))) + (await countFiles(path.join(ours.dir, 'data/sales/raw_data')));
+    const moved =
+      (await countFiles(path.join(ours.dir, 'data/finance/raw_data'))) +
+      (await countFiles(path.join(ours.dir, 'data/sales/raw_data')));
     if (moved !== count) throw new Error(`switchyard moved ${moved} of ${count}`);
     const filesPerSec = count / (r.ms / 1000);
 
@@ -46,8 +49,20 @@ export async function run({ quick = false } = {}) {
       try {
         const src = await landFiles(theirs.dir, count);
         const started = process.hrtime.bigint();
-        for (const [include, dest] of [['finance*.csv', 'finance'], ['sale*.csv', 'sales']]) {
-          const rr = await timed('rclone', ['move', src, path.join(theirs.dir, 'data', dest, 'raw_data'), '--include', include, '--config', '/dev/null', '-q']);
+        for (const [include, dest] of [
+          ['finance*.csv', 'finance'],
+          ['sale*.csv', 'sales'],
+        ]) {
+          const rr = await timed('rclone', [
+            'move',
+            src,
+            path.join(theirs.dir, 'data', dest, 'raw_data'),
+            '--include',
+            include,
+            '--config',
+            '/dev/null',
+            '-q',
+          ]);
           if (rr.code !== 0) throw new Error(`rclone failed: ${rr.stderr}`);
         }
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -58,7 +73,8 @@ export async function run({ quick = false } = {}) {
     }
     rows.push(
       row(`fs→fs move, ${count} × 4 KiB files (ledger included)`, filesPerSec, 'files/s', {
-        reference: rcloneRate === null ? 'rclone move (missing: apt-get install -y rclone)' : 'rclone move --include',
+        reference:
+          rcloneRate === null ? 'rclone move (missing: apt-get install -y rclone)' : 'rclone move --include',
         referenceValue: rcloneRate,
         target: 'faster than rclone',
         holds: rcloneRate === null ? null : filesPerSec > rcloneRate,

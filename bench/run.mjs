@@ -12,12 +12,18 @@ const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
 const only = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : undefined;
 
-const files = (await readdir(HERE)).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').map((f) => f.slice(0, -4));
-const names = [...ORDER.filter((n) => files.includes(n)), ...files.filter((n) => !ORDER.includes(n)).sort()].filter(
-  (n) => !only || only.has(n),
-);
+const files = (await readdir(HERE))
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
+  .map((f) => f.slice(0, -4));
+const names = [
+  ...ORDER.filter((n) => files.includes(n)),
+  ...files.filter((n) => !ORDER.includes(n)).sort(),
+].filter((n) => !only || only.has(n));
 
-if (!have('rclone')) console.error('note: rclone is missing (apt-get install -y rclone); its comparisons are reported as missing');
+if (!have('rclone'))
+  console.error(
+    'note: rclone is missing (apt-get install -y rclone); its comparisons are reported as missing',
+  );
 
 const rows = [];
 for (const name of names) {
@@ -28,7 +34,10 @@ for (const name of names) {
     rows.push(...(await mod.run({ quick })));
   } catch (error) {
     console.error(`bench ${name} failed: ${error instanceof Error ? error.stack : error}`);
-    rows.push({ ...row(`${name}: FAILED (${error instanceof Error ? error.message.split('\n')[0] : error})`, null, ''), holds: false });
+    rows.push({
+      ...row(`${name}: FAILED (${error instanceof Error ? error.message.split('\n')[0] : error})`, null, ''),
+      holds: false,
+    });
   }
   process.stderr.write(`bench ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }

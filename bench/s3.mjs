@@ -25,7 +25,8 @@ const SMALL_BYTES = 4096;
 const PART_BYTES = 8 * MIB;
 const CONCURRENCY = 16;
 const CREDENTIALS = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-const HEADER = 'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
+const HEADER =
+  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
 
 const FAUXQS_CHILD = `
 import { startFauxqs } from 'fauxqs';
@@ -36,10 +37,14 @@ process.stdin.on('end', () => process.exit(0)).resume();
 `;
 
 async function startFauxqs() {
-  const child = spawn(process.execPath, ['--max-old-space-size=8192', '--input-type=module', '-e', FAUXQS_CHILD], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-old-space-size=8192', '--input-type=module', '-e', FAUXQS_CHILD],
+    {
+      cwd: ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout });
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`fauxqs exited with code ${code}`)));
@@ -98,24 +103,36 @@ function yaml(endpoint) {
 
 async function pool(items, size, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 async function seedSmall(s3, bucket, count) {
   const body = randomBytes(SMALL_BYTES);
   const keys = Array.from({ length: count }, (_, i) => `in/s-${String(i).padStart(5, '0')}.bin`);
-  await pool(keys, CONCURRENCY, (key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+  await pool(keys, CONCURRENCY, (key) =>
+    s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })),
+  );
   return count * SMALL_BYTES;
 }
 
 async function seedLarge(s3, bucket, bytes) {
   const block = randomBytes(4 * MIB);
-  const body = Readable.from((function* () {
-    for (let sent = 0; sent < bytes; sent += block.length) yield block.subarray(0, Math.min(block.length, bytes - sent));
-  })());
-  await new Upload({ client: s3, partSize: PART_BYTES, queueSize: 2, params: { Bucket: bucket, Key: 'in/large.bin', Body: body } }).done();
+  const body = Readable.from(
+    (function* () {
+      for (let sent = 0; sent < bytes; sent += block.length)
+        yield block.subarray(0, Math.min(block.length, bytes - sent));
+    })(),
+  );
+  await new Upload({
+    client: s3,
+    partSize: PART_BYTES,
+    queueSize: 2,
+    params: { Bucket: bucket, Key: 'in/large.bin', Body: body },
+  }).done();
   return bytes;
 }
 
@@ -123,7 +140,13 @@ async function countKeys(s3, bucket, prefix) {
   let count = 0;
   let token;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
     count += page.KeyCount ?? 0;
     token = page.NextContinuationToken;
   } while (token);
@@ -132,11 +155,15 @@ async function countKeys(s3, bucket, prefix) {
 
 async function expectKeys(s3, bucket, prefix, expected, who) {
   const found = await countKeys(s3, bucket, prefix);
-  if (found !== expected) throw new Error(`${who} left ${found} of ${expected} objects under ${bucket}/${prefix}`);
+  if (found !== expected)
+    throw new Error(`${who} left ${found} of ${expected} objects under ${bucket}/${prefix}`);
 }
 
 async function switchyard(dir, env, source, destination) {
-  await writeFile(path.join(dir, 'routes.csv'), `${HEADER}\nsrc,${source},\\.bin$,lake,${destination},switchyard/{path},copy\n`);
+  await writeFile(
+    path.join(dir, 'routes.csv'),
+    `${HEADER}\nsrc,${source},\\.bin$,lake,${destination},switchyard/{path},copy\n`,
+  );
   const [cmd, args] = nodeCommand(path.join(dir, 'runner.mjs'), []);
   const r = await timed(cmd, args, { cwd: dir, env });
   if (r.code !== 0) throw new Error(`switchyard failed: ${r.stderr}`);
@@ -157,23 +184,43 @@ async function rclone(endpoint, source, destination) {
     RCLONE_S3_FORCE_PATH_STYLE: 'true',
     RCLONE_S3_CHUNK_SIZE: `${PART_BYTES / MIB}M`,
   };
-  const args = ['copy', `:s3:${source}/in`, `:s3:${destination}/rclone/in`, '--transfers', String(CONCURRENCY), '--checkers', String(CONCURRENCY), '--stats-one-line', '-v', '--stats', '1h'];
+  const args = [
+    'copy',
+    `:s3:${source}/in`,
+    `:s3:${destination}/rclone/in`,
+    '--transfers',
+    String(CONCURRENCY),
+    '--checkers',
+    String(CONCURRENCY),
+    '--stats-one-line',
+    '-v',
+    '--stats',
+    '1h',
+  ];
   const r = await timed('rclone', args, { env });
   if (r.code !== 0) throw new Error(`rclone failed: ${r.stderr.slice(-2000)}`);
-  return { ms: r.ms, serverSide: /Server Side Copies:|server-side|Copied \(server-side copy\)/i.test(r.stderr) };
+  return {
+    ms: r.ms,
+    serverSide: /Server Side Copies:|server-side|Copied \(server-side copy\)/i.test(r.stderr),
+  };
 }
 
 function rowsFor(label, bytes, ours, theirs) {
   const through = ours.ledgerBytes + ours.stats.bytesOut;
   return [
     row(`S3→S3 ${label}: copy time vs rclone copy`, ours.ms / 1000, 's', {
-      reference: theirs ? `rclone copy${theirs.serverSide ? ' (server-side)' : ''}` : 'rclone (missing: apt-get install -y rclone)',
+      reference: theirs
+        ? `rclone copy${theirs.serverSide ? ' (server-side)' : ''}`
+        : 'rclone (missing: apt-get install -y rclone)',
       referenceValue: theirs ? theirs.ms / 1000 : null,
       target: '≤ 1× rclone',
       holds: theirs ? ours.ms <= theirs.ms : null,
       lowerIsBetter: true,
     }),
-    row(`S3→S3 ${label}: object bytes copied through the process`, through, 'B', { target: '0 (server-side)', holds: through === 0 }),
+    row(`S3→S3 ${label}: object bytes copied through the process`, through, 'B', {
+      target: '0 (server-side)',
+      holds: through === 0,
+    }),
     row(`S3→S3 ${label}: bytes read to verify (fauxqs: no CRC32C)`, ours.stats.bytesIn / MIB, 'MiB', {
       reference: 'object bytes',
       referenceValue: bytes / MIB,
@@ -203,7 +250,11 @@ export async function run({ quick = false } = {}) {
     await seedLarge(s3, 'large-src', largeBytes);
     await writeFile(path.join(dir, 'switchyard.yaml'), yaml(fauxqs.endpoint));
     await writeFile(path.join(dir, 'runner.mjs'), RUNNER(pathToFileURL(path.join(ROOT, 'dist')).href));
-    const env = { PATH: process.env.PATH, BENCH_S3_KEY_ID: CREDENTIALS.accessKeyId, BENCH_S3_SECRET: CREDENTIALS.secretAccessKey };
+    const env = {
+      PATH: process.env.PATH,
+      BENCH_S3_KEY_ID: CREDENTIALS.accessKeyId,
+      BENCH_S3_SECRET: CREDENTIALS.secretAccessKey,
+    };
     const rcloneThere = have('rclone');
 
     const rows = [];
@@ -220,7 +271,12 @@ export async function run({ quick = false } = {}) {
     const largeTheirs = rcloneThere ? await rclone(fauxqs.endpoint, 'large-src', 'large-dst') : null;
     if (largeTheirs) await expectKeys(s3, 'large-dst', 'rclone/in/', 1, 'rclone');
     rows.push(...rowsFor(largeLabel, largeBytes, largeOurs, largeTheirs));
-    rows.push(row(`S3→S3 ${largeLabel}: switchyard peak RSS`, largeOurs.maxRssBytes / MIB, 'MiB', { target: '< 150 MiB', holds: largeOurs.maxRssBytes < 150 * MIB }));
+    rows.push(
+      row(`S3→S3 ${largeLabel}: switchyard peak RSS`, largeOurs.maxRssBytes / MIB, 'MiB', {
+        target: '< 150 MiB',
+        holds: largeOurs.maxRssBytes < 150 * MIB,
+      }),
+    );
     return rows;
   } finally {
     s3.destroy();

@@ -57,7 +57,10 @@ export class TransientError extends SwitchyardError {
 /** A key that could escape its bucket (invariant 4). Permanent. */
 export class KeyUnsafeError extends PermanentError {
   constructor(key: string, reason: string) {
-    super('E_KEY_UNSAFE', `[switchyard] unsafe object key ${JSON.stringify(key)}: ${reason}`, { key, reason });
+    super('E_KEY_UNSAFE', `[switchyard] unsafe object key ${JSON.stringify(key)}: ${reason}`, {
+      key,
+      reason,
+    });
   }
 }
 
@@ -89,7 +92,11 @@ export class ConflictError extends PermanentError {
 }
 
 export class ChecksumMismatchError extends TransientError {
-  constructor(location: string, expected: { size: number; crc32c: string }, actual: { size: number; crc32c?: string }) {
+  constructor(
+    location: string,
+    expected: { size: number; crc32c: string },
+    actual: { size: number; crc32c?: string },
+  ) {
     super(
       'E_CHECKSUM_MISMATCH',
       `[switchyard] verification failed for ${location}: expected ${expected.size} bytes crc32c ${expected.crc32c}, got ${actual.size} bytes crc32c ${actual.crc32c ?? 'unknown'}`,
@@ -149,7 +156,8 @@ export function isTransient(error: unknown): boolean {
 
 export function errorCode(error: unknown): string {
   if (error instanceof SwitchyardError) return error.code;
-  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string') return error.code;
+  if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'string')
+    return error.code;
   return 'E_UNKNOWN';
 }
 

@@ -23,7 +23,8 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
     this.deliveries = new Counter({
       name: 'switchyard_deliveries_total',
       help: 'Deliveries that reached an outcome in this process: done (completed), failed (will retry), dead, superseded.',

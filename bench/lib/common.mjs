@@ -10,7 +10,12 @@ export const CLI = path.join(ROOT, 'bin', 'switchyard.js');
 const RSS_PRELOAD = fileURLToPath(new URL('./report-rss.mjs', import.meta.url));
 
 /** A result row, as bench/results.json stores it. */
-export function row(name, value, unit, { reference = null, referenceValue = null, target = null, holds = null, lowerIsBetter = false } = {}) {
+export function row(
+  name,
+  value,
+  unit,
+  { reference = null, referenceValue = null, target = null, holds = null, lowerIsBetter = false } = {},
+) {
   let ratio = null;
   if (referenceValue && value !== null && value !== undefined) {
     ratio = Number((lowerIsBetter ? value / referenceValue : value / referenceValue).toFixed(3));
@@ -33,7 +38,9 @@ function round(v) {
 }
 
 export async function tempDir(prefix) {
-  const dir = await mkdtemp(path.join(process.env.SWITCHYARD_BENCH_TMP ?? tmpdir(), `switchyard-bench-${prefix}-`));
+  const dir = await mkdtemp(
+    path.join(process.env.SWITCHYARD_BENCH_TMP ?? tmpdir(), `switchyard-bench-${prefix}-`),
+  );
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

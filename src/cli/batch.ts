@@ -33,20 +33,45 @@ interface BatchOptions extends CommonOptionValues {
  */
 export function batchCommand(io: Io, setExit: (code: number) => void): Command {
   return withCommonOptions(
-    new Command('batch').description('drain the queue once: route every queued notification, then exit (for cron / Cloud Scheduler)'),
+    new Command('batch').description(
+      'drain the queue once: route every queued notification, then exit (for cron / Cloud Scheduler)',
+    ),
     { queue: true },
   )
     .option('--max-batch <n>', 'messages pulled at a time', positiveInt, 100)
-    .option('--time-budget <duration>', 'stop pulling after this long, e.g. 5m (default: until the queue is empty)', duration)
-    .option('--max-attempts <n>', 'deliveries of a message before a transient failure is dead-lettered', positiveInt, 5)
-    .option('--lease <duration>', 'lease on pulled messages, extended while they are worked on', duration, 60_000)
-    .option('--retry-delay <duration>', 'first nack delay; doubles with each attempt (with jitter, at most 5m)', duration, 1_000)
+    .option(
+      '--time-budget <duration>',
+      'stop pulling after this long, e.g. 5m (default: until the queue is empty)',
+      duration,
+    )
+    .option(
+      '--max-attempts <n>',
+      'deliveries of a message before a transient failure is dead-lettered',
+      positiveInt,
+      5,
+    )
+    .option(
+      '--lease <duration>',
+      'lease on pulled messages, extended while they are worked on',
+      duration,
+      60_000,
+    )
+    .option(
+      '--retry-delay <duration>',
+      'first nack delay; doubles with each attempt (with jitter, at most 5m)',
+      duration,
+      1_000,
+    )
     .action(async (options: BatchOptions) => {
       const config = configFrom(options, io);
       const logger = loggerFrom(options);
       const ctx = await openContext(config, logger);
       try {
-        const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+        const queue = await openQueue(config.queueUrl, {
+          stateDir: config.stateDir,
+          env: config.env,
+          cwd: config.cwd,
+        });
         try {
           const result = await drainExclusive(ctx, queue, {
             maxBatch: options.maxBatch,
@@ -58,7 +83,8 @@ export function batchCommand(io: Io, setExit: (code: number) => void): Command {
             onProgress: progressReporter(io, 'batch', !options.json, logger),
           });
           if (result.skipped) {
-            if (options.json) printJson(io, { skipped: 'locked', holder: result.holder, message: result.message });
+            if (options.json)
+              printJson(io, { skipped: 'locked', holder: result.holder, message: result.message });
             else io.stderr.write(`switchyard: ${result.message}; nothing done\n`);
           } else if (options.json) {
             printJson(io, { dryRun: config.dryRun, queue: queue.name, ...result.report });
@@ -84,7 +110,8 @@ function printReport(io: Io, report: DrainReport, dryRun: boolean): void {
       (report.recovered ? `; recovered ${report.recovered} interrupted` : '') +
       `; ${(report.durationMs / 1000).toFixed(1)}s, stopped: ${report.stoppedBy}\n`,
   );
-  for (const file of report.unroutedFiles) io.stdout.write(`unrouted (no row matches, left in place): ${file}\n`);
+  for (const file of report.unroutedFiles)
+    io.stdout.write(`unrouted (no row matches, left in place): ${file}\n`);
   for (const e of report.errors) io.stderr.write(`${e.source}: ${e.message}\n`);
   for (const d of report.deadLetters) io.stderr.write(`dead letter: ${d.source}: ${d.reason}\n`);
 }

@@ -13,17 +13,24 @@ export interface Io {
   cwd: string;
 }
 
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
+export const processIo = (): Io => ({
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  cwd: process.cwd(),
+});
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
 }
 
 export function nonNegativeInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(`expected a non-negative integer, got "${value}"`);
   return n;
 }
 
@@ -36,7 +43,10 @@ export function duration(value: string): number {
 }
 
 /** The options every command that touches data shares. */
-export function withCommonOptions(command: Command, extra: { queue?: boolean; concurrency?: boolean } = {}): Command {
+export function withCommonOptions(
+  command: Command,
+  extra: { queue?: boolean; concurrency?: boolean } = {},
+): Command {
   command
     .option('--routes <path>', 'routing referential (CSV, YAML or JSON; gs:// or s3:// URI)', undefined)
     .option('--data <dir>', 'data root for local projects: DATA/<project>/<bucket>/<key> (default ./data)')
@@ -45,10 +55,18 @@ export function withCommonOptions(command: Command, extra: { queue?: boolean; co
     .option('--ledger <url>', 'ledger URL: sqlite:PATH or postgres://…')
     .option('--json', 'print one JSON object on standard output (logs go to standard error)')
     .option('--dry-run', 'plan only: write, delete and record nothing')
-    .option('--routes-poll <duration>', 're-read the referential when it changes, checking this often (default 30s; 0 disables)', duration)
+    .option(
+      '--routes-poll <duration>',
+      're-read the referential when it changes, checking this often (default 30s; 0 disables)',
+      duration,
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'warn');
   if (extra.concurrency !== false) {
-    command.option('--concurrency <n>', 'events routed at once (default 64; at most 8 of them stream bytes through the process)', positiveInt);
+    command.option(
+      '--concurrency <n>',
+      'events routed at once (default 64; at most 8 of them stream bytes through the process)',
+      positiveInt,
+    );
   }
   if (extra.queue) command.option('--queue <url>', 'queue URL: sqlite:PATH, nats://…, pubsub://…, sqs://…');
   return command;
@@ -99,7 +117,12 @@ export function reportError(io: Io, error: unknown, json: boolean | undefined): 
 }
 
 /** A one-line progress bar on a terminal; periodic log lines otherwise. */
-export function progressReporter(io: Io, label: string, enabled: boolean, logger?: Logger): (done: number, total: number) => void {
+export function progressReporter(
+  io: Io,
+  label: string,
+  enabled: boolean,
+  logger?: Logger,
+): (done: number, total: number) => void {
   let last = 0;
   const tty = Boolean(io.stderr.isTTY);
   return (done, total) => {
@@ -112,7 +135,9 @@ export function progressReporter(io: Io, label: string, enabled: boolean, logger
       const width = 30;
       const ratio = total === 0 ? 1 : done / total;
       const bar = '#'.repeat(Math.round(ratio * width)).padEnd(width, '-');
-      io.stderr.write(`\r${label} [${bar}] ${done}/${total} ${Math.round(ratio * 100)}%${finished ? '\n' : ''}`);
+      io.stderr.write(
+        `\r${label} [${bar}] ${done}/${total} ${Math.round(ratio * 100)}%${finished ? '\n' : ''}`,
+      );
     } else {
       logger?.info({ done, total }, `${label}: ${done}/${total}`);
     }

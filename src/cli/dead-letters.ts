@@ -5,7 +5,14 @@ import type { Ledger } from '../ledger/types.js';
 import { listDeadLetters, retryDeadLetters } from '../modes/batch-dead-letters.js';
 import { openQueue } from '../queue/url.js';
 import type { Queue } from '../queue/types.js';
-import { configFrom, positiveInt, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
+import {
+  configFrom,
+  positiveInt,
+  printJson,
+  withCommonOptions,
+  type CommonOptionValues,
+  type Io,
+} from './common.js';
 import { formatTable } from './table.js';
 
 interface ListOptions extends CommonOptionValues {
@@ -45,19 +52,26 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
             new Date(e.deadAt).toISOString(),
             e.reason.replace(/\s+/g, ' '),
           ]);
-          io.stdout.write(`${formatTable(['kind', 'id', 'source', 'destination', 'attempts', 'dead at', 'reason'], rows)}\n`);
+          io.stdout.write(
+            `${formatTable(['kind', 'id', 'source', 'destination', 'attempts', 'dead at', 'reason'], rows)}\n`,
+          );
         }
         if (listing.queueUnavailable && !options.json) io.stderr.write(`note: ${listing.queueUnavailable}\n`);
       });
       setExit(0);
     });
 
-  const retry = sub('retry', 'route dead letters again: the given ids (queue message or delivery ids), or --all')
+  const retry = sub(
+    'retry',
+    'route dead letters again: the given ids (queue message or delivery ids), or --all',
+  )
     .argument('[ids...]', 'ids from `dead-letters list`')
     .option('--all', 'retry every dead letter of the queue and every dead delivery of the ledger')
     .action(async (ids: string[], options: RetryOptions) => {
-      if (!options.all && ids.length === 0) throw new UsageError('dead-letters retry: give ids from `dead-letters list`, or --all');
-      if (options.all && ids.length > 0) throw new UsageError('dead-letters retry: give ids or --all, not both');
+      if (!options.all && ids.length === 0)
+        throw new UsageError('dead-letters retry: give ids from `dead-letters list`, or --all');
+      if (options.all && ids.length > 0)
+        throw new UsageError('dead-letters retry: give ids or --all, not both');
       await withBackends(io, options, async (queue, ledger) => {
         const result = await retryDeadLetters(queue, ledger, options.all ? undefined : ids);
         if (options.json) {
@@ -74,16 +88,17 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
       setExit(0);
     });
 
-  const purge = sub('purge', "delete the queue's dead letters for good (dead deliveries stay in the ledger as audit)").action(
-    async (options: CommonOptionValues) => {
-      await withBackends(io, options, async (queue) => {
-        const purged = await queue.purgeDeadLetters();
-        if (options.json) printJson(io, { purged });
-        else io.stdout.write(`purged ${purged} dead letter(s) from ${queue.name}\n`);
-      });
-      setExit(0);
-    },
-  );
+  const purge = sub(
+    'purge',
+    "delete the queue's dead letters for good (dead deliveries stay in the ledger as audit)",
+  ).action(async (options: CommonOptionValues) => {
+    await withBackends(io, options, async (queue) => {
+      const purged = await queue.purgeDeadLetters();
+      if (options.json) printJson(io, { purged });
+      else io.stdout.write(`purged ${purged} dead letter(s) from ${queue.name}\n`);
+    });
+    setExit(0);
+  });
 
   return new Command('dead-letters')
     .description('list, retry or purge dead letters (queue messages and dead deliveries)')
@@ -92,11 +107,19 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
     .addCommand(purge);
 }
 
-async function withBackends(io: Io, options: CommonOptionValues, work: (queue: Queue, ledger: Ledger) => Promise<void>): Promise<void> {
+async function withBackends(
+  io: Io,
+  options: CommonOptionValues,
+  work: (queue: Queue, ledger: Ledger) => Promise<void>,
+): Promise<void> {
   const config = configFrom(options, io);
   const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
   try {
-    const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+    const queue = await openQueue(config.queueUrl, {
+      stateDir: config.stateDir,
+      env: config.env,
+      cwd: config.cwd,
+    });
     try {
       await work(queue, ledger);
     } finally {

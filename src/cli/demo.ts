@@ -24,11 +24,15 @@ export const DEMO_FILES: Record<string, string> = {
 
 export function demoCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('demo')
-    .description("write the seed's referential and sample landing files into a folder, route them, and show what went where")
+    .description(
+      "write the seed's referential and sample landing files into a folder, route them, and show what went where",
+    )
     .option('--dir <dir>', 'folder to create the demo in (default: a fresh temp folder)')
     .option('--json', 'print the scan report as JSON')
     .action(async (options: CommonOptionValues & { dir?: string }) => {
-      const dir = options.dir ? path.resolve(io.cwd, options.dir) : await mkdtemp(path.join(tmpdir(), 'switchyard-demo-'));
+      const dir = options.dir
+        ? path.resolve(io.cwd, options.dir)
+        : await mkdtemp(path.join(tmpdir(), 'switchyard-demo-'));
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, 'routes.csv'), SEED_ROUTES);
       const landing = path.join(dir, 'data', 'source_bucket', 'raw_data');
@@ -37,7 +41,12 @@ export function demoCommand(io: Io, setExit: (code: number) => void): Command {
         await writeFile(path.join(landing, key), content);
       }
       const config = configFrom(
-        { routes: path.join(dir, 'routes.csv'), data: path.join(dir, 'data'), state: path.join(dir, '.switchyard'), config: undefined },
+        {
+          routes: path.join(dir, 'routes.csv'),
+          data: path.join(dir, 'data'),
+          state: path.join(dir, '.switchyard'),
+          config: undefined,
+        },
         { ...io, cwd: dir },
       );
       const ctx = await openContext(config, loggerFrom({ logLevel: 'warn' }));
@@ -48,7 +57,9 @@ export function demoCommand(io: Io, setExit: (code: number) => void): Command {
         } else {
           io.stdout.write(`demo folder: ${dir}\nreferential: ${path.join(dir, 'routes.csv')}\n\n`);
           printSummaryTable(io, report, false);
-          io.stdout.write(`\nlook at ${path.join(dir, 'data')}, or run: switchyard status --state ${path.join(dir, '.switchyard')}\n`);
+          io.stdout.write(
+            `\nlook at ${path.join(dir, 'data')}, or run: switchyard status --state ${path.join(dir, '.switchyard')}\n`,
+          );
         }
         setExit(report.failed > 0 ? 1 : 0);
       } finally {

@@ -10,23 +10,35 @@ interface EnqueueOptions extends CommonOptionValues {
 
 /** `switchyard enqueue PROJECT/BUCKET/KEY...`: queue files by hand for the next drain. */
 export function enqueueCommand(io: Io, setExit: (code: number) => void): Command {
-  return withCommonOptions(new Command('enqueue').description('queue files by hand for the next drain (`switchyard batch`)'), {
-    queue: true,
-    concurrency: false,
-  })
+  return withCommonOptions(
+    new Command('enqueue').description('queue files by hand for the next drain (`switchyard batch`)'),
+    {
+      queue: true,
+      concurrency: false,
+    },
+  )
     .argument('<locations...>', 'PROJECT/BUCKET/KEY of each file')
     .option('--no-stat', 'queue without looking the files up (no generation or size in the event)')
     .action(async (locations: string[], options: EnqueueOptions) => {
       const config = configFrom(options, io);
-      const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
-      const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+      const stores = new StoreRegistry({
+        dataRoot: config.dataRoot,
+        projects: config.projects,
+        env: config.env,
+      });
+      const queue = await openQueue(config.queueUrl, {
+        stateDir: config.stateDir,
+        env: config.env,
+        cwd: config.cwd,
+      });
       try {
         const report = await enqueueLocations(stores, queue, locations, { stat: options.stat });
         if (options.json) {
           printJson(io, { queue: queue.name, ...report });
         } else {
           io.stdout.write(`queued ${report.queued} file(s) in ${queue.name}\n`);
-          for (const m of report.missing) io.stderr.write(`warning: ${m} does not exist now (queued anyway)\n`);
+          for (const m of report.missing)
+            io.stderr.write(`warning: ${m} does not exist now (queued anyway)\n`);
         }
         setExit(0);
       } finally {

@@ -17,7 +17,11 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
     .action(async (location: string, options: CommonOptionValues) => {
       const config = configFrom(options, io);
       const { referential } = await loadReferential(config.routes);
-      const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
+      const stores = new StoreRegistry({
+        dataRoot: config.dataRoot,
+        projects: config.projects,
+        env: config.env,
+      });
       try {
         const result = await explain(referential, stores, location).catch((error: unknown) => {
           throw error instanceof Error && 'code' in error && error.code === 'E_KEY_UNSAFE'

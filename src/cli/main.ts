@@ -31,7 +31,11 @@ function namedCommand(argv: string[]): string | undefined {
 }
 
 /** The program with the commands `argv` needs: the one it names, or all of them (help, a typo). */
-export async function buildProgram(io: Io, setExit: (code: number) => void, argv: string[] = []): Promise<Command> {
+export async function buildProgram(
+  io: Io,
+  setExit: (code: number) => void,
+  argv: string[] = [],
+): Promise<Command> {
   const program = new Command('switchyard')
     .description('route files landing in object storage to where they belong, by a routing referential')
     .version(version)
@@ -43,11 +47,18 @@ export async function buildProgram(io: Io, setExit: (code: number) => void, argv
     .exitOverride();
   const named = namedCommand(argv);
   const names = named ? [named] : Object.keys(COMMANDS);
-  const factories = await Promise.all(names.map((name) => (COMMANDS[name] as () => Promise<CommandFactory>)()));
-  for (const factory of factories) program.addCommand(factory(io, setExit).exitOverride().configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  }));
+  const factories = await Promise.all(
+    names.map((name) => (COMMANDS[name] as () => Promise<CommandFactory>)()),
+  );
+  for (const factory of factories)
+    program.addCommand(
+      factory(io, setExit)
+        .exitOverride()
+        .configureOutput({
+          writeOut: (s) => io.stdout.write(s),
+          writeErr: (s) => io.stderr.write(s),
+        }),
+    );
   return program;
 }
 

@@ -1,13 +1,21 @@
 import { Command } from 'commander';
 import { openContext } from '../modes/context.js';
 import { scan } from '../modes/scan.js';
-import { configFrom, loggerFrom, printJson, progressReporter, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
+import {
+  configFrom,
+  loggerFrom,
+  printJson,
+  progressReporter,
+  withCommonOptions,
+  type CommonOptionValues,
+  type Io,
+} from './common.js';
 import { printSummaryTable } from './table.js';
 
 export function scanCommand(io: Io, setExit: (code: number) => void): Command {
   return withCommonOptions(
     new Command('scan').description(
-      'route every file now in the referential\'s source buckets (backfill; also recovers from lost notifications and killed runs)',
+      "route every file now in the referential's source buckets (backfill; also recovers from lost notifications and killed runs)",
     ),
   ).action(async (options: CommonOptionValues) => {
     const config = configFrom(options, io);

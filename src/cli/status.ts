@@ -6,7 +6,9 @@ import { formatTable } from './table.js';
 
 export function statusCommand(io: Io, setExit: (code: number) => void): Command {
   return withCommonOptions(
-    new Command('status').description('deliveries by state, per-route totals, unrouted files, queue depth and dead letters'),
+    new Command('status').description(
+      'deliveries by state, per-route totals, unrouted files, queue depth and dead letters',
+    ),
     { queue: true, concurrency: false },
   ).action(async (options: CommonOptionValues) => {
     const config = configFrom(options, io);
@@ -15,7 +17,11 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
       const counts = await ledger.counts();
       const routes = await ledger.routeStats();
       const unrouted = await ledger.listUnrouted(20);
-      const queue = await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+      const queue = await openQueue(config.queueUrl, {
+        stateDir: config.stateDir,
+        env: config.env,
+        cwd: config.cwd,
+      });
       const queueStats = await queue.stats().finally(() => queue.close());
       const now = Date.now();
       const status = {
@@ -24,12 +30,17 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
         oldestUnroutedAgeMs: counts.oldestUnroutedAt ? now - counts.oldestUnroutedAt : null,
         queue: { url: config.queueUrl, ...queueStats },
         routes,
-        recentUnrouted: unrouted.map((u) => ({ source: `${u.source.project}/${u.source.bucket}/${u.source.key}`, lastSeenAt: new Date(u.lastSeenAt).toISOString() })),
+        recentUnrouted: unrouted.map((u) => ({
+          source: `${u.source.project}/${u.source.bucket}/${u.source.key}`,
+          lastSeenAt: new Date(u.lastSeenAt).toISOString(),
+        })),
       };
       if (options.json) {
         printJson(io, status);
       } else {
-        const states = Object.entries(counts.byState).map(([state, n]) => `${state} ${n}`).join(', ');
+        const states = Object.entries(counts.byState)
+          .map(([state, n]) => `${state} ${n}`)
+          .join(', ');
         io.stdout.write(`deliveries: ${states}\n`);
         io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
         const measured = (field: 'depth' | 'inFlight' | 'dead', value: number): string =>
@@ -37,14 +48,23 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
         io.stdout.write(
           `queue: depth ${measured('depth', queueStats.depth)}, in flight ${measured('inFlight', queueStats.inFlight)}, ` +
             `dead ${measured('dead', queueStats.dead)}` +
-            (queueStats.oldestAgeMs !== undefined ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s` : '') +
+            (queueStats.oldestAgeMs !== undefined
+              ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s`
+              : '') +
             '\n',
         );
         if (routes.length) {
           io.stdout.write(
             `\n${formatTable(
               ['route', 'deliveries', 'done', 'failed', 'dead', 'bytes'],
-              routes.map((r) => [r.routeId, String(r.deliveries), String(r.done), String(r.failed), String(r.dead), String(r.bytes)]),
+              routes.map((r) => [
+                r.routeId,
+                String(r.deliveries),
+                String(r.done),
+                String(r.failed),
+                String(r.dead),
+                String(r.bytes),
+              ]),
             )}\n`,
           );
         }

@@ -34,11 +34,21 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
           config = configFrom(options, io);
         } catch (error) {
           if (!(error instanceof ConfigInvalidError)) throw error;
-          problems.push({ file: String(error.details.source), line: 1, column: 'config', message: error.message, severity: 'error' });
+          problems.push({
+            file: String(error.details.source),
+            line: 1,
+            column: 'config',
+            message: error.message,
+            severity: 'error',
+          });
         }
       }
       if (config) {
-        const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
+        const stores = new StoreRegistry({
+          dataRoot: config.dataRoot,
+          projects: config.projects,
+          env: config.env,
+        });
         try {
           projects = Object.keys(config.projects);
           problems.push(...(await checkBackends(config, stores, check)));
@@ -67,7 +77,11 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
 }
 
 /** Checks switchyard.yaml (when present, or named by --config) with line numbers. */
-async function checkConfigFile(options: CommonOptionValues, io: Io, problems: Problem[]): Promise<ConfigCheck | undefined> {
+async function checkConfigFile(
+  options: CommonOptionValues,
+  io: Io,
+  problems: Problem[],
+): Promise<ConfigCheck | undefined> {
   const file = path.resolve(io.cwd, options.config ?? DEFAULT_CONFIG_FILE);
   if (!existsSync(file)) {
     if (options.config !== undefined) {
@@ -81,7 +95,11 @@ async function checkConfigFile(options: CommonOptionValues, io: Io, problems: Pr
 }
 
 /** Builds every project's store as routing would (credentials resolved, clients created), without a network call. */
-async function checkBackends(config: RuntimeConfig, stores: StoreRegistry, check: ConfigCheck | undefined): Promise<Problem[]> {
+async function checkBackends(
+  config: RuntimeConfig,
+  stores: StoreRegistry,
+  check: ConfigCheck | undefined,
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   const file = config.configFile ?? 'switchyard.yaml';
   for (const [name, project] of Object.entries(config.projects)) {
@@ -92,14 +110,23 @@ async function checkBackends(config: RuntimeConfig, stores: StoreRegistry, check
       message: `project \`${name}\`${option ? `, key \`${option}\`` : ''}: ${message}`,
       severity: 'error',
     });
-    if (project.backend === 'gcs' && project.keyFile && !existsSync(path.resolve(config.cwd, project.keyFile))) {
-      problems.push(at('keyFile', `expected the path of a service account key file, got ${project.keyFile} (not found)`));
+    if (
+      project.backend === 'gcs' &&
+      project.keyFile &&
+      !existsSync(path.resolve(config.cwd, project.keyFile))
+    ) {
+      problems.push(
+        at('keyFile', `expected the path of a service account key file, got ${project.keyFile} (not found)`),
+      );
       continue;
     }
     try {
       await stores.storeFor(name);
     } catch (error) {
-      const option = error instanceof SwitchyardError && typeof error.details.option === 'string' ? error.details.option : undefined;
+      const option =
+        error instanceof SwitchyardError && typeof error.details.option === 'string'
+          ? error.details.option
+          : undefined;
       problems.push(at(option, `cannot build its ${project.backend} backend: ${errorMessage(error)}`));
     }
   }
@@ -142,7 +169,10 @@ async function validateReferential(
       };
     }
     if (error instanceof SwitchyardError) {
-      return { routes: 0, problems: [{ file: config.routes, line: 1, column: '', message: error.message, severity: 'error' }] };
+      return {
+        routes: 0,
+        problems: [{ file: config.routes, line: 1, column: '', message: error.message, severity: 'error' }],
+      };
     }
     throw error;
   }

@@ -13,7 +13,12 @@
  * function's timeout), SWITCHYARD_MAX_ATTEMPTS, SWITCHYARD_LEASE,
  * SWITCHYARD_LOG_LEVEL.
  */
-import { cloudEvent, http, type CloudEventFunction, type HttpFunction } from '@google-cloud/functions-framework';
+import {
+  cloudEvent,
+  http,
+  type CloudEventFunction,
+  type HttpFunction,
+} from '@google-cloud/functions-framework';
 import { loadConfig, type RuntimeConfig } from '../config/load.js';
 import { ConfigInvalidError, errorCode, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -62,7 +67,11 @@ export function createGcpDrain(options: GcpDrainOptions | (() => GcpDrainOptions
       const logger = settings.logger ?? createLogger({ level: 'info' });
       const ctx = await openContext(settings.config, logger);
       try {
-        const queue = await openQueue(settings.config.queueUrl, { stateDir: settings.config.stateDir, env: settings.config.env, cwd: settings.config.cwd });
+        const queue = await openQueue(settings.config.queueUrl, {
+          stateDir: settings.config.stateDir,
+          env: settings.config.env,
+          cwd: settings.config.cwd,
+        });
         return { ctx, queue, settings };
       } catch (error) {
         await ctx.close();
@@ -82,7 +91,8 @@ export function createGcpDrain(options: GcpDrainOptions | (() => GcpDrainOptions
   };
 
   const run = (): Promise<GcpDrainResult> => {
-    if (running) return Promise.resolve({ skipped: 'running', message: 'a drain is already running in this instance' });
+    if (running)
+      return Promise.resolve({ skipped: 'running', message: 'a drain is already running in this instance' });
     running = drainOnce().finally(() => (running = undefined));
     return running;
   };
@@ -118,9 +128,16 @@ export function createGcpDrain(options: GcpDrainOptions | (() => GcpDrainOptions
 }
 
 /** The function's settings from its environment variables. */
-export function gcpDrainOptionsFromEnv(env: Record<string, string | undefined>, cwd: string = process.cwd()): GcpDrainOptions {
+export function gcpDrainOptionsFromEnv(
+  env: Record<string, string | undefined>,
+  cwd: string = process.cwd(),
+): GcpDrainOptions {
   const queue = env.SWITCHYARD_QUEUE;
-  if (!queue) throw new ConfigInvalidError('SWITCHYARD_QUEUE', 'not set: expected pubsub://projects/P/subscriptions/S (the GCS notification subscription)');
+  if (!queue)
+    throw new ConfigInvalidError(
+      'SWITCHYARD_QUEUE',
+      'not set: expected pubsub://projects/P/subscriptions/S (the GCS notification subscription)',
+    );
   const config = loadConfig(
     {
       queue,
@@ -134,7 +151,9 @@ export function gcpDrainOptionsFromEnv(env: Record<string, string | undefined>, 
     env,
     cwd,
   );
-  const drainOptions: DrainOptions = { timeBudgetMs: env.SWITCHYARD_TIME_BUDGET ? ms(env, 'SWITCHYARD_TIME_BUDGET') : 45_000 };
+  const drainOptions: DrainOptions = {
+    timeBudgetMs: env.SWITCHYARD_TIME_BUDGET ? ms(env, 'SWITCHYARD_TIME_BUDGET') : 45_000,
+  };
   if (env.SWITCHYARD_MAX_BATCH) drainOptions.maxBatch = int(env, 'SWITCHYARD_MAX_BATCH');
   if (env.SWITCHYARD_MAX_ATTEMPTS) drainOptions.maxAttempts = int(env, 'SWITCHYARD_MAX_ATTEMPTS');
   if (env.SWITCHYARD_LEASE) drainOptions.leaseMs = ms(env, 'SWITCHYARD_LEASE');
@@ -143,14 +162,19 @@ export function gcpDrainOptionsFromEnv(env: Record<string, string | undefined>, 
 
 function int(env: Record<string, string | undefined>, name: string): number {
   const n = Number(env[name]);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigInvalidError(name, `expected a positive integer, got ${JSON.stringify(env[name])}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigInvalidError(name, `expected a positive integer, got ${JSON.stringify(env[name])}`);
   return n;
 }
 
 /** `500ms`, `30s`, `5m`, `1h` or plain milliseconds. */
 function ms(env: Record<string, string | undefined>, name: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec((env[name] ?? '').trim());
-  if (!m) throw new ConfigInvalidError(name, `expected a duration like 30s, 5m or 1500ms, got ${JSON.stringify(env[name])}`);
+  if (!m)
+    throw new ConfigInvalidError(
+      name,
+      `expected a duration like 30s, 5m or 1500ms, got ${JSON.stringify(env[name])}`,
+    );
   const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
   return Math.round(Number(m[1]) * unit);
 }

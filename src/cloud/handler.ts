@@ -196,4 +196,3 @@ function parseSqsBody(body: unknown): PayloadParse {
     return { formats: ['switchyard'], events: [checkEvent(value)], ignored: [] };
   }
 }
-

@@ -60,7 +60,11 @@ export function describeConfigIssues(issues: readonly z.core.$ZodIssue[], raw: u
       continue;
     }
     const path = [...issue.path];
-    out.push({ path, column: columnOf(path), message: `${whereOf(path)}${issueText(issue, valueAt(raw, path))}` });
+    out.push({
+      path,
+      column: columnOf(path),
+      message: `${whereOf(path)}${issueText(issue, valueAt(raw, path))}`,
+    });
   }
   return out;
 }
@@ -69,7 +73,9 @@ function issueText(issue: z.core.$ZodIssue, value: unknown): string {
   const got = value === undefined ? 'nothing' : JSON.stringify(value);
   switch (issue.code) {
     case 'invalid_type':
-      return value === undefined ? `missing: expected a ${issue.expected}` : `expected a ${issue.expected}, got ${got}`;
+      return value === undefined
+        ? `missing: expected a ${issue.expected}`
+        : `expected a ${issue.expected}, got ${got}`;
     case 'invalid_union':
       if ('options' in issue && Array.isArray(issue.options)) {
         return `expected one of ${issue.options.map(String).join(', ')}, got ${got}`;
@@ -113,7 +119,8 @@ function knownKeysAt(path: Path, raw: unknown): string[] {
   const at = path.map(String).join('.');
   if (at === '') return Object.keys(configFileSchema.shape);
   if (at === 'server') return Object.keys(configFileSchema.shape.server.unwrap().shape);
-  if (at === 'server.oidc') return Object.keys(configFileSchema.shape.server.unwrap().shape.oidc.unwrap().shape);
+  if (at === 'server.oidc')
+    return Object.keys(configFileSchema.shape.server.unwrap().shape.oidc.unwrap().shape);
   if (path[0] === 'projects' && path.length === 2) {
     const backend = (valueAt(raw, path) as { backend?: unknown } | undefined)?.backend;
     return PROJECT_KEYS[String(backend)] ?? [];
@@ -150,7 +157,9 @@ export function checkConfigText(text: string, file: string): ConfigCheck {
   });
   if (doc.errors.length > 0) {
     return {
-      problems: doc.errors.map((e) => problem(lineAt(e.pos[0]), '(yaml)', `not valid YAML: ${e.message.split('\n')[0]}`)),
+      problems: doc.errors.map((e) =>
+        problem(lineAt(e.pos[0]), '(yaml)', `not valid YAML: ${e.message.split('\n')[0]}`),
+      ),
       lineOf,
     };
   }

@@ -72,16 +72,26 @@ export function loadConfig(
   const base = existsSync(configPath) ? path.dirname(configPath) : cwd;
   const resolve = (p: string, from: string) => (isUri(p) ? p : path.resolve(from, p));
 
-  const stateDir = flags.state ? resolve(flags.state, cwd) : resolve(file.state ?? '.switchyard', file.state ? base : cwd);
-  const dataRoot = flags.data ? resolve(flags.data, cwd) : resolve(file.data ?? 'data', file.data ? base : cwd);
-  const routes = flags.routes ? resolve(flags.routes, cwd) : resolve(file.routes ?? 'routes.csv', file.routes ? base : cwd);
+  const stateDir = flags.state
+    ? resolve(flags.state, cwd)
+    : resolve(file.state ?? '.switchyard', file.state ? base : cwd);
+  const dataRoot = flags.data
+    ? resolve(flags.data, cwd)
+    : resolve(file.data ?? 'data', file.data ? base : cwd);
+  const routes = flags.routes
+    ? resolve(flags.routes, cwd)
+    : resolve(file.routes ?? 'routes.csv', file.routes ? base : cwd);
   const projects: Record<string, ProjectConfig> = {};
   for (const [name, project] of Object.entries(file.projects)) {
-    projects[name] = project.backend === 'fs' ? { ...project, root: path.resolve(base, project.root) } : project;
+    projects[name] =
+      project.backend === 'fs' ? { ...project, root: path.resolve(base, project.root) } : project;
   }
   const concurrency = flags.concurrency ?? file.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new ConfigInvalidError('--concurrency', `expected a positive integer, got ${String(flags.concurrency)}`);
+    throw new ConfigInvalidError(
+      '--concurrency',
+      `expected a positive integer, got ${String(flags.concurrency)}`,
+    );
   }
   const server = file.server ?? {};
   const token = env[server.tokenEnv ?? 'SWITCHYARD_TOKEN'] || undefined;

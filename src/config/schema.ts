@@ -4,8 +4,14 @@ import { z } from 'zod';
 const secretRef = z
   .string()
   .min(1)
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an env var holding the secret, not the secret itself')
-  .refine((name) => !/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(name), 'looks like an AWS access key id, not an env var name: give the secret by reference');
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'expected the NAME of an env var holding the secret, not the secret itself',
+  )
+  .refine(
+    (name) => !/^(AKIA|ASIA)[A-Z0-9]{16}$/.test(name),
+    'looks like an AWS access key id, not an env var name: give the secret by reference',
+  );
 
 export const fsProjectSchema = z
   .object({

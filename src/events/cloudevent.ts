@@ -189,4 +189,3 @@ function integerText(value: unknown, field: string, bad: (what: string) => never
   if (typeof value === 'string' && /^\d{1,20}$/.test(value)) return value;
   return bad(`${field} ${JSON.stringify(value)} is not a non-negative integer`);
 }
-

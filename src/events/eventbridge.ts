@@ -69,4 +69,3 @@ function optionalString(value: unknown, field: string, bad: (what: string) => ne
   if (typeof value !== 'string') return bad(`\`detail.object.${field}\` is not a string`);
   return value === '' ? undefined : value;
 }
-

@@ -151,4 +151,3 @@ function merge(parts: PayloadParse[]): PayloadParse {
     ignored: parts.flatMap((p) => p.ignored),
   };
 }
-

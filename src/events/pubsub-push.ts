@@ -71,4 +71,3 @@ function firstString(...values: unknown[]): string | undefined {
   for (const v of values) if (typeof v === 'string' && v !== '') return v;
   return undefined;
 }
-

@@ -102,4 +102,3 @@ function decodeKey(key: string, bad: (what: string) => never): string {
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
-

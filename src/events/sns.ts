@@ -55,4 +55,3 @@ export function parseSnsEnvelope(value: unknown): SnsEnvelope {
     return { type, messageId, topicArn, subscribeUrl: field('SubscribeURL') };
   return { type: 'UnsubscribeConfirmation', messageId, topicArn };
 }
-

@@ -16,8 +16,21 @@ import type {
 import type { Location } from '../storage/types.js';
 
 type Pending =
-  | { kind: 'claim'; plan: DeliveryPlan; owner: string; leaseMs: number; resolve(r: ClaimResult): void; reject(e: unknown): void }
-  | { kind: 'transition'; item: TransitionItem; owner: string; resolve(r: boolean): void; reject(e: unknown): void };
+  | {
+      kind: 'claim';
+      plan: DeliveryPlan;
+      owner: string;
+      leaseMs: number;
+      resolve(r: ClaimResult): void;
+      reject(e: unknown): void;
+    }
+  | {
+      kind: 'transition';
+      item: TransitionItem;
+      owner: string;
+      resolve(r: boolean): void;
+      reject(e: unknown): void;
+    };
 
 /**
  * Group commit for a Ledger: claims and transitions issued while the event
@@ -36,12 +49,16 @@ export class BatchingLedger implements Ledger {
   ) {}
 
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'claim', plan, owner, leaseMs, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.enqueue({ kind: 'claim', plan, owner, leaseMs, resolve, reject }),
+    );
   }
 
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean> {
     const item: TransitionItem = patch ? { id, state, patch } : { id, state };
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'transition', item, owner, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.enqueue({ kind: 'transition', item, owner, resolve, reject }),
+    );
   }
 
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {

@@ -155,11 +155,14 @@ export class MemoryLedger implements Ledger {
         (query.sinceMs === undefined || r.updatedAt >= query.sinceMs) &&
         (!after || r.updatedAt < after.updatedAt || (r.updatedAt === after.updatedAt && r.id < after.id)),
     ).sort(newestFirst);
-    const scan = needle && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    const scan =
+      needle && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
     const boundary = scan !== undefined ? range[scan - 1] : undefined;
     if (scan !== undefined) range = range.slice(0, scan);
     const matches = needle
-      ? range.filter((r) => asciiLower(r.source.key).includes(needle) || asciiLower(r.destination.key).includes(needle))
+      ? range.filter(
+          (r) => asciiLower(r.source.key).includes(needle) || asciiLower(r.destination.key).includes(needle),
+        )
       : range;
     const items = matches.slice(0, limit).map(clone);
     const last = items[items.length - 1];
@@ -201,7 +204,12 @@ export class MemoryLedger implements Ledger {
     const flows = new Map<string, FlowStat>();
     for (const r of this.deliveries.values()) {
       if (r.state !== 'done' || (sinceMs !== undefined && r.updatedAt < sinceMs)) continue;
-      const key = JSON.stringify([r.source.project, r.source.bucket, r.destination.project, r.destination.bucket]);
+      const key = JSON.stringify([
+        r.source.project,
+        r.source.bucket,
+        r.destination.project,
+        r.destination.bucket,
+      ]);
       const flow = flows.get(key) ?? {
         sourceProject: r.source.project,
         sourceBucket: r.source.bucket,

@@ -220,7 +220,8 @@ export class PostgresLedger implements Ledger {
   async query(query: DeliveryQuery): Promise<DeliveryPage> {
     const limit = pageSize(query.limit);
     if (query.states?.length === 0) return { items: [] };
-    const scan = query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    const scan =
+      query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
     let from: { updated_at: string; id: string } | undefined;
     if (scan !== undefined) {
       const { where, params, param } = sql.pageFilter({ ...query, search: undefined });
@@ -232,7 +233,10 @@ export class PostgresLedger implements Ledger {
         )
       )[0];
     }
-    const { where, params, param } = sql.pageFilter(query, from ? [Number(from.updated_at), from.id] : undefined);
+    const { where, params, param } = sql.pageFilter(
+      query,
+      from ? [Number(from.updated_at), from.id] : undefined,
+    );
     const text = `SELECT * FROM deliveries ${where} ORDER BY updated_at DESC, id DESC LIMIT ${param(limit + 1)}`;
     const rows = await this.run<DeliveryRow>('query', text, params);
     const items = rows.slice(0, limit).map(toRecord);
@@ -280,7 +284,14 @@ export class PostgresLedger implements Ledger {
   }
 
   async flows(sinceMs?: number): Promise<FlowStat[]> {
-    type Row = { source_project: string; source_bucket: string; dest_project: string; dest_bucket: string; files: string; bytes: string };
+    type Row = {
+      source_project: string;
+      source_bucket: string;
+      dest_project: string;
+      dest_bucket: string;
+      files: string;
+      bytes: string;
+    };
     const rows = await this.run<Row>('flows', sql.FLOWS, [sinceMs ?? null]);
     return sortFlows(
       rows.map((row) => ({

@@ -1,5 +1,12 @@
 import { UsageError } from '../errors.js';
-import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, FlowStat, TransitionPatch } from './types.js';
+import type {
+  ClaimResult,
+  DeliveryPlan,
+  DeliveryRecord,
+  DeliveryState,
+  FlowStat,
+  TransitionPatch,
+} from './types.js';
 import { TERMINAL_STATES } from './types.js';
 
 /**

@@ -110,15 +110,14 @@ function rollupSql(select: string, groupBy: string): { partial: string; hours: s
 }
 
 export const ROUTE_ROLLUP = rollupSql('route_id', 'route_id');
-export const FLOW_ROLLUP = rollupSql('source_project, source_bucket, dest_project, dest_bucket', '1, 2, 3, 4');
+export const FLOW_ROLLUP = rollupSql(
+  'source_project, source_bucket, dest_project, dest_bucket',
+  '1, 2, 3, 4',
+);
 
 /** Parameters of the three statements of a rollup read, in order partial, hours, days. */
 export function rollupParams(parts: WindowParts): [unknown[], unknown[], unknown[]] {
-  return [
-    [parts.since, parts.hourStart],
-    [parts.hour, parts.dayHour],
-    [parts.day],
-  ];
+  return [[parts.since, parts.hourStart], [parts.hour, parts.dayHour], [parts.day]];
 }
 
 export const COUNT_DONE = 'SELECT total(files) FROM delivery_days';

@@ -112,7 +112,15 @@ export function pageSql(
 }
 
 /** Every state but done (counted from the rollups instead: see sqlite-rollup.ts). */
-export const NOT_DONE_STATES: readonly DeliveryState[] = ['planned', 'written', 'verified', 'failed', 'dead', 'gone', 'superseded'];
+export const NOT_DONE_STATES: readonly DeliveryState[] = [
+  'planned',
+  'written',
+  'verified',
+  'failed',
+  'dead',
+  'gone',
+  'superseded',
+];
 const NOT_DONE = `(${NOT_DONE_STATES.map((s) => `'${s}'`).join(', ')})`;
 
 /** Deliveries in any state but done per route and state since a time: few, on the state index. */

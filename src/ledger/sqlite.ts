@@ -199,7 +199,8 @@ export class SqliteLedger implements Ledger {
   async query(query: DeliveryQuery): Promise<DeliveryPage> {
     const limit = pageSize(query.limit);
     const states: Array<DeliveryState | undefined> = query.states ? [...new Set(query.states)] : [undefined];
-    const scan = query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
+    const scan =
+      query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
     const { rows, from } = this.tx.read(() => {
       let from: Position | undefined;
       if (scan !== undefined) {
@@ -227,7 +228,8 @@ export class SqliteLedger implements Ledger {
   async counts(): Promise<LedgerCounts> {
     return this.tx.read(() => {
       const byState = Object.fromEntries(ALL_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
-      for (const row of this.rows<{ state: DeliveryState; n: number }>(COUNT_NOT_DONE, [])) byState[row.state] = row.n;
+      for (const row of this.rows<{ state: DeliveryState; n: number }>(COUNT_NOT_DONE, []))
+        byState[row.state] = row.n;
       byState.done = Number(this.statement(COUNT_DONE).pluck().get());
       const open = this.rows<{ n: number; oldest: number | null }>(
         'SELECT count(*) AS n, min(first_seen_at) AS oldest FROM unrouted WHERE resolved_at IS NULL',
@@ -282,7 +284,14 @@ export class SqliteLedger implements Ledger {
   }
 
   async flows(sinceMs?: number): Promise<FlowStat[]> {
-    type Row = { source_project: string; source_bucket: string; dest_project: string; dest_bucket: string; files: number; bytes: number };
+    type Row = {
+      source_project: string;
+      source_bucket: string;
+      dest_project: string;
+      dest_bucket: string;
+      files: number;
+      bytes: number;
+    };
     const rows = this.tx.read(() => this.rollup<Row>(FLOW_ROLLUP, windowParts(sinceMs)));
     const flows = new Map<string, FlowStat>();
     for (const row of rows) {
@@ -367,9 +376,16 @@ export class SqliteLedger implements Ledger {
   }
 
   /** A window's done deliveries: its partial hour, whole hours, whole days (one read transaction by the caller). */
-  private rollup<T>(sql: { partial: string; hours: string; days: string }, parts: ReturnType<typeof windowParts>): T[] {
+  private rollup<T>(
+    sql: { partial: string; hours: string; days: string },
+    parts: ReturnType<typeof windowParts>,
+  ): T[] {
     const [partial, hours, days] = rollupParams(parts);
-    return [...this.rows<T>(sql.partial, partial), ...this.rows<T>(sql.hours, hours), ...this.rows<T>(sql.days, days)];
+    return [
+      ...this.rows<T>(sql.partial, partial),
+      ...this.rows<T>(sql.hours, hours),
+      ...this.rows<T>(sql.days, days),
+    ];
   }
 
   private getOne(id: string): DeliveryRecord | undefined {

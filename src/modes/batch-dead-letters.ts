@@ -67,7 +67,11 @@ export async function listDeadLetters(queue: Queue, ledger: Ledger, limit = 100)
  * both. A delivery retried in the ledger also gets its source routed again:
  * one event per source generation is published to the queue.
  */
-export async function retryDeadLetters(queue: Queue, ledger: Ledger, ids?: string[]): Promise<DeadLetterRetry> {
+export async function retryDeadLetters(
+  queue: Queue,
+  ledger: Ledger,
+  ids?: string[],
+): Promise<DeadLetterRetry> {
   const records: DeliveryRecord[] = [];
   const queueIds: string[] = [];
   if (ids) {
@@ -77,7 +81,11 @@ export async function retryDeadLetters(queue: Queue, ledger: Ledger, ids?: strin
       else queueIds.push(id);
     }
   } else {
-    records.push(...(await deadDeliveries(ledger, Number.POSITIVE_INFINITY)).filter((r) => !NOT_RETRYABLE_ROUTES.has(r.routeId)));
+    records.push(
+      ...(await deadDeliveries(ledger, Number.POSITIVE_INFINITY)).filter(
+        (r) => !NOT_RETRYABLE_ROUTES.has(r.routeId),
+      ),
+    );
   }
 
   const result: DeadLetterRetry = { queue: 0, ledger: 0, republished: 0, queueIds };
@@ -93,7 +101,13 @@ export async function retryDeadLetters(queue: Queue, ledger: Ledger, ids?: strin
   const events = new Map<string, ObjectEvent>();
   for (const r of records) {
     const { project, bucket, key } = r.source;
-    events.set(`${formatLocation(r.source)}@${r.generation}`, { project, bucket, key, generation: r.generation, origin: 'manual' });
+    events.set(`${formatLocation(r.source)}@${r.generation}`, {
+      project,
+      bucket,
+      key,
+      generation: r.generation,
+      origin: 'manual',
+    });
   }
   const list = [...events.values()];
   try {
@@ -115,7 +129,11 @@ async function deadDeliveries(ledger: Ledger, limit: number): Promise<DeliveryRe
   const out: DeliveryRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await ledger.query({ states: ['dead'], limit: Math.min(1000, limit - out.length), ...(cursor ? { cursor } : {}) });
+    const page = await ledger.query({
+      states: ['dead'],
+      limit: Math.min(1000, limit - out.length),
+      ...(cursor ? { cursor } : {}),
+    });
     out.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor && out.length < limit);

@@ -28,16 +28,25 @@ export async function enqueueLocations(
     return { text, location };
   });
   const missing: string[] = [];
-  const events = await mapPool(parsed, options.concurrency ?? 16, async ({ text, location }): Promise<ObjectEvent> => {
-    const event: ObjectEvent = { ...location, origin: 'manual', eventTime: new Date().toISOString() };
-    if (options.stat === false) return event;
-    const info = await (await stores.storeFor(location.project)).stat(location.bucket, location.key);
-    if (!info) {
-      missing.push(text);
-      return event;
-    }
-    return { ...event, generation: info.generation, size: info.size, ...(info.crc32c ? { crc32c: info.crc32c } : {}) };
-  });
+  const events = await mapPool(
+    parsed,
+    options.concurrency ?? 16,
+    async ({ text, location }): Promise<ObjectEvent> => {
+      const event: ObjectEvent = { ...location, origin: 'manual', eventTime: new Date().toISOString() };
+      if (options.stat === false) return event;
+      const info = await (await stores.storeFor(location.project)).stat(location.bucket, location.key);
+      if (!info) {
+        missing.push(text);
+        return event;
+      }
+      return {
+        ...event,
+        generation: info.generation,
+        size: info.size,
+        ...(info.crc32c ? { crc32c: info.crc32c } : {}),
+      };
+    },
+  );
   for (let i = 0; i < events.length; i += 500) await queue.publish(events.slice(i, i + 500));
   return { queued: events.length, missing };
 }

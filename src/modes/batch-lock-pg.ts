@@ -12,17 +12,19 @@ const APP_PREFIX = 'switchyard-drain ';
  * drain's lock ends with its connection). The holder is found through
  * `pg_locks` + `pg_stat_activity`: its `application_name` names the owner.
  */
-export async function acquirePostgresLock(options: LockOptions & { ledgerUrl: string }): Promise<LockAttempt> {
+export async function acquirePostgresLock(
+  options: LockOptions & { ledgerUrl: string },
+): Promise<LockAttempt> {
   const { connectionString } = parsePostgresUrl(options.ledgerUrl);
   const applicationName = `${APP_PREFIX}${options.owner}`.slice(0, 63);
   const client = new pg.Client({ connectionString, application_name: applicationName });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    const taken = await client.query<{ ok: boolean; now: Date }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok, now() AS now', [
-      LOCK_CLASS,
-      options.name,
-    ]);
+    const taken = await client.query<{ ok: boolean; now: Date }>(
+      'SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok, now() AS now',
+      [LOCK_CLASS, options.name],
+    );
     const first = taken.rows[0];
     if (first?.ok) return { acquired: true, lock: new PostgresLock(client, options, first.now.getTime()) };
     const holder = await client.query<{ application_name: string; since: Date | null }>(
@@ -35,8 +37,13 @@ export async function acquirePostgresLock(options: LockOptions & { ledgerUrl: st
     );
     await client.end();
     const row = holder.rows[0];
-    const owner = row?.application_name.startsWith(APP_PREFIX) ? row.application_name.slice(APP_PREFIX.length) : (row?.application_name ?? 'unknown');
-    return { acquired: false, holder: { owner: owner || 'unknown', since: row?.since?.getTime() ?? Date.now() } };
+    const owner = row?.application_name.startsWith(APP_PREFIX)
+      ? row.application_name.slice(APP_PREFIX.length)
+      : (row?.application_name ?? 'unknown');
+    return {
+      acquired: false,
+      holder: { owner: owner || 'unknown', since: row?.since?.getTime() ?? Date.now() },
+    };
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -81,7 +88,9 @@ class PostgresLock implements DrainLock {
     clearInterval(this.timer);
     if (this.released) return;
     this.released = true;
-    await this.client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.name]).catch(() => undefined);
+    await this.client
+      .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.name])
+      .catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
 

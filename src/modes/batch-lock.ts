@@ -93,7 +93,9 @@ export function acquireSqliteLock(options: LockOptions): LockAttempt {
   const db = openSqliteFile(path.join(options.stateDir, 'locks.db'));
   try {
     migrateSqlite(db, 'locks', LOCK_MIGRATIONS);
-    const read = db.prepare<[string], LockRow>('SELECT owner, host, pid, acquired_at, expires_at FROM locks WHERE name = ?');
+    const read = db.prepare<[string], LockRow>(
+      'SELECT owner, host, pid, acquired_at, expires_at FROM locks WHERE name = ?',
+    );
     const write = db.prepare(
       'INSERT INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ' +
         'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, ' +
@@ -103,7 +105,12 @@ export function acquireSqliteLock(options: LockOptions): LockAttempt {
       .transaction((): { holder: LockHolder } | { since: number } => {
         const at = now();
         const row = read.get(options.name);
-        if (row && row.owner !== options.owner && row.expires_at > at && !(row.host === host && !isAlive(row.pid))) {
+        if (
+          row &&
+          row.owner !== options.owner &&
+          row.expires_at > at &&
+          !(row.host === host && !isAlive(row.pid))
+        ) {
           return { holder: { owner: row.owner, since: row.acquired_at, expiresAt: row.expires_at } };
         }
         const since = row && row.owner === options.owner ? row.acquired_at : at;
@@ -144,7 +151,10 @@ class SqliteLock implements DrainLock {
         try {
           if (renew.run(now() + ttlMs, this.name, this.owner).changes === 0) this.markLost();
         } catch (error) {
-          options.logger?.warn({ err: error, lock: this.name }, 'could not renew the drain lock; will try again');
+          options.logger?.warn(
+            { err: error, lock: this.name },
+            'could not renew the drain lock; will try again',
+          );
         }
       },
       options.heartbeatMs ?? Math.min(5_000, ttlMs / 6),

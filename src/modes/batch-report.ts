@@ -90,11 +90,17 @@ export function countResult(report: DrainReport, result: RouteResult): void {
     default:
       report.skipped++;
   }
-  if (result.error && report.errors.length < MAX_SAMPLES) report.errors.push({ source: sourceOf(result), ...result.error });
+  if (result.error && report.errors.length < MAX_SAMPLES)
+    report.errors.push({ source: sourceOf(result), ...result.error });
 }
 
 /** Counts one message's settlement; a transient failure turned dead letter moves from failed-only to dead. */
-export function countSettlement(report: DrainReport, settlement: Settlement, source: string, transientEvents: number): void {
+export function countSettlement(
+  report: DrainReport,
+  settlement: Settlement,
+  source: string,
+  transientEvents: number,
+): void {
   if (settlement.action === 'ack') {
     report.acked++;
     if (settlement.ignored !== undefined) report.ignored++;

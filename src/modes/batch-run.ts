@@ -24,7 +24,11 @@ export function drainLockName(queue: Queue): string {
  * acquireDrainLock): takes the lock, recovers and drains, releases. A lock
  * lost mid-way stops the drain after the batch in hand (`stoppedBy: lock-lost`).
  */
-export async function drainExclusive(ctx: Context, queue: Queue, options: ExclusiveDrainOptions = {}): Promise<ExclusiveDrainResult> {
+export async function drainExclusive(
+  ctx: Context,
+  queue: Queue,
+  options: ExclusiveDrainOptions = {},
+): Promise<ExclusiveDrainResult> {
   const attempt = await acquireDrainLock({
     stateDir: ctx.config.stateDir,
     ledgerUrl: ctx.config.ledgerUrl,
@@ -45,7 +49,10 @@ export async function drainExclusive(ctx: Context, queue: Queue, options: Exclus
   options.signal?.addEventListener('abort', relay, { once: true });
   if (options.signal?.aborted) stop.abort();
   lock.onLost(() => {
-    ctx.logger.error({ lock: lock.name }, 'the drain lock was lost (taken over or connection gone): stopping after the batch in hand');
+    ctx.logger.error(
+      { lock: lock.name },
+      'the drain lock was lost (taken over or connection gone): stopping after the batch in hand',
+    );
     stop.abort();
   });
   try {

@@ -31,7 +31,11 @@ export function checkSchedule(schedule: string, timezone?: string): void {
   try {
     new Cron(schedule, { paused: true, mode: '5-or-6-parts', ...(timezone ? { timezone } : {}) }).stop();
   } catch (error) {
-    throw new ConfigInvalidError('--schedule', `invalid cron schedule ${JSON.stringify(schedule)}: ${errorMessage(error)}`, { schedule });
+    throw new ConfigInvalidError(
+      '--schedule',
+      `invalid cron schedule ${JSON.stringify(schedule)}: ${errorMessage(error)}`,
+      { schedule },
+    );
   }
 }
 
@@ -73,7 +77,11 @@ export function startBatchSchedule(ctx: Context, queue: Queue, options: BatchSch
     return running;
   };
 
-  const job = new Cron(schedule, { mode: '5-or-6-parts', ...(timezone ? { timezone } : {}) }, () => void tick());
+  const job = new Cron(
+    schedule,
+    { mode: '5-or-6-parts', ...(timezone ? { timezone } : {}) },
+    () => void tick(),
+  );
   ctx.logger.info({ schedule, next: job.nextRun()?.toISOString() }, 'batch schedule started');
   return {
     nextRun: () => job.nextRun(),

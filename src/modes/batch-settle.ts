@@ -24,20 +24,30 @@ export function settleMessage(
   policy: RetryPolicy,
   random: () => number = Math.random,
 ): Settlement {
-  if (message.malformed !== undefined) return { action: 'dead-letter', reason: `malformed message: ${message.malformed}` };
+  if (message.malformed !== undefined)
+    return { action: 'dead-letter', reason: `malformed message: ${message.malformed}` };
   if (message.ignore !== undefined) return { action: 'ack', ignored: message.ignore };
 
   const pending = results.filter((r) => !TERMINAL_OUTCOMES.has(r.outcome));
   if (pending.length > 0) {
     const error = lastError(pending);
     if (message.attempts >= policy.maxAttempts) {
-      return { action: 'dead-letter', reason: `gave up after ${message.attempts} attempt(s): ${error.code}: ${error.message}` };
+      return {
+        action: 'dead-letter',
+        reason: `gave up after ${message.attempts} attempt(s): ${error.code}: ${error.message}`,
+      };
     }
     const retryAfter = Math.max(0, ...pending.map((r) => r.retryAfterMs ?? 0));
-    return { action: 'nack', delayMs: Math.max(backoffDelay(policy, message.attempts, random), retryAfter), error };
+    return {
+      action: 'nack',
+      delayMs: Math.max(backoffDelay(policy, message.attempts, random), retryAfter),
+      error,
+    };
   }
 
-  const unrecorded = results.find((r) => r.outcome === 'dead' && r.deliveries.length === 0 && r.error?.code !== 'E_KEY_UNSAFE');
+  const unrecorded = results.find(
+    (r) => r.outcome === 'dead' && r.deliveries.length === 0 && r.error?.code !== 'E_KEY_UNSAFE',
+  );
   if (unrecorded) {
     const error = unrecorded.error ?? { code: 'E_UNKNOWN', message: 'permanent failure' };
     return { action: 'dead-letter', reason: `${error.code}: ${error.message}` };

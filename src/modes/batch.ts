@@ -3,7 +3,13 @@ import type { ObjectEvent } from '../events/types.js';
 import type { Queue, QueueMessage } from '../queue/types.js';
 import type { RouteResult } from '../router/result.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../router/retry.js';
-import { countResult, countSettlement, emptyDrainReport, sourceOf, type DrainReport } from './batch-report.js';
+import {
+  countResult,
+  countSettlement,
+  emptyDrainReport,
+  sourceOf,
+  type DrainReport,
+} from './batch-report.js';
 import { settleMessage, type Settlement } from './batch-settle.js';
 import type { Context } from './context.js';
 import { recoverInterrupted } from './recover.js';
@@ -79,7 +85,9 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
   const extender = setInterval(
     () => {
       if (leased.size === 0) return;
-      queue.extend([...leased], leaseMs).catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not extend message leases'));
+      queue
+        .extend([...leased], leaseMs)
+        .catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not extend message leases'));
     },
     Math.max(250, leaseMs / 3),
   );
@@ -118,7 +126,14 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
   }
   report.durationMs = Date.now() - started;
   ctx.logger.info(
-    { messages: report.messages, batches: report.batches, routed: report.routed, failed: report.failed, dead: report.dead, stoppedBy: report.stoppedBy },
+    {
+      messages: report.messages,
+      batches: report.batches,
+      routed: report.routed,
+      failed: report.failed,
+      dead: report.dead,
+      stoppedBy: report.stoppedBy,
+    },
     'drain finished',
   );
   return report;
@@ -160,11 +175,20 @@ async function settleBatch(
   messages.forEach((message, i) => {
     const mine = results[i] ?? [];
     const settlement = settleMessage(message, mine, policy, random);
-    const transient = message.malformed !== undefined ? 1 : mine.filter((r) => r.outcome === 'failed' || r.outcome === 'in-flight').length;
+    const transient =
+      message.malformed !== undefined
+        ? 1
+        : mine.filter((r) => r.outcome === 'failed' || r.outcome === 'in-flight').length;
     if (message.malformed !== undefined) report.malformed++;
-    countSettlement(report, settlement, mine[0] ? sourceOf(mine[0]) : sourceOf({ event: message.event }), transient);
+    countSettlement(
+      report,
+      settlement,
+      mine[0] ? sourceOf(mine[0]) : sourceOf({ event: message.event }),
+      transient,
+    );
     if (settlement.action === 'ack') {
-      if (settlement.ignored !== undefined) ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
+      if (settlement.ignored !== undefined)
+        ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
       acks.push(message.id);
     } else {
       others.push({ message, settlement });
@@ -175,15 +199,28 @@ async function settleBatch(
   }
   for (const { message, settlement } of others) {
     if (settlement.action === 'nack') {
-      await queue.nack(message.id, settlement.delayMs).catch((error: unknown) => queueError(ctx, report, 'nack', 1, error));
+      await queue
+        .nack(message.id, settlement.delayMs)
+        .catch((error: unknown) => queueError(ctx, report, 'nack', 1, error));
       continue;
     }
-    ctx.logger.warn({ id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason }, 'message dead-lettered');
-    await queue.deadLetter(message.id, settlement.reason).catch((error: unknown) => queueError(ctx, report, 'deadLetter', 1, error));
+    ctx.logger.warn(
+      { id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason },
+      'message dead-lettered',
+    );
+    await queue
+      .deadLetter(message.id, settlement.reason)
+      .catch((error: unknown) => queueError(ctx, report, 'deadLetter', 1, error));
   }
 }
 
-function queueError(ctx: Context, report: DrainReport, operation: string, count: number, error: unknown): void {
+function queueError(
+  ctx: Context,
+  report: DrainReport,
+  operation: string,
+  count: number,
+  error: unknown,
+): void {
   report.queueErrors += count;
   ctx.logger.error(
     { operation, count, code: errorCode(error), error: errorMessage(error) },

@@ -41,7 +41,11 @@ export function processOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-export async function openContext(config: RuntimeConfig, logger: Logger, options: ContextOptions = {}): Promise<Context> {
+export async function openContext(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: ContextOptions = {},
+): Promise<Context> {
   const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
   const source = options.referential
     ? ReferentialSource.fixed(options.referential)

@@ -75,7 +75,17 @@ export async function startEventMode(ctx: Context, options: EventModeOptions): P
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   if (options.dashboard !== false) {
-    app.route('/', createDashboardApp({ ledger: ctx.ledger, referential: ctx.referential, stores: ctx.stores, sink, auth, logger: log }));
+    app.route(
+      '/',
+      createDashboardApp({
+        ledger: ctx.ledger,
+        referential: ctx.referential,
+        stores: ctx.stores,
+        sink,
+        auth,
+        logger: log,
+      }),
+    );
   }
   options.mount?.(app);
   const watcher = options.watch === false ? undefined : await startWatcher(ctx, sink, options.watcher ?? {});

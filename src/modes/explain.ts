@@ -28,7 +28,12 @@ export interface ExplainResult {
  * same planner the router uses. Works from the name alone: when the object
  * does not exist, date placeholders use the current time, and says so.
  */
-export async function explain(referential: Referential, stores: StoreRegistry, text: string, now = new Date()): Promise<ExplainResult> {
+export async function explain(
+  referential: Referential,
+  stores: StoreRegistry,
+  text: string,
+  now = new Date(),
+): Promise<ExplainResult> {
   const source = parseLocation(text);
   let object: ObjectInfo | undefined;
   try {

@@ -15,14 +15,20 @@ const INCOMPLETE = ['planned', 'written', 'verified'] as const;
  *    finishes them (the destination holds identical bytes: delivered) or
  *    records them `gone`.
  */
-export async function recoverInterrupted(ctx: Context): Promise<{ results: RouteResult[]; tempFilesRemoved: number }> {
+export async function recoverInterrupted(
+  ctx: Context,
+): Promise<{ results: RouteResult[]; tempFilesRemoved: number }> {
   const tempFilesRemoved = await sweepTempFiles(ctx);
   await releaseDeadLocalClaims(ctx);
 
   const events = new Map<string, ObjectEvent>();
   let cursor: string | undefined;
   do {
-    const page = await ctx.ledger.query({ states: [...INCOMPLETE], limit: 1000, ...(cursor ? { cursor } : {}) });
+    const page = await ctx.ledger.query({
+      states: [...INCOMPLETE],
+      limit: 1000,
+      ...(cursor ? { cursor } : {}),
+    });
     for (const record of page.items) {
       const { project, bucket, key } = record.source;
       events.set(`${project}/${bucket}/${key}@${record.generation}`, {

@@ -27,7 +27,9 @@ export interface ScanReport extends RunSummary {
 export async function scan(ctx: Context, options: ScanOptions): Promise<ScanReport> {
   const referential = ctx.referential();
   const recovery = ctx.config.dryRun ? { results: [], tempFilesRemoved: 0 } : await recoverInterrupted(ctx);
-  const recovered = new Set(recovery.results.filter((r) => r.outcome !== 'gone').map((r) => locationKey(r.event)));
+  const recovered = new Set(
+    recovery.results.filter((r) => r.outcome !== 'gone').map((r) => locationKey(r.event)),
+  );
 
   const events: ObjectEvent[] = [];
   for (const { project, bucket } of referential.sources()) {
@@ -36,8 +38,16 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
     do {
       const page = await store.list(bucket, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });
       for (const item of page.items) {
-        if (isFolderPlaceholder(item.key) || recovered.has(locationKey({ project, bucket, key: item.key }))) continue;
-        events.push({ project, bucket, key: item.key, generation: item.generation, size: item.size, origin: 'scan' });
+        if (isFolderPlaceholder(item.key) || recovered.has(locationKey({ project, bucket, key: item.key })))
+          continue;
+        events.push({
+          project,
+          bucket,
+          key: item.key,
+          generation: item.generation,
+          size: item.size,
+          origin: 'scan',
+        });
       }
       pageToken = page.nextPageToken;
     } while (pageToken);

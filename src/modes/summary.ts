@@ -45,7 +45,9 @@ export function summarizeResults(results: RouteResult[]): RunSummary {
   };
   for (const r of results) {
     summary.outcomes[r.outcome] = (summary.outcomes[r.outcome] ?? 0) + 1;
-    const source = r.source ? formatLocation(r.source) : `${r.event.project ?? '?'}/${r.event.bucket}/${r.event.key}`;
+    const source = r.source
+      ? formatLocation(r.source)
+      : `${r.event.project ?? '?'}/${r.event.bucket}/${r.event.key}`;
     switch (r.outcome) {
       case 'routed':
         summary.routed++;

@@ -31,10 +31,14 @@ export function parseReferentialUri(uri: string): { backend: 'gcs' | 's3'; bucke
   const m = /^([a-z0-9]+):\/\/([^/]+)\/(.+)$/i.exec(uri);
   const backend = m ? SCHEMES[m[1]!.toLowerCase()] : undefined;
   if (!m || !backend) {
-    throw new ConfigInvalidError('routes', `expected gs://BUCKET/KEY or s3://BUCKET/KEY, got ${JSON.stringify(uri)}`, {
-      option: 'routes',
-      value: uri,
-    });
+    throw new ConfigInvalidError(
+      'routes',
+      `expected gs://BUCKET/KEY or s3://BUCKET/KEY, got ${JSON.stringify(uri)}`,
+      {
+        option: 'routes',
+        value: uri,
+      },
+    );
   }
   return { backend, bucket: m[2]!, key: m[3]! };
 }
@@ -53,10 +57,14 @@ export function resolveRemoteReferential(
     throw new ConfigInvalidError('routesProject', message, { option: 'routesProject', routes: uri });
   };
   if (routesProject === undefined) {
-    const candidates = Object.entries(projects).filter(([, p]) => p.backend === backend).map(([name]) => name);
+    const candidates = Object.entries(projects)
+      .filter(([, p]) => p.backend === backend)
+      .map(([name]) => name);
     return fail(
       `routes ${uri} is in a bucket: expected \`routesProject\` naming the ${backend} project that holds it` +
-        (candidates.length ? ` (one of ${candidates.join(', ')})` : `, got no ${backend} project in \`projects\``),
+        (candidates.length
+          ? ` (one of ${candidates.join(', ')})`
+          : `, got no ${backend} project in \`projects\``),
     );
   }
   const project = projects[routesProject];

@@ -127,7 +127,8 @@ export class ReferentialSource {
     for (let attempt = 1; ; attempt++) {
       const read = await options.reader.read();
       if (read) return new ReferentialSource(options, snapshotOf(read.text, read.version, options.location));
-      if (attempt >= 5) throw new Error(`[switchyard] [referential] ${options.location} kept changing while read`);
+      if (attempt >= 5)
+        throw new Error(`[switchyard] [referential] ${options.location} kept changing while read`);
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
     }
   }
@@ -207,11 +208,17 @@ export class ReferentialSource {
       this.snapshot = next;
       this.refused = undefined;
       this.log.info(
-        { source: location, version: next.version, previousVersion: previous.version, routes: next.referential.routes.length },
+        {
+          source: location,
+          version: next.version,
+          previousVersion: previous.version,
+          routes: next.referential.routes.length,
+        },
         'referential reloaded: new routes take effect now',
       );
       const warnings = next.problems.filter((p) => p.severity === 'warning');
-      if (warnings.length) this.log.warn({ source: location, warnings: warnings.map(formatProblem) }, 'referential warnings');
+      if (warnings.length)
+        this.log.warn({ source: location, warnings: warnings.map(formatProblem) }, 'referential warnings');
       return { changed: true, problems: next.problems };
     } catch (error) {
       this.log.error(
@@ -226,7 +233,12 @@ export class ReferentialSource {
     if (this.refused?.version !== version) {
       const errors = problems.filter((p) => p.severity === 'error');
       this.log.error(
-        { source: this.options.location, version, keptVersion: this.snapshot.version, problems: errors.map(formatProblem) },
+        {
+          source: this.options.location,
+          version,
+          keptVersion: this.snapshot.version,
+          problems: errors.map(formatProblem),
+        },
         `referential change refused: ${errors.length} error(s); the previous version stays in effect`,
       );
     }
@@ -260,7 +272,9 @@ export interface OpenReferentialSourceOptions {
 }
 
 /** Opens the source for a path or a `gs://` / `s3://` URI (not started: call `start()`). */
-export async function openReferentialSource(options: OpenReferentialSourceOptions): Promise<ReferentialSource> {
+export async function openReferentialSource(
+  options: OpenReferentialSourceOptions,
+): Promise<ReferentialSource> {
   let reader: ReferentialReader;
   if (isReferentialUri(options.location)) {
     const ref = resolveRemoteReferential(options.location, options.projects, options.project);

@@ -24,7 +24,13 @@ export interface DeliveryInput {
 }
 
 export type DeliveryOutcome =
-  | { state: 'verified'; destination: Location; crc32c: string; bytesThroughProcess: number; sourceGone: boolean }
+  | {
+      state: 'verified';
+      destination: Location;
+      crc32c: string;
+      bytesThroughProcess: number;
+      sourceGone: boolean;
+    }
   | { state: 'superseded'; destination: Location; reason: string };
 
 interface Expected {
@@ -65,7 +71,13 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   if (existing) {
     const verdict = await judgeExisting(input, existing, expected);
     if (verdict.kind === 'delivered') {
-      return { state: 'verified', destination, crc32c: verdict.crc32c, bytesThroughProcess: 0, sourceGone: false };
+      return {
+        state: 'verified',
+        destination,
+        crc32c: verdict.crc32c,
+        bytesThroughProcess: 0,
+        sourceGone: false,
+      };
     }
     if (verdict.kind === 'superseded') return { state: 'superseded', destination, reason: verdict.reason };
     switch (route.onConflict) {
@@ -80,7 +92,13 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
         if (versioned) {
           const again = await judgeExisting(input, versioned, expected);
           if (again.kind === 'delivered') {
-            return { state: 'verified', destination, crc32c: again.crc32c, bytesThroughProcess: 0, sourceGone: false };
+            return {
+              state: 'verified',
+              destination,
+              crc32c: again.crc32c,
+              bytesThroughProcess: 0,
+              sourceGone: false,
+            };
           }
           throw new ConflictError(formatLocation(destination), 'the versioned key already holds other bytes');
         }
@@ -96,7 +114,11 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
     const renamed = await tryRename(dst, src, from, to, record.generation, ifGenerationMatch);
     if (renamed) {
       if (renamed.size !== object.size || renamed.generation !== record.generation) {
-        throw new ChecksumMismatchError(formatLocation(destination), { size: object.size, crc32c: '' }, renamed);
+        throw new ChecksumMismatchError(
+          formatLocation(destination),
+          { size: object.size, crc32c: '' },
+          renamed,
+        );
       }
       return { state: 'verified', destination, crc32c: '', bytesThroughProcess: 0, sourceGone: true };
     }
@@ -153,14 +175,16 @@ async function copyAndVerify(
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
 
   // a store that read its copy back already compared it with the source (FsStore.copy)
-  const actual = readBack && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
+  const actual =
+    readBack && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }
   return { state: 'verified', destination, crc32c: actual.crc32c, bytesThroughProcess, sourceGone: false };
 }
 
-type Verdict = { kind: 'delivered'; crc32c: string } | { kind: 'superseded'; reason: string } | { kind: 'other' };
+type Verdict =
+  { kind: 'delivered'; crc32c: string } | { kind: 'superseded'; reason: string } | { kind: 'other' };
 
 /**
  * A destination that already exists is delivered when it carries this
@@ -168,23 +192,32 @@ type Verdict = { kind: 'delivered'; crc32c: string } | { kind: 'superseded'; rea
  * it); superseded when its provenance says a newer generation of the same
  * source is there; otherwise a conflict for the route's policy to settle.
  */
-async function judgeExisting(input: DeliveryInput, existing: ObjectInfo, expected: Expected): Promise<Verdict> {
+async function judgeExisting(
+  input: DeliveryInput,
+  existing: ObjectInfo,
+  expected: Expected,
+): Promise<Verdict> {
   const { record, object, sourceStore: src, destinationStore: dst } = input;
   const sourceName = formatLocation(record.source);
   const provenance = existing.provenance;
   if (provenance?.source === sourceName && provenance.generation === record.generation) {
     const actual = await checksumAt(dst, { ...record.destination, key: existing.key });
-    if (actual.size === object.size && actual.crc32c === provenance.crc32c) return { kind: 'delivered', crc32c: actual.crc32c };
+    if (actual.size === object.size && actual.crc32c === provenance.crc32c)
+      return { kind: 'delivered', crc32c: actual.crc32c };
   }
   if (provenance?.source === sourceName && provenance.sourceUpdated) {
     if (Date.parse(provenance.sourceUpdated) > object.updated.getTime()) {
-      return { kind: 'superseded', reason: `destination holds generation ${provenance.generation}, newer than ${record.generation}` };
+      return {
+        kind: 'superseded',
+        reason: `destination holds generation ${provenance.generation}, newer than ${record.generation}`,
+      };
     }
   }
   if (existing.size !== object.size) return { kind: 'other' };
   expected.crc32c ??= (await readChecksum(src, record.source.bucket, record.source.key)).crc32c;
   const actual = await checksumAt(dst, { ...record.destination, key: existing.key });
-  if (actual.size === expected.size && actual.crc32c === expected.crc32c) return { kind: 'delivered', crc32c: actual.crc32c };
+  if (actual.size === expected.size && actual.crc32c === expected.crc32c)
+    return { kind: 'delivered', crc32c: actual.crc32c };
   return { kind: 'other' };
 }
 

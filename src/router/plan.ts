@@ -34,7 +34,11 @@ export function planDeliveries(referential: Referential, source: Location, objec
   const refused: RefusedDelivery[] = [];
   for (const { route, groups } of referential.match(source.project, source.bucket, name)) {
     try {
-      const directory = expandDirectory(route.destinationDirectory, { key: source.key, created: object.created, groups });
+      const directory = expandDirectory(route.destinationDirectory, {
+        key: source.key,
+        created: object.created,
+        groups,
+      });
       const key = joinKey(directory, name);
       assertSafeKey(key);
       const destination = { project: route.destinationProject, bucket: route.destinationBucket, key };

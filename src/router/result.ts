@@ -13,10 +13,18 @@ import type { Location } from '../storage/types.js';
  * - `failed`: a transient failure, retried later (`retryAfterMs`);
  * - `dead`: a permanent failure or the retry budget spent: never retried.
  */
-export type EventOutcome = 'routed' | 'duplicate' | 'unrouted' | 'ignored' | 'gone' | 'in-flight' | 'failed' | 'dead';
+export type EventOutcome =
+  'routed' | 'duplicate' | 'unrouted' | 'ignored' | 'gone' | 'in-flight' | 'failed' | 'dead';
 
 /** Terminal for a queue or an HTTP sender: acknowledge (invariant 5). */
-export const TERMINAL_OUTCOMES: ReadonlySet<EventOutcome> = new Set(['routed', 'duplicate', 'unrouted', 'ignored', 'gone', 'dead']);
+export const TERMINAL_OUTCOMES: ReadonlySet<EventOutcome> = new Set([
+  'routed',
+  'duplicate',
+  'unrouted',
+  'ignored',
+  'gone',
+  'dead',
+]);
 
 export interface DeliveryResult {
   id: string;

@@ -55,7 +55,11 @@ export interface RouterOptions {
 
 /** Delivery states that still need work after the source vanished. */
 const UNFINISHED: readonly DeliveryResult['state'][] = ['failed', 'planned', 'written', 'verified'];
-const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>(['verified', 'done', 'superseded']);
+const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
+  'verified',
+  'done',
+  'superseded',
+]);
 
 /**
  * Turns an event into deliveries and carries each to a terminal state or a
@@ -129,9 +133,13 @@ export class Router {
     const candidates = this.referential.projectsForBucket(event.bucket);
     if (candidates.length === 1) return candidates[0] as string;
     if (candidates.length === 0) {
-      throw new PermanentError('E_BUCKET_UNKNOWN', `[switchyard] no referential row uses source bucket "${event.bucket}"`, {
-        bucket: event.bucket,
-      });
+      throw new PermanentError(
+        'E_BUCKET_UNKNOWN',
+        `[switchyard] no referential row uses source bucket "${event.bucket}"`,
+        {
+          bucket: event.bucket,
+        },
+      );
     }
     throw new PermanentError(
       'E_BUCKET_AMBIGUOUS',
@@ -158,9 +166,16 @@ export class Router {
 
     const referential = this.referential;
     const { deliveries, refused } = planDeliveries(referential, source, object);
-    const result: RouteResult = { event, source, generation: object.generation, outcome: 'routed', deliveries: [] };
+    const result: RouteResult = {
+      event,
+      source,
+      generation: object.generation,
+      outcome: 'routed',
+      deliveries: [],
+    };
     if (deliveries.length === 0 && refused.length === 0) {
-      if (!this.options.dryRun) await this.ledger.recordUnrouted(source, object.generation, object.size, this.now());
+      if (!this.options.dryRun)
+        await this.ledger.recordUnrouted(source, object.generation, object.size, this.now());
       result.outcome = 'unrouted';
       return result;
     }
@@ -190,17 +205,23 @@ export class Router {
 
     const owner = this.options.owner;
     const mayRename = active.length === 1 && refused.length === 0 && active[0]?.plan.action === 'move';
-    const outcomes = await mapPool(active, 4, (d) => this.deliverOne(d, owner, sourceStore, object, mayRename));
+    const outcomes = await mapPool(active, 4, (d) =>
+      this.deliverOne(d, owner, sourceStore, object, mayRename),
+    );
     try {
       result.deliveries.push(...outcomes.map((o) => o.result));
-      const pendingDone = outcomes.filter((o) => o.held && o.result.state === 'verified').map((o) => o.result);
+      const pendingDone = outcomes
+        .filter((o) => o.held && o.result.state === 'verified')
+        .map((o) => o.result);
       const settled = result.deliveries.every((d) => SETTLED.has(d.state));
       const moves = result.deliveries.some((d) => d.action === 'move' && d.state !== 'superseded');
       const renamed = outcomes.some((o) => o.sourceGone);
       let sourceDeleted = renamed;
-      if (settled && moves && !renamed) sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
+      if (settled && moves && !renamed)
+        sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
       // a rename stamped the deletion with its own transition (deliverOne)
-      if (settled && sourceDeleted && !renamed) await this.ledger.markSourceDeleted(source, object.generation, this.now());
+      if (settled && sourceDeleted && !renamed)
+        await this.ledger.markSourceDeleted(source, object.generation, this.now());
 
       const done = await this.ledger.transitionMany(
         pendingDone.map((d) => ({ id: d.id, state: 'done' as const })),
@@ -212,10 +233,14 @@ export class Router {
       for (const d of outcomes) {
         if (!d.held) continue;
         if (d.result.state === 'done') this.options.hooks?.delivery?.(d.result, d.result.durationMs ?? 0);
-        else if (d.result.state === 'verified') await this.ledger.release(d.result.id, owner).catch(() => undefined);
+        else if (d.result.state === 'verified')
+          await this.ledger.release(d.result.id, owner).catch(() => undefined);
       }
       result.sourceDeleted = sourceDeleted;
-      result.outcome = summarize(result.deliveries, outcomes.some((o) => o.held && o.result.state === 'done'));
+      result.outcome = summarize(
+        result.deliveries,
+        outcomes.some((o) => o.held && o.result.state === 'done'),
+      );
       if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
       return result;
     } finally {
@@ -244,7 +269,10 @@ export class Router {
       return { result: this.fromRecord(record, state), held: false, sourceGone: false };
     }
     const started = this.now();
-    const renew = setInterval(() => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined), this.leaseMs / 3);
+    const renew = setInterval(
+      () => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined),
+      this.leaseMs / 3,
+    );
     renew.unref();
     try {
       const destinationStore = await this.options.stores.storeFor(record.destination.project);
@@ -263,7 +291,11 @@ export class Router {
       });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
-        return { result: this.fromRecord(record, 'superseded', outcome.destination), held: true, sourceGone: false };
+        return {
+          result: this.fromRecord(record, 'superseded', outcome.destination),
+          held: true,
+          sourceGone: false,
+        };
       }
       const state = outcome.sourceGone ? 'done' : 'verified';
       await this.ledger.transition(plan.id, owner, state, {
@@ -280,7 +312,10 @@ export class Router {
       const result = await this.fail(record, owner, error).catch((failure: unknown) => {
         // the ledger could not record the failure either (it is down): report it; the claim lapses with its lease
         this.log.warn({ delivery: record.id, err: failure }, 'could not record a delivery failure');
-        return { ...this.fromRecord(record, 'failed'), error: { code: errorCode(error), message: errorMessage(error) } };
+        return {
+          ...this.fromRecord(record, 'failed'),
+          error: { code: errorCode(error), message: errorMessage(error) },
+        };
       });
       result.durationMs = this.now() - started;
       this.options.hooks?.delivery?.(result, result.durationMs);
@@ -302,9 +337,20 @@ export class Router {
       await this.ledger.transition(record.id, owner, 'superseded', { errorCode: code, lastError: message });
       return { ...this.fromRecord(record, 'superseded'), error: { code, message } };
     }
-    await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', { errorCode: code, lastError: message, nextAttemptAt });
+    await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', {
+      errorCode: code,
+      lastError: message,
+      nextAttemptAt,
+    });
     this.log.warn(
-      { delivery: record.id, route: record.routeId, code, attempts, dead, ...(error instanceof SwitchyardError ? { error: message } : { err: error }) },
+      {
+        delivery: record.id,
+        route: record.routeId,
+        code,
+        attempts,
+        dead,
+        ...(error instanceof SwitchyardError ? { error: message } : { err: error }),
+      },
       dead ? 'delivery dead' : 'delivery failed, will retry',
     );
     const result = this.fromRecord(record, dead ? 'dead' : 'failed');
@@ -313,7 +359,12 @@ export class Router {
     return result;
   }
 
-  private async deleteSource(store: ObjectStore, source: Location, object: ObjectInfo, result: RouteResult): Promise<boolean> {
+  private async deleteSource(
+    store: ObjectStore,
+    source: Location,
+    object: ObjectInfo,
+    result: RouteResult,
+  ): Promise<boolean> {
     try {
       await store.delete(source.bucket, source.key, { ifGenerationMatch: object.generation });
       return true;
@@ -349,13 +400,20 @@ export class Router {
       }
       const claim = await this.claim(record);
       if (claim.status !== 'claimed') {
-        result.deliveries.push(this.fromRecord(record, claim.status === 'busy' ? 'in-flight' : claim.record.state));
+        result.deliveries.push(
+          this.fromRecord(record, claim.status === 'busy' ? 'in-flight' : claim.record.state),
+        );
         continue;
       }
       let holds: boolean;
       try {
         holds = await this.destinationHolds(record);
-        await this.ledger.transition(record.id, owner, holds ? 'done' : 'gone', holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' });
+        await this.ledger.transition(
+          record.id,
+          owner,
+          holds ? 'done' : 'gone',
+          holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' },
+        );
       } finally {
         this.holding.delete(record.id);
       }
@@ -382,11 +440,18 @@ export class Router {
       const store = await this.options.stores.storeFor(record.destination.project);
       const info = await store.stat(record.destination.bucket, record.destination.key);
       if (!info || info.size !== record.size) return false;
-      if (info.provenance) return info.provenance.generation === record.generation && info.provenance.source === formatLocation(record.source);
+      if (info.provenance)
+        return (
+          info.provenance.generation === record.generation &&
+          info.provenance.source === formatLocation(record.source)
+        );
       if (info.generation === record.generation) return true; // a rename keeps the generation
       if (!record.crc32c) return false;
       const { readChecksum } = await import('../storage/stream-to-store.js');
-      return (await readChecksum(store, record.destination.bucket, record.destination.key)).crc32c === record.crc32c;
+      return (
+        (await readChecksum(store, record.destination.bucket, record.destination.key)).crc32c ===
+        record.crc32c
+      );
     } catch (error) {
       if (error instanceof SwitchyardError && !error.transient) return false;
       throw error;
@@ -394,7 +459,11 @@ export class Router {
   }
 
   /** Loop guard: routes that wrote this very object are not applied to it again. */
-  private async writtenBySameRoute(source: Location, object: ObjectInfo, deliveries: PlannedDelivery[]): Promise<Set<string>> {
+  private async writtenBySameRoute(
+    source: Location,
+    object: ObjectInfo,
+    deliveries: PlannedDelivery[],
+  ): Promise<Set<string>> {
     const own = new Set<string>();
     if (object.provenance) {
       own.add(object.provenance.route);
@@ -410,8 +479,16 @@ export class Router {
     return own;
   }
 
-  private async recordUnsafe(event: ObjectEvent, source: Location, error: KeyUnsafeError): Promise<RouteResult> {
-    const printable = { ...source, key: JSON.stringify(source.key).slice(1, -1), bucket: JSON.stringify(source.bucket).slice(1, -1) };
+  private async recordUnsafe(
+    event: ObjectEvent,
+    source: Location,
+    error: KeyUnsafeError,
+  ): Promise<RouteResult> {
+    const printable = {
+      ...source,
+      key: JSON.stringify(source.key).slice(1, -1),
+      bucket: JSON.stringify(source.bucket).slice(1, -1),
+    };
     const generation = event.generation ?? 'unknown';
     const id = deliveryId(printable, generation, '(unsafe-key)');
     if (!this.options.dryRun) {
@@ -444,7 +521,11 @@ export class Router {
     const { route } = refused;
     const id = deliveryId(source, object.generation, route.id);
     const owner = this.options.owner;
-    const destination = { project: route.destinationProject, bucket: route.destinationBucket, key: `(refused) ${route.destinationDirectory}` };
+    const destination = {
+      project: route.destinationProject,
+      bucket: route.destinationBucket,
+      key: `(refused) ${route.destinationDirectory}`,
+    };
     const claim = await this.claim({
       id,
       source,
@@ -463,7 +544,10 @@ export class Router {
   private async claim(plan: DeliveryPlan): Promise<ClaimResult> {
     if (this.holding.has(plan.id)) {
       const now = this.now();
-      return { status: 'busy', record: { ...plan, state: 'planned', attempts: 0, createdAt: now, updatedAt: now } };
+      return {
+        status: 'busy',
+        record: { ...plan, state: 'planned', attempts: 0, createdAt: now, updatedAt: now },
+      };
     }
     this.holding.add(plan.id);
     try {
@@ -492,7 +576,11 @@ export class Router {
     };
   }
 
-  private fromRecord(record: DeliveryRecord, state: DeliveryResult['state'], destination?: Location): DeliveryResult {
+  private fromRecord(
+    record: DeliveryRecord,
+    state: DeliveryResult['state'],
+    destination?: Location,
+  ): DeliveryResult {
     const result: DeliveryResult = {
       id: record.id,
       routeId: record.routeId,

@@ -87,7 +87,12 @@ const CHECKSUM_READ_BYTES = 4 << 20;
  * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
  * are compared on both sides, not trusted from one stream.
  */
-export async function stageCopy(dir: string, sourcePath: string, source: fsp.FileHandle, location: string): Promise<Staged> {
+export async function stageCopy(
+  dir: string,
+  sourcePath: string,
+  source: fsp.FileHandle,
+  location: string,
+): Promise<Staged> {
   const tmp = path.join(dir, tempName());
   try {
     const [, sourceState] = await Promise.all([
@@ -101,7 +106,11 @@ export async function stageCopy(dir: string, sourcePath: string, source: fsp.Fil
       const st = await handle.stat({ bigint: true });
       const crc = encodeCrc32c(sourceState);
       if (copyState !== sourceState) {
-        throw new ChecksumMismatchError(location, { size: Number(st.size), crc32c: crc }, { size: Number(st.size), crc32c: encodeCrc32c(copyState) });
+        throw new ChecksumMismatchError(
+          location,
+          { size: Number(st.size), crc32c: crc },
+          { size: Number(st.size), crc32c: encodeCrc32c(copyState) },
+        );
       }
       return { tmp, dir, st, crc32c: crc };
     } finally {
@@ -117,7 +126,7 @@ export async function stageCopy(dir: string, sourcePath: string, source: fsp.Fil
 export async function crc32cOfHandle(handle: fsp.FileHandle): Promise<number> {
   const buffer = Buffer.allocUnsafe(CHECKSUM_READ_BYTES);
   let state = 0;
-  for (let position = 0; ; ) {
+  for (let position = 0; ;) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
     if (bytesRead === 0) return state;
     state = crc32c(buffer.subarray(0, bytesRead), state);
@@ -155,7 +164,12 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOS
  * - absent: plain `rename()`, which replaces atomically.
  * The temp file is gone afterwards, whatever happens; the folder is fsynced.
  */
-export async function commitFile(tmp: string, target: string, location: string, ifGenerationMatch?: string): Promise<void> {
+export async function commitFile(
+  tmp: string,
+  target: string,
+  location: string,
+  ifGenerationMatch?: string,
+): Promise<void> {
   try {
     if (ifGenerationMatch === '0') {
       await linkNoReplace(tmp, target, location);
@@ -177,7 +191,8 @@ export async function linkNoReplace(existing: string, target: string, location: 
     await fsMeta.link(existing, target);
   } catch (error) {
     const errno = errnoOf(error);
-    if (errno === 'EEXIST') throw new PreconditionError(location, '0', await currentGeneration(target), { cause: error });
+    if (errno === 'EEXIST')
+      throw new PreconditionError(location, '0', await currentGeneration(target), { cause: error });
     if (!errno || !NO_HARD_LINKS.has(errno)) throw error;
     const actual = await currentGeneration(target);
     if (actual !== undefined) throw new PreconditionError(location, '0', actual);
@@ -185,7 +200,11 @@ export async function linkNoReplace(existing: string, target: string, location: 
   }
 }
 
-export async function expectGeneration(target: string, location: string, expected: string): Promise<BigIntStats> {
+export async function expectGeneration(
+  target: string,
+  location: string,
+  expected: string,
+): Promise<BigIntStats> {
   let st: BigIntStats | undefined;
   try {
     st = await fsMeta.stat(target);

@@ -1,4 +1,12 @@
-import { linkSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync, type BigIntStats } from 'node:fs';
+import {
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  type BigIntStats,
+} from 'node:fs';
 
 /**
  * The metadata system calls of the local-folder store (stat, link, unlink,

@@ -37,12 +37,18 @@ export function resolveKey(root: string, bucket: string, key: string): ResolvedK
     if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) {
       throw new KeyUnsafeError(key, `path segment longer than ${MAX_SEGMENT_BYTES} bytes`);
     }
-    if (segment.startsWith(FS_TEMP_PREFIX)) throw new KeyUnsafeError(key, `segment uses the reserved prefix ${FS_TEMP_PREFIX}`);
+    if (segment.startsWith(FS_TEMP_PREFIX))
+      throw new KeyUnsafeError(key, `segment uses the reserved prefix ${FS_TEMP_PREFIX}`);
   }
   const bucketDir = path.resolve(root, bucket);
   const file = path.resolve(bucketDir, ...segments);
   const relative = path.relative(bucketDir, file);
-  if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+  if (
+    relative === '' ||
+    relative === '..' ||
+    relative.startsWith(`..${path.sep}`) ||
+    path.isAbsolute(relative)
+  ) {
     throw new KeyUnsafeError(key, 'resolves outside its bucket');
   }
   return { bucketDir, file, dir: path.dirname(file), segments };
@@ -68,7 +74,9 @@ export function generationOf(st: BigIntStats): string {
 }
 
 export function createdOf(st: BigIntStats): Date {
-  return st.birthtimeNs > 0n ? new Date(Number(st.birthtimeNs / 1_000_000n)) : new Date(Number(st.mtimeNs / 1_000_000n));
+  return st.birthtimeNs > 0n
+    ? new Date(Number(st.birthtimeNs / 1_000_000n))
+    : new Date(Number(st.mtimeNs / 1_000_000n));
 }
 
 export function updatedOf(st: BigIntStats): Date {
@@ -76,10 +84,22 @@ export function updatedOf(st: BigIntStats): Date {
 }
 
 export function errnoOf(error: unknown): string | undefined {
-  return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
-const TRANSIENT_BACKEND = new Set(['ENOSPC', 'EIO', 'EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EDQUOT', 'ETIMEDOUT', 'EINTR']);
+const TRANSIENT_BACKEND = new Set([
+  'ENOSPC',
+  'EIO',
+  'EMFILE',
+  'ENFILE',
+  'EAGAIN',
+  'EBUSY',
+  'EDQUOT',
+  'ETIMEDOUT',
+  'EINTR',
+]);
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EISDIR']);
 
 /**
@@ -93,7 +113,8 @@ const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EEXIST', 'EI
 export function wrapFsError(error: unknown, op: string, location: string, file: string): Error {
   if (error instanceof SwitchyardError) return error;
   const errno = errnoOf(error);
-  if (errno === 'ENOENT' && op !== 'write' && op !== 'copy') return new NotFoundError(location, { cause: error });
+  if (errno === 'ENOENT' && op !== 'write' && op !== 'copy')
+    return new NotFoundError(location, { cause: error });
   if (errno === 'ENAMETOOLONG') return new KeyUnsafeError(location, 'path too long for this filesystem');
   if (errno && UNWRITABLE.has(errno) && op !== 'read' && op !== 'stat') {
     return new TransientError(
@@ -219,7 +240,12 @@ function stampOf(base36: string): number | undefined {
  * keeps touching its file; a hard-linked move keeps the source's old mtime
  * but is named when made and lives for microseconds).
  */
-export function isAbandonedTemp(name: string, mtimeMs: number, staleBefore: number, alive: (pid: number) => boolean): boolean {
+export function isAbandonedTemp(
+  name: string,
+  mtimeMs: number,
+  staleBefore: number,
+  alive: (pid: number) => boolean,
+): boolean {
   const info = parseTempName(name);
   if (info.localPid !== undefined && !alive(info.localPid)) return true;
   return mtimeMs <= staleBefore && (info.createdAt === undefined || info.createdAt <= staleBefore);

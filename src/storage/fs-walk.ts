@@ -118,7 +118,12 @@ export class DirListingCache {
     this.cached.delete(dir);
     const { entries, symlinks } = await readSorted(dir, realBucket);
     const quietSince = BigInt(Date.now() - this.quietMs) * 1_000_000n;
-    if (entries.length >= this.minEntries && !symlinks && st.ctimeNs < quietSince && st.mtimeNs < quietSince) {
+    if (
+      entries.length >= this.minEntries &&
+      !symlinks &&
+      st.ctimeNs < quietSince &&
+      st.mtimeNs < quietSince
+    ) {
       this.cached.set(dir, { ctimeNs: st.ctimeNs, mtimeNs: st.mtimeNs, entries });
       if (this.cached.size > this.maxDirs) this.cached.delete(this.cached.keys().next().value!);
     }
@@ -158,10 +163,22 @@ async function readSorted(dir: string, realBucket: string): Promise<{ entries: E
 }
 
 function isUnknown(d: Dirent): boolean {
-  return !d.isDirectory() && !d.isFile() && !d.isSymbolicLink() && !d.isFIFO() && !d.isSocket() && !d.isBlockDevice() && !d.isCharacterDevice();
+  return (
+    !d.isDirectory() &&
+    !d.isFile() &&
+    !d.isSymbolicLink() &&
+    !d.isFIFO() &&
+    !d.isSocket() &&
+    !d.isBlockDevice() &&
+    !d.isCharacterDevice()
+  );
 }
 
-async function classify(file: string, realBucket: string, symlink: boolean): Promise<'file' | 'dir' | 'other'> {
+async function classify(
+  file: string,
+  realBucket: string,
+  symlink: boolean,
+): Promise<'file' | 'dir' | 'other'> {
   try {
     if (symlink) {
       const real = await fsp.realpath(file);

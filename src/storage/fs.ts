@@ -3,7 +3,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
 import { mapPool } from '../util/pool.js';
-import { BodyError, commitFile, crc32cOfHandle, currentGeneration, linkNoReplace, stageCopy, stageFile } from './fs-atomic.js';
+import {
+  BodyError,
+  commitFile,
+  crc32cOfHandle,
+  currentGeneration,
+  linkNoReplace,
+  stageCopy,
+  stageFile,
+} from './fs-atomic.js';
 import { encodeCrc32c } from './checksum.js';
 import {
   assertRealInside,
@@ -118,7 +126,12 @@ export class FsStore implements ObjectStore {
     }
   }
 
-  async write(bucket: string, key: string, body: Readable | Buffer, options: WriteOptions = {}): Promise<ObjectInfo> {
+  async write(
+    bucket: string,
+    key: string,
+    body: Readable | Buffer,
+    options: WriteOptions = {},
+  ): Promise<ObjectInfo> {
     const r = resolveKey(this.root, bucket, key);
     const where = this.where(bucket, key);
     try {
@@ -211,7 +224,12 @@ export class FsStore implements ObjectStore {
     const rs = resolveKey(src.root, from.bucket, from.key);
     const rd = resolveKey(this.root, to.bucket, to.key);
     const where = this.where(to.bucket, to.key);
-    const { handle, st: before } = await src.openForRead(rs, from.bucket, from.key, options.ifSourceGenerationMatch);
+    const { handle, st: before } = await src.openForRead(
+      rs,
+      from.bucket,
+      from.key,
+      options.ifSourceGenerationMatch,
+    );
     try {
       await this.prepareDir(rd, to.key, where);
       if (options.ifGenerationMatch !== undefined) await precheck(rd.file, where, options.ifGenerationMatch);
@@ -226,7 +244,8 @@ export class FsStore implements ObjectStore {
       await commitFile(staged.tmp, rd.file, where, options.ifGenerationMatch);
       return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c, readBack: true };
     } catch (error) {
-      if (error instanceof BodyError) throw wrapFsError(error.original, 'copy', src.where(from.bucket, from.key), rs.file);
+      if (error instanceof BodyError)
+        throw wrapFsError(error.original, 'copy', src.where(from.bucket, from.key), rs.file);
       throw wrapFsError(error, 'copy', where, rd.file);
     } finally {
       await handle.close().catch(() => undefined);
@@ -259,7 +278,8 @@ export class FsStore implements ObjectStore {
       if (!st) throw new NotFoundError(srcWhere);
       const generation = generationOf(st);
       const expected = options.ifSourceGenerationMatch;
-      if (expected !== undefined && expected !== generation) throw new PreconditionError(srcWhere, expected, generation);
+      if (expected !== undefined && expected !== generation)
+        throw new PreconditionError(srcWhere, expected, generation);
       const dirDev = await this.prepareDir(rd, to.key, where, true);
       if (dirDev !== st.dev) throw unsupported(srcWhere, where, 'different filesystems');
       let linked: BigIntStats;
@@ -278,7 +298,8 @@ export class FsStore implements ObjectStore {
         tmp = path.join(rd.dir, tempName('mv-'));
         await this.linkInto(rs.file, tmp, rd, to.key, srcWhere, where);
         linked = await fsMeta.lstat(tmp);
-        if (generationOf(linked) !== generation) throw new PreconditionError(srcWhere, generation, generationOf(linked));
+        if (generationOf(linked) !== generation)
+          throw new PreconditionError(srcWhere, generation, generationOf(linked));
         const linkedTmp = tmp;
         tmp = undefined;
         await commitFile(linkedTmp, rd.file, where, options.ifGenerationMatch);
@@ -309,7 +330,14 @@ export class FsStore implements ObjectStore {
   }
 
   /** Hard-links `from` to `to` in the folder of `rd`, preparing that folder again if it vanished since it was remembered. */
-  private async linkInto(from: string, to: string, rd: ResolvedKey, key: string, srcWhere: string, where: string): Promise<void> {
+  private async linkInto(
+    from: string,
+    to: string,
+    rd: ResolvedKey,
+    key: string,
+    srcWhere: string,
+    where: string,
+  ): Promise<void> {
     try {
       await linkOrExplain(from, to, srcWhere, where);
     } catch (error) {
@@ -325,10 +353,14 @@ export class FsStore implements ObjectStore {
 
   private fsSource(source: ObjectStore, op: string): FsStore {
     if (source instanceof FsStore) return source;
-    throw new PermanentError('E_UNSUPPORTED', `[switchyard] [fs] ${op} from ${source.name} into ${this.name}: expected an fs store`, {
-      source: source.name,
-      destination: this.name,
-    });
+    throw new PermanentError(
+      'E_UNSUPPORTED',
+      `[switchyard] [fs] ${op} from ${source.name} into ${this.name}: expected an fs store`,
+      {
+        source: source.name,
+        destination: this.name,
+      },
+    );
   }
 
   /**
@@ -429,12 +461,16 @@ async function linkOrExplain(from: string, to: string, srcWhere: string, where: 
     if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(errno)) {
       throw unsupported(srcWhere, where, `no hard links here (${errno})`);
     }
-    if (errno === 'EEXIST') throw new PreconditionError(where, '0', await currentGeneration(to), { cause: error });
+    if (errno === 'EEXIST')
+      throw new PreconditionError(where, '0', await currentGeneration(to), { cause: error });
     throw error;
   }
 }
 
 function unsupported(from: string, to: string, reason: string): PermanentError {
-  return new PermanentError('E_UNSUPPORTED', `[switchyard] [fs] cannot rename ${from} to ${to}: ${reason}`, { from, to, reason });
+  return new PermanentError('E_UNSUPPORTED', `[switchyard] [fs] cannot rename ${from} to ${to}: ${reason}`, {
+    from,
+    to,
+    reason,
+  });
 }
-

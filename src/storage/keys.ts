@@ -26,8 +26,15 @@ export function assertSafeKey(key: string): void {
 
 /** Bucket names are one path segment with no control characters. */
 export function assertSafeBucket(bucket: string): void {
-  if (typeof bucket !== 'string' || bucket.length === 0) throw new KeyUnsafeError(String(bucket), 'empty bucket name');
-  if (CONTROL.test(bucket) || bucket.includes('/') || bucket.includes('\\') || bucket === '.' || bucket === '..') {
+  if (typeof bucket !== 'string' || bucket.length === 0)
+    throw new KeyUnsafeError(String(bucket), 'empty bucket name');
+  if (
+    CONTROL.test(bucket) ||
+    bucket.includes('/') ||
+    bucket.includes('\\') ||
+    bucket === '.' ||
+    bucket === '..'
+  ) {
     throw new KeyUnsafeError(bucket, 'invalid bucket name');
   }
 }
@@ -65,5 +72,9 @@ export function parseLocation(text: string): { project: string; bucket: string; 
   if (first <= 0 || second === -1 || second === first + 1 || second === text.length - 1) {
     throw new KeyUnsafeError(text, 'expected PROJECT/BUCKET/KEY');
   }
-  return { project: text.slice(0, first), bucket: text.slice(first + 1, second), key: text.slice(second + 1) };
+  return {
+    project: text.slice(0, first),
+    bucket: text.slice(first + 1, second),
+    key: text.slice(second + 1),
+  };
 }

@@ -141,7 +141,12 @@ export class MemoryStore implements ObjectStore {
     );
   }
 
-  async write(bucket: string, key: string, body: Readable | Buffer, options: WriteOptions = {}): Promise<ObjectInfo> {
+  async write(
+    bucket: string,
+    key: string,
+    body: Readable | Buffer,
+    options: WriteOptions = {},
+  ): Promise<ObjectInfo> {
     this.check('write', bucket, key);
     this.checkTarget(bucket, key, options.ifGenerationMatch);
     const data = Buffer.isBuffer(body) ? Buffer.from(body) : await collect(body);
@@ -188,10 +193,14 @@ export class MemoryStore implements ObjectStore {
     assertSafeBucket(from.bucket);
     assertSafeKey(from.key);
     if (!(source instanceof MemoryStore) || !this.canCopyFrom(source)) {
-      throw new PermanentError('E_UNSUPPORTED', `[switchyard] [memory] cannot copy from ${source.name} into ${this.name}: another backend`, {
-        source: source.name,
-        destination: this.name,
-      });
+      throw new PermanentError(
+        'E_UNSUPPORTED',
+        `[switchyard] [memory] cannot copy from ${source.name} into ${this.name}: another backend`,
+        {
+          source: source.name,
+          destination: this.name,
+        },
+      );
     }
     const object = source.mustGet(from.bucket, from.key);
     const expected = options.ifSourceGenerationMatch;
@@ -202,7 +211,13 @@ export class MemoryStore implements ObjectStore {
     return this.put(to.bucket, to.key, object.data, options, object);
   }
 
-  private put(bucket: string, key: string, data: Buffer, options: WriteOptions, base: Partial<StoredObject>): ObjectInfo {
+  private put(
+    bucket: string,
+    key: string,
+    data: Buffer,
+    options: WriteOptions,
+    base: Partial<StoredObject>,
+  ): ObjectInfo {
     const metadata = { ...(options.metadata ?? base.metadata ?? {}) };
     if (options.provenance) Object.assign(metadata, provenanceToMetadata(options.provenance));
     const now = new Date();
@@ -224,7 +239,10 @@ export class MemoryStore implements ObjectStore {
   private checkTarget(bucket: string, key: string, ifGenerationMatch: string | undefined): void {
     if (ifGenerationMatch === undefined) return;
     const current = this.objects(bucket, false)?.get(key)?.generation;
-    if ((ifGenerationMatch === '0' && current !== undefined) || (ifGenerationMatch !== '0' && current !== ifGenerationMatch)) {
+    if (
+      (ifGenerationMatch === '0' && current !== undefined) ||
+      (ifGenerationMatch !== '0' && current !== ifGenerationMatch)
+    ) {
       throw new PreconditionError(this.where(bucket, key), ifGenerationMatch, current);
     }
   }
@@ -276,6 +294,7 @@ function infoOf(bucket: string, key: string, object: StoredObject): ObjectInfo {
 
 async function collect(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  for await (const chunk of body)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks);
 }

@@ -28,7 +28,11 @@ export async function copyAcross(
   options: WriteOptions & { ifSourceGenerationMatch?: string } = {},
 ): Promise<CopyAcrossResult> {
   const { ifSourceGenerationMatch, ...writeOptions } = options;
-  const body = await src.read(srcBucket, srcKey, ifSourceGenerationMatch === undefined ? {} : { generation: ifSourceGenerationMatch });
+  const body = await src.read(
+    srcBucket,
+    srcKey,
+    ifSourceGenerationMatch === undefined ? {} : { generation: ifSourceGenerationMatch },
+  );
   const checksum = new ChecksumStream();
   pipeline(body, checksum, () => undefined);
   try {
@@ -45,7 +49,11 @@ export async function copyAcross(
  * Size and CRC32C of an object: from stat when the backend reports CRC32C
  * itself (`checksumHeaders`), otherwise by streaming it once.
  */
-export async function readChecksum(store: ObjectStore, bucket: string, key: string): Promise<{ size: number; crc32c: string }> {
+export async function readChecksum(
+  store: ObjectStore,
+  bucket: string,
+  key: string,
+): Promise<{ size: number; crc32c: string }> {
   if (store.capabilities.checksumHeaders) {
     const info = await store.stat(bucket, key);
     if (!info) throw new NotFoundError(`${store.name}/${bucket}/${key}`);

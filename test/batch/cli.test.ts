@@ -23,7 +23,14 @@ describe('batch commands', () => {
     await ws.put('land/in/b.csv', 'b\n');
     await ws.put('land/in/notes.txt', 'unrouted\n');
 
-    const enqueued = await ws.run('enqueue', '--json', 'land/in/a.csv', 'land/in/b.csv', 'land/in/notes.txt', 'land/in/missing.csv');
+    const enqueued = await ws.run(
+      'enqueue',
+      '--json',
+      'land/in/a.csv',
+      'land/in/b.csv',
+      'land/in/notes.txt',
+      'land/in/missing.csv',
+    );
     expect(enqueued.code, enqueued.stderr).toBe(0);
     expect(enqueued.json()).toEqual({ queue: 'default', queued: 4, missing: ['land/in/missing.csv'] });
     const refused = await ws.run('enqueue', 'land/in/../../etc/passwd');
@@ -42,15 +49,39 @@ describe('batch commands', () => {
     expect((await ws.run('status', '--json')).json<Status>().queue).toMatchObject({ depth: 4, inFlight: 0 });
     expect(await ws.exists('land/in/a.csv')).toBe(true);
 
-    const batch = await ws.run('batch', '--json', '--max-batch', '3', '--time-budget', '5m', '--max-attempts', '3');
+    const batch = await ws.run(
+      'batch',
+      '--json',
+      '--max-batch',
+      '3',
+      '--time-budget',
+      '5m',
+      '--max-attempts',
+      '3',
+    );
     expect(batch.code, batch.stderr).toBe(0);
-    expect(batch.json()).toMatchObject({ routed: 2, unrouted: 1, failed: 0, dead: 0, skipped: 1, messages: 4, batches: 2, acked: 4 });
+    expect(batch.json()).toMatchObject({
+      routed: 2,
+      unrouted: 1,
+      failed: 0,
+      dead: 0,
+      skipped: 1,
+      messages: 4,
+      batches: 2,
+      acked: 4,
+    });
     expect(await ws.files()).toEqual(['finance/raw/a.csv', 'finance/raw/b.csv', 'land/in/notes.txt']);
-    expect((await ws.run('status', '--json')).json<Status>().queue).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
+    expect((await ws.run('status', '--json')).json<Status>().queue).toMatchObject({
+      depth: 0,
+      inFlight: 0,
+      dead: 0,
+    });
 
     const again = await ws.run('batch');
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^routed 0, unrouted 0, failed 0 \(dead 0\), skipped 0\nmessages 0 in 0 batch\(es\)/);
+    expect(again.stdout).toMatch(
+      /^routed 0, unrouted 0, failed 0 \(dead 0\), skipped 0\nmessages 0 in 0 batch\(es\)/,
+    );
   });
 
   it('dead-letters list / purge, and usage errors', async () => {
@@ -62,7 +93,11 @@ describe('batch commands', () => {
     const usage = await ws.run('dead-letters', 'retry');
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/give ids from `dead-letters list`, or --all/);
-    expect((await ws.run('dead-letters', 'retry', 'nope', '--json')).json()).toMatchObject({ queue: 0, ledger: 0, queueIds: ['nope'] });
+    expect((await ws.run('dead-letters', 'retry', 'nope', '--json')).json()).toMatchObject({
+      queue: 0,
+      ledger: 0,
+      queueIds: ['nope'],
+    });
     expect((await ws.run('batch', '--time-budget', 'soon')).code).toBe(2);
   });
 });

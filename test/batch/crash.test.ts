@@ -9,9 +9,14 @@ import { HEADER, sleep } from './helpers.js';
 const CHILD = fileURLToPath(new URL('./fixtures/crash-drain.mjs', import.meta.url));
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-function runChild(dir: string, killAt: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  dir: string,
+  killAt: number,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(killAt)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, dir, String(killAt)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
@@ -58,7 +63,12 @@ land,in,\\.csv$,audit,raw,copies,move,fail,to-audit
     for (let i = 0; i < 40; i++) {
       const rerun = await ws.run('batch', '--json');
       expect(rerun.code, rerun.stderr).toBe(0);
-      const report = rerun.json<{ routed: number; failed: number; deadLettered: number; recovered: number }>();
+      const report = rerun.json<{
+        routed: number;
+        failed: number;
+        deadLettered: number;
+        recovered: number;
+      }>();
       expect(report).toMatchObject({ failed: 0, deadLettered: 0 });
       // the source being deleted when the drain died had verified deliveries: recovery finishes them first
       if (i === 0) expect(report.recovered).toBeGreaterThanOrEqual(1);
@@ -68,14 +78,24 @@ land,in,\\.csv$,audit,raw,copies,move,fail,to-audit
       await sleep(250); // the killed drain's leases (1.5 s) run out
     }
 
-    const expected = [...contents.keys()].flatMap((n) => [`audit/raw/copies/${n}`, `finance/raw/${n}`]).sort();
+    const expected = [...contents.keys()]
+      .flatMap((n) => [`audit/raw/copies/${n}`, `finance/raw/${n}`])
+      .sort();
     expect(await ws.files()).toEqual(expected);
     for (const [name, body] of contents) {
       expect(sha(await ws.read(`finance/raw/${name}`))).toBe(sha(body));
       expect(sha(await ws.read(`audit/raw/copies/${name}`))).toBe(sha(body));
     }
     const status = (await ws.run('status', '--json')).json<Status>();
-    expect(status.deliveries).toMatchObject({ done: 240, dead: 0, failed: 0, planned: 0, written: 0, verified: 0, gone: 0 });
+    expect(status.deliveries).toMatchObject({
+      done: 240,
+      dead: 0,
+      failed: 0,
+      planned: 0,
+      written: 0,
+      verified: 0,
+      gone: 0,
+    });
     expect(status.queue).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
     expect(routed).toBeGreaterThan(0);
   }, 120_000);

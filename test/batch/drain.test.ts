@@ -29,9 +29,22 @@ describe('drain', () => {
     expect(await f.queue.stats()).toMatchObject({ depth: 1000, inFlight: 0, dead: 0 });
 
     const progress: number[] = [];
-    const report = await drain(f.ctx, f.queue, { maxBatch: 100, concurrency: 8, onProgress: (done) => progress.push(done) });
+    const report = await drain(f.ctx, f.queue, {
+      maxBatch: 100,
+      concurrency: 8,
+      onProgress: (done) => progress.push(done),
+    });
 
-    expect(report).toMatchObject({ routed: 1000, failed: 0, dead: 0, messages: 1000, batches: 10, acked: 1000, nacked: 0, stoppedBy: 'empty' });
+    expect(report).toMatchObject({
+      routed: 1000,
+      failed: 0,
+      dead: 0,
+      messages: 1000,
+      batches: 10,
+      acked: 1000,
+      nacked: 0,
+      stoppedBy: 'empty',
+    });
     expect(progress.at(-1)).toBe(1000);
     expect((await readdir(f.ws.file('finance/raw'))).length).toBe(1000);
     expect(await readdir(f.ws.file('land/in'))).toEqual([]);
@@ -63,7 +76,10 @@ describe('drain', () => {
     await f.ws.put('land/in/bad_b.csv', 'b\n');
     await f.ws.put('land/in/ok_c.csv', 'c\n');
     const queue = new ScriptedQueue([
-      { event: { origin: 'gcs', bucket: '', key: '' }, malformed: 'queue message is not JSON: Unexpected token' },
+      {
+        event: { origin: 'gcs', bucket: '', key: '' },
+        malformed: 'queue message is not JSON: Unexpected token',
+      },
       { event: { origin: 'gcs', bucket: 'in', key: 'ok_a.csv' }, ignore: 'GCS OBJECT_DELETE notification' },
       { event: { origin: 'manual', bucket: 'nobody-knows', key: 'x.csv' } },
       { event: f.event('land/in/ok_a.csv'), extraEvents: [f.event('land/in/bad_b.csv')], attempts: 2 },
@@ -72,16 +88,35 @@ describe('drain', () => {
     ]);
     const report = await drain(f.ctx, queue, { baseDelayMs: 100, random: () => 1 });
 
-    expect(queue.fates()).toEqual({ m0: 'deadLetter', m1: 'ack', m2: 'deadLetter', m3: 'nack', m4: 'ack', m5: 'ack' });
+    expect(queue.fates()).toEqual({
+      m0: 'deadLetter',
+      m1: 'ack',
+      m2: 'deadLetter',
+      m3: 'nack',
+      m4: 'ack',
+      m5: 'ack',
+    });
     const reasons = queue.calls.filter((c) => c.op === 'deadLetter').map((c) => c.reason);
     expect(reasons[0]).toMatch(/^malformed message: queue message is not JSON/);
     expect(reasons[1]).toMatch(/^E_BUCKET_UNKNOWN: .*nobody-knows/);
     const nack = queue.calls.find((c) => c.op === 'nack');
     expect(nack?.delayMs).toBe(200); // attempt 2, base 100: ceiling 200 with random() = 1
-    expect(report).toMatchObject({ malformed: 1, ignored: 1, deadLettered: 2, nacked: 1, acked: 3, messages: 6 });
+    expect(report).toMatchObject({
+      malformed: 1,
+      ignored: 1,
+      deadLettered: 2,
+      nacked: 1,
+      acked: 3,
+      messages: 6,
+    });
     // ok_c.csv was notified twice in one batch: routed once.
     expect(report.outcomes.routed).toBe(2);
-    expect(await f.ws.files()).toEqual(['broken/raw/incoming', 'finance/raw/ok_a.csv', 'finance/raw/ok_c.csv', 'land/in/bad_b.csv']);
+    expect(await f.ws.files()).toEqual([
+      'broken/raw/incoming',
+      'finance/raw/ok_a.csv',
+      'finance/raw/ok_c.csv',
+      'land/in/bad_b.csv',
+    ]);
   });
 
   it('dead-letters a transient failure once the message spent its attempts, with the last error', async () => {
@@ -116,10 +151,16 @@ describe('drain', () => {
   it('stops at the time budget or when aborted, leaving the rest queued', async () => {
     f = await batchFixture(ROUTES);
     await f.queue.publish([f.event('land/in/ok_x.csv'), f.event('land/in/ok_y.csv')]);
-    expect(await drain(f.ctx, f.queue, { timeBudgetMs: 0 })).toMatchObject({ messages: 0, stoppedBy: 'time-budget' });
+    expect(await drain(f.ctx, f.queue, { timeBudgetMs: 0 })).toMatchObject({
+      messages: 0,
+      stoppedBy: 'time-budget',
+    });
     const stop = new AbortController();
     stop.abort();
-    expect(await drain(f.ctx, f.queue, { signal: stop.signal })).toMatchObject({ messages: 0, stoppedBy: 'stopped' });
+    expect(await drain(f.ctx, f.queue, { signal: stop.signal })).toMatchObject({
+      messages: 0,
+      stoppedBy: 'stopped',
+    });
     expect(await f.queue.stats()).toMatchObject({ depth: 2 });
     const one = await drain(f.ctx, f.queue, { maxBatch: 1, timeBudgetMs: 1 });
     expect(one.messages).toBeLessThanOrEqual(1);

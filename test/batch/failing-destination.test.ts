@@ -33,7 +33,8 @@ describe('a destination that fails', () => {
     f = await batchFixture(ROUTES, { maxAttempts: 20 });
     await landFiles(f);
     const db = new Database(f.queuePath, { readonly: true });
-    const rows = (): Row[] => db.prepare('SELECT id, attempts, visible_at, state FROM messages ORDER BY id').all() as Row[];
+    const rows = (): Row[] =>
+      db.prepare('SELECT id, attempts, visible_at, state FROM messages ORDER BY id').all() as Row[];
     const delays = new Map<string, number[]>();
     const nack = f.queue.nack.bind(f.queue);
     f.queue.nack = async (id, delayMs) => {
@@ -54,7 +55,9 @@ describe('a destination that fails', () => {
       expect(await f.ws.files()).toEqual(['broken/raw/incoming', ...NAMES.map((n) => `land/in/${n}`)]);
       await sleep(Math.max(...now.map((r) => r.visible_at)) - Date.now() + 20);
     }
-    visibleAfter.forEach((after, i) => after.forEach((ms) => expect(ms).toBeGreaterThanOrEqual((200 * 2 ** i) / 2)));
+    visibleAfter.forEach((after, i) =>
+      after.forEach((ms) => expect(ms).toBeGreaterThanOrEqual((200 * 2 ** i) / 2)),
+    );
     for (const list of delays.values()) {
       expect(list).toHaveLength(3);
       // backoff with jitter in the upper half: attempt n waits between 200·2^(n-1)/2 and 200·2^(n-1) ms
@@ -72,9 +75,12 @@ describe('a destination that fails', () => {
 
     const listed = await f.ws.run('dead-letters', 'list', '--json');
     expect(listed.code, listed.stderr).toBe(0);
-    const entries = listed.json<{ entries: Array<{ kind: string; source: string; attempts: number; reason: string }> }>().entries;
+    const entries = listed.json<{
+      entries: Array<{ kind: string; source: string; attempts: number; reason: string }>;
+    }>().entries;
     expect(entries.filter((e) => e.kind === 'queue')).toHaveLength(5);
-    for (const e of entries) expect(e.reason).toMatch(/gave up after 4 attempt\(s\): E_DESTINATION_UNWRITABLE/);
+    for (const e of entries)
+      expect(e.reason).toMatch(/gave up after 4 attempt\(s\): E_DESTINATION_UNWRITABLE/);
     expect(await f.ws.files()).toEqual(['broken/raw/incoming', ...NAMES.map((n) => `land/in/${n}`)]);
 
     await rm(f.ws.file('broken/raw/incoming'));
@@ -104,7 +110,9 @@ describe('a destination that fails', () => {
 
     const listed = await f.ws.run('dead-letters', 'list');
     expect(listed.code, listed.stderr).toBe(0);
-    expect(listed.stdout).toMatch(/ledger .* land\/in\/a\.csv .* broken\/raw\/incoming\/a\.csv .* E_DESTINATION_UNWRITABLE/);
+    expect(listed.stdout).toMatch(
+      /ledger .* land\/in\/a\.csv .* broken\/raw\/incoming\/a\.csv .* E_DESTINATION_UNWRITABLE/,
+    );
 
     await rm(f.ws.file('broken/raw/incoming'));
     const retried = await f.ws.run('dead-letters', 'retry', '--all', '--json');

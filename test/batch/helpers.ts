@@ -14,7 +14,10 @@ export interface BatchFixture extends RouterFixture {
 }
 
 /** A router fixture (fs + SQLite, tiny retry delays) plus the default SQLite queue of its state folder. */
-export async function batchFixture(routesCsv: string, options: { maxAttempts?: number } = {}): Promise<BatchFixture> {
+export async function batchFixture(
+  routesCsv: string,
+  options: { maxAttempts?: number } = {},
+): Promise<BatchFixture> {
   const fixture = await routerFixture(routesCsv, options);
   const queuePath = path.join(fixture.ctx.config.stateDir, 'queue.db');
   const queue = await openSqliteQueue(queuePath);

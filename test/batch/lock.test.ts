@@ -12,16 +12,15 @@ const ROUTES = `${HEADER}
 land,in,\\.csv$,finance,raw,,move,fail,to-finance
 `;
 
-function lockRow(stateDir: string, name: string, row: { owner: string; host: string; pid: number; expiresAt: number }): void {
+function lockRow(
+  stateDir: string,
+  name: string,
+  row: { owner: string; host: string; pid: number; expiresAt: number },
+): void {
   const db = new Database(path.join(stateDir, 'locks.db'));
-  db.prepare('INSERT OR REPLACE INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-    name,
-    row.owner,
-    row.host,
-    row.pid,
-    Date.now() - 60_000,
-    row.expiresAt,
-  );
+  db.prepare(
+    'INSERT OR REPLACE INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run(name, row.owner, row.host, row.pid, Date.now() - 60_000, row.expiresAt);
   db.close();
 }
 
@@ -51,14 +50,20 @@ describe('two drains never run at once', () => {
     expect(ran).toHaveLength(1);
     expect(skipped).toHaveLength(1);
     expect(ran[0]?.skipped === false && ran[0].report.routed).toBe(50);
-    expect(skipped[0]?.skipped && skipped[0].message).toMatch(/^another drain is running \(owner \S+, since \d{4}-\d\d-\d\dT/);
+    expect(skipped[0]?.skipped && skipped[0].message).toMatch(
+      /^another drain is running \(owner \S+, since \d{4}-\d\d-\d\dT/,
+    );
     // the lock is released: the next drain runs
     expect((await drainExclusive(other, f.queue)).skipped).toBe(false);
   });
 
   it('`switchyard batch` exits 0 and reports the holder while another drain holds the lock', async () => {
     f = await batchFixture(ROUTES);
-    const attempt = acquireSqliteLock({ stateDir: f.ctx.config.stateDir, name: drainLockName(f.queue), owner: 'host-a:1:abc' });
+    const attempt = acquireSqliteLock({
+      stateDir: f.ctx.config.stateDir,
+      name: drainLockName(f.queue),
+      owner: 'host-a:1:abc',
+    });
     expect(attempt.acquired).toBe(true);
     if (attempt.acquired) held.push(attempt.lock);
     const json = await f.ws.run('batch', '--json');
@@ -76,16 +81,31 @@ describe('two drains never run at once', () => {
       expect(first.acquired).toBe(true);
       if (first.acquired) await first.lock.release();
       const { hostname } = await import('node:os');
-      lockRow(dir, 'drain:x', { owner: 'crashed', host: hostname(), pid: deadPid(), expiresAt: Date.now() + 60_000 });
+      lockRow(dir, 'drain:x', {
+        owner: 'crashed',
+        host: hostname(),
+        pid: deadPid(),
+        expiresAt: Date.now() + 60_000,
+      });
       const afterCrash = acquireSqliteLock({ stateDir: dir, name: 'drain:x', owner: 'me:1:b' });
       expect(afterCrash.acquired).toBe(true);
       if (afterCrash.acquired) await afterCrash.lock.release();
 
-      lockRow(dir, 'drain:x', { owner: 'elsewhere', host: 'another-host', pid: 1, expiresAt: Date.now() + 60_000 });
+      lockRow(dir, 'drain:x', {
+        owner: 'elsewhere',
+        host: 'another-host',
+        pid: 1,
+        expiresAt: Date.now() + 60_000,
+      });
       const live = acquireSqliteLock({ stateDir: dir, name: 'drain:x', owner: 'me:1:c' });
       expect(live).toMatchObject({ acquired: false, holder: { owner: 'elsewhere' } });
 
-      lockRow(dir, 'drain:x', { owner: 'elsewhere', host: 'another-host', pid: 1, expiresAt: Date.now() - 1 });
+      lockRow(dir, 'drain:x', {
+        owner: 'elsewhere',
+        host: 'another-host',
+        pid: 1,
+        expiresAt: Date.now() - 1,
+      });
       const expired = acquireSqliteLock({ stateDir: dir, name: 'drain:x', owner: 'me:1:d' });
       expect(expired.acquired).toBe(true);
       if (expired.acquired) await expired.lock.release();
@@ -97,10 +117,17 @@ describe('two drains never run at once', () => {
   it('renews the lock, and notices when it was taken over', async () => {
     const { dir, remove } = await tempDir();
     try {
-      const attempt = acquireSqliteLock({ stateDir: dir, name: 'drain:y', owner: 'me:1:a', ttlMs: 1_000, heartbeatMs: 20 });
+      const attempt = acquireSqliteLock({
+        stateDir: dir,
+        name: 'drain:y',
+        owner: 'me:1:a',
+        ttlMs: 1_000,
+        heartbeatMs: 20,
+      });
       if (!attempt.acquired) throw new Error('not acquired');
       const db = new Database(path.join(dir, 'locks.db'));
-      const expiry = (): number => db.prepare("SELECT expires_at FROM locks WHERE name = 'drain:y'").pluck().get() as number;
+      const expiry = (): number =>
+        db.prepare("SELECT expires_at FROM locks WHERE name = 'drain:y'").pluck().get() as number;
       const before = expiry();
       await sleep(80);
       expect(expiry()).toBeGreaterThan(before);
@@ -126,12 +153,27 @@ if (pg) {
 
     it('is held by one connection; the second learns the owner; released with the connection', async () => {
       const name = `drain:test-${process.pid}-${Date.now()}`;
-      const first = await acquireDrainLock({ stateDir: '/nonexistent', ledgerUrl: pg.url, name, owner: 'host-a:11:aa' });
+      const first = await acquireDrainLock({
+        stateDir: '/nonexistent',
+        ledgerUrl: pg.url,
+        name,
+        owner: 'host-a:11:aa',
+      });
       if (!first.acquired) throw new Error('first acquire failed');
-      const second = await acquireDrainLock({ stateDir: '/nonexistent', ledgerUrl: pg.url, name, owner: 'host-b:22:bb' });
+      const second = await acquireDrainLock({
+        stateDir: '/nonexistent',
+        ledgerUrl: pg.url,
+        name,
+        owner: 'host-b:22:bb',
+      });
       expect(second).toMatchObject({ acquired: false, holder: { owner: 'host-a:11:aa' } });
       await first.lock.release();
-      const third = await acquireDrainLock({ stateDir: '/nonexistent', ledgerUrl: pg.url, name, owner: 'host-b:22:bb' });
+      const third = await acquireDrainLock({
+        stateDir: '/nonexistent',
+        ledgerUrl: pg.url,
+        name,
+        owner: 'host-b:22:bb',
+      });
       expect(third.acquired).toBe(true);
       if (third.acquired) await third.lock.release();
     });

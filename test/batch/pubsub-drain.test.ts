@@ -14,7 +14,12 @@ import { drain } from '../../src/modes/batch.js';
 import { openContext } from '../../src/modes/context.js';
 import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
 import { openQueue } from '../../src/queue/url.js';
-import { createPubsubResources, startPubsubEmulator, type PubsubEmulator, type PubsubTestResources } from '../helpers/pubsub-emulator.js';
+import {
+  createPubsubResources,
+  startPubsubEmulator,
+  type PubsubEmulator,
+  type PubsubTestResources,
+} from '../helpers/pubsub-emulator.js';
 import { requireService } from '../helpers/services.js';
 import { Workspace } from '../helpers/workspace.js';
 import { HEADER, sleep } from './helpers.js';
@@ -36,7 +41,12 @@ interface Notification {
 }
 
 /** What GCS publishes for an object (payload JSON_API_V1). */
-function gcsNotification(name: string, generation: string, size: number, eventType = 'OBJECT_FINALIZE'): Notification {
+function gcsNotification(
+  name: string,
+  generation: string,
+  size: number,
+  eventType = 'OBJECT_FINALIZE',
+): Notification {
   const time = new Date().toISOString();
   const resource = {
     kind: 'storage#object',
@@ -67,7 +77,9 @@ function gcsNotification(name: string, generation: string, size: number, eventTy
   };
 }
 
-if (requireService('Pub/Sub emulator', typeof started !== 'string', typeof started === 'string' ? started : '')) {
+if (
+  requireService('Pub/Sub emulator', typeof started !== 'string', typeof started === 'string' ? started : '')
+) {
   const emulator = started as PubsubEmulator;
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -75,7 +87,12 @@ if (requireService('Pub/Sub emulator', typeof started !== 'string', typeof start
   });
   afterAll(() => emulator.stop());
 
-  const setup = async (): Promise<{ ws: Workspace; resources: PubsubTestResources; land(name: string, body: string): Promise<Notification>; publish(n: Notification[]): Promise<void> }> => {
+  const setup = async (): Promise<{
+    ws: Workspace;
+    resources: PubsubTestResources;
+    land(name: string, body: string): Promise<Notification>;
+    publish(n: Notification[]): Promise<void>;
+  }> => {
     const ws = await Workspace.create(ROUTES);
     cleanups.push(() => ws.remove());
     const resources = await createPubsubResources(emulator.host);
@@ -109,11 +126,23 @@ if (requireService('Pub/Sub emulator', typeof started !== 'string', typeof start
       await publish(notifications);
 
       const config = loadConfig({ queue: resources.url }, {}, ws.dir);
-      const gcp = createGcpDrain({ config, logger: silentLogger(), drain: { maxBatch: 3, baseDelayMs: 5_000, pullWaitMs: 1_500 } });
+      const gcp = createGcpDrain({
+        config,
+        logger: silentLogger(),
+        drain: { maxBatch: 3, baseDelayMs: 5_000, pullWaitMs: 1_500 },
+      });
       cleanups.push(() => gcp.close());
       const first = await gcp.run();
       if (first.skipped) throw new Error('skipped');
-      expect(first.report).toMatchObject({ routed: 7, messages: 10, acked: 8, ignored: 1, nacked: 1, deadLettered: 1, malformed: 1 });
+      expect(first.report).toMatchObject({
+        routed: 7,
+        messages: 10,
+        acked: 8,
+        ignored: 1,
+        nacked: 1,
+        deadLettered: 1,
+        malformed: 1,
+      });
       expect(first.report.batches).toBeGreaterThanOrEqual(4);
       expect(await ws.files()).toEqual([
         'broken/raw/incoming',
@@ -144,9 +173,16 @@ if (requireService('Pub/Sub emulator', typeof started !== 'string', typeof start
 
     it('handles an empty subscription', async () => {
       const { ws, resources } = await setup();
-      const gcp = createGcpDrain({ config: loadConfig({ queue: resources.url }, {}, ws.dir), logger: silentLogger(), drain: { pullWaitMs: 1_000 } });
+      const gcp = createGcpDrain({
+        config: loadConfig({ queue: resources.url }, {}, ws.dir),
+        logger: silentLogger(),
+        drain: { pullWaitMs: 1_000 },
+      });
       cleanups.push(() => gcp.close());
-      expect(await gcp.run()).toMatchObject({ skipped: false, report: { messages: 0, batches: 0, routed: 0, stoppedBy: 'empty' } });
+      expect(await gcp.run()).toMatchObject({
+        skipped: false,
+        report: { messages: 0, batches: 0, routed: 0, stoppedBy: 'empty' },
+      });
     });
 
     it('extends ack deadlines while a slow batch is worked on: nothing is redelivered meanwhile', async () => {
@@ -183,7 +219,11 @@ if (requireService('Pub/Sub emulator', typeof started !== 'string', typeof start
       await once(server, 'listening');
       cleanups.push(() => new Promise((resolve) => server.close(() => resolve())));
       const { port } = server.address() as AddressInfo;
-      const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const response = await fetch(`http://127.0.0.1:${port}/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ routed: 1, acked: 1, messages: 1 });
       expect(await ws.exists('finance/raw/ok_http.csv')).toBe(true);

@@ -22,7 +22,10 @@ describe('batch schedule', () => {
     for (let i = 0; i < 10; i++) await f.ws.put(`land/in/f${i}.csv`, `${i}\n`);
     await f.queue.publish(Array.from({ length: 10 }, (_, i) => f!.event(`land/in/f${i}.csv`)));
     const results: ExclusiveDrainResult[] = [];
-    schedule = startBatchSchedule(f.ctx, f.queue, { schedule: '* * * * * *', onDrain: (r) => results.push(r) });
+    schedule = startBatchSchedule(f.ctx, f.queue, {
+      schedule: '* * * * * *',
+      onDrain: (r) => results.push(r),
+    });
     expect(schedule.nextRun()).toBeInstanceOf(Date);
     for (let i = 0; i < 100 && results.length === 0; i++) await sleep(50);
     expect(results[0]).toMatchObject({ skipped: false, report: { routed: 10 } });
@@ -48,7 +51,10 @@ describe('batch schedule', () => {
     await started;
     await schedule.stop();
     // the batch in hand finished; the next message waits for the next drain
-    expect(await first).toMatchObject({ skipped: false, report: { routed: 1, messages: 1, stoppedBy: 'stopped' } });
+    expect(await first).toMatchObject({
+      skipped: false,
+      report: { routed: 1, messages: 1, stoppedBy: 'stopped' },
+    });
     expect(await f.queue.stats()).toMatchObject({ depth: 1 });
     schedule = undefined;
   });

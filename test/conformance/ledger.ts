@@ -419,7 +419,10 @@ export function testLedger(
       const src = (bucket: string) => ({ project: 'p', bucket, key: `k/${bucket}-${Math.random()}.csv` });
       const dst = (project: string, bucket: string) => ({ project, bucket, key: 'out/x.csv' });
       await settle(plan(1, { source: src('in'), destination: dst('q', 'out'), size: 10 }), 'done');
-      await settle(plan(2, { source: src('in'), destination: dst('q', 'out'), size: 20, routeId: 'r2' }), 'done');
+      await settle(
+        plan(2, { source: src('in'), destination: dst('q', 'out'), size: 20, routeId: 'r2' }),
+        'done',
+      );
       await settle(plan(3, { source: src('in'), destination: dst('q', 'archive'), size: 5 }), 'done');
       await settle(plan(4, { source: src('landing'), destination: dst('q', 'out'), size: 1 }), 'done');
       await settle(plan(5, { source: src('in'), destination: dst('q', 'out'), size: 99 }), 'dead');
@@ -432,20 +435,28 @@ export function testLedger(
         files,
         bytes,
       });
-      expect(await ledger.flows()).toEqual([flow('in', 'archive', 1, 5), flow('in', 'out', 2, 30), flow('landing', 'out', 1, 1)]);
+      expect(await ledger.flows()).toEqual([
+        flow('in', 'archive', 1, 5),
+        flow('in', 'out', 2, 30),
+        flow('landing', 'out', 1, 1),
+      ]);
       expect(await ledger.flows(Date.now() + 60_000)).toEqual([]);
       await sleep(5);
       const mark = Date.now();
       await sleep(5);
       await settle(plan(7, { source: src('landing'), destination: dst('q', 'out'), size: 4 }), 'done');
       expect(await ledger.flows(mark)).toEqual([flow('landing', 'out', 1, 4)]);
-      expect((await ledger.flows()).find((f) => f.sourceBucket === 'landing')).toEqual(flow('landing', 'out', 2, 5));
+      expect((await ledger.flows()).find((f) => f.sourceBucket === 'landing')).toEqual(
+        flow('landing', 'out', 2, 5),
+      );
       expect((await ledger.counts()).byState.done).toBe(5);
     });
 
     test('a search with scanLimit examines that many deliveries per page and pages on without gaps or repeats', async () => {
       const plans = Array.from({ length: 30 }, (_, i) =>
-        plan(i, { source: { project: 'p', bucket: 'in', key: i % 3 === 0 ? `NEEDLE-${i}.csv` : `hay-${i}.csv` } }),
+        plan(i, {
+          source: { project: 'p', bucket: 'in', key: i % 3 === 0 ? `NEEDLE-${i}.csv` : `hay-${i}.csv` },
+        }),
       );
       await ledger.claimMany(plans, 'a', LONG);
       await ledger.transitionMany(
@@ -461,7 +472,12 @@ export function testLedger(
         const ids: string[][] = [];
         let cursor: string | undefined;
         do {
-          const page = await ledger.query({ search: 'needle', scanLimit: 7, ...extra, ...(cursor ? { cursor } : {}) });
+          const page = await ledger.query({
+            search: 'needle',
+            scanLimit: 7,
+            ...extra,
+            ...(cursor ? { cursor } : {}),
+          });
           ids.push(page.items.map((r) => r.id));
           cursor = page.nextCursor;
         } while (cursor && ids.length < 100);

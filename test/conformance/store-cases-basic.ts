@@ -7,7 +7,10 @@ import { failingStream, listAll, listKeys, macrotask, readAll, readText } from '
 /** Write/read/stat/list/delete, atomicity of writes, generations and conditions. */
 export function basicCases(ctx: SuiteContext): void {
   const { test, caps } = ctx;
-  const conditional = { when: caps.conditionalWrite, reason: 'the backend has no conditional writes (capabilities.conditionalWrite false)' };
+  const conditional = {
+    when: caps.conditionalWrite,
+    reason: 'the backend has no conditional writes (capabilities.conditionalWrite false)',
+  };
 
   test('writes a Buffer and reads it back streamed', async () => {
     const { store, bucket } = ctx.fx();
@@ -23,7 +26,9 @@ export function basicCases(ctx: SuiteContext): void {
     const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(10_000, 65 + (i % 26)));
     const info = await store.write(bucket, 'in/stream.bin', Readable.from(parts));
     expect(info.size).toBe(400_000);
-    expect((await readAll(await store.read(bucket, 'in/stream.bin'))).equals(Buffer.concat(parts))).toBe(true);
+    expect((await readAll(await store.read(bucket, 'in/stream.bin'))).equals(Buffer.concat(parts))).toBe(
+      true,
+    );
   });
 
   test('stat reports size, generation, times, metadata and content type', async () => {
@@ -70,9 +75,13 @@ export function basicCases(ctx: SuiteContext): void {
     const { store, bucket } = ctx.fx();
     const first = await store.write(bucket, 'gen.txt', Buffer.from('one'));
     await store.write(bucket, 'gen.txt', Buffer.from('two'));
-    await expect(store.read(bucket, 'gen.txt', { generation: first.generation })).rejects.toBeInstanceOf(PreconditionError);
+    await expect(store.read(bucket, 'gen.txt', { generation: first.generation })).rejects.toBeInstanceOf(
+      PreconditionError,
+    );
     const current = await store.stat(bucket, 'gen.txt');
-    expect((await readAll(await store.read(bucket, 'gen.txt', { generation: current!.generation }))).toString()).toBe('two');
+    expect(
+      (await readAll(await store.read(bucket, 'gen.txt', { generation: current!.generation }))).toString(),
+    ).toBe('two');
   });
 
   test('generation changes when the content is rewritten', async () => {
@@ -85,7 +94,8 @@ export function basicCases(ctx: SuiteContext): void {
 
   test('list filters by prefix', async () => {
     const { store, bucket } = ctx.fx();
-    for (const key of ['a/1.csv', 'a/2.csv', 'ab.csv', 'b/a/1.csv', 'c.csv']) await store.write(bucket, key, Buffer.from(key));
+    for (const key of ['a/1.csv', 'a/2.csv', 'ab.csv', 'b/a/1.csv', 'c.csv'])
+      await store.write(bucket, key, Buffer.from(key));
     expect(await listKeys(store, bucket, 'a/')).toEqual(['a/1.csv', 'a/2.csv']);
     expect(await listKeys(store, bucket, 'a')).toEqual(['a/1.csv', 'a/2.csv', 'ab.csv']);
     expect(await listKeys(store, bucket, 'b/a/')).toEqual(['b/a/1.csv']);
@@ -157,8 +167,12 @@ export function basicCases(ctx: SuiteContext): void {
   test('a failed write leaves nothing behind and the old object intact', async () => {
     const { store, bucket } = ctx.fx();
     const oldInfo = await store.write(bucket, 'fail/kept.csv', Buffer.from('old content'));
-    await expect(store.write(bucket, 'fail/kept.csv', failingStream(3, 50_000, new Error('source broke mid-way')))).rejects.toThrow();
-    await expect(store.write(bucket, 'fail/new.csv', failingStream(2, 50_000, new Error('source broke mid-way')))).rejects.toThrow();
+    await expect(
+      store.write(bucket, 'fail/kept.csv', failingStream(3, 50_000, new Error('source broke mid-way'))),
+    ).rejects.toThrow();
+    await expect(
+      store.write(bucket, 'fail/new.csv', failingStream(2, 50_000, new Error('source broke mid-way'))),
+    ).rejects.toThrow();
     expect(await readText(store, bucket, 'fail/kept.csv')).toBe('old content');
     expect((await store.stat(bucket, 'fail/kept.csv'))!.generation).toBe(oldInfo.generation);
     expect(await store.stat(bucket, 'fail/new.csv')).toBeUndefined();
@@ -166,36 +180,52 @@ export function basicCases(ctx: SuiteContext): void {
     if (store.cleanup) expect(await store.cleanup(bucket)).toBe(0);
   });
 
-  test('write with ifGenerationMatch 0 on an existing key throws PreconditionError', async () => {
-    const { store, bucket } = ctx.fx();
-    await store.write(bucket, 'cond/exists.csv', Buffer.from('first'));
-    const error = await store.write(bucket, 'cond/exists.csv', Buffer.from('second'), { ifGenerationMatch: '0' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(PreconditionError);
-    expect(error).toMatchObject({ code: 'E_PRECONDITION' });
-    expect(await readText(store, bucket, 'cond/exists.csv')).toBe('first');
-    const created = await store.write(bucket, 'cond/new.csv', Buffer.from('new'), { ifGenerationMatch: '0' });
-    expect(created.size).toBe(3);
-  }, conditional);
+  test(
+    'write with ifGenerationMatch 0 on an existing key throws PreconditionError',
+    async () => {
+      const { store, bucket } = ctx.fx();
+      await store.write(bucket, 'cond/exists.csv', Buffer.from('first'));
+      const error = await store
+        .write(bucket, 'cond/exists.csv', Buffer.from('second'), { ifGenerationMatch: '0' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PreconditionError);
+      expect(error).toMatchObject({ code: 'E_PRECONDITION' });
+      expect(await readText(store, bucket, 'cond/exists.csv')).toBe('first');
+      const created = await store.write(bucket, 'cond/new.csv', Buffer.from('new'), {
+        ifGenerationMatch: '0',
+      });
+      expect(created.size).toBe(3);
+    },
+    conditional,
+  );
 
-  test('write with ifGenerationMatch replaces only the named generation', async () => {
-    const { store, bucket } = ctx.fx();
-    const first = await store.write(bucket, 'cond/gen.csv', Buffer.from('first'));
-    const second = await store.write(bucket, 'cond/gen.csv', Buffer.from('second'), { ifGenerationMatch: first.generation });
-    await expect(
-      store.write(bucket, 'cond/gen.csv', Buffer.from('third'), { ifGenerationMatch: first.generation }),
-    ).rejects.toBeInstanceOf(PreconditionError);
-    expect(await readText(store, bucket, 'cond/gen.csv')).toBe('second');
-    await expect(store.write(bucket, 'cond/none.csv', Buffer.from('x'), { ifGenerationMatch: second.generation })).rejects.toBeInstanceOf(
-      PreconditionError,
-    );
-    expect(await store.stat(bucket, 'cond/none.csv')).toBeUndefined();
-  }, conditional);
+  test(
+    'write with ifGenerationMatch replaces only the named generation',
+    async () => {
+      const { store, bucket } = ctx.fx();
+      const first = await store.write(bucket, 'cond/gen.csv', Buffer.from('first'));
+      const second = await store.write(bucket, 'cond/gen.csv', Buffer.from('second'), {
+        ifGenerationMatch: first.generation,
+      });
+      await expect(
+        store.write(bucket, 'cond/gen.csv', Buffer.from('third'), { ifGenerationMatch: first.generation }),
+      ).rejects.toBeInstanceOf(PreconditionError);
+      expect(await readText(store, bucket, 'cond/gen.csv')).toBe('second');
+      await expect(
+        store.write(bucket, 'cond/none.csv', Buffer.from('x'), { ifGenerationMatch: second.generation }),
+      ).rejects.toBeInstanceOf(PreconditionError);
+      expect(await store.stat(bucket, 'cond/none.csv')).toBeUndefined();
+    },
+    conditional,
+  );
 
   test('delete with a stale generation throws PreconditionError and deletes nothing', async () => {
     const { store, bucket } = ctx.fx();
     const first = await store.write(bucket, 'del/kept.csv', Buffer.from('v1'));
     const second = await store.write(bucket, 'del/kept.csv', Buffer.from('v2'));
-    const error = await store.delete(bucket, 'del/kept.csv', { ifGenerationMatch: first.generation }).catch((e: unknown) => e);
+    const error = await store
+      .delete(bucket, 'del/kept.csv', { ifGenerationMatch: first.generation })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PreconditionError);
     expect(error).toMatchObject({ code: 'E_PRECONDITION' });
     expect(await readText(store, bucket, 'del/kept.csv')).toBe('v2');
@@ -218,6 +248,8 @@ export function basicCases(ctx: SuiteContext): void {
     const error = await store.delete(bucket, 'del/never.csv').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).toMatchObject({ code: 'E_NOT_FOUND' });
-    await expect(store.delete(bucket, 'del/never.csv', { ifGenerationMatch: '123' })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(store.delete(bucket, 'del/never.csv', { ifGenerationMatch: '123' })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 }

@@ -1,11 +1,21 @@
 import { expect } from 'vitest';
 import type { SuiteContext } from './store.js';
-import { canaryStream, consumeMeasured, generatedStream, listKeys, MemoryProbe, readText } from './store-streams.js';
+import {
+  canaryStream,
+  consumeMeasured,
+  generatedStream,
+  listKeys,
+  MemoryProbe,
+  readText,
+} from './store-streams.js';
 
 const MiB = 1024 * 1024;
 
 /** Segments of 199 and 200 characters: a 1,000-character key, every segment under 255 bytes. */
-export const LONG_KEY = [...Array.from({ length: 4 }, (_, i) => String.fromCharCode(97 + i).repeat(199)), 'e'.repeat(200)].join('/');
+export const LONG_KEY = [
+  ...Array.from({ length: 4 }, (_, i) => String.fromCharCode(97 + i).repeat(199)),
+  'e'.repeat(200),
+].join('/');
 
 export const ODD_KEYS = [
   'données/été/rapport final.csv',
@@ -16,7 +26,7 @@ export const ODD_KEYS = [
   'query?x=1&y=2.csv',
   '日本語/ファイル.txt',
   'emoji/📦 box.bin',
-  "quote's \"double\".csv",
+  'quote\'s "double".csv',
   LONG_KEY,
 ];
 
@@ -63,14 +73,23 @@ export function safetyCases(ctx: SuiteContext): void {
       expect(canary.touched(), `the body of write ${label} was read`).toBe(false);
       await refused(`delete ${label}`, () => store.delete(bucket, key));
       if (caps.serverSideCopy) {
-        await refused(`copy to ${label}`, () => store.copy(store, { bucket, key: 'safe.csv' }, { bucket, key }));
-        await refused(`copy from ${label}`, () => store.copy(store, { bucket, key }, { bucket, key: 'copy.csv' }));
+        await refused(`copy to ${label}`, () =>
+          store.copy(store, { bucket, key: 'safe.csv' }, { bucket, key }),
+        );
+        await refused(`copy from ${label}`, () =>
+          store.copy(store, { bucket, key }, { bucket, key: 'copy.csv' }),
+        );
       }
-      if (ctx.hasRename) await refused(`rename to ${label}`, () => store.rename!(store, { bucket, key: 'safe.csv' }, { bucket, key }));
+      if (ctx.hasRename)
+        await refused(`rename to ${label}`, () =>
+          store.rename!(store, { bucket, key: 'safe.csv' }, { bucket, key }),
+        );
     }
     for (const badBucket of ['..', 'a/b', '']) {
       await refused(`stat in bucket ${JSON.stringify(badBucket)}`, () => store.stat(badBucket, 'safe.csv'));
-      await refused(`write in bucket ${JSON.stringify(badBucket)}`, () => store.write(badBucket, 'safe.csv', Buffer.from('x')));
+      await refused(`write in bucket ${JSON.stringify(badBucket)}`, () =>
+        store.write(badBucket, 'safe.csv', Buffer.from('x')),
+      );
     }
     expect(await listKeys(store, bucket)).toEqual(['safe.csv']);
     expect(await readText(store, bucket, 'safe.csv')).toBe('safe');
@@ -93,4 +112,3 @@ export function safetyCases(ctx: SuiteContext): void {
     expect(readProbe.growth, `memory growth while reading (${readProbe.method})`).toBeLessThan(limit);
   });
 }
-

@@ -16,7 +16,12 @@ export async function readText(store: ObjectStore, bucket: string, key: string):
 }
 
 /** Every key of a bucket (all pages). */
-export async function listAll(store: ObjectStore, bucket: string, prefix?: string, pageSize?: number): Promise<ObjectInfo[]> {
+export async function listAll(
+  store: ObjectStore,
+  bucket: string,
+  prefix?: string,
+  pageSize?: number,
+): Promise<ObjectInfo[]> {
   const items: ObjectInfo[] = [];
   let pageToken: string | undefined;
   do {
@@ -109,7 +114,10 @@ const SAMPLE_EVERY = 4 * 1024 * 1024;
  * `total` bytes of deterministic data, generated chunk by chunk (never held
  * whole); its CRC32C is known once it ends. Samples `probe` as it goes.
  */
-export function generatedStream(total: number, probe: MemoryProbe): { stream: Readable; crc32c: () => string } {
+export function generatedStream(
+  total: number,
+  probe: MemoryProbe,
+): { stream: Readable; crc32c: () => string } {
   let sent = 0;
   let state = 0;
   let nextSample = 0;
@@ -137,7 +145,10 @@ export function generatedStream(total: number, probe: MemoryProbe): { stream: Re
 }
 
 /** Reads a stream to its end, sampling `probe`; returns size and CRC32C. */
-export async function consumeMeasured(stream: Readable, probe: MemoryProbe): Promise<{ size: number; crc32c: string }> {
+export async function consumeMeasured(
+  stream: Readable,
+  probe: MemoryProbe,
+): Promise<{ size: number; crc32c: string }> {
   let state = 0;
   let size = 0;
   let nextSample = 0;

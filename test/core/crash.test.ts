@@ -9,7 +9,10 @@ const CHILD = fileURLToPath(new URL('./fixtures/crash-scan.mjs', import.meta.url
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id';
 
-function runChild(dir: string, mode: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runChild(
+  dir: string,
+  mode: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir, mode], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -45,14 +48,23 @@ land,in,\\.csv$,audit,raw,copies,move,fail,to-audit
     expect(rerun.json()).toMatchObject({ failed: 0 });
 
     const files = await ws.files();
-    const expected = [...contents.keys()].flatMap((n) => [`audit/raw/copies/${n}`, `finance/raw/${n}`]).sort();
+    const expected = [...contents.keys()]
+      .flatMap((n) => [`audit/raw/copies/${n}`, `finance/raw/${n}`])
+      .sort();
     expect(files).toEqual(expected);
     for (const [name, body] of contents) {
       expect(sha(await ws.read(`finance/raw/${name}`))).toBe(sha(body));
       expect(sha(await ws.read(`audit/raw/copies/${name}`))).toBe(sha(body));
     }
     const status = (await ws.run('status', '--json')).json<{ deliveries: Record<string, number> }>();
-    expect(status.deliveries).toMatchObject({ done: 40, dead: 0, failed: 0, planned: 0, written: 0, verified: 0 });
+    expect(status.deliveries).toMatchObject({
+      done: 40,
+      dead: 0,
+      failed: 0,
+      planned: 0,
+      written: 0,
+      verified: 0,
+    });
   });
 
   it('killed while a destination temp file is being written: the re-run removes it and finishes', async () => {

@@ -19,7 +19,9 @@ land,in,\\.csv$,audit,raw,b,move,fail,to-audit
 
     const failed = await fx.ctx.router.route(fx.event('land/in/x.csv'));
     expect(failed.outcome).toBe('failed');
-    expect(failed.deliveries.find((d) => d.routeId === 'to-audit')?.error?.code).toBe('E_DESTINATION_UNWRITABLE');
+    expect(failed.deliveries.find((d) => d.routeId === 'to-audit')?.error?.code).toBe(
+      'E_DESTINATION_UNWRITABLE',
+    );
     expect(await fx.ws.exists('land/in/x.csv')).toBe(true);
     expect((await fx.ws.read('finance/raw/a/x.csv')).toString()).toBe('payload');
 
@@ -78,7 +80,14 @@ land,in,.,out,raw,,move,fail,all
 land,in,^(?P<d>\\.\\.)x,out,raw,{d},move,fail,group-escape
 `);
     await fx.ws.put('land/in/ok.txt', 'fine');
-    for (const key of ['../escape.csv', '/abs.csv', 'a/../../b.csv', 'nul\u0000.csv', 'line\nbreak.csv', 'a/./b.csv']) {
+    for (const key of [
+      '../escape.csv',
+      '/abs.csv',
+      'a/../../b.csv',
+      'nul\u0000.csv',
+      'line\nbreak.csv',
+      'a/./b.csv',
+    ]) {
       const result = await fx.ctx.router.route(fx.event(`land/in/${key}`));
       expect(result.outcome, key).toBe('dead');
       expect(result.error?.code, key).toBe('E_KEY_UNSAFE');
@@ -90,7 +99,9 @@ land,in,^(?P<d>\\.\\.)x,out,raw,{d},move,fail,group-escape
     expect(await fx.ws.exists('land/in/..x')).toBe(true); // a dead delivery keeps the source
     const counts = await fx.ctx.ledger.counts();
     expect(counts.byState.dead).toBeGreaterThanOrEqual(7);
-    expect((await fx.ws.files()).every((f) => f.startsWith('land/in/') || f.startsWith('out/raw/'))).toBe(true);
+    expect((await fx.ws.files()).every((f) => f.startsWith('land/in/') || f.startsWith('out/raw/'))).toBe(
+      true,
+    );
   });
 
   it('6: the same notification delivered many times, or out of order, routes the object once', async () => {
@@ -105,7 +116,10 @@ land,in,\\.csv$,b,raw,,move,fail,r-b
     expect(outcomes.filter((o) => o === 'routed')).toHaveLength(1);
     expect(outcomes.every((o) => ['routed', 'duplicate', 'in-flight', 'gone'].includes(o))).toBe(true);
     const generation = results.find((r) => r.outcome === 'routed')!.generation!;
-    const deliveries = await fx.ctx.ledger.forGeneration({ project: 'land', bucket: 'in', key: 'x.csv' }, generation);
+    const deliveries = await fx.ctx.ledger.forGeneration(
+      { project: 'land', bucket: 'in', key: 'x.csv' },
+      generation,
+    );
     expect(deliveries.map((d) => [d.routeId, d.state, d.attempts]).sort()).toEqual([
       ['r-a', 'done', 0],
       ['r-b', 'done', 0],

@@ -7,7 +7,13 @@ interface ScanJson {
   unrouted: number;
   failed: number;
   dead: number;
-  deliveries: Array<{ source: string; route: string; destination: string; state: string; error?: { code: string } }>;
+  deliveries: Array<{
+    source: string;
+    route: string;
+    destination: string;
+    state: string;
+    error?: { code: string };
+  }>;
 }
 
 const HEADER =
@@ -25,7 +31,11 @@ land,in,\\.csv$,archive,all,csv,copy,fail,to-archive
     await ws.put('land/in/sale_fr.csv', 'fr');
     const first = (await ws.run('scan', '--json')).json<ScanJson>();
     expect(first).toMatchObject({ routed: 1, failed: 0 });
-    expect(await ws.files()).toEqual(['archive/all/csv/sale_fr.csv', 'land/in/sale_fr.csv', 'sales/raw/sale_fr.csv']);
+    expect(await ws.files()).toEqual([
+      'archive/all/csv/sale_fr.csv',
+      'land/in/sale_fr.csv',
+      'sales/raw/sale_fr.csv',
+    ]);
 
     const again = (await ws.run('scan', '--json')).json<ScanJson>();
     expect(again).toMatchObject({ routed: 0, failed: 0 });
@@ -66,7 +76,9 @@ land,in,^sale_(?P<country>[a-z]{2})_,sales,raw,{country},move,fail,by-country
 `);
     const hit = await ws.run('explain', '--json', 'land/in/sale_de_1.csv');
     expect(hit.code).toBe(0);
-    expect(hit.json()).toMatchObject({ matches: [{ route: 'by-country', destination: 'sales/raw/de/sale_de_1.csv' }] });
+    expect(hit.json()).toMatchObject({
+      matches: [{ route: 'by-country', destination: 'sales/raw/de/sale_de_1.csv' }],
+    });
     const miss = await ws.run('explain', '--json', 'land/in/other.csv');
     expect(miss.code).toBe(0);
     expect(miss.json()).toMatchObject({ matches: [] });
@@ -137,7 +149,8 @@ describe('validate', () => {
   afterEach(async () => ws?.remove());
 
   it('reports each problem as FILE:LINE: column: message and exits 1', async () => {
-    ws = await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
+    ws =
+      await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
 land,in,finance(,finance,raw,
 land,in,,finance,raw,
 land,in,^a,finance,raw,../up
@@ -150,11 +163,14 @@ land,in,^b,finance,raw,{nope}
     expect(lines.some((l) => l.startsWith(`${file}:2: source_file_mask: `))).toBe(true);
     expect(lines.some((l) => l.startsWith(`${file}:3: source_file_mask: `))).toBe(true);
     expect(lines.some((l) => l.startsWith(`${file}:4: destination_directory: `))).toBe(true);
-    expect(lines.some((l) => l.startsWith(`${file}:5: destination_directory: `) && l.includes('nope'))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`${file}:5: destination_directory: `) && l.includes('nope'))).toBe(
+      true,
+    );
   });
 
   it('reports a missing column', async () => {
-    ws = await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket
+    ws =
+      await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket
 land,in,^a,finance,raw
 `);
     const run = await ws.run('validate', '--json');

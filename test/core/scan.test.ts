@@ -22,14 +22,17 @@ describe('scan on local folders + SQLite (the seed referential)', () => {
       'empty_finance.csv': '',
       'notes.txt': 'no row matches',
     };
-    for (const [key, content] of Object.entries(landed)) await ws.put(`source_bucket/raw_data/${key}`, content);
+    for (const [key, content] of Object.entries(landed))
+      await ws.put(`source_bucket/raw_data/${key}`, content);
 
     const first = await ws.run('scan', '--json');
     expect(first.code, first.stderr).toBe(0);
     const report = first.json<ScanJson>();
     expect(report).toMatchObject({ routed: 5, unrouted: 1, failed: 0 });
 
-    expect(await ws.read('finance/raw_data/finance_2024-01.csv')).toEqual(Buffer.from(landed['finance_2024-01.csv']!));
+    expect(await ws.read('finance/raw_data/finance_2024-01.csv')).toEqual(
+      Buffer.from(landed['finance_2024-01.csv']!),
+    );
     expect(await ws.read('finance/raw_data/finance report 2024.csv')).toEqual(Buffer.from('sub,folder\n'));
     expect(await ws.read('finance/raw_data/empty_finance.csv')).toEqual(Buffer.alloc(0));
     expect(await ws.read('sales/raw_data/sale_fr.csv')).toEqual(Buffer.from(landed['sale_fr.csv']!));
@@ -50,7 +53,8 @@ describe('scan on local folders + SQLite (the seed referential)', () => {
   });
 
   it('counts a file with several deliveries once, and plans nothing under --dry-run', async () => {
-    ws = await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
+    ws =
+      await Workspace.create(`source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
 landing,in,\\.csv$,finance,raw,a
 landing,in,\\.csv$,audit,raw,b
 `);
@@ -62,7 +66,10 @@ landing,in,\\.csv$,audit,raw,b
     const run = await ws.run('scan', '--json');
     const report = run.json<ScanJson>();
     expect(report.routed).toBe(1);
-    expect(report.deliveries.map((d) => d.destination).sort()).toEqual(['audit/raw/b/x.csv', 'finance/raw/a/x.csv']);
+    expect(report.deliveries.map((d) => d.destination).sort()).toEqual([
+      'audit/raw/b/x.csv',
+      'finance/raw/a/x.csv',
+    ]);
     expect(await ws.files()).toEqual(['audit/raw/b/x.csv', 'finance/raw/a/x.csv']);
   });
 

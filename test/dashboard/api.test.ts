@@ -11,7 +11,9 @@ interface Page {
 
 describe('dashboard JSON API, served by switchyard serve', () => {
   let bed: DashboardBed;
-  const get = async <T = Record<string, unknown>>(path: string): Promise<{ status: number; json: T; headers: Headers }> => {
+  const get = async <T = Record<string, unknown>>(
+    path: string,
+  ): Promise<{ status: number; json: T; headers: Headers }> => {
     const response = await fetch(`${bed.url}${path}`);
     return { status: response.status, json: (await response.json()) as T, headers: response.headers };
   };
@@ -42,7 +44,9 @@ describe('dashboard JSON API, served by switchyard serve', () => {
     expect(html).toContain('/assets/dashboard.js');
     const script = await fetch(`${bed.url}/assets/dashboard.js`);
     expect(script.headers.get('content-type')).toContain('javascript');
-    const again = await fetch(`${bed.url}/assets/dashboard.js`, { headers: { 'if-none-match': script.headers.get('etag')! } });
+    const again = await fetch(`${bed.url}/assets/dashboard.js`, {
+      headers: { 'if-none-match': script.headers.get('etag')! },
+    });
     expect(again.status).toBe(304);
     expect(await script.text()).toBe(DASHBOARD_JS);
     expect(() => new Function(DASHBOARD_JS)).not.toThrow();
@@ -52,12 +56,20 @@ describe('dashboard JSON API, served by switchyard serve', () => {
 
   it('summary, routes and flows equal what the ledger holds; the row that matched nothing is listed', async () => {
     const counts = await bed.ctx.ledger.counts();
-    const summary = await get<{ counts: typeof counts; tokenRequired: boolean; authenticated: boolean; routes: number }>('/api/summary');
+    const summary = await get<{
+      counts: typeof counts;
+      tokenRequired: boolean;
+      authenticated: boolean;
+      routes: number;
+    }>('/api/summary');
     expect(summary.json).toMatchObject({ counts, tokenRequired: true, authenticated: false, routes: 6 });
     expect(counts.byState).toMatchObject({ done: 5, dead: 1 });
     expect(counts.unrouted).toBe(1);
 
-    const routes = await get<{ routes: Array<{ id: string; stats: Record<string, number> }>; unmatched: string[] }>('/api/routes?window=1h');
+    const routes = await get<{
+      routes: Array<{ id: string; stats: Record<string, number> }>;
+      unmatched: string[];
+    }>('/api/routes?window=1h');
     const stats = await bed.ctx.ledger.routeStats(Date.now() - 3_600_000);
     for (const stat of stats) {
       expect(routes.json.routes.find((r) => r.id === stat.routeId)?.stats).toMatchObject({
@@ -97,16 +109,25 @@ describe('dashboard JSON API, served by switchyard serve', () => {
     const found = await get<Page>('/api/deliveries?q=SALE_DE');
     expect(found.json.items.map((d) => d.name)).toEqual(['sale_de_002.csv']);
     const sale = found.json.items[0]!;
-    expect(sale).toMatchObject({ state: 'done', route: 'sales', action: 'move', source: 'shop/landing/sale_de_002.csv' });
+    expect(sale).toMatchObject({
+      state: 'done',
+      route: 'sales',
+      action: 'move',
+      source: 'shop/landing/sale_de_002.csv',
+    });
     expect(sale.destination).toMatch(/^sales\/raw\/incoming\/\d{4}\/sale_de_002\.csv$/);
     // a move on one filesystem is a rename: received, then done and source deleted at once
-    for (const step of ['received', 'done', 'sourceDeleted'] as const) expect(sale.timeline[step]).toBeGreaterThan(0);
+    for (const step of ['received', 'done', 'sourceDeleted'] as const)
+      expect(sale.timeline[step]).toBeGreaterThan(0);
     const copy = (await get<Page>('/api/deliveries?q=daily')).json.items[0]!;
-    for (const step of ['received', 'written', 'verified', 'done'] as const) expect(copy.timeline[step]).toBeGreaterThan(0);
+    for (const step of ['received', 'written', 'verified', 'done'] as const)
+      expect(copy.timeline[step]).toBeGreaterThan(0);
     expect(copy.timeline.sourceDeleted).toBeUndefined();
     expect(copy.crc32c).toBe((await bed.ctx.ledger.get(copy.id))?.crc32c);
     expect(copy.crc32c).toMatch(/^[A-Za-z0-9+/]{6}==$/);
-    expect((await get<Page>('/api/deliveries?state=dead')).json.items.map((d) => d.name)).toEqual(['fin_q2.csv']);
+    expect((await get<Page>('/api/deliveries?state=dead')).json.items.map((d) => d.name)).toEqual([
+      'fin_q2.csv',
+    ]);
     expect((await get<DeliveryView>(`/api/deliveries/${sale.id}`)).json.id).toBe(sale.id);
     expect((await get(`/api/deliveries/nope`)).status).toBe(404);
     expect((await get('/api/deliveries?state=bogus')).status).toBe(400);
@@ -119,11 +140,20 @@ describe('dashboard JSON API, served by switchyard serve', () => {
     const dead = failures.json.items[0]!;
     expect(dead).toMatchObject({ state: 'dead', retryable: true, error: { code: 'E_CONFLICT' } });
     const unrouted = await get<{ items: Array<{ source: string; reason: string }> }>('/api/unrouted');
-    expect(unrouted.json.items).toEqual([expect.objectContaining({ source: SAMPLES.unrouted, reason: expect.stringContaining('no referential row') })]);
+    expect(unrouted.json.items).toEqual([
+      expect.objectContaining({
+        source: SAMPLES.unrouted,
+        reason: expect.stringContaining('no referential row'),
+      }),
+    ]);
 
     expect((await post(`/api/deliveries/${dead.id}/retry`, {}, { authorization: '' })).status).toBe(401);
-    expect((await post(`/api/deliveries/${dead.id}/retry`, {}, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await post(`/api/deliveries/${dead.id}/retry`, {}, { 'content-type': 'text/plain' })).status).toBe(400);
+    expect(
+      (await post(`/api/deliveries/${dead.id}/retry`, {}, { authorization: 'Bearer wrong' })).status,
+    ).toBe(401);
+    expect(
+      (await post(`/api/deliveries/${dead.id}/retry`, {}, { 'content-type': 'text/plain' })).status,
+    ).toBe(400);
     expect((await bed.ctx.ledger.get(dead.id))?.state).toBe('dead');
 
     await rm(bed.ws.file(SAMPLES.conflictDestination));
@@ -141,13 +171,24 @@ describe('dashboard JSON API, served by switchyard serve', () => {
   });
 
   it('explains a file name against every source bucket, or one PROJECT/BUCKET/KEY', async () => {
-    type Explained = { results: Array<{ source: string; matches: Array<{ route: string; destination: string }> }>; sources: string[] };
+    type Explained = {
+      results: Array<{ source: string; matches: Array<{ route: string; destination: string }> }>;
+      sources: string[];
+    };
     const byName = await get<Explained>('/api/explain?file=sale_nl_9.txt');
     expect(byName.json.results).toHaveLength(1);
-    expect(byName.json.results[0]).toMatchObject({ source: 'shop/landing/sale_nl_9.txt', matches: [{ route: 'sales' }] });
-    expect(byName.json.results[0]!.matches[0]!.destination).toMatch(/^sales\/raw\/incoming\/\d{4}\/sale_nl_9\.txt$/);
+    expect(byName.json.results[0]).toMatchObject({
+      source: 'shop/landing/sale_nl_9.txt',
+      matches: [{ route: 'sales' }],
+    });
+    expect(byName.json.results[0]!.matches[0]!.destination).toMatch(
+      /^sales\/raw\/incoming\/\d{4}\/sale_nl_9\.txt$/,
+    );
     const csv = await get<Explained>('/api/explain?file=fin_x.csv');
-    expect(csv.json.results.map((r) => r.source).sort()).toEqual(['shop/drop/fin_x.csv', 'shop/landing/fin_x.csv']);
+    expect(csv.json.results.map((r) => r.source).sort()).toEqual([
+      'shop/drop/fin_x.csv',
+      'shop/landing/fin_x.csv',
+    ]);
     const located = await get<Explained>('/api/explain?file=shop/drop/a.csv');
     expect(located.json.results.map((r) => r.matches.map((m) => m.route))).toEqual([['drops']]);
     expect((await get<Explained>('/api/explain?file=nothing.bin')).json.results).toEqual([]);

@@ -30,8 +30,10 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
     let browser: BrowserContext;
     let page: Page;
 
-    const shot = (name: string, fullPage = false) => page.screenshot({ path: path.join(RESULTS, name), fullPage });
-    const cardValue = async (name: string) => (await page.locator(`[data-count="${name}"]`).textContent())?.trim();
+    const shot = (name: string, fullPage = false) =>
+      page.screenshot({ path: path.join(RESULTS, name), fullPage });
+    const cardValue = async (name: string) =>
+      (await page.locator(`[data-count="${name}"]`).textContent())?.trim();
 
     beforeAll(async () => {
       await mkdir(RESULTS, { recursive: true });
@@ -67,7 +69,9 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
       const stats = await bed.ctx.ledger.routeStats(Date.now() - 86_400_000);
       for (const stat of stats) {
         const row = page.locator(`#routes tr[data-route="${stat.routeId}"]`);
-        expect(await row.locator('[data-col="matched"]').textContent()).toBe(stat.deliveries.toLocaleString('en-US'));
+        expect(await row.locator('[data-col="matched"]').textContent()).toBe(
+          stat.deliveries.toLocaleString('en-US'),
+        );
         expect(await row.locator('[data-col="done"]').textContent()).toBe(stat.done.toLocaleString('en-US'));
       }
       await expect.poll(() => page.locator('#routes tr.idle').getAttribute('data-route')).toBe('never');
@@ -82,7 +86,11 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
     it('searches deliveries by file name and opens a timeline with its checksum', async () => {
       await page.fill('#search', 'export_');
       await page.click('#search-form button[type="submit"]');
-      await expect.poll(async () => (await page.locator('#deliveries tbody tr').allTextContents()).every((t) => t.includes('export_'))).toBe(true);
+      await expect
+        .poll(async () =>
+          (await page.locator('#deliveries tbody tr').allTextContents()).every((t) => t.includes('export_')),
+        )
+        .toBe(true);
       const rows = page.locator('#deliveries tbody tr[data-delivery]');
       expect(await rows.count()).toBe(15);
       await rows.first().click();
@@ -91,7 +99,9 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
       const record = await bed.ctx.ledger.get(id!);
       expect(await detail.locator('[data-field="crc32c"]').textContent()).toBe(record!.crc32c);
       for (const step of ['received', 'written', 'verified', 'done']) {
-        expect(await detail.locator(`[data-step="${step}"]`).textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/);
+        expect(await detail.locator(`[data-step="${step}"]`).textContent()).toMatch(
+          /\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ/,
+        );
       }
       expect(await detail.locator('[data-step="source deleted"]').textContent()).toContain('kept (copy)');
       await shot('dashboard-search.png', true);
@@ -116,7 +126,9 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
       await rm(bed.ws.file(SAMPLES.conflictDestination));
       await button.click();
       await expect.poll(async () => (await bed.ctx.ledger.get(id))?.state, { timeout: 15_000 }).toBe('done');
-      await expect.poll(() => page.locator('#failures tbody').textContent(), { timeout: 15_000 }).toContain('No failures.');
+      await expect
+        .poll(() => page.locator('#failures tbody').textContent(), { timeout: 15_000 })
+        .toContain('No failures.');
       await expect.poll(() => cardValue('dead')).toBe('0');
       expect(await bed.ws.exists(SAMPLES.conflictDestination)).toBe(true);
     });
@@ -129,7 +141,9 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
       expect(await result.locator('li[data-route="invoices"] .destination').textContent()).toMatch(
         /^finance\/invoices\/globex\/\d{4}\/\d\d\/inv_globex_77\.pdf$/,
       );
-      expect(await result.locator('li[data-route="invoice-archive"] .destination').textContent()).toBe('archive/cold/invoices/inv_globex_77.pdf');
+      expect(await result.locator('li[data-route="invoice-archive"] .destination').textContent()).toBe(
+        'archive/cold/invoices/inv_globex_77.pdf',
+      );
       await page.locator('#explain-panel').scrollIntoViewIfNeeded();
       await shot('dashboard-explain.png');
     });

@@ -26,7 +26,13 @@ export const DASHBOARD_TOKEN = 'dashboard-test-token-5e1b9c07d2';
 
 /** Sample files: what each becomes once routed. */
 export const SAMPLES = {
-  routed: ['shop/landing/sale_fr_001.csv', 'shop/landing/sale_de_002.csv', 'shop/landing/sale_it_003.csv', 'shop/landing/fin_q1.csv', 'shop/drop/daily.csv'],
+  routed: [
+    'shop/landing/sale_fr_001.csv',
+    'shop/landing/sale_de_002.csv',
+    'shop/landing/sale_it_003.csv',
+    'shop/landing/fin_q1.csv',
+    'shop/drop/daily.csv',
+  ],
   unrouted: 'shop/landing/notes.txt',
   /** `finance/raw/fin_q2.csv` already holds other bytes: dead, E_CONFLICT. */
   conflict: 'shop/landing/fin_q2.csv',
@@ -49,7 +55,9 @@ export interface DashboardBed {
 }
 
 /** `switchyard serve` in a temp workspace (fs + SQLite, token set), on a free port, watcher off. */
-export async function openDashboardBed(options: { logger?: Logger; token?: string } = {}): Promise<DashboardBed> {
+export async function openDashboardBed(
+  options: { logger?: Logger; token?: string } = {},
+): Promise<DashboardBed> {
   const ws = await Workspace.create(DASHBOARD_ROUTES);
   const config = loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },
@@ -57,7 +65,13 @@ export async function openDashboardBed(options: { logger?: Logger; token?: strin
     ws.dir,
   );
   const { ctx, metrics } = await openMeteredContext(config, options.logger ?? silentLogger());
-  const mode = await startEventMode(ctx, { port: 0, host: '127.0.0.1', watch: false, metrics, graceMs: 2_000 });
+  const mode = await startEventMode(ctx, {
+    port: 0,
+    host: '127.0.0.1',
+    watch: false,
+    metrics,
+    graceMs: 2_000,
+  });
   const route = (location: string): Promise<RouteResult> => {
     const [project, bucket, ...key] = location.split('/');
     return ctx.router.route({ project: project!, bucket: bucket!, key: key.join('/'), origin: 'manual' });
@@ -77,7 +91,8 @@ export async function openDashboardBed(options: { logger?: Logger; token?: strin
         await ws.put(location, `id,amount\n${n},${'9'.repeat(10 + n++ * 7)}\n`);
       }
       await ws.put(SAMPLES.conflictDestination, 'other bytes already there\n');
-      for (const location of [...SAMPLES.routed, SAMPLES.unrouted, SAMPLES.conflict]) results.set(location, await route(location));
+      for (const location of [...SAMPLES.routed, SAMPLES.unrouted, SAMPLES.conflict])
+        results.set(location, await route(location));
       return results;
     },
     async routeExtras(count: number) {

@@ -14,17 +14,35 @@ describe('serve logs', () => {
   let bed: DashboardBed;
 
   beforeAll(async () => {
-    const logger = createLogger({ level: 'trace', destination: { write: (line: string) => void lines.push(line) } });
+    const logger = createLogger({
+      level: 'trace',
+      destination: { write: (line: string) => void lines.push(line) },
+    });
     bed = await openDashboardBed({ logger, token: SECRET });
     await bed.routeSamples();
     const bearer = { authorization: `Bearer ${SECRET}` };
     await fetch(`${bed.url}/events`, { method: 'POST', headers: bearer, body: '{"not": "a notification"}' });
-    await fetch(`${bed.url}/events`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}x` }, body: '{}' });
-    await fetch(`${bed.url}/events`, { method: 'POST', headers: { authorization: `Basic ${Buffer.from(`u:${SECRET}`).toString('base64')}` }, body: '[' });
+    await fetch(`${bed.url}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SECRET}x` },
+      body: '{}',
+    });
+    await fetch(`${bed.url}/events`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`u:${SECRET}`).toString('base64')}` },
+      body: '[',
+    });
     await fetch(`${bed.url}/api/summary`, { headers: bearer });
     const dead = (await bed.ctx.ledger.query({ states: ['dead'] })).items[0]!;
-    await fetch(`${bed.url}/api/deliveries/${dead.id}/retry`, { method: 'POST', headers: { ...bearer, 'content-type': 'application/json' }, body: '{}' });
-    logger.info({ token: SECRET, request: { headers: { authorization: `Bearer ${SECRET}` } }, config: bed.config }, 'careless line');
+    await fetch(`${bed.url}/api/deliveries/${dead.id}/retry`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    logger.info(
+      { token: SECRET, request: { headers: { authorization: `Bearer ${SECRET}` } }, config: bed.config },
+      'careless line',
+    );
     logger.flush();
   });
   afterAll(async () => {
@@ -42,12 +60,16 @@ describe('serve logs', () => {
 
   it('writes JSON lines with a Cloud Logging severity, and the delivery id on every line about a delivery', async () => {
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    for (const entry of entries) expect(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']).toContain(entry.severity);
+    for (const entry of entries)
+      expect(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']).toContain(entry.severity);
     const [record] = await bed.ctx.ledger.forGeneration(
       { project: 'shop', bucket: 'landing', key: SAMPLES.conflict.split('/').slice(2).join('/') },
       (await bed.ctx.ledger.query({ search: 'fin_q2' })).items[0]!.generation,
     );
-    const about = entries.filter((e) => JSON.stringify(e).includes(record!.id) || e.route === 'finance' || /delivery/.test(String(e.message)));
+    const about = entries.filter(
+      (e) =>
+        JSON.stringify(e).includes(record!.id) || e.route === 'finance' || /delivery/.test(String(e.message)),
+    );
     expect(about.length).toBeGreaterThanOrEqual(2);
     for (const entry of about) expect(entry.delivery, JSON.stringify(entry)).toBe(record!.id);
   });

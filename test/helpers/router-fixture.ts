@@ -20,10 +20,16 @@ export interface RouterFixture {
 }
 
 /** A Router over fs + SQLite in a temp workspace, for tests that need to reach inside. */
-export async function routerFixture(routesCsv: string, options: { maxAttempts?: number } = {}): Promise<RouterFixture> {
+export async function routerFixture(
+  routesCsv: string,
+  options: { maxAttempts?: number } = {},
+): Promise<RouterFixture> {
   const ws = await Workspace.create(routesCsv);
   const config = loadConfig({}, {}, ws.dir);
-  const referential = compileReferential(loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv')), 'routes.csv');
+  const referential = compileReferential(
+    loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv')),
+    'routes.csv',
+  );
   const ctx = await openContext(config, silentLogger(), {
     referential,
     retry: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },

@@ -17,7 +17,9 @@ interface PromFamily {
   type: string;
   metrics: PromSample[];
 }
-const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => PromFamily[];
+const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (
+  text: string,
+) => PromFamily[];
 
 function families(text: string): Map<string, PromFamily> {
   return new Map(parsePrometheus(text).map((f) => [f.name, f]));
@@ -40,7 +42,8 @@ function value(all: Map<string, PromFamily>, name: string, labels: Record<string
   const family = all.get(name);
   if (!family) throw new Error(`no metric ${name}`);
   const samples = family.metrics.filter((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-  if (samples.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${samples.length} samples`);
+  if (samples.length > 1)
+    throw new Error(`${name} ${JSON.stringify(labels)} matches ${samples.length} samples`);
   return Number(samples[0]?.value ?? 0);
 }
 
@@ -70,18 +73,29 @@ describe('/metrics of a running server equals the ledger', () => {
     expect(all.get('switchyard_delivery_duration_seconds')?.type).toBe('HISTOGRAM');
     for (const stat of stats) {
       const route = { route: stat.routeId };
-      expect(value(all, 'switchyard_deliveries_total', { ...route, outcome: 'done' }), stat.routeId).toBe(stat.done);
-      expect(value(all, 'switchyard_deliveries_total', { ...route, outcome: 'dead' }), stat.routeId).toBe(stat.dead);
+      expect(value(all, 'switchyard_deliveries_total', { ...route, outcome: 'done' }), stat.routeId).toBe(
+        stat.done,
+      );
+      expect(value(all, 'switchyard_deliveries_total', { ...route, outcome: 'dead' }), stat.routeId).toBe(
+        stat.dead,
+      );
       expect(value(all, 'switchyard_delivered_bytes_total', route), stat.routeId).toBe(stat.bytes);
-      expect(histogramCount(text, 'switchyard_delivery_duration_seconds', { ...route, outcome: 'done' }), stat.routeId).toBe(stat.done);
+      expect(
+        histogramCount(text, 'switchyard_delivery_duration_seconds', { ...route, outcome: 'done' }),
+        stat.routeId,
+      ).toBe(stat.done);
     }
-    const doneTotal = all.get('switchyard_deliveries_total')!.metrics.filter((m) => m.labels?.outcome === 'done').reduce((n, m) => n + Number(m.value), 0);
+    const doneTotal = all
+      .get('switchyard_deliveries_total')!
+      .metrics.filter((m) => m.labels?.outcome === 'done')
+      .reduce((n, m) => n + Number(m.value), 0);
     expect(doneTotal).toBe(counts.byState.done);
     expect(counts.byState.done).toBeGreaterThan(15);
     expect(counts.byState.dead).toBe(1);
 
     expect(value(all, 'switchyard_dead_deliveries')).toBe(counts.byState.dead);
-    for (const [state, n] of Object.entries(counts.byState)) expect(value(all, 'switchyard_deliveries_by_state', { state })).toBe(n);
+    for (const [state, n] of Object.entries(counts.byState))
+      expect(value(all, 'switchyard_deliveries_by_state', { state })).toBe(n);
     expect(value(all, 'switchyard_unrouted_files')).toBe(counts.unrouted);
     expect(counts.unrouted).toBe(1);
     const age = value(all, 'switchyard_unrouted_oldest_age_seconds');
@@ -95,7 +109,9 @@ describe('Metrics queue gauges (batch mode)', () => {
   it('report depth, in flight, dead letters and the oldest message age from the queue', async () => {
     let now = 1_000_000;
     const queue = new MemoryQueue({ now: () => now });
-    await queue.publish([1, 2, 3, 4, 5].map((n) => ({ bucket: 'b', key: `k${n}`, origin: 'manual' as const })));
+    await queue.publish(
+      [1, 2, 3, 4, 5].map((n) => ({ bucket: 'b', key: `k${n}`, origin: 'manual' as const })),
+    );
     now += 4_000;
     const [first] = await queue.pull(2, 60_000);
     await queue.deadLetter(first!.id, 'poison');

@@ -26,7 +26,10 @@ export interface Cloud {
 }
 
 export async function startCloud(): Promise<Cloud> {
-  const [fauxqs, gcs] = await Promise.all([startFauxqs(), startGcsJsonApiDouble({ rewriteChunkBytes: 256 * 1024 })]);
+  const [fauxqs, gcs] = await Promise.all([
+    startFauxqs(),
+    startGcsJsonApiDouble({ rewriteChunkBytes: 256 * 1024 }),
+  ]);
   const s3 = new S3Client({
     region: fauxqs.region,
     endpoint: fauxqs.endpoint,
@@ -87,7 +90,8 @@ export function configOf(ws: Workspace, flags: Parameters<typeof loadConfig>[0] 
 }
 
 export async function removeLedger(ws: Workspace): Promise<void> {
-  for (const suffix of ['', '-wal', '-shm']) await rm(path.join(ws.dir, '.switchyard', `ledger.db${suffix}`), { force: true });
+  for (const suffix of ['', '-wal', '-shm'])
+    await rm(path.join(ws.dir, '.switchyard', `ledger.db${suffix}`), { force: true });
 }
 
 export async function s3Bucket(cloud: Cloud, prefix: string): Promise<string> {
@@ -96,7 +100,12 @@ export async function s3Bucket(cloud: Cloud, prefix: string): Promise<string> {
   return bucket;
 }
 
-export async function s3Put(cloud: Cloud, bucket: string, key: string, body: Buffer | string): Promise<string> {
+export async function s3Put(
+  cloud: Cloud,
+  bucket: string,
+  key: string,
+  body: Buffer | string,
+): Promise<string> {
   const out = await cloud.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
   return (out.ETag ?? '').replace(/"/g, '');
 }

@@ -39,7 +39,10 @@ describe('routing from GCS (JSON API double)', () => {
   it('GCS → GCS is a rewrite: no bytes through the process, provenance on the destination', async () => {
     const landing = bucketName('landing');
     const archive = bucketName('archive');
-    ws = await cloudWorkspace(cloud, `${HEADER}\nfin,${landing},^ledger_,arch,${archive},books/{path},move\n`);
+    ws = await cloudWorkspace(
+      cloud,
+      `${HEADER}\nfin,${landing},^ledger_,arch,${archive},books/{path},move\n`,
+    );
     const body = randomBytes(600 * 1024);
     const source = cloud.gcs.put(landing, 'eu/ledger_2024.csv', body);
     const rewritesBefore = cloud.gcs.calls['objects.rewrite'] ?? 0;
@@ -70,7 +73,10 @@ describe('routing from GCS (JSON API double)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nfin,${landing},\\.parquet$,lake,${lake},imports,copy\n`);
     const body = randomBytes(6 * 1024 * 1024 + 123);
-    const source = cloud.gcs.put(landing, 'daily.parquet', body, { contentType: 'application/octet-stream', metadata: { team: 'fin' } });
+    const source = cloud.gcs.put(landing, 'daily.parquet', body, {
+      contentType: 'application/octet-stream',
+      metadata: { team: 'fin' },
+    });
 
     ctx = await openContext(configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 2 });

@@ -8,7 +8,17 @@ import { loadConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
 import type { Workspace } from '../helpers/workspace.js';
-import { cloudWorkspace, configOf, HEADER, s3Bucket, s3Get, s3Put, startCloud, type Cloud, type ScanJson } from './cloud-fixture.js';
+import {
+  cloudWorkspace,
+  configOf,
+  HEADER,
+  s3Bucket,
+  s3Get,
+  s3Put,
+  startCloud,
+  type Cloud,
+  type ScanJson,
+} from './cloud-fixture.js';
 
 interface LogLine {
   level: string;
@@ -19,7 +29,10 @@ interface LogLine {
 
 function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) } });
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (s: string) => void lines.push(JSON.parse(s) as LogLine) },
+  });
   return { logger, lines };
 }
 
@@ -48,7 +61,10 @@ describe('referential reload', () => {
     const event = { project: 'land', bucket: 'in', key: 'a.txt', origin: 'manual' as const };
     expect((await ctx.router.route(event)).outcome).toBe('unrouted');
 
-    await writeFile(routesFile(), `${HEADER}\nland,in,\\.csv$,out,raw,,move\nland,in,\\.txt$,out,text,,move\n`);
+    await writeFile(
+      routesFile(),
+      `${HEADER}\nland,in,\\.csv$,out,raw,,move\nland,in,\\.txt$,out,text,,move\n`,
+    );
     expect(await ctx.referentialSource.reload()).toMatchObject({ changed: true });
     expect((await ctx.router.route(event)).outcome).toBe('routed');
     expect(await ws.read('out/text/a.txt')).toEqual(Buffer.from('a'));
@@ -98,7 +114,12 @@ describe('referential reload', () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, '', `routes: s3://${conf}/routing/routes.csv\nroutesProject: src\n`);
-    await s3Put(cloud, conf, 'routing/routes.csv', `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},csv,move\n`);
+    await s3Put(
+      cloud,
+      conf,
+      'routing/routes.csv',
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},csv,move\n`,
+    );
     await s3Put(cloud, landing, 'a.csv', 'a');
     await s3Put(cloud, landing, 'b.json', '{}');
 
@@ -111,16 +132,35 @@ describe('referential reload', () => {
     ctx = await openContext(configOf(ws, { routesPoll: 0 }), logger);
     expect(ctx.referential().source).toBe(`s3://${conf}/routing/routes.csv`);
     expect(ctx.referential().routes).toHaveLength(1);
-    await s3Put(cloud, conf, 'routing/routes.csv', `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},csv,move\nsrc,${landing},\\.json$,lake,${lake},json,move\n`);
+    await s3Put(
+      cloud,
+      conf,
+      'routing/routes.csv',
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},csv,move\nsrc,${landing},\\.json$,lake,${lake},json,move\n`,
+    );
     expect((await ctx.referentialSource.reload()).changed).toBe(true);
-    const routed = await ctx.router.route({ project: 'src', bucket: landing, key: 'b.json', origin: 'manual' });
+    const routed = await ctx.router.route({
+      project: 'src',
+      bucket: landing,
+      key: 'b.json',
+      origin: 'manual',
+    });
     expect(routed.outcome).toBe('routed');
     expect(await s3Get(cloud, lake, 'json/b.json')).toEqual(Buffer.from('{}'));
 
-    await s3Put(cloud, conf, 'routing/routes.csv', `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},../up,move\n`);
+    await s3Put(
+      cloud,
+      conf,
+      'routing/routes.csv',
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},../up,move\n`,
+    );
     const refused = await ctx.referentialSource.reload();
     expect(refused.changed).toBe(false);
-    expect(refused.problems[0]).toMatchObject({ file: `s3://${conf}/routing/routes.csv`, line: 2, column: 'destination_directory' });
+    expect(refused.problems[0]).toMatchObject({
+      file: `s3://${conf}/routing/routes.csv`,
+      line: 2,
+      column: 'destination_directory',
+    });
     expect(ctx.referential().routes).toHaveLength(2);
     expect(lines.filter((l) => l.level === 'error')).toHaveLength(1);
   });
@@ -128,7 +168,12 @@ describe('referential reload', () => {
   it('a referential that vanished keeps the previous version, with an error', async () => {
     const conf = await s3Bucket(cloud, 'conf');
     ws = await cloudWorkspace(cloud, '', `routes: s3://${conf}/routes.yaml\nroutesProject: lake\n`);
-    await s3Put(cloud, conf, 'routes.yaml', `- {source_project: src, source_bucket: a, source_file_mask: x, destination_project: lake, destination_bucket: b, destination_directory: ''}\n`);
+    await s3Put(
+      cloud,
+      conf,
+      'routes.yaml',
+      `- {source_project: src, source_bucket: a, source_file_mask: x, destination_project: lake, destination_bucket: b, destination_directory: ''}\n`,
+    );
     const { logger, lines } = capturingLogger();
     ctx = await openContext(configOf(ws, { routesPoll: 0 }), logger);
     const store = await ctx.stores.storeFor('lake');
@@ -143,7 +188,10 @@ describe('referential reload', () => {
   it('refuses a bucket referential without a matching routesProject, naming the key', async () => {
     ws = await cloudWorkspace(cloud, '', 'routes: gs://conf/routes.csv\n');
     expect(() => configOf(ws!)).toThrow(/routesProject/);
-    await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'routes: gs://conf/routes.csv\nroutesProject: nope\nprojects: {}\n');
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      'routes: gs://conf/routes.csv\nroutesProject: nope\nprojects: {}\n',
+    );
     expect(() => loadConfig({}, {}, ws!.dir)).toThrow(/routesProject.*nope/);
     await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'projects: {}\n');
     const config = loadConfig({ routes: 's3://conf/routes.csv' }, {}, ws.dir);

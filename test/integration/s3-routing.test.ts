@@ -111,7 +111,9 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(dst.stats?.bytesIn).toBe(total);
     expect((await s3Get(cloud, lake, 'in/a.bin'))?.equals(bodies[0]!)).toBe(true);
     expect(await s3Keys(cloud, landing)).toEqual([]);
-    expect((await s3Head(cloud, lake, 'in/b.bin')).Metadata?.['switchyard-source']).toBe(`src/${landing}/b.bin`);
+    expect((await s3Head(cloud, lake, 'in/b.bin')).Metadata?.['switchyard-source']).toBe(
+      `src/${landing}/b.bin`,
+    );
   });
 
   it('a move deletes the source only after verification: a destination that reads back wrong keeps it', async () => {
@@ -122,9 +124,14 @@ describe('routing with S3 backends (fauxqs)', () => {
     ctx = await openContext(configOf(ws), silentLogger(), { retry: FAST_RETRY });
     const real = await ctx.stores.storeFor('lake');
     let corrupt = true;
-    ctx.stores.register('lake', withRead(real, (bucket, key, original) =>
-      corrupt && bucket === lake ? Promise.resolve(Readable.from([Buffer.from('the fake bytes')])) : original(),
-    ));
+    ctx.stores.register(
+      'lake',
+      withRead(real, (bucket, key, original) =>
+        corrupt && bucket === lake
+          ? Promise.resolve(Readable.from([Buffer.from('the fake bytes')]))
+          : original(),
+      ),
+    );
     const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
 
     const failed = await ctx.router.route(event);
@@ -146,7 +153,9 @@ describe('routing with S3 backends (fauxqs)', () => {
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},^sale,lake,${lake},{path},copy\n`);
     const key = 'sales/2024/sale fr été +1.csv';
     const etag = await s3Put(cloud, landing, key, 'été');
-    const fixture = JSON.parse(readFileSync(new URL('../fixtures/events/s3-object-created.json', import.meta.url), 'utf8'));
+    const fixture = JSON.parse(
+      readFileSync(new URL('../fixtures/events/s3-object-created.json', import.meta.url), 'utf8'),
+    );
     const record = fixture.Records[0];
     record.s3.bucket.name = landing;
     record.s3.object = { ...record.s3.object, size: Buffer.byteLength('été'), eTag: etag };

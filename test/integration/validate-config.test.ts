@@ -70,9 +70,19 @@ concurrency: many
     expect(lines).toContain(
       `${file}:2: projects.src.region: project \`src\`, key \`region\`: missing: expected the bucket's region (e.g. eu-west-3); an unstated region silently becomes us-east-1`,
     );
-    expect(lines).toContain(`${file}:5: projects.src.forcePathStyle: project \`src\`, key \`forcePathStyle\`: expected a boolean, got "yes-please"`);
-    expect(lines.find((l) => l.startsWith(`${file}:6: projects.src.bucketRegion: project \`src\`, key \`bucketRegion\`: unknown key: expected one of backend, region,`))).toBeDefined();
-    expect(lines).toContain(`${file}:9: projects.fin.apiEndpoint: project \`fin\`, key \`apiEndpoint\`: expected a string, got 42`);
+    expect(lines).toContain(
+      `${file}:5: projects.src.forcePathStyle: project \`src\`, key \`forcePathStyle\`: expected a boolean, got "yes-please"`,
+    );
+    expect(
+      lines.find((l) =>
+        l.startsWith(
+          `${file}:6: projects.src.bucketRegion: project \`src\`, key \`bucketRegion\`: unknown key: expected one of backend, region,`,
+        ),
+      ),
+    ).toBeDefined();
+    expect(lines).toContain(
+      `${file}:9: projects.fin.apiEndpoint: project \`fin\`, key \`apiEndpoint\`: expected a string, got 42`,
+    );
     expect(lines).toContain(`${file}:10: concurrency: key \`concurrency\`: expected a number, got "many"`);
   });
 
@@ -91,12 +101,27 @@ concurrency: many
     expect(run.code).toBe(1);
     const { errors } = run.json<ValidateJson>();
     expect(errors).toContainEqual(
-      expect.objectContaining({ file, line: 5, column: 'projects.src.accessKeyIdEnv', message: expect.stringMatching(/looks like an AWS access key id/) }),
+      expect.objectContaining({
+        file,
+        line: 5,
+        column: 'projects.src.accessKeyIdEnv',
+        message: expect.stringMatching(/looks like an AWS access key id/),
+      }),
     );
     expect(errors).toContainEqual(
-      expect.objectContaining({ line: 6, column: 'projects.src.secretAccessKey', message: expect.stringMatching(/never inline: use `secretAccessKeyEnv: ENV_VAR_NAME`/) }),
+      expect.objectContaining({
+        line: 6,
+        column: 'projects.src.secretAccessKey',
+        message: expect.stringMatching(/never inline: use `secretAccessKeyEnv: ENV_VAR_NAME`/),
+      }),
     );
-    expect(errors).toContainEqual(expect.objectContaining({ line: 9, column: 'projects.fin.credentials', message: expect.stringMatching(/keyFile/) }));
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        line: 9,
+        column: 'projects.fin.credentials',
+        message: expect.stringMatching(/keyFile/),
+      }),
+    );
     expect(JSON.stringify(errors)).not.toContain('wJalrXUtnFEMI');
   });
 
@@ -111,7 +136,9 @@ concurrency: many
         file,
         line: 9,
         column: 'projects.src.secretAccessKeyEnv',
-        message: expect.stringMatching(/^project `src`, key `secretAccessKeyEnv`: cannot build its s3 backend: .*SRC_SECRET, which is not set/),
+        message: expect.stringMatching(
+          /^project `src`, key `secretAccessKeyEnv`: cannot build its s3 backend: .*SRC_SECRET, which is not set/,
+        ),
       }),
     ]);
   });
@@ -120,13 +147,17 @@ concurrency: many
     const file = await withConfig(`${GOOD}routes: gs://conf/routes.csv\nroutesProject: src\n`);
     const run = await ws.run('validate');
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`${file}:15: routesProject: key \`routesProject\`: routes gs://conf/routes.csv needs a gcs project, but project \`src\` has backend \`s3\``);
+    expect(run.stdout).toContain(
+      `${file}:15: routesProject: key \`routesProject\`: routes gs://conf/routes.csv needs a gcs project, but project \`src\` has backend \`s3\``,
+    );
   });
 
   it('reports YAML syntax errors with their line', async () => {
     const file = await withConfig('projects:\n  src: [unclosed\n');
     const run = await ws.run('validate');
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: \\(yaml\\): not valid YAML`));
+    expect(run.stdout).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: \\(yaml\\): not valid YAML`),
+    );
   });
 });

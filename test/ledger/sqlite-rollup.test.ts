@@ -78,12 +78,18 @@ describe('SQLite ledger: the hourly rollup of done deliveries', () => {
     dir = undefined;
   });
 
-  async function open(migrations = LEDGER_MIGRATIONS): Promise<{ clock: { now: number }; sqlite: SqliteLedger; memory: MemoryLedger }> {
+  async function open(
+    migrations = LEDGER_MIGRATIONS,
+  ): Promise<{ clock: { now: number }; sqlite: SqliteLedger; memory: MemoryLedger }> {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-rollup-'));
     db = openSqliteFile(join(dir, 'ledger.db'));
     migrateSqlite(db, 'ledger', migrations);
     const clock = { now: T0 };
-    return { clock, sqlite: new SqliteLedger(db, { now: () => clock.now }), memory: new MemoryLedger({ now: () => clock.now }) };
+    return {
+      clock,
+      sqlite: new SqliteLedger(db, { now: () => clock.now }),
+      memory: new MemoryLedger({ now: () => clock.now }),
+    };
   }
 
   it('answers counts, routeStats and flows exactly as a row-by-row count, for windows on and off hour and day boundaries', async () => {

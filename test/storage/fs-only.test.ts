@@ -58,7 +58,8 @@ describe('fs store: files behind the store', () => {
     const body = new PassThrough();
     const writing = store.write(bucket, 'in/live.csv', body);
     body.write('in flight');
-    const tempsIn = async (): Promise<string[]> => (await fsp.readdir(folder)).filter((n) => n.startsWith(FS_TEMP_PREFIX));
+    const tempsIn = async (): Promise<string[]> =>
+      (await fsp.readdir(folder)).filter((n) => n.startsWith(FS_TEMP_PREFIX));
     for (let i = 0; i < 1000 && (await tempsIn()).length < 2; i++) await macrotask();
     const temps = await tempsIn();
     expect(temps).toHaveLength(2);

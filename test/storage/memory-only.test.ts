@@ -14,8 +14,11 @@ describe('memory store: fault injection and namespaces', () => {
     await expect(store.write('b', 'k', Buffer.from('x'))).rejects.toBe(outage);
     expect(await store.stat('b', 'k')).toBeUndefined();
     await store.write('b', 'k', Buffer.from('x'));
-    for (const op of ['copy', 'delete', 'stat', 'read', 'list'] as const) store.failNext(op, new Error(`${op} down`));
-    await expect(store.copy(store, { bucket: 'b', key: 'k' }, { bucket: 'b', key: 'k2' })).rejects.toThrow('copy down');
+    for (const op of ['copy', 'delete', 'stat', 'read', 'list'] as const)
+      store.failNext(op, new Error(`${op} down`));
+    await expect(store.copy(store, { bucket: 'b', key: 'k' }, { bucket: 'b', key: 'k2' })).rejects.toThrow(
+      'copy down',
+    );
     await expect(store.stat('b', 'k')).rejects.toThrow('stat down');
     await expect(store.read('b', 'k')).rejects.toThrow('read down');
     await expect(store.list('b')).rejects.toThrow('list down');
@@ -37,7 +40,9 @@ describe('memory store: fault injection and namespaces', () => {
     expect((await again.stat('bucket', 'k'))?.size).toBe(1);
     expect(b.canCopyFrom(a)).toBe(true);
     expect(stranger.canCopyFrom(a)).toBe(false);
-    await expect(stranger.copy(a, { bucket: 'bucket', key: 'k' }, { bucket: 'bucket', key: 'k' })).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
+    await expect(
+      stranger.copy(a, { bucket: 'bucket', key: 'k' }, { bucket: 'bucket', key: 'k' }),
+    ).rejects.toMatchObject({ code: 'E_UNSUPPORTED' });
     expect(sharedMemoryBackend()).toBe(sharedMemoryBackend());
   });
 });

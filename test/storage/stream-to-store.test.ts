@@ -29,7 +29,12 @@ describe('copyAcross', () => {
       metadata: { team: 'ops' },
     });
     expect(result).toMatchObject({ crc32c: crc32cOf(body), bytes: body.length });
-    expect(result.info).toMatchObject({ key: 'a.bin', size: body.length, crc32c: crc32cOf(body), metadata: { team: 'ops' } });
+    expect(result.info).toMatchObject({
+      key: 'a.bin',
+      size: body.length,
+      crc32c: crc32cOf(body),
+      metadata: { team: 'ops' },
+    });
     expect(memory.stats.bytesOut).toBe(body.length);
 
     const back = await copyAcross(memory, 'archive', 'a.bin', fs, 'restored', 'a.bin');
@@ -40,16 +45,20 @@ describe('copyAcross', () => {
   it('a stale source generation fails before anything is written', async () => {
     const first = await fs.write('landing', 'a.csv', Buffer.from('one'));
     await fs.write('landing', 'a.csv', Buffer.from('two'));
-    await expect(copyAcross(fs, 'landing', 'a.csv', memory, 'dst', 'a.csv', { ifSourceGenerationMatch: first.generation })).rejects.toBeInstanceOf(
-      PreconditionError,
-    );
+    await expect(
+      copyAcross(fs, 'landing', 'a.csv', memory, 'dst', 'a.csv', {
+        ifSourceGenerationMatch: first.generation,
+      }),
+    ).rejects.toBeInstanceOf(PreconditionError);
     expect(await listKeys(memory, 'dst')).toEqual([]);
   });
 
   it('a destination precondition failure leaves the destination as it was', async () => {
     await memory.write('landing', 'a.csv', Buffer.from('new'));
     await fs.write('dst', 'a.csv', Buffer.from('old'));
-    await expect(copyAcross(memory, 'landing', 'a.csv', fs, 'dst', 'a.csv', { ifGenerationMatch: '0' })).rejects.toBeInstanceOf(PreconditionError);
+    await expect(
+      copyAcross(memory, 'landing', 'a.csv', fs, 'dst', 'a.csv', { ifGenerationMatch: '0' }),
+    ).rejects.toBeInstanceOf(PreconditionError);
     expect(await readText(fs, 'dst', 'a.csv')).toBe('old');
     expect(await fs.cleanup('dst')).toBe(0);
   });

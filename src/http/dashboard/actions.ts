@@ -17,17 +17,33 @@ export interface RetryAnswer {
  * source to the sink (routed now in event mode, queued in batch mode). The
  * answer carries the delivery as it stands afterwards.
  */
-export async function retryDelivery(ledger: Ledger, sink: EventSink, id: string, log: Logger): Promise<RetryAnswer> {
+export async function retryDelivery(
+  ledger: Ledger,
+  sink: EventSink,
+  id: string,
+  log: Logger,
+): Promise<RetryAnswer> {
   const record = await ledger.get(id);
-  if (!record) throw new PermanentError('E_NOT_FOUND', `[switchyard] [dashboard] no delivery ${JSON.stringify(id)}`, { id });
-  if (record.state !== 'dead') {
-    throw new PermanentError('E_CONFLICT', `[switchyard] [dashboard] delivery ${id} is ${record.state}, not dead: nothing to retry`, {
+  if (!record)
+    throw new PermanentError('E_NOT_FOUND', `[switchyard] [dashboard] no delivery ${JSON.stringify(id)}`, {
       id,
-      state: record.state,
     });
+  if (record.state !== 'dead') {
+    throw new PermanentError(
+      'E_CONFLICT',
+      `[switchyard] [dashboard] delivery ${id} is ${record.state}, not dead: nothing to retry`,
+      {
+        id,
+        state: record.state,
+      },
+    );
   }
   if (!isRetryableRoute(record.routeId)) {
-    throw new PermanentError('E_KEY_UNSAFE', `[switchyard] [dashboard] delivery ${id} was refused for an unsafe key: retrying cannot help`, { id });
+    throw new PermanentError(
+      'E_KEY_UNSAFE',
+      `[switchyard] [dashboard] delivery ${id} was refused for an unsafe key: retrying cannot help`,
+      { id },
+    );
   }
   await ledger.retryDead([id]);
   log.info({ delivery: id, route: record.routeId }, 'dead delivery retried from the dashboard');
@@ -43,7 +59,8 @@ export async function retryDelivery(ledger: Ledger, sink: EventSink, id: string,
 
 /** Routes an unrouted file again (after a referential change, say): `PROJECT/BUCKET/KEY`. */
 export async function retryUnrouted(sink: EventSink, location: unknown, log: Logger): Promise<RetryAnswer> {
-  if (typeof location !== 'string') throw new UsageError('[switchyard] [dashboard] body must be {"source": "PROJECT/BUCKET/KEY"}');
+  if (typeof location !== 'string')
+    throw new UsageError('[switchyard] [dashboard] body must be {"source": "PROJECT/BUCKET/KEY"}');
   const source = parseLocation(location);
   assertSafeBucket(source.bucket);
   assertSafeKey(source.key);

@@ -12,7 +12,15 @@ import { jsonError } from '../errors.js';
 import { retryDelivery, retryUnrouted } from './actions.js';
 import { ASSETS, PAGE_HTML, SECURITY_HEADERS } from './assets.js';
 import { explainInput } from './explain-name.js';
-import { decodeOffset, deliveryView, encodeOffset, parseLimit, parseStates, parseWindow, unroutedView } from './views.js';
+import {
+  decodeOffset,
+  deliveryView,
+  encodeOffset,
+  parseLimit,
+  parseStates,
+  parseWindow,
+  unroutedView,
+} from './views.js';
 
 export interface DashboardOptions {
   ledger: Ledger;
@@ -51,95 +59,151 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.get('/', (c) => c.html(PAGE_HTML, 200, SECURITY_HEADERS));
   app.get('/assets/:name', (c) => {
     const asset = ASSETS[c.req.param('name')];
-    if (!asset) return jsonError(c, 404, 'E_ROUTE_NOT_FOUND', `[switchyard] [dashboard] no asset ${c.req.param('name')}`);
+    if (!asset)
+      return jsonError(
+        c,
+        404,
+        'E_ROUTE_NOT_FOUND',
+        `[switchyard] [dashboard] no asset ${c.req.param('name')}`,
+      );
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
-    return c.body(asset.body, 200, { 'content-type': asset.type, etag: asset.etag, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+    return c.body(asset.body, 200, {
+      'content-type': asset.type,
+      etag: asset.etag,
+      'cache-control': 'no-cache',
+      ...SECURITY_HEADERS,
+    });
   });
 
-  app.get('/api/summary', answer(log, async (c) => {
-    const counts = await ledger.counts();
-    const verdict = await auth.verify(c.req.header('authorization'));
-    return {
-      now: now(),
-      tokenRequired: auth.configured,
-      authenticated: verdict.ok,
-      routes: options.referential().routes.length,
-      counts,
-    };
-  }));
+  app.get(
+    '/api/summary',
+    answer(log, async (c) => {
+      const counts = await ledger.counts();
+      const verdict = await auth.verify(c.req.header('authorization'));
+      return {
+        now: now(),
+        tokenRequired: auth.configured,
+        authenticated: verdict.ok,
+        routes: options.referential().routes.length,
+        counts,
+      };
+    }),
+  );
 
-  app.get('/api/routes', answer(log, async (c) => {
-    const window = parseWindow(c.req.query('window'), now());
-    const stats = new Map((await ledger.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
-    const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
-    const known = new Set(routes.map((r) => r.id));
-    return {
-      now: now(),
-      window,
-      routes,
-      unmatched: routes.filter((r) => r.stats.deliveries === 0).map((r) => r.id),
-      others: [...stats.values()].filter((s) => !known.has(s.routeId)),
-    };
-  }));
+  app.get(
+    '/api/routes',
+    answer(log, async (c) => {
+      const window = parseWindow(c.req.query('window'), now());
+      const stats = new Map((await ledger.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
+      const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
+      const known = new Set(routes.map((r) => r.id));
+      return {
+        now: now(),
+        window,
+        routes,
+        unmatched: routes.filter((r) => r.stats.deliveries === 0).map((r) => r.id),
+        others: [...stats.values()].filter((s) => !known.has(s.routeId)),
+      };
+    }),
+  );
 
-  app.get('/api/flows', answer(log, async (c) => {
-    const window = parseWindow(c.req.query('window'), now());
-    return { window, flows: await ledger.flows(window.sinceMs) };
-  }));
+  app.get(
+    '/api/flows',
+    answer(log, async (c) => {
+      const window = parseWindow(c.req.query('window'), now());
+      return { window, flows: await ledger.flows(window.sinceMs) };
+    }),
+  );
 
-  app.get('/api/deliveries', answer(log, async (c) => {
-    const search = c.req.query('q')?.trim() || undefined;
-    const states = parseStates(c.req.query('state'));
-    const route = c.req.query('route') || undefined;
-    const cursor = c.req.query('cursor') || undefined;
-    const page = await ledger.query({
-      limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
-      ...(search ? { search, scanLimit } : {}),
-      ...(states ? { states } : {}),
-      ...(route ? { routeId: route } : {}),
-      ...(cursor ? { cursor } : {}),
-    });
-    return { items: page.items.map(deliveryView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), ...(search ? { scanLimit } : {}) };
-  }));
+  app.get(
+    '/api/deliveries',
+    answer(log, async (c) => {
+      const search = c.req.query('q')?.trim() || undefined;
+      const states = parseStates(c.req.query('state'));
+      const route = c.req.query('route') || undefined;
+      const cursor = c.req.query('cursor') || undefined;
+      const page = await ledger.query({
+        limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
+        ...(search ? { search, scanLimit } : {}),
+        ...(states ? { states } : {}),
+        ...(route ? { routeId: route } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      return {
+        items: page.items.map(deliveryView),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        ...(search ? { scanLimit } : {}),
+      };
+    }),
+  );
 
-  app.get('/api/deliveries/:id', answer(log, async (c) => {
-    const record = await ledger.get(c.req.param('id') ?? '');
-    if (!record) throw new PermanentError('E_NOT_FOUND', `[switchyard] [dashboard] no delivery ${JSON.stringify(c.req.param('id'))}`);
-    return deliveryView(record);
-  }));
+  app.get(
+    '/api/deliveries/:id',
+    answer(log, async (c) => {
+      const record = await ledger.get(c.req.param('id') ?? '');
+      if (!record)
+        throw new PermanentError(
+          'E_NOT_FOUND',
+          `[switchyard] [dashboard] no delivery ${JSON.stringify(c.req.param('id'))}`,
+        );
+      return deliveryView(record);
+    }),
+  );
 
-  app.get('/api/failures', answer(log, async (c) => {
-    const cursor = c.req.query('cursor') || undefined;
-    const page = await ledger.query({
-      states: ['failed', 'dead'],
-      limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
-      ...(cursor ? { cursor } : {}),
-    });
-    return { items: page.items.map(deliveryView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-  }));
+  app.get(
+    '/api/failures',
+    answer(log, async (c) => {
+      const cursor = c.req.query('cursor') || undefined;
+      const page = await ledger.query({
+        states: ['failed', 'dead'],
+        limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
+        ...(cursor ? { cursor } : {}),
+      });
+      return {
+        items: page.items.map(deliveryView),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
+    }),
+  );
 
-  app.get('/api/unrouted', answer(log, async (c) => {
-    const offset = decodeOffset(c.req.query('cursor') || undefined);
-    const limit = parseLimit(c.req.query('limit'), PAGE, MAX_PAGE);
-    const rows = await ledger.listUnrouted(limit + 1, offset);
-    return {
-      items: rows.slice(0, limit).map(unroutedView),
-      ...(rows.length > limit ? { nextCursor: encodeOffset(offset + limit) } : {}),
-    };
-  }));
+  app.get(
+    '/api/unrouted',
+    answer(log, async (c) => {
+      const offset = decodeOffset(c.req.query('cursor') || undefined);
+      const limit = parseLimit(c.req.query('limit'), PAGE, MAX_PAGE);
+      const rows = await ledger.listUnrouted(limit + 1, offset);
+      return {
+        items: rows.slice(0, limit).map(unroutedView),
+        ...(rows.length > limit ? { nextCursor: encodeOffset(offset + limit) } : {}),
+      };
+    }),
+  );
 
-  app.get('/api/explain', answer(log, (c) => explainInput(options.referential(), options.stores, c.req.query('file') ?? '', new Date(now()))));
+  app.get(
+    '/api/explain',
+    answer(log, (c) =>
+      explainInput(options.referential(), options.stores, c.req.query('file') ?? '', new Date(now())),
+    ),
+  );
 
   const guard = requireAuth(auth);
-  app.post('/api/deliveries/:id/retry', guard, answer(log, async (c) => {
-    requireJson(c);
-    return retryDelivery(ledger, sink, c.req.param('id') ?? '', log);
-  }));
-  app.post('/api/unrouted/retry', guard, answer(log, async (c) => {
-    requireJson(c);
-    const body = (await c.req.json().catch(() => ({}))) as { source?: unknown };
-    return retryUnrouted(sink, body.source, log);
-  }));
+  app.post(
+    '/api/deliveries/:id/retry',
+    guard,
+    answer(log, async (c) => {
+      requireJson(c);
+      return retryDelivery(ledger, sink, c.req.param('id') ?? '', log);
+    }),
+  );
+  app.post(
+    '/api/unrouted/retry',
+    guard,
+    answer(log, async (c) => {
+      requireJson(c);
+      const body = (await c.req.json().catch(() => ({}))) as { source?: unknown };
+      return retryUnrouted(sink, body.source, log);
+    }),
+  );
   return app;
 }
 
@@ -173,7 +237,10 @@ function routeView(route: Route, stat: RouteStat | undefined) {
  */
 function requireJson(c: Context): void {
   if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
-    throw new PermanentError('E_USAGE', '[switchyard] [dashboard] actions need Content-Type: application/json');
+    throw new PermanentError(
+      'E_USAGE',
+      '[switchyard] [dashboard] actions need Content-Type: application/json',
+    );
   }
 }
 
@@ -194,7 +261,12 @@ function answer(log: Logger, handler: (c: Context) => Promise<unknown>) {
       const known = error instanceof SwitchyardError;
       const status = STATUS[code] ?? (known ? (error.transient ? 503 : 400) : 500);
       if (status >= 500) log.error({ err: error, path: c.req.path }, 'dashboard request failed');
-      return jsonError(c, status, code, known ? errorMessage(error) : '[switchyard] [dashboard] internal error');
+      return jsonError(
+        c,
+        status,
+        code,
+        known ? errorMessage(error) : '[switchyard] [dashboard] internal error',
+      );
     }
   };
 }

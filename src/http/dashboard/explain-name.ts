@@ -19,20 +19,39 @@ export interface ExplainAnswer {
  * source bucket whose rows match its file name (those that match nothing are
  * left out: no result means no row would take it).
  */
-export async function explainInput(referential: Referential, stores: StoreRegistry, input: string, now = new Date()): Promise<ExplainAnswer> {
+export async function explainInput(
+  referential: Referential,
+  stores: StoreRegistry,
+  input: string,
+  now = new Date(),
+): Promise<ExplainAnswer> {
   const text = input.trim();
-  if (!text) throw new UsageError('[switchyard] [dashboard] type a file name or PROJECT/BUCKET/KEY', { input });
-  if (text.length > 1024) throw new UsageError('[switchyard] [dashboard] file name longer than 1024 characters', { length: text.length });
+  if (!text)
+    throw new UsageError('[switchyard] [dashboard] type a file name or PROJECT/BUCKET/KEY', { input });
+  if (text.length > 1024)
+    throw new UsageError('[switchyard] [dashboard] file name longer than 1024 characters', {
+      length: text.length,
+    });
   const sources = referential.sources();
   const shown = sources.map((s) => `${s.project}/${s.bucket}`);
-  const named = sources.find((s) => text.startsWith(`${s.project}/${s.bucket}/`) && text.length > s.project.length + s.bucket.length + 2);
-  if (named) return { input: text, results: [shortFiles(await explain(referential, stores, text, now))], sources: shown };
+  const named = sources.find(
+    (s) =>
+      text.startsWith(`${s.project}/${s.bucket}/`) && text.length > s.project.length + s.bucket.length + 2,
+  );
+  if (named)
+    return {
+      input: text,
+      results: [shortFiles(await explain(referential, stores, text, now))],
+      sources: shown,
+    };
   assertSafeKey(text);
   const name = fileNameOf(text);
   const results: ExplainResult[] = [];
   for (const source of sources) {
     if (referential.match(source.project, source.bucket, name).length === 0) continue;
-    results.push(shortFiles(await explain(referential, stores, `${source.project}/${source.bucket}/${text}`, now)));
+    results.push(
+      shortFiles(await explain(referential, stores, `${source.project}/${source.bucket}/${text}`, now)),
+    );
   }
   return { input: text, results, sources: shown };
 }

@@ -3,7 +3,14 @@ import type { DeliveryRecord, DeliveryState, UnroutedRecord } from '../../ledger
 import { fileNameOf, formatLocation } from '../../storage/keys.js';
 
 /** Time windows the dashboard offers; `all` has no lower bound. */
-export const WINDOWS = { '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000, '7d': 604_800_000, '30d': 2_592_000_000, all: undefined } as const;
+export const WINDOWS = {
+  '1h': 3_600_000,
+  '6h': 21_600_000,
+  '24h': 86_400_000,
+  '7d': 604_800_000,
+  '30d': 2_592_000_000,
+  all: undefined,
+} as const;
 export type WindowName = keyof typeof WINDOWS;
 export const DEFAULT_WINDOW: WindowName = '24h';
 
@@ -17,9 +24,12 @@ export interface Window {
 export function parseWindow(value: string | undefined, now: number): Window {
   const name = (value ?? DEFAULT_WINDOW) as WindowName;
   if (!Object.hasOwn(WINDOWS, name)) {
-    throw new UsageError(`[switchyard] [dashboard] unknown window ${JSON.stringify(value)}: use ${Object.keys(WINDOWS).join(', ')}`, {
-      window: String(value),
-    });
+    throw new UsageError(
+      `[switchyard] [dashboard] unknown window ${JSON.stringify(value)}: use ${Object.keys(WINDOWS).join(', ')}`,
+      {
+        window: String(value),
+      },
+    );
   }
   const span = WINDOWS[name];
   return span === undefined ? { name } : { name, sinceMs: now - span };
@@ -116,18 +126,32 @@ export function encodeOffset(offset: number): string {
 export function decodeOffset(cursor: string | undefined): number {
   if (!cursor) return 0;
   const match = /^o:(\d{1,12})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!match) throw new UsageError(`[switchyard] [dashboard] invalid cursor ${JSON.stringify(cursor)}`, { cursor });
+  if (!match)
+    throw new UsageError(`[switchyard] [dashboard] invalid cursor ${JSON.stringify(cursor)}`, { cursor });
   return Number(match[1]);
 }
 
-const STATES: ReadonlySet<string> = new Set(['planned', 'written', 'verified', 'done', 'failed', 'dead', 'gone', 'superseded']);
+const STATES: ReadonlySet<string> = new Set([
+  'planned',
+  'written',
+  'verified',
+  'done',
+  'failed',
+  'dead',
+  'gone',
+  'superseded',
+]);
 
 /** `?state=done,failed` → states (400 on an unknown one); undefined when absent or empty. */
 export function parseStates(value: string | undefined): DeliveryState[] | undefined {
   if (!value) return undefined;
-  const states = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const states = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of states) {
-    if (!STATES.has(s)) throw new UsageError(`[switchyard] [dashboard] unknown state ${JSON.stringify(s)}`, { state: s });
+    if (!STATES.has(s))
+      throw new UsageError(`[switchyard] [dashboard] unknown state ${JSON.stringify(s)}`, { state: s });
   }
   return states.length ? (states as DeliveryState[]) : undefined;
 }
@@ -136,6 +160,10 @@ export function parseStates(value: string | undefined): DeliveryState[] | undefi
 export function parseLimit(value: string | undefined, fallback: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`[switchyard] [dashboard] limit must be a positive integer, got ${JSON.stringify(value)}`, { limit: value });
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(
+      `[switchyard] [dashboard] limit must be a positive integer, got ${JSON.stringify(value)}`,
+      { limit: value },
+    );
   return Math.min(n, max);
 }
