@@ -291,15 +291,14 @@ export class FsStore implements ObjectStore {
         linked = await fsMeta.lstat(rd.file);
         if (generationOf(linked) !== generation) {
           await fsMeta.unlink(rd.file);
-          throw new PreconditionError(srcWhere, generation, generationOf(linked));
+          throw linkMismatch(srcWhere, where, generation, linked);
         }
         await syncDir(rd.dir);
       } else {
         tmp = path.join(rd.dir, tempName('mv-'));
         await this.linkInto(rs.file, tmp, rd, to.key, srcWhere, where);
         linked = await fsMeta.lstat(tmp);
-        if (generationOf(linked) !== generation)
-          throw new PreconditionError(srcWhere, generation, generationOf(linked));
+        if (generationOf(linked) !== generation) throw linkMismatch(srcWhere, where, generation, linked);
         const linkedTmp = tmp;
         tmp = undefined;
         await commitFile(linkedTmp, rd.file, where, options.ifGenerationMatch);
@@ -465,6 +464,16 @@ async function linkOrExplain(from: string, to: string, srcWhere: string, where: 
       throw new PreconditionError(where, '0', await currentGeneration(to), { cause: error });
     throw error;
   }
+}
+
+/**
+ * What a hard link that is not the generation stat saw means: a symbolic link
+ * (link(2) links the link itself, so the caller must copy instead), or a
+ * source replaced in between.
+ */
+function linkMismatch(from: string, to: string, generation: string, linked: BigIntStats): Error {
+  if (linked.isSymbolicLink()) return unsupported(from, to, 'the source is a symbolic link');
+  return new PreconditionError(from, generation, generationOf(linked));
 }
 
 function unsupported(from: string, to: string, reason: string): PermanentError {

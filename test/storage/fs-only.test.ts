@@ -125,6 +125,19 @@ describe('fs store: files behind the store', () => {
     expect(await fsp.readFile(path.join(outside, 'secret.txt'), 'utf8')).toBe('secret');
   });
 
+  it('rename of an in-bucket symlink is E_UNSUPPORTED (the caller copies) and leaves both sides as they were', async () => {
+    const bucketDir = path.join(data, 'proj', bucket);
+    await store.write(bucket, 'real/inside.txt', Buffer.from('inside'));
+    await fsp.symlink(path.join(bucketDir, 'real', 'inside.txt'), path.join(bucketDir, 'alias.txt'));
+    expect(
+      await codeOf(store.rename(store, { bucket, key: 'alias.txt' }, { bucket, key: 'out/alias.txt' })),
+    ).toBe('E_UNSUPPORTED');
+    expect(await listKeys(store, bucket)).toEqual(['alias.txt', 'real/inside.txt']);
+    const copied = await store.copy(store, { bucket, key: 'alias.txt' }, { bucket, key: 'out/alias.txt' });
+    expect(copied.crc32c).toBe(crc32cOf('inside'));
+    expect(await readText(store, bucket, 'out/alias.txt')).toBe('inside');
+  });
+
   it('copy returns the CRC32C of the bytes it copied and keeps no metadata', async () => {
     const body = Buffer.alloc(3 * 1024 * 1024 + 17, 0x5a);
     await store.write(bucket, 'src/big.bin', body, {
