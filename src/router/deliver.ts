@@ -17,7 +17,7 @@ export interface DeliveryInput {
   destinationStore: ObjectStore;
   /** The move may be done by rename: this is the object's only delivery and its row says move. */
   mayRename: boolean;
-  /** Bounds the deliveries moving bytes through this process at once (copies, checksum reads); renames and server-side copies skip it. */
+  /** Bounds the deliveries moving bytes through this process at once (streamed and local copies); renames and server-side copies skip it. */
   byteSlots?: Semaphore;
   /** Called after the destination is written, before it is verified (the ledger's `written`). */
   onWritten(patch: { crc32c?: string; bytesThroughProcess: number; destination: Location }): Promise<void>;
@@ -125,7 +125,10 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   }
 
   const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
-  return input.byteSlots ? input.byteSlots.run(copy) : copy();
+  // bytes pass through this process when streaming across stores, and when a
+  // local copy reads both sides to checksum them; a cloud copy stays server-side
+  const throughProcess = !dst.canCopyFrom(src) || dst.backend === 'fs';
+  return input.byteSlots && throughProcess ? input.byteSlots.run(copy) : copy();
 }
 
 /** Copies the source to `destination` (server-side when the stores allow) and verifies the bytes there. */
