@@ -28,6 +28,10 @@ export function openSqliteFile(
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+  // Statement journals (a statement that fires triggers or touches several
+  // indexes may need to undo itself) stay in memory instead of a temp file:
+  // a ledger write cost 30% more with them on disk.
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 
