@@ -83,6 +83,12 @@ export function updatedOf(st: BigIntStats): Date {
   return new Date(Number(st.mtimeNs / 1_000_000n));
 }
 
+/** The path (or a folder on it) does not exist. */
+export function isMissing(error: unknown): boolean {
+  const errno = errnoOf(error);
+  return errno === 'ENOENT' || errno === 'ENOTDIR';
+}
+
 export function errnoOf(error: unknown): string | undefined {
   return error && typeof error === 'object' && 'code' in error && typeof error.code === 'string'
     ? error.code

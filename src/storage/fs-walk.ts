@@ -1,7 +1,7 @@
 import { promises as fsp, type Dirent } from 'node:fs';
 import path from 'node:path';
 import { isAlive } from '../util/process.js';
-import { errnoOf, FS_TEMP_PREFIX, isAbandonedTemp, isInside } from './fs-paths.js';
+import { FS_TEMP_PREFIX, isAbandonedTemp, isInside, isMissing } from './fs-paths.js';
 import { fsMeta } from './fs-meta.js';
 
 export interface KeyWalkOptions {
@@ -190,11 +190,6 @@ async function classify(
   } catch {
     return 'other';
   }
-}
-
-function isMissing(error: unknown): boolean {
-  const errno = errnoOf(error);
-  return errno === 'ENOENT' || errno === 'ENOTDIR';
 }
 
 /**

@@ -2,7 +2,6 @@ import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
-import { mapPool } from '../util/pool.js';
 import {
   BodyError,
   commitFile,
@@ -18,6 +17,7 @@ import {
   createdOf,
   ensureDir,
   errnoOf,
+  isMissing,
   generationOf,
   resolveKey,
   syncDir,
@@ -51,7 +51,6 @@ export interface FsStoreOptions {
 }
 
 const DEFAULT_PAGE_SIZE = 1000;
-const STAT_CONCURRENCY = 16;
 /** Age after which a temp file whose writer cannot be checked (another host, an older name) counts as abandoned. */
 const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
 /** Prepared folders remembered per store before the memory is reset. */
@@ -187,16 +186,16 @@ export class FsStore implements ObjectStore {
     try {
       const walk = { prefix: options.prefix ?? '', after: options.pageToken, limit: pageSize };
       const { keys, more } = await walkKeys(r.bucketDir, walk, this.listings);
-      const infos = await mapPool(keys, STAT_CONCURRENCY, async (key) => {
+      // stat is a direct call (fsMeta): one after another, no pool to run them in
+      const items: ObjectInfo[] = [];
+      for (const key of keys) {
         try {
           const st = await fsMeta.stat(path.join(r.bucketDir, ...key.split('/')));
-          return st.isFile() ? this.info(bucket, key, st) : undefined;
+          if (st.isFile()) items.push(this.info(bucket, key, st));
         } catch (error) {
-          if (isMissing(error)) return undefined;
-          throw error;
+          if (!isMissing(error)) throw error;
         }
-      });
-      const items = infos.filter((i): i is ObjectInfo => i !== undefined);
+      }
       return more ? { items, nextPageToken: keys[keys.length - 1] } : { items };
     } catch (error) {
       throw wrapFsError(error, 'list', `${this.name}/${bucket}`, r.bucketDir);
@@ -431,11 +430,6 @@ export class FsStore implements ObjectStore {
       metadata: {},
     };
   }
-}
-
-function isMissing(error: unknown): boolean {
-  const errno = errnoOf(error);
-  return errno === 'ENOENT' || errno === 'ENOTDIR';
 }
 
 /** Fails early, before any bytes move, when the target is already not what `ifGenerationMatch` wants (checked again at commit). */
