@@ -85,7 +85,8 @@ const CHECKSUM_READ_BYTES = 4 << 20;
  * returns it. The caller checks afterwards that the source did not change
  * meanwhile. The copy is read back while it is fsynced and its CRC32C
  * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
- * are compared on both sides, not trusted from one stream.
+ * are compared on both sides, not trusted from one stream. A failure reading
+ * the source handle is thrown as BodyError.
  */
 export async function stageCopy(
   dir: string,
@@ -97,7 +98,10 @@ export async function stageCopy(
   try {
     const [, sourceState] = await Promise.all([
       fsp.copyFile(sourcePath, tmp, constants.COPYFILE_EXCL),
-      crc32cOfHandle(source),
+      // a failure reading the source is the source's, as in stageFile
+      crc32cOfHandle(source).catch((error: unknown) => {
+        throw new BodyError(error);
+      }),
     ]);
     const handle = await fsp.open(tmp, 'r+');
     try {
