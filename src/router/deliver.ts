@@ -125,8 +125,8 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   }
 
   const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
-  // bytes pass through this process when streaming across stores, and when a
-  // local copy reads both sides to checksum them; a cloud copy stays server-side
+  // bytes pass through this process when streaming across stores, and in a
+  // local copy (read, checksummed, written here); a cloud copy stays server-side
   const throughProcess = !dst.canCopyFrom(src) || dst.backend === 'fs';
   return input.byteSlots && throughProcess ? input.byteSlots.run(copy) : copy();
 }
@@ -157,12 +157,12 @@ async function copyAndVerify(
   };
 
   let writtenCrc: string | undefined;
-  let readBack = false;
+  let checksummedWrite = false;
   let bytesThroughProcess = 0;
   if (dst.canCopyFrom(src)) {
     const info = await dst.copy(src, from, to, options);
     writtenCrc = info.crc32c;
-    readBack = info.readBack === true && info.size === expected.size;
+    checksummedWrite = info.checksummedWrite === true && info.size === expected.size;
   } else {
     const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
     writtenCrc = copied.crc32c;
@@ -177,9 +177,9 @@ async function copyAndVerify(
   }
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
 
-  // a store that read its copy back already compared it with the source (FsStore.copy)
+  // a store that checksummed the very bytes it wrote has the destination's checksum already (FsStore.copy)
   const actual =
-    readBack && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
+    checksummedWrite && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }

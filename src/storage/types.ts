@@ -34,10 +34,11 @@ export interface ObjectInfo {
   /** base64 big-endian CRC32C when the backend knows it without reading. */
   crc32c?: string;
   /**
-   * Set by a copy that already read the object back where it was written and
-   * found `crc32c` there: the read-back verification is done, not to repeat.
+   * Set by a copy whose `crc32c` is of exactly the bytes it wrote, read once
+   * from the source in the same pass (FsStore.copy): the destination's
+   * checksum is known, so verification does not read it again.
    */
-  readBack?: boolean;
+  checksummedWrite?: boolean;
   /** base64 MD5 when the backend knows it (never a multipart ETag). */
   md5?: string;
   etag?: string;
