@@ -179,7 +179,9 @@ async function copyAndVerify(
 
   // a store that checksummed the very bytes it wrote has the destination's checksum already (FsStore.copy)
   const actual =
-    checksummedWrite && writtenCrc ? { size: expected.size, crc32c: writtenCrc } : await checksumAt(dst, destination);
+    checksummedWrite && writtenCrc
+      ? { size: expected.size, crc32c: writtenCrc }
+      : await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }
