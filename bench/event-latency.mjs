@@ -30,7 +30,7 @@ async function workspace() {
   const source = path.join(dir, 'data', 'landing', 'inbox');
   await fsp.mkdir(source, { recursive: true });
   const ctx = await openContext(
-    loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir),
+    await loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir),
     silentLogger(),
   );
   return {

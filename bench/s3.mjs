@@ -68,7 +68,7 @@ import { loadConfig } from ${JSON.stringify(`${dist}/config/load.js`)};
 import { silentLogger } from ${JSON.stringify(`${dist}/log.js`)};
 import { openContext } from ${JSON.stringify(`${dist}/modes/context.js`)};
 import { scan } from ${JSON.stringify(`${dist}/modes/scan.js`)};
-const config = loadConfig({ concurrency: ${CONCURRENCY}, routesPoll: 0 }, process.env, process.cwd());
+const config = await loadConfig({ concurrency: ${CONCURRENCY}, routesPoll: 0 }, process.env, process.cwd());
 const ctx = await openContext(config, silentLogger());
 const report = await scan(ctx, { concurrency: config.concurrency });
 const stats = { bytesIn: 0, bytesOut: 0 };

@@ -63,7 +63,7 @@ export function batchCommand(io: Io, setExit: (code: number) => void): Command {
       1_000,
     )
     .action(async (options: BatchOptions) => {
-      const config = configFrom(options, io);
+      const config = await configFrom(options, io);
       const logger = loggerFrom(options);
       const ctx = await openContext(config, logger);
       try {

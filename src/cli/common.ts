@@ -76,7 +76,7 @@ export interface CommonOptionValues extends CommonFlags {
   logLevel?: string;
 }
 
-export function configFrom(options: CommonOptionValues, io: Io): RuntimeConfig {
+export function configFrom(options: CommonOptionValues, io: Io): Promise<RuntimeConfig> {
   return loadConfig(
     {
       routes: options.routes,

@@ -40,7 +40,7 @@ export function demoCommand(io: Io, setExit: (code: number) => void): Command {
         await mkdir(path.dirname(path.join(landing, key)), { recursive: true });
         await writeFile(path.join(landing, key), content);
       }
-      const config = configFrom(
+      const config = await configFrom(
         {
           routes: path.join(dir, 'routes.csv'),
           data: path.join(dir, 'data'),

@@ -20,7 +20,7 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
     .argument('<locations...>', 'PROJECT/BUCKET/KEY of each file')
     .option('--no-stat', 'queue without looking the files up (no generation or size in the event)')
     .action(async (locations: string[], options: EnqueueOptions) => {
-      const config = configFrom(options, io);
+      const config = await configFrom(options, io);
       const stores = new StoreRegistry({
         dataRoot: config.dataRoot,
         projects: config.projects,

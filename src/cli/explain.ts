@@ -15,7 +15,7 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option('--json', 'print one JSON object')
     .action(async (location: string, options: CommonOptionValues) => {
-      const config = configFrom(options, io);
+      const config = await configFrom(options, io);
       const { referential } = await loadReferential(config.routes);
       const stores = new StoreRegistry({
         dataRoot: config.dataRoot,

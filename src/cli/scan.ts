@@ -18,7 +18,7 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
       "route every file now in the referential's source buckets (backfill; also recovers from lost notifications and killed runs)",
     ),
   ).action(async (options: CommonOptionValues) => {
-    const config = configFrom(options, io);
+    const config = await configFrom(options, io);
     const logger = loggerFrom(options);
     const ctx = await openContext(config, logger);
     try {

@@ -75,7 +75,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000);
 
   return command.action(async (options: ServeOptions) => {
-    const config = configFrom(options, io);
+    const config = await configFrom(options, io);
     const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
     const logger = loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
     if (options.mode === 'batch') {

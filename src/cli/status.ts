@@ -11,7 +11,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
     ),
     { queue: true, concurrency: false },
   ).action(async (options: CommonOptionValues) => {
-    const config = configFrom(options, io);
+    const config = await configFrom(options, io);
     const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
     try {
       const counts = await ledger.counts();

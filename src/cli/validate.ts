@@ -31,7 +31,7 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
       let config: RuntimeConfig | undefined;
       if (!problems.some((p) => p.severity === 'error')) {
         try {
-          config = configFrom(options, io);
+          config = await configFrom(options, io);
         } catch (error) {
           if (!(error instanceof ConfigInvalidError)) throw error;
           problems.push({

@@ -91,7 +91,7 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
     .addHelpText('after', HELP);
 
   return command.action(async (options: WorkerCliOptions) => {
-    const config = configFrom(options, io);
+    const config = await configFrom(options, io);
     if (config.dryRun)
       throw new UsageError(
         '[switchyard] [worker] --dry-run is not supported by a worker; use `switchyard batch --dry-run`',

@@ -57,13 +57,13 @@ export interface GcpDrain {
  * queue are opened on first use and reused by later invocations of the same
  * instance; two invocations at once in one instance do not both drain.
  */
-export function createGcpDrain(options: GcpDrainOptions | (() => GcpDrainOptions)): GcpDrain {
+export function createGcpDrain(options: GcpDrainOptions | (() => Promise<GcpDrainOptions>)): GcpDrain {
   let opened: Promise<{ ctx: Context; queue: Queue; settings: GcpDrainOptions }> | undefined;
   let running: Promise<GcpDrainResult> | undefined;
 
   const open = (): Promise<{ ctx: Context; queue: Queue; settings: GcpDrainOptions }> => {
     opened ??= (async () => {
-      const settings = typeof options === 'function' ? options() : options;
+      const settings = typeof options === 'function' ? await options() : options;
       const logger = settings.logger ?? createLogger({ level: 'info' });
       const ctx = await openContext(settings.config, logger);
       try {
@@ -128,17 +128,17 @@ export function createGcpDrain(options: GcpDrainOptions | (() => GcpDrainOptions
 }
 
 /** The function's settings from its environment variables. */
-export function gcpDrainOptionsFromEnv(
+export async function gcpDrainOptionsFromEnv(
   env: Record<string, string | undefined>,
   cwd: string = process.cwd(),
-): GcpDrainOptions {
+): Promise<GcpDrainOptions> {
   const queue = env.SWITCHYARD_QUEUE;
   if (!queue)
     throw new ConfigInvalidError(
       'SWITCHYARD_QUEUE',
       'not set: expected pubsub://projects/P/subscriptions/S (the GCS notification subscription)',
     );
-  const config = loadConfig(
+  const config = await loadConfig(
     {
       queue,
       state: env.SWITCHYARD_STATE ?? '/tmp/switchyard',

@@ -67,7 +67,7 @@ export function cloudRuntime(env: Env, cwd: string = process.cwd()): CloudRuntim
 
 async function open(env: Env, cwd: string): Promise<CloudRuntime> {
   const logger = createLogger({ level: env.SWITCHYARD_LOG_LEVEL || 'info' });
-  const config = loadConfig(cloudFlags(env), env, cwd);
+  const config = await loadConfig(cloudFlags(env), env, cwd);
   const ctx = await openContext(config, logger);
   return {
     ctx,

@@ -1,9 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { ConfigInvalidError } from '../errors.js';
-import { describeConfigIssues } from './config-problems.js';
-import { configFileSchema, type ConfigFile, type ProjectConfig } from './schema.js';
+import type { ConfigFile, ProjectConfig } from './schema.js';
 
 /**
  * Events routed at once. Renames and server-side copies are cheap and batch
@@ -56,16 +54,16 @@ export const DEFAULT_CONFIG_FILE = 'switchyard.yaml';
  * Reads `--config` (or `switchyard.yaml` when present), applies flags over it,
  * and resolves paths against the working directory. Flags win over the file.
  */
-export function loadConfig(
+export async function loadConfig(
   flags: CommonFlags,
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
-): RuntimeConfig {
+): Promise<RuntimeConfig> {
   const explicit = flags.config !== undefined;
   const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
   let file: ConfigFile = { projects: {} };
   if (existsSync(configPath)) {
-    file = parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
+    file = await parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
   } else if (explicit) {
     throw new ConfigInvalidError(configPath, 'config file not found', { path: configPath });
   }
@@ -114,13 +112,23 @@ export function loadConfig(
   };
 }
 
-export function parseConfigFile(text: string, source: string): ConfigFile {
+/**
+ * Parses and validates a config file. The YAML parser and the schema (zod, a
+ * tenth of a second to load) are imported here, so a run with no config file
+ * never loads them.
+ */
+export async function parseConfigFile(text: string, source: string): Promise<ConfigFile> {
+  const { parse: parseYaml } = await import('yaml');
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
   } catch (error) {
     throw new ConfigInvalidError(source, `not valid YAML: ${(error as Error).message}`);
   }
+  const [{ configFileSchema }, { describeConfigIssues }] = await Promise.all([
+    import('./schema.js'),
+    import('./config-problems.js'),
+  ]);
   const parsed = configFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = describeConfigIssues(parsed.error.issues, raw).map((i) => `${i.column}: ${i.message}`);

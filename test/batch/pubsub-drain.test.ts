@@ -125,7 +125,7 @@ if (
       notifications.push(gcsNotification('old.csv', '7', 3, 'OBJECT_DELETE'));
       await publish(notifications);
 
-      const config = loadConfig({ queue: resources.url }, {}, ws.dir);
+      const config = await loadConfig({ queue: resources.url }, {}, ws.dir);
       const gcp = createGcpDrain({
         config,
         logger: silentLogger(),
@@ -174,7 +174,7 @@ if (
     it('handles an empty subscription', async () => {
       const { ws, resources } = await setup();
       const gcp = createGcpDrain({
-        config: loadConfig({ queue: resources.url }, {}, ws.dir),
+        config: await loadConfig({ queue: resources.url }, {}, ws.dir),
         logger: silentLogger(),
         drain: { pullWaitMs: 1_000 },
       });
@@ -188,7 +188,7 @@ if (
     it('extends ack deadlines while a slow batch is worked on: nothing is redelivered meanwhile', async () => {
       const { ws, resources, land, publish } = await setup();
       await publish([await land('ok_slow.csv', 'slow\n')]);
-      const ctx = await openContext(loadConfig({ queue: resources.url }, {}, ws.dir), silentLogger());
+      const ctx = await openContext(await loadConfig({ queue: resources.url }, {}, ws.dir), silentLogger());
       cleanups.push(() => ctx.close());
       const queue = await openQueue(resources.url, { stateDir: ws.dir });
       cleanups.push(() => queue.close());

@@ -59,7 +59,7 @@ export async function openDashboardBed(
   options: { logger?: Logger; token?: string } = {},
 ): Promise<DashboardBed> {
   const ws = await Workspace.create(DASHBOARD_ROUTES);
-  const config = loadConfig(
+  const config = await loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },
     { SWITCHYARD_TOKEN: options.token ?? DASHBOARD_TOKEN },
     ws.dir,

@@ -25,7 +25,7 @@ export async function routerFixture(
   options: { maxAttempts?: number } = {},
 ): Promise<RouterFixture> {
   const ws = await Workspace.create(routesCsv);
-  const config = loadConfig({}, {}, ws.dir);
+  const config = await loadConfig({}, {}, ws.dir);
   const referential = compileReferential(
     loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv')),
     'routes.csv',

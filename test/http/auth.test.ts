@@ -130,7 +130,7 @@ describe('listening address and credentials', () => {
   });
 
   it('refuses a non-loopback address without a credential, and accepts it with one', async () => {
-    const config = loadConfig(
+    const config = await loadConfig(
       { routes: path.join(dir, 'routes.csv'), data: path.join(dir, 'data'), state: path.join(dir, 'state') },
       {},
       dir,
@@ -141,7 +141,7 @@ describe('listening address and credentials', () => {
     });
     await ctx.close();
 
-    const withToken = loadConfig(
+    const withToken = await loadConfig(
       { routes: path.join(dir, 'routes.csv'), data: path.join(dir, 'data'), state: path.join(dir, 'state') },
       { SWITCHYARD_TOKEN: TOKEN },
       dir,
@@ -161,7 +161,7 @@ describe('listening address and credentials', () => {
       path.join(dir, 'switchyard.yaml'),
       `server:\n  tokenEnv: MY_TOKEN\n  oidc:\n    audience: ${AUDIENCE}\n    serviceAccountEmail: ${SERVICE_ACCOUNT}\n    jwksFile: jwks.json\n`,
     );
-    const config = loadConfig({ routes: path.join(dir, 'routes.csv') }, { MY_TOKEN: 'from-env' }, dir);
+    const config = await loadConfig({ routes: path.join(dir, 'routes.csv') }, { MY_TOKEN: 'from-env' }, dir);
     const auth = await authFromConfig(config);
     expect(auth.description).toBe('bearer token or Pub/Sub OIDC token');
     expect((await auth.verify('Bearer from-env')).ok).toBe(true);

@@ -17,9 +17,9 @@ const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-fo
   text: string,
 ) => PromMetric[];
 
-async function openWorkspace(): Promise<{ ws: Workspace; config: ReturnType<typeof loadConfig> }> {
+async function openWorkspace(): Promise<{ ws: Workspace; config: Awaited<ReturnType<typeof loadConfig>> }> {
   const ws = await Workspace.create(TEST_ROUTES);
-  const config = loadConfig(
+  const config = await loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },
     {},
     ws.dir,

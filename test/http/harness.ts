@@ -69,7 +69,7 @@ export interface BedOptions {
 
 export async function openBed(options: BedOptions = {}): Promise<Bed> {
   const ws = await Workspace.create(TEST_ROUTES);
-  const config = loadConfig(
+  const config = await loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },
     {},
     ws.dir,

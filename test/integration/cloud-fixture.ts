@@ -85,7 +85,10 @@ export async function cloudWorkspace(cloud: Cloud, routesCsv: string, yamlExtra 
   return ws;
 }
 
-export function configOf(ws: Workspace, flags: Parameters<typeof loadConfig>[0] = {}): RuntimeConfig {
+export async function configOf(
+  ws: Workspace,
+  flags: Parameters<typeof loadConfig>[0] = {},
+): Promise<RuntimeConfig> {
   return loadConfig(flags, { ...ws.env }, ws.dir);
 }
 

@@ -47,7 +47,7 @@ describe('routing from GCS (JSON API double)', () => {
     const source = cloud.gcs.put(landing, 'eu/ledger_2024.csv', body);
     const rewritesBefore = cloud.gcs.calls['objects.rewrite'] ?? 0;
 
-    ctx = await openContext(configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 2 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
     const src = await ctx.stores.storeFor('fin');
@@ -78,7 +78,7 @@ describe('routing from GCS (JSON API double)', () => {
       metadata: { team: 'fin' },
     });
 
-    ctx = await openContext(configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 2 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
     const [record] = (await ctx.ledger.query({ limit: 1 })).items;

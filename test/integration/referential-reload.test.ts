@@ -57,7 +57,7 @@ describe('referential reload', () => {
   it('a local file edited: new routes take effect on the next event (reload, then polling)', async () => {
     ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,\\.csv$,out,raw,,move\n`);
     await ws.put('land/in/a.txt', 'a');
-    ctx = await openContext(configOf(ws, { routesPoll: 0 }), silentLogger());
+    ctx = await openContext(await configOf(ws, { routesPoll: 0 }), silentLogger());
     const event = { project: 'land', bucket: 'in', key: 'a.txt', origin: 'manual' as const };
     expect((await ctx.router.route(event)).outcome).toBe('unrouted');
 
@@ -71,7 +71,7 @@ describe('referential reload', () => {
     expect(await ctx.referentialSource.reload()).toEqual({ changed: false, problems: [] });
     await ctx.close();
 
-    ctx = await openContext(configOf(ws, { routesPoll: 20 }), silentLogger());
+    ctx = await openContext(await configOf(ws, { routesPoll: 20 }), silentLogger());
     await writeFile(routesFile(), `${HEADER}\nland,in,\\.log$,out,logs,,move\n`);
     await vi.waitFor(() => expect(ctx!.referential().routes.map((r) => r.mask)).toEqual(['\\.log$']), {
       timeout: 5_000,
@@ -82,7 +82,7 @@ describe('referential reload', () => {
   it('a broken edit is refused: the old routes stay, the problems are logged at error level once', async () => {
     ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,\\.csv$,out,raw,,move\n`);
     const { logger, lines } = capturingLogger();
-    ctx = await openContext(configOf(ws, { routesPoll: 0 }), logger);
+    ctx = await openContext(await configOf(ws, { routesPoll: 0 }), logger);
     const before = ctx.referential();
 
     await writeFile(routesFile(), `${HEADER}\nland,in,finance(,out,raw,,move\n`);
@@ -129,7 +129,7 @@ describe('referential reload', () => {
     expect(await s3Get(cloud, lake, 'csv/a.csv')).toEqual(Buffer.from('a'));
 
     const { logger, lines } = capturingLogger();
-    ctx = await openContext(configOf(ws, { routesPoll: 0 }), logger);
+    ctx = await openContext(await configOf(ws, { routesPoll: 0 }), logger);
     expect(ctx.referential().source).toBe(`s3://${conf}/routing/routes.csv`);
     expect(ctx.referential().routes).toHaveLength(1);
     await s3Put(
@@ -175,7 +175,7 @@ describe('referential reload', () => {
       `- {source_project: src, source_bucket: a, source_file_mask: x, destination_project: lake, destination_bucket: b, destination_directory: ''}\n`,
     );
     const { logger, lines } = capturingLogger();
-    ctx = await openContext(configOf(ws, { routesPoll: 0 }), logger);
+    ctx = await openContext(await configOf(ws, { routesPoll: 0 }), logger);
     const store = await ctx.stores.storeFor('lake');
     await store.delete(conf, 'routes.yaml');
     const result = await ctx.referentialSource.reload();
@@ -187,14 +187,14 @@ describe('referential reload', () => {
 
   it('refuses a bucket referential without a matching routesProject, naming the key', async () => {
     ws = await cloudWorkspace(cloud, '', 'routes: gs://conf/routes.csv\n');
-    expect(() => configOf(ws!)).toThrow(/routesProject/);
+    await expect(configOf(ws)).rejects.toThrow(/routesProject/);
     await writeFile(
       path.join(ws.dir, 'switchyard.yaml'),
       'routes: gs://conf/routes.csv\nroutesProject: nope\nprojects: {}\n',
     );
-    expect(() => loadConfig({}, {}, ws!.dir)).toThrow(/routesProject.*nope/);
+    await expect(loadConfig({}, {}, ws!.dir)).rejects.toThrow(/routesProject.*nope/);
     await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'projects: {}\n');
-    const config = loadConfig({ routes: 's3://conf/routes.csv' }, {}, ws.dir);
+    const config = await loadConfig({ routes: 's3://conf/routes.csv' }, {}, ws.dir);
     await expect(openContext(config, silentLogger())).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
   });
 });

@@ -91,7 +91,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     await s3Put(cloud, landing, 'b.bin', bodies[1]!);
     const total = bodies[0]!.length + bodies[1]!.length;
 
-    ctx = await openContext(configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 4 });
     expect(report).toMatchObject({ routed: 2, failed: 0 });
     const src = await ctx.stores.storeFor('src');
@@ -121,7 +121,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},,move\n`);
     await s3Put(cloud, landing, 'f.csv', 'the real bytes');
-    ctx = await openContext(configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
     const real = await ctx.stores.storeFor('lake');
     let corrupt = true;
     ctx.stores.register(
@@ -164,7 +164,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(events).toHaveLength(1);
     expect(events[0]?.key).toBe(key);
 
-    ctx = await openContext(configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(ws), silentLogger());
     const result = await ctx.router.route(events[0]!);
     expect(result.outcome, JSON.stringify(result.error)).toBe('routed');
     expect(result.source?.project).toBe('src');
@@ -184,7 +184,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     const before = await s3Head(cloud, lake, 'copies/x.csv');
 
     await removeLedger(ws);
-    ctx = await openContext(configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(ws), silentLogger());
     const writes: string[] = [];
     const lakeStore = await ctx.stores.storeFor('lake');
     ctx.stores.register('lake', spyWrites(lakeStore, writes));

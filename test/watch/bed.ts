@@ -23,7 +23,7 @@ export class WatchBed {
     const dir = await fsp.mkdtemp(path.join(tmpdir(), 'switchyard-watch-'));
     await fsp.writeFile(path.join(dir, 'routes.csv'), routes);
     await fsp.mkdir(path.join(dir, 'data', 'landing', 'inbox'), { recursive: true });
-    const config = loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir);
+    const config = await loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir);
     return new WatchBed(dir, await openContext(config, silentLogger()));
   }
 

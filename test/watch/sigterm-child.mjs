@@ -10,7 +10,7 @@ import { openContext } from '../../dist/modes/context.js';
 
 const dir = process.argv[2];
 const ctx = await openContext(
-  loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir),
+  await loadConfig({ routes: 'routes.csv', data: 'data', state: 'state' }, {}, dir),
   silentLogger(),
 );
 const watcher = await startWatcher(ctx, routerSink(ctx.router), { concurrency: 8 });
