@@ -285,8 +285,11 @@ export class Router {
         destinationStore,
         mayRename,
         byteSlots: this.byteSlots,
-        onWritten: async (patch) => {
-          await this.ledger.transition(plan.id, owner, 'written', patch);
+        onWritten: async ({ destination, ...patch }) => {
+          await this.ledger.transition(plan.id, owner, 'written', {
+            ...patch,
+            ...movedDestination(record, destination),
+          });
         },
       });
       if (outcome.state === 'superseded') {
@@ -300,7 +303,7 @@ export class Router {
       const state = outcome.sourceGone ? 'done' : 'verified';
       await this.ledger.transition(plan.id, owner, state, {
         crc32c: outcome.crc32c || undefined,
-        destination: outcome.destination,
+        ...movedDestination(record, outcome.destination),
         bytesThroughProcess: outcome.bytesThroughProcess,
         ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
       });
@@ -594,6 +597,20 @@ export class Router {
     if (record.nextAttemptAt && state === 'failed') result.nextAttemptAt = record.nextAttemptAt;
     return result;
   }
+}
+
+/**
+ * The destination for a ledger patch, only when the delivery wrote somewhere
+ * else than planned (a versioned key): an unchanged one would rewrite the
+ * destination index for nothing.
+ */
+function movedDestination(record: DeliveryRecord, destination: Location): { destination?: Location } {
+  const planned = record.destination;
+  const same =
+    planned.project === destination.project &&
+    planned.bucket === destination.bucket &&
+    planned.key === destination.key;
+  return same ? {} : { destination };
 }
 
 function summarize(deliveries: DeliveryResult[], progressed: boolean): EventOutcome {

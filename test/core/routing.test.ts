@@ -1,5 +1,7 @@
 import { utimes } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteLedger } from '../../src/ledger/sqlite.js';
 import { Workspace } from '../helpers/workspace.js';
 
 interface ScanJson {
@@ -132,6 +134,17 @@ land,b,\\.csv$,out,raw,,move,${policy},from-b
     expect(files[0]).toMatch(/^out\/raw\/r\.[A-Za-z0-9_-]+\.csv$/);
     expect((await ws.read(files[0]!)).toString()).toBe('second');
     expect((await ws.read('out/raw/r.csv')).toString()).toBe('first');
+    // the ledger records where the bytes went, not where they were planned to go
+    const ledger = await openSqliteLedger(path.join(ws.dir, '.switchyard', 'ledger.db'));
+    try {
+      const { items } = await ledger.query({ states: ['done'] });
+      const destinations = items.map(
+        (d) => `${d.destination.project}/${d.destination.bucket}/${d.destination.key}`,
+      );
+      expect(destinations.sort()).toEqual(['out/raw/r.csv', files[0]].sort());
+    } finally {
+      await ledger.close();
+    }
   });
 
   it('identical bytes already at the destination count as delivered under any policy', async () => {
