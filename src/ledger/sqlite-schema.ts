@@ -133,38 +133,6 @@ export function recordFromRow(row: DeliveryRow): DeliveryRecord {
   return record;
 }
 
-/** Named parameters for an INSERT of a whole record (`@id`, `@source_project`, …). */
-export function rowFromRecord(record: DeliveryRecord): DeliveryRow {
-  return {
-    id: record.id,
-    source_project: record.source.project,
-    source_bucket: record.source.bucket,
-    source_key: record.source.key,
-    generation: record.generation,
-    route_id: record.routeId,
-    dest_project: record.destination.project,
-    dest_bucket: record.destination.bucket,
-    dest_key: record.destination.key,
-    action: record.action,
-    size: record.size,
-    state: record.state,
-    attempts: record.attempts,
-    error_code: record.errorCode ?? null,
-    last_error: record.lastError ?? null,
-    next_attempt_at: record.nextAttemptAt ?? null,
-    crc32c: record.crc32c ?? null,
-    bytes_through_process: record.bytesThroughProcess ?? null,
-    created_at: record.createdAt,
-    updated_at: record.updatedAt,
-    written_at: record.writtenAt ?? null,
-    verified_at: record.verifiedAt ?? null,
-    done_at: record.doneAt ?? null,
-    source_deleted_at: record.sourceDeletedAt ?? null,
-    claimed_by: record.claimedBy ?? null,
-    claim_expires_at: record.claimExpiresAt ?? null,
-  };
-}
-
 export function unroutedFromRow(row: UnroutedRow): UnroutedRecord {
   const record: UnroutedRecord = {
     source: { project: row.project, bucket: row.bucket, key: row.key },

@@ -9,10 +9,8 @@ import {
 } from '../util/sqlite.js';
 import { claimDecision, encodeCursor, newRecord, pageSize, sortFlows } from './rules.js';
 import {
-  DELIVERY_COLUMNS,
   LEDGER_MIGRATIONS,
   recordFromRow,
-  rowFromRecord,
   unroutedFromRow,
   type DeliveryRow,
   type UnroutedRow,
@@ -50,9 +48,10 @@ const ALL_STATES: readonly DeliveryState[] = [
   'gone',
   'superseded',
 ];
-const INSERT =
-  `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')}) VALUES (${DELIVERY_COLUMNS.map((c) => `@${c}`).join(', ')}) ` +
-  'ON CONFLICT (id) DO NOTHING';
+/** A fresh claim: the columns a new record sets (the others start NULL), bound by position. */
+const INSERT_CLAIM = `INSERT INTO deliveries (id, source_project, source_bucket, source_key, generation, route_id,
+    dest_project, dest_bucket, dest_key, action, size, state, attempts, created_at, updated_at, claimed_by, claim_expires_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'planned', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
 const SOURCE = 'source_project = ? AND source_bucket = ? AND source_key = ?';
 const UNROUTED_KEY = 'project = ? AND bucket = ? AND key = ?';
 
@@ -345,12 +344,31 @@ export class SqliteLedger implements Ledger {
   }
 
   private claimOne(plan: DeliveryPlan, owner: string, leaseMs: number, now: number): ClaimResult {
-    const fresh: DeliveryRecord = {
-      ...newRecord(plan, now),
-      claimedBy: owner,
-      claimExpiresAt: now + leaseMs,
-    };
-    if (this.run(INSERT, rowFromRecord(fresh)).changes === 1) return { status: 'claimed', record: fresh };
+    const { source, destination } = plan;
+    const expires = now + leaseMs;
+    const inserted = this.run(INSERT_CLAIM, [
+      plan.id,
+      source.project,
+      source.bucket,
+      source.key,
+      plan.generation,
+      plan.routeId,
+      destination.project,
+      destination.bucket,
+      destination.key,
+      plan.action,
+      plan.size,
+      now,
+      now,
+      owner,
+      expires,
+    ]);
+    if (inserted.changes === 1) {
+      return {
+        status: 'claimed',
+        record: { ...newRecord(plan, now), claimedBy: owner, claimExpiresAt: expires },
+      };
+    }
     const record = this.getOne(plan.id) as DeliveryRecord;
     const status = claimDecision(record, owner, now);
     if (status !== 'claimed') return { status, record };
