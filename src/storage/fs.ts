@@ -82,8 +82,8 @@ export class FsStore implements ObjectStore {
   };
   private readonly readChunkBytes: number;
   private readonly listings = new DirListingCache();
-  /** Folders already created and checked, with their device (prepareDir). */
-  private readonly preparedDirs = new Map<string, bigint>();
+  /** Folders already created and checked (prepareDir). */
+  private readonly preparedDirs = new Set<string>();
 
   constructor(options: FsStoreOptions) {
     this.root = path.resolve(options.root);
@@ -250,10 +250,10 @@ export class FsStore implements ObjectStore {
   }
 
   /**
-   * Moves a file within one filesystem, keeping its generation. Steps: check
-   * the source generation; hard-link it to a temp name in the destination
-   * folder (EXDEV or another st_dev → E_UNSUPPORTED, so the caller copies);
-   * check the linked inode's generation again; put it in place (no overwrite
+   * Moves a file within one filesystem, keeping its generation. Steps: learn
+   * the source generation (stat, unless `ifSourceGenerationMatch` names it);
+   * hard-link it into the destination folder (EXDEV → E_UNSUPPORTED, so the
+   * caller copies); check the linked inode is that generation; put it in place (no overwrite
    * unless `ifGenerationMatch` names the destination's generation); unlink the
    * source only if it is still that inode. A crash midway leaves the object
    * at both places (never at neither).
@@ -271,18 +271,22 @@ export class FsStore implements ObjectStore {
     const where = this.where(to.bucket, to.key);
     let tmp: string | undefined;
     try {
-      const st = await src.statFile(rs, from.key);
-      if (!st) throw new NotFoundError(srcWhere);
-      const generation = generationOf(st);
-      const expected = options.ifSourceGenerationMatch;
-      if (expected !== undefined && expected !== generation)
-        throw new PreconditionError(srcWhere, expected, generation);
-      const dirDev = await this.prepareDir(rd, to.key, where, true);
-      if (dirDev !== st.dev) throw unsupported(srcWhere, where, 'different filesystems');
+      // With the generation expected, the linked inode is checked against it
+      // below, which is the check a stat of the source would make (and link(2)
+      // refuses another filesystem itself, EXDEV): one system call less per file.
+      let generation = options.ifSourceGenerationMatch;
+      if (generation === undefined) {
+        const st = await src.statFile(rs, from.key);
+        if (!st) throw new NotFoundError(srcWhere);
+        generation = generationOf(st);
+      } else if (rs.dir !== rs.bucketDir) {
+        await assertRealInside(rs.bucketDir, rs.dir, from.key);
+      }
+      await this.prepareDir(rd, to.key, where, true);
       let linked: BigIntStats;
       if ((options.ifGenerationMatch ?? '0') === '0') {
         // No overwrite: link straight to the key (link never replaces), then
-        // check it is the generation stat saw; if a writer replaced the source
+        // check it is the generation expected; if a writer replaced the source
         // in between, take the link back (it is ours: the key was free).
         await this.linkInto(rs.file, rd.file, rd, to.key, srcWhere, where);
         linked = await fsMeta.lstat(rd.file);
@@ -361,19 +365,15 @@ export class FsStore implements ObjectStore {
 
   /**
    * Creates the key's folder and checks that no symlink leads it out of the
-   * bucket; returns the folder's device. With `remembered`, a folder prepared
-   * before is taken as is (rename's hot path: linkInto prepares it again if
-   * it was removed since).
+   * bucket. With `remembered`, a folder prepared before is taken as is
+   * (rename's hot path: linkInto prepares it again if it was removed since).
    */
-  private async prepareDir(r: ResolvedKey, key: string, where: string, remembered = false): Promise<bigint> {
-    const known = remembered ? this.preparedDirs.get(r.dir) : undefined;
-    if (known !== undefined) return known;
+  private async prepareDir(r: ResolvedKey, key: string, where: string, remembered = false): Promise<void> {
+    if (remembered && this.preparedDirs.has(r.dir)) return;
     await ensureDir(r.dir, where);
     if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
-    const { dev } = await fsMeta.stat(r.dir);
     if (this.preparedDirs.size >= PREPARED_DIRS_KEPT) this.preparedDirs.clear();
-    this.preparedDirs.set(r.dir, dev);
-    return dev;
+    this.preparedDirs.add(r.dir);
   }
 
   /** Stats of the object file (following an in-bucket symlink); undefined for a folder. */
