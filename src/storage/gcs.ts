@@ -1,9 +1,9 @@
 import { Storage, type Bucket, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GcsProjectConfig } from '../config/schema.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
-import { ChecksumStream } from './checksum.js';
+import { countedRead, MeteredStream } from './metered.js';
 import { isGcsNotFound, isGcsPreconditionFailed, mapGcsError } from './gcs-errors.js';
 import { destinationResource, resourceToInfo } from './gcs-metadata.js';
 import { rewriteObject } from './gcs-rewrite.js';
@@ -36,16 +36,6 @@ export interface GcsStoreOptions {
   rewriteMaxBytesPerCall?: number;
   storageClass?: string;
   kmsKeyName?: string;
-}
-
-class MeteredStream extends ChecksumStream {
-  constructor(private readonly onBytes: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
-    this.onBytes(chunk.length);
-    super._transform(chunk, encoding, callback);
-  }
 }
 
 /** Resolves once the download's response headers arrived with a success status; rejects with its error. */
@@ -157,15 +147,7 @@ export class GcsStore implements ObjectStore {
       }
       throw this.fail(error, 'objects.get', bucket, key, expected);
     }
-    const counted = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
-        this.stats.bytesIn += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    download.on('error', (error) => counted.destroy(this.fail(error, 'objects.get', bucket, key)));
-    counted.on('close', () => download.destroy());
-    return download.pipe(counted);
+    return countedRead(download, this.stats, (error) => this.fail(error, 'objects.get', bucket, key));
   }
 
   async write(

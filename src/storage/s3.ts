@@ -9,10 +9,11 @@ import {
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from '../config/schema.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
-import { ChecksumStream, crc32cOf } from './checksum.js';
+import { crc32cOf } from './checksum.js';
+import { countedRead, MeteredStream } from './metered.js';
 import { assertSafeBucket, assertSafeKey } from './keys.js';
 import { userMetadata } from './provenance.js';
 import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './s3-client.js';
@@ -38,17 +39,6 @@ type Ref = { bucket: string; key: string };
 type Conditions = { IfMatch?: string; IfNoneMatch?: string };
 
 const PART_COPY_CONCURRENCY = 4;
-
-/** Counts bytes as they flow (for `stats`) and computes their CRC32C. */
-class MeteredStream extends ChecksumStream {
-  constructor(private readonly onBytes: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
-    this.onBytes(chunk.length);
-    super._transform(chunk, encoding, callback);
-  }
-}
 
 /**
  * ObjectStore on Amazon S3 or an S3-compatible server. Generations are
@@ -188,15 +178,7 @@ export class S3Store implements ObjectStore {
       }
       throw this.fail(error, 'GetObject', bucket, key, expected);
     }
-    const counted = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
-        this.stats.bytesIn += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    body.on('error', (error) => counted.destroy(this.fail(error, 'GetObject', bucket, key)));
-    counted.on('close', () => body.destroy());
-    return body.pipe(counted);
+    return countedRead(body, this.stats, (error) => this.fail(error, 'GetObject', bucket, key));
   }
 
   async write(
