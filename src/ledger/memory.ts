@@ -26,24 +26,13 @@ import type {
   TransitionPatch,
   UnroutedRecord,
 } from './types.js';
+import { zeroStateCounts } from './types.js';
+import { sameLocation } from '../storage/keys.js';
 
 export interface MemoryLedgerOptions {
   now?: () => number;
 }
 
-const ALL_STATES: readonly DeliveryState[] = [
-  'planned',
-  'written',
-  'verified',
-  'done',
-  'failed',
-  'dead',
-  'gone',
-  'superseded',
-];
-
-const sameLocation = (a: Location, b: Location): boolean =>
-  a.project === b.project && a.bucket === b.bucket && a.key === b.key;
 const locationKey = (l: Location): string => JSON.stringify([l.project, l.bucket, l.key]);
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -171,7 +160,7 @@ export class MemoryLedger implements Ledger {
   }
 
   async counts(): Promise<LedgerCounts> {
-    const byState = Object.fromEntries(ALL_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+    const byState = zeroStateCounts();
     for (const r of this.deliveries.values()) byState[r.state] += 1;
     const open = [...this.unrouted.values()].filter((u) => u.resolvedAt === undefined);
     const counts: LedgerCounts = { byState, unrouted: open.length };

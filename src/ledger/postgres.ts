@@ -29,6 +29,7 @@ import type {
   TransitionPatch,
   UnroutedRecord,
 } from './types.js';
+import { zeroStateCounts } from './types.js';
 
 export interface PostgresLedgerOptions {
   /** Tables live in this schema (created if missing); overrides `?schema=` in the URL. */
@@ -45,16 +46,6 @@ export interface PostgresLedgerOptions {
   now?: () => number;
 }
 
-const ALL_STATES: DeliveryState[] = [
-  'planned',
-  'written',
-  'verified',
-  'done',
-  'failed',
-  'dead',
-  'gone',
-  'superseded',
-];
 const CLAIM_ROUNDS = 5;
 
 /**
@@ -250,7 +241,7 @@ export class PostgresLedger implements Ledger {
       this.run<{ state: string; n: string }>('counts', sql.COUNTS, []),
       this.run<{ n: string; oldest: string | null }>('counts', sql.UNROUTED_COUNTS, []),
     ]);
-    const byState = Object.fromEntries(ALL_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+    const byState = zeroStateCounts();
     for (const row of byStateRows) byState[row.state as DeliveryState] = Number(row.n);
     const unrouted = unroutedRows[0];
     const counts: LedgerCounts = { byState, unrouted: Number(unrouted?.n ?? 0) };

@@ -32,22 +32,13 @@ import type {
   TransitionPatch,
   UnroutedRecord,
 } from './types.js';
+import { zeroStateCounts } from './types.js';
 
 export interface SqliteLedgerOptions {
   /** Clock for leases and timestamps (tests). */
   now?: () => number;
 }
 
-const ALL_STATES: readonly DeliveryState[] = [
-  'planned',
-  'written',
-  'verified',
-  'done',
-  'failed',
-  'dead',
-  'gone',
-  'superseded',
-];
 /** A fresh claim: the columns a new record sets (the others start NULL), bound by position. */
 const INSERT_CLAIM = `INSERT INTO deliveries (id, source_project, source_bucket, source_key, generation, route_id,
     dest_project, dest_bucket, dest_key, action, size, state, attempts, created_at, updated_at, claimed_by, claim_expires_at)
@@ -226,7 +217,7 @@ export class SqliteLedger implements Ledger {
   /** Done deliveries from the `delivery_hours` rollup; the other states (few) on the state index. */
   async counts(): Promise<LedgerCounts> {
     return this.tx.read(() => {
-      const byState = Object.fromEntries(ALL_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+      const byState = zeroStateCounts();
       for (const row of this.rows<{ state: DeliveryState; n: number }>(COUNT_NOT_DONE, []))
         byState[row.state] = row.n;
       byState.done = Number(this.statement(COUNT_DONE).pluck().get());

@@ -9,6 +9,23 @@ import type { Location } from '../storage/types.js';
 export type DeliveryState =
   'planned' | 'written' | 'verified' | 'done' | 'failed' | 'dead' | 'gone' | 'superseded';
 
+/** Every delivery state, in the order of a delivery's life. */
+export const DELIVERY_STATES: readonly DeliveryState[] = [
+  'planned',
+  'written',
+  'verified',
+  'done',
+  'failed',
+  'dead',
+  'gone',
+  'superseded',
+];
+
+/** A count per state, every state present (`counts().byState` of every ledger). */
+export function zeroStateCounts(): Record<DeliveryState, number> {
+  return Object.fromEntries(DELIVERY_STATES.map((s) => [s, 0])) as Record<DeliveryState, number>;
+}
+
 export const TERMINAL_STATES: ReadonlySet<DeliveryState> = new Set(['done', 'dead', 'gone', 'superseded']);
 
 export type RouteAction = 'move' | 'copy';

@@ -14,7 +14,13 @@ import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger }
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Referential } from '../referential/types.js';
-import { assertSafeBucket, assertSafeKey, formatLocation, isFolderPlaceholder } from '../storage/keys.js';
+import {
+  assertSafeBucket,
+  assertSafeKey,
+  formatLocation,
+  isFolderPlaceholder,
+  sameLocation,
+} from '../storage/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
@@ -605,12 +611,7 @@ export class Router {
  * destination index for nothing.
  */
 function movedDestination(record: DeliveryRecord, destination: Location): { destination?: Location } {
-  const planned = record.destination;
-  const same =
-    planned.project === destination.project &&
-    planned.bucket === destination.bucket &&
-    planned.key === destination.key;
-  return same ? {} : { destination };
+  return sameLocation(record.destination, destination) ? {} : { destination };
 }
 
 function summarize(deliveries: DeliveryResult[], progressed: boolean): EventOutcome {

@@ -65,6 +65,14 @@ export function formatLocation(location: { project: string; bucket: string; key:
   return `${location.project}/${location.bucket}/${location.key}`;
 }
 
+/** Whether two locations name the same object. */
+export function sameLocation(
+  a: { project: string; bucket: string; key: string },
+  b: { project: string; bucket: string; key: string },
+): boolean {
+  return a.project === b.project && a.bucket === b.bucket && a.key === b.key;
+}
+
 /** Parses `PROJECT/BUCKET/KEY` (the key may contain `/`). */
 export function parseLocation(text: string): { project: string; bucket: string; key: string } {
   const first = text.indexOf('/');

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import type { DeliveryRecord, DeliveryState, UnroutedRecord } from '../../ledger/types.js';
+import { DELIVERY_STATES } from '../../ledger/types.js';
 import { fileNameOf, formatLocation } from '../../storage/keys.js';
 
 /** Time windows the dashboard offers; `all` has no lower bound. */
@@ -131,16 +132,7 @@ export function decodeOffset(cursor: string | undefined): number {
   return Number(match[1]);
 }
 
-const STATES: ReadonlySet<string> = new Set([
-  'planned',
-  'written',
-  'verified',
-  'done',
-  'failed',
-  'dead',
-  'gone',
-  'superseded',
-]);
+const STATES: ReadonlySet<string> = new Set(DELIVERY_STATES);
 
 /** `?state=done,failed` → states (400 on an unknown one); undefined when absent or empty. */
 export function parseStates(value: string | undefined): DeliveryState[] | undefined {
