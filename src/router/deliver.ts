@@ -157,16 +157,18 @@ async function copyAndVerify(
   };
 
   let writtenCrc: string | undefined;
-  let checksummedWrite = false;
+  // what the destination says it holds, when the write or copy reported it (no second look needed)
+  let reported: { size: number; crc32c: string } | undefined;
   let bytesThroughProcess = 0;
   if (dst.canCopyFrom(src)) {
     const info = await dst.copy(src, from, to, options);
     writtenCrc = info.crc32c;
-    checksummedWrite = info.checksummedWrite === true && info.size === expected.size;
+    reported = destinationReport(info);
   } else {
     const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
     writtenCrc = copied.crc32c;
     bytesThroughProcess = copied.bytes;
+    reported = destinationReport(copied.info);
   }
   expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key)).crc32c;
   if (writtenCrc && writtenCrc !== expected.crc32c) {
@@ -177,11 +179,7 @@ async function copyAndVerify(
   }
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
 
-  // a store that checksummed the very bytes it wrote has the destination's checksum already (FsStore.copy)
-  const actual =
-    checksummedWrite && writtenCrc
-      ? { size: expected.size, crc32c: writtenCrc }
-      : await checksumAt(dst, destination);
+  const actual = reported ?? (await checksumAt(dst, destination));
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }
@@ -224,6 +222,11 @@ async function judgeExisting(
   if (actual.size === expected.size && actual.crc32c === expected.crc32c)
     return { kind: 'delivered', crc32c: actual.crc32c };
   return { kind: 'other' };
+}
+
+/** The destination's own size and CRC32C of what a write or copy left there, when it reported them. */
+function destinationReport(info: ObjectInfo): { size: number; crc32c: string } | undefined {
+  return info.destinationChecksum && info.crc32c ? { size: info.size, crc32c: info.crc32c } : undefined;
 }
 
 async function checksumAt(store: ObjectStore, location: Location): Promise<{ size: number; crc32c: string }> {

@@ -239,7 +239,7 @@ export class FsStore implements ObjectStore {
         throw new PreconditionError(src.where(from.bucket, from.key), generationOf(before), after);
       }
       await commitFile(staged.tmp, rd.file, where, options.ifGenerationMatch);
-      return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c, checksummedWrite: true };
+      return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c, destinationChecksum: true };
     } catch (error) {
       if (error instanceof BodyError)
         throw wrapFsError(error.original, 'copy', src.where(from.bucket, from.key), rs.file);

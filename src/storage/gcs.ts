@@ -38,6 +38,12 @@ export interface GcsStoreOptions {
   kmsKeyName?: string;
 }
 
+/** What GCS answered about an object it just wrote: its crc32c is the destination's own (no second look needed). */
+function reported(info: ObjectInfo): ObjectInfo {
+  if (info.crc32c) info.destinationChecksum = true;
+  return info;
+}
+
 /** Resolves once the download's response headers arrived with a success status; rejects with its error. */
 function whenResponding(stream: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -187,7 +193,7 @@ export class GcsStore implements ObjectStore {
       }
       throw this.fail(error, 'objects.insert', bucket, key);
     }
-    return resourceToInfo(bucket, key, file.metadata);
+    return reported(resourceToInfo(bucket, key, file.metadata));
   }
 
   async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
@@ -272,7 +278,7 @@ export class GcsStore implements ObjectStore {
         resource,
       );
       this.rewriteCalls += result.calls;
-      return resourceToInfo(to.bucket, to.key, result.resource);
+      return reported(resourceToInfo(to.bucket, to.key, result.resource));
     } catch (error) {
       if (isGcsPreconditionFailed(error)) {
         const now = await this.stat(from.bucket, from.key).catch(() => undefined);

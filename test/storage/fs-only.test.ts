@@ -163,7 +163,7 @@ describe('fs store: files behind the store', () => {
     const copied = await fsp.readFile(path.join(data, 'proj', bucket, 'dst', 'chunks.bin'));
     expect(copied.equals(body)).toBe(true);
     expect(info.crc32c).toBe(crc32cOf(body));
-    expect(info.checksummedWrite).toBe(true);
+    expect(info.destinationChecksum).toBe(true);
     expect(info.size).toBe(body.length);
     const left = await fsp.readdir(path.join(data, 'proj', bucket, 'dst'));
     expect(left).toEqual(['chunks.bin']);
