@@ -88,8 +88,8 @@ const CHECKSUM_READ_BYTES = 4 << 20;
  * The next chunk is read while one is written; the copy is fsynced once at
  * the end (handing it to the disk every 64 MiB as it went measured no
  * faster: the disk bounds it). Memory: two chunks. The caller checks
- * afterwards that the source did not change meanwhile. A failure reading the source is
- * thrown as BodyError.
+ * afterwards that the source did not change meanwhile. A failure reading
+ * the source is thrown as BodyError.
  */
 export async function stageCopy(dir: string, source: fsp.FileHandle): Promise<Staged> {
   const tmp = path.join(dir, tempName());

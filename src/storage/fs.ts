@@ -64,8 +64,8 @@ const PREPARED_DIRS_KEPT = 4096;
  * fsynced, then renamed into place (readers see the old file or the whole new
  * one); a killed process leaves only temp files, which list() skips and
  * cleanup() removes. A copy reads the source once, checksumming the very bytes
- * it writes. rename() moves within one filesystem and
- * keeps the generation; across filesystems it throws E_UNSUPPORTED.
+ * it writes. rename() moves within one filesystem and keeps the generation;
+ * across filesystems it throws E_UNSUPPORTED.
  */
 export class FsStore implements ObjectStore {
   readonly backend = 'fs' as const;
@@ -209,8 +209,8 @@ export class FsStore implements ObjectStore {
   /**
    * Copies the source file into a temp file next to the destination in one
    * read pass, computing the CRC32C of the bytes written (returned as
-   * `crc32c`), then puts it in place. If the source's generation
-   * is not `ifSourceGenerationMatch` when opened, or changed while copying,
+   * `crc32c`), then puts it in place. If the source's generation is not
+   * `ifSourceGenerationMatch` when opened, or changed while copying,
    * PreconditionError and nothing is written.
    */
   async copy(
@@ -253,10 +253,10 @@ export class FsStore implements ObjectStore {
    * Moves a file within one filesystem, keeping its generation. Steps: learn
    * the source generation (stat, unless `ifSourceGenerationMatch` names it);
    * hard-link it into the destination folder (EXDEV → E_UNSUPPORTED, so the
-   * caller copies); check the linked inode is that generation; put it in place (no overwrite
-   * unless `ifGenerationMatch` names the destination's generation); unlink the
-   * source only if it is still that inode. A crash midway leaves the object
-   * at both places (never at neither).
+   * caller copies); check the linked inode is that generation; put it in
+   * place (no overwrite unless `ifGenerationMatch` names the destination's
+   * generation); unlink the source only if it is still that inode. A crash
+   * midway leaves the object at both places (never at neither).
    */
   async rename(
     source: ObjectStore,
