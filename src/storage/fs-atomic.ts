@@ -2,7 +2,7 @@ import { crc32c } from '@node-rs/crc32';
 import { constants, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { PreconditionError } from '../errors.js';
+import { ChecksumMismatchError, PreconditionError } from '../errors.js';
 import { encodeCrc32c } from './checksum.js';
 import { errnoOf, generationOf, syncDir, tempName } from './fs-paths.js';
 import { fsMeta } from './fs-meta.js';
@@ -75,79 +75,54 @@ export async function stageFile(dir: string, body: Readable | Buffer): Promise<S
   }
 }
 
-/** Bytes per read and per write of a local copy; two such buffers are in use at once. */
-const COPY_CHUNK_BYTES = 8 << 20;
-/** Bytes read at a time to checksum a whole file. */
+/** Bytes read at a time to checksum a source while the kernel copies it. */
 const CHECKSUM_READ_BYTES = 4 << 20;
 
 /**
- * Copies what `source` (an open handle) holds to a new temporary file in
- * `dir` in one read pass: each chunk is read once, its CRC32C added, and the
- * same bytes written, so the checksum returned is of exactly the bytes the
- * copy holds (reading them back would re-read the page cache, not the disk).
- * The next chunk is read while one is written; the copy is fsynced once at
- * the end (handing it to the disk every 64 MiB as it went measured no
- * faster: the disk bounds it). Memory: two chunks. The caller checks
- * afterwards that the source did not change meanwhile. A failure reading
- * the source is thrown as BodyError.
+ * Copies the file at `sourcePath` to a new temporary file in `dir` inside the
+ * kernel (copy_file_range: no bytes through the process) while computing the
+ * CRC32C of the source through `source`, its open handle; fsyncs the copy and
+ * returns it. The caller checks afterwards that the source did not change
+ * meanwhile. The copy is read back while it is fsynced and its CRC32C
+ * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
+ * are compared on both sides, not trusted from one stream. A failure reading
+ * the source handle is thrown as BodyError.
  */
-export async function stageCopy(dir: string, source: fsp.FileHandle): Promise<Staged> {
+export async function stageCopy(
+  dir: string,
+  sourcePath: string,
+  source: fsp.FileHandle,
+  location: string,
+): Promise<Staged> {
   const tmp = path.join(dir, tempName());
-  const out = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
-  const buffers = [Buffer.allocUnsafe(COPY_CHUNK_BYTES), Buffer.allocUnsafe(COPY_CHUNK_BYTES)] as const;
-  // the read and the write in flight are awaited in the loop, or after a failure: neither rejects unobserved
-  let reading = observed(readChunk(source, buffers[0], 0));
-  let writing: Promise<void> = Promise.resolve();
   try {
-    let state = 0;
-    let position = 0;
-    let turn = 0;
-    for (;;) {
-      const bytes = await reading;
-      if (bytes === 0) break;
-      const chunk = buffers[turn]!.subarray(0, bytes);
-      await writing; // the other buffer is free once its write is done
-      reading = observed(readChunk(source, buffers[turn === 0 ? 1 : 0], position + bytes));
-      state = crc32c(chunk, state);
-      writing = observed(writeChunk(out, chunk, position));
-      position += bytes;
-      turn = turn === 0 ? 1 : 0;
+    const [, sourceState] = await Promise.all([
+      fsp.copyFile(sourcePath, tmp, constants.COPYFILE_EXCL),
+      // a failure reading the source is the source's, as in stageFile
+      crc32cOfHandle(source).catch((error: unknown) => {
+        throw new BodyError(error);
+      }),
+    ]);
+    const handle = await fsp.open(tmp, 'r+');
+    try {
+      // read the copy back while it goes to disk
+      const [copyState] = await Promise.all([crc32cOfHandle(handle), handle.sync()]);
+      const st = await handle.stat({ bigint: true });
+      const crc = encodeCrc32c(sourceState);
+      if (copyState !== sourceState) {
+        throw new ChecksumMismatchError(
+          location,
+          { size: Number(st.size), crc32c: crc },
+          { size: Number(st.size), crc32c: encodeCrc32c(copyState) },
+        );
+      }
+      return { tmp, dir, st, crc32c: crc };
+    } finally {
+      await handle.close();
     }
-    await writing;
-    await out.sync();
-    const st = await out.stat({ bigint: true });
-    if (st.size !== BigInt(position))
-      throw new Error(`copy holds ${st.size} bytes, ${position} were written`);
-    await out.close();
-    return { tmp, dir, st, crc32c: encodeCrc32c(state) };
   } catch (error) {
-    await Promise.allSettled([reading, writing]);
-    await out.close().catch(() => undefined);
     await fsp.unlink(tmp).catch(() => undefined);
     throw error;
-  }
-}
-
-/** The same promise, marked as handled: its rejection is still seen by whoever awaits it. */
-function observed<T>(operation: Promise<T>): Promise<T> {
-  operation.catch(() => undefined);
-  return operation;
-}
-
-/** Reads up to a buffer's length at `position`; a failure is the source's (BodyError). */
-async function readChunk(source: fsp.FileHandle, buffer: Buffer, position: number): Promise<number> {
-  try {
-    return (await source.read(buffer, 0, buffer.length, position)).bytesRead;
-  } catch (error) {
-    throw new BodyError(error);
-  }
-}
-
-/** Writes all of `chunk` at `position`, however many calls it takes. */
-async function writeChunk(out: fsp.FileHandle, chunk: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < chunk.length;) {
-    const { bytesWritten } = await out.write(chunk, done, chunk.length - done, position + done);
-    done += bytesWritten;
   }
 }
 

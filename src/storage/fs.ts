@@ -63,8 +63,8 @@ const PREPARED_DIRS_KEPT = 4096;
  * Writes and copies go to a temp file (FS_TEMP_PREFIX) in the target folder,
  * fsynced, then renamed into place (readers see the old file or the whole new
  * one); a killed process leaves only temp files, which list() skips and
- * cleanup() removes. A copy reads the source once, checksumming the very bytes
- * it writes. rename() moves within one filesystem and keeps the generation;
+ * cleanup() removes. A copy is made by the kernel (copy_file_range) while the
+ * source's CRC32C is read, then read back and compared. rename() moves within one filesystem and keeps the generation;
  * across filesystems it throws E_UNSUPPORTED.
  */
 export class FsStore implements ObjectStore {
@@ -207,9 +207,9 @@ export class FsStore implements ObjectStore {
   }
 
   /**
-   * Copies the source file into a temp file next to the destination in one
-   * read pass, computing the CRC32C of the bytes written (returned as
-   * `crc32c`), then puts it in place. If the source's generation is not
+   * Copies the source file into a temp file next to the destination inside
+   * the kernel while computing the source's CRC32C from an open handle, reads
+   * the copy back to compare (returned as `crc32c`), then puts it in place. If the source's generation is not
    * `ifSourceGenerationMatch` when opened, or changed while copying,
    * PreconditionError and nothing is written.
    */
@@ -232,9 +232,11 @@ export class FsStore implements ObjectStore {
     try {
       await this.prepareDir(rd, to.key, where);
       if (options.ifGenerationMatch !== undefined) await precheck(rd.file, where, options.ifGenerationMatch);
-      const staged = await stageCopy(rd.dir, handle);
+      const staged = await stageCopy(rd.dir, rs.file, handle, where);
       const after = generationOf(await handle.stat({ bigint: true }));
-      if (after !== generationOf(before)) {
+      // the kernel copied by path: the path must still name the file the handle holds
+      const atPath = await fsMeta.stat(rs.file).catch(() => undefined);
+      if (after !== generationOf(before) || atPath === undefined || generationOf(atPath) !== after) {
         await fsp.unlink(staged.tmp).catch(() => undefined);
         throw new PreconditionError(src.where(from.bucket, from.key), generationOf(before), after);
       }

@@ -36,8 +36,8 @@ export interface ObjectInfo {
   /**
    * Set on what a write or copy returns when `crc32c` is the destination's
    * own checksum of what it now holds: reported by the backend for the
-   * object just written (S3 checksum headers, GCS object metadata), or
-   * computed over exactly the bytes written in one read pass (FsStore.copy).
+   * object just written (S3 checksum headers, GCS object metadata), or read
+   * back from it and compared with the source's (FsStore.copy).
    * Verification compares it with the source's and reads nothing again.
    */
   destinationChecksum?: boolean;

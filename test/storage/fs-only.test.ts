@@ -150,8 +150,8 @@ describe('fs store: files behind the store', () => {
     expect((await store.stat(bucket, 'dst/big.bin'))!.contentType).toBeUndefined();
   });
 
-  it('a copy across several of its chunks holds every byte in order, checksummed as written', async () => {
-    // random bytes: a chunk written twice, skipped or out of place changes the copy
+  it('a large copy holds every byte in order, its checksum compared on both sides', async () => {
+    // random bytes: a chunk written twice, skipped or out of place changes the copy and its CRC32C
     const { randomBytes } = await import('node:crypto');
     const body = randomBytes(2 * 8 * 1024 * 1024 + 12_345);
     await store.write(bucket, 'src/chunks.bin', body);
