@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { parsePostgresUrl } from '../ledger/postgres-url.js';
 import type { DrainLock, LockAttempt, LockOptions } from './batch-lock.js';
+import { LockLoss } from './lock-loss.js';
 
 /** First key of every switchyard advisory lock (`pg_try_advisory_lock(int, int)`); the second is hashtext(name). */
 const LOCK_CLASS = 0x5359;
@@ -53,9 +54,8 @@ export async function acquirePostgresLock(
 class PostgresLock implements DrainLock {
   readonly name: string;
   readonly owner: string;
-  private isLost = false;
+  private readonly loss = new LockLoss();
   private released = false;
-  private readonly callbacks: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -76,12 +76,11 @@ class PostgresLock implements DrainLock {
   }
 
   get lost(): boolean {
-    return this.isLost;
+    return this.loss.lost;
   }
 
   onLost(callback: () => void): void {
-    if (this.isLost) callback();
-    else this.callbacks.push(callback);
+    this.loss.onLost(callback);
   }
 
   async release(): Promise<void> {
@@ -95,9 +94,8 @@ class PostgresLock implements DrainLock {
   }
 
   private markLost(): void {
-    if (this.isLost || this.released) return;
-    this.isLost = true;
+    if (this.released) return;
     clearInterval(this.timer);
-    for (const callback of this.callbacks.splice(0)) callback();
+    this.loss.signal();
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '../log.js';
 import { migrateSqlite, openSqliteFile, type SqliteDatabase, type SqliteMigration } from '../util/sqlite.js';
 import { isAlive } from '../util/process.js';
+import { LockLoss } from './lock-loss.js';
 
 /** Who holds a lock, for the message the second drain prints. */
 export interface LockHolder {
@@ -132,8 +133,7 @@ export function acquireSqliteLock(options: LockOptions): LockAttempt {
 class SqliteLock implements DrainLock {
   readonly name: string;
   readonly owner: string;
-  private isLost = false;
-  private readonly callbacks: Array<() => void> = [];
+  private readonly loss = new LockLoss();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -163,12 +163,11 @@ class SqliteLock implements DrainLock {
   }
 
   get lost(): boolean {
-    return this.isLost;
+    return this.loss.lost;
   }
 
   onLost(callback: () => void): void {
-    if (this.isLost) callback();
-    else this.callbacks.push(callback);
+    this.loss.onLost(callback);
   }
 
   async release(): Promise<void> {
@@ -182,10 +181,8 @@ class SqliteLock implements DrainLock {
   }
 
   private markLost(): void {
-    if (this.isLost) return;
-    this.isLost = true;
     clearInterval(this.timer);
-    for (const callback of this.callbacks.splice(0)) callback();
+    this.loss.signal();
   }
 }
 
