@@ -85,13 +85,6 @@ async function open(env: Env, cwd: string): Promise<CloudRuntime> {
  */
 export async function handleParsed(runtime: CloudRuntime, parse: PayloadParse): Promise<DispatchVerdict> {
   const { logger } = runtime;
-  if (parse.subscribeUrl)
-    logger.warn(
-      { subscribeUrl: parse.subscribeUrl },
-      'SNS subscription confirmation: visit SubscribeURL to confirm',
-    );
-  for (const ignored of parse.ignored)
-    logger.info({ formats: parse.formats, reason: ignored.reason }, 'notification ignored');
   const verdict = await dispatchEvents(parse, {
     sink: runtime.sink,
     resolveProject: (event: ObjectEvent) => runtime.ctx.router.resolveProject(event),

@@ -51,12 +51,23 @@ export interface DispatchVerdict {
  * Hands each parsed event to the sink, in order, and decides the answer. A
  * key or bucket that could escape its bucket is checked before any lookup:
  * the sink still receives it (the router records it dead, never retried)
- * and the verdict is `rejected` with E_KEY_UNSAFE.
+ * and the verdict is `rejected` with E_KEY_UNSAFE. What the payload held
+ * besides events (an SNS subscription to confirm, ignored notifications) is
+ * logged here, for the HTTP receiver and the cloud entry points alike.
  */
 export async function dispatchEvents(
   parse: PayloadParse,
   options: DispatchOptions,
 ): Promise<DispatchVerdict> {
+  const log = options.logger;
+  if (parse.subscribeUrl) {
+    log?.warn(
+      { subscribeUrl: parse.subscribeUrl },
+      'SNS subscription confirmation received: visit SubscribeURL to confirm (switchyard never fetches it)',
+    );
+  }
+  for (const ignored of parse.ignored)
+    log?.info({ formats: parse.formats, reason: ignored.reason }, 'notification ignored');
   const answers: EventAnswer[] = [];
   for (const parsed of parse.events) {
     const event: ObjectEvent = options.project ? { ...parsed, project: options.project } : { ...parsed };

@@ -99,14 +99,6 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
       }
       throw error;
     }
-    if (parse.subscribeUrl) {
-      log.warn(
-        { subscribeUrl: parse.subscribeUrl },
-        'SNS subscription confirmation received: visit SubscribeURL to confirm (switchyard never fetches it)',
-      );
-    }
-    for (const ignored of parse.ignored)
-      log.info({ formats: parse.formats, reason: ignored.reason }, 'notification ignored');
     const verdict = await dispatchEvents(parse, {
       sink: options.sink,
       resolveProject: (event) => options.router.resolveProject(event),
