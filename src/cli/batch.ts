@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { drainExclusive } from '../modes/batch-run.js';
 import type { DrainReport } from '../modes/batch.js';
 import { openContext } from '../modes/context.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,
   duration,
@@ -67,11 +67,7 @@ export function batchCommand(io: Io, setExit: (code: number) => void): Command {
       const logger = loggerFrom(options);
       const ctx = await openContext(config, logger);
       try {
-        const queue = await openQueue(config.queueUrl, {
-          stateDir: config.stateDir,
-          env: config.env,
-          cwd: config.cwd,
-        });
+        const queue = await openConfiguredQueue(config);
         try {
           const result = await drainExclusive(ctx, queue, {
             maxBatch: options.maxBatch,

@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { openLedger } from '../ledger/url.js';
 import type { Ledger } from '../ledger/types.js';
 import { listDeadLetters, retryDeadLetters } from '../modes/batch-dead-letters.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import type { Queue } from '../queue/types.js';
 import {
   configFrom,
@@ -115,11 +115,7 @@ async function withBackends(
   const config = await configFrom(options, io);
   const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
   try {
-    const queue = await openQueue(config.queueUrl, {
-      stateDir: config.stateDir,
-      env: config.env,
-      cwd: config.cwd,
-    });
+    const queue = await openConfiguredQueue(config);
     try {
       await work(queue, ledger);
     } finally {

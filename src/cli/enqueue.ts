@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { enqueueLocations } from '../modes/batch-enqueue.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
 
@@ -26,11 +26,7 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
         projects: config.projects,
         env: config.env,
       });
-      const queue = await openQueue(config.queueUrl, {
-        stateDir: config.stateDir,
-        env: config.env,
-        cwd: config.cwd,
-      });
+      const queue = await openConfiguredQueue(config);
       try {
         const report = await enqueueLocations(stores, queue, locations, { stat: options.stat });
         if (options.json) {

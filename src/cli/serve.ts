@@ -8,7 +8,7 @@ import type { Context } from '../modes/context.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../modes/event.js';
 import { recoverInterrupted } from '../modes/recover.js';
 import type { Queue } from '../queue/types.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,
   duration,
@@ -83,10 +83,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         throw new UsageError('[switchyard] [serve] --mode batch needs --schedule CRON (e.g. "*/5 * * * *")');
       checkSchedule(options.schedule, options.timezone);
     }
-    const queue =
-      options.mode === 'batch'
-        ? await openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd })
-        : undefined;
+    const queue = options.mode === 'batch' ? await openConfiguredQueue(config) : undefined;
     const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
     let mode: EventMode;
     let schedule: BatchSchedule | undefined;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { openLedger } from '../ledger/url.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
 import { formatTable } from './table.js';
 
@@ -17,11 +17,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
       const counts = await ledger.counts();
       const routes = await ledger.routeStats();
       const unrouted = await ledger.listUnrouted(20);
-      const queue = await openQueue(config.queueUrl, {
-        stateDir: config.stateDir,
-        env: config.env,
-        cwd: config.cwd,
-      });
+      const queue = await openConfiguredQueue(config);
       const queueStats = await queue.stats().finally(() => queue.close());
       const now = Date.now();
       const status = {

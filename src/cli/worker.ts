@@ -3,7 +3,7 @@ import { errorCode, errorMessage, TransientError, UsageError } from '../errors.j
 import type { Logger } from '../log.js';
 import { openContext, type Context } from '../modes/context.js';
 import { runWorker } from '../modes/worker.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 import { DEFAULT_RETRY } from '../router/retry.js';
 import {
   configFrom,
@@ -123,22 +123,18 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
         return;
       }
       try {
-        await runWorker(
-          ctx,
-          () => openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd }),
-          {
-            concurrency: config.concurrency,
-            ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-            leaseMs: options.lease,
-            waitMs: options.wait,
-            maxAttempts: options.maxAttempts,
-            baseDelayMs: options.retryDelay,
-            progressEveryMs: options.progressEvery,
-            ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit } : {}),
-            tempMaxAgeMs: options.tempMaxAge,
-            signal: stop.signal,
-          },
-        );
+        await runWorker(ctx, () => openConfiguredQueue(config), {
+          concurrency: config.concurrency,
+          ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+          leaseMs: options.lease,
+          waitMs: options.wait,
+          maxAttempts: options.maxAttempts,
+          baseDelayMs: options.retryDelay,
+          progressEveryMs: options.progressEvery,
+          ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit } : {}),
+          tempMaxAgeMs: options.tempMaxAge,
+          signal: stop.signal,
+        });
       } finally {
         await ctx.close();
       }

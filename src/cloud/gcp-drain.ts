@@ -26,7 +26,7 @@ import { drain, type DrainOptions } from '../modes/batch.js';
 import { drainExclusive, type ExclusiveDrainResult } from '../modes/batch-run.js';
 import { openContext, type Context } from '../modes/context.js';
 import type { Queue } from '../queue/types.js';
-import { openQueue } from '../queue/url.js';
+import { openConfiguredQueue } from '../queue/url.js';
 
 export interface GcpDrainOptions {
   config: RuntimeConfig;
@@ -67,11 +67,7 @@ export function createGcpDrain(options: GcpDrainOptions | (() => Promise<GcpDrai
       const logger = settings.logger ?? createLogger({ level: 'info' });
       const ctx = await openContext(settings.config, logger);
       try {
-        const queue = await openQueue(settings.config.queueUrl, {
-          stateDir: settings.config.stateDir,
-          env: settings.config.env,
-          cwd: settings.config.cwd,
-        });
+        const queue = await openConfiguredQueue(settings.config);
         return { ctx, queue, settings };
       } catch (error) {
         await ctx.close();

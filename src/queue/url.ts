@@ -4,6 +4,14 @@ import type { NatsQueueOptions } from './nats.js';
 import type { PubsubQueueOptions } from './pubsub.js';
 import type { SqsQueueOptions } from './sqs.js';
 import type { Queue } from './types.js';
+import type { RuntimeConfig } from '../config/load.js';
+
+/** The queue a run's configuration names: its `queueUrl`, resolved against its state folder and working folder, with its environment. */
+export function openConfiguredQueue(
+  config: Pick<RuntimeConfig, 'queueUrl' | 'stateDir' | 'env' | 'cwd'>,
+): Promise<Queue> {
+  return openQueue(config.queueUrl, { stateDir: config.stateDir, env: config.env, cwd: config.cwd });
+}
 
 export interface OpenQueueOptions {
   /** Where the default SQLite queue lives: `<stateDir>/queue.db`. */
