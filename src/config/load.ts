@@ -113,9 +113,10 @@ export async function loadConfig(
 }
 
 /**
- * Parses and validates a config file. The YAML parser and the schema (zod, a
- * tenth of a second to load) are imported here, so a run with no config file
- * never loads them.
+ * Parses and validates a config file. The schema (zod, a tenth of a second to
+ * load) is imported here, so a run with no config file never loads it; the
+ * YAML parser too, though a run still loads it through the referential
+ * loader (referential/load.ts) today.
  */
 export async function parseConfigFile(text: string, source: string): Promise<ConfigFile> {
   const { parse: parseYaml } = await import('yaml');
