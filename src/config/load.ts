@@ -115,8 +115,7 @@ export async function loadConfig(
 /**
  * Parses and validates a config file. The schema (zod, a tenth of a second to
  * load) is imported here, so a run with no config file never loads it; the
- * YAML parser too, though a run still loads it through the referential
- * loader (referential/load.ts) today.
+ * YAML parser too (as the referential loader does for YAML referentials).
  */
 export async function parseConfigFile(text: string, source: string): Promise<ConfigFile> {
   const { parse: parseYaml } = await import('yaml');

@@ -4,10 +4,26 @@ import { TERMINAL_STATES } from './types.js';
 
 const TERMINAL_SQL = `(${[...TERMINAL_STATES].map((s) => `'${s}'`).join(', ')})`;
 
+const PATCH_COLUMNS = [
+  ['error_code', (p: TransitionPatch) => p.errorCode],
+  ['last_error', (p: TransitionPatch) => p.lastError],
+  ['crc32c', (p: TransitionPatch) => p.crc32c],
+  ['bytes_through_process', (p: TransitionPatch) => p.bytesThroughProcess],
+  ['dest_project', (p: TransitionPatch) => p.destination?.project],
+  ['dest_bucket', (p: TransitionPatch) => p.destination?.bucket],
+  ['dest_key', (p: TransitionPatch) => p.destination?.key],
+  ['source_deleted_at', (p: TransitionPatch) => p.sourceDeletedAt],
+] as const;
+
+/** UPDATE texts by state and the patch columns present (a bit each): a handful in a run. */
+const TRANSITION_TEXTS = new Map<string, string>();
+
 /**
  * `transition` as one conditional UPDATE (holder, not terminal) doing what
  * rules.applyTransition does; its SET list names only the columns this
  * transition changes, so SQLite rewrites only the indexes that hold them.
+ * Parameters are positional and the text is built once per shape: a done
+ * transition is written thousands of times a second.
  */
 export function transitionSql(
   id: string,
@@ -15,36 +31,42 @@ export function transitionSql(
   state: DeliveryState,
   patch: TransitionPatch | undefined,
   now: number,
-): { sql: string; params: Record<string, unknown> } {
-  const set = ['state = @state', 'updated_at = @now'];
-  const params: Record<string, unknown> = { id, owner, state, now };
-  if (state === 'failed' || state === 'dead') set.push('attempts = attempts + 1');
-  set.push(state === 'failed' ? 'next_attempt_at = @next' : 'next_attempt_at = NULL');
-  if (state === 'failed') params.next = patch?.nextAttemptAt ?? now;
-  const fields = [
-    ['error_code', patch?.errorCode],
-    ['last_error', patch?.lastError],
-    ['crc32c', patch?.crc32c],
-    ['bytes_through_process', patch?.bytesThroughProcess],
-    ['dest_project', patch?.destination?.project],
-    ['dest_bucket', patch?.destination?.bucket],
-    ['dest_key', patch?.destination?.key],
-    ['source_deleted_at', patch?.sourceDeletedAt],
-  ] as const;
-  for (const [column, value] of fields) {
-    if (value === undefined) continue;
-    set.push(`${column} = @${column}`);
-    params[column] = value;
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = [state, now];
+  let present = 0;
+  if (patch) {
+    PATCH_COLUMNS.forEach(([, read], bit) => {
+      const value = read(patch);
+      if (value === undefined) return;
+      present |= 1 << bit;
+      params.push(value);
+    });
   }
-  if (state === 'written') set.push('written_at = @now');
-  if (state === 'verified') set.push('verified_at = @now', 'written_at = coalesce(written_at, @now)');
-  if (state === 'done') set.push('done_at = @now');
-  if (state === 'failed' || TERMINAL_STATES.has(state))
-    set.push('claimed_by = NULL', 'claim_expires_at = NULL');
-  return {
-    sql: `UPDATE deliveries SET ${set.join(', ')} WHERE id = @id AND claimed_by = @owner AND state NOT IN ${TERMINAL_SQL}`,
-    params,
-  };
+  if (state === 'failed') params.push(patch?.nextAttemptAt ?? now);
+  params.push(...Array<number>(STAMPS[state] ?? 0).fill(now), id, owner);
+  const shape = `${state}:${present}`;
+  let sql = TRANSITION_TEXTS.get(shape);
+  if (sql === undefined) {
+    sql = transitionText(state, present);
+    TRANSITION_TEXTS.set(shape, sql);
+  }
+  return { sql, params };
+}
+
+/** How many more times a transition to this state binds its time (the stamps below). */
+const STAMPS: Partial<Record<DeliveryState, number>> = { written: 1, verified: 2, done: 1 };
+
+function transitionText(state: DeliveryState, present: number): string {
+  // parameters in text order: state, now, the present patch columns, (failed) the next attempt, the stamps, id, owner
+  const set = ['state = ?', 'updated_at = ?'];
+  for (const [bit, [column]] of PATCH_COLUMNS.entries()) if (present & (1 << bit)) set.push(`${column} = ?`);
+  if (state === 'failed' || state === 'dead') set.push('attempts = attempts + 1');
+  set.push(state === 'failed' ? 'next_attempt_at = ?' : 'next_attempt_at = NULL');
+  if (state === 'written') set.push('written_at = ?');
+  if (state === 'verified') set.push('verified_at = ?', 'written_at = coalesce(written_at, ?)');
+  if (state === 'done') set.push('done_at = ?');
+  if (state === 'failed' || TERMINAL_STATES.has(state)) set.push('claimed_by = NULL', 'claim_expires_at = NULL');
+  return `UPDATE deliveries SET ${set.join(', ')} WHERE id = ? AND claimed_by = ? AND state NOT IN ${TERMINAL_SQL}`;
 }
 
 /** A position in `query` order (newest `updatedAt` first, ties by id descending). */
