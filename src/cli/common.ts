@@ -64,7 +64,7 @@ export function withCommonOptions(
   if (extra.concurrency !== false) {
     command.option(
       '--concurrency <n>',
-      'events routed at once (default 64; at most 8 of them stream bytes through the process)',
+      'events routed at once (default 256; at most 8 of them stream bytes through the process)',
       positiveInt,
     );
   }
