@@ -3,6 +3,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, have, nodeCommand, row, runDirectly, syncFs, tempDir, timed } from './lib/common.mjs';
+import { ledgerFloorMs, syscallFloorMs } from './lib/fs-move-floor.mjs';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
 source_bucket,raw_data,^finance.*\\.csv$,finance,raw_data,
@@ -44,6 +45,7 @@ export async function run({ quick = false } = {}) {
     const filesPerSec = count / (r.ms / 1000);
 
     let rcloneRate = null;
+    let rcloneMs = null;
     if (have('rclone')) {
       const theirs = await tempDir('fsmove-rclone');
       try {
@@ -65,8 +67,8 @@ export async function run({ quick = false } = {}) {
           ]);
           if (rr.code !== 0) throw new Error(`rclone failed: ${rr.stderr}`);
         }
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        rcloneRate = count / (ms / 1000);
+        rcloneMs = Number(process.hrtime.bigint() - started) / 1e6;
+        rcloneRate = count / (rcloneMs / 1000);
       } finally {
         await theirs.remove();
       }
@@ -81,10 +83,53 @@ export async function run({ quick = false } = {}) {
       }),
     );
     rows.push(row(`fs→fs move, ${count} files: switchyard peak RSS`, r.maxRssBytes / 2 ** 20, 'MiB'));
+    rows.push(...(await floorRows(count, rcloneMs)));
   } finally {
     await ours.remove();
   }
   return rows;
+}
+
+/**
+ * What no move keeping switchyard's guarantees can skip, timed alone (see
+ * lib/fs-move-floor.mjs), and the best two cores could do with it:
+ * start-up + max(ledger, system calls), next to rclone's time.
+ */
+async function floorRows(count, rcloneMs) {
+  const empty = await tempDir('fsmove-startup');
+  const ledger = await tempDir('fsmove-ledger');
+  const files = await tempDir('fsmove-syscalls');
+  try {
+    await landFiles(empty.dir, 0);
+    const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
+    const start = await timed(cmd, args, { cwd: empty.dir });
+    if (start.code !== 0) throw new Error(`switchyard scan of an empty folder failed: ${start.stderr}`);
+    const ledgerMs = await ledgerFloorMs(ledger.dir, count);
+    const source = await landFiles(files.dir, count);
+    const syscallMs = syscallFloorMs(source, (name) =>
+      path.join(files.dir, 'data', name.startsWith('finance') ? 'finance' : 'sales', 'raw_data'),
+    );
+    const floorMs = start.ms + Math.max(ledgerMs, syscallMs);
+    const part = (what, ms) => row(`fs→fs move, ${count} files: floor, ${what}`, ms / 1000, 's');
+    return [
+      part('start-up (switchyard scan of an empty folder)', start.ms),
+      part(`ledger alone (${count} claims + done, SQLite)`, ledgerMs),
+      part('system calls alone (Node, synchronous: lstat, link, lstat ×2, unlink, folder fsyncs)', syscallMs),
+      row(
+        `fs→fs move, ${count} files: floor on two cores, start-up + max(ledger, system calls)`,
+        floorMs / 1000,
+        's',
+        {
+          reference:
+            rcloneMs === null ? 'rclone move (missing: apt-get install -y rclone)' : 'rclone move --include',
+          referenceValue: rcloneMs === null ? null : rcloneMs / 1000,
+          lowerIsBetter: true,
+        },
+      ),
+    ];
+  } finally {
+    await Promise.all([empty.remove(), ledger.remove(), files.remove()]);
+  }
 }
 
 await runDirectly(import.meta.url, run);
