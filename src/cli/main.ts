@@ -30,7 +30,13 @@ function namedCommand(argv: string[]): string | undefined {
   return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
 }
 
-/** The program with the commands `argv` needs: the one it names, or all of them (help, a typo). */
+/** Only `--version` (`-V`), with no command: no command module is needed to answer it. */
+function versionOnly(argv: string[]): boolean {
+  const args = argv.slice(2);
+  return args.length === 1 && (args[0] === '--version' || args[0] === '-V');
+}
+
+/** The program with the commands `argv` needs: the one it names, none for `--version`, or all of them (help, a typo). */
 export async function buildProgram(
   io: Io,
   setExit: (code: number) => void,
@@ -46,7 +52,7 @@ export async function buildProgram(
     })
     .exitOverride();
   const named = namedCommand(argv);
-  const names = named ? [named] : Object.keys(COMMANDS);
+  const names = named ? [named] : versionOnly(argv) ? [] : Object.keys(COMMANDS);
   const factories = await Promise.all(
     names.map((name) => (COMMANDS[name] as () => Promise<CommandFactory>)()),
   );
