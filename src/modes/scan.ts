@@ -2,9 +2,10 @@ import type { ObjectEvent } from '../events/types.js';
 import type { DeliveryState } from '../ledger/types.js';
 import { isFolderPlaceholder } from '../storage/keys.js';
 import type { RouteResult } from '../router/result.js';
+import { forEachPool, InOrder } from '../util/pool.js';
 import type { Context } from './context.js';
 import { recoverInterrupted } from './recover.js';
-import { summarizeResults, type RunSummary } from './summary.js';
+import { SummaryBuilder, type RunSummary } from './summary.js';
 
 export interface ScanOptions {
   concurrency: number;
@@ -55,11 +56,17 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
 
   let done = 0;
   options.onProgress?.(0, events.length);
-  const results: RouteResult[] = await ctx.router.routeMany(events, options.concurrency, () => {
+  // Each result is folded into the summary as soon as those listed before it
+  // are: a run keeps one line per delivery, not every event's whole result.
+  const summary = new SummaryBuilder();
+  for (const r of recovery.results) summary.add(r);
+  const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
+  await forEachPool(events, options.concurrency, async (event, index) => {
+    inOrder.put(index, await ctx.router.route(event));
     options.onProgress?.(++done, events.length);
   });
   return {
-    ...summarizeResults([...recovery.results, ...results]),
+    ...summary.summary,
     listed: events.length + recovered.size,
     recovered: recovery.results.length,
     tempFilesRemoved: recovery.tempFilesRemoved,

@@ -31,8 +31,15 @@ export interface RunSummary extends OutcomeCounts {
   errors: Array<{ source: string; code: string; message: string }>;
 }
 
-export function summarizeResults(results: RouteResult[]): RunSummary {
-  const summary: RunSummary = {
+export function summarizeResults(results: Iterable<RouteResult>): RunSummary {
+  const summary = new SummaryBuilder();
+  for (const r of results) summary.add(r);
+  return summary.summary;
+}
+
+/** Folds route results into a RunSummary one at a time, so a long run need not keep them all. */
+export class SummaryBuilder {
+  readonly summary: RunSummary = {
     routed: 0,
     unrouted: 0,
     failed: 0,
@@ -43,7 +50,9 @@ export function summarizeResults(results: RouteResult[]): RunSummary {
     unroutedFiles: [],
     errors: [],
   };
-  for (const r of results) {
+
+  add(r: RouteResult): void {
+    const summary = this.summary;
     summary.outcomes[r.outcome] = (summary.outcomes[r.outcome] ?? 0) + 1;
     const source = r.source
       ? formatLocation(r.source)
@@ -79,5 +88,4 @@ export function summarizeResults(results: RouteResult[]): RunSummary {
       });
     }
   }
-  return summary;
 }
