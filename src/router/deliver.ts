@@ -4,7 +4,7 @@ import type { Route } from '../referential/types.js';
 import { formatLocation } from '../storage/keys.js';
 import { userMetadata } from '../storage/provenance.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
-import type { Location, ObjectInfo, ObjectStore, Provenance, WriteOptions } from '../storage/types.js';
+import type { CopyOptions, Location, ObjectInfo, ObjectStore, Provenance } from '../storage/types.js';
 import type { Semaphore } from '../util/pool.js';
 import { versionedKey } from './plan.js';
 
@@ -143,11 +143,12 @@ async function copyAndVerify(
   const to = { bucket: destination.bucket, key: destination.key };
   if (!expected.crc32c && dst.capabilities.metadata) {
     // Provenance is written with the object, so its checksum must be known first.
-    expected.crc32c = (await readChecksum(src, from.bucket, from.key)).crc32c;
+    expected.crc32c = (await readChecksum(src, from.bucket, from.key, object)).crc32c;
   }
-  const options: WriteOptions & { ifSourceGenerationMatch: string } = {
+  const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ifGenerationMatch,
     ifSourceGenerationMatch: record.generation,
+    sourceInfo: object,
     size: object.size,
     contentType: object.contentType,
     contentEncoding: object.contentEncoding,
@@ -170,7 +171,7 @@ async function copyAndVerify(
     bytesThroughProcess = copied.bytes;
     reported = destinationReport(copied.info);
   }
-  expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key)).crc32c;
+  expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key, object)).crc32c;
   if (writtenCrc && writtenCrc !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, {
       size: object.size,
@@ -204,7 +205,7 @@ async function judgeExisting(
   const sourceName = formatLocation(record.source);
   const provenance = existing.provenance;
   if (provenance?.source === sourceName && provenance.generation === record.generation) {
-    const actual = await checksumAt(dst, { ...record.destination, key: existing.key });
+    const actual = await checksumAt(dst, { ...record.destination, key: existing.key }, existing);
     if (actual.size === object.size && actual.crc32c === provenance.crc32c)
       return { kind: 'delivered', crc32c: actual.crc32c };
   }
@@ -217,8 +218,8 @@ async function judgeExisting(
     }
   }
   if (existing.size !== object.size) return { kind: 'other' };
-  expected.crc32c ??= (await readChecksum(src, record.source.bucket, record.source.key)).crc32c;
-  const actual = await checksumAt(dst, { ...record.destination, key: existing.key });
+  expected.crc32c ??= (await readChecksum(src, record.source.bucket, record.source.key, object)).crc32c;
+  const actual = await checksumAt(dst, { ...record.destination, key: existing.key }, existing);
   if (actual.size === expected.size && actual.crc32c === expected.crc32c)
     return { kind: 'delivered', crc32c: actual.crc32c };
   return { kind: 'other' };
@@ -229,8 +230,13 @@ function destinationReport(info: ObjectInfo): { size: number; crc32c: string } |
   return info.destinationChecksum && info.crc32c ? { size: info.size, crc32c: info.crc32c } : undefined;
 }
 
-async function checksumAt(store: ObjectStore, location: Location): Promise<{ size: number; crc32c: string }> {
-  return readChecksum(store, location.bucket, location.key);
+/** Size and CRC32C at `location`; `stated`: what a stat of it just answered (see readChecksum). */
+async function checksumAt(
+  store: ObjectStore,
+  location: Location,
+  stated?: ObjectInfo,
+): Promise<{ size: number; crc32c: string }> {
+  return readChecksum(store, location.bucket, location.key, stated);
 }
 
 async function tryRename(

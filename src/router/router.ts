@@ -458,7 +458,7 @@ export class Router {
       if (!record.crc32c) return false;
       const { readChecksum } = await import('../storage/stream-to-store.js');
       return (
-        (await readChecksum(store, record.destination.bucket, record.destination.key)).crc32c ===
+        (await readChecksum(store, record.destination.bucket, record.destination.key, info)).crc32c ===
         record.crc32c
       );
     } catch (error) {

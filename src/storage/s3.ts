@@ -19,7 +19,14 @@ import { userMetadata } from './provenance.js';
 import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './s3-client.js';
 import { isS3NotFound, isS3PreconditionFailed, mapS3Error } from './s3-errors.js';
 import { listObjectsPage, listVersionsPage } from './s3-list.js';
-import { decodeMetadata, generationOf, headToInfo, looksLikeEtag, quoteEtag } from './s3-metadata.js';
+import {
+  decodeMetadata,
+  encodeMetadata,
+  generationOf,
+  headToInfo,
+  looksLikeEtag,
+  quoteEtag,
+} from './s3-metadata.js';
 import { copySourceOf, destinationParams, matchesGeneration } from './s3-params.js';
 import { multipartCopy } from './s3-part-copy.js';
 import type {
@@ -298,9 +305,13 @@ export class S3Store implements ObjectStore {
       assertSafeBucket(ref.bucket);
       assertSafeKey(ref.key);
     }
-    const src = await this.head(from.bucket, from.key);
-    if (!src) throw new NotFoundError(this.where(from.bucket, from.key));
     const expectedSource = options.ifSourceGenerationMatch;
+    // where the server checks copy conditions, the caller's stat stands for a look at the source
+    const stated = this.capabilities.conditionalWrite
+      ? statedHead(options.sourceInfo, expectedSource)
+      : undefined;
+    const src = stated ?? (await this.head(from.bucket, from.key));
+    if (!src) throw new NotFoundError(this.where(from.bucket, from.key));
     if (expectedSource !== undefined && !matchesGeneration(src, expectedSource)) {
       throw new PreconditionError(
         this.where(from.bucket, from.key),
@@ -381,4 +392,29 @@ export function createS3Store(
   env: Record<string, string | undefined>,
 ): S3Store {
   return new S3Store({ name: `s3:${project}`, settings: resolveS3Settings(project, config, env) });
+}
+
+/**
+ * The source as a stat just described it, in HeadObject's terms, when it is
+ * the generation the copy expects and that generation is its ETag (no
+ * versioning): the copy's `CopySourceIfMatch` then fails if the source
+ * changed since, as a look first would have (on a server that checks it:
+ * fauxqs does not). A versioned source is looked at again: a copy pinned to
+ * an old version would succeed after an overwrite.
+ */
+function statedHead(
+  info: ObjectInfo | undefined,
+  expected: string | undefined,
+): HeadObjectCommandOutput | undefined {
+  if (!info?.etag || info.generation !== info.etag) return undefined;
+  if (expected !== undefined && info.generation !== expected) return undefined;
+  return {
+    $metadata: {},
+    ETag: quoteEtag(info.etag),
+    ContentLength: info.size,
+    ...(info.contentType ? { ContentType: info.contentType } : {}),
+    ...(info.contentEncoding ? { ContentEncoding: info.contentEncoding } : {}),
+    ...(info.cacheControl ? { CacheControl: info.cacheControl } : {}),
+    Metadata: encodeMetadata({ metadata: info.metadata }),
+  };
 }

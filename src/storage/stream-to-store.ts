@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream';
 import { NotFoundError } from '../errors.js';
 import { ChecksumStream, checksumOf } from './checksum.js';
-import type { ObjectInfo, ObjectStore, WriteOptions } from './types.js';
+import type { CopyOptions, ObjectInfo, ObjectStore } from './types.js';
 
 export interface CopyAcrossResult {
   info: ObjectInfo;
@@ -25,9 +25,10 @@ export async function copyAcross(
   dst: ObjectStore,
   dstBucket: string,
   dstKey: string,
-  options: WriteOptions & { ifSourceGenerationMatch?: string } = {},
+  options: CopyOptions = {},
 ): Promise<CopyAcrossResult> {
-  const { ifSourceGenerationMatch, ...writeOptions } = options;
+  // the source is read, not looked at: its stat (sourceInfo) is not needed here
+  const { ifSourceGenerationMatch, sourceInfo: _sourceInfo, ...writeOptions } = options;
   const body = await src.read(
     srcBucket,
     srcKey,
@@ -47,15 +48,18 @@ export async function copyAcross(
 
 /**
  * Size and CRC32C of an object: from stat when the backend reports CRC32C
- * itself (`checksumHeaders`), otherwise by streaming it once.
+ * itself (`checksumHeaders`), otherwise by streaming it once. `stated` is
+ * what a stat of the object just answered, when the caller has it: it
+ * stands for that stat (a second one would say the same).
  */
 export async function readChecksum(
   store: ObjectStore,
   bucket: string,
   key: string,
+  stated?: ObjectInfo,
 ): Promise<{ size: number; crc32c: string }> {
   if (store.capabilities.checksumHeaders) {
-    const info = await store.stat(bucket, key);
+    const info = stated ?? (await store.stat(bucket, key));
     if (!info) throw new NotFoundError(`${store.name}/${bucket}/${key}`);
     if (info.crc32c) return { size: info.size, crc32c: info.crc32c };
   }

@@ -97,6 +97,13 @@ export interface WriteOptions {
 export interface CopyOptions extends WriteOptions {
   /** The copy fails with PreconditionError when the source is no longer this generation. */
   ifSourceGenerationMatch?: string;
+  /**
+   * What a stat of the source just answered (the router's). A backend that
+   * would otherwise look at the source first (S3) uses it instead when it is
+   * the generation expected; the copy itself still fails if the source
+   * changed since.
+   */
+  sourceInfo?: ObjectInfo;
 }
 
 export interface DeleteOptions {

@@ -125,6 +125,68 @@ describe('s3 part copy (UploadPartCopy double)', () => {
     expect(info.md5).toBe(Buffer.from(stored!.etag.replace(/"/g, ''), 'hex').toString('base64'));
   });
 
+  it('takes the source as a stat just saw it (sourceInfo) where the server checks copy conditions: one HeadObject less, a changed source still refused', async () => {
+    const config = (conditionalWrite: boolean) =>
+      ({
+        backend: 's3',
+        region: 'us-east-1',
+        endpoint: double.endpoint,
+        forcePathStyle: true,
+        accessKeyIdEnv: 'KEY',
+        secretAccessKeyEnv: 'SECRET',
+        capabilities: { partCopy: true, conditionalWrite },
+      }) as const;
+    const checked = createS3Store('checked', config(true), env);
+    const unchecked = createS3Store('unchecked', config(false), env);
+    const heads = () => double.calls['HeadObject'] ?? 0;
+    try {
+      double.put('src', 'stated.csv', Buffer.from('v1'), {
+        contentType: 'text/csv',
+        metadata: { owner: 'finance' },
+      });
+      const stated = (await checked.stat('src', 'stated.csv'))!;
+      const options = { ifSourceGenerationMatch: stated.generation, sourceInfo: stated };
+
+      let before = heads();
+      await checked.copy(
+        checked,
+        { bucket: 'src', key: 'stated.csv' },
+        { bucket: 'dst', key: 'stated/v1.csv' },
+        options,
+      );
+      expect(heads() - before).toBe(1); // what was written; the source is not looked at
+      expect(double.get('dst', 'stated/v1.csv')).toMatchObject({
+        body: Buffer.from('v1'),
+        contentType: 'text/csv',
+        metadata: { owner: 'finance' },
+      });
+
+      // a server that may not check the copy's conditions: the store looks at the source first
+      before = heads();
+      await unchecked.copy(
+        unchecked,
+        { bucket: 'src', key: 'stated.csv' },
+        { bucket: 'dst', key: 'stated/v1-again.csv' },
+        options,
+      );
+      expect(heads() - before).toBe(2);
+
+      double.put('src', 'stated.csv', Buffer.from('v2, written since'));
+      await expect(
+        checked.copy(
+          checked,
+          { bucket: 'src', key: 'stated.csv' },
+          { bucket: 'dst', key: 'stated/stale.csv' },
+          options,
+        ),
+      ).rejects.toBeInstanceOf(PreconditionError);
+      expect(double.get('dst', 'stated/stale.csv')).toBeUndefined();
+    } finally {
+      await checked.close();
+      await unchecked.close();
+    }
+  });
+
   it('refuses a stale source generation before starting any upload', async () => {
     const creates = double.calls['CreateMultipartUpload'] ?? 0;
     await expect(

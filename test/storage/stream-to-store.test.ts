@@ -82,6 +82,24 @@ describe('readChecksum', () => {
     await expect(readChecksum(memory, 'b', 'missing')).rejects.toMatchObject({ code: 'E_NOT_FOUND' });
   });
 
+  it('with a stat in hand (stated), asks for no second one: its CRC32C as is, else one read', async () => {
+    const info = await memory.write('b', 'k', Buffer.from('hello'));
+    const stated = (await memory.stat('b', 'k'))!;
+    let stats = 0;
+    const stat = memory.stat.bind(memory);
+    memory.stat = (bucket, key) => {
+      stats++;
+      return stat(bucket, key);
+    };
+    const before = memory.stats.bytesIn;
+    expect(await readChecksum(memory, 'b', 'k', stated)).toEqual({ size: 5, crc32c: info.crc32c });
+    expect(memory.stats.bytesIn).toBe(before);
+    const { crc32c: _dropped, ...withoutCrc } = stated;
+    expect(await readChecksum(memory, 'b', 'k', withoutCrc)).toEqual({ size: 5, crc32c: crc32cOf('hello') });
+    expect(memory.stats.bytesIn).toBe(before + 5);
+    expect(stats).toBe(0);
+  });
+
   it('streams the object when the backend does not know its CRC32C', async () => {
     await fs.write('b', 'k', Buffer.from('hello'));
     expect(await readChecksum(fs, 'b', 'k')).toEqual({ size: 5, crc32c: crc32cOf('hello') });
