@@ -43,10 +43,11 @@ export class LiteralScanner {
   }
 
   /**
-   * Marks `seen[id] = stamp` for every literal the name contains and pushes
-   * each such id once onto `found`.
+   * Marks `seen[id] = stamp` for every literal the name contains and writes
+   * each such id once into `found` (room for every literal); returns how many.
    */
-  scan(name: string, seen: Int32Array, stamp: number, found: number[]): void {
+  scan(name: string, seen: Int32Array, stamp: number, found: Int32Array): number {
+    let count = 0;
     const { delta, outStart, outIds, classes, classOfAscii, literals } = this;
     let state = 0;
     for (let i = 0; i < name.length; i++) {
@@ -66,10 +67,11 @@ export class LiteralScanner {
         const l = literals[id]!;
         if (l.folded || name.startsWith(l.text, i + 1 - l.text.length)) {
           seen[id] = stamp;
-          found.push(id);
+          found[count++] = id;
         }
       }
     }
+    return count;
   }
 }
 

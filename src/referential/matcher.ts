@@ -14,7 +14,7 @@ import type { Route, RouteMatch } from './types.js';
  */
 export interface RouteMatcher {
   /** Every enabled route of that source whose mask is found in `fileName`, in file order. */
-  match(sourceProject: string, sourceBucket: string, fileName: string): RouteMatch[];
+  match(sourceProject: string, sourceBucket: string, fileName: string): readonly RouteMatch[];
 }
 
 interface CompiledRoute {
@@ -92,8 +92,9 @@ class BucketMatcher {
   private seen = new Int32Array(0);
   private routeSeen = new Int32Array(0);
   private stamp = 0;
-  private readonly found: number[] = [];
-  private readonly candidates: number[] = [];
+  /** Scratch space of `match`, sized once: each literal and each route at most once per name. */
+  private found = new Int32Array(0);
+  private candidates = new Int32Array(0);
 
   add(route: Route): void {
     const { regex, groupNames, literals, js } = compileMask(route.mask);
@@ -122,34 +123,36 @@ class BucketMatcher {
     });
     this.seen = new Int32Array(this.literals.length);
     this.routeSeen = new Int32Array(this.routes.length);
+    this.found = new Int32Array(this.literals.length);
+    this.candidates = new Int32Array(this.routes.length);
   }
 
-  match(name: string): RouteMatch[] {
+  match(name: string): readonly RouteMatch[] {
     const stamp = this.nextStamp();
-    const { found, candidates, seen, routeSeen } = this;
-    found.length = 0;
-    candidates.length = 0;
-    this.scanner.scan(name, seen, stamp, found);
-    for (let f = 0; f < found.length; f++) {
+    const { found, candidates, routeSeen } = this;
+    const foundCount = this.scanner.scan(name, this.seen, stamp, found);
+    let count = 0;
+    for (let f = 0; f < foundCount; f++) {
       const list = this.byLiteral[found[f]!]!;
       for (let k = 0; k < list.length; k++) {
         const index = list[k]!;
         if (routeSeen[index] !== stamp) {
           routeSeen[index] = stamp;
-          candidates.push(index);
+          candidates[count++] = index;
         }
       }
     }
-    for (const index of this.always) candidates.push(index);
-    if (candidates.length > 1) sortSmall(candidates);
-    const out: RouteMatch[] = [];
-    for (let c = 0; c < candidates.length; c++) {
+    for (const index of this.always) candidates[count++] = index;
+    if (count > 1) sortSmall(candidates, count);
+    let out: RouteMatch[] | undefined;
+    for (let c = 0; c < count; c++) {
       const r = this.routes[candidates[c]!]!;
       if (!this.requirementsHold(r, stamp)) continue;
       const m = evaluate(r, name);
-      if (m) out.push(m);
+      if (m) (out ??= []).push(m);
     }
-    return out;
+    // most names match no row: they share one empty answer
+    return out ?? NO_MATCH;
   }
 
   private requirementsHold(r: CompiledRoute, stamp: number): boolean {
@@ -176,6 +179,7 @@ class BucketMatcher {
 type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
 
 const NO_GROUPS: Record<string, string | undefined> = Object.freeze({});
+const NO_MATCH: readonly RouteMatch[] = Object.freeze([]);
 
 function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
   const exact = r.exact;
@@ -202,8 +206,9 @@ function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
   return { route: r.route, groups };
 }
 
-function sortSmall(a: number[]): void {
-  for (let i = 1; i < a.length; i++) {
+/** Sorts the first `length` entries (few: the candidate rows of one name). */
+function sortSmall(a: Int32Array, length: number): void {
+  for (let i = 1; i < length; i++) {
     const v = a[i]!;
     let j = i - 1;
     while (j >= 0 && a[j]! > v) {
@@ -229,7 +234,7 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
   return {
     match(sourceProject, sourceBucket, fileName) {
       const bucket = byProject.get(sourceProject)?.get(sourceBucket);
-      return bucket ? bucket.match(fileName) : [];
+      return bucket ? bucket.match(fileName) : NO_MATCH;
     },
   };
 }

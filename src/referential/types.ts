@@ -51,7 +51,7 @@ export interface TemplateContext {
 export interface Referential {
   readonly source: string;
   readonly routes: readonly Route[];
-  match(sourceProject: string, sourceBucket: string, fileName: string): RouteMatch[];
+  match(sourceProject: string, sourceBucket: string, fileName: string): readonly RouteMatch[];
   /** Projects whose rows use this source bucket (for events that name no project). */
   projectsForBucket(bucket: string): string[];
   /** Distinct (project, bucket) pairs that are sources. */

@@ -131,7 +131,7 @@ describe('literal analysis', () => {
   });
 });
 
-function sameMatches(a: RouteMatch[], b: RouteMatch[]): boolean {
+function sameMatches(a: readonly RouteMatch[], b: readonly RouteMatch[]): boolean {
   return (
     JSON.stringify(a.map((m) => [m.route.id, m.groups])) ===
     JSON.stringify(b.map((m) => [m.route.id, m.groups]))
