@@ -331,6 +331,7 @@ export class S3Store implements ObjectStore {
     const sourceEtag = quoteEtag(src.ETag ?? '');
     const size = src.ContentLength ?? 0;
     let written: { ETag?: string; VersionId?: string };
+    let answered: ObjectInfo | undefined;
     try {
       if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
         written = await multipartCopy({
@@ -361,6 +362,21 @@ export class S3Store implements ObjectStore {
           ...(out.CopyObjectResult?.ETag ? { ETag: out.CopyObjectResult.ETag } : {}),
           ...(out.VersionId ? { VersionId: out.VersionId } : {}),
         };
+        const result = out.CopyObjectResult;
+        if (!this.capabilities.checksumHeaders && result?.ETag && result.LastModified) {
+          // A look now could report no checksum either: the copy's answer and
+          // what it was asked to write say all a look would.
+          answered = headToInfo(to.bucket, to.key, {
+            ...destination,
+            ETag: result.ETag,
+            // as a look reports it: Last-Modified is an HTTP date, whole seconds
+            LastModified: new Date(Math.floor(result.LastModified.getTime() / 1000) * 1000),
+            ContentLength: size,
+            ...(out.VersionId ? { VersionId: out.VersionId } : {}),
+            ...(out.ServerSideEncryption ? { ServerSideEncryption: out.ServerSideEncryption } : {}),
+            ...(out.SSECustomerAlgorithm ? { SSECustomerAlgorithm: out.SSECustomerAlgorithm } : {}),
+          });
+        }
       }
     } catch (error) {
       if (isS3PreconditionFailed(error)) {
@@ -377,7 +393,7 @@ export class S3Store implements ObjectStore {
       }
       throw this.fail(error, 'CopyObject', to.bucket, to.key);
     }
-    return this.infoAfterWrite(to.bucket, to.key, written);
+    return answered ?? this.infoAfterWrite(to.bucket, to.key, written);
   }
 
   async close(): Promise<void> {
