@@ -31,12 +31,6 @@ export interface RunSummary extends OutcomeCounts {
   errors: Array<{ source: string; code: string; message: string }>;
 }
 
-export function summarizeResults(results: Iterable<RouteResult>): RunSummary {
-  const summary = new SummaryBuilder();
-  for (const r of results) summary.add(r);
-  return summary.summary;
-}
-
 /** Folds route results into a RunSummary one at a time, so a long run need not keep them all. */
 export class SummaryBuilder {
   readonly summary: RunSummary = {
