@@ -1,5 +1,6 @@
 import { crc32c } from '@node-rs/crc32';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { ObjectInfo } from './types.js';
 
 /** base64 of the 4-byte big-endian CRC32C, the form GCS and S3 use. */
 export function encodeCrc32c(value: number): string {
@@ -10,6 +11,15 @@ export function encodeCrc32c(value: number): string {
 
 export function crc32cOf(data: Uint8Array | string): string {
   return encodeCrc32c(crc32c(data));
+}
+
+/**
+ * What a backend answered about an object it just wrote or copied: a CRC32C
+ * there is the destination's own, so verification needs no second look.
+ */
+export function reportedByDestination(info: ObjectInfo): ObjectInfo {
+  if (info.crc32c) info.destinationChecksum = true;
+  return info;
 }
 
 /** A pass-through stream that counts bytes and computes CRC32C (hardware-accelerated). */

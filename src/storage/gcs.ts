@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { GcsProjectConfig } from '../config/schema.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
+import { reportedByDestination } from './checksum.js';
 import { countedRead, MeteredStream } from './metered.js';
 import { isGcsNotFound, isGcsPreconditionFailed, mapGcsError } from './gcs-errors.js';
 import { destinationResource, resourceToInfo } from './gcs-metadata.js';
@@ -36,12 +37,6 @@ export interface GcsStoreOptions {
   rewriteMaxBytesPerCall?: number;
   storageClass?: string;
   kmsKeyName?: string;
-}
-
-/** What GCS answered about an object it just wrote: its crc32c is the destination's own (no second look needed). */
-function reported(info: ObjectInfo): ObjectInfo {
-  if (info.crc32c) info.destinationChecksum = true;
-  return info;
 }
 
 /** Resolves once the download's response headers arrived with a success status; rejects with its error. */
@@ -193,7 +188,7 @@ export class GcsStore implements ObjectStore {
       }
       throw this.fail(error, 'objects.insert', bucket, key);
     }
-    return reported(resourceToInfo(bucket, key, file.metadata));
+    return reportedByDestination(resourceToInfo(bucket, key, file.metadata));
   }
 
   async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
@@ -278,7 +273,7 @@ export class GcsStore implements ObjectStore {
         resource,
       );
       this.rewriteCalls += result.calls;
-      return reported(resourceToInfo(to.bucket, to.key, result.resource));
+      return reportedByDestination(resourceToInfo(to.bucket, to.key, result.resource));
     } catch (error) {
       if (isGcsPreconditionFailed(error)) {
         const now = await this.stat(from.bucket, from.key).catch(() => undefined);

@@ -12,7 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from '../config/schema.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
-import { crc32cOf } from './checksum.js';
+import { crc32cOf, reportedByDestination } from './checksum.js';
 import { countedRead, MeteredStream } from './metered.js';
 import { assertSafeBucket, assertSafeKey } from './keys.js';
 import { userMetadata } from './provenance.js';
@@ -144,10 +144,7 @@ export class S3Store implements ObjectStore {
       head = await this.head(bucket, key);
     }
     if (!head) throw new NotFoundError(this.where(bucket, key));
-    const info = headToInfo(bucket, key, head);
-    // the checksum S3 reports for the object just written: verification needs no second look
-    if (info.crc32c) info.destinationChecksum = true;
-    return info;
+    return reportedByDestination(headToInfo(bucket, key, head));
   }
 
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {
