@@ -19,10 +19,10 @@ describe('s3 part copy (UploadPartCopy double)', () => {
   let store: S3Store;
   const body = randomBytes(1300 * KIB);
 
-  beforeAll(async () => {
-    double = await startS3PartCopyDouble();
-    store = createS3Store(
-      'cloud',
+  /** A store on the double: part copies above 512 KiB, in 256 KiB parts. */
+  const storeOnDouble = (name: string, capabilities: { conditionalWrite?: boolean } = {}): S3Store =>
+    createS3Store(
+      name,
       {
         backend: 's3',
         region: 'us-east-1',
@@ -30,12 +30,16 @@ describe('s3 part copy (UploadPartCopy double)', () => {
         forcePathStyle: true,
         accessKeyIdEnv: 'KEY',
         secretAccessKeyEnv: 'SECRET',
-        capabilities: { partCopy: true },
+        capabilities: { partCopy: true, ...capabilities },
         partCopyThresholdBytes: 512 * KIB,
         partSizeBytes: 256 * KIB,
       },
       env,
     );
+
+  beforeAll(async () => {
+    double = await startS3PartCopyDouble();
+    store = storeOnDouble('cloud');
   });
   afterAll(async () => {
     await store?.close();
@@ -126,18 +130,8 @@ describe('s3 part copy (UploadPartCopy double)', () => {
   });
 
   it('takes the source as a stat just saw it (sourceInfo) where the server checks copy conditions: no HeadObject, a changed source still refused', async () => {
-    const config = (conditionalWrite: boolean) =>
-      ({
-        backend: 's3',
-        region: 'us-east-1',
-        endpoint: double.endpoint,
-        forcePathStyle: true,
-        accessKeyIdEnv: 'KEY',
-        secretAccessKeyEnv: 'SECRET',
-        capabilities: { partCopy: true, conditionalWrite },
-      }) as const;
-    const checked = createS3Store('checked', config(true), env);
-    const unchecked = createS3Store('unchecked', config(false), env);
+    const checked = storeOnDouble('checked', { conditionalWrite: true });
+    const unchecked = storeOnDouble('unchecked', { conditionalWrite: false });
     const heads = () => double.calls['HeadObject'] ?? 0;
     try {
       double.put('src', 'stated.csv', Buffer.from('v1'), {
