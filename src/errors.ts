@@ -23,7 +23,12 @@ export type ErrorCode =
   | 'E_BACKEND_PERMANENT'
   | 'E_DESTINATION_UNWRITABLE'
   | 'E_UNSUPPORTED'
-  | 'E_USAGE';
+  | 'E_USAGE'
+  | 'E_DESTINATION_IS_SOURCE'
+  | 'E_ROUTING_LOOP'
+  | 'E_SYMLINK'
+  | 'E_MESSAGE_UNREADABLE'
+  | 'E_KEY_ENCODING';
 
 export type ErrorDetails = Record<string, unknown>;
 
