@@ -14,8 +14,10 @@ export function isEventBridgeEvent(value: unknown): boolean {
 
 /**
  * An Amazon S3 event delivered through EventBridge. `Object Created` from
- * `aws.s3` becomes an ObjectEvent (generation: `version-id`, else the ETag);
- * every other detail type or source is ignored with its reason. Keys are
+ * `aws.s3` becomes an ObjectEvent (generation: `version-id`; none in an
+ * unversioned bucket, whose generation needs the LastModified the event
+ * lacks: see parseS3Event); every other detail type or source is ignored
+ * with its reason. Keys are
  * URL-decoded as in S3 notifications (`+` is a space).
  */
 export function parseEventBridgeEvent(value: unknown): NotificationParse {
@@ -40,10 +42,8 @@ export function parseEventBridgeEvent(value: unknown): NotificationParse {
   const rawKey =
     typeof object.key === 'string' && object.key !== '' ? object.key : bad('no `detail.object.key` string');
   const event: ObjectEvent = { origin: 's3', bucket, key: decodeKey(rawKey, bad) };
-  const generation =
-    optionalString(object['version-id'], 'version-id', bad) ??
-    optionalString(object.etag, 'etag', bad)?.replace(/^"|"$/g, '');
-  if (generation) event.generation = generation;
+  const versionId = optionalString(object['version-id'], 'version-id', bad);
+  if (versionId && versionId !== 'null') event.generation = versionId;
   if (object.size !== undefined) {
     if (typeof object.size !== 'number' || !Number.isSafeInteger(object.size) || object.size < 0)
       bad('`detail.object.size` is not a byte count');

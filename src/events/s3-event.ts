@@ -29,6 +29,12 @@ export function isS3Event(value: unknown): boolean {
  * an SNS envelope (S3 → SNS → SQS/HTTP). `json` is the parsed body or its
  * text. Keys are URL-decoded as S3 encodes them (`+` is a space). Throws
  * EventInvalidError with the offending record when the payload is not one.
+ *
+ * The generation is the version id of a versioned bucket. An unversioned
+ * bucket's generation is ETag + LastModified (s3-generation.ts) and a record
+ * has no LastModified (`eventTime` is when S3 finished the request, not the
+ * object's time), so such an event names none: the router's look at the
+ * object fills it in, and no event names an object otherwise than a scan.
  */
 export function parseS3Event(json: unknown): S3EventParse {
   const value = typeof json === 'string' ? parseEventJson(json, 'S3 event') : json;
@@ -76,8 +82,8 @@ function recordEvent(record: unknown, index: number): { event: ObjectEvent; even
   const object = isRecord(s3.object) ? s3.object : bad('no `s3.object`');
   const rawKey = typeof object.key === 'string' && object.key !== '' ? object.key : bad('no `s3.object.key`');
   const event: ObjectEvent = { origin: 's3', bucket, key: decodeKey(rawKey, bad) };
-  const generation = str(object.versionId) ?? str(object.eTag)?.replace(/^"|"$/g, '');
-  if (generation) event.generation = generation;
+  const versionId = str(object.versionId);
+  if (versionId && versionId !== 'null') event.generation = versionId;
   if (object.size !== undefined) {
     if (typeof object.size !== 'number' || !Number.isSafeInteger(object.size) || object.size < 0)
       bad('`size` is not a byte count');

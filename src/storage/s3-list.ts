@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isFolderPlaceholder } from './keys.js';
-import { generationOf, md5FromEtag, unquoteEtag } from './s3-metadata.js';
+import { generationOf, unquoteEtag } from './s3-generation.js';
 import type { ListOptions, ListPage, ObjectInfo } from './types.js';
 
 interface Listed {
@@ -11,21 +11,23 @@ interface Listed {
   VersionId?: string;
 }
 
+/**
+ * A listed object. Its generation is the one HeadObject gives (LastModified
+ * to the second, see s3-generation.ts). No `md5`: a listing does not say
+ * whether the object is SSE-KMS or SSE-C encrypted, whose ETags are no MD5.
+ */
 function listedToInfo(bucket: string, item: Listed): ObjectInfo {
   const modified = item.LastModified ?? new Date(0);
-  const info: ObjectInfo = {
+  return {
     bucket,
     key: item.Key ?? '',
-    generation: generationOf(item.VersionId, item.ETag),
+    generation: generationOf(item),
     size: item.Size ?? 0,
     etag: unquoteEtag(item.ETag),
     created: modified,
     updated: modified,
     metadata: {},
   };
-  const md5 = md5FromEtag(item.ETag);
-  if (md5) info.md5 = md5;
-  return info;
 }
 
 /** One page of ListObjectsV2 (ContinuationToken paging). Items carry no user metadata; stat for that. */

@@ -1,5 +1,6 @@
 import type { HeadObjectCommandOutput } from '@aws-sdk/client-s3';
 import { provenanceFromMetadata, provenanceToMetadata } from './provenance.js';
+import { generationOf, unquoteEtag } from './s3-generation.js';
 import type { ObjectInfo, WriteOptions } from './types.js';
 
 const ENCODED = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
@@ -39,24 +40,6 @@ export function decodeMetadata(metadata: Record<string, string> | undefined): Re
   return out;
 }
 
-export function unquoteEtag(etag: string | undefined): string | undefined {
-  return etag === undefined ? undefined : etag.replace(/^W\//, '').replace(/^"|"$/g, '');
-}
-
-export function quoteEtag(etag: string): string {
-  return `"${unquoteEtag(etag)}"`;
-}
-
-/** An S3 ETag (MD5 hex, `-N` for multipart) as opposed to a version id. */
-export function looksLikeEtag(generation: string): boolean {
-  return /^[0-9a-f]{32}(-\d+)?$/i.test(generation);
-}
-
-/** VersionId when the bucket is versioned, else the unquoted ETag. */
-export function generationOf(versionId: string | undefined, etag: string | undefined): string {
-  return versionId && versionId !== 'null' ? versionId : (unquoteEtag(etag) ?? '');
-}
-
 /** base64 MD5 from a single-part ETag; a multipart ETag (`-N`) is never an MD5, nor an SSE-KMS/SSE-C one. */
 export function md5FromEtag(etag: string | undefined): string | undefined {
   const bare = unquoteEtag(etag);
@@ -92,7 +75,7 @@ export function headToInfo(bucket: string, key: string, head: HeadLike): ObjectI
   const info: ObjectInfo = {
     bucket,
     key,
-    generation: generationOf(head.VersionId, head.ETag),
+    generation: generationOf(head),
     size: head.ContentLength ?? 0,
     etag: unquoteEtag(head.ETag),
     created: modified,

@@ -1,12 +1,8 @@
 import type { HeadObjectCommandOutput, PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { S3Settings } from './s3-client.js';
-import { encodeMetadata, generationOf, unquoteEtag } from './s3-metadata.js';
-import type { WriteOptions } from './types.js';
-
-/** True when `expected` names what HeadObject reports: its version id or its ETag. */
-export function matchesGeneration(head: HeadObjectCommandOutput, expected: string): boolean {
-  return expected === generationOf(head.VersionId, head.ETag) || expected === unquoteEtag(head.ETag);
-}
+import { parseGeneration, quoteEtag } from './s3-generation.js';
+import { encodeMetadata } from './s3-metadata.js';
+import type { ObjectInfo, WriteOptions } from './types.js';
 
 /** `x-amz-copy-source`: URL-encoded `bucket/key`, pinned to a version when there is one. */
 export function copySourceOf(from: { bucket: string; key: string }, versionId: string | undefined): string {
@@ -31,5 +27,36 @@ export function destinationParams(settings: S3Settings, options: WriteOptions) {
     ...(settings.serverSideEncryption ? { ServerSideEncryption: settings.serverSideEncryption } : {}),
     ...(settings.sseKmsKeyId ? { SSEKMSKeyId: settings.sseKmsKeyId } : {}),
     ...(settings.capabilities.checksumHeaders ? { ChecksumAlgorithm: 'CRC32C' as const } : {}),
+  };
+}
+
+/**
+ * The source as a stat just described it, in HeadObject's terms, when it is
+ * the generation the copy expects and that generation is an ETag +
+ * LastModified (no versioning): the copy's `CopySourceIfMatch` then fails if
+ * the source's bytes changed since, as a look first would have (on a server
+ * that checks it: fauxqs does not). The same bytes written again meanwhile
+ * are copied under the old generation's name, which is harmless: they are
+ * the bytes named, and the source's deletion looks at its LastModified. A
+ * versioned source is looked at again: a copy pinned to an old version would
+ * succeed after an overwrite.
+ */
+export function statedHead(
+  info: ObjectInfo | undefined,
+  expected: string | undefined,
+): HeadObjectCommandOutput | undefined {
+  if (!info?.etag) return undefined;
+  const stated = parseGeneration(info.generation);
+  if (!('etag' in stated) || stated.etag !== info.etag) return undefined;
+  if (expected !== undefined && info.generation !== expected) return undefined;
+  return {
+    $metadata: {},
+    ETag: quoteEtag(info.etag),
+    LastModified: new Date(stated.modifiedSeconds * 1000),
+    ContentLength: info.size,
+    ...(info.contentType ? { ContentType: info.contentType } : {}),
+    ...(info.contentEncoding ? { ContentEncoding: info.contentEncoding } : {}),
+    ...(info.cacheControl ? { CacheControl: info.cacheControl } : {}),
+    Metadata: encodeMetadata({ metadata: info.metadata }),
   };
 }

@@ -19,15 +19,9 @@ import { userMetadata } from './provenance.js';
 import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './s3-client.js';
 import { isS3NotFound, isS3PreconditionFailed, mapS3Error } from './s3-errors.js';
 import { listObjectsPage, listVersionsPage } from './s3-list.js';
-import {
-  decodeMetadata,
-  encodeMetadata,
-  generationOf,
-  headToInfo,
-  looksLikeEtag,
-  quoteEtag,
-} from './s3-metadata.js';
-import { copySourceOf, destinationParams, matchesGeneration } from './s3-params.js';
+import { generationOf, matchesGeneration, parseGeneration, quoteEtag } from './s3-generation.js';
+import { decodeMetadata, headToInfo } from './s3-metadata.js';
+import { copySourceOf, destinationParams, statedHead } from './s3-params.js';
 import { multipartCopy } from './s3-part-copy.js';
 import type {
   CopyOptions,
@@ -49,7 +43,8 @@ const PART_COPY_CONCURRENCY = 4;
 
 /**
  * ObjectStore on Amazon S3 or an S3-compatible server. Generations are
- * version ids in versioned buckets, else ETags; conditions the server may
+ * version ids in versioned buckets, else ETag + LastModified to the second
+ * (s3-generation.ts); conditions the server may
  * not enforce (no If-Match support) are re-checked with HeadObject right
  * before the operation. Copies between stores of the same endpoint, region
  * and credentials are server-side (CopyObject, UploadPartCopy above
@@ -107,7 +102,7 @@ export class S3Store implements ObjectStore {
   /** A PreconditionError naming the generation found now. */
   private async preconditionFailed(bucket: string, key: string, expected: string, cause?: unknown) {
     const now = await this.head(bucket, key).catch(() => undefined);
-    const actual = now ? generationOf(now.VersionId, now.ETag) : undefined;
+    const actual = now ? generationOf(now) : undefined;
     return new PreconditionError(this.where(bucket, key), expected, actual, { cause });
   }
 
@@ -119,7 +114,7 @@ export class S3Store implements ObjectStore {
   ): Promise<Conditions> {
     if (expected === undefined) return {};
     const head = await this.head(bucket, key);
-    const actual = head ? generationOf(head.VersionId, head.ETag) : undefined;
+    const actual = head ? generationOf(head) : undefined;
     if (expected === '0') {
       if (head) throw new PreconditionError(this.where(bucket, key), expected, actual);
       return this.capabilities.conditionalWrite ? { IfNoneMatch: '*' } : {};
@@ -157,26 +152,19 @@ export class S3Store implements ObjectStore {
   async read(bucket: string, key: string, options: ReadOptions = {}): Promise<Readable> {
     assertSafeBucket(bucket);
     assertSafeKey(key);
-    const input: GetObjectCommandInput = { Bucket: bucket, Key: key };
     const expected = options.generation;
-    if (expected !== undefined && looksLikeEtag(expected)) input.IfMatch = quoteEtag(expected);
-    if (expected !== undefined && !looksLikeEtag(expected)) {
-      const head = await this.head(bucket, key);
-      if (!head) throw new NotFoundError(this.where(bucket, key));
-      if (!matchesGeneration(head, expected)) {
-        throw new PreconditionError(
-          this.where(bucket, key),
-          expected,
-          generationOf(head.VersionId, head.ETag),
-        );
-      }
-      input.VersionId = expected;
-    }
+    const input = await this.pinnedRead(bucket, key, expected);
     let body: Readable;
     try {
       const out = await this.client.send(new GetObjectCommand(input));
       body = out.Body as Readable;
+      if (expected !== undefined && !input.VersionId && !matchesGeneration(out, expected)) {
+        // the ETag held but the object was written again since (the same bytes, later)
+        body.destroy();
+        throw new PreconditionError(this.where(bucket, key), expected, generationOf(out));
+      }
     } catch (error) {
+      if (error instanceof PreconditionError) throw error;
       if (expected !== undefined && isS3PreconditionFailed(error)) {
         throw await this.preconditionFailed(bucket, key, expected, error);
       }
@@ -186,6 +174,27 @@ export class S3Store implements ObjectStore {
       throw this.fail(error, 'GetObject', bucket, key, expected);
     }
     return countedRead(body, this.stats, (error) => this.fail(error, 'GetObject', bucket, key));
+  }
+
+  /**
+   * GetObject's input for a read of `expected`: pinned to its version (once a
+   * look confirmed it is the current one), or made conditional on its ETag;
+   * the answer's Last-Modified is then checked against the generation too.
+   */
+  private async pinnedRead(
+    bucket: string,
+    key: string,
+    expected: string | undefined,
+  ): Promise<GetObjectCommandInput> {
+    const input: GetObjectCommandInput = { Bucket: bucket, Key: key };
+    if (expected === undefined) return input;
+    const pinned = parseGeneration(expected);
+    if ('etag' in pinned) return { ...input, IfMatch: quoteEtag(pinned.etag) };
+    const head = await this.head(bucket, key);
+    if (!head) throw new NotFoundError(this.where(bucket, key));
+    if (!matchesGeneration(head, expected))
+      throw new PreconditionError(this.where(bucket, key), expected, generationOf(head));
+    return { ...input, VersionId: pinned.versionId };
   }
 
   async write(
@@ -251,8 +260,12 @@ export class S3Store implements ObjectStore {
     if (!head) throw new NotFoundError(this.where(bucket, key));
     const expected = options.ifGenerationMatch;
     if (expected !== undefined && !matchesGeneration(head, expected)) {
-      throw new PreconditionError(this.where(bucket, key), expected, generationOf(head.VersionId, head.ETag));
+      throw new PreconditionError(this.where(bucket, key), expected, generationOf(head));
     }
+    // Unversioned, the server re-checks the ETag only (S3 checks a LastModified
+    // on delete in directory buckets alone): an object written again with the
+    // same bytes between this look and the delete would go, its bytes being
+    // those the caller verified at the destination.
     const versioned = head.VersionId && head.VersionId !== 'null';
     const guard =
       expected === undefined
@@ -310,11 +323,7 @@ export class S3Store implements ObjectStore {
     const src = stated ?? (await this.head(from.bucket, from.key));
     if (!src) throw new NotFoundError(this.where(from.bucket, from.key));
     if (expectedSource !== undefined && !matchesGeneration(src, expectedSource)) {
-      throw new PreconditionError(
-        this.where(from.bucket, from.key),
-        expectedSource,
-        generationOf(src.VersionId, src.ETag),
-      );
+      throw new PreconditionError(this.where(from.bucket, from.key), expectedSource, generationOf(src));
     }
     const conditions = await this.writeConditions(to.bucket, to.key, options.ifGenerationMatch);
     const destination = destinationParams(this.settings, {
@@ -378,11 +387,11 @@ export class S3Store implements ObjectStore {
     } catch (error) {
       if (isS3PreconditionFailed(error)) {
         const now = await this.head(from.bucket, from.key).catch(() => undefined);
-        if (!now || !matchesGeneration(now, generationOf(src.VersionId, src.ETag))) {
+        if (!now || !matchesGeneration(now, generationOf(src))) {
           throw await this.preconditionFailed(
             from.bucket,
             from.key,
-            expectedSource ?? generationOf(src.VersionId, src.ETag),
+            expectedSource ?? generationOf(src),
             error,
           );
         }
@@ -405,29 +414,4 @@ export function createS3Store(
   env: Record<string, string | undefined>,
 ): S3Store {
   return new S3Store({ name: `s3:${project}`, settings: resolveS3Settings(project, config, env) });
-}
-
-/**
- * The source as a stat just described it, in HeadObject's terms, when it is
- * the generation the copy expects and that generation is its ETag (no
- * versioning): the copy's `CopySourceIfMatch` then fails if the source
- * changed since, as a look first would have (on a server that checks it:
- * fauxqs does not). A versioned source is looked at again: a copy pinned to
- * an old version would succeed after an overwrite.
- */
-function statedHead(
-  info: ObjectInfo | undefined,
-  expected: string | undefined,
-): HeadObjectCommandOutput | undefined {
-  if (!info?.etag || info.generation !== info.etag) return undefined;
-  if (expected !== undefined && info.generation !== expected) return undefined;
-  return {
-    $metadata: {},
-    ETag: quoteEtag(info.etag),
-    ContentLength: info.size,
-    ...(info.contentType ? { ContentType: info.contentType } : {}),
-    ...(info.contentEncoding ? { ContentEncoding: info.contentEncoding } : {}),
-    ...(info.cacheControl ? { CacheControl: info.cacheControl } : {}),
-    Metadata: encodeMetadata({ metadata: info.metadata }),
-  };
 }

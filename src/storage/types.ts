@@ -28,7 +28,13 @@ export interface Provenance {
 export interface ObjectInfo {
   bucket: string;
   key: string;
-  /** GCS generation, S3 version id or ETag, fs `mtimeNs-size-inode`. Opaque. */
+  /**
+   * Opaque, and equal for one object whichever call reports it (list, stat,
+   * write, copy): GCS generation; S3 version id in a versioned bucket, else
+   * `<etag>@<LastModified in whole epoch seconds>` (s3-generation.ts: the same
+   * bytes written again in a later second are a new generation); fs
+   * `mtimeNs-size-inode`.
+   */
   generation: string;
   size: number;
   /** base64 big-endian CRC32C when the backend knows it without reading. */
@@ -41,7 +47,13 @@ export interface ObjectInfo {
    * Verification compares it with the source's and reads nothing again.
    */
   destinationChecksum?: boolean;
-  /** base64 MD5 when the backend knows it (never a multipart ETag). */
+  /**
+   * base64 MD5 when the backend knows it for sure: GCS `md5Hash`; on S3 only
+   * from a look (stat, write, copy) at a single-part object not encrypted
+   * with SSE-KMS or SSE-C, whose ETag is then its MD5; never from a listing
+   * or a multipart ETag. With `size` and `crc32c`, what proveSameBytes
+   * (same-bytes.ts) uses to tell from one look that an object holds bytes.
+   */
   md5?: string;
   etag?: string;
   /** Creation time of this generation (drives `{yyyy}` and friends). */

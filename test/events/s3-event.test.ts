@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { EventInvalidError } from '../../src/errors.js';
+import { parseEventBridgeEvent } from '../../src/events/eventbridge.js';
 import { isS3Event, parseS3Event } from '../../src/events/s3-event.js';
 
 const fixture = JSON.parse(
@@ -33,11 +34,17 @@ describe('parseS3Event', () => {
     });
   });
 
-  it('accepts the JSON text and uses the ETag as generation when the bucket is not versioned', () => {
+  it('accepts the JSON text and names no generation when the bucket is not versioned', () => {
+    // unversioned, the generation is ETag + LastModified, and a record carries no LastModified:
+    // the router's look names it, as a scan would, never the ETag alone
     const unversioned = record('ObjectCreated:CompleteMultipartUpload', 'a.csv');
     delete (unversioned.s3 as { object: Record<string, unknown> }).object.versionId;
     const [event] = parseS3Event(JSON.stringify({ Records: [unversioned] })).events;
-    expect(event?.generation).toBe('d41d8cd98f00b204e9800998ecf8427e');
+    expect(event).toMatchObject({ key: 'a.csv', size: 1024, eventId: '0055AED6DCD90281E5' });
+    expect(event?.generation).toBeUndefined();
+    const suspended = record('ObjectCreated:Put', 'b.csv');
+    (suspended.s3 as { object: Record<string, unknown> }).object.versionId = 'null';
+    expect(parseS3Event({ Records: [suspended] }).events[0]?.generation).toBeUndefined();
   });
 
   it('keeps every created record, ignores removals with their reason', () => {
@@ -95,5 +102,23 @@ describe('parseS3Event', () => {
     expect(() => parseS3Event({ Records: [record('ObjectCreated:Put', 'bad%E0%A4%A.csv')] })).toThrow(
       /not URL-encoded/,
     );
+  });
+});
+
+describe('parseEventBridgeEvent (S3 identity)', () => {
+  const created = (object: Record<string, unknown>) => ({
+    id: 'e-1',
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    time: '2024-05-06T07:08:09Z',
+    detail: { bucket: { name: 'landing-eu' }, object: { key: 'a.csv', size: 3, ...object } },
+  });
+
+  it('names the version id, and no generation in an unversioned bucket (the ETag alone is none)', () => {
+    const versioned = parseEventBridgeEvent(created({ etag: 'abc', 'version-id': 'v1' }));
+    expect(versioned.events[0]?.generation).toBe('v1');
+    const unversioned = parseEventBridgeEvent(created({ etag: 'd41d8cd98f00b204e9800998ecf8427e' }));
+    expect(unversioned.events[0]).toMatchObject({ key: 'a.csv', size: 3, eventId: 'e-1' });
+    expect(unversioned.events[0]?.generation).toBeUndefined();
   });
 });

@@ -6,8 +6,6 @@ import {
   decodeMetadataValue,
   encodeMetadataValue,
   fullObjectCrc32c,
-  generationOf,
-  looksLikeEtag,
   md5FromEtag,
 } from '../../src/storage/s3-metadata.js';
 
@@ -49,17 +47,6 @@ describe('s3 metadata helpers', () => {
     expect(md5FromEtag('"900150983cd24fb0d6963f7d28e17f72"')).toBe('kAFQmDzST7DWlj99KOF/cg==');
     expect(md5FromEtag('"900150983cd24fb0d6963f7d28e17f72-3"')).toBeUndefined();
     expect(md5FromEtag(undefined)).toBeUndefined();
-  });
-
-  it('uses the version id as generation when versioned, else the bare ETag', () => {
-    expect(generationOf('3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY', '"abc"')).toBe(
-      '3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY',
-    );
-    expect(generationOf('null', '"900150983cd24fb0d6963f7d28e17f72"')).toBe(
-      '900150983cd24fb0d6963f7d28e17f72',
-    );
-    expect(looksLikeEtag('900150983cd24fb0d6963f7d28e17f72-12')).toBe(true);
-    expect(looksLikeEtag('3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY')).toBe(false);
   });
 
   it('ignores composite (per-part) checksums', () => {
