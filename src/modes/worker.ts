@@ -247,9 +247,14 @@ class QueueWorker {
     return results;
   }
 
-  /** Routes an event; the same object and generation in two messages in hand is routed once. */
+  /**
+   * Routes an event; the same object and generation in two messages in hand
+   * is routed once. An event naming no generation (S3, unversioned) is told
+   * apart by its id: a write after a routing's look is not that routing's.
+   */
   private route(event: ObjectEvent): Promise<RouteResult> {
-    const key = `${event.project ?? ''}\u0000${event.bucket}\u0000${event.key}\u0000${event.generation ?? ''}`;
+    const generation = event.generation ?? `?${event.eventId ?? ''}`;
+    const key = `${event.project ?? ''}\u0000${event.bucket}\u0000${event.key}\u0000${generation}`;
     const running = this.routing.get(key);
     if (running) return running;
     const routed = this.ctx.router.route(event).then((result) => {

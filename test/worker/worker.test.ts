@@ -184,4 +184,26 @@ describe('runWorker', () => {
     expect(stats).toMatchObject({ routed: 1, malformed: 1, ignored: 1, acked: 3, deadLettered: 1 });
     expect(await f.ws.files()).toEqual(['warehouse/landed/a.dat']);
   });
+
+  it('two events of one object naming no generation (S3, unversioned) are told apart by their ids', async () => {
+    f = await routerFixture(ROUTES);
+    await f.ws.put('land/in/a.dat', 'a\n');
+    const { generation: _named, ...event } = f.event('land/in/a.dat');
+    const messages = ['e1', 'e2', 'e2'].map((eventId, i) => ({
+      id: `m${i}`,
+      event: { ...event, eventId },
+      attempts: 1,
+      enqueuedAt: Date.now(),
+    }));
+    const scripted = view(new MemoryQueue(), { pull: async () => messages.splice(0) });
+    const routed: Array<string | undefined> = [];
+    const route = f.ctx.router.route.bind(f.ctx.router);
+    f.ctx.router.route = (e) => {
+      routed.push(e.eventId);
+      return route(e);
+    };
+    await runWorker(f.ctx, async () => scripted, { ...FAST, idleExitMs: 200 });
+    // a write after the routing of e1 looked would be e2's alone: it gets its own look
+    expect(routed.sort()).toEqual(['e1', 'e2']);
+  });
 });
