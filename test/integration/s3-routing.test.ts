@@ -1,6 +1,7 @@
 // Routing end to end through the CLI (in-process) and openContext with one
 // referential and a switchyard.yaml mapping projects to S3 (fauxqs, a real
 // S3 protocol server in a child process) and to local folders.
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -170,6 +171,38 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(result.source?.project).toBe('src');
     expect(await s3Get(cloud, lake, key)).toEqual(Buffer.from('été'));
     expect((await ctx.router.route(events[0]!)).outcome).toBe('duplicate');
+  });
+
+  it('the same bytes sent again after the first were moved are delivered again, not deleted as a duplicate', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in,move\n`);
+    ctx = await openContext(await configOf(ws), silentLogger());
+    const body = 'id,amount\n1,100\n';
+    const eventOf = (etag: string, sequencer: string) =>
+      parseS3Event({
+        Records: [
+          {
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: landing }, object: { key: 'sales.csv', eTag: etag, sequencer } },
+          },
+        ],
+      }).events[0]!;
+
+    const etag = await s3Put(cloud, landing, 'sales.csv', body);
+    const written = (await s3Head(cloud, landing, 'sales.csv')).LastModified!.getTime();
+    const first = await ctx.router.route(eventOf(etag, '01'));
+    expect(first.outcome).toBe('routed');
+    expect(await s3Keys(cloud, landing)).toEqual([]);
+    // the consumer takes the delivered file away; the producer sends the same bytes again, a second later
+    await cloud.s3.send(new DeleteObjectCommand({ Bucket: lake, Key: 'in/sales.csv' }));
+    while (Date.now() < written + 1000) await new Promise((resolve) => setTimeout(resolve, 50));
+    const again = await ctx.router.route(eventOf(await s3Put(cloud, landing, 'sales.csv', body), '02'));
+
+    expect(again.outcome).toBe('routed');
+    expect(again.generation).not.toBe(first.generation);
+    expect(await s3Get(cloud, lake, 'in/sales.csv')).toEqual(Buffer.from(body));
+    expect(await s3Keys(cloud, landing)).toEqual([]);
   });
 
   it('provenance makes a ledger-less re-run idempotent: the destination counts as delivered, not a conflict', async () => {
