@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isFolderPlaceholder } from './keys.js';
-import { generationOf, unquoteEtag } from './s3-generation.js';
+import { generationOf, modifiedSeconds, unquoteEtag } from './s3-generation.js';
 import type { ListOptions, ListPage, ObjectInfo } from './types.js';
 
 interface Listed {
@@ -12,12 +12,13 @@ interface Listed {
 }
 
 /**
- * A listed object. Its generation is the one HeadObject gives (LastModified
- * to the second, see s3-generation.ts). No `md5`: a listing does not say
- * whether the object is SSE-KMS or SSE-C encrypted, whose ETags are no MD5.
+ * A listed object, as HeadObject describes it: its time to the whole second
+ * (a look states no finer), hence its generation too (s3-generation.ts). No
+ * `md5`: a listing does not say whether the object is SSE-KMS or SSE-C
+ * encrypted, whose ETags are no MD5.
  */
 function listedToInfo(bucket: string, item: Listed): ObjectInfo {
-  const modified = item.LastModified ?? new Date(0);
+  const modified = new Date(modifiedSeconds(item.LastModified) * 1000);
   return {
     bucket,
     key: item.Key ?? '',

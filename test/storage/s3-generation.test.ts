@@ -49,6 +49,7 @@ describe('S3 generation', () => {
     );
     expect(LOOKED.getTime()).not.toBe(LISTED.getTime());
     expect(listed.items[0]?.generation).toBe(looked.generation);
+    expect(listed.items[0]?.updated).toEqual(looked.updated);
     const copied = headToInfo('b', 'k', { ETag: ETAG, LastModified: LISTED, ContentLength: 3 });
     expect(copied.generation).toBe(looked.generation);
     expect(matchesGeneration({ ETag: `"${ETAG}"`, LastModified: LISTED }, looked.generation)).toBe(true);
