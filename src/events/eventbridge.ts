@@ -17,8 +17,8 @@ export function isEventBridgeEvent(value: unknown): boolean {
  * `aws.s3` becomes an ObjectEvent (generation: `version-id`; none in an
  * unversioned bucket, whose generation needs the LastModified the event
  * lacks: see parseS3Event); every other detail type or source is ignored
- * with its reason. Keys are
- * URL-decoded as in S3 notifications (`+` is a space).
+ * with its reason. Keys are URL-decoded as in S3 notifications (`+` is a
+ * space).
  */
 export function parseEventBridgeEvent(value: unknown): NotificationParse {
   if (!isRecord(value)) throw new EventInvalidError('EventBridge event is not a JSON object', {});

@@ -44,9 +44,9 @@ const PART_COPY_CONCURRENCY = 4;
 /**
  * ObjectStore on Amazon S3 or an S3-compatible server. Generations are
  * version ids in versioned buckets, else ETag + LastModified to the second
- * (s3-generation.ts); conditions the server may
- * not enforce (no If-Match support) are re-checked with HeadObject right
- * before the operation. Copies between stores of the same endpoint, region
+ * (s3-generation.ts); conditions the server may not enforce (no If-Match
+ * support, or a LastModified it never checks) are re-checked with HeadObject
+ * right before the operation. Copies between stores of the same endpoint, region
  * and credentials are server-side (CopyObject, UploadPartCopy above
  * `partCopyThresholdBytes`).
  */
