@@ -37,10 +37,11 @@ locals {
   ]
   staged_package = jsondecode(file("${var.source_dir}/package.json"))
 
-  # The staged folder ships dist/: its `prepare` script (a build) must not run on install.
+  # The staged folder ships dist/ and no source: Cloud Build must not run its
+  # build (`build`, and `prepare` on npm ci).
   deployed_scripts = {
     for name, script in try(local.staged_package.scripts, {}) : name => script
-    if name != "prepare"
+    if !contains(["prepare", "build"], name)
   }
 
   referential_uri = "gs://${var.referential_bucket}/${google_storage_bucket_object.referential.name}"
