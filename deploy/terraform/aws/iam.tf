@@ -74,6 +74,15 @@ data "aws_iam_policy_document" "function" {
       resources = [statement.value]
     }
   }
+
+  dynamic "statement" {
+    for_each = each.key == "event" ? [aws_sqs_queue.notifications.arn] : []
+    content {
+      sid       = "FailedEventsToTheQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "function" {

@@ -91,7 +91,17 @@ resource "aws_lambda_function" "switchyard" {
     variables = local.environment
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, terraform_data.inputs]
+  # An event Lambda still failing after its retries leaves the S3 event on the
+  # notification queue: the next drain window routes it.
+  dynamic "dead_letter_config" {
+    for_each = each.key == "event" ? [aws_sqs_queue.notifications.arn] : []
+    content {
+      target_arn = dead_letter_config.value
+    }
+  }
+
+  # Lambda checks that the role may send to its dead-letter queue.
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function, terraform_data.inputs]
 }
 
 # --- event mode ----------------------------------------------------------------
