@@ -74,3 +74,45 @@ export function allSources(dir: string): string {
     .map((e) => readFileSync(path.join(e.parentPath, e.name), 'utf8'))
     .join('\n');
 }
+
+/** Names of `kind` the module declares (`variable "x"`, or `locals { x = … }` attributes) and those it uses (`var.x`, `local.x`). */
+export function declaredAndUsed(
+  module: TerraformModule,
+  kind: 'var' | 'local',
+): { declared: string[]; used: string[] } {
+  const declared =
+    kind === 'var'
+      ? [...module.text.matchAll(/^variable\s+"(\w+)"/gm)].map((m) => m[1] as string)
+      : [...module.text.matchAll(/^locals\s*\{\n([\s\S]*?)^\}/gm)].flatMap((m) =>
+          [...(m[1] as string).matchAll(/^ {2}(\w+)\s*=/gm)].map((a) => a[1] as string),
+        );
+  const used = [...module.text.matchAll(new RegExp(`\\b${kind}\\.(\\w+)`, 'g'))].map((m) => m[1] as string);
+  return { declared: [...new Set(declared)].sort(), used: [...new Set(used)].sort() };
+}
+
+/** `TYPE.NAME` of every resource and `data.TYPE.NAME` of every data source the module refers to, and those it declares. */
+export function resourceReferences(module: TerraformModule): { declared: string[]; referenced: string[] } {
+  const declared = [...module.text.matchAll(/^(resource|data)\s+"(\w+)"\s+"(\w+)"/gm)].map((m) =>
+    m[1] === 'data' ? `data.${m[2]}.${m[3]}` : `${m[2]}.${m[3]}`,
+  );
+  const referenced = [
+    ...module.text.matchAll(/(?<![\w."])((?:data\.)?(?:google|aws|archive|terraform)_\w+\.\w+)/g),
+  ].map((m) => m[1] as string);
+  return { declared: [...new Set(declared)].sort(), referenced: [...new Set(referenced)].sort() };
+}
+
+/** The body of `resource "TYPE" "NAME" { … }`, by brace matching (braces inside strings are not expected here). */
+export function resourceBodies(module: TerraformModule, type: string): Map<string, string> {
+  const bodies = new Map<string, string>();
+  for (const m of module.text.matchAll(new RegExp(`^resource\\s+"${type}"\\s+"(\\w+)"\\s*\\{`, 'gm'))) {
+    let depth = 1;
+    let i = (m.index ?? 0) + m[0].length;
+    const start = i;
+    for (; i < module.text.length && depth > 0; i++) {
+      if (module.text[i] === '{') depth++;
+      else if (module.text[i] === '}') depth--;
+    }
+    bodies.set(m[1] as string, module.text.slice(start, i - 1));
+  }
+  return bodies;
+}

@@ -9,9 +9,12 @@ import { configFileSchema } from '../../src/config/schema.js';
 import {
   allSources,
   environmentNames,
+  declaredAndUsed,
   readModule,
   readsEnvironment,
   requiredConfigKeys,
+  resourceBodies,
+  resourceReferences,
   sourceOf,
   splitLambdaHandler,
   stringAttributes,
@@ -54,6 +57,24 @@ describe('deploy/terraform/gcp', () => {
       expect(getFunction(entryPoint), `a function registered as ${entryPoint}`).toBeTypeOf('function');
     }
   });
+
+  it('deploys each function with the module that registers its entry point', () => {
+    const mains = new Map(
+      [
+        ...(/function_main\s*=\s*\{([^}]*)\}/.exec(gcp.text)?.[1] ?? '').matchAll(/(\w+)\s*=\s*"([^"]+)"/g),
+      ].map((m) => [m[1] as string, m[2] as string]),
+    );
+    const functions = resourceBodies(gcp, 'google_cloudfunctions2_function');
+    expect([...functions.keys()].sort()).toEqual(['drain', 'event']);
+    for (const [name, body] of functions) {
+      const entryPoint = /entry_point\s*=\s*"([^"]+)"/.exec(body)?.[1];
+      const archive = /google_storage_bucket_object\.function\["(\w+)"\]/.exec(body)?.[1] ?? '';
+      const main = mains.get(archive);
+      expect(main, `function ${name} deploys an archive of function_main`).toBeDefined();
+      const source = readFileSync(sourceOf(ROOT, main as string), 'utf8');
+      expect(source, `${main} names ${entryPoint} (function ${name})`).toContain(`'${entryPoint}'`);
+    }
+  });
 });
 
 describe('deploy/terraform/aws', () => {
@@ -82,6 +103,27 @@ describe.each([
     const names = environmentNames(module);
     expect(names).toEqual(expect.arrayContaining(['SWITCHYARD_ROUTES', 'SWITCHYARD_CONFIG']));
     expect(names.filter((n) => !readsEnvironment(sources, n))).toEqual([]);
+  });
+
+  it('declares every variable and local it uses, and uses every variable it declares', () => {
+    for (const kind of ['var', 'local'] as const) {
+      const { declared, used } = declaredAndUsed(module, kind);
+      expect(
+        used.filter((n) => !declared.includes(n)),
+        `undeclared ${kind}`,
+      ).toEqual([]);
+      if (kind === 'var')
+        expect(
+          declared.filter((n) => !used.includes(n)),
+          'unused variables',
+        ).toEqual([]);
+    }
+  });
+
+  it('refers only to resources and data sources it declares', () => {
+    const { declared, referenced } = resourceReferences(module);
+    expect(referenced.length).toBeGreaterThan(10);
+    expect(referenced.filter((r) => !declared.includes(r))).toEqual([]);
   });
 
   it('requires only switchyard.yaml keys the config schema knows', () => {
