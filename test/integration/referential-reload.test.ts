@@ -1,6 +1,7 @@
-// The referential is re-read when it changes (local file by mtime, S3 object
-// by ETag) so a long-running process picks up edits without a restart; a bad
-// version is refused, loudly, and the previous one stays in effect.
+// The referential is re-read when it changes (local file by mtime, once two
+// checks in a row see it unchanged; S3 object by ETag) so a long-running
+// process picks up edits without a restart; a bad version is refused,
+// loudly, and the previous one stays in effect.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -65,6 +66,7 @@ describe('referential reload', () => {
       routesFile(),
       `${HEADER}\nland,in,\\.csv$,out,raw,,move\nland,in,\\.txt$,out,text,,move\n`,
     );
+    expect(await ctx.referentialSource.reload()).toEqual({ changed: false, problems: [] });
     expect(await ctx.referentialSource.reload()).toMatchObject({ changed: true });
     expect((await ctx.router.route(event)).outcome).toBe('routed');
     expect(await ws.read('out/text/a.txt')).toEqual(Buffer.from('a'));
@@ -86,6 +88,7 @@ describe('referential reload', () => {
     const before = ctx.referential();
 
     await writeFile(routesFile(), `${HEADER}\nland,in,finance(,out,raw,,move\n`);
+    await ctx.referentialSource.reload();
     const refused = await ctx.referentialSource.reload();
     expect(refused.changed).toBe(false);
     expect(refused.problems).toContainEqual(
@@ -104,6 +107,7 @@ describe('referential reload', () => {
     expect((await ctx.router.route(event)).outcome).toBe('routed');
 
     await writeFile(routesFile(), `${HEADER}\nland,in,\\.csv$,out,fixed,,move\n`);
+    expect((await ctx.referentialSource.reload()).changed).toBe(false);
     expect((await ctx.referentialSource.reload()).changed).toBe(true);
     expect(ctx.referential().routes[0]?.destinationBucket).toBe('fixed');
     expect(lines.some((l) => l.level === 'info' && /reloaded/.test(l.message))).toBe(true);
