@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
+import { openMeteredContext } from '../../src/modes/event.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {
   cloudWorkspace,
@@ -111,6 +112,20 @@ describe('referential reload', () => {
     expect((await ctx.referentialSource.reload()).changed).toBe(true);
     expect(ctx.referential().routes[0]?.destinationBucket).toBe('fixed');
     expect(lines.some((l) => l.level === 'info' && /reloaded/.test(l.message))).toBe(true);
+  });
+
+  it('serve and batch metrics count refused versions and show the age of the one in effect', async () => {
+    ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,\\.csv$,out,raw,,move\n`);
+    const opened = await openMeteredContext(await configOf(ws, { routesPoll: 0 }), silentLogger());
+    ctx = opened.ctx;
+    expect(await opened.metrics.text()).toMatch(/^switchyard_referential_reload_failures_total 0$/m);
+    await writeFile(routesFile(), `${HEADER}\n`);
+    await ctx.referentialSource.reload();
+    expect((await ctx.referentialSource.reload()).changed).toBe(false);
+    expect(ctx.referential().routes).toHaveLength(1);
+    const text = await opened.metrics.text();
+    expect(text).toMatch(/^switchyard_referential_reload_failures_total 1$/m);
+    expect(text).toMatch(/^switchyard_referential_age_seconds \d/m);
   });
 
   it('an S3 referential (s3://bucket/key + routesProject) is read, routed by, and picked up when edited', async () => {
