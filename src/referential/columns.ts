@@ -4,7 +4,7 @@ import type { RawRow } from './types.js';
 
 const KNOWN_COLUMNS: readonly string[] = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS];
 const KNOWN = new Set<string>(KNOWN_COLUMNS);
-/** Columns starting with this are annotations: allowed, ignored, never reported. */
+/** Columns starting with this (in any case) are annotations: allowed, ignored, never reported. */
 export const ANNOTATION_PREFIX = 'x_';
 /** An unknown column this close to a known one is taken for a misspelling of it. */
 const MISSPELLING_DISTANCE = 2;
@@ -27,7 +27,7 @@ export function columnProblems(rows: readonly RawRow[]): Problem[] {
     const present = new Set(fileRows.flatMap((r) => Object.keys(r.fields)));
     problems.push(...requiredProblems(file, fileRows, present));
     for (const column of present) {
-      if (KNOWN.has(column) || column.startsWith(ANNOTATION_PREFIX)) continue;
+      if (KNOWN.has(column) || column.toLowerCase().startsWith(ANNOTATION_PREFIX)) continue;
       const line = /\.csv$/i.test(file) ? 1 : firstLineWith(fileRows, column);
       problems.push({ file, line, column, ...unknownColumn(column) });
     }
