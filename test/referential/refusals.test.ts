@@ -47,7 +47,9 @@ describe('a referential with no rows', () => {
 
 describe('unknown columns', () => {
   it('a misspelling of a known column is an error naming it; x_ columns are notes; others warn', () => {
-    const r = check(`${HEADER},acton,on_confict,x_note,X_Owner,foo\np,in,^a,d,out,,copy,version,why,me,bar\n`);
+    const r = check(
+      `${HEADER},acton,on_confict,x_note,X_Owner,foo\np,in,^a,d,out,,copy,version,why,me,bar\n`,
+    );
     expect(r.errors).toEqual([
       'routes.csv:1: acton: unknown column "acton" looks like a misspelling of "action": expected "action" (or a name starting with "x_" for a note); as written every row would silently use the default action',
       'routes.csv:1: on_confict: unknown column "on_confict" looks like a misspelling of "on_conflict": expected "on_conflict" (or a name starting with "x_" for a note); as written every row would silently use the default on_conflict',
