@@ -6,6 +6,8 @@ import type { RouterHooks } from './router/router.js';
 export interface MetricsSources {
   ledger?: Ledger;
   queue?: Queue;
+  /** The referential in effect (a `ReferentialSource`): reload failures and the loaded version's age. */
+  referential?: { readonly reloadFailures: number; ageSeconds(): number };
 }
 
 /**
@@ -50,7 +52,26 @@ export class Metrics {
       labelNames: ['outcome', 'origin'],
       registers,
     });
-    const { ledger, queue } = sources;
+    const { ledger, queue, referential } = sources;
+    if (referential) {
+      new Counter({
+        name: 'switchyard_referential_reload_failures_total',
+        help: 'New referential versions refused (invalid, empty or gone) and checks that failed; the previous version stayed in effect.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(referential.reloadFailures);
+        },
+      });
+      new Gauge({
+        name: 'switchyard_referential_age_seconds',
+        help: 'Seconds since the referential in effect was loaded (grows while new versions are refused).',
+        registers,
+        collect() {
+          this.set(referential.ageSeconds());
+        },
+      });
+    }
     if (queue) {
       const stats = lazy(() => queue.stats());
       new Gauge({

@@ -6,6 +6,7 @@ import { checkConfigText, type ConfigCheck } from '../config/config-problems.js'
 import { DEFAULT_CONFIG_FILE, type RuntimeConfig } from '../config/load.js';
 import { ConfigInvalidError, errorMessage, SwitchyardError, type Problem } from '../errors.js';
 import { loadReferentialText, readReferentialRows, validateRows } from '../referential/index.js';
+import { localBucketIdentity } from '../referential/bucket-identity.js';
 import { isReferentialUri, readRemoteText, resolveRemoteReferential } from '../referential/remote.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
@@ -140,14 +141,19 @@ async function validateReferential(
 ): Promise<{ routes: number; problems: Problem[] }> {
   try {
     let rows;
+    let source = config.routes;
     if (isReferentialUri(config.routes)) {
       const ref = resolveRemoteReferential(config.routes, config.projects, config.routesProject);
       const { text } = await readRemoteText(await stores.storeFor(ref.project), ref);
+      source = ref.uri;
       rows = loadReferentialText(text, ref.uri);
     } else {
       rows = await readReferentialRows(config.routes);
     }
-    const validated = validateRows(rows);
+    const validated = validateRows(rows, {
+      source,
+      bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
+    });
     return { routes: validated.routes.length, problems: validated.problems };
   } catch (error) {
     if (error && typeof error === 'object' && 'problems' in error && Array.isArray(error.problems)) {

@@ -5,6 +5,7 @@ import type { Ledger } from '../ledger/types.js';
 import { BatchingLedger } from '../ledger/batching.js';
 import { openLedger } from '../ledger/url.js';
 import type { Logger } from '../log.js';
+import { localBucketIdentity } from '../referential/bucket-identity.js';
 import { openReferentialSource, ReferentialSource } from '../referential/source.js';
 import type { Referential } from '../referential/types.js';
 import type { Problem } from '../errors.js';
@@ -56,6 +57,7 @@ export async function openContext(
         storeFor: (project) => stores.storeFor(project),
         ...(config.routesPollMs !== undefined ? { pollMs: config.routesPollMs } : {}),
         logger,
+        bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
       }).catch(async (error: unknown) => {
         await stores.close();
         throw error;

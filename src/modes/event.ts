@@ -157,7 +157,11 @@ export async function openMeteredContext(
   };
   const { queue, ...contextOptions } = options;
   const ctx = await openContext(config, logger, { ...contextOptions, hooks });
-  const metrics = new Metrics({ ledger: ctx.ledger, ...(queue ? { queue } : {}) });
+  const metrics = new Metrics({
+    ledger: ctx.ledger,
+    referential: ctx.referentialSource,
+    ...(queue ? { queue } : {}),
+  });
   forward = metrics.hooks();
   return { ctx, metrics };
 }

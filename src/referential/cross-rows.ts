@@ -11,8 +11,8 @@ const MAX_PAIRS = 20_000;
  * - two masks of one source bucket match one name but send it to different
  *   destination projects;
  * - two rows can write the same destination key (same destination project,
- *   bucket and directory template, and a name both masks match);
- * - a destination bucket that is also a source bucket (files routed again).
+ *   bucket and directory template, and a name both masks match).
+ * Cycles and rows into their own bucket: see routing-cycles.ts, self-routes.ts.
  */
 export function crossRowWarnings(routes: readonly Route[]): Problem[] {
   const enabled = routes.filter((r) => r.enabled);
@@ -22,7 +22,7 @@ export function crossRowWarnings(routes: readonly Route[]): Problem[] {
     if (!s) samples.set(r, (s = sampleMask(r.mask, maskTester(r.mask))));
     return s;
   };
-  return [...cycles(enabled), ...overlaps(enabled, sample)];
+  return overlaps(enabled, sample);
 }
 
 function at(r: Route): string {
@@ -31,28 +31,6 @@ function at(r: Route): string {
 
 function warning(r: Route, column: string, message: string): Problem {
   return { file: r.file, line: r.line, column, message, severity: 'warning' };
-}
-
-function cycles(routes: Route[]): Problem[] {
-  const sources = new Map<string, Route>();
-  for (const r of routes) {
-    const key = `${r.sourceProject}/${r.sourceBucket}`;
-    if (!sources.has(key)) sources.set(key, r);
-  }
-  const out: Problem[] = [];
-  for (const r of routes) {
-    const source = sources.get(`${r.destinationProject}/${r.destinationBucket}`);
-    if (source) {
-      out.push(
-        warning(
-          r,
-          'destination_bucket',
-          `destination ${r.destinationProject}/${r.destinationBucket} is also a source bucket (row at ${at(source)}): files delivered there will be routed again`,
-        ),
-      );
-    }
-  }
-  return out;
 }
 
 function groupBy(routes: Route[], key: (r: Route) => string): Route[][] {

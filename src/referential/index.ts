@@ -6,7 +6,8 @@ export {
   loadReferentialText,
   type ReferentialFormat,
 } from './load.js';
-export { formatProblem, validateRows } from './validate.js';
+export { formatProblem, validateRows, type ValidateOptions } from './validate.js';
+export { bucketByName, localBucketIdentity, type BucketIdentity } from './bucket-identity.js';
 export { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './validate-row.js';
 export {
   BUILTIN_PLACEHOLDERS,

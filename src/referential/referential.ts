@@ -4,20 +4,25 @@ import { loadReferentialFile } from './load.js';
 import { compileMatcher } from './matcher.js';
 import { expandDirectory } from './template.js';
 import type { RawRow, Referential, Route } from './types.js';
-import { validateRows } from './validate.js';
+import { validateRows, type ValidateOptions } from './validate.js';
 
 /**
  * Validates and compiles rows into a `Referential`. Throws
  * `ReferentialInvalidError` (with every problem) when any error exists;
  * warnings do not prevent compiling (use `validateRows` to see them).
  */
-export function compileReferential(rows: readonly RawRow[], source: string): Referential {
-  const { routes, problems } = validateRows(rows);
+export function compileReferential(
+  rows: readonly RawRow[],
+  source: string,
+  options: Omit<ValidateOptions, 'source'> = {},
+): Referential {
+  const { routes, problems } = validateRows(rows, { ...options, source });
   if (problems.some((p) => p.severity === 'error')) throw new ReferentialInvalidError(source, problems);
   return referentialOf(routes, source);
 }
 
-function referentialOf(routes: Route[], source: string): Referential {
+/** A referential of routes `validateRows` already accepted (no problem of error severity). */
+export function referentialOf(routes: readonly Route[], source: string): Referential {
   const frozen = Object.freeze(routes.map((r) => Object.freeze({ ...r })));
   const matcher = compileMatcher(frozen);
   const enabled = frozen.filter((r) => r.enabled);
@@ -44,22 +49,15 @@ function referentialOf(routes: Route[], source: string): Referential {
 
 /**
  * Loads, validates and compiles a referential file (.csv, .yaml/.yml, .json).
- * Returns the warnings with it; throws `ReferentialInvalidError` on errors.
+ * Returns the warnings with it; throws `ReferentialInvalidError` on errors
+ * (a file with no row is one).
  */
 export async function loadReferential(
   path: string,
+  options: Omit<ValidateOptions, 'source'> = {},
 ): Promise<{ referential: Referential; problems: Problem[] }> {
   const rows = await loadReferentialFile(path);
-  const { routes, problems } = validateRows(rows);
-  if (rows.length === 0) {
-    problems.push({
-      file: path,
-      line: 1,
-      column: '',
-      message: 'expected at least one row, got none: nothing will be routed',
-      severity: 'warning',
-    });
-  }
+  const { routes, problems } = validateRows(rows, { ...options, source: path });
   if (problems.some((p) => p.severity === 'error')) throw new ReferentialInvalidError(path, problems);
   return { referential: referentialOf(routes, path), problems };
 }

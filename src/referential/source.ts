@@ -5,10 +5,11 @@ import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '
 import { silentLogger, type Logger } from '../log.js';
 import type { ObjectStore } from '../storage/types.js';
 import { loadReferentialText } from './load.js';
-import { compileReferential } from './referential.js';
+import type { BucketIdentity } from './bucket-identity.js';
+import { referentialOf } from './referential.js';
 import { isReferentialUri, readRemoteText, remoteVersion, resolveRemoteReferential } from './remote.js';
 import type { Referential } from './types.js';
-import { formatProblem, validateRows } from './validate.js';
+import { formatProblem, validateRows, type ValidateOptions } from './validate.js';
 
 /** Default interval between two checks for a new version of the referential. */
 export const DEFAULT_ROUTES_POLL_MS = 30_000;
@@ -18,11 +19,15 @@ export const DEFAULT_ROUTES_POLL_MS = 30_000;
  * mtime, size and inode; a GCS generation; an S3 version id or ETag) that
  * changes whenever the content may have; undefined when the referential is
  * gone. `read` returns undefined when the content changed while it was read
- * (a file being written): the next check tries again.
+ * (a file being written): the next check tries again. A reader that
+ * `settles` is read only once two checks in a row saw the same new version
+ * (a local file: its size and mtime stopped changing), so a file still
+ * being written is not read half-way.
  */
 export interface ReferentialReader {
   version(): Promise<string | undefined>;
   read(): Promise<{ text: string; version: string } | undefined>;
+  settles?: boolean;
 }
 
 export function fileReader(path: string): ReferentialReader {
@@ -37,6 +42,7 @@ export function fileReader(path: string): ReferentialReader {
   };
   return {
     version,
+    settles: true,
     async read() {
       const before = await version();
       const text = await readFile(path, 'utf8');
@@ -61,20 +67,12 @@ export function storeReader(
 export function compileReferentialText(
   text: string,
   source: string,
+  options: Omit<ValidateOptions, 'source'> = {},
 ): { referential: Referential; problems: Problem[] } {
   const rows = loadReferentialText(text, source);
-  const { problems } = validateRows(rows);
-  if (rows.length === 0) {
-    problems.push({
-      file: source,
-      line: 1,
-      column: '',
-      message: 'expected at least one row, got none: nothing will be routed',
-      severity: 'warning',
-    });
-  }
+  const { routes, problems } = validateRows(rows, { ...options, source });
   if (problems.some((p) => p.severity === 'error')) throw new ReferentialInvalidError(source, problems);
-  return { referential: compileReferential(rows, source), problems };
+  return { referential: referentialOf(routes, source), problems };
 }
 
 export interface ReferentialSourceOptions {
@@ -84,6 +82,8 @@ export interface ReferentialSourceOptions {
   /** Interval of `start()`'s checks; 0 disables them. Default 30 s. */
   pollMs?: number;
   logger?: Logger;
+  /** Which buckets are one, for every version read (see `ValidateOptions`). */
+  bucketIdentity?: BucketIdentity;
 }
 
 interface Snapshot {
@@ -91,6 +91,8 @@ interface Snapshot {
   problems: Problem[];
   version: string;
   digest: string;
+  /** When this version became current (ms since the epoch). */
+  loadedAt: number;
 }
 
 export interface ReloadResult {
@@ -104,12 +106,16 @@ export interface ReloadResult {
  * Holds the referential a long-running process routes by and swaps in a new
  * version when its source changes. A version with errors (or a referential
  * that vanished) is refused: the previous one stays current and the problems
- * are logged at error level, once per refused version. `current()` never
- * changes while a reload is being read or compiled.
+ * are logged at error level and counted (`reloadFailures`), once per refused
+ * version; an empty referential is refused like any invalid one. `current()`
+ * never changes while a reload is being read or compiled.
  */
 export class ReferentialSource {
   private snapshot: Snapshot;
   private refused: { version: string; problems: Problem[] } | undefined;
+  /** A new version seen once by a reader that `settles`: read when the next check sees it again. */
+  private unsettled: string | undefined;
+  private failures = 0;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadResult> | undefined;
   private readonly log: Logger;
@@ -126,7 +132,7 @@ export class ReferentialSource {
   static async open(options: ReferentialSourceOptions): Promise<ReferentialSource> {
     for (let attempt = 1; ; attempt++) {
       const read = await options.reader.read();
-      if (read) return new ReferentialSource(options, snapshotOf(read.text, read.version, options.location));
+      if (read) return new ReferentialSource(options, snapshotOf(read.text, read.version, options));
       if (attempt >= 5)
         throw new Error(`[switchyard] [referential] ${options.location} kept changing while read`);
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -137,7 +143,7 @@ export class ReferentialSource {
   static fixed(referential: Referential, problems: Problem[] = []): ReferentialSource {
     return new ReferentialSource(
       { location: referential.source },
-      { referential, problems, version: 'fixed', digest: '' },
+      { referential, problems, version: 'fixed', digest: '', loadedAt: Date.now() },
     );
   }
 
@@ -156,6 +162,16 @@ export class ReferentialSource {
 
   get location(): string {
     return this.options.location;
+  }
+
+  /** Versions refused and checks that failed since this source opened. */
+  get reloadFailures(): number {
+    return this.failures;
+  }
+
+  /** Seconds since the current version became current. */
+  ageSeconds(now = Date.now()): number {
+    return Math.max(0, (now - this.snapshot.loadedAt) / 1000);
   }
 
   /** Checks for a new version every `pollMs` (no-op when 0 or already started); the timer never keeps the process alive. */
@@ -188,8 +204,16 @@ export class ReferentialSource {
       if (version === undefined) {
         return this.refuse('(missing)', [problemAt(location, 'the referential is gone (not found)')]);
       }
-      if (version === this.snapshot.version) return { changed: false, problems: [] };
+      if (version === this.snapshot.version) {
+        this.unsettled = undefined;
+        return { changed: false, problems: [] };
+      }
       if (version === this.refused?.version) return { changed: false, problems: this.refused.problems };
+      if (reader.settles && this.unsettled !== version) {
+        this.unsettled = version;
+        return { changed: false, problems: [] };
+      }
+      this.unsettled = undefined;
       const read = await reader.read();
       if (!read) return { changed: false, problems: [] };
       if (digestOf(read.text) === this.snapshot.digest) {
@@ -199,7 +223,7 @@ export class ReferentialSource {
       }
       let next: Snapshot;
       try {
-        next = snapshotOf(read.text, read.version, location);
+        next = snapshotOf(read.text, read.version, this.options);
       } catch (error) {
         if (error instanceof ReferentialInvalidError) return this.refuse(read.version, error.problems);
         throw error;
@@ -221,6 +245,7 @@ export class ReferentialSource {
         this.log.warn({ source: location, warnings: warnings.map(formatProblem) }, 'referential warnings');
       return { changed: true, problems: next.problems };
     } catch (error) {
+      this.failures++;
       this.log.error(
         { source: location, code: errorCode(error), err: error },
         `referential check failed (keeping the current version): ${errorMessage(error)}`,
@@ -231,6 +256,7 @@ export class ReferentialSource {
 
   private refuse(version: string, problems: Problem[]): ReloadResult {
     if (this.refused?.version !== version) {
+      this.failures++;
       const errors = problems.filter((p) => p.severity === 'error');
       this.log.error(
         {
@@ -247,9 +273,17 @@ export class ReferentialSource {
   }
 }
 
-function snapshotOf(text: string, version: string, location: string): Snapshot {
-  const { referential, problems } = compileReferentialText(text, location);
-  return { referential, problems, version, digest: digestOf(text) };
+function snapshotOf(
+  text: string,
+  version: string,
+  options: Pick<ReferentialSourceOptions, 'location' | 'bucketIdentity'>,
+): Snapshot {
+  const { referential, problems } = compileReferentialText(
+    text,
+    options.location,
+    options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {},
+  );
+  return { referential, problems, version, digest: digestOf(text), loadedAt: Date.now() };
 }
 
 function digestOf(text: string): string {
@@ -269,6 +303,7 @@ export interface OpenReferentialSourceOptions {
   storeFor(project: string): Promise<ObjectStore>;
   pollMs?: number;
   logger?: Logger;
+  bucketIdentity?: BucketIdentity;
 }
 
 /** Opens the source for a path or a `gs://` / `s3://` URI (not started: call `start()`). */
@@ -287,5 +322,6 @@ export async function openReferentialSource(
     reader,
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {}),
   });
 }

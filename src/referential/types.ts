@@ -26,6 +26,8 @@ export interface Route {
   action: RouteAction;
   onConflict: ConflictPolicy;
   enabled: boolean;
+  /** Column `allow_cycle`: this row may take part in a routing cycle (every row of the cycle must say so). */
+  allowCycle: boolean;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

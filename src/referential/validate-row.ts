@@ -14,7 +14,7 @@ export const REQUIRED_COLUMNS = [
   'destination_directory',
 ] as const;
 
-export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled'] as const;
+export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled', 'allow_cycle'] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
 const CONFLICTS: readonly ConflictPolicy[] = ['fail', 'overwrite', 'version'];
@@ -99,7 +99,8 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
 
   const action = choice(row, 'action', ACTIONS, 'move', report);
   const onConflict = choice(row, 'on_conflict', CONFLICTS, 'fail', report);
-  const enabled = flag(row, report);
+  const enabled = flag(row, 'enabled', true, report);
+  const allowCycle = flag(row, 'allow_cycle', false, report);
   const id = fieldOf(row, 'route_id') || `row-${index}`;
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
@@ -117,6 +118,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
     action: action ?? 'move',
     onConflict: onConflict ?? 'fail',
     enabled: enabled ?? true,
+    allowCycle: allowCycle ?? false,
   };
   return { route, problems };
 }
@@ -180,13 +182,14 @@ function choice<T extends string>(
   return undefined;
 }
 
-function flag(row: RawRow, report: Report): boolean | undefined {
-  const value = fieldOf(row, 'enabled').toLowerCase();
-  if (value === '' || TRUE.has(value)) return true;
+function flag(row: RawRow, column: string, fallback: boolean, report: Report): boolean | undefined {
+  const value = fieldOf(row, column).toLowerCase();
+  if (value === '') return fallback;
+  if (TRUE.has(value)) return true;
   if (FALSE.has(value)) return false;
   report(
-    'enabled',
-    `invalid enabled ${JSON.stringify(fieldOf(row, 'enabled'))}: expected true or false (also yes/no, 1/0)`,
+    column,
+    `invalid ${column} ${JSON.stringify(fieldOf(row, column))}: expected true or false (also yes/no, 1/0)`,
   );
   return undefined;
 }

@@ -1,21 +1,42 @@
 import type { Problem } from '../errors.js';
+import { bucketByName, type BucketIdentity } from './bucket-identity.js';
+import { columnProblems } from './columns.js';
 import { crossRowWarnings } from './cross-rows.js';
+import { routingCycles } from './routing-cycles.js';
+import { selfRouteProblems } from './self-routes.js';
 import { checkRow, fieldOf, OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './validate-row.js';
 import type { RawRow, Route } from './types.js';
 
-const KNOWN_COLUMNS = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]);
+export interface ValidateOptions {
+  /** The referential's name in a problem when it has no row (default `routes`). */
+  source?: string;
+  /**
+   * Which buckets are one (default: by name). The CLI and the long-running
+   * modes pass `localBucketIdentity`, so a bucket folder that is a symlink to
+   * another is that other bucket.
+   */
+  bucketIdentity?: BucketIdentity;
+}
 
 /**
- * Validates referential rows. Errors: a missing required column (line 1,
- * column = its name, when no row of the file has it; at the row otherwise),
- * an empty required field, an invalid or empty mask, an unknown placeholder,
- * a directory that could escape its bucket, a control character, an invalid
- * action / on_conflict / enabled, a duplicate route_id, an exact duplicate
- * row. Warnings never fail (see `crossRowWarnings`, plus unknown columns,
- * an unescaped `.` before an extension, a named group hiding a placeholder).
- * `routes` holds the rows without errors, in file order.
+ * Validates referential rows. Errors: no row at all, a missing required
+ * column (line 1, column = its name, when no row of the file has it; at the
+ * row otherwise), an unknown column that looks like a misspelt known one, an
+ * empty required field, an invalid or empty mask, an unknown placeholder, a
+ * directory that could escape its bucket, a control character, an invalid
+ * action / on_conflict / enabled / allow_cycle, a duplicate route_id, an
+ * exact duplicate row, a row delivering files onto themselves
+ * (`E_DESTINATION_IS_SOURCE`), a routing cycle not allowed by `allow_cycle`
+ * (`E_ROUTING_LOOP`). Warnings never fail (see `crossRowWarnings`,
+ * `selfRouteProblems`, `routingCycles`, plus other unknown columns, an
+ * unescaped `.` before an extension, a named group hiding a placeholder).
+ * `routes` holds the rows without errors of their own, in file order.
  */
-export function validateRows(rows: readonly RawRow[]): { routes: Route[]; problems: Problem[] } {
+export function validateRows(
+  rows: readonly RawRow[],
+  options: ValidateOptions = {},
+): { routes: Route[]; problems: Problem[] } {
+  if (rows.length === 0) return { routes: [], problems: [noRows(options.source ?? 'routes')] };
   const problems: Problem[] = [...columnProblems(rows)];
   const routes: Route[] = [];
   const indexInFile = new Map<string, number>();
@@ -54,8 +75,22 @@ export function validateRows(rows: readonly RawRow[]): { routes: Route[]; proble
     byId.set(id, row);
     if (checked.route) routes.push(checked.route);
   }
+  const identity = options.bucketIdentity ?? bucketByName;
+  problems.push(...selfRouteProblems(routes, identity));
+  problems.push(...routingCycles(routes, identity).problems);
   problems.push(...crossRowWarnings(routes));
   return { routes, problems: sortProblems(problems) };
+}
+
+function noRows(source: string): Problem {
+  return {
+    file: source,
+    line: 1,
+    column: '(rows)',
+    message:
+      'expected at least one data row, got none (an empty file or a header alone): a referential with no rows would route nothing',
+    severity: 'error',
+  };
 }
 
 function where(row: RawRow): string {
@@ -69,51 +104,11 @@ function error(row: RawRow, column: string, message: string): Problem {
 function contentKey(row: RawRow): string {
   const values = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].map((c) => {
     const v = fieldOf(row, c);
-    return c === 'action' || c === 'on_conflict' || c === 'enabled' ? v.toLowerCase() : v;
+    return c === 'action' || c === 'on_conflict' || c === 'enabled' || c === 'allow_cycle'
+      ? v.toLowerCase()
+      : v;
   });
   return JSON.stringify([row.file, ...values]);
-}
-
-function columnProblems(rows: readonly RawRow[]): Problem[] {
-  const problems: Problem[] = [];
-  const files = new Map<string, RawRow[]>();
-  for (const row of rows) {
-    const list = files.get(row.file);
-    if (list) list.push(row);
-    else files.set(row.file, [row]);
-  }
-  for (const [file, fileRows] of files) {
-    const present = new Set(fileRows.flatMap((r) => Object.keys(r.fields)));
-    for (const column of REQUIRED_COLUMNS) {
-      if (!present.has(column)) {
-        problems.push({
-          file,
-          line: 1,
-          column,
-          message: `missing required column "${column}": expected columns ${REQUIRED_COLUMNS.join(', ')}, got ${[...present].join(', ') || 'none'}`,
-          severity: 'error',
-        });
-        continue;
-      }
-      for (const row of fileRows) {
-        if (!(column in row.fields))
-          problems.push(error(row, column, `missing field "${column}": expected every row to set it`));
-      }
-    }
-    for (const column of present) {
-      if (!KNOWN_COLUMNS.has(column)) {
-        const line = Math.min(...fileRows.filter((r) => column in r.fields).map((r) => r.line));
-        problems.push({
-          file,
-          line: /\.csv$/i.test(file) ? 1 : line,
-          column,
-          message: `unknown column "${column}" is ignored: expected one of ${[...KNOWN_COLUMNS].join(', ')}`,
-          severity: 'warning',
-        });
-      }
-    }
-  }
-  return problems;
 }
 
 function sortProblems(problems: Problem[]): Problem[] {

@@ -22,6 +22,7 @@ const ROUTE: Route = {
   action: 'copy',
   onConflict: 'fail',
   enabled: true,
+  allowCycle: false,
 };
 
 /**

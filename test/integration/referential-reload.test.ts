@@ -1,12 +1,14 @@
-// The referential is re-read when it changes (local file by mtime, S3 object
-// by ETag) so a long-running process picks up edits without a restart; a bad
-// version is refused, loudly, and the previous one stays in effect.
+// The referential is re-read when it changes (local file by mtime, once two
+// checks in a row see it unchanged; S3 object by ETag) so a long-running
+// process picks up edits without a restart; a bad version is refused,
+// loudly, and the previous one stays in effect.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
+import { openMeteredContext } from '../../src/modes/event.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {
   cloudWorkspace,
@@ -65,6 +67,7 @@ describe('referential reload', () => {
       routesFile(),
       `${HEADER}\nland,in,\\.csv$,out,raw,,move\nland,in,\\.txt$,out,text,,move\n`,
     );
+    expect(await ctx.referentialSource.reload()).toEqual({ changed: false, problems: [] });
     expect(await ctx.referentialSource.reload()).toMatchObject({ changed: true });
     expect((await ctx.router.route(event)).outcome).toBe('routed');
     expect(await ws.read('out/text/a.txt')).toEqual(Buffer.from('a'));
@@ -86,6 +89,7 @@ describe('referential reload', () => {
     const before = ctx.referential();
 
     await writeFile(routesFile(), `${HEADER}\nland,in,finance(,out,raw,,move\n`);
+    await ctx.referentialSource.reload();
     const refused = await ctx.referentialSource.reload();
     expect(refused.changed).toBe(false);
     expect(refused.problems).toContainEqual(
@@ -104,9 +108,24 @@ describe('referential reload', () => {
     expect((await ctx.router.route(event)).outcome).toBe('routed');
 
     await writeFile(routesFile(), `${HEADER}\nland,in,\\.csv$,out,fixed,,move\n`);
+    expect((await ctx.referentialSource.reload()).changed).toBe(false);
     expect((await ctx.referentialSource.reload()).changed).toBe(true);
     expect(ctx.referential().routes[0]?.destinationBucket).toBe('fixed');
     expect(lines.some((l) => l.level === 'info' && /reloaded/.test(l.message))).toBe(true);
+  });
+
+  it('serve and batch metrics count refused versions and show the age of the one in effect', async () => {
+    ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,\\.csv$,out,raw,,move\n`);
+    const opened = await openMeteredContext(await configOf(ws, { routesPoll: 0 }), silentLogger());
+    ctx = opened.ctx;
+    expect(await opened.metrics.text()).toMatch(/^switchyard_referential_reload_failures_total 0$/m);
+    await writeFile(routesFile(), `${HEADER}\n`);
+    await ctx.referentialSource.reload();
+    expect((await ctx.referentialSource.reload()).changed).toBe(false);
+    expect(ctx.referential().routes).toHaveLength(1);
+    const text = await opened.metrics.text();
+    expect(text).toMatch(/^switchyard_referential_reload_failures_total 1$/m);
+    expect(text).toMatch(/^switchyard_referential_age_seconds \d/m);
   });
 
   it('an S3 referential (s3://bucket/key + routesProject) is read, routed by, and picked up when edited', async () => {

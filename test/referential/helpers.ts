@@ -15,6 +15,7 @@ export function route(mask: string, overrides: Partial<Route> = {}, index = 1): 
     action: 'move',
     onConflict: 'fail',
     enabled: true,
+    allowCycle: false,
     ...overrides,
   };
 }

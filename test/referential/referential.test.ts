@@ -122,18 +122,13 @@ describe('loadReferential', () => {
     expect(json.referential.routes.map(strip)).toEqual(yaml.referential.routes.map(strip));
   });
 
-  it('warns about an empty referential and throws on errors', async () => {
+  it('refuses an empty referential and throws on errors', async () => {
     const empty = join(dir, 'empty.csv');
     await writeFile(empty, `${HEADER}\n`);
-    const { problems } = await loadReferential(empty);
-    expect(problems).toEqual([
-      {
-        file: empty,
-        line: 1,
-        column: '',
-        message: 'expected at least one row, got none: nothing will be routed',
-        severity: 'warning',
-      },
+    const refused = await loadReferential(empty).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ReferentialInvalidError);
+    expect((refused as ReferentialInvalidError).problems).toEqual([
+      expect.objectContaining({ file: empty, line: 1, column: '(rows)', severity: 'error' }),
     ]);
     const bad = join(dir, 'bad.csv');
     await writeFile(bad, `${HEADER}\np,in,,d,out,\n`);

@@ -42,6 +42,7 @@ describe('validateRows: valid referentials', () => {
         action: 'move',
         onConflict: 'fail',
         enabled: true,
+        allowCycle: false,
       },
       expect.objectContaining({
         id: 'b-route',
@@ -75,7 +76,7 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
       'destination_directory',
     ]);
     expect(r.warnings).toEqual([
-      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled',
+      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle (columns starting with "x_" are notes)',
     ]);
     expect(r.ids).toEqual([]);
   });
@@ -233,11 +234,11 @@ describe('validateRows: warnings never fail', () => {
     ]);
   });
 
-  it('a destination bucket that is also a source bucket (a cycle)', () => {
-    const r = check(['p,in,^a,p,mid,', 'p,mid,^a,p,in,', 'p,in,^b,q,in,']);
+  it('a destination bucket that is also a source bucket, without a cycle', () => {
+    const r = check(['p,in,^a,p,mid,', 'p,mid,^a,p,out,', 'p,in,^b,q,in,']);
+    expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([
       'routes.csv:2: destination_bucket: warning: destination p/mid is also a source bucket (row at routes.csv:3 (row-2)): files delivered there will be routed again',
-      'routes.csv:3: destination_bucket: warning: destination p/in is also a source bucket (row at routes.csv:2 (row-1)): files delivered there will be routed again',
     ]);
   });
 
