@@ -29,13 +29,14 @@ for (;;) {
 }`;
 
 let data: string;
-let swapper: ChildProcess | undefined;
+let swappers: ChildProcess[] = [];
 
 beforeEach(async () => {
   data = await fsp.mkdtemp(path.join(os.tmpdir(), 'switchyard-fs-race-'));
 });
 afterEach(async () => {
-  swapper?.kill('SIGKILL');
+  for (const child of swappers) child.kill('SIGKILL');
+  swappers = [];
   await fsp.rm(data, { recursive: true, force: true });
 });
 
@@ -52,7 +53,8 @@ async function stopSwapper(child: ChildProcess, landing: string, held: string): 
   child.kill('SIGKILL');
   await exited;
   if (lstatSync(landing, { throwIfNoEntry: false })?.isSymbolicLink()) await fsp.unlink(landing);
-  if (existsSync(held)) await fsp.rename(held, landing);
+  // the store may have made the folder again while it was away: then both stay
+  if (existsSync(held) && !existsSync(landing)) await fsp.rename(held, landing);
 }
 
 const settle = (p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => e);
@@ -69,10 +71,17 @@ it('a folder swapped for a link to outside the data root, while the store works 
   }
   await fsp.writeFile(path.join(victim, '.switchyard-tmp-old'), 'OUTSIDE temp-looking file');
   await fsp.utimes(path.join(victim, '.switchyard-tmp-old'), 0, 0);
+  // the destination side too: the folder copies land in, swapped for a link to an outside folder
+  const copied = path.join(root, 'dst', 'copied');
+  const victim2 = path.join(data, 'outside', 'victim2');
+  await fsp.mkdir(copied, { recursive: true });
+  await fsp.mkdir(victim2, { recursive: true });
+  await fsp.writeFile(path.join(victim2, 'keep.txt'), 'OUTSIDE keep');
   const outsideBefore = await snapshotTree(path.join(data, 'outside'));
   const store = new FsStore({ root, name: 'fs:proj' });
   const held = path.join(root, 'src', 'landing.held');
-  swapper = await startSwapper(landing, held, victim);
+  const held2 = path.join(root, 'dst', 'copied.held');
+  swappers = [await startSwapper(landing, held, victim), await startSwapper(copied, held2, victim2)];
 
   for (let round = 0; round < ROUNDS; round++) {
     await settle(listAll(store, 'src', '', 17));
@@ -96,8 +105,9 @@ it('a folder swapped for a link to outside the data root, while the store works 
       }
     }
   }
-  await stopSwapper(swapper, landing, held);
-  swapper = undefined;
+  await stopSwapper(swappers[0]!, landing, held);
+  await stopSwapper(swappers[1]!, copied, held2);
+  swappers = [];
 
   expect(await snapshotTree(path.join(data, 'outside'))).toEqual(outsideBefore);
   const delivered = await snapshotTree(path.join(root, 'dst')).catch(() => ({}));
