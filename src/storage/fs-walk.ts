@@ -99,13 +99,7 @@ export async function walkKeys(
     }
     return false;
   };
-  let start: DirHandle | undefined = bucket;
-  for (let i = 0; i < startSegments.length && start; i++) {
-    const parent: DirHandle = start;
-    const span = `${startSegments.slice(0, i + 1).join('/')}/`;
-    start = openChild(parent, startSegments[i] as string, span, location, problems);
-    if (parent !== bucket) closeDir(parent);
-  }
+  const start = openStart(bucket, startSegments, location, problems);
   if (!start) return { files, more: false, problems };
   let more: boolean;
   try {
@@ -118,6 +112,23 @@ export async function walkKeys(
   // a problem past the last key returned comes again on the next page
   const last = files[limit - 1]!.key;
   return { files, more, problems: problems.filter((p) => p.key <= last) };
+}
+
+/** Opens the folder of the prefix's folder part, one held segment at a time; undefined when there is none. */
+function openStart(
+  bucket: DirHandle,
+  segments: string[],
+  location: string,
+  problems: ListProblem[],
+): DirHandle | undefined {
+  let start: DirHandle | undefined = bucket;
+  for (let i = 0; i < segments.length && start; i++) {
+    const parent: DirHandle = start;
+    const span = `${segments.slice(0, i + 1).join('/')}/`;
+    start = openChild(parent, segments[i] as string, span, location, problems);
+    if (parent !== bucket) closeDir(parent);
+  }
+  return start;
 }
 
 /** Opens a sub-folder met by the walk; undefined when it vanished, or (reported) when it is now a symbolic link. */
