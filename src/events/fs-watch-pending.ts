@@ -265,18 +265,23 @@ export class PendingFiles {
     }
   }
 
-  /** The file's stats, following an in-bucket symlink (which then settles); undefined (and forgotten) when it is gone or not a file. */
+  /**
+   * The file's stats; undefined (and forgotten) when it is gone or not a
+   * file. A symbolic link is never followed (the store refuses it: E_SYMLINK;
+   * a folder link is not watched), only logged.
+   */
   private async statOf(e: Entry): Promise<BigIntStats | undefined> {
     try {
-      const own = await fsp.lstat(e.file, { bigint: true });
-      let st = own;
-      if (own.isSymbolicLink()) {
-        e.settle = true;
-        st = await fsp.stat(e.file, { bigint: true });
-      }
+      const st = await fsp.lstat(e.file, { bigint: true });
       if (st.isFile()) return st;
+      if (st.isSymbolicLink()) {
+        this.options.logger.warn(
+          { file: e.file, code: 'E_SYMLINK' },
+          'watcher met a symbolic link below a bucket: never followed, left in place',
+        );
+      }
       this.forget(e);
-      if (own.isDirectory()) this.options.onFolder?.(e.file);
+      if (st.isDirectory()) this.options.onFolder?.(e.file);
     } catch (error) {
       const code = errorCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') {

@@ -5,6 +5,7 @@ import type { Referential } from '../referential/types.js';
 import { FsStore } from '../storage/fs.js';
 import { isFolderPlaceholder } from '../storage/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
+import type { ListProblem } from '../storage/types.js';
 import { isIgnoredKey, isTempName } from './fs-watch-names.js';
 import { PendingFiles, type WatchedBucket, type WatchReport } from './fs-watch-pending.js';
 import { isSharedFilesystem, openWriterProbe } from './fs-watch-probe.js';
@@ -109,9 +110,18 @@ export async function startWatcher(
           if (isFolderPlaceholder(item.key) || isIgnoredKey(item.key)) continue;
           pending.notice(watched, item.key, path.join(watched.dir, ...item.key.split('/')));
         }
+        for (const problem of page.problems ?? []) reportProblem(watched, problem);
         pageToken = page.nextPageToken;
       } while (pageToken);
     }
+  };
+  /** Symbolic links and non-UTF-8 names the listings met, logged once each (never followed, never touched). */
+  const reported = new Set<string>();
+  const reportProblem = (watched: WatchedBucket, problem: ListProblem): void => {
+    const source = `${watched.project}/${watched.bucket}/${problem.key}`;
+    if (reported.has(source) || reported.size >= 10_000) return;
+    reported.add(source);
+    logger.warn({ source, code: problem.code }, problem.message);
   };
   const rescans = new Rescans(scanAll, logger);
 

@@ -1,6 +1,7 @@
 import type { ObjectEvent } from '../events/types.js';
 import type { DeliveryState } from '../ledger/types.js';
 import { isFolderPlaceholder } from '../storage/keys.js';
+import type { ListProblem } from '../storage/types.js';
 import type { RouteResult } from '../router/result.js';
 import { forEachPool, InOrder } from '../util/pool.js';
 import type { Context } from './context.js';
@@ -21,7 +22,8 @@ export interface ScanReport extends RunSummary {
 
 /**
  * Backfill: lists every source bucket of the referential and routes what is
- * there now. First it finishes deliveries a killed run left half-done and
+ * there now. What a listing cannot offer (a symbolic link, a name that is not
+ * UTF-8) is reported in `errors[]`, never touched. First it finishes deliveries a killed run left half-done and
  * removes the temp files it left, so a re-run after a crash ends with nothing
  * lost and nothing duplicated.
  */
@@ -33,6 +35,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   );
 
   const events: ObjectEvent[] = [];
+  const problems: SourceProblem[] = [];
   for (const { project, bucket } of referential.sources()) {
     const store = await ctx.stores.storeFor(project);
     let pageToken: string | undefined;
@@ -50,9 +53,11 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
           origin: 'scan',
         });
       }
+      for (const problem of page.problems ?? []) problems.push({ project, bucket, problem });
       pageToken = page.nextPageToken;
     } while (pageToken);
   }
+  await recordProblems(ctx, problems);
 
   let done = 0;
   options.onProgress?.(0, events.length);
@@ -60,6 +65,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   // are: a run keeps one line per delivery, not every event's whole result.
   const summary = new SummaryBuilder();
   for (const r of recovery.results) summary.add(r);
+  for (const p of problems) summary.addProblem(`${p.project}/${p.bucket}/${p.problem.key}`, p.problem);
   const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
   await forEachPool(events, options.concurrency, async (event, index) => {
     inOrder.put(index, await ctx.router.route(event));
@@ -71,6 +77,27 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
     recovered: recovery.results.length,
     tempFilesRemoved: recovery.tempFilesRemoved,
   };
+}
+
+interface SourceProblem {
+  project: string;
+  bucket: string;
+  problem: ListProblem;
+}
+
+/**
+ * A file whose name is not UTF-8 cannot be routed (it has no key) and is
+ * never touched: it is recorded as unrouted under its escaped name, so
+ * `status`, the dashboard and the unrouted-files metric show it.
+ */
+async function recordProblems(ctx: Context, problems: SourceProblem[]): Promise<void> {
+  if (ctx.config.dryRun) return;
+  const now = Date.now();
+  for (const { project, bucket, problem } of problems) {
+    if (problem.code !== 'E_KEY_ENCODING' || problem.generation === undefined) continue;
+    const source = { project, bucket, key: problem.key };
+    await ctx.ledger.recordUnrouted(source, problem.generation, problem.size ?? 0, now);
+  }
 }
 
 function locationKey(e: { project?: string; bucket: string; key: string }): string {

@@ -1,5 +1,6 @@
 import { formatLocation } from '../storage/keys.js';
 import type { EventOutcome, RouteResult } from '../router/result.js';
+import type { ListProblem } from '../storage/types.js';
 
 export interface DeliveryLine {
   source: string;
@@ -44,6 +45,19 @@ export class SummaryBuilder {
     unroutedFiles: [],
     errors: [],
   };
+
+  /**
+   * A file the listing met but could not offer (ListProblem): an entry of
+   * `errors`; a file whose name is not UTF-8 also counts as unrouted.
+   */
+  addProblem(source: string, problem: Pick<ListProblem, 'code' | 'message' | 'generation'>): void {
+    const summary = this.summary;
+    summary.errors.push({ source, code: problem.code, message: problem.message });
+    if (problem.code === 'E_KEY_ENCODING' && problem.generation !== undefined) {
+      summary.unrouted++;
+      summary.unroutedFiles.push(source);
+    }
+  }
 
   add(r: RouteResult): void {
     const summary = this.summary;

@@ -1,22 +1,25 @@
 import { crc32c } from '@node-rs/crc32';
-import { constants, promises as fsp, type BigIntStats } from 'node:fs';
-import path from 'node:path';
+import { constants, linkSync, promises as fsp, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ChecksumMismatchError, PreconditionError } from '../errors.js';
 import { encodeCrc32c } from './checksum.js';
-import { errnoOf, generationOf, syncDir, tempName } from './fs-paths.js';
-import { fsMeta } from './fs-meta.js';
+import { at, lstatAt, syncDir, type DirHandle } from './fs-dirs.js';
+import { errnoOf, generationOf, tempName } from './fs-paths.js';
 
 /** Bytes gathered before one write to the temp file (bounds memory per write). */
 const WRITE_BATCH_BYTES = 1 << 20;
 
 /** A complete, fsynced temporary file next to its target, not yet visible under the key. */
 export interface Staged {
+  /** Name of the temp file in `dir`. */
   tmp: string;
-  dir: string;
+  dir: DirHandle;
   st: BigIntStats;
   crc32c: string;
 }
+
+/** Flags of every file the store creates: a fresh name, never through a symbolic link. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Raised inside staging when the body (the caller's stream) fails, so it is not mistaken for an fs error. */
 export class BodyError extends Error {
@@ -31,9 +34,9 @@ export class BodyError extends Error {
  * removed and a body stream destroyed; a failure of the body itself is
  * thrown as BodyError.
  */
-export async function stageFile(dir: string, body: Readable | Buffer): Promise<Staged> {
-  const tmp = path.join(dir, tempName());
-  const handle = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+export async function stageFile(dir: DirHandle, body: Readable | Buffer): Promise<Staged> {
+  const tmp = tempName();
+  const handle = await fsp.open(at(dir, tmp), CREATE_FLAGS, 0o666);
   try {
     let state = 0;
     if (Buffer.isBuffer(body)) {
@@ -69,7 +72,7 @@ export async function stageFile(dir: string, body: Readable | Buffer): Promise<S
     return { tmp, dir, st, crc32c: encodeCrc32c(state) };
   } catch (error) {
     await handle.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
+    removeAt(dir, tmp);
     if (!Buffer.isBuffer(body)) body.destroy();
     throw error;
   }
@@ -79,7 +82,9 @@ export async function stageFile(dir: string, body: Readable | Buffer): Promise<S
 const CHECKSUM_READ_BYTES = 4 << 20;
 
 /**
- * Copies the file at `sourcePath` to a new temporary file in `dir` inside the
+ * Copies the file at `sourcePath` (on Linux the source handle's own
+ * `/proc/self/fd/N`, so the bytes are those of the file opened, whatever its
+ * path names now) to a new temporary file in `dir` inside the
  * kernel (copy_file_range: no bytes through the process) while computing the
  * CRC32C of the source through `source`, its open handle; fsyncs the copy and
  * returns it. The caller checks afterwards that the source did not change
@@ -89,21 +94,22 @@ const CHECKSUM_READ_BYTES = 4 << 20;
  * the source handle is thrown as BodyError.
  */
 export async function stageCopy(
-  dir: string,
+  dir: DirHandle,
   sourcePath: string,
   source: fsp.FileHandle,
   location: string,
 ): Promise<Staged> {
-  const tmp = path.join(dir, tempName());
+  const tmp = tempName();
   try {
     const [, sourceState] = await Promise.all([
-      fsp.copyFile(sourcePath, tmp, constants.COPYFILE_EXCL),
+      // COPYFILE_EXCL creates with O_EXCL, which never follows a symbolic link
+      fsp.copyFile(sourcePath, at(dir, tmp), constants.COPYFILE_EXCL),
       // a failure reading the source is the source's, as in stageFile
       crc32cOfHandle(source).catch((error: unknown) => {
         throw new BodyError(error);
       }),
     ]);
-    const handle = await fsp.open(tmp, 'r+');
+    const handle = await fsp.open(at(dir, tmp), constants.O_RDWR | constants.O_NOFOLLOW);
     try {
       // read the copy back while it goes to disk
       const [copyState] = await Promise.all([crc32cOfHandle(handle), handle.sync()]);
@@ -121,8 +127,17 @@ export async function stageCopy(
       await handle.close();
     }
   } catch (error) {
-    await fsp.unlink(tmp).catch(() => undefined);
+    removeAt(dir, tmp);
     throw error;
+  }
+}
+
+/** Removes `name` from the held folder if it is there (a temp file of ours being given up). */
+export function removeAt(dir: DirHandle, name: string): void {
+  try {
+    unlinkSync(at(dir, name));
+  } catch {
+    // already gone
   }
 }
 
@@ -158,8 +173,8 @@ function skipBytes(buffers: Buffer[], count: number): Buffer[] {
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
 /**
- * Makes a staged (or hard-linked) temp file visible under `target`, honouring
- * `ifGenerationMatch`:
+ * Makes a staged (or hard-linked) temp file `tmp` of the held folder visible
+ * under `target` in that same folder, honouring `ifGenerationMatch`:
  * - `'0'`: `link()` refuses an existing target atomically (EEXIST); on
  *   filesystems without hard links it falls back to check-then-rename;
  * - a generation: the target is stat'ed right before `rename()`. Race
@@ -169,6 +184,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOS
  * The temp file is gone afterwards, whatever happens; the folder is fsynced.
  */
 export async function commitFile(
+  dir: DirHandle,
   tmp: string,
   target: string,
   location: string,
@@ -176,42 +192,48 @@ export async function commitFile(
 ): Promise<void> {
   try {
     if (ifGenerationMatch === '0') {
-      await linkNoReplace(tmp, target, location);
-      await fsp.unlink(tmp).catch(() => undefined);
+      await linkNoReplace(at(dir, tmp), dir, target, location);
+      removeAt(dir, tmp);
     } else {
-      if (ifGenerationMatch !== undefined) await expectGeneration(target, location, ifGenerationMatch);
-      await fsp.rename(tmp, target);
+      if (ifGenerationMatch !== undefined) expectGeneration(dir, target, location, ifGenerationMatch);
+      renameSync(at(dir, tmp), at(dir, target));
     }
   } catch (error) {
-    await fsp.unlink(tmp).catch(() => undefined);
+    removeAt(dir, tmp);
     throw error;
   }
-  await syncDir(path.dirname(target));
+  await syncDir(dir);
 }
 
-/** Creates `target` as a hard link to `existing`, failing with PreconditionError when `target` exists. */
-export async function linkNoReplace(existing: string, target: string, location: string): Promise<void> {
+/** Creates `target` in the held folder as a hard link to `existing`, failing with PreconditionError when `target` exists. */
+export async function linkNoReplace(
+  existing: string,
+  dir: DirHandle,
+  target: string,
+  location: string,
+): Promise<void> {
   try {
-    await fsMeta.link(existing, target);
+    linkSync(existing, at(dir, target));
   } catch (error) {
     const errno = errnoOf(error);
     if (errno === 'EEXIST')
-      throw new PreconditionError(location, '0', await currentGeneration(target), { cause: error });
+      throw new PreconditionError(location, '0', currentGeneration(dir, target), { cause: error });
     if (!errno || !NO_HARD_LINKS.has(errno)) throw error;
-    const actual = await currentGeneration(target);
+    const actual = currentGeneration(dir, target);
     if (actual !== undefined) throw new PreconditionError(location, '0', actual);
-    await fsp.rename(existing, target);
+    renameSync(existing, at(dir, target));
   }
 }
 
-export async function expectGeneration(
+export function expectGeneration(
+  dir: DirHandle,
   target: string,
   location: string,
   expected: string,
-): Promise<BigIntStats> {
+): BigIntStats {
   let st: BigIntStats | undefined;
   try {
-    st = await fsMeta.stat(target);
+    st = lstatAt(dir, target);
   } catch (error) {
     const errno = errnoOf(error);
     if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
@@ -221,10 +243,11 @@ export async function expectGeneration(
   return st;
 }
 
-export async function currentGeneration(file: string): Promise<string | undefined> {
+/** The generation of `name` in the held folder; `folder` or `symlink` when it is not a file; undefined when absent. */
+export function currentGeneration(dir: DirHandle, name: string): string | undefined {
   try {
-    const st = await fsMeta.stat(file);
-    return st.isFile() ? generationOf(st) : 'folder';
+    const st = lstatAt(dir, name);
+    return st.isFile() ? generationOf(st) : st.isSymbolicLink() ? 'symlink' : 'folder';
   } catch {
     return undefined;
   }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, type BigIntStats } from 'node:fs';
+import { mkdirSync, type BigIntStats } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../errors.js';
 import { assertSafeBucket, assertSafeKey } from './keys.js';
-import { fsMeta } from './fs-meta.js';
 
 /** Names starting with this are switchyard's own temporary files: never listed, removed by cleanup(). */
 export const FS_TEMP_PREFIX = '.switchyard-tmp-';
@@ -62,20 +61,6 @@ export function resolveKey(root: string, bucket: string, key: string): ResolvedK
     throw new KeyUnsafeError(key, 'resolves outside its bucket');
   }
   return { bucketDir, file, dir: path.dirname(file), segments };
-}
-
-export function isInside(parent: string, child: string): boolean {
-  return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
-}
-
-/**
- * Defense in depth against symlinks: the real path of `target` (a folder or
- * file of the key) must lie inside the real path of the bucket folder.
- * Throws KeyUnsafeError when it escapes; ENOENT passes through to the caller.
- */
-export async function assertRealInside(bucketDir: string, target: string, key: string): Promise<void> {
-  const [realBucket, realTarget] = await Promise.all([fsMeta.realpath(bucketDir), fsMeta.realpath(target)]);
-  if (!isInside(realBucket, realTarget)) throw new KeyUnsafeError(key, 'a symlink leads outside its bucket');
 }
 
 /** `mtimeNs-size-inode`: changes whenever the file is rewritten; kept by rename and link. */
@@ -149,10 +134,10 @@ export function wrapFsError(error: unknown, op: string, location: string, file: 
   );
 }
 
-/** Creates the folder (and parents); a file standing in the way, or no permission → E_DESTINATION_UNWRITABLE. */
-export async function ensureDir(dir: string, location: string): Promise<void> {
+/** Creates the folder (and parents) by path (the bucket folder only: below it, folders are made through held handles); a file standing in the way, or no permission → E_DESTINATION_UNWRITABLE. */
+export function ensureDir(dir: string, location: string): void {
   try {
-    await fsMeta.mkdirp(dir);
+    mkdirSync(dir, { recursive: true });
   } catch (error) {
     throw new TransientError(
       'E_DESTINATION_UNWRITABLE',
@@ -160,49 +145,6 @@ export async function ensureDir(dir: string, location: string): Promise<void> {
       { location, path: dir, errno: errnoOf(error) },
       { cause: error },
     );
-  }
-}
-
-interface DirSync {
-  running: Promise<void>;
-  /** An fsync queued to start when `running` ends, shared by every caller that arrived meanwhile. */
-  queued?: Promise<void>;
-}
-
-const dirSyncs = new Map<string, DirSync>();
-
-/**
- * fsync a folder so a rename or link in it survives a crash; best effort
- * (some filesystems refuse). Concurrent callers share fsyncs: each gets one
- * that started after its call, so many files landing in one folder cost a
- * few fsyncs, not one each.
- */
-export function syncDir(dir: string): Promise<void> {
-  const current = dirSyncs.get(dir);
-  if (!current) return startDirSync(dir);
-  // the running fsync may have started before this caller's change: wait for the next one
-  current.queued ??= current.running.then(() => startDirSync(dir));
-  return current.queued;
-}
-
-function startDirSync(dir: string): Promise<void> {
-  const entry: DirSync = { running: Promise.resolve() };
-  entry.running = fsyncDir(dir).finally(() => {
-    if (dirSyncs.get(dir) === entry) dirSyncs.delete(dir);
-  });
-  dirSyncs.set(dir, entry);
-  return entry.running;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close().catch(() => undefined);
   }
 }
 

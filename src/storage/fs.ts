@@ -1,27 +1,16 @@
-import { constants, promises as fsp, type BigIntStats } from 'node:fs';
-import path from 'node:path';
+import { realpathSync, type BigIntStats, type promises as fsp } from 'node:fs';
+import { resolve as pathResolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../errors.js';
-import {
-  BodyError,
-  commitFile,
-  crc32cOfHandle,
-  currentGeneration,
-  linkNoReplace,
-  stageCopy,
-  stageFile,
-} from './fs-atomic.js';
+import { BodyError, commitFile, crc32cOfHandle, removeAt, stageCopy, stageFile } from './fs-atomic.js';
 import { encodeCrc32c } from './checksum.js';
+import { closeDir, openDirPath, RACE_FREE, syncDir, withKeyDir, type DirHandle } from './fs-dirs.js';
 import {
-  assertRealInside,
   createdOf,
   ensureDir,
-  errnoOf,
   isMissing,
   generationOf,
   resolveKey,
-  syncDir,
-  tempName,
   updatedOf,
   wrapFsError,
   type ResolvedKey,
@@ -38,7 +27,15 @@ import type {
   StoreCapabilities,
   WriteOptions,
 } from './types.js';
-import { fsMeta } from './fs-meta.js';
+import {
+  deleteChecked,
+  fileAt,
+  moveLinked,
+  openFileAt,
+  pathStillHolds,
+  precheck,
+  type KeyWhere,
+} from './fs-ops.js';
 
 export { FS_TEMP_PREFIX } from './fs-paths.js';
 
@@ -53,18 +50,24 @@ export interface FsStoreOptions {
 const DEFAULT_PAGE_SIZE = 1000;
 /** Age after which a temp file whose writer cannot be checked (another host, an older name) counts as abandoned. */
 const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
-/** Prepared folders remembered per store before the memory is reset. */
-const PREPARED_DIRS_KEPT = 4096;
 
 /**
  * Local folders: `root/<bucket>/<key>`. Keeps no metadata (provenance lives in
  * the ledger); the generation is `mtimeNs-size-inode`.
  *
+ * Every operation reaches its file from the bucket folder one held folder
+ * at a time and acts through the last one (fs-dirs.ts): a symbolic link
+ * below the bucket folder, at any segment, is refused with E_SYMLINK and
+ * never followed, even when swapped in while the operation runs. The bucket
+ * folder itself may be a symbolic link set up by the operator: its real path
+ * is resolved once, when first opened.
+ *
  * Writes and copies go to a temp file (FS_TEMP_PREFIX) in the target folder,
  * fsynced, then renamed into place (readers see the old file or the whole new
  * one); a killed process leaves only temp files, which list() skips and
- * cleanup() removes. A copy is made by the kernel (copy_file_range) while the
- * source's CRC32C is read, then read back and compared. rename() moves within one filesystem and keeps the generation;
+ * cleanup() removes. A copy is made by the kernel (copy_file_range) from the
+ * opened source while the source's CRC32C is read, then read back and
+ * compared. rename() moves within one filesystem and keeps the generation;
  * across filesystems it throws E_UNSUPPORTED.
  */
 export class FsStore implements ObjectStore {
@@ -82,23 +85,24 @@ export class FsStore implements ObjectStore {
   };
   private readonly readChunkBytes: number;
   private readonly listings = new DirListingCache();
-  /** Folders already created and checked (prepareDir). */
-  private readonly preparedDirs = new Set<string>();
+  /** Real path of each bucket folder, resolved when first opened. */
+  private readonly realBuckets = new Map<string, string>();
 
   constructor(options: FsStoreOptions) {
-    this.root = path.resolve(options.root);
+    this.root = pathResolve(options.root);
     this.name = options.name ?? `fs:${this.root}`;
     this.readChunkBytes = options.readChunkBytes ?? 1024 * 1024;
   }
 
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     const r = resolveKey(this.root, bucket, key);
+    const where = this.whereOf(bucket, key);
     try {
-      const st = await this.statFile(r, key);
+      const st = await this.inKeyDir(r, where, false, (dir, name) => fileAt(dir, name, where));
       return st ? this.info(bucket, key, st) : undefined;
     } catch (error) {
       if (isMissing(error)) return undefined;
-      throw wrapFsError(error, 'stat', this.where(bucket, key), r.file);
+      throw wrapFsError(error, 'stat', where.location, r.file);
     }
   }
 
@@ -132,16 +136,18 @@ export class FsStore implements ObjectStore {
     options: WriteOptions = {},
   ): Promise<ObjectInfo> {
     const r = resolveKey(this.root, bucket, key);
-    const where = this.where(bucket, key);
+    const where = this.whereOf(bucket, key);
+    const expected = options.ifGenerationMatch;
     try {
-      await this.prepareDir(r, key, where);
-      if (options.ifGenerationMatch !== undefined) await precheck(r.file, where, options.ifGenerationMatch);
-      const staged = await stageFile(r.dir, body);
-      await commitFile(staged.tmp, r.file, where, options.ifGenerationMatch);
-      return { ...this.info(bucket, key, staged.st), crc32c: staged.crc32c };
+      return await this.inKeyDir(r, where, true, async (dir, name) => {
+        precheck(dir, name, where, expected);
+        const staged = await stageFile(dir, body);
+        await commitFile(dir, staged.tmp, name, where.location, expected);
+        return { ...this.info(bucket, key, staged.st), crc32c: staged.crc32c };
+      });
     } catch (error) {
       if (error instanceof BodyError) throw error.original;
-      throw wrapFsError(error, 'write', where, r.file);
+      throw wrapFsError(error, 'write', where.location, r.file);
     }
   }
 
@@ -154,51 +160,47 @@ export class FsStore implements ObjectStore {
    */
   async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
     const r = resolveKey(this.root, bucket, key);
-    const where = this.where(bucket, key);
+    const where = this.whereOf(bucket, key);
     try {
-      const st = await this.statFile(r, key);
-      if (!st) throw new NotFoundError(where);
-      const expected = options.ifGenerationMatch;
-      if (expected === undefined) {
-        await fsMeta.unlink(r.file);
-      } else {
-        if (generationOf(st) !== expected) throw new PreconditionError(where, expected, generationOf(st));
-        const held = path.join(r.dir, tempName('del-'));
-        await fsp.rename(r.file, held);
-        const actual = generationOf(await fsMeta.lstat(held));
-        if (actual !== expected) {
-          await linkNoReplace(held, r.file, where).catch(() => undefined);
-          await fsp.unlink(held).catch(() => undefined);
-          throw new PreconditionError(where, expected, actual);
-        }
-        await fsMeta.unlink(held);
-      }
-      await syncDir(r.dir);
+      await this.inKeyDir(r, where, false, async (dir, name) => {
+        const st = fileAt(dir, name, where);
+        if (!st) throw new NotFoundError(where.location);
+        deleteChecked(dir, name, where.location, st, options.ifGenerationMatch);
+        await syncDir(dir);
+      });
     } catch (error) {
-      if (isMissing(error)) throw new NotFoundError(where, { cause: error });
-      throw wrapFsError(error, 'delete', where, r.file);
+      if (isMissing(error)) throw new NotFoundError(where.location, { cause: error });
+      throw wrapFsError(error, 'delete', where.location, r.file);
     }
   }
 
+  /**
+   * Pages through the bucket's files. Symbolic links and names that are not
+   * UTF-8 met on the way are never followed nor listed: they come back in
+   * `problems` (E_SYMLINK, E_KEY_ENCODING), each on the page its key falls in.
+   */
   async list(bucket: string, options: ListOptions = {}): Promise<ListPage> {
     const r = resolveKey(this.root, bucket, 'x');
     const pageSize = Math.max(1, options.pageSize ?? DEFAULT_PAGE_SIZE);
+    const location = `${this.name}/${bucket}`;
+    let dir: DirHandle;
     try {
-      const walk = { prefix: options.prefix ?? '', after: options.pageToken, limit: pageSize };
-      const { keys, more } = await walkKeys(r.bucketDir, walk, this.listings);
-      // stat is a direct call (fsMeta): one after another, no pool to run them in
-      const items: ObjectInfo[] = [];
-      for (const key of keys) {
-        try {
-          const st = await fsMeta.stat(path.join(r.bucketDir, ...key.split('/')));
-          if (st.isFile()) items.push(this.info(bucket, key, st));
-        } catch (error) {
-          if (!isMissing(error)) throw error;
-        }
-      }
-      return more ? { items, nextPageToken: keys[keys.length - 1] } : { items };
+      dir = this.openBucket(r, false);
     } catch (error) {
-      throw wrapFsError(error, 'list', `${this.name}/${bucket}`, r.bucketDir);
+      if (isMissing(error)) return { items: [] };
+      throw wrapFsError(error, 'list', location, r.bucketDir);
+    }
+    try {
+      const walk = { prefix: options.prefix ?? '', after: options.pageToken, limit: pageSize, location };
+      const { files, more, problems } = await walkKeys(dir, walk, this.listings);
+      const items = files.map((f) => this.info(bucket, f.key, f.st));
+      const page: ListPage = more ? { items, nextPageToken: files[files.length - 1]!.key } : { items };
+      if (problems.length > 0) page.problems = problems;
+      return page;
+    } catch (error) {
+      throw wrapFsError(error, 'list', location, r.bucketDir);
+    } finally {
+      closeDir(dir);
     }
   }
 
@@ -207,11 +209,11 @@ export class FsStore implements ObjectStore {
   }
 
   /**
-   * Copies the source file into a temp file next to the destination inside
-   * the kernel while computing the source's CRC32C from an open handle, reads
-   * the copy back to compare (returned as `crc32c`), then puts it in place. If the source's generation is not
-   * `ifSourceGenerationMatch` when opened, or changed while copying,
-   * PreconditionError and nothing is written.
+   * Copies the opened source file into a temp file next to the destination
+   * inside the kernel while computing the source's CRC32C from that handle,
+   * reads the copy back to compare (returned as `crc32c`), then puts it in
+   * place. If the source's generation is not `ifSourceGenerationMatch` when
+   * opened, or changed while copying, PreconditionError and nothing is written.
    */
   async copy(
     source: ObjectStore,
@@ -222,7 +224,9 @@ export class FsStore implements ObjectStore {
     const src = this.fsSource(source, 'copy');
     const rs = resolveKey(src.root, from.bucket, from.key);
     const rd = resolveKey(this.root, to.bucket, to.key);
-    const where = this.where(to.bucket, to.key);
+    const where = this.whereOf(to.bucket, to.key);
+    const srcWhere = src.where(from.bucket, from.key);
+    const expected = options.ifGenerationMatch;
     const { handle, st: before } = await src.openForRead(
       rs,
       from.bucket,
@@ -230,22 +234,26 @@ export class FsStore implements ObjectStore {
       options.ifSourceGenerationMatch,
     );
     try {
-      await this.prepareDir(rd, to.key, where);
-      if (options.ifGenerationMatch !== undefined) await precheck(rd.file, where, options.ifGenerationMatch);
-      const staged = await stageCopy(rd.dir, rs.file, handle, where);
-      const after = generationOf(await handle.stat({ bigint: true }));
-      // the kernel copied by path: the path must still name the file the handle holds
-      const atPath = await fsMeta.stat(rs.file).catch(() => undefined);
-      if (after !== generationOf(before) || atPath === undefined || generationOf(atPath) !== after) {
-        await fsp.unlink(staged.tmp).catch(() => undefined);
-        throw new PreconditionError(src.where(from.bucket, from.key), generationOf(before), after);
-      }
-      await commitFile(staged.tmp, rd.file, where, options.ifGenerationMatch);
-      return { ...this.info(to.bucket, to.key, staged.st), crc32c: staged.crc32c, destinationChecksum: true };
+      return await this.inKeyDir(rd, where, true, async (dir, name) => {
+        precheck(dir, name, where, expected);
+        // Linux: the kernel copies the file the handle holds, whatever its path names now
+        const sourcePath = RACE_FREE ? `/proc/self/fd/${handle.fd}` : rs.file;
+        const staged = await stageCopy(dir, sourcePath, handle, where.location);
+        const after = generationOf(await handle.stat({ bigint: true }));
+        if (after !== generationOf(before) || !(await pathStillHolds(rs.file, after))) {
+          removeAt(dir, staged.tmp);
+          throw new PreconditionError(srcWhere, generationOf(before), after);
+        }
+        await commitFile(dir, staged.tmp, name, where.location, expected);
+        return {
+          ...this.info(to.bucket, to.key, staged.st),
+          crc32c: staged.crc32c,
+          destinationChecksum: true,
+        };
+      });
     } catch (error) {
-      if (error instanceof BodyError)
-        throw wrapFsError(error.original, 'copy', src.where(from.bucket, from.key), rs.file);
-      throw wrapFsError(error, 'copy', where, rd.file);
+      if (error instanceof BodyError) throw wrapFsError(error.original, 'copy', srcWhere, rs.file);
+      throw wrapFsError(error, 'copy', where.location, rd.file);
     } finally {
       await handle.close().catch(() => undefined);
     }
@@ -253,7 +261,7 @@ export class FsStore implements ObjectStore {
 
   /**
    * Moves a file within one filesystem, keeping its generation. Steps: learn
-   * the source generation (stat, unless `ifSourceGenerationMatch` names it);
+   * the source generation (lstat, unless `ifSourceGenerationMatch` names it);
    * hard-link it into the destination folder (EXDEV → E_UNSUPPORTED, so the
    * caller copies); check the linked inode is that generation; put it in
    * place (no overwrite unless `ifGenerationMatch` names the destination's
@@ -269,51 +277,18 @@ export class FsStore implements ObjectStore {
     const src = this.fsSource(source, 'rename');
     const rs = resolveKey(src.root, from.bucket, from.key);
     const rd = resolveKey(this.root, to.bucket, to.key);
-    const srcWhere = src.where(from.bucket, from.key);
-    const where = this.where(to.bucket, to.key);
-    let tmp: string | undefined;
+    const srcWhere = src.whereOf(from.bucket, from.key);
+    const where = this.whereOf(to.bucket, to.key);
     try {
-      // With the generation expected, the linked inode is checked against it
-      // below, which is the check a stat of the source would make (and link(2)
-      // refuses another filesystem itself, EXDEV): one system call less per file.
-      let generation = options.ifSourceGenerationMatch;
-      if (generation === undefined) {
-        const st = await src.statFile(rs, from.key);
-        if (!st) throw new NotFoundError(srcWhere);
-        generation = generationOf(st);
-      } else if (rs.dir !== rs.bucketDir) {
-        await assertRealInside(rs.bucketDir, rs.dir, from.key);
-      }
-      await this.prepareDir(rd, to.key, where, true);
-      let linked: BigIntStats;
-      if ((options.ifGenerationMatch ?? '0') === '0') {
-        // No overwrite: link straight to the key (link never replaces), then
-        // check it is the generation expected; if a writer replaced the source
-        // in between, take the link back (it is ours: the key was free).
-        await this.linkInto(rs.file, rd.file, rd, to.key, srcWhere, where);
-        linked = await fsMeta.lstat(rd.file);
-        if (generationOf(linked) !== generation) {
-          await fsMeta.unlink(rd.file);
-          throw linkMismatch(srcWhere, where, generation, linked);
-        }
-        await syncDir(rd.dir);
-      } else {
-        tmp = path.join(rd.dir, tempName('mv-'));
-        await this.linkInto(rs.file, tmp, rd, to.key, srcWhere, where);
-        linked = await fsMeta.lstat(tmp);
-        if (generationOf(linked) !== generation) throw linkMismatch(srcWhere, where, generation, linked);
-        const linkedTmp = tmp;
-        tmp = undefined;
-        await commitFile(linkedTmp, rd.file, where, options.ifGenerationMatch);
-      }
-      const still = await fsMeta.lstat(rs.file).catch(() => undefined);
-      if (still && still.ino === linked.ino && still.dev === linked.dev) await fsMeta.unlink(rs.file);
-      await syncDir(rs.dir);
+      const linked = await src.inKeyDir(rs, srcWhere, false, (sourceDir, sourceName) =>
+        this.inKeyDir(rd, where, true, (dir, name) =>
+          moveLinked({ dir: sourceDir, name: sourceName, where: srcWhere }, { dir, name, where }, options),
+        ),
+      );
       return this.info(to.bucket, to.key, linked);
     } catch (error) {
-      if (tmp) await fsp.unlink(tmp).catch(() => undefined);
-      if (isMissing(error)) throw new NotFoundError(srcWhere, { cause: error });
-      throw wrapFsError(error, 'rename', where, rd.file);
+      if (isMissing(error)) throw new NotFoundError(srcWhere.location, { cause: error });
+      throw wrapFsError(error, 'rename', where.location, rd.file);
     }
   }
 
@@ -324,33 +299,26 @@ export class FsStore implements ObjectStore {
    */
   async cleanup(bucket: string, staleMs = DEFAULT_TEMP_STALE_MS): Promise<number> {
     const r = resolveKey(this.root, bucket, 'x');
+    const location = `${this.name}/${bucket}`;
     try {
-      return await removeTempFiles(r.bucketDir, staleMs);
+      const dir = this.openBucket(r, false);
+      try {
+        return await removeTempFiles(dir, staleMs, location);
+      } finally {
+        closeDir(dir);
+      }
     } catch (error) {
-      throw wrapFsError(error, 'cleanup', `${this.name}/${bucket}`, r.bucketDir);
-    }
-  }
-
-  /** Hard-links `from` to `to` in the folder of `rd`, preparing that folder again if it vanished since it was remembered. */
-  private async linkInto(
-    from: string,
-    to: string,
-    rd: ResolvedKey,
-    key: string,
-    srcWhere: string,
-    where: string,
-  ): Promise<void> {
-    try {
-      await linkOrExplain(from, to, srcWhere, where);
-    } catch (error) {
-      if (errnoOf(error) !== 'ENOENT' || !this.preparedDirs.delete(rd.dir)) throw error;
-      await this.prepareDir(rd, key, where);
-      await linkOrExplain(from, to, srcWhere, where);
+      if (isMissing(error)) return 0;
+      throw wrapFsError(error, 'cleanup', location, r.bucketDir);
     }
   }
 
   private where(bucket: string, key: string): string {
     return `${this.name}/${bucket}/${key}`;
+  }
+
+  private whereOf(bucket: string, key: string): KeyWhere {
+    return { location: this.where(bucket, key), key };
   }
 
   private fsSource(source: ObjectStore, op: string): FsStore {
@@ -366,27 +334,42 @@ export class FsStore implements ObjectStore {
   }
 
   /**
-   * Creates the key's folder and checks that no symlink leads it out of the
-   * bucket. With `remembered`, a folder prepared before is taken as is
-   * (rename's hot path: linkInto prepares it again if it was removed since).
+   * Opens the bucket folder by its real path, resolved the first time (the
+   * operator may have made the bucket folder a symbolic link) and again only
+   * when that path no longer opens. With `create`, a missing one is created.
+   * Handles of folders below it are never kept: a folder can be moved away.
    */
-  private async prepareDir(r: ResolvedKey, key: string, where: string, remembered = false): Promise<void> {
-    if (remembered && this.preparedDirs.has(r.dir)) return;
-    await ensureDir(r.dir, where);
-    if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
-    if (this.preparedDirs.size >= PREPARED_DIRS_KEPT) this.preparedDirs.clear();
-    this.preparedDirs.add(r.dir);
+  private openBucket(r: ResolvedKey, create: boolean): DirHandle {
+    const known = this.realBuckets.get(r.bucketDir);
+    if (known !== undefined) {
+      try {
+        return openDirPath(known);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+        this.realBuckets.delete(r.bucketDir);
+      }
+    }
+    if (create) ensureDir(r.bucketDir, r.bucketDir);
+    const real = realpathSync.native(r.bucketDir);
+    const dir = openDirPath(real);
+    this.realBuckets.set(r.bucketDir, real);
+    return dir;
   }
 
-  /** Stats of the object file (following an in-bucket symlink); undefined for a folder. */
-  private async statFile(r: ResolvedKey, key: string): Promise<BigIntStats | undefined> {
-    if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
-    let st = await fsMeta.lstat(r.file);
-    if (st.isSymbolicLink()) {
-      await assertRealInside(r.bucketDir, r.file, key);
-      st = await fsMeta.stat(r.file);
+  /** Runs `act` in the held folder of the key's last segment (see withKeyDir); every handle is closed after. */
+  private async inKeyDir<T>(
+    r: ResolvedKey,
+    where: KeyWhere,
+    create: boolean,
+    act: (dir: DirHandle, name: string) => Promise<T> | T,
+  ): Promise<T> {
+    const bucketDir = this.openBucket(r, create);
+    const name = r.segments[r.segments.length - 1] as string;
+    try {
+      return await withKeyDir(bucketDir, r.segments, where, create, (dir) => act(dir, name));
+    } finally {
+      closeDir(bucketDir);
     }
-    return st.isFile() ? st : undefined;
   }
 
   private async openForRead(
@@ -395,27 +378,20 @@ export class FsStore implements ObjectStore {
     key: string,
     generation: string | undefined,
   ): Promise<{ handle: fsp.FileHandle; st: BigIntStats }> {
-    const where = this.where(bucket, key);
+    const where = this.whereOf(bucket, key);
     let handle: fsp.FileHandle | undefined;
     try {
-      if (r.dir !== r.bucketDir) await assertRealInside(r.bucketDir, r.dir, key);
-      try {
-        handle = await fsp.open(r.file, constants.O_RDONLY | constants.O_NOFOLLOW);
-      } catch (error) {
-        if (errnoOf(error) !== 'ELOOP') throw error;
-        await assertRealInside(r.bucketDir, r.file, key);
-        handle = await fsp.open(r.file, constants.O_RDONLY);
-      }
+      handle = await this.inKeyDir(r, where, false, (dir, name) => openFileAt(dir, name, where));
       const st = await handle.stat({ bigint: true });
-      if (!st.isFile()) throw new NotFoundError(where);
+      if (!st.isFile()) throw new NotFoundError(where.location);
       if (generation !== undefined && generationOf(st) !== generation) {
-        throw new PreconditionError(where, generation, generationOf(st));
+        throw new PreconditionError(where.location, generation, generationOf(st));
       }
       return { handle, st };
     } catch (error) {
       await handle?.close().catch(() => undefined);
-      if (isMissing(error)) throw new NotFoundError(where, { cause: error });
-      throw wrapFsError(error, 'read', where, r.file);
+      if (isMissing(error)) throw new NotFoundError(where.location, { cause: error });
+      throw wrapFsError(error, 'read', where.location, r.file);
     }
   }
 
@@ -430,50 +406,4 @@ export class FsStore implements ObjectStore {
       metadata: {},
     };
   }
-}
-
-/** Fails early, before any bytes move, when the target is already not what `ifGenerationMatch` wants (checked again at commit). */
-async function precheck(file: string, where: string, ifGenerationMatch: string): Promise<void> {
-  const actual = await currentGeneration(file);
-  if (ifGenerationMatch === '0' ? actual !== undefined : actual !== ifGenerationMatch) {
-    throw new PreconditionError(where, ifGenerationMatch, actual);
-  }
-}
-
-/**
- * link(2) with its refusals explained: another filesystem or no hard links
- * there → E_UNSUPPORTED (the caller copies instead); the target exists →
- * PreconditionError naming the generation found there.
- */
-async function linkOrExplain(from: string, to: string, srcWhere: string, where: string): Promise<void> {
-  try {
-    await fsMeta.link(from, to);
-  } catch (error) {
-    const errno = errnoOf(error) ?? '';
-    if (errno === 'EXDEV') throw unsupported(srcWhere, where, 'different filesystems');
-    if (['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK'].includes(errno)) {
-      throw unsupported(srcWhere, where, `no hard links here (${errno})`);
-    }
-    if (errno === 'EEXIST')
-      throw new PreconditionError(where, '0', await currentGeneration(to), { cause: error });
-    throw error;
-  }
-}
-
-/**
- * What a hard link that is not the generation stat saw means: a symbolic link
- * (link(2) links the link itself, so the caller must copy instead), or a
- * source replaced in between.
- */
-function linkMismatch(from: string, to: string, generation: string, linked: BigIntStats): Error {
-  if (linked.isSymbolicLink()) return unsupported(from, to, 'the source is a symbolic link');
-  return new PreconditionError(from, generation, generationOf(linked));
-}
-
-function unsupported(from: string, to: string, reason: string): PermanentError {
-  return new PermanentError('E_UNSUPPORTED', `[switchyard] [fs] cannot rename ${from} to ${to}: ${reason}`, {
-    from,
-    to,
-    reason,
-  });
 }

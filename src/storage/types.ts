@@ -129,9 +129,31 @@ export interface ListOptions {
   pageToken?: string;
 }
 
+/**
+ * An entry a listing met but cannot offer as an object, left untouched:
+ * `E_SYMLINK`, a symbolic link below the bucket folder (never followed);
+ * `E_KEY_ENCODING`, a name whose bytes are not UTF-8 (it has no key).
+ */
+export interface ListProblem {
+  /** Where it sits, as a key; bytes that are not UTF-8 shown as `\xHH` (e.g. `in/r\xE9sum\xE9.csv`). */
+  key: string;
+  code: 'E_SYMLINK' | 'E_KEY_ENCODING';
+  /** Names the store and the entry, what was expected and what was found. */
+  message: string;
+  /** Generation and size when the entry is a file (so it can be recorded as unrouted). */
+  generation?: string;
+  size?: number;
+}
+
 export interface ListPage {
   items: ObjectInfo[];
   nextPageToken?: string;
+  /**
+   * Entries met on this page that are not listed (see ListProblem), each
+   * reported on the one page its key falls in. Only stores that can meet
+   * them set it (the local folder).
+   */
+  problems?: ListProblem[];
 }
 
 export interface ReadOptions {
