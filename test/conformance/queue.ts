@@ -304,6 +304,14 @@ export function testQueue(
           expect(raw?.encoding).toBe(variant === 'non-UTF-8 bytes' ? 'base64' : 'utf8');
           expect(kept.length).toBe(Math.min(body.length, RAW_BODY_LIMIT));
           expect(kept).toEqual(body.subarray(0, kept.length));
+
+          // kept byte for byte: put back, it comes back as the same unreadable body
+          expect(await queue.retryDeadLetters([dead?.id as string])).toBe(1);
+          const [back, ...more] = await pullAll(queue, 1, LONG);
+          expect(more).toEqual([]);
+          expect(back?.malformed).toMatch(/^\[switchyard\] \[queue\] unreadable message: /);
+          expect(back?.raw).toEqual(raw);
+          await queue.ack([back?.id as string]);
         } finally {
           await routed.close();
         }
