@@ -78,7 +78,7 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
           printJson(io, result);
         } else {
           io.stdout.write(
-            `queue dead letters put back: ${result.queue}; dead deliveries made due again: ${result.ledger} ` +
+            `queue dead letters put back: ${result.queue}; deliveries made due again: ${result.ledger} ` +
               `(${result.republished} source(s) queued to be routed again)\n`,
           );
           if (result.queueUnavailable) io.stderr.write(`note: ${result.queueUnavailable}\n`);

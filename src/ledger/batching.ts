@@ -152,6 +152,9 @@ export class BatchingLedger implements Ledger {
   retryDead(ids?: string[]): Promise<number> {
     return this.inner.retryDead(ids);
   }
+  makeDue(ids: string[]): Promise<number> {
+    return this.inner.makeDue(ids);
+  }
   activeOwners(): Promise<string[]> {
     return this.inner.activeOwners?.() ?? Promise.resolve([]);
   }

@@ -228,6 +228,19 @@ export class MemoryLedger implements Ledger {
     return changed;
   }
 
+  async makeDue(ids: string[]): Promise<number> {
+    const now = this.now();
+    let changed = 0;
+    for (const id of new Set(ids)) {
+      const r = this.deliveries.get(id);
+      const leased = r?.claimedBy !== undefined && (r.claimExpiresAt ?? 0) > now;
+      if (!r || !(r.state === 'dead' || (r.state === 'failed' && !leased))) continue;
+      this.deliveries.set(r.id, revive(r, now));
+      changed++;
+    }
+    return changed;
+  }
+
   async activeOwners(): Promise<string[]> {
     const now = this.now();
     const owners = new Set<string>();

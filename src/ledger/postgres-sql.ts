@@ -131,6 +131,11 @@ export const RETRY_DEAD = `UPDATE deliveries SET state = 'failed', attempts = 0,
     claimed_by = NULL, claim_expires_at = NULL
   WHERE state = 'dead' AND ($2::text[] IS NULL OR id = ANY($2::text[]))`;
 
+export const MAKE_DUE = `UPDATE deliveries SET state = 'failed', attempts = 0, next_attempt_at = $1, updated_at = $1,
+    claimed_by = NULL, claim_expires_at = NULL
+  WHERE id = ANY($2::text[])
+    AND (state = 'dead' OR (state = 'failed' AND (claimed_by IS NULL OR claim_expires_at <= $1)))`;
+
 /**
  * `column` matches the LIKE `pattern` (a placeholder holding
  * `containsPattern(...)`) ignoring ASCII case only, as SQLite's lower():

@@ -300,6 +300,10 @@ export class PostgresLedger implements Ledger {
     return this.count('retryDead', sql.RETRY_DEAD, [this.now(), ids ?? null]);
   }
 
+  async makeDue(ids: string[]): Promise<number> {
+    return this.count('makeDue', sql.MAKE_DUE, [this.now(), [...new Set(ids)]]);
+  }
+
   async activeOwners(): Promise<string[]> {
     const rows = await this.run<{ claimed_by: string }>('activeOwners', sql.ACTIVE_OWNERS, [this.now()]);
     return rows.map((row) => row.claimed_by).sort();

@@ -315,6 +315,19 @@ export class SqliteLedger implements Ledger {
     });
   }
 
+  async makeDue(ids: string[]): Promise<number> {
+    const due =
+      "UPDATE deliveries SET state = 'failed', attempts = 0, next_attempt_at = ?, updated_at = ?, " +
+      'claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND ' +
+      "(state = 'dead' OR (state = 'failed' AND (claimed_by IS NULL OR claim_expires_at <= ?)))";
+    return this.tx.write(() => {
+      const now = this.now();
+      let changed = 0;
+      for (const id of new Set(ids)) changed += this.run(due, [now, now, id, now]).changes;
+      return changed;
+    });
+  }
+
   async activeOwners(): Promise<string[]> {
     return this.rows<{ claimed_by: string }>(
       'SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL AND claim_expires_at > ? ORDER BY claimed_by',

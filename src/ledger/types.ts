@@ -175,7 +175,8 @@ export interface TransitionItem {
  *   so a retry need not wait for the lease to expire.
  * - `release` ends the caller's lease (no-op when it is not the holder).
  * - `forGeneration` returns every delivery of one source generation.
- * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset).
+ * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset);
+ *   `makeDue` does the same for the ones named, failed or dead.
  * - `recordUnrouted` keeps one row per source location: a later sighting
  *   updates generation, size and `lastSeenAt`, and clears `resolvedAt`.
  *   `listUnrouted` and `counts().unrouted` cover unresolved rows only,
@@ -216,6 +217,13 @@ export interface Ledger {
   routeStats(sinceMs?: number): Promise<RouteStat[]>;
   flows(sinceMs?: number): Promise<FlowStat[]>;
   retryDead(ids?: string[]): Promise<number>;
+  /**
+   * Makes the `failed` and `dead` deliveries among `ids` due now: state
+   * `failed`, `attempts` 0, `nextAttemptAt` now. A failed delivery a live
+   * lease holds is left alone. Returns how many changed (an operator's retry
+   * of a message the queue gave up on, whose deliveries sit in backoff).
+   */
+  makeDue(ids: string[]): Promise<number>;
 
   /** Owners holding a live lease right now (crash recovery). */
   activeOwners?(): Promise<string[]>;

@@ -21,6 +21,7 @@ export interface DrainReport extends OutcomeCounts {
   deadLettered: number;
   /** Messages acked without routing (deletions, test events…). */
   ignored: number;
+  /** Messages whose body could not be read: dead-lettered at once with E_MESSAGE_UNREADABLE. */
   malformed: number;
   /** Queue operations (ack, nack, dead letter) that failed; their messages come back when the lease ends. */
   queueErrors: number;

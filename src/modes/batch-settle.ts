@@ -10,7 +10,8 @@ export type Settlement =
 
 /**
  * Decides a message's fate (invariant 5):
- * - `malformed` → dead letter with its reason; `ignore` → ack;
+ * - `malformed` (an unreadable body) → dead letter at once, reason
+ *   `E_MESSAGE_UNREADABLE: …` (the queue keeps the body); `ignore` → ack;
  * - every event terminal → ack, except a permanent failure the ledger did not
  *   record (no delivery: unknown or ambiguous bucket, …), which is
  *   dead-lettered so it stays visible;
@@ -25,7 +26,7 @@ export function settleMessage(
   random: () => number = Math.random,
 ): Settlement {
   if (message.malformed !== undefined)
-    return { action: 'dead-letter', reason: `malformed message: ${message.malformed}` };
+    return { action: 'dead-letter', reason: `E_MESSAGE_UNREADABLE: ${message.malformed}` };
   if (message.ignore !== undefined) return { action: 'ack', ignored: message.ignore };
 
   const pending = results.filter((r) => !TERMINAL_OUTCOMES.has(r.outcome));

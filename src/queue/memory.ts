@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectEvent } from '../events/types.js';
+import { decodeSwitchyardBody } from './body-decode.js';
+import { encodeEvent } from './event-codec.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
 
 export interface MemoryQueueOptions {
@@ -10,7 +12,7 @@ export interface MemoryQueueOptions {
 
 interface Entry {
   rowid: number;
-  event: string;
+  body: string | Uint8Array;
   attempts: number;
   enqueuedAt: number;
   visibleAt: number;
@@ -39,12 +41,20 @@ export class MemoryQueue implements Queue {
   }
 
   async publish(events: ObjectEvent[]): Promise<void> {
+    this.publishBodies(events.map(encodeEvent));
+  }
+
+  /**
+   * Queues message bodies as another producer wrote them, byte for byte
+   * (a body need not be an event: the drain dead-letters what it cannot read).
+   */
+  publishBodies(bodies: Array<string | Uint8Array>): void {
     const now = this.now();
-    for (const event of events) {
+    for (const body of bodies) {
       const rowid = this.nextRowid++;
       this.entries.set(rowid, {
         rowid,
-        event: JSON.stringify(event),
+        body,
         attempts: 0,
         enqueuedAt: now,
         visibleAt: now,
@@ -117,14 +127,18 @@ export class MemoryQueue implements Queue {
     return [...this.entries.values()]
       .filter((e) => e.state === 'dead')
       .slice(0, Math.max(0, limit))
-      .map((e) => ({
-        id: String(e.rowid),
-        event: JSON.parse(e.event) as ObjectEvent,
-        attempts: e.attempts,
-        reason: e.deadReason ?? '',
-        enqueuedAt: e.enqueuedAt,
-        deadAt: e.deadAt ?? 0,
-      }));
+      .map((e) => {
+        const { event, raw } = decodeSwitchyardBody(e.body);
+        return {
+          id: String(e.rowid),
+          event,
+          ...(raw ? { raw } : {}),
+          attempts: e.attempts,
+          reason: e.deadReason ?? '',
+          enqueuedAt: e.enqueuedAt,
+          deadAt: e.deadAt ?? 0,
+        };
+      });
   }
 
   async retryDeadLetters(ids?: string[]): Promise<number> {
@@ -178,7 +192,7 @@ export class MemoryQueue implements Queue {
       e.attempts++;
       return {
         id: `${e.rowid}:${token}`,
-        event: JSON.parse(e.event) as ObjectEvent,
+        ...decodeSwitchyardBody(e.body),
         attempts: e.attempts,
         enqueuedAt: e.enqueuedAt,
       };

@@ -1,10 +1,31 @@
+import { isUtf8 } from 'node:buffer';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
 import { decodeSwitchyardBody } from './body-decode.js';
 import type { DeadLetter } from './types.js';
 
-/** What the dead-letter stream `<stream>_DLQ` stores for one message: its original body, verbatim. */
+const FOREIGN = 'unknown (not written by switchyard)';
+
+/** The body fields of a dead record for a message's bytes. */
+export function deadBody(data: Uint8Array): Pick<NatsDeadRecord, 'body' | 'bodyBase64'> {
+  return isUtf8(data)
+    ? { body: Buffer.from(data).toString('utf8') }
+    : { body: '', bodyBase64: Buffer.from(data).toString('base64') };
+}
+
+/** The original bytes of a dead record. */
+function recordBytes(record: NatsDeadRecord): Uint8Array {
+  return record.bodyBase64 !== undefined
+    ? Buffer.from(record.bodyBase64, 'base64')
+    : Buffer.from(record.body, 'utf8');
+}
+
+/**
+ * What the dead-letter stream `<stream>_DLQ` stores for one message: its
+ * original body, verbatim (`bodyBase64` instead when it is not UTF-8 text).
+ */
 export interface NatsDeadRecord {
   body: string;
+  bodyBase64?: string;
   reason: string;
   attempts: number;
   enqueuedAt: number;
@@ -43,7 +64,7 @@ export class NatsDeadLetters {
     let count = 0;
     for await (const stored of this.stored()) {
       if (wanted && !wanted.has(String(stored.seq))) continue;
-      await this.js.publish(this.queueSubject, readRecord(stored).body);
+      await this.js.publish(this.queueSubject, recordBytes(readRecord(stored)));
       await this.jsm.streams.deleteMessage(this.stream, stored.seq);
       count += 1;
       if (wanted && count === wanted.size) break;
@@ -67,11 +88,15 @@ export class NatsDeadLetters {
 
 function readRecord(stored: StoredMsg): NatsDeadRecord {
   const text = Buffer.from(stored.data).toString('utf8');
+  const at = stored.time.getTime();
+  if (!isUtf8(stored.data))
+    return { ...deadBody(stored.data), reason: FOREIGN, attempts: 0, enqueuedAt: at, deadAt: at };
   try {
     const value = JSON.parse(text) as Partial<NatsDeadRecord>;
     if (typeof value.body === 'string') {
       return {
         body: value.body,
+        ...(typeof value.bodyBase64 === 'string' ? { bodyBase64: value.bodyBase64 } : {}),
         reason: String(value.reason ?? ''),
         attempts: Number(value.attempts ?? 0),
         enqueuedAt: Number(value.enqueuedAt ?? stored.time.getTime()),
@@ -81,10 +106,9 @@ function readRecord(stored: StoredMsg): NatsDeadRecord {
   } catch {
     // not a record switchyard wrote: keep the bytes as the body
   }
-  const at = stored.time.getTime();
   return {
     body: text,
-    reason: 'unknown (not written by switchyard)',
+    reason: FOREIGN,
     attempts: 0,
     enqueuedAt: at,
     deadAt: at,
@@ -93,10 +117,11 @@ function readRecord(stored: StoredMsg): NatsDeadRecord {
 
 function toDeadLetter(stored: StoredMsg): DeadLetter {
   const record = readRecord(stored);
-  const { event } = decodeSwitchyardBody(record.body);
+  const { event, raw } = decodeSwitchyardBody(recordBytes(record));
   return {
     id: String(stored.seq),
     event,
+    ...(raw ? { raw } : {}),
     attempts: record.attempts,
     reason: record.reason,
     enqueuedAt: record.enqueuedAt,

@@ -5,7 +5,7 @@ import { ConfigInvalidError } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
 import { decodeSwitchyardBody } from './body-decode.js';
 import { encodeEvent } from './event-codec.js';
-import { NatsDeadLetters } from './nats-dead-letters.js';
+import { deadBody, NatsDeadLetters } from './nats-dead-letters.js';
 import {
   ACK,
   nakPayload,
@@ -106,7 +106,7 @@ export class NatsQueue implements Queue {
       this.lease(delivery, leaseMs);
       out.push({
         id: delivery.ackSubject,
-        ...decodeSwitchyardBody(Buffer.from(delivery.data).toString('utf8')),
+        ...decodeSwitchyardBody(delivery.data),
         attempts: delivery.deliveryCount,
         enqueuedAt: delivery.storedAt,
       });
@@ -191,7 +191,7 @@ export class NatsQueue implements Queue {
     clearTimeout(lease?.timer);
     await this.run('deadLetter', async () => {
       await this.dead.add({
-        body: Buffer.from(delivery.data).toString('utf8'),
+        ...deadBody(delivery.data),
         reason,
         attempts: delivery.deliveryCount,
         enqueuedAt: delivery.storedAt,

@@ -127,7 +127,7 @@ function toDeadLetter(received: ReceivedMessage): DeadLetter {
   const attributes = received.message?.attributes ?? {};
   const publishedAt = timestampMs(received.message?.publishTime, Date.now());
   const sourceId = attributes[DEAD_ATTRIBUTES.sourceId];
-  const { event } = decodePubsubMessage(originalAttributes(attributes), messageData(received), sourceId);
+  const { event, raw } = decodePubsubMessage(originalAttributes(attributes), messageData(received), sourceId);
   const serverCount = attributes[SERVER_DEAD_COUNT];
   const reason =
     attributes[DEAD_ATTRIBUTES.reason] ??
@@ -137,6 +137,7 @@ function toDeadLetter(received: ReceivedMessage): DeadLetter {
   return {
     id: received.message?.messageId ?? '',
     event,
+    ...(raw ? { raw } : {}),
     attempts: Number(attributes[DEAD_ATTRIBUTES.attempts] ?? serverCount ?? 0) || 0,
     reason,
     enqueuedAt: Number(attributes[DEAD_ATTRIBUTES.enqueuedAt]) || publishedAt,

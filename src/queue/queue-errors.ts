@@ -1,4 +1,5 @@
 import { errorMessage, PermanentError, SwitchyardError, TransientError } from '../errors.js';
+import { rawPreview, type RawBody } from './raw-body.js';
 
 export type SharedQueueBackend = 'nats' | 'pubsub' | 'sqs';
 
@@ -33,4 +34,20 @@ export function queueUnsupported(
     backend,
     queue: target,
   });
+}
+
+/**
+ * A queue message whose body cannot be read as what its queue carries (not
+ * UTF-8, not JSON, not an event or notification). Permanent: it is
+ * dead-lettered at once, with the first bytes of its body in `details.raw`.
+ */
+export class MessageUnreadableError extends PermanentError {
+  constructor(expected: string, raw: RawBody, problem: string, cause?: unknown) {
+    super(
+      'E_MESSAGE_UNREADABLE',
+      `[switchyard] [queue] unreadable message: expected ${expected}, got ${raw.bytes} byte(s) ${rawPreview(raw)}: ${problem}`,
+      { expected, raw, problem },
+      cause === undefined ? undefined : { cause },
+    );
+  }
 }

@@ -9,6 +9,8 @@ import {
   type SqliteTransactions,
   type SqliteMigration,
 } from '../util/sqlite.js';
+import { decodeSwitchyardBody } from './body-decode.js';
+import { encodeEvent } from './event-codec.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
 
 export interface SqliteQueueOptions {
@@ -49,7 +51,8 @@ const QUEUE_MIGRATIONS: readonly SqliteMigration[] = [
 
 interface MessageRow {
   id: number;
-  event: string;
+  /** The body: text as switchyard writes it; a BLOB when another writer put bytes there. */
+  event: string | Uint8Array;
   attempts: number;
   enqueued_at: number;
   dead_reason: string | null;
@@ -114,7 +117,7 @@ export class SqliteQueue implements Queue {
     );
     this.tx.write(() => {
       const now = this.now();
-      for (const event of events) insert.run(this.name, JSON.stringify(event), now, now);
+      for (const event of events) insert.run(this.name, encodeEvent(event), now, now);
     });
   }
 
@@ -186,14 +189,18 @@ export class SqliteQueue implements Queue {
     const rows = this.statement(
       "SELECT id, event, attempts, enqueued_at, dead_reason, dead_at FROM messages WHERE queue = ? AND state = 'dead' ORDER BY id LIMIT ?",
     ).all(this.name, Math.max(0, limit)) as MessageRow[];
-    return rows.map((row) => ({
-      id: String(row.id),
-      event: JSON.parse(row.event) as ObjectEvent,
-      attempts: row.attempts,
-      reason: row.dead_reason ?? '',
-      enqueuedAt: row.enqueued_at,
-      deadAt: row.dead_at ?? 0,
-    }));
+    return rows.map((row) => {
+      const { event, raw } = decodeSwitchyardBody(row.event);
+      return {
+        id: String(row.id),
+        event,
+        ...(raw ? { raw } : {}),
+        attempts: row.attempts,
+        reason: row.dead_reason ?? '',
+        enqueuedAt: row.enqueued_at,
+        deadAt: row.dead_at ?? 0,
+      };
+    });
   }
 
   async retryDeadLetters(ids?: string[]): Promise<number> {
@@ -245,7 +252,7 @@ export class SqliteQueue implements Queue {
       .sort((x, y) => x.id - y.id)
       .map((row) => ({
         id: `${row.id}:${token}`,
-        event: JSON.parse(row.event) as ObjectEvent,
+        ...decodeSwitchyardBody(row.event),
         attempts: row.attempts,
         enqueuedAt: row.enqueued_at,
       }));

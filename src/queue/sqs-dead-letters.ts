@@ -166,9 +166,11 @@ function readDeadInfo(message: Message): Partial<SqsDeadInfo> {
 function toDeadLetter(message: Message): DeadLetter {
   const info = readDeadInfo(message);
   const sentAt = Number(message.Attributes?.SentTimestamp) || Date.now();
+  const { event, raw } = decodeSqsBody(message.Body ?? '');
   return {
     id: message.MessageId ?? '',
-    event: decodeSqsBody(message.Body ?? '').event,
+    event,
+    ...(raw ? { raw } : {}),
     attempts: Number(info.attempts) || 0,
     reason: info.reason ?? 'moved by the queue redrive policy (maxReceiveCount)',
     enqueuedAt: Number(info.enqueuedAt) || sentAt,

@@ -1,4 +1,7 @@
 import type { ObjectEvent } from '../events/types.js';
+import type { RawBody } from './raw-body.js';
+
+export type { RawBody } from './raw-body.js';
 
 export interface QueueMessage {
   /** Backend id of this delivery of the message (receipt handle, ack id, row id). */
@@ -21,15 +24,22 @@ export interface QueueMessage {
    */
   ignore?: string;
   /**
-   * Set when the body could not be understood: the drain dead-letters it with
-   * this reason instead of crashing. `event` is a placeholder (empty bucket and key).
+   * Set when the body could not be understood (not UTF-8, not JSON, not an
+   * event): the E_MESSAGE_UNREADABLE message naming what was expected and the
+   * parse error. The drain dead-letters it at once and goes on with the other
+   * messages. `event` is a placeholder (empty bucket and key).
    */
   malformed?: string;
+  /** With `malformed`: the first bytes of the body (RAW_BODY_LIMIT). */
+  raw?: RawBody;
 }
 
 export interface DeadLetter {
   id: string;
+  /** A placeholder (empty bucket and key) when the body cannot be read: see `raw`. */
   event: ObjectEvent;
+  /** Set when the dead letter's body cannot be read as an event: its first bytes. */
+  raw?: RawBody;
   attempts: number;
   reason: string;
   enqueuedAt: number;
@@ -73,7 +83,11 @@ export interface QueueCapabilities {
  *   no-op, never an error.
  * - `nack(id, delayMs)` makes it deliverable again after about `delayMs`.
  * - `extend(id, leaseMs)` keeps the lease while work is still going on.
- * - `deadLetter(id, reason)` moves it out of the queue into the dead letters.
+ * - `deadLetter(id, reason)` moves it out of the queue into the dead letters,
+ *   keeping its body byte for byte.
+ * - A body that cannot be decoded never makes `pull` or `listDeadLetters`
+ *   throw: the message comes back with `malformed` and `raw` (the dead letter
+ *   with `raw`), so one bad message never blocks the others.
  * - Delivery is at least once: the router's ledger makes it exactly-once in effect.
  */
 export interface Queue {

@@ -97,7 +97,7 @@ describe('drain', () => {
       m5: 'ack',
     });
     const reasons = queue.calls.filter((c) => c.op === 'deadLetter').map((c) => c.reason);
-    expect(reasons[0]).toMatch(/^malformed message: queue message is not JSON/);
+    expect(reasons[0]).toMatch(/^E_MESSAGE_UNREADABLE: queue message is not JSON/);
     expect(reasons[1]).toMatch(/^E_BUCKET_UNKNOWN: .*nobody-knows/);
     const nack = queue.calls.find((c) => c.op === 'nack');
     expect(nack?.delayMs).toBe(200); // attempt 2, base 100: ceiling 200 with random() = 1

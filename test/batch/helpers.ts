@@ -16,7 +16,7 @@ export interface BatchFixture extends RouterFixture {
 /** A router fixture (fs + SQLite, tiny retry delays) plus the default SQLite queue of its state folder. */
 export async function batchFixture(
   routesCsv: string,
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } = {},
 ): Promise<BatchFixture> {
   const fixture = await routerFixture(routesCsv, options);
   const queuePath = path.join(fixture.ctx.config.stateDir, 'queue.db');

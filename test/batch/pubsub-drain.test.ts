@@ -154,7 +154,7 @@ if (
       cleanups.push(() => admin.close());
       const dead = await admin.listDeadLetters(10);
       expect(dead).toHaveLength(1);
-      expect(dead[0]?.reason).toMatch(/^malformed message: .*not JSON/);
+      expect(dead[0]?.reason).toMatch(/^E_MESSAGE_UNREADABLE: .*not JSON/);
 
       // the failed message is redelivered (nack delay 2.5–5 s); once the destination is fixed it routes
       await rm(ws.file('broken/raw/incoming'));

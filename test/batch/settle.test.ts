@@ -74,7 +74,7 @@ describe('settleMessage', () => {
     });
     expect(settleMessage(message({ malformed: 'not JSON' }), [], policy)).toEqual({
       action: 'dead-letter',
-      reason: 'malformed message: not JSON',
+      reason: 'E_MESSAGE_UNREADABLE: not JSON',
     });
     expect(settleMessage(message({ ignore: 'OBJECT_DELETE' }), [], policy)).toEqual({
       action: 'ack',

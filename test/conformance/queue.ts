@@ -1,11 +1,40 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObjectEvent } from '../../src/events/types.js';
+import { drain } from '../../src/modes/batch.js';
+import { listDeadLetters } from '../../src/modes/batch-dead-letters.js';
+import { RAW_BODY_LIMIT } from '../../src/queue/raw-body.js';
 import type { Queue, QueueMessage } from '../../src/queue/types.js';
+import { routerFixture } from '../helpers/router-fixture.js';
 
 export interface QueueFixture {
   queue: Queue;
+  /**
+   * Publishes message bodies byte for byte to the queue, as a producer other
+   * than switchyard would (a body need not be an event, nor UTF-8, nor non-empty).
+   */
+  publishRaw(bodies: Buffer[]): Promise<void>;
   cleanup(): Promise<void>;
 }
+
+/** Bodies no backend may choke on: each is dead-lettered with E_MESSAGE_UNREADABLE. */
+export const UNREADABLE_BODIES: ReadonlyArray<{ name: string; body: Buffer }> = [
+  { name: 'empty body', body: Buffer.alloc(0) },
+  {
+    name: 'truncated JSON longer than the kept bytes',
+    body: Buffer.from(`{"bucket":"in","origin":"manual","key":"${'x'.repeat(2 * RAW_BODY_LIMIT)}`),
+  },
+  { name: 'non-UTF-8 bytes', body: Buffer.from([0xff, 0xfe, 0x7b, 0x22, 0xc3, 0x28, 0x00, 0x80, 0x7d]) },
+  { name: 'valid JSON of the wrong shape', body: Buffer.from('{"hello":"world","records":[1,2,3]}') },
+];
+
+/** The conformance test name of an unreadable body (to declare a skip). */
+export function unreadableTitle(name: string): string {
+  return `an unreadable message (${name}) is dead-lettered with E_MESSAGE_UNREADABLE and its raw bytes; the drain routes the rest`;
+}
+
+const DRAIN_ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
+land,in,\\.csv$,finance,raw,
+`;
 
 export interface QueueSuiteOptions {
   /** Test name → why this backend cannot pass it. */
@@ -246,6 +275,48 @@ export function testQueue(
       expect(all.map((m) => m.event)).toEqual([event(1)]);
       await queue.ack(all.map((m) => m.id));
     });
+
+    for (const { name: variant, body } of UNREADABLE_BODIES) {
+      test(unreadableTitle(variant), async () => {
+        const routed = await routerFixture(DRAIN_ROUTES);
+        try {
+          for (const name of ['a.csv', 'b.csv']) await routed.ws.put(`land/in/${name}`, `${name}\n`);
+          await fixture.publishRaw([body]);
+          await queue.publish([routed.event('land/in/a.csv'), routed.event('land/in/b.csv')]);
+          const report = await drain(routed.ctx, queue, { leaseMs: LONG, recover: false });
+          expect(report).toMatchObject({ malformed: 1, deadLettered: 1, routed: 2, acked: 2, nacked: 0 });
+          expect(await routed.ws.files()).toEqual(['finance/raw/a.csv', 'finance/raw/b.csv']);
+          expect(await queue.pull(10, LONG, LEASE)).toEqual([]);
+          if (queue.capabilities.exactStats)
+            expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
+          if (!queue.capabilities.deadLetterAdmin) return;
+
+          const { entries } = await listDeadLetters(queue, routed.ctx.ledger);
+          expect(entries).toHaveLength(1);
+          const [dead] = entries;
+          expect(dead).toMatchObject({ kind: 'queue', code: 'E_MESSAGE_UNREADABLE', attempts: 1 });
+          expect(dead?.reason).toMatch(
+            /^E_MESSAGE_UNREADABLE: \[switchyard\] \[queue\] unreadable message: expected /,
+          );
+          const raw = dead?.raw;
+          expect(raw).toMatchObject({ bytes: body.length, truncated: body.length > RAW_BODY_LIMIT });
+          const kept = Buffer.from(raw?.text ?? '', raw?.encoding === 'base64' ? 'base64' : 'utf8');
+          expect(raw?.encoding).toBe(variant === 'non-UTF-8 bytes' ? 'base64' : 'utf8');
+          expect(kept.length).toBe(Math.min(body.length, RAW_BODY_LIMIT));
+          expect(kept).toEqual(body.subarray(0, kept.length));
+
+          // kept byte for byte: put back, it comes back as the same unreadable body
+          expect(await queue.retryDeadLetters([dead?.id as string])).toBe(1);
+          const [back, ...more] = await pullAll(queue, 1, LONG);
+          expect(more).toEqual([]);
+          expect(back?.malformed).toMatch(/^\[switchyard\] \[queue\] unreadable message: /);
+          expect(back?.raw).toEqual(raw);
+          await queue.ack([back?.id as string]);
+        } finally {
+          await routed.close();
+        }
+      });
+    }
 
     test('1,000 messages drained by 3 concurrent consumers: each acked exactly once', async () => {
       const total = 1_000;

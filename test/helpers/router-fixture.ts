@@ -22,7 +22,7 @@ export interface RouterFixture {
 /** A Router over fs + SQLite in a temp workspace, for tests that need to reach inside. */
 export async function routerFixture(
   routesCsv: string,
-  options: { maxAttempts?: number } = {},
+  options: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } = {},
 ): Promise<RouterFixture> {
   const ws = await Workspace.create(routesCsv);
   const config = await loadConfig({}, {}, ws.dir);
@@ -32,7 +32,11 @@ export async function routerFixture(
   );
   const ctx = await openContext(config, silentLogger(), {
     referential,
-    retry: { maxAttempts: options.maxAttempts ?? 3, baseDelayMs: 1, maxDelayMs: 5 },
+    retry: {
+      maxAttempts: options.maxAttempts ?? 3,
+      baseDelayMs: options.baseDelayMs ?? 1,
+      maxDelayMs: options.maxDelayMs ?? 5,
+    },
   });
   return {
     ws,

@@ -3,5 +3,9 @@ import { testQueue } from '../conformance/queue.js';
 
 testQueue('memory', async () => {
   const queue = new MemoryQueue();
-  return { queue, cleanup: () => queue.close() };
+  return {
+    queue,
+    publishRaw: async (bodies) => queue.publishBodies(bodies),
+    cleanup: () => queue.close(),
+  };
 });

@@ -14,6 +14,15 @@ if (requireService('NATS JetStream', !unreachable, unreachable ?? '')) {
     const queue = await openNatsQueue({ servers, stream });
     return {
       queue,
+      async publishRaw(bodies) {
+        const nc = await connect({ servers });
+        try {
+          const js = (await jetstreamManager(nc)).jetstream();
+          for (const body of bodies) await js.publish(`${stream}.events`, body);
+        } finally {
+          await nc.close();
+        }
+      },
       async cleanup() {
         await queue.close();
         await deleteStreams(stream, `${stream}_DLQ`);

@@ -1,5 +1,6 @@
 import { afterAll } from 'vitest';
 import { errorMessage } from '../../src/errors.js';
+import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
 import { openQueue } from '../../src/queue/url.js';
 import { testQueue } from '../conformance/queue.js';
 import {
@@ -27,6 +28,18 @@ if (
     const queue = await openQueue(resources.url, { stateDir: '/nonexistent' });
     return {
       queue,
+      // Pub/Sub refuses a message with neither data nor attributes: an empty body travels with one.
+      async publishRaw(bodies) {
+        const clients = createPubsubClients('switchyard-test', emulator.host);
+        try {
+          await clients.publisher.publish({
+            topic: resources.topic,
+            messages: bodies.map((data) => ({ data, attributes: { producer: 'not-switchyard' } })),
+          });
+        } finally {
+          await clients.close();
+        }
+      },
       async cleanup() {
         await queue.close();
         await resources.remove();

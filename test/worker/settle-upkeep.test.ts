@@ -60,6 +60,7 @@ describe('workerSettlement', () => {
     });
     expect(workerSettlement(message(1, { malformed: 'not JSON' }), [], policy)).toMatchObject({
       action: 'dead-letter',
+      reason: 'E_MESSAGE_UNREADABLE: not JSON',
     });
   });
 

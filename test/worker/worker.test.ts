@@ -206,4 +206,20 @@ describe('runWorker', () => {
     // a write after the routing of e1 looked would be e2's alone: it gets its own look
     expect(routed.sort()).toEqual(['e1', 'e2']);
   });
+
+  it('dead-letters unreadable bodies on the queue with E_MESSAGE_UNREADABLE and routes the messages after them', async () => {
+    f = await routerFixture(ROUTES);
+    const queue = new MemoryQueue({ pollMs: 5 });
+    const bodies = ['', '{"bucket":', Buffer.from([0xc3, 0x28]), '{"bucket":"in"}'];
+    queue.publishBodies(bodies);
+    const names = await land(3, queue);
+    const stats = await runWorker(f.ctx, async () => view(queue), { ...FAST, idleExitMs: 300 });
+    expect(stats).toMatchObject({ routed: 3, acked: 3, malformed: 4, deadLettered: 4 });
+    expect(await f.ws.files()).toEqual(names.map((n) => `warehouse/landed/${n}`));
+    expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0, dead: 4 });
+    const dead = await queue.listDeadLetters(10);
+    expect(dead.map((d) => [d.reason.split(':')[0], d.raw?.bytes])).toEqual(
+      bodies.map((b) => ['E_MESSAGE_UNREADABLE', Buffer.byteLength(b)]),
+    );
+  });
 });
