@@ -152,3 +152,9 @@ export const ROUTE_NOT_DONE = `SELECT route_id, state, count(*) AS n, max(update
 
 export const COUNT_NOT_DONE = `SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_state
   WHERE state IN ${NOT_DONE} GROUP BY state`;
+
+/** `reopen` of a done delivery: parameters now, error code, message, owner, lease end, id. */
+export const REOPEN_DONE = `UPDATE deliveries SET state = 'planned', updated_at = ?, error_code = ?, last_error = ?,
+  written_at = NULL, verified_at = NULL, done_at = NULL, source_deleted_at = NULL, crc32c = NULL,
+  bytes_through_process = NULL, next_attempt_at = NULL, claimed_by = ?, claim_expires_at = ?
+  WHERE id = ? AND state = 'done'`;

@@ -98,6 +98,12 @@ export interface TransitionPatch {
   sourceDeletedAt?: number;
 }
 
+/** Why a done delivery is delivered again (`Ledger.reopen`), kept as its error code and message. */
+export interface ReopenReason {
+  errorCode: string;
+  lastError: string;
+}
+
 export interface DeliveryQuery {
   states?: DeliveryState[];
   routeId?: string;
@@ -174,6 +180,16 @@ export interface TransitionItem {
  *   Writing `failed` or a terminal state ends the lease (`claimedBy` cleared),
  *   so a retry need not wait for the lease to expire.
  * - `release` ends the caller's lease (no-op when it is not the holder).
+ * - `reopen` is for a `done` delivery whose destination no longer holds its
+ *   bytes (the ledger is a memory, the destination the truth): the delivery
+ *   becomes `planned` again, leased to the caller like a fresh claim, a new
+ *   attempt. `reason` is kept as its `errorCode`/`lastError` (why it was
+ *   delivered again); `attempts`, `createdAt` and the plan stay; the stamps of
+ *   the earlier attempt (`writtenAt`, `verifiedAt`, `doneAt`,
+ *   `sourceDeletedAt`), `crc32c` and `bytesThroughProcess` are cleared; it no
+ *   longer counts as done. Any other delivery answers as `claim` would (two
+ *   callers reopening at once: one `claimed`, the other `busy`). Unknown id:
+ *   undefined.
  * - `forGeneration` returns every delivery of one source generation.
  * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset).
  * - `recordUnrouted` keeps one row per source location: a later sighting
@@ -201,6 +217,7 @@ export interface Ledger {
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;
+  reopen(id: string, owner: string, leaseMs: number, reason: ReopenReason): Promise<ClaimResult | undefined>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]>;
   /** Deliveries that wrote to this destination, newest first. */
