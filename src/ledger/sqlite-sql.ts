@@ -65,7 +65,8 @@ function transitionText(state: DeliveryState, present: number): string {
   if (state === 'written') set.push('written_at = ?');
   if (state === 'verified') set.push('verified_at = ?', 'written_at = coalesce(written_at, ?)');
   if (state === 'done') set.push('done_at = ?');
-  if (state === 'failed' || TERMINAL_STATES.has(state)) set.push('claimed_by = NULL', 'claim_expires_at = NULL');
+  if (state === 'failed' || TERMINAL_STATES.has(state))
+    set.push('claimed_by = NULL', 'claim_expires_at = NULL');
   return `UPDATE deliveries SET ${set.join(', ')} WHERE id = ? AND claimed_by = ? AND state NOT IN ${TERMINAL_SQL}`;
 }
 

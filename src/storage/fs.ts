@@ -39,6 +39,7 @@ import type {
   WriteOptions,
 } from './types.js';
 import { fsMeta } from './fs-meta.js';
+import { BucketIdentities } from './fs-identity.js';
 
 export { FS_TEMP_PREFIX } from './fs-paths.js';
 
@@ -84,11 +85,18 @@ export class FsStore implements ObjectStore {
   private readonly listings = new DirListingCache();
   /** Folders already created and checked (prepareDir). */
   private readonly preparedDirs = new Set<string>();
+  private readonly identities: BucketIdentities;
 
   constructor(options: FsStoreOptions) {
     this.root = path.resolve(options.root);
     this.name = options.name ?? `fs:${this.root}`;
     this.readChunkBytes = options.readChunkBytes ?? 1024 * 1024;
+    this.identities = new BucketIdentities(this.root);
+  }
+
+  /** `fs:` and the real path of the bucket folder, symbolic links resolved (once, then kept). */
+  bucketIdentity(bucket: string): Promise<string> {
+    return this.identities.of(bucket);
   }
 
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {
