@@ -109,7 +109,10 @@ describe('the destination is the truth (S3, fauxqs)', () => {
     expect(await s3Keys(cloud, landing)).toEqual(['archive/r.csv']);
     expect((await scan(c, { concurrency: 2 })).outcomes).toEqual({ ignored: 1 });
     expect((await c.router.route(event('src', landing, 'archive/r.csv'))).outcome).toBe('ignored');
-    expect(await s3Keys(cloud, landing)).toEqual(['archive/r.csv']);
+    // one put there by hand carries no provenance: its place alone keeps it where it is
+    await s3Put(cloud, landing, 'archive/by-hand.csv', 'by hand');
+    expect((await c.router.route(event('src', landing, 'archive/by-hand.csv'))).outcome).toBe('ignored');
+    expect(await s3Keys(cloud, landing)).toEqual(['archive/by-hand.csv', 'archive/r.csv']);
   });
 });
 
