@@ -76,7 +76,10 @@ export interface UnroutedRecord {
 export type ClaimResult =
   /** This caller now holds the delivery until the lease expires. */
   | { status: 'claimed'; record: DeliveryRecord }
-  /** Already terminal: nothing to do (idempotency). */
+  /**
+   * Already terminal. A `done` one is done only while its destination holds
+   * it: the router looks there before trusting it, and `reopen`s it when not.
+   */
   | { status: 'terminal'; record: DeliveryRecord }
   /** Another worker holds a live lease. */
   | { status: 'busy'; record: DeliveryRecord }
