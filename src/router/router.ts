@@ -3,7 +3,6 @@ import {
   errorMessage,
   isTransient,
   KeyUnsafeError,
-  NotFoundError,
   PermanentError,
   PreconditionError,
   SwitchyardError,
@@ -31,6 +30,7 @@ import { planDeliveries, type PlannedDelivery } from './plan.js';
 import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js';
 import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
 import { resultFromRecord, summarize, type DeliveryResult, type RouteResult } from './result.js';
+import { deleteSource } from './delete-source.js';
 import { settleGoneSource } from './source-gone.js';
 
 export type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
@@ -240,7 +240,7 @@ export class Router {
       const renamed = outcomes.some((o) => o.sourceGone);
       let sourceDeleted = renamed;
       if (settled && moves && !renamed)
-        sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
+        sourceDeleted = await deleteSource(sourceStore, source, object, result, this.log);
       // a rename stamped the deletion with its own transition (deliverOne)
       if (settled && sourceDeleted && !renamed)
         await this.ledger.markSourceDeleted(source, object.generation, this.now());
@@ -382,26 +382,6 @@ export class Router {
     result.error = { code, message };
     if (nextAttemptAt) result.nextAttemptAt = nextAttemptAt;
     return result;
-  }
-
-  private async deleteSource(
-    store: ObjectStore,
-    source: Location,
-    object: ObjectInfo,
-    result: RouteResult,
-  ): Promise<boolean> {
-    try {
-      await store.delete(source.bucket, source.key, { ifGenerationMatch: object.generation });
-      return true;
-    } catch (error) {
-      if (error instanceof NotFoundError) return true;
-      if (error instanceof PreconditionError) {
-        result.note = 'the source was overwritten meanwhile: kept, to be routed as a new generation';
-        this.log.info({ source: formatLocation(source), generation: object.generation }, result.note);
-        return false;
-      }
-      throw error;
-    }
   }
 
   /**
