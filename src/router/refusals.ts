@@ -7,6 +7,9 @@ import type { Claims } from './claims.js';
 import type { RefusedDelivery } from './plan.js';
 import type { DeliveryResult, RouteResult } from './result.js';
 
+/** Tells the id of a refusal apart from the done delivery of the same generation and route. */
+const REFUSAL_SUFFIX = '\u0000refused';
+
 export interface RefusalContext {
   ledger: Ledger;
   claims: Claims;
@@ -42,7 +45,7 @@ export async function recordRefused(
     error: { code: refused.code, message: refused.message },
   };
   if (ctx.dryRun) return result;
-  const claim = await ctx.claims.claim({
+  const plan = {
     id,
     source,
     generation: object.generation,
@@ -50,15 +53,21 @@ export async function recordRefused(
     destination,
     action: route.action,
     size: object.size,
-  });
+  };
+  let claim = await ctx.claims.claim(plan);
+  if (claim.status === 'terminal' && claim.record.state === 'done') {
+    // this generation took the route once (a loop brought it back): the refusal gets its own record
+    plan.id = result.id = deliveryId(source, object.generation, `${route.id}${REFUSAL_SUFFIX}`);
+    claim = await ctx.claims.claim(plan);
+  }
   if (claim.status !== 'claimed') return result;
   try {
-    await ctx.ledger.transition(id, ctx.owner, 'dead', {
+    await ctx.ledger.transition(plan.id, ctx.owner, 'dead', {
       errorCode: refused.code,
       lastError: refused.message,
     });
   } finally {
-    ctx.claims.forget(id);
+    ctx.claims.forget(plan.id);
   }
   return result;
 }

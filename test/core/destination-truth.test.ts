@@ -76,6 +76,8 @@ describe('router: the destination is the truth (fs)', () => {
     }
     expect(await f.ws.files()).toEqual(['a/in/c.csv']);
     expect((await f.ws.read('a/in/c.csv')).toString()).toBe('cycle');
+    const dead = (await f.ctx.ledger.query({ states: ['dead'] })).items;
+    expect(dead.map((r) => [r.routeId, r.errorCode])).toEqual([['a-to-b', 'E_ROUTING_LOOP']]);
   });
 
   it('a row whose destination is its source is refused with E_DESTINATION_IS_SOURCE, the source kept', async () => {
