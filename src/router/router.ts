@@ -31,7 +31,7 @@ import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js'
 import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
 import { resultFromRecord, summarize, type DeliveryResult, type RouteResult } from './result.js';
 import { deleteSource } from './delete-source.js';
-import { settleGoneSource } from './source-gone.js';
+import { settleGoneSource, type SourceGoneContext } from './source-gone.js';
 
 export type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
 
@@ -175,19 +175,7 @@ export class Router {
 
     const sourceStore = await this.options.stores.storeFor(project);
     const object = await sourceStore.stat(source.bucket, source.key);
-    if (!object) {
-      return settleGoneSource(
-        {
-          ledger: this.ledger,
-          claims: this.claims,
-          owner: this.options.owner,
-          holds: (record) => destinationHolds(this.options.stores, record),
-          retryAfter: (deliveries) => this.retryAfter(deliveries),
-        },
-        event,
-        source,
-      );
-    }
+    if (!object) return settleGoneSource(this.goneSource, event, source);
 
     const referential = this.referential;
     const { deliveries, refused } = planDeliveries(referential, source, object);
@@ -398,6 +386,17 @@ export class Router {
       'done in the ledger but not at the destination: delivering again',
     );
     return this.claims.reopen(claim.record, DESTINATION_LOST);
+  }
+
+  /** What settling an event whose source is gone needs. */
+  private get goneSource(): SourceGoneContext {
+    return {
+      ledger: this.ledger,
+      claims: this.claims,
+      owner: this.options.owner,
+      holds: (record) => destinationHolds(this.options.stores, record),
+      retryAfter: (deliveries) => this.retryAfter(deliveries),
+    };
   }
 
   /** What refusals need: the ledger, the claims, who this process is. */

@@ -62,6 +62,19 @@ describe('router: the destination is the truth (fs)', () => {
     expect((await f.ctx.ledger.get(record!.id))?.updatedAt).toBe(record!.updatedAt);
   });
 
+  it('a late notification for a moved file the consumer has since taken is gone, not a duplicate', async () => {
+    const f = await open('land,in,\\.csv$,sales,raw,,move,to-sales\n');
+    await f.ws.put('land/in/t.csv', 'taken');
+    const routed = await f.ctx.router.route(f.event('land/in/t.csv'));
+    expect(routed.outcome).toBe('routed');
+    const late = f.event('land/in/t.csv', { generation: routed.generation! });
+    expect((await f.ctx.router.route(late)).outcome).toBe('duplicate');
+    await rm(f.ws.file('sales/raw/t.csv'));
+    const gone = await f.ctx.router.route(late);
+    expect(gone.outcome).toBe('gone');
+    expect(gone.note).toContain('neither the source nor the destination');
+  });
+
   it('a route a→b and b→a: the file ends in one place, refused with E_ROUTING_LOOP, never lost', async () => {
     const f = await open('a,in,\\.csv$,b,in,,move,a-to-b\nb,in,\\.csv$,a,in,,move,b-to-a\n');
     await f.ws.put('a/in/c.csv', 'cycle');
