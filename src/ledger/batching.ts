@@ -8,6 +8,7 @@ import type {
   FlowStat,
   Ledger,
   LedgerCounts,
+  ReopenReason,
   RouteStat,
   TransitionItem,
   TransitionPatch,
@@ -115,6 +116,9 @@ export class BatchingLedger implements Ledger {
 
   release(id: string, owner: string): Promise<void> {
     return this.inner.release(id, owner);
+  }
+  reopen(id: string, owner: string, leaseMs: number, reason: ReopenReason): Promise<ClaimResult | undefined> {
+    return this.inner.reopen(id, owner, leaseMs, reason);
   }
   get(id: string): Promise<DeliveryRecord | undefined> {
     return this.inner.get(id);

@@ -8,6 +8,7 @@ import {
   encodeCursor,
   newRecord,
   pageSize,
+  reopenRecord,
   revive,
   sortFlows,
 } from './rules.js';
@@ -21,6 +22,7 @@ import type {
   FlowStat,
   Ledger,
   LedgerCounts,
+  ReopenReason,
   RouteStat,
   TransitionItem,
   TransitionPatch,
@@ -80,6 +82,21 @@ export class MemoryLedger implements Ledger {
     if (record?.claimedBy !== owner) return;
     delete record.claimedBy;
     delete record.claimExpiresAt;
+  }
+
+  async reopen(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    reason: ReopenReason,
+  ): Promise<ClaimResult | undefined> {
+    const record = this.deliveries.get(id);
+    if (!record) return undefined;
+    const now = this.now();
+    if (record.state !== 'done') return this.claimOne(record, owner, leaseMs, now);
+    const next = reopenRecord(record, owner, leaseMs, reason, now);
+    this.deliveries.set(id, next);
+    return { status: 'claimed', record: clone(next) };
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

@@ -74,6 +74,12 @@ FROM input i
 WHERE d.id = i.id AND d.claimed_by = $11 AND d.state NOT IN ${TERMINAL}
 RETURNING d.id`;
 
+/** `reopen` of a done delivery: $1 id, $2 now, $3 error code, $4 message, $5 owner, $6 lease end. */
+export const REOPEN_DONE = `UPDATE deliveries SET state = 'planned', updated_at = $2, error_code = $3, last_error = $4,
+  written_at = NULL, verified_at = NULL, done_at = NULL, source_deleted_at = NULL, crc32c = NULL,
+  bytes_through_process = NULL, next_attempt_at = NULL, claimed_by = $5, claim_expires_at = $6
+  WHERE id = $1 AND state = 'done' RETURNING *`;
+
 export const RELEASE = `UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE id = $1 AND claimed_by = $2`;
 
 export const RELEASE_OWNER = `UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL

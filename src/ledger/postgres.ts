@@ -24,6 +24,7 @@ import type {
   FlowStat,
   Ledger,
   LedgerCounts,
+  ReopenReason,
   RouteStat,
   TransitionItem,
   TransitionPatch,
@@ -149,6 +150,21 @@ export class PostgresLedger implements Ledger {
 
   async release(id: string, owner: string): Promise<void> {
     await this.run('release', sql.RELEASE, [id, owner]);
+  }
+
+  async reopen(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    reason: ReopenReason,
+  ): Promise<ClaimResult | undefined> {
+    const now = this.now();
+    const params = [id, now, reason.errorCode, reason.lastError, owner, now + leaseMs];
+    // conditional on `done`: run twice, the second finds it planned and leased to this owner, and claims it
+    const [row] = await this.run<DeliveryRow>('reopen', sql.REOPEN_DONE, params);
+    if (row) return { status: 'claimed', record: toRecord(row) };
+    const record = await this.get(id);
+    return record ? this.claim(record, owner, leaseMs) : undefined;
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

@@ -5,6 +5,7 @@ import type {
   DeliveryRecord,
   DeliveryState,
   FlowStat,
+  ReopenReason,
   TransitionPatch,
 } from './types.js';
 import { TERMINAL_STATES } from './types.js';
@@ -80,6 +81,38 @@ export function applyTransition(
   }
   return next;
 }
+
+/** `reopen` applied to a done record: a new attempt, leased to `owner` (see Ledger). */
+export function reopenRecord(
+  record: DeliveryRecord,
+  owner: string,
+  leaseMs: number,
+  reason: ReopenReason,
+  now: number,
+): DeliveryRecord {
+  const next: DeliveryRecord = {
+    ...record,
+    state: 'planned',
+    updatedAt: now,
+    errorCode: reason.errorCode,
+    lastError: reason.lastError,
+    claimedBy: owner,
+    claimExpiresAt: now + leaseMs,
+  };
+  for (const stale of REOPEN_CLEARS) delete next[stale];
+  return next;
+}
+
+/** What a reopened delivery forgets of its earlier attempt. */
+export const REOPEN_CLEARS = [
+  'writtenAt',
+  'verifiedAt',
+  'doneAt',
+  'sourceDeletedAt',
+  'crc32c',
+  'bytesThroughProcess',
+  'nextAttemptAt',
+] as const satisfies readonly (keyof DeliveryRecord)[];
 
 /** `retryDead` applied to one dead record. */
 export function revive(record: DeliveryRecord, now: number): DeliveryRecord {

@@ -74,6 +74,21 @@ export const ROLLUP_MIGRATION: SqliteMigration = {
   `,
 };
 
+/**
+ * A reopened delivery (Ledger.reopen: its destination lost the bytes) leaves
+ * `done`: its earlier count comes off the rollups, and reaching `done` again
+ * adds it anew, so the rollups keep counting the deliveries done now.
+ */
+export const REOPEN_MIGRATION: SqliteMigration = {
+  version: 5,
+  description: 'a done delivery that is reopened leaves the rollups',
+  sql: `
+      CREATE TRIGGER deliveries_done_reopen AFTER UPDATE OF state ON deliveries WHEN OLD.state = 'done' AND NEW.state <> 'done' BEGIN
+        ${GRAINS.map(remove).join('\n        ')}
+      END;
+  `,
+};
+
 /** A window `[since, …)` cut into its first partial hour, whole hours, then whole days. */
 export interface WindowParts {
   since: number;

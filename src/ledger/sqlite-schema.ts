@@ -1,5 +1,5 @@
 import type { SqliteMigration } from '../util/sqlite.js';
-import { ROLLUP_MIGRATION } from './sqlite-rollup.js';
+import { REOPEN_MIGRATION, ROLLUP_MIGRATION } from './sqlite-rollup.js';
 import type { DeliveryRecord, DeliveryState, RouteAction, UnroutedRecord } from './types.js';
 
 /** The SQLite ledger's schema. Append-only: add a version, never edit one. Times are epoch ms. */
@@ -70,6 +70,7 @@ export const LEDGER_MIGRATIONS: readonly SqliteMigration[] = [
     // for every claim cost a fifth of it. deliveries_done_update counts done.
     sql: 'DROP TRIGGER IF EXISTS deliveries_done_insert;',
   },
+  REOPEN_MIGRATION,
 ];
 
 export interface DeliveryRow {

@@ -65,7 +65,8 @@ function transitionText(state: DeliveryState, present: number): string {
   if (state === 'written') set.push('written_at = ?');
   if (state === 'verified') set.push('verified_at = ?', 'written_at = coalesce(written_at, ?)');
   if (state === 'done') set.push('done_at = ?');
-  if (state === 'failed' || TERMINAL_STATES.has(state)) set.push('claimed_by = NULL', 'claim_expires_at = NULL');
+  if (state === 'failed' || TERMINAL_STATES.has(state))
+    set.push('claimed_by = NULL', 'claim_expires_at = NULL');
   return `UPDATE deliveries SET ${set.join(', ')} WHERE id = ? AND claimed_by = ? AND state NOT IN ${TERMINAL_SQL}`;
 }
 
@@ -152,3 +153,9 @@ export const ROUTE_NOT_DONE = `SELECT route_id, state, count(*) AS n, max(update
 
 export const COUNT_NOT_DONE = `SELECT state, count(*) AS n FROM deliveries INDEXED BY deliveries_state
   WHERE state IN ${NOT_DONE} GROUP BY state`;
+
+/** `reopen` of a done delivery: parameters now, error code, message, owner, lease end, id. */
+export const REOPEN_DONE = `UPDATE deliveries SET state = 'planned', updated_at = ?, error_code = ?, last_error = ?,
+  written_at = NULL, verified_at = NULL, done_at = NULL, source_deleted_at = NULL, crc32c = NULL,
+  bytes_through_process = NULL, next_attempt_at = NULL, claimed_by = ?, claim_expires_at = ?
+  WHERE id = ? AND state = 'done'`;

@@ -16,7 +16,14 @@ import {
   type UnroutedRow,
 } from './sqlite-schema.js';
 import { COUNT_DONE, FLOW_ROLLUP, rollupParams, ROUTE_ROLLUP, windowParts } from './sqlite-rollup.js';
-import { COUNT_NOT_DONE, pageSql, ROUTE_NOT_DONE, transitionSql, type Position } from './sqlite-sql.js';
+import {
+  COUNT_NOT_DONE,
+  pageSql,
+  REOPEN_DONE,
+  ROUTE_NOT_DONE,
+  transitionSql,
+  type Position,
+} from './sqlite-sql.js';
 import type {
   ClaimResult,
   DeliveryPage,
@@ -27,6 +34,7 @@ import type {
   FlowStat,
   Ledger,
   LedgerCounts,
+  ReopenReason,
   RouteStat,
   TransitionItem,
   TransitionPatch,
@@ -116,6 +124,22 @@ export class SqliteLedger implements Ledger {
       'UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ?',
       [id, owner],
     );
+  }
+
+  async reopen(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    reason: ReopenReason,
+  ): Promise<ClaimResult | undefined> {
+    return this.tx.write(() => {
+      const now = this.now();
+      const params = [now, reason.errorCode, reason.lastError, owner, now + leaseMs, id];
+      const reopened = this.run(REOPEN_DONE, params).changes === 1;
+      const record = this.getOne(id);
+      if (!record) return undefined;
+      return reopened ? { status: 'claimed' as const, record } : this.claimOne(record, owner, leaseMs, now);
+    });
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {

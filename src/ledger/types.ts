@@ -76,7 +76,10 @@ export interface UnroutedRecord {
 export type ClaimResult =
   /** This caller now holds the delivery until the lease expires. */
   | { status: 'claimed'; record: DeliveryRecord }
-  /** Already terminal: nothing to do (idempotency). */
+  /**
+   * Already terminal. A `done` one is done only while its destination holds
+   * it: the router looks there before trusting it, and `reopen`s it when not.
+   */
   | { status: 'terminal'; record: DeliveryRecord }
   /** Another worker holds a live lease. */
   | { status: 'busy'; record: DeliveryRecord }
@@ -96,6 +99,12 @@ export interface TransitionPatch {
    * move by rename): saves a markSourceDeleted round trip per file.
    */
   sourceDeletedAt?: number;
+}
+
+/** Why a done delivery is delivered again (`Ledger.reopen`), kept as its error code and message. */
+export interface ReopenReason {
+  errorCode: string;
+  lastError: string;
 }
 
 export interface DeliveryQuery {
@@ -174,6 +183,16 @@ export interface TransitionItem {
  *   Writing `failed` or a terminal state ends the lease (`claimedBy` cleared),
  *   so a retry need not wait for the lease to expire.
  * - `release` ends the caller's lease (no-op when it is not the holder).
+ * - `reopen` is for a `done` delivery whose destination no longer holds its
+ *   bytes (the ledger is a memory, the destination the truth): the delivery
+ *   becomes `planned` again, leased to the caller like a fresh claim, a new
+ *   attempt. `reason` is kept as its `errorCode`/`lastError` (why it was
+ *   delivered again); `attempts`, `createdAt` and the plan stay; the stamps of
+ *   the earlier attempt (`writtenAt`, `verifiedAt`, `doneAt`,
+ *   `sourceDeletedAt`), `crc32c` and `bytesThroughProcess` are cleared; it no
+ *   longer counts as done. Any other delivery answers as `claim` would (two
+ *   callers reopening at once: one `claimed`, the other `busy`). Unknown id:
+ *   undefined.
  * - `forGeneration` returns every delivery of one source generation.
  * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset);
  *   `makeDue` does the same for the ones named, failed or dead.
@@ -202,6 +221,7 @@ export interface Ledger {
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;
+  reopen(id: string, owner: string, leaseMs: number, reason: ReopenReason): Promise<ClaimResult | undefined>;
   get(id: string): Promise<DeliveryRecord | undefined>;
   forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]>;
   /** Deliveries that wrote to this destination, newest first. */

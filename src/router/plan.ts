@@ -11,11 +11,17 @@ export interface PlannedDelivery {
   route: Route;
 }
 
-/** A matching row whose destination cannot be built (e.g. a group value with `..`). */
+/**
+ * A matching row that must not be applied: its destination cannot be built
+ * (e.g. a group value with `..`), or the router's guards refuse it (the
+ * destination is the source, a routing loop). `destination`: where it would
+ * have gone, when that could be built.
+ */
 export interface RefusedDelivery {
   route: Route;
   code: string;
   message: string;
+  destination?: Location;
 }
 
 export interface Plan {

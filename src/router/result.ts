@@ -1,5 +1,6 @@
 import type { ObjectEvent } from '../events/types.js';
-import type { DeliveryState, RouteAction } from '../ledger/types.js';
+import type { DeliveryRecord, DeliveryState, RouteAction } from '../ledger/types.js';
+import { formatLocation } from '../storage/keys.js';
 import type { Location } from '../storage/types.js';
 
 /**
@@ -50,4 +51,34 @@ export interface RouteResult {
   note?: string;
   retryAfterMs?: number;
   durationMs?: number;
+}
+
+/** A delivery as the ledger records it, reported in `state` (at `destination` when it wrote elsewhere). */
+export function resultFromRecord(
+  record: DeliveryRecord,
+  state: DeliveryResult['state'],
+  destination?: Location,
+): DeliveryResult {
+  const result: DeliveryResult = {
+    id: record.id,
+    routeId: record.routeId,
+    destination: formatLocation(destination ?? record.destination),
+    state,
+    action: record.action,
+  };
+  if (record.lastError && (state === 'dead' || state === 'failed' || state === 'gone')) {
+    result.error = { code: record.errorCode ?? 'E_UNKNOWN', message: record.lastError };
+  }
+  if (record.nextAttemptAt && state === 'failed') result.nextAttemptAt = record.nextAttemptAt;
+  return result;
+}
+
+/** The outcome of an event whose source exists, from its deliveries; `progressed`: one reached done in this call. */
+export function summarize(deliveries: DeliveryResult[], progressed: boolean): EventOutcome {
+  const states = new Set(deliveries.map((d) => d.state));
+  if (states.has('dead') || states.has('gone')) return 'dead';
+  if (states.has('failed')) return 'failed';
+  if (states.has('in-flight')) return 'in-flight';
+  if (!progressed) return deliveries.every((d) => d.state === 'superseded') ? 'ignored' : 'duplicate';
+  return 'routed';
 }

@@ -3,13 +3,11 @@ import {
   errorMessage,
   isTransient,
   KeyUnsafeError,
-  NotFoundError,
   PermanentError,
   PreconditionError,
   SwitchyardError,
 } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
-import { deliveryId } from '../ledger/delivery-id.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
@@ -24,10 +22,16 @@ import {
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
+import { Claims } from './claims.js';
 import { executeDelivery } from './deliver.js';
-import { planDeliveries, type PlannedDelivery, type RefusedDelivery } from './plan.js';
+import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
+import { screenDeliveries } from './guards.js';
+import { planDeliveries, type PlannedDelivery } from './plan.js';
+import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js';
 import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
-import type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
+import { resultFromRecord, summarize, type DeliveryResult, type RouteResult } from './result.js';
+import { deleteSource } from './delete-source.js';
+import { settleGoneSource, type SourceGoneContext } from './source-gone.js';
 
 export type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
 
@@ -59,8 +63,6 @@ export interface RouterOptions {
   byteConcurrency?: number;
 }
 
-/** Delivery states that still need work after the source vanished. */
-const UNFINISHED: readonly DeliveryResult['state'][] = ['failed', 'planned', 'written', 'verified'];
 const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
   'verified',
   'done',
@@ -70,9 +72,13 @@ const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
 /**
  * Turns an event into deliveries and carries each to a terminal state or a
  * scheduled retry. The source is deleted only when every delivery of its
- * generation is verified, and only if it is still that generation
- * (invariants 1 and 2). The ledger's claims make a duplicate event a no-op
- * (invariant 6).
+ * generation is verified at that moment, and only if it is still that
+ * generation (invariants 1 and 2): a delivery the ledger remembers as done
+ * counts only while its destination holds the bytes, otherwise it is reopened
+ * and delivered again. A repeated notification while the delivery stands is a
+ * `duplicate` that costs one look at the destination, no copy (invariant 6).
+ * Before anything is claimed the guards refuse a destination that is the
+ * source and a route the file already took, keeping the source (invariant 7).
  */
 export class Router {
   private readonly leaseMs: number;
@@ -80,7 +86,7 @@ export class Router {
   private readonly log: Logger;
   private readonly now: () => number;
   /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
-  private readonly holding = new Set<string>();
+  private readonly claims: Claims;
   private readonly byteSlots: Semaphore;
 
   constructor(private readonly options: RouterOptions) {
@@ -89,6 +95,7 @@ export class Router {
     this.log = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
     this.byteSlots = new Semaphore(options.byteConcurrency ?? 8);
+    this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
   }
 
   get ledger(): Ledger {
@@ -161,14 +168,14 @@ export class Router {
       assertSafeBucket(event.bucket);
       assertSafeKey(event.key);
     } catch (error) {
-      if (error instanceof KeyUnsafeError) return this.recordUnsafe(event, source, error);
+      if (error instanceof KeyUnsafeError) return recordUnsafe(this.refusals, event, source, error);
       throw error;
     }
     if (isFolderPlaceholder(event.key)) return { event, source, outcome: 'ignored', deliveries: [] };
 
     const sourceStore = await this.options.stores.storeFor(project);
     const object = await sourceStore.stat(source.bucket, source.key);
-    if (!object) return this.sourceGone(event, source);
+    if (!object) return settleGoneSource(this.goneSource, event, source);
 
     const referential = this.referential;
     const { deliveries, refused } = planDeliveries(referential, source, object);
@@ -185,19 +192,16 @@ export class Router {
       result.outcome = 'unrouted';
       return result;
     }
-    for (const r of refused) {
-      if (!this.options.dryRun) await this.recordRefused(source, object, r);
-      result.deliveries.push({
-        id: deliveryId(source, object.generation, r.route.id),
-        routeId: r.route.id,
-        destination: `${r.route.destinationProject}/${r.route.destinationBucket}/`,
-        state: 'dead',
-        action: r.route.action,
-        error: { code: r.code, message: r.message },
-      });
-    }
-    const own = await this.writtenBySameRoute(source, object, deliveries);
-    const active = deliveries.filter((d) => !own.has(d.route.id));
+    const screened = await screenDeliveries(
+      { stores: this.options.stores, ledger: this.ledger, referential },
+      source,
+      object,
+      deliveries,
+    );
+    if (screened.ignore) return { ...result, outcome: 'ignored', note: screened.ignore };
+    refused.push(...screened.refused);
+    for (const r of refused) result.deliveries.push(await recordRefused(this.refusals, source, object, r));
+    const active = screened.active;
     if (this.options.dryRun) {
       for (const d of active) result.deliveries.push(this.describe(d, 'planned'));
       result.outcome = active.length ? 'routed' : 'ignored';
@@ -224,7 +228,7 @@ export class Router {
       const renamed = outcomes.some((o) => o.sourceGone);
       let sourceDeleted = renamed;
       if (settled && moves && !renamed)
-        sourceDeleted = await this.deleteSource(sourceStore, source, object, result);
+        sourceDeleted = await deleteSource(sourceStore, source, object, result, this.log);
       // a rename stamped the deletion with its own transition (deliverOne)
       if (settled && sourceDeleted && !renamed)
         await this.ledger.markSourceDeleted(source, object.generation, this.now());
@@ -250,7 +254,7 @@ export class Router {
       if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
       return result;
     } finally {
-      for (const o of outcomes) if (o.held) this.holding.delete(o.result.id);
+      for (const o of outcomes) if (o.held) this.claims.forget(o.result.id);
     }
   }
 
@@ -267,12 +271,12 @@ export class Router {
     mayRename: boolean,
   ): Promise<{ result: DeliveryResult; held: boolean; sourceGone: boolean }> {
     const { plan, route } = planned;
-    const claim = await this.claim(plan);
+    const claim = await this.claimStanding(plan, { store: sourceStore, object });
     const record = claim.record;
     if (claim.status !== 'claimed') {
       const state: DeliveryResult['state'] =
         claim.status === 'busy' ? 'in-flight' : claim.status === 'backoff' ? 'failed' : record.state;
-      return { result: this.fromRecord(record, state), held: false, sourceGone: false };
+      return { result: resultFromRecord(record, state), held: false, sourceGone: false };
     }
     const started = this.now();
     const renew = setInterval(
@@ -301,7 +305,7 @@ export class Router {
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
         return {
-          result: this.fromRecord(record, 'superseded', outcome.destination),
+          result: resultFromRecord(record, 'superseded', outcome.destination),
           held: true,
           sourceGone: false,
         };
@@ -313,7 +317,7 @@ export class Router {
         bytesThroughProcess: outcome.bytesThroughProcess,
         ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
       });
-      const result = this.fromRecord(record, state, outcome.destination);
+      const result = resultFromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;
       result.bytes = object.size;
       return { result, held: true, sourceGone: outcome.sourceGone };
@@ -322,7 +326,7 @@ export class Router {
         // the ledger could not record the failure either (it is down): report it; the claim lapses with its lease
         this.log.warn({ delivery: record.id, err: failure }, 'could not record a delivery failure');
         return {
-          ...this.fromRecord(record, 'failed'),
+          ...resultFromRecord(record, 'failed'),
           error: { code: errorCode(error), message: errorMessage(error) },
         };
       });
@@ -344,7 +348,7 @@ export class Router {
     if (error instanceof PreconditionError) {
       // The source changed under the copy: this generation is over; the new one routes on its own.
       await this.ledger.transition(record.id, owner, 'superseded', { errorCode: code, lastError: message });
-      return { ...this.fromRecord(record, 'superseded'), error: { code, message } };
+      return { ...resultFromRecord(record, 'superseded'), error: { code, message } };
     }
     await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', {
       errorCode: code,
@@ -362,211 +366,47 @@ export class Router {
       },
       dead ? 'delivery dead' : 'delivery failed, will retry',
     );
-    const result = this.fromRecord(record, dead ? 'dead' : 'failed');
+    const result = resultFromRecord(record, dead ? 'dead' : 'failed');
     result.error = { code, message };
     if (nextAttemptAt) result.nextAttemptAt = nextAttemptAt;
     return result;
   }
 
-  private async deleteSource(
-    store: ObjectStore,
-    source: Location,
-    object: ObjectInfo,
-    result: RouteResult,
-  ): Promise<boolean> {
-    try {
-      await store.delete(source.bucket, source.key, { ifGenerationMatch: object.generation });
-      return true;
-    } catch (error) {
-      if (error instanceof NotFoundError) return true;
-      if (error instanceof PreconditionError) {
-        result.note = 'the source was overwritten meanwhile: kept, to be routed as a new generation';
-        this.log.info({ source: formatLocation(source), generation: object.generation }, result.note);
-        return false;
-      }
-      throw error;
-    }
-  }
-
   /**
-   * The source is gone. Deliveries this ledger knows for that generation are
-   * done if their destinations hold it, otherwise terminal `gone`: never
-   * retried forever (the original's poison batch). While another worker
-   * holds one, or one waits for its retry, the event is `in-flight` or
-   * `failed`, so no queue acks it early.
+   * Claims a delivery; one the ledger remembers as done is looked at where it
+   * went: while the destination holds the bytes it stays done (a duplicate),
+   * otherwise it is reopened and delivered again as a new attempt.
    */
-  private async sourceGone(event: ObjectEvent, source: Location): Promise<RouteResult> {
-    const result: RouteResult = { event, source, outcome: 'gone', deliveries: [] };
-    const records = event.generation ? await this.ledger.forGeneration(source, event.generation) : [];
-    if (records.length === 0) return result;
-    result.generation = event.generation;
-    const owner = this.options.owner;
-    let finished = 0;
-    for (const record of records) {
-      if (record.state === 'done' || record.state === 'superseded') {
-        result.deliveries.push(this.fromRecord(record, record.state));
-        continue;
-      }
-      const claim = await this.claim(record);
-      if (claim.status !== 'claimed') {
-        result.deliveries.push(
-          this.fromRecord(record, claim.status === 'busy' ? 'in-flight' : claim.record.state),
-        );
-        continue;
-      }
-      let holds: boolean;
-      try {
-        holds = await this.destinationHolds(record);
-        await this.ledger.transition(
-          record.id,
-          owner,
-          holds ? 'done' : 'gone',
-          holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' },
-        );
-      } finally {
-        this.holding.delete(record.id);
-      }
-      const state = holds ? 'done' : 'gone';
-      if (holds) finished++;
-      result.deliveries.push(this.fromRecord(record, state));
-    }
-    const states = new Set(result.deliveries.map((d) => d.state));
-    if (result.deliveries.every((d) => d.state === 'done' || d.state === 'superseded')) {
-      result.outcome = finished > 0 ? 'routed' : 'duplicate';
-    } else if (states.has('in-flight')) {
-      // another worker holds one (it may be renaming the source this moment): not over yet
-      result.outcome = 'in-flight';
-    } else if (UNFINISHED.some((state) => states.has(state))) {
-      // one waits for its retry: acking now would leave it with no message to finish it
-      result.outcome = 'failed';
-      result.retryAfterMs = this.retryAfter(result.deliveries);
-    }
-    return result;
-  }
-
-  private async destinationHolds(record: DeliveryRecord): Promise<boolean> {
-    try {
-      const store = await this.options.stores.storeFor(record.destination.project);
-      const info = await store.stat(record.destination.bucket, record.destination.key);
-      if (!info || info.size !== record.size) return false;
-      if (info.provenance)
-        return (
-          info.provenance.generation === record.generation &&
-          info.provenance.source === formatLocation(record.source)
-        );
-      if (info.generation === record.generation) return true; // a rename keeps the generation
-      if (!record.crc32c) return false;
-      const { readChecksum } = await import('../storage/stream-to-store.js');
-      return (
-        (await readChecksum(store, record.destination.bucket, record.destination.key, info)).crc32c ===
-        record.crc32c
-      );
-    } catch (error) {
-      if (error instanceof SwitchyardError && !error.transient) return false;
-      throw error;
-    }
-  }
-
-  /** Loop guard: routes that wrote this very object are not applied to it again. */
-  private async writtenBySameRoute(
-    source: Location,
-    object: ObjectInfo,
-    deliveries: PlannedDelivery[],
-  ): Promise<Set<string>> {
-    const own = new Set<string>();
-    if (object.provenance) {
-      own.add(object.provenance.route);
-      return own;
-    }
-    const isDestination = this.referential.routes.some(
-      (r) => r.destinationProject === source.project && r.destinationBucket === source.bucket,
+  private async claimStanding(plan: DeliveryPlan, source: SourceNow): Promise<ClaimResult> {
+    const claim = await this.claims.claim(plan);
+    if (claim.status !== 'terminal' || claim.record.state !== 'done') return claim;
+    if (await destinationHolds(this.options.stores, claim.record, source)) return claim;
+    this.log.info(
+      { delivery: plan.id, destination: formatLocation(claim.record.destination) },
+      'done in the ledger but not at the destination: delivering again',
     );
-    if (!isDestination || deliveries.length === 0) return own;
-    for (const record of await this.ledger.forDestination(source)) {
-      if (record.state === 'done' || record.state === 'verified') own.add(record.routeId);
-    }
-    return own;
+    return this.claims.reopen(claim.record, DESTINATION_LOST);
   }
 
-  private async recordUnsafe(
-    event: ObjectEvent,
-    source: Location,
-    error: KeyUnsafeError,
-  ): Promise<RouteResult> {
-    const printable = {
-      ...source,
-      key: JSON.stringify(source.key).slice(1, -1),
-      bucket: JSON.stringify(source.bucket).slice(1, -1),
-    };
-    const generation = event.generation ?? 'unknown';
-    const id = deliveryId(printable, generation, '(unsafe-key)');
-    if (!this.options.dryRun) {
-      const owner = this.options.owner;
-      const claim = await this.claim({
-        id,
-        source: printable,
-        generation,
-        routeId: '(unsafe-key)',
-        destination: printable,
-        action: 'copy',
-        size: event.size ?? 0,
-      });
-      if (claim.status === 'claimed') {
-        await this.ledger.transition(id, owner, 'dead', { errorCode: error.code, lastError: error.message });
-        this.holding.delete(id);
-      }
-    }
+  /** What settling an event whose source is gone needs. */
+  private get goneSource(): SourceGoneContext {
     return {
-      event,
-      source: printable,
-      outcome: 'dead',
-      deliveries: [],
-      error: { code: error.code, message: error.message },
+      ledger: this.ledger,
+      claims: this.claims,
+      owner: this.options.owner,
+      holds: (record) => destinationHolds(this.options.stores, record),
+      retryAfter: (deliveries) => this.retryAfter(deliveries),
     };
   }
 
-  /** A matching row whose destination key is unsafe: recorded dead with its reason (never retried). */
-  private async recordRefused(source: Location, object: ObjectInfo, refused: RefusedDelivery): Promise<void> {
-    const { route } = refused;
-    const id = deliveryId(source, object.generation, route.id);
-    const owner = this.options.owner;
-    const destination = {
-      project: route.destinationProject,
-      bucket: route.destinationBucket,
-      key: `(refused) ${route.destinationDirectory}`,
+  /** What refusals need: the ledger, the claims, who this process is. */
+  private get refusals(): RefusalContext {
+    return {
+      ledger: this.ledger,
+      claims: this.claims,
+      owner: this.options.owner,
+      dryRun: this.options.dryRun,
     };
-    const claim = await this.claim({
-      id,
-      source,
-      generation: object.generation,
-      routeId: route.id,
-      destination,
-      action: route.action,
-      size: object.size,
-    });
-    if (claim.status !== 'claimed') return;
-    await this.ledger.transition(id, owner, 'dead', { errorCode: refused.code, lastError: refused.message });
-    this.holding.delete(id);
-  }
-
-  /** Claims in the ledger unless this process already holds the delivery. */
-  private async claim(plan: DeliveryPlan): Promise<ClaimResult> {
-    if (this.holding.has(plan.id)) {
-      const now = this.now();
-      return {
-        status: 'busy',
-        record: { ...plan, state: 'planned', attempts: 0, createdAt: now, updatedAt: now },
-      };
-    }
-    this.holding.add(plan.id);
-    try {
-      const claim = await this.ledger.claim(plan, this.options.owner, this.leaseMs);
-      if (claim.status !== 'claimed') this.holding.delete(plan.id);
-      return claim;
-    } catch (error) {
-      this.holding.delete(plan.id);
-      throw error;
-    }
   }
 
   private retryAfter(deliveries: DeliveryResult[]): number {
@@ -584,25 +424,6 @@ export class Router {
       action: d.plan.action,
     };
   }
-
-  private fromRecord(
-    record: DeliveryRecord,
-    state: DeliveryResult['state'],
-    destination?: Location,
-  ): DeliveryResult {
-    const result: DeliveryResult = {
-      id: record.id,
-      routeId: record.routeId,
-      destination: formatLocation(destination ?? record.destination),
-      state,
-      action: record.action,
-    };
-    if (record.lastError && (state === 'dead' || state === 'failed' || state === 'gone')) {
-      result.error = { code: record.errorCode ?? 'E_UNKNOWN', message: record.lastError };
-    }
-    if (record.nextAttemptAt && state === 'failed') result.nextAttemptAt = record.nextAttemptAt;
-    return result;
-  }
 }
 
 /**
@@ -612,13 +433,4 @@ export class Router {
  */
 function movedDestination(record: DeliveryRecord, destination: Location): { destination?: Location } {
   return sameLocation(record.destination, destination) ? {} : { destination };
-}
-
-function summarize(deliveries: DeliveryResult[], progressed: boolean): EventOutcome {
-  const states = new Set(deliveries.map((d) => d.state));
-  if (states.has('dead') || states.has('gone')) return 'dead';
-  if (states.has('failed')) return 'failed';
-  if (states.has('in-flight')) return 'in-flight';
-  if (!progressed) return deliveries.every((d) => d.state === 'superseded') ? 'ignored' : 'duplicate';
-  return 'routed';
 }

@@ -36,6 +36,7 @@ import {
   precheck,
   type KeyWhere,
 } from './fs-ops.js';
+import { BucketIdentities } from './fs-identity.js';
 
 export { FS_TEMP_PREFIX } from './fs-paths.js';
 
@@ -87,11 +88,18 @@ export class FsStore implements ObjectStore {
   private readonly listings = new DirListingCache();
   /** Real path of each bucket folder, resolved when first opened. */
   private readonly realBuckets = new Map<string, string>();
+  private readonly identities: BucketIdentities;
 
   constructor(options: FsStoreOptions) {
     this.root = pathResolve(options.root);
     this.name = options.name ?? `fs:${this.root}`;
     this.readChunkBytes = options.readChunkBytes ?? 1024 * 1024;
+    this.identities = new BucketIdentities(this.root);
+  }
+
+  /** `fs:` and the real path of the bucket folder, symbolic links resolved (once, then kept). */
+  bucketIdentity(bucket: string): Promise<string> {
+    return this.identities.of(bucket);
   }
 
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {

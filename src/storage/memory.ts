@@ -37,6 +37,9 @@ type Bucket = Map<string, StoredObject>;
  * the same backend copy between each other server-side.
  */
 export class MemoryBackend {
+  private static instances = 0;
+  /** Tells backends apart in bucket identities. */
+  readonly id = ++MemoryBackend.instances;
   private counter = 0;
   private readonly namespaces = new Map<string, Map<string, Bucket>>();
 
@@ -103,6 +106,11 @@ export class MemoryStore implements ObjectStore {
     this.name = options.name ?? 'memory';
     this.namespace = options.namespace ?? this.name;
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
+  }
+
+  /** Stores sharing a backend and a namespace see the same buckets. */
+  async bucketIdentity(bucket: string): Promise<string> {
+    return `memory:${this.shared.id}:${this.namespace}:${bucket}`;
   }
 
   /** The next `times` calls of `op` throw `error` before doing anything. */

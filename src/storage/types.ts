@@ -209,6 +209,14 @@ export interface ObjectStore {
   ): Promise<ObjectInfo>;
 
   /**
+   * What the bucket is, whatever it is called: two buckets with the same
+   * identity are one place (a local bucket folder that is a symbolic link to
+   * another). Stable for the store's life. Absent: `backend:bucket` (a cloud
+   * bucket name is its identity); see bucketIdentityOf.
+   */
+  bucketIdentity?(bucket: string): Promise<string>;
+
+  /**
    * Reads the object whole to compute its CRC32C, when the store can do it
    * more cheaply than through read() (the local folder: one reused buffer,
    * no stream). readChecksum() uses it when present.

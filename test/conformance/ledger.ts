@@ -173,6 +173,47 @@ export function testLedger(
       }
     });
 
+    test('reopen makes a done delivery a new attempt leased to the caller, keeping why', async () => {
+      const p = plan(1, { size: 40 });
+      await settle(p, 'verified', { crc32c: 'AAAAAA==', bytesThroughProcess: 40 });
+      expect((await ledger.claim(p, 'setup', LONG)).status).toBe('claimed');
+      expect(await ledger.transition(p.id, 'setup', 'done', { sourceDeletedAt: 5 })).toBe(true);
+      const reason = { errorCode: 'E_NOT_FOUND', lastError: 'the destination no longer holds it' };
+      const reopened = await ledger.reopen(p.id, 'a', LONG, reason);
+      expect(reopened?.status).toBe('claimed');
+      const record = await ledger.get(p.id);
+      expect(reopened?.record.state).toBe('planned');
+      expect(record).toMatchObject({ state: 'planned', claimedBy: 'a', attempts: 0, ...reason });
+      expect(record?.claimExpiresAt).toBeGreaterThan(Date.now());
+      for (const stale of ['doneAt', 'verifiedAt', 'writtenAt', 'sourceDeletedAt', 'crc32c'] as const)
+        expect(record?.[stale], stale).toBeUndefined();
+      expect(record?.createdAt).toBeLessThanOrEqual(record?.updatedAt ?? 0);
+      expect((await ledger.counts()).byState).toMatchObject({ done: 0, planned: 1 });
+      expect((await ledger.routeStats())[0]).toMatchObject({ done: 0, bytes: 0 });
+      // a second caller meanwhile finds it held; the holder carries it to done again, counted once
+      expect((await ledger.reopen(p.id, 'b', LONG, reason))?.status).toBe('busy');
+      expect(await ledger.transition(p.id, 'a', 'done')).toBe(true);
+      expect((await ledger.counts()).byState).toMatchObject({ done: 1, planned: 0 });
+      expect((await ledger.routeStats())[0]).toMatchObject({ done: 1, bytes: 40 });
+      expect((await ledger.flows()).map((f) => f.files)).toEqual([1]);
+    });
+
+    test('reopen answers as claim for a delivery that is not done, and undefined for an unknown id', async () => {
+      const reason = { errorCode: 'E_NOT_FOUND', lastError: 'gone' };
+      expect(await ledger.reopen('unknown', 'a', LONG, reason)).toBeUndefined();
+      const dead = plan(1);
+      await settle(dead, 'dead');
+      expect((await ledger.reopen(dead.id, 'a', LONG, reason))?.status).toBe('terminal');
+      expect((await ledger.get(dead.id))?.state).toBe('dead');
+      const held = plan(2);
+      await ledger.claim(held, 'x', LONG);
+      expect((await ledger.reopen(held.id, 'a', LONG, reason))?.status).toBe('busy');
+      await ledger.release(held.id, 'x');
+      const claimed = await ledger.reopen(held.id, 'a', LONG, reason);
+      expect(claimed?.status).toBe('claimed');
+      expect(claimed?.record.lastError).toBeUndefined();
+    });
+
     test('failed counts an attempt and backs off until its next attempt is due', async () => {
       const p = plan(1);
       await ledger.claim(p, 'a', LONG);

@@ -1,0 +1,65 @@
+import { SwitchyardError } from '../errors.js';
+import type { DeliveryRecord, ReopenReason } from '../ledger/types.js';
+import { formatLocation } from '../storage/keys.js';
+import type { StoreRegistry } from '../storage/registry.js';
+import { readChecksum } from '../storage/stream-to-store.js';
+import type { ObjectInfo, ObjectStore } from '../storage/types.js';
+
+/** The source of the delivery as it is now, when it still exists. */
+export interface SourceNow {
+  store: ObjectStore;
+  object: ObjectInfo;
+}
+
+/** Why a delivery the ledger remembers as done is delivered again (Ledger.reopen). */
+export const DESTINATION_LOST: ReopenReason = {
+  errorCode: 'E_NOT_FOUND',
+  lastError: 'the ledger said done but the destination no longer holds these bytes: delivered again',
+};
+
+/**
+ * Whether the destination of a delivery the ledger remembers holds its bytes
+ * *now* (invariant 1: the destination is the truth, the ledger a memory).
+ * Cheap proofs first, from one look at the destination: its provenance
+ * (cloud: same source and generation, and its CRC32C when the backend states
+ * one), the same generation as the delivery (a rename or hard link keeps the
+ * file: same inode, size and time), the same MD5 as the source; otherwise
+ * size and CRC32C, read from the file where the backend keeps none.
+ * A permanent failure to look is "does not hold"; a transient one throws.
+ */
+export async function destinationHolds(
+  stores: StoreRegistry,
+  record: DeliveryRecord,
+  source?: SourceNow,
+): Promise<boolean> {
+  try {
+    const store = await stores.storeFor(record.destination.project);
+    const { bucket, key } = record.destination;
+    const info = await store.stat(bucket, key);
+    if (!info || info.size !== record.size) return false;
+    if (info.provenance) {
+      const { provenance } = info;
+      return (
+        provenance.generation === record.generation &&
+        provenance.source === formatLocation(record.source) &&
+        (info.crc32c === undefined || info.crc32c === provenance.crc32c) &&
+        (record.crc32c === undefined || record.crc32c === provenance.crc32c)
+      );
+    }
+    if (info.generation === record.generation) return true;
+    if (source && info.generation === source.object.generation) return true;
+    if (source?.object.md5 && info.md5) return source.object.md5 === info.md5;
+    const expected = record.crc32c ?? source?.object.crc32c ?? (await sourceChecksum(source));
+    if (!expected) return false;
+    return (await readChecksum(store, bucket, key, info)).crc32c === expected;
+  } catch (error) {
+    if (error instanceof SwitchyardError && !error.transient) return false;
+    throw error;
+  }
+}
+
+async function sourceChecksum(source: SourceNow | undefined): Promise<string | undefined> {
+  if (!source) return undefined;
+  const { store, object } = source;
+  return (await readChecksum(store, object.bucket, object.key, object)).crc32c;
+}

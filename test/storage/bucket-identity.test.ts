@@ -1,0 +1,61 @@
+// Bucket identities (ObjectStore.bucketIdentity, bucketIdentityOf): what the
+// router compares to tell that a destination is the source, whatever the
+// buckets are called. Local folders resolve symbolic links; the in-memory
+// store tells backends and namespaces apart; a store without the method
+// (the cloud ones) is `backend:bucket`.
+import { mkdir, symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FsStore } from '../../src/storage/fs.js';
+import { bucketIdentityOf } from '../../src/storage/identity.js';
+import { MemoryBackend, MemoryStore } from '../../src/storage/memory.js';
+import type { ObjectStore } from '../../src/storage/types.js';
+import { tempDir } from '../helpers/router-fixture.js';
+
+describe('bucket identity', () => {
+  let remove: (() => Promise<void>) | undefined;
+  afterEach(async () => remove?.());
+
+  it('fs: a bucket folder that is a link to another bucket has its identity; distinct folders differ', async () => {
+    const tmp = await tempDir();
+    remove = tmp.remove;
+    await mkdir(path.join(tmp.dir, 'src', 'in'), { recursive: true });
+    await mkdir(path.join(tmp.dir, 'src', 'other'), { recursive: true });
+    await mkdir(path.join(tmp.dir, 'mirror'), { recursive: true });
+    await symlink(path.join(tmp.dir, 'src', 'in'), path.join(tmp.dir, 'mirror', 'out'));
+    const src = new FsStore({ root: path.join(tmp.dir, 'src') });
+    const mirror = new FsStore({ root: path.join(tmp.dir, 'mirror') });
+    const inId = await bucketIdentityOf(src, 'in');
+    expect(await bucketIdentityOf(mirror, 'out')).toBe(inId);
+    expect(await bucketIdentityOf(src, 'other')).not.toBe(inId);
+    expect(await bucketIdentityOf(src, 'in')).toBe(inId);
+  });
+
+  it('fs: a bucket folder not created yet is named through its nearest existing parent', async () => {
+    const tmp = await tempDir();
+    remove = tmp.remove;
+    await mkdir(path.join(tmp.dir, 'real'), { recursive: true });
+    await symlink(path.join(tmp.dir, 'real'), path.join(tmp.dir, 'alias'));
+    const viaAlias = new FsStore({ root: path.join(tmp.dir, 'alias') });
+    const viaReal = new FsStore({ root: path.join(tmp.dir, 'real') });
+    expect(await bucketIdentityOf(viaAlias, 'later')).toBe(await bucketIdentityOf(viaReal, 'later'));
+  });
+
+  it('memory: one namespace on one backend is one place; another namespace or backend is not', async () => {
+    const backend = new MemoryBackend();
+    const a = new MemoryStore({ backend, namespace: 'p' });
+    const b = new MemoryStore({ backend, name: 'other-name', namespace: 'p' });
+    const c = new MemoryStore({ backend, namespace: 'q' });
+    const d = new MemoryStore({ backend: new MemoryBackend(), namespace: 'p' });
+    const id = await bucketIdentityOf(a, 'x');
+    expect(await bucketIdentityOf(b, 'x')).toBe(id);
+    expect(await bucketIdentityOf(c, 'x')).not.toBe(id);
+    expect(await bucketIdentityOf(d, 'x')).not.toBe(id);
+  });
+
+  it('a store without bucketIdentity is named by backend and bucket', async () => {
+    const cloud = { backend: 's3' } as ObjectStore;
+    expect(await bucketIdentityOf(cloud, 'lake')).toBe('s3:lake');
+    expect(await bucketIdentityOf({ backend: 'gcs' } as ObjectStore, 'lake')).toBe('gcs:lake');
+  });
+});
