@@ -2,6 +2,7 @@ import { lstat, mkdir, readFile, rename, rm, stat, symlink, utimes, writeFile } 
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { ReferentialInvalidError } from '../../src/errors.js';
+import { startWatcher } from '../../src/events/fs-watch.js';
 import { routerSink } from '../../src/events/sink.js';
 import type { ObjectEvent } from '../../src/events/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -115,6 +116,8 @@ export class Bed {
         return this.event(action.pick, action.twice, obs);
       case 'watch':
         return this.watch(action.pick);
+      case 'watcherRun':
+        return this.watcherRun();
       case 'moveBack':
         return this.moveBack(action.pick, obs);
       case 'take':
@@ -202,6 +205,25 @@ export class Bed {
       origin: 'fs',
     });
     return `watch ${landing.location}: ${answer.outcome}`;
+  }
+
+  /** The real watcher started on the landing folders, left until it has handed every file it found, then stopped. */
+  private async watcherRun(): Promise<string> {
+    if (!this.ctx) return 'skip: not running';
+    const outcomes: string[] = [];
+    const watcher = await startWatcher(this.ctx, routerSink(this.ctx.router), {
+      probe: false,
+      settleMs: 1,
+      rescanMs: 3_600_000,
+      retryMs: 3_600_000,
+      onResult: (r) => outcomes.push(`${r.event.key} ${r.result?.outcome ?? 'no answer'}`),
+    });
+    try {
+      await watcher.idle();
+    } finally {
+      await watcher.stop();
+    }
+    return `watcher run: ${outcomes.join(', ') || 'nothing handed'}`;
   }
 
   /** An operator moves a delivered file back where its bytes landed: a rename, inode and mtime kept. */

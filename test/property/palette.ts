@@ -50,6 +50,7 @@ export type Action =
   | { kind: 'scan' }
   | { kind: 'event'; pick: number; twice: boolean }
   | { kind: 'watch'; pick: number }
+  | { kind: 'watcherRun' }
   | { kind: 'moveBack'; pick: number }
   | { kind: 'take'; pick: number }
   | { kind: 'rename'; pick: number; name: number }
@@ -98,6 +99,7 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('scan' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('event' as const), pick, twice: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('watch' as const), pick }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('watcherRun' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('moveBack' as const), pick }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('take' as const), pick }) },
   {
