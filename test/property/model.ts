@@ -1,0 +1,218 @@
+import type { Route } from '../../src/referential/types.js';
+
+/**
+ * The test's own memory of what it did, and the oracle that judges an
+ * observation of the disk against it. It knows what landed, what the test
+ * moved or took away, and which referentials were in effect; it does not
+ * know how the router works, only what a route promises: a file is either
+ * still where it landed, or at every destination of the rows that matched it
+ * (one of them a move), each destination judged the same way in turn.
+ */
+
+/** What the disk holds after a step, links never followed. */
+export interface Observation {
+  /** PROJECT/BUCKET/KEY → bytes (hex) of every regular file under the data root. */
+  files: Map<string, string>;
+  /** PROJECT/BUCKET/... → target of every symlink under the data root. */
+  links: Map<string, string>;
+  /** Path below the outside folder → kind, bytes or target, mtime. */
+  outside: Map<string, string>;
+}
+
+/** One landing: these bytes were put at `location` by a producer (or moved there by the test). */
+export interface Landing {
+  id: number;
+  bytes: string;
+  location: string;
+  step: number;
+  generation?: string;
+}
+
+interface ModelRoute {
+  sourceBucket: string;
+  sourceProject: string;
+  mask: RegExp;
+  destination: string;
+  action: 'move' | 'copy';
+  onConflict: 'fail' | 'overwrite' | 'version';
+}
+
+export class Model {
+  readonly landings: Landing[] = [];
+  /** A consumer took `bytes` from `location` at `step`. */
+  private readonly takes: { bytes: string; location: string; step: number }[] = [];
+  /** Every referential that was in effect at some step. */
+  private readonly referentials: ModelRoute[][] = [];
+  private readonly everLanded = new Set<string>();
+  /** Links the test made under the data root: PROJECT/BUCKET/... → target; targets inside the root as locations. */
+  readonly links = new Map<string, { target: string; inside?: string }>();
+  outsideAtStart: Map<string, string> | undefined;
+  private previous: Map<string, string> | undefined;
+  /** Routes in effect after the last reload (none yet: undefined). */
+  routesAfterReload: number | undefined;
+
+  landed(bytes: string, location: string, step: number, generation?: string): Landing {
+    const landing = {
+      id: this.landings.length + 1,
+      bytes,
+      location,
+      step,
+      ...(generation ? { generation } : {}),
+    };
+    this.landings.push(landing);
+    this.everLanded.add(bytes);
+    return landing;
+  }
+
+  took(bytes: string, location: string, step: number): void {
+    this.takes.push({ bytes, location, step });
+  }
+
+  inEffect(routes: readonly Route[]): void {
+    this.referentials.push(
+      routes
+        .filter((r) => r.enabled)
+        .map((r) => ({
+          sourceProject: r.sourceProject,
+          sourceBucket: r.sourceBucket,
+          mask: new RegExp(r.mask),
+          destination: [r.destinationProject, r.destinationBucket, r.destinationDirectory]
+            .filter(Boolean)
+            .join('/'),
+          action: r.action,
+          onConflict: r.onConflict,
+        })),
+    );
+  }
+
+  /** Every violated invariant, one line each (empty: all hold). */
+  check(obs: Observation): string[] {
+    const problems: string[] = [];
+    for (const l of this.landings) {
+      if (this.accountedAt(l.bytes, l.location, l.step, obs, new Set())) continue;
+      const found = [...obs.files].filter(([, b]) => b === l.bytes).map(([at]) => at);
+      problems.push(
+        `(a) lost: bytes ${l.bytes} landed at ${l.location} (step ${l.step}) are neither there nor at every destination of its routes; found at [${found.join(', ')}]`,
+      );
+    }
+    for (const [location, bytes] of obs.files) {
+      if (!this.everLanded.has(bytes))
+        problems.push(`(b) ${location} holds bytes ${bytes.slice(0, 24)} that never landed`);
+    }
+    problems.push(...this.outsideChanges(obs));
+    problems.push(...this.failOverwrites(obs));
+    if (this.routesAfterReload === 0)
+      problems.push('(e) a reload left the system routing by an empty referential');
+    this.previous = obs.files;
+    return problems;
+  }
+
+  /** Bytes at `location`, through a link the test made to a folder inside the data root. */
+  bytesAt(location: string, obs: Observation): string | undefined {
+    const direct = obs.files.get(location);
+    if (direct !== undefined) return direct;
+    for (const [link, { inside }] of this.links) {
+      if (inside && location.startsWith(`${link}/`))
+        return obs.files.get(inside + location.slice(link.length));
+    }
+    return undefined;
+  }
+
+  private holds(bytes: string, location: string, since: number, obs: Observation): boolean {
+    if (this.bytesAt(location, obs) === bytes) return true;
+    return this.takes.some((t) => t.bytes === bytes && t.location === location && t.step > since);
+  }
+
+  /** The bytes are at `location`, or, by some referential in effect, moved on to every destination of the rows matching there. */
+  private accountedAt(
+    bytes: string,
+    location: string,
+    since: number,
+    obs: Observation,
+    visited: Set<string>,
+  ): boolean {
+    if (this.holds(bytes, location, since, obs)) return true;
+    if (visited.has(location)) return false;
+    const seen = new Set(visited).add(location);
+    return this.referentials.some((routes) => {
+      const matched = matching(routes, location);
+      if (!matched.some((r) => r.action === 'move')) return false;
+      return matched.every((r) => this.destinationAccounts(bytes, r, location, since, obs, seen));
+    });
+  }
+
+  private destinationAccounts(
+    bytes: string,
+    route: ModelRoute,
+    source: string,
+    since: number,
+    obs: Observation,
+    visited: Set<string>,
+  ): boolean {
+    const destination = `${route.destination}/${fileName(source)}`;
+    if (this.accountedAt(bytes, destination, since, obs, visited)) return true;
+    if (route.onConflict === 'version') {
+      return versionsOf(destination, obs).some((v) => this.accountedAt(bytes, v, since, obs, visited));
+    }
+    if (route.onConflict === 'overwrite') {
+      const there = this.bytesAt(destination, obs);
+      return there !== undefined && this.everLanded.has(there);
+    }
+    return false;
+  }
+
+  private outsideChanges(obs: Observation): string[] {
+    const problems: string[] = [];
+    const before = this.outsideAtStart ?? new Map<string, string>();
+    for (const [file, state] of before) {
+      if (obs.outside.get(file) !== state)
+        problems.push(`(c) outside the data root, ${file} changed: ${state} → ${obs.outside.get(file)}`);
+    }
+    for (const file of obs.outside.keys())
+      if (!before.has(file)) problems.push(`(c) outside the data root, ${file} appeared`);
+    for (const [link, { target }] of this.links) {
+      if (obs.links.get(link) !== target)
+        problems.push(`(c) the link ${link} → ${target} became ${obs.links.get(link) ?? 'nothing'}`);
+    }
+    return problems;
+  }
+
+  /** (d): a destination only `fail` rows write, outside every source bucket, never changes bytes in place. */
+  private failOverwrites(obs: Observation): string[] {
+    const problems: string[] = [];
+    for (const [location, bytes] of this.previous ?? []) {
+      const now = obs.files.get(location);
+      if (now === undefined || now === bytes) continue;
+      const writers = this.referentials.flat().filter((r) => parentOf(location) === r.destination);
+      const inSource = this.referentials
+        .flat()
+        .some((r) => location.startsWith(`${r.sourceProject}/${r.sourceBucket}/`));
+      if (writers.length && writers.every((r) => r.onConflict === 'fail') && !inSource)
+        problems.push(`(d) ${location} held ${bytes} and was overwritten with ${now} under on_conflict=fail`);
+    }
+    return problems;
+  }
+}
+
+function matching(routes: readonly ModelRoute[], location: string): ModelRoute[] {
+  const [project, bucket] = location.split('/');
+  return routes.filter(
+    (r) => r.sourceProject === project && r.sourceBucket === bucket && r.mask.test(fileName(location)),
+  );
+}
+
+function fileName(location: string): string {
+  return location.slice(location.lastIndexOf('/') + 1);
+}
+
+function parentOf(location: string): string {
+  return location.slice(0, location.lastIndexOf('/'));
+}
+
+/** `dir/x.csv` → every `dir/x.*` the `version` policy may have written. */
+function versionsOf(destination: string, obs: Observation): string[] {
+  const name = fileName(destination);
+  const dot = name.lastIndexOf('.');
+  const stem = `${parentOf(destination)}/${dot > 0 ? name.slice(0, dot) : name}.`;
+  return [...obs.files.keys()].filter((l) => l.startsWith(stem) && !l.slice(stem.length).includes('/'));
+}

@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Bed } from './bed.js';
+import { scenarioArb, type Scenario } from './palette.js';
+
+/**
+ * "Never lose a file", as a property: random referentials (fan-out, copy and
+ * move, every on_conflict, a same-bucket archive row, sometimes a self-route,
+ * a cycle or a destination bucket that is a link to the source) and random
+ * interleavings of landings, scans, events, watcher hand-offs and operator or
+ * consumer actions. After every step the model's oracle must hold (see
+ * model.ts). `SWITCHYARD_PROPERTY_RUNS` sets the number of cases (default
+ * 100; `npm run test:property-long` runs thousands), `SWITCHYARD_PROPERTY_SEED`
+ * replays a seed printed by a failure.
+ */
+const runs = Number(process.env.SWITCHYARD_PROPERTY_RUNS ?? 100);
+const seed = process.env.SWITCHYARD_PROPERTY_SEED ? Number(process.env.SWITCHYARD_PROPERTY_SEED) : undefined;
+
+async function runCase(scenario: Scenario): Promise<void> {
+  const bed = await Bed.open(scenario);
+  try {
+    const problems = bed.model.check(await bed.look());
+    if (problems.length) throw new Error(`before any step:\n${problems.join('\n')}`);
+    for (const [index, action] of scenario.actions.entries()) {
+      const step = index + 1;
+      bed.trace.push(`${step}. ${await bed.act(action, step)}`);
+      const found = bed.model.check(await bed.look());
+      if (found.length)
+        throw new Error(`after step ${step}:\n${found.join('\n')}\ntrace:\n${bed.trace.join('\n')}`);
+    }
+  } finally {
+    await bed.close();
+  }
+}
+
+describe('never lose a file (property)', () => {
+  it(
+    `holds over ${runs} random interleavings of landings, routing and operator actions`,
+    async () => {
+      const details = await fc.check(fc.asyncProperty(scenarioArb, runCase), {
+        numRuns: runs,
+        ...(seed !== undefined ? { seed } : {}),
+      });
+      console.log(
+        `[property] never lose a file: ${details.numRuns} cases run, seed ${details.seed}` +
+          (details.failed ? `, failed after ${details.numShrinks} shrinks` : ', all held'),
+      );
+      if (details.failed) {
+        const cause = details.errorInstance instanceof Error ? details.errorInstance.message : '';
+        expect.fail(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${cause}`);
+      }
+    },
+    Math.max(120_000, runs * 2_000),
+  );
+});
