@@ -19,7 +19,8 @@ describe('router: the destination is the truth (fs)', () => {
     fx = undefined;
   });
 
-  const open = async (rows: string): Promise<RouterFixture> => (fx = await routerFixture(HEADER + rows));
+  const open = async (rows: string, bypassValidation = false): Promise<RouterFixture> =>
+    (fx = await routerFixture(HEADER + rows, { bypassValidation }));
   const scanNow = (f: RouterFixture) => scan(f.ctx, { concurrency: 4 });
 
   it('a delivered file moved back into the landing folder is delivered again, never deleted as a duplicate', async () => {
@@ -75,8 +76,11 @@ describe('router: the destination is the truth (fs)', () => {
     expect(gone.note).toContain('neither the source nor the destination');
   });
 
-  it('a route a→b and b→a: the file ends in one place, refused with E_ROUTING_LOOP, never lost', async () => {
-    const f = await open('a,in,\\.csv$,b,in,,move,a-to-b\nb,in,\\.csv$,a,in,,move,b-to-a\n');
+  it('a route a→b and b→a allowed as a cycle: the file ends in one place, refused with E_ROUTING_LOOP, never lost', async () => {
+    fx = await routerFixture(
+      `${HEADER.trimEnd()},allow_cycle\na,in,\\.csv$,b,in,,move,a-to-b,true\nb,in,\\.csv$,a,in,,move,b-to-a,true\n`,
+    );
+    const f = fx;
     await f.ws.put('a/in/c.csv', 'cycle');
     expect((await f.ctx.router.route(f.event('a/in/c.csv'))).outcome).toBe('routed');
     expect((await f.ctx.router.route(f.event('b/in/c.csv'))).outcome).toBe('routed');
@@ -93,8 +97,8 @@ describe('router: the destination is the truth (fs)', () => {
     expect(dead.map((r) => [r.routeId, r.errorCode])).toEqual([['a-to-b', 'E_ROUTING_LOOP']]);
   });
 
-  it('a row whose destination is its source is refused with E_DESTINATION_IS_SOURCE, the source kept', async () => {
-    const f = await open('src,in,\\.csv$,src,in,,move,self\n');
+  it('a row whose destination is its source, were validate bypassed, is refused with E_DESTINATION_IS_SOURCE, the source kept', async () => {
+    const f = await open('src,in,\\.csv$,src,in,,move,self\n', true);
     await f.ws.put('src/in/keep.csv', 'mine');
     const result = await f.ctx.router.route(f.event('src/in/keep.csv'));
     expect(result.outcome).toBe('dead');

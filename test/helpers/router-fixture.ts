@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ObjectEvent } from '../../src/events/types.js';
 import { silentLogger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
-import { compileReferential, loadReferentialText } from '../../src/referential/index.js';
+import { compileReferential, loadReferentialText, validateRows } from '../../src/referential/index.js';
+import { referentialOf } from '../../src/referential/referential.js';
 import { FsStore } from '../../src/storage/fs.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { Workspace } from './workspace.js';
@@ -22,14 +23,23 @@ export interface RouterFixture {
 /** A Router over fs + SQLite in a temp workspace, for tests that need to reach inside. */
 export async function routerFixture(
   routesCsv: string,
-  options: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number } = {},
+  options: {
+    maxAttempts?: number;
+    baseDelayMs?: number;
+    maxDelayMs?: number;
+    /**
+     * Route by rows `validate` refuses, as if its check had been bypassed: for
+     * the router's own refusals, its second line of defence.
+     */
+    bypassValidation?: boolean;
+  } = {},
 ): Promise<RouterFixture> {
   const ws = await Workspace.create(routesCsv);
   const config = await loadConfig({}, {}, ws.dir);
-  const referential = compileReferential(
-    loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv')),
-    'routes.csv',
-  );
+  const rows = loadReferentialText(routesCsv, path.join(ws.dir, 'routes.csv'));
+  const referential = options.bypassValidation
+    ? referentialOf(validateRows(rows, { source: 'routes.csv' }).routes, 'routes.csv')
+    : compileReferential(rows, 'routes.csv');
   const ctx = await openContext(config, silentLogger(), {
     referential,
     retry: {

@@ -13,9 +13,20 @@ import { loadConfig, type RuntimeConfig } from '../../src/config/load.js';
 import { startGcsJsonApiDouble, type GcsJsonApiDouble } from '../doubles/gcs-json-api-double.js';
 import { FAUXQS_ACCESS_KEY_ENV, FAUXQS_SECRET_KEY_ENV, startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
 import { Workspace } from '../helpers/workspace.js';
+import { loadReferentialText, validateRows } from '../../src/referential/index.js';
+import { referentialOf } from '../../src/referential/referential.js';
+import type { Referential } from '../../src/referential/types.js';
 
 export const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action';
+
+/** The referential of `csv` as if `validate` had been bypassed: for the router's own refusals. */
+export function bypassedReferential(csv: string): Referential {
+  return referentialOf(
+    validateRows(loadReferentialText(csv, 'routes.csv'), { source: 'routes.csv' }).routes,
+    'routes.csv',
+  );
+}
 
 /** fauxqs (a real S3 protocol server, child process) and the GCS JSON API double, shared by one test file. */
 export interface Cloud {

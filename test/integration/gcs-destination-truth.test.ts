@@ -9,7 +9,15 @@ import { silentLogger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
 import { scan } from '../../src/modes/scan.js';
 import type { Workspace } from '../helpers/workspace.js';
-import { bucketName, cloudWorkspace, configOf, HEADER, startCloud, type Cloud } from './cloud-fixture.js';
+import {
+  bucketName,
+  bypassedReferential,
+  cloudWorkspace,
+  configOf,
+  HEADER,
+  startCloud,
+  type Cloud,
+} from './cloud-fixture.js';
 
 describe('the destination is the truth (GCS double)', () => {
   let cloud: Cloud;
@@ -27,9 +35,14 @@ describe('the destination is the truth (GCS double)', () => {
     ws = undefined;
   });
 
-  async function open(rows: string): Promise<Context> {
-    ws = await cloudWorkspace(cloud, `${HEADER}\n${rows}`);
-    ctx = await openContext(await configOf(ws), silentLogger());
+  async function open(
+    rows: string,
+    options: { header?: string; bypassValidation?: boolean } = {},
+  ): Promise<Context> {
+    const csv = `${options.header ?? HEADER}\n${rows}`;
+    ws = await cloudWorkspace(cloud, csv);
+    const referential = options.bypassValidation ? { referential: bypassedReferential(csv) } : {};
+    ctx = await openContext(await configOf(ws), silentLogger(), referential);
     return ctx;
   }
   const event = (project: string, bucket: string, key: string) => ({
@@ -55,10 +68,12 @@ describe('the destination is the truth (GCS double)', () => {
     expect(body(landing, 'k.csv')).toBe('kept');
   });
 
-  it('a route a→b and b→a: refused with E_ROUTING_LOOP once the file is back, never lost', async () => {
+  it('a route a→b and b→a allowed as a cycle: refused with E_ROUTING_LOOP once the file is back, never lost', async () => {
     const a = bucketName('a');
     const b = bucketName('b');
-    const c = await open(`fin,${a},\\.csv$,arch,${b},,move\narch,${b},\\.csv$,fin,${a},,move\n`);
+    const c = await open(`fin,${a},\\.csv$,arch,${b},,move,true\narch,${b},\\.csv$,fin,${a},,move,true\n`, {
+      header: `${HEADER},allow_cycle`,
+    });
     cloud.gcs.put(a, 'c.csv', Buffer.from('cycle'));
     expect((await c.router.route(event('fin', a, 'c.csv'))).outcome).toBe('routed');
     expect((await c.router.route(event('arch', b, 'c.csv'))).outcome).toBe('routed');
@@ -69,9 +84,9 @@ describe('the destination is the truth (GCS double)', () => {
     expect(body(b, 'c.csv')).toBeUndefined();
   });
 
-  it('a row whose destination is its source: E_DESTINATION_IS_SOURCE, the source kept', async () => {
+  it('a row whose destination is its source, were validate bypassed: E_DESTINATION_IS_SOURCE, the source kept', async () => {
     const landing = bucketName('landing');
-    const c = await open(`fin,${landing},\\.csv$,fin,${landing},{path},move\n`);
+    const c = await open(`fin,${landing},\\.csv$,fin,${landing},{path},move\n`, { bypassValidation: true });
     cloud.gcs.put(landing, 'eu/self.csv', Buffer.from('mine'));
     const result = await c.router.route(event('fin', landing, 'eu/self.csv'));
     expect(result.deliveries.map((d) => d.error?.code)).toEqual(['E_DESTINATION_IS_SOURCE']);

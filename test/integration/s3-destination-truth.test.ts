@@ -12,6 +12,7 @@ import { scan } from '../../src/modes/scan.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {
+  bypassedReferential,
   cloudWorkspace,
   configOf,
   HEADER,
@@ -39,9 +40,14 @@ describe('the destination is the truth (S3, fauxqs)', () => {
     ws = undefined;
   });
 
-  async function open(rows: string): Promise<Context> {
-    ws = await cloudWorkspace(cloud, `${HEADER}\n${rows}`);
-    ctx = await openContext(await configOf(ws), silentLogger());
+  async function open(
+    rows: string,
+    options: { header?: string; bypassValidation?: boolean } = {},
+  ): Promise<Context> {
+    const csv = `${options.header ?? HEADER}\n${rows}`;
+    ws = await cloudWorkspace(cloud, csv);
+    const referential = options.bypassValidation ? { referential: bypassedReferential(csv) } : {};
+    ctx = await openContext(await configOf(ws), silentLogger(), referential);
     return ctx;
   }
   const event = (project: string, bucket: string, key: string) => ({
@@ -77,10 +83,12 @@ describe('the destination is the truth (S3, fauxqs)', () => {
     expect(writes).toEqual([]);
   });
 
-  it('a route a→b and b→a: refused with E_ROUTING_LOOP once the file is back, never lost', async () => {
+  it('a route a→b and b→a allowed as a cycle: refused with E_ROUTING_LOOP once the file is back, never lost', async () => {
     const a = await s3Bucket(cloud, 'a');
     const b = await s3Bucket(cloud, 'b');
-    const c = await open(`src,${a},\\.csv$,lake,${b},,move\nlake,${b},\\.csv$,src,${a},,move\n`);
+    const c = await open(`src,${a},\\.csv$,lake,${b},,move,true\nlake,${b},\\.csv$,src,${a},,move,true\n`, {
+      header: `${HEADER},allow_cycle`,
+    });
     await s3Put(cloud, a, 'c.csv', 'cycle');
     expect((await c.router.route(event('src', a, 'c.csv'))).outcome).toBe('routed');
     expect((await c.router.route(event('lake', b, 'c.csv'))).outcome).toBe('routed');
@@ -92,9 +100,9 @@ describe('the destination is the truth (S3, fauxqs)', () => {
     expect(await s3Get(cloud, a, 'c.csv')).toEqual(Buffer.from('cycle'));
   });
 
-  it('a row whose destination is its source: E_DESTINATION_IS_SOURCE, the source kept', async () => {
+  it('a row whose destination is its source, were validate bypassed: E_DESTINATION_IS_SOURCE, the source kept', async () => {
     const landing = await s3Bucket(cloud, 'landing');
-    const c = await open(`src,${landing},\\.csv$,src,${landing},,move\n`);
+    const c = await open(`src,${landing},\\.csv$,src,${landing},,move\n`, { bypassValidation: true });
     await s3Put(cloud, landing, 'self.csv', 'mine');
     const result = await c.router.route(event('src', landing, 'self.csv'));
     expect(result.deliveries.map((d) => d.error?.code)).toEqual(['E_DESTINATION_IS_SOURCE']);
