@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_JS } from '../../src/http/dashboard/assets.js';
-import type { DeliveryView } from '../../src/http/dashboard/views.js';
+import type { DeliveryView } from '../../src/http/dashboard/api-types.js';
 import { DASHBOARD_TOKEN, openDashboardBed, SAMPLES, type DashboardBed } from './fixture.js';
 
 interface Page {

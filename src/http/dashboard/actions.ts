@@ -1,16 +1,10 @@
 import { PermanentError, UsageError } from '../../errors.js';
-import type { EventSink, SinkResult } from '../../events/sink.js';
+import type { EventSink } from '../../events/sink.js';
 import type { Ledger } from '../../ledger/types.js';
 import type { Logger } from '../../log.js';
 import { assertSafeBucket, assertSafeKey, parseLocation } from '../../storage/keys.js';
-import { deliveryView, isRetryableRoute, type DeliveryView } from './views.js';
-
-export interface RetryAnswer {
-  /** What the sink made of the source: `routed`, `queued` (batch mode), `failed`… */
-  outcome: SinkResult['outcome'];
-  delivery?: DeliveryView;
-  error?: { code: string; message: string };
-}
+import type { RetryAnswer } from './api-types.js';
+import { deliveryView, isRetryableRoute } from './views.js';
 
 /**
  * Retries one dead delivery: makes it due again in the ledger, then hands its
