@@ -21,7 +21,7 @@ import type {
   SummaryAnswer,
   UnroutedPage,
 } from './api-types.js';
-import { ASSETS, PAGE_HTML, SECURITY_HEADERS } from './assets.js';
+import { assetNamed, PAGE_HTML, SECURITY_HEADERS, type Asset } from './assets.js';
 import { explainInput } from './explain-name.js';
 import {
   decodeOffset,
@@ -69,7 +69,13 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get('/', (c) => c.html(PAGE_HTML, 200, SECURITY_HEADERS));
   app.get('/assets/:name', (c) => {
-    const asset = ASSETS[c.req.param('name')];
+    let asset: Asset | undefined;
+    try {
+      asset = assetNamed(c.req.param('name'));
+    } catch (error) {
+      log.error({ err: error }, 'dashboard asset unreadable');
+      return jsonError(c, 500, 'E_INTERNAL', '[switchyard] [dashboard] this build lacks its browser script');
+    }
     if (!asset)
       return jsonError(
         c,
