@@ -19,6 +19,27 @@ export default tseslint.config(
     rules: { 'no-undef': 'off' },
   },
   {
+    // The dashboard's browser code, bundled by esbuild into /assets/dashboard.js.
+    // Browser names (document, fetch, sessionStorage…) come from its tsconfig's
+    // DOM lib, and Node's are absent there: typescript-eslint leaves undefined
+    // names to the compiler (no-undef is off for TypeScript). What lint adds:
+    // the bundle takes nothing from Node or the server but the API's types.
+    files: ['src/http/dashboard/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', '../*', '!../api-types.js'],
+              message: 'browser code imports its own modules and ../api-types.js only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/config/**'],
     rules: {

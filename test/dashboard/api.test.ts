@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DASHBOARD_JS } from '../../src/http/dashboard/assets.js';
-import type { DeliveryView } from '../../src/http/dashboard/views.js';
+import type { DeliveryView } from '../../src/http/dashboard/api-types.js';
+import { DASHBOARD_BUNDLE } from '../../src/http/dashboard/assets.js';
 import { DASHBOARD_TOKEN, openDashboardBed, SAMPLES, type DashboardBed } from './fixture.js';
 
 interface Page {
@@ -48,8 +48,13 @@ describe('dashboard JSON API, served by switchyard serve', () => {
       headers: { 'if-none-match': script.headers.get('etag')! },
     });
     expect(again.status).toBe(304);
-    expect(await script.text()).toBe(DASHBOARD_JS);
-    expect(() => new Function(DASHBOARD_JS)).not.toThrow();
+    const bundle = await readFile(DASHBOARD_BUNDLE, 'utf8');
+    expect(await script.text()).toBe(bundle);
+    expect(() => new Function(bundle)).not.toThrow();
+    expect(bundle).not.toMatch(/\b(import|export)\s*[{*]|\brequire\(/);
+    const style = await fetch(`${bed.url}/assets/dashboard.css`);
+    expect(style.headers.get('content-type')).toContain('text/css');
+    expect(style.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{16}"$/);
     expect((await fetch(`${bed.url}/assets/nope.js`)).status).toBe(404);
     expect((await fetch(`${bed.url}/healthz`)).status).toBe(200);
   });

@@ -6,6 +6,7 @@ import type { Metrics } from '../../src/metrics.js';
 import type { Context } from '../../src/modes/context.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../../src/modes/event.js';
 import type { RouteResult } from '../../src/router/result.js';
+import { ensureDashboardBundle } from '../helpers/build.js';
 import { Workspace } from '../helpers/workspace.js';
 
 /**
@@ -54,10 +55,14 @@ export interface DashboardBed {
   close(): Promise<void>;
 }
 
-/** `switchyard serve` in a temp workspace (fs + SQLite, token set), on a free port, watcher off. */
+/**
+ * `switchyard serve` in a temp workspace (fs + SQLite, token set), on a free
+ * port, watcher off; its browser script bundled from the current sources.
+ */
 export async function openDashboardBed(
   options: { logger?: Logger; token?: string } = {},
 ): Promise<DashboardBed> {
+  ensureDashboardBundle();
   const ws = await Workspace.create(DASHBOARD_ROUTES);
   const config = await loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },

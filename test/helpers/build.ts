@@ -5,13 +5,20 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function newestMtime(dir: string): number {
+/** The newest modification time of a file, or of the files under a folder. */
+function newestMtime(file: string): number {
+  const stat = statSync(file);
+  if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
+  for (const entry of readdirSync(file)) newest = Math.max(newest, newestMtime(path.join(file, entry)));
   return newest;
+}
+
+/** True when `file` exists and is at least as new as everything under `sources`. */
+function fresh(file: string, ...sources: string[]): boolean {
+  if (!existsSync(file)) return false;
+  const built = statSync(file).mtimeMs;
+  return sources.every((source) => built >= newestMtime(source));
 }
 
 /**
@@ -19,8 +26,8 @@ function newestMtime(dir: string): number {
  * builds first; this rebuilds when src/ is newer (a test run on its own).
  */
 export function ensureBuilt(): void {
-  const marker = path.join(ROOT, 'dist', 'cli', 'main.js');
-  if (existsSync(marker) && statSync(marker).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
+  ensureDashboardBundle();
+  if (fresh(path.join(ROOT, 'dist', 'cli', 'main.js'), path.join(ROOT, 'src'))) return;
   execFileSync(
     process.execPath,
     [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
@@ -29,4 +36,24 @@ export function ensureBuilt(): void {
       stdio: 'inherit',
     },
   );
+}
+
+const DASHBOARD_SOURCES = [
+  path.join(ROOT, 'src', 'http', 'dashboard', 'client'),
+  path.join(ROOT, 'src', 'http', 'dashboard', 'api-types.ts'),
+  path.join(ROOT, 'scripts', 'build-dashboard.mjs'),
+];
+
+/**
+ * The dashboard's browser script, which the server reads from
+ * dist/http/dashboard/dashboard.js even when tests run src/: bundled again
+ * (the second step of `npm run build`, well under a second) when its sources
+ * are newer.
+ */
+export function ensureDashboardBundle(): void {
+  if (fresh(path.join(ROOT, 'dist', 'http', 'dashboard', 'dashboard.js'), ...DASHBOARD_SOURCES)) return;
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-dashboard.mjs')], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
 }

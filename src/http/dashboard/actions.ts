@@ -1,21 +1,18 @@
 import { PermanentError, UsageError } from '../../errors.js';
-import type { EventSink, SinkResult } from '../../events/sink.js';
+import type { EventSink } from '../../events/sink.js';
 import type { Ledger } from '../../ledger/types.js';
 import type { Logger } from '../../log.js';
 import { assertSafeBucket, assertSafeKey, parseLocation } from '../../storage/keys.js';
-import { deliveryView, isRetryableRoute, type DeliveryView } from './views.js';
-
-export interface RetryAnswer {
-  /** What the sink made of the source: `routed`, `queued` (batch mode), `failed`… */
-  outcome: SinkResult['outcome'];
-  delivery?: DeliveryView;
-  error?: { code: string; message: string };
-}
+import type { RetryAnswer } from './api-types.js';
+import { deliveryView, isRetryableRoute } from './views.js';
 
 /**
- * Retries one dead delivery: makes it due again in the ledger, then hands its
- * source to the sink (routed now in event mode, queued in batch mode). The
- * answer carries the delivery as it stands afterwards.
+ * Retries one dead delivery as `switchyard dead-letters retry ID` does: makes
+ * it due now in the ledger (`failed`, attempts 0, next attempt now), then
+ * hands its source generation to the sink (routed now in event mode, queued
+ * for the drain in batch mode). The answer carries the delivery as it stands
+ * afterwards. A delivery that stopped being dead meanwhile (a retry from
+ * elsewhere) is a conflict, not a second routing.
  */
 export async function retryDelivery(
   ledger: Ledger,
@@ -45,7 +42,13 @@ export async function retryDelivery(
       { id },
     );
   }
-  await ledger.retryDead([id]);
+  if ((await ledger.retryDead([id])) === 0) {
+    throw new PermanentError(
+      'E_CONFLICT',
+      `[switchyard] [dashboard] delivery ${id} stopped being dead before it could be retried`,
+      { id },
+    );
+  }
   log.info({ delivery: id, route: record.routeId }, 'dead delivery retried from the dashboard');
   const { project, bucket, key } = record.source;
   const result = await sink({ project, bucket, key, generation: record.generation, origin: 'manual' });

@@ -10,7 +10,18 @@ import type { StoreRegistry } from '../../storage/registry.js';
 import { createAuthenticator, requireAuth, type Authenticator } from '../auth.js';
 import { jsonError } from '../errors.js';
 import { retryDelivery, retryUnrouted } from './actions.js';
-import { ASSETS, PAGE_HTML, SECURITY_HEADERS } from './assets.js';
+import type {
+  DeliveriesPage,
+  DeliveryView,
+  ExplainAnswer,
+  FlowsAnswer,
+  RetryAnswer,
+  RoutesAnswer,
+  RouteView,
+  SummaryAnswer,
+  UnroutedPage,
+} from './api-types.js';
+import { assetNamed, PAGE_HTML, SECURITY_HEADERS, type Asset } from './assets.js';
 import { explainInput } from './explain-name.js';
 import {
   decodeOffset,
@@ -58,7 +69,13 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get('/', (c) => c.html(PAGE_HTML, 200, SECURITY_HEADERS));
   app.get('/assets/:name', (c) => {
-    const asset = ASSETS[c.req.param('name')];
+    let asset: Asset | undefined;
+    try {
+      asset = assetNamed(c.req.param('name'));
+    } catch (error) {
+      log.error({ err: error }, 'dashboard asset unreadable');
+      return jsonError(c, 500, 'E_INTERNAL', '[switchyard] [dashboard] this build lacks its browser script');
+    }
     if (!asset)
       return jsonError(
         c,
@@ -77,7 +94,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/summary',
-    answer(log, async (c) => {
+    answer<SummaryAnswer>(log, async (c) => {
       const counts = await ledger.counts();
       const verdict = await auth.verify(c.req.header('authorization'));
       return {
@@ -92,7 +109,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/routes',
-    answer(log, async (c) => {
+    answer<RoutesAnswer>(log, async (c) => {
       const window = parseWindow(c.req.query('window'), now());
       const stats = new Map((await ledger.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
       const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
@@ -109,7 +126,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/flows',
-    answer(log, async (c) => {
+    answer<FlowsAnswer>(log, async (c) => {
       const window = parseWindow(c.req.query('window'), now());
       return { window, flows: await ledger.flows(window.sinceMs) };
     }),
@@ -117,7 +134,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/deliveries',
-    answer(log, async (c) => {
+    answer<DeliveriesPage>(log, async (c) => {
       const search = c.req.query('q')?.trim() || undefined;
       const states = parseStates(c.req.query('state'));
       const route = c.req.query('route') || undefined;
@@ -139,7 +156,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/deliveries/:id',
-    answer(log, async (c) => {
+    answer<DeliveryView>(log, async (c) => {
       const record = await ledger.get(c.req.param('id') ?? '');
       if (!record)
         throw new PermanentError(
@@ -152,7 +169,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/failures',
-    answer(log, async (c) => {
+    answer<DeliveriesPage>(log, async (c) => {
       const cursor = c.req.query('cursor') || undefined;
       const page = await ledger.query({
         states: ['failed', 'dead'],
@@ -168,7 +185,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/unrouted',
-    answer(log, async (c) => {
+    answer<UnroutedPage>(log, async (c) => {
       const offset = decodeOffset(c.req.query('cursor') || undefined);
       const limit = parseLimit(c.req.query('limit'), PAGE, MAX_PAGE);
       const rows = await ledger.listUnrouted(limit + 1, offset);
@@ -181,7 +198,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 
   app.get(
     '/api/explain',
-    answer(log, (c) =>
+    answer<ExplainAnswer>(log, (c) =>
       explainInput(options.referential(), options.stores, c.req.query('file') ?? '', new Date(now())),
     ),
   );
@@ -190,7 +207,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.post(
     '/api/deliveries/:id/retry',
     guard,
-    answer(log, async (c) => {
+    answer<RetryAnswer>(log, async (c) => {
       requireJson(c);
       return retryDelivery(ledger, sink, c.req.param('id') ?? '', log);
     }),
@@ -198,7 +215,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.post(
     '/api/unrouted/retry',
     guard,
-    answer(log, async (c) => {
+    answer<RetryAnswer>(log, async (c) => {
       requireJson(c);
       const body = (await c.req.json().catch(() => ({}))) as { source?: unknown };
       return retryUnrouted(sink, body.source, log);
@@ -208,7 +225,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
 }
 
 /** A route of the referential with its numbers in the window (zeros when nothing matched). */
-function routeView(route: Route, stat: RouteStat | undefined) {
+function routeView(route: Route, stat: RouteStat | undefined): RouteView {
   return {
     id: route.id,
     file: path.basename(route.file),
@@ -252,10 +269,11 @@ const STATUS: Record<string, ContentfulStatusCode> = {
 };
 
 /** JSON answer of a handler; its errors become `{"error": {code, message}}` with a fitting status. */
-function answer(log: Logger, handler: (c: Context) => Promise<unknown>) {
+function answer<T>(log: Logger, handler: (c: Context) => Promise<T>) {
   return async (c: Context): Promise<Response> => {
     try {
-      return c.json(await handler(c), 200, { 'cache-control': 'no-store' });
+      const body: unknown = await handler(c);
+      return c.json(body, 200, { 'cache-control': 'no-store' });
     } catch (error) {
       const code = errorCode(error);
       const known = error instanceof SwitchyardError;

@@ -4,14 +4,7 @@ import { explain, type ExplainResult } from '../../modes/explain.js';
 import type { Referential } from '../../referential/types.js';
 import { assertSafeKey, fileNameOf } from '../../storage/keys.js';
 import type { StoreRegistry } from '../../storage/registry.js';
-
-export interface ExplainAnswer {
-  input: string;
-  /** One result per source bucket whose rows match (or the one location given). */
-  results: ExplainResult[];
-  /** Source buckets of the referential that were considered. */
-  sources: string[];
-}
+import type { ExplainAnswer, ExplainResultView } from './api-types.js';
 
 /**
  * Explains a file name typed in the dashboard: `PROJECT/BUCKET/KEY` when it
@@ -46,7 +39,7 @@ export async function explainInput(
     };
   assertSafeKey(text);
   const name = fileNameOf(text);
-  const results: ExplainResult[] = [];
+  const results: ExplainResultView[] = [];
   for (const source of sources) {
     if (referential.match(source.project, source.bucket, name).length === 0) continue;
     results.push(
@@ -57,6 +50,6 @@ export async function explainInput(
 }
 
 /** Referential files by base name: the page is readable without a token, the server's folders are nobody's business. */
-function shortFiles(result: ExplainResult): ExplainResult {
+function shortFiles(result: ExplainResult): ExplainResultView {
   return { ...result, matches: result.matches.map((m) => ({ ...m, file: path.basename(m.file) })) };
 }

@@ -2,27 +2,21 @@ import { UsageError } from '../../errors.js';
 import type { DeliveryRecord, DeliveryState, UnroutedRecord } from '../../ledger/types.js';
 import { DELIVERY_STATES } from '../../ledger/types.js';
 import { fileNameOf, formatLocation } from '../../storage/keys.js';
+import type { DeliveryView, UnroutedView, WindowName, WindowView } from './api-types.js';
 
-/** Time windows the dashboard offers; `all` has no lower bound. */
-export const WINDOWS = {
+/** Each window's span in ms; `all` has none. */
+export const WINDOWS: Readonly<Record<WindowName, number | undefined>> = {
   '1h': 3_600_000,
   '6h': 21_600_000,
   '24h': 86_400_000,
   '7d': 604_800_000,
   '30d': 2_592_000_000,
   all: undefined,
-} as const;
-export type WindowName = keyof typeof WINDOWS;
+};
 export const DEFAULT_WINDOW: WindowName = '24h';
 
-export interface Window {
-  name: WindowName;
-  /** epoch ms; absent for `all`. */
-  sinceMs?: number;
-}
-
 /** `?window=` → the window and its start (400 `E_USAGE` for an unknown name). */
-export function parseWindow(value: string | undefined, now: number): Window {
+export function parseWindow(value: string | undefined, now: number): WindowView {
   const name = (value ?? DEFAULT_WINDOW) as WindowName;
   if (!Object.hasOwn(WINDOWS, name)) {
     throw new UsageError(
@@ -34,33 +28,6 @@ export function parseWindow(value: string | undefined, now: number): Window {
   }
   const span = WINDOWS[name];
   return span === undefined ? { name } : { name, sinceMs: now - span };
-}
-
-/** A delivery as the page shows it: locations as text, its timeline, its reason when it failed. */
-export interface DeliveryView {
-  id: string;
-  name: string;
-  source: string;
-  generation: string;
-  route: string;
-  destination: string;
-  action: string;
-  size: number;
-  state: DeliveryState;
-  attempts: number;
-  crc32c?: string;
-  error?: { code: string; message: string };
-  updatedAt: number;
-  timeline: {
-    received: number;
-    written?: number;
-    verified?: number;
-    done?: number;
-    sourceDeleted?: number;
-    nextAttempt?: number;
-  };
-  /** A dead delivery whose cause retrying can fix (not an unsafe key). */
-  retryable: boolean;
 }
 
 export function deliveryView(r: DeliveryRecord): DeliveryView {
@@ -95,16 +62,6 @@ export function deliveryView(r: DeliveryRecord): DeliveryView {
 /** Deliveries the router records dead for an unsafe key: routing them again cannot help. */
 export function isRetryableRoute(routeId: string): boolean {
   return routeId !== '(unsafe-key)';
-}
-
-export interface UnroutedView {
-  source: string;
-  name: string;
-  generation: string;
-  size: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  reason: string;
 }
 
 export function unroutedView(u: UnroutedRecord): UnroutedView {
