@@ -31,7 +31,7 @@ export function errorResponse(c: Context, error: unknown, status: ContentfulStat
 }
 
 /** Details safe and useful to a sender: short scalar values and candidate lists, nothing large. */
-function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
+export function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(details)) {
     if (typeof value === 'string') out[name] = value.length > 300 ? `${value.slice(0, 300)}…` : value;

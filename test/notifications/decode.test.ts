@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { parseHttpPayload, parseNotification } from '../../src/events/http-payload.js';
-import { decodeBase64Strict } from '../../src/events/pubsub-push.js';
+import { decodeNotification } from '../../src/notifications/decode.js';
+import { decodeBase64Strict } from '../../src/notifications/pubsub-push.js';
 
-const headers = (h: Record<string, string>) => (name: string) => h[name.toLowerCase()];
 const binary = (subject: string, name: string) =>
-  parseHttpPayload({
-    header: headers({
+  decodeNotification({
+    headers: {
       'content-type': 'application/json',
       'ce-specversion': '1.0',
       'ce-id': '1',
       'ce-source': '//storage.googleapis.com/projects/_/buckets/raw_data',
       'ce-type': 'google.cloud.storage.object.v1.finalized',
       'ce-subject': subject,
-    }),
+    },
     body: JSON.stringify({ bucket: 'raw_data', name }),
   });
 
@@ -62,7 +61,7 @@ describe('envelopes', () => {
       message: { data: Buffer.from(JSON.stringify(sns)).toString('base64'), messageId: '9' },
       subscription: 's',
     };
-    const parse = parseNotification(push);
+    const parse = decodeNotification({ value: push });
     expect(parse.formats).toEqual(['pubsub', 'sns', 's3']);
     expect(parse.events).toEqual([
       expect.objectContaining({ bucket: 'raw_data', key: 'sale fr.csv', origin: 's3' }),
@@ -78,9 +77,8 @@ describe('envelopes', () => {
       subject: 'objects/finance.csv',
       data: { bucket: 'raw_data', name: 'finance.csv', generation: 17 },
     };
-    const parse = parseNotification({
-      message: { data: Buffer.from(JSON.stringify(ce)).toString('base64') },
-      subscription: 's',
+    const parse = decodeNotification({
+      value: { message: { data: Buffer.from(JSON.stringify(ce)).toString('base64') }, subscription: 's' },
     });
     expect(parse.formats).toEqual(['pubsub', 'cloudevent-structured']);
     expect(parse.events[0]).toMatchObject({
@@ -99,8 +97,8 @@ describe('envelopes', () => {
       type: 'google.cloud.storage.object.v1.finalized',
       data: { name },
     });
-    const parse = parseHttpPayload({
-      header: headers({ 'content-type': 'application/cloudevents-batch+json' }),
+    const parse = decodeNotification({
+      headers: { 'Content-Type': 'application/cloudevents-batch+json' },
       body: JSON.stringify([one('a.csv'), one('b.csv')]),
     });
     expect(parse.events.map((e) => `${e.bucket}/${e.key}`)).toEqual(['raw_data/a.csv', 'raw_data/b.csv']);
