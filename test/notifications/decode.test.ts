@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { EventInvalidError } from '../../src/errors.js';
 import { decodeNotification } from '../../src/notifications/decode.js';
+import { gcsBucketNameRule } from '../../src/notifications/gcs-bucket-name.js';
 import { decodeBase64Strict } from '../../src/notifications/pubsub-push.js';
 
 const binary = (subject: string, name: string) =>
@@ -102,5 +104,166 @@ describe('envelopes', () => {
       body: JSON.stringify([one('a.csv'), one('b.csv')]),
     });
     expect(parse.events.map((e) => `${e.bucket}/${e.key}`)).toEqual(['raw_data/a.csv', 'raw_data/b.csv']);
+  });
+});
+
+describe('what a notification is, wherever it arrives', () => {
+  const queuedEvent = { origin: 'manual', project: 'p', bucket: 'raw_data', key: 'finance.csv' };
+
+  it("reads switchyard's own queued event from a queue body only, never from a request", () => {
+    expect(decodeNotification({ body: JSON.stringify(queuedEvent), queued: true })).toEqual({
+      formats: ['switchyard'],
+      events: [queuedEvent],
+      ignored: [],
+    });
+    expect(() => decodeNotification({ body: JSON.stringify(queuedEvent) })).toThrow(
+      /unrecognized notification/,
+    );
+    expect(() => decodeNotification({ body: '{"bucket": 1}', queued: true })).toThrow(
+      /nor a switchyard event: queue message field `bucket`: expected a non-empty string/,
+    );
+  });
+
+  it('reads an EventBridge event in an SQS body as the Lambda handler does', () => {
+    const body = JSON.stringify({
+      'detail-type': 'Object Created',
+      source: 'aws.s3',
+      detail: { bucket: { name: 'raw_data' }, object: { key: 'sale+fr.csv', 'version-id': 'v1' } },
+    });
+    expect(decodeNotification({ body, queued: true }).events).toEqual([
+      expect.objectContaining({ bucket: 'raw_data', key: 'sale fr.csv', generation: 'v1', origin: 's3' }),
+    ]);
+  });
+
+  it('tells a notification it ignores (acknowledged) from what is no notification (refused)', () => {
+    const deleted = decodeNotification({
+      value: {
+        specversion: '1.0',
+        id: 'd',
+        source: '//storage.googleapis.com/projects/_/buckets/raw_data',
+        type: 'google.cloud.storage.object.v1.deleted',
+        data: { name: 'finance.csv' },
+      },
+    });
+    expect(deleted).toMatchObject({
+      events: [],
+      ignored: [{ reason: expect.stringMatching(/deleted is not routed/) }],
+    });
+    expect(() => decodeNotification({ value: { hello: 'world' } })).toThrow(EventInvalidError);
+    expect(() => decodeNotification({ body: Buffer.from([0xff, 0xfe]) })).toThrow(/not UTF-8/);
+  });
+
+  it('reads an unwrapped push from its x-goog-pubsub-* and attribute headers; without them, names the option', () => {
+    const object = { kind: 'storage#object', bucket: 'raw_data', name: 'finance.csv', generation: '7' };
+    const headers = {
+      'x-goog-pubsub-message-id': '42',
+      eventtype: 'OBJECT_FINALIZE',
+      bucketid: 'raw_data',
+      objectid: 'finance.csv',
+      payloadformat: 'JSON_API_V1',
+    };
+    expect(decodeNotification({ body: JSON.stringify(object), headers })).toMatchObject({
+      formats: ['pubsub-unwrapped', 'gcs-notification'],
+      events: [{ bucket: 'raw_data', key: 'finance.csv', generation: '7', eventId: '42' }],
+    });
+    expect(() => decodeNotification({ body: JSON.stringify(object) })).toThrow(
+      /without its notification attributes .*--push-no-wrapper-write-metadata/,
+    );
+  });
+
+  it('reads 1st-gen background events: storage by type, Pub/Sub by the GCS notification inside', () => {
+    const background = (eventType: string) => ({
+      context: {
+        eventId: 'e-1',
+        timestamp: '2024-05-06T07:08:09Z',
+        eventType,
+        resource: { service: 'storage.googleapis.com', name: 'projects/_/buckets/raw_data/objects/a/b.csv' },
+      },
+      data: { bucket: 'raw_data', name: 'a/b.csv', generation: '3' },
+    });
+    expect(decodeNotification({ value: background('google.storage.object.finalize') })).toMatchObject({
+      formats: ['gcs-background'],
+      events: [{ bucket: 'raw_data', key: 'a/b.csv', generation: '3', eventId: 'e-1' }],
+    });
+    expect(decodeNotification({ value: background('google.storage.object.delete') })).toMatchObject({
+      events: [],
+      ignored: [{ reason: expect.stringMatching(/deleted is not routed/) }],
+    });
+    const pubsub = {
+      eventId: 'p-1',
+      timestamp: '2024-05-06T07:08:09Z',
+      eventType: 'google.pubsub.topic.publish',
+      resource: 'projects/p/topics/t',
+      data: {
+        data: '',
+        attributes: {
+          eventType: 'OBJECT_FINALIZE',
+          bucketId: 'raw_data',
+          objectId: 'c.csv',
+          payloadFormat: 'NONE',
+        },
+      },
+    };
+    expect(decodeNotification({ value: pubsub })).toMatchObject({
+      formats: ['pubsub-background', 'pubsub', 'gcs-notification'],
+      events: [{ bucket: 'raw_data', key: 'c.csv', eventId: 'p-1' }],
+    });
+  });
+
+  it('accepts a percent-encoded subject a framework copied from a binary-mode header', () => {
+    const parse = decodeNotification({
+      value: {
+        specversion: '1.0',
+        id: 'x',
+        source: '//storage.googleapis.com/projects/_/buckets/raw_data',
+        type: 'google.cloud.storage.object.v1.finalized',
+        subject: 'objects/caf%C3%A9%20cr%C3%A8me.csv',
+        data: { name: 'café crème.csv' },
+      },
+    });
+    expect(parse.events[0]?.key).toBe('café crème.csv');
+  });
+});
+
+describe('Cloud Storage bucket names', () => {
+  it('accepts what GCS could have created', () => {
+    for (const name of ['raw_data', 'landing-eu', 'some-bucket', 'a.b.c', 'x'.repeat(63), '1-2'])
+      expect(gcsBucketNameRule(name), name).toBeUndefined();
+  });
+
+  it('names the rule a name breaks', () => {
+    expect(gcsBucketNameRule('BUCKET_NAME')).toMatch(/only lowercase letters/);
+    expect(gcsBucketNameRule('-bucket')).toMatch(/starts and ends/);
+    expect(gcsBucketNameRule('ab')).toMatch(/3 to 63/);
+    expect(gcsBucketNameRule('x'.repeat(64))).toMatch(/3 to 63/);
+    expect(gcsBucketNameRule(`${'x'.repeat(64)}.com`)).toMatch(/1 to 63/);
+    expect(gcsBucketNameRule('192.168.5.4')).toMatch(/IP address/);
+    expect(gcsBucketNameRule('goog-data')).toMatch(/"goog"/);
+    expect(gcsBucketNameRule('my-google-data')).toMatch(/"google"/);
+  });
+
+  it('refuses a GCS notification or CloudEvent naming another, by field', () => {
+    expect(() =>
+      decodeNotification({
+        value: {
+          specversion: '1.0',
+          id: 'x',
+          source: '//storage.googleapis.com/projects/_/buckets/Raw',
+          type: 'google.cloud.storage.object.v1.finalized',
+          subject: 'objects/a.csv',
+        },
+      }),
+    ).toThrow(/source names "Raw", not a Cloud Storage bucket name: a bucket name holds only lowercase/);
+    expect(() =>
+      decodeNotification({
+        body: '',
+        attributes: {
+          eventType: 'OBJECT_FINALIZE',
+          bucketId: 'My Bucket',
+          objectId: 'a.csv',
+          payloadFormat: 'NONE',
+        },
+      }),
+    ).toThrow(/attribute `bucketId` "My Bucket" is not a Cloud Storage bucket name/);
   });
 });
