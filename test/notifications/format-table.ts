@@ -1,4 +1,20 @@
-import { readFile } from 'node:fs/promises';
+import {
+  eventarcFixture,
+  eventarcPlaceholder,
+  eventBridgeFixture,
+  gcsAttributes,
+  gcsObject,
+  googleLegacySample,
+  googleSample,
+  JSON_TYPE,
+  pushEnvelope,
+  s3Event,
+  s3Key,
+  snsConfirmation,
+  snsEnvelope,
+  storageCloudEvent,
+  type Target,
+} from './format-samples.js';
 
 /**
  * Every notification format switchyard reads, each built for a given object
@@ -7,13 +23,6 @@ import { readFile } from 'node:fs/promises';
  * test/fixtures/events, Google's documented CloudEvent and background event
  * samples, and one documented sample GCS itself could not have sent.
  */
-
-/** The object a cell's notification names. */
-export interface Target {
-  bucket: string;
-  key: string;
-  generation: string;
-}
 
 /**
  * What the sender transmits:
@@ -64,127 +73,6 @@ samples,some-bucket,\\.cs$,finance,samples,
 export function destinationOf(row: FormatRow, key: string): string {
   const name = key.split('/').at(-1) ?? key;
   return row.project === 'samples' ? `finance/samples/${name}` : `finance/raw_data/${name}`;
-}
-
-async function fixture<T = Record<string, unknown>>(name: string): Promise<T> {
-  return JSON.parse(await readFile(new URL(`../fixtures/events/${name}`, import.meta.url), 'utf8')) as T;
-}
-
-const JSON_TYPE = { 'content-type': 'application/json' };
-const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64');
-
-/** A key as S3 writes it in notifications: URL-encoded, `+` for a space. */
-function s3Key(key: string): string {
-  return key
-    .split('/')
-    .map((part) => encodeURIComponent(part).replace(/%20/g, '+'))
-    .join('/');
-}
-
-/** A JSON_API_V1 object resource, as GCS puts it in notifications and CloudEvents. */
-function gcsObject(t: Target): Record<string, unknown> {
-  const escaped = encodeURIComponent(t.key);
-  return {
-    kind: 'storage#object',
-    id: `${t.bucket}/${t.key}/${t.generation}`,
-    selfLink: `https://www.googleapis.com/storage/v1/b/${t.bucket}/o/${escaped}`,
-    mediaLink: `https://storage.googleapis.com/download/storage/v1/b/${t.bucket}/o/${escaped}?generation=${t.generation}&alt=media`,
-    name: t.key,
-    bucket: t.bucket,
-    generation: t.generation,
-    metageneration: '1',
-    contentType: 'text/csv',
-    timeCreated: '2024-05-06T07:08:11.000Z',
-    updated: '2024-05-06T07:08:11.000Z',
-    storageClass: 'STANDARD',
-    timeStorageClassUpdated: '2024-05-06T07:08:11.000Z',
-    size: '15',
-    md5Hash: 'nt6PC7zRMC4rC4ZpNJGsug==',
-    crc32c: 'zBufVg==',
-    etag: 'CJ/CrfuFk4YDEAE=',
-  };
-}
-
-/** The attributes GCS sets on a notification. */
-function gcsAttributes(t: Target, eventType = 'OBJECT_FINALIZE'): Record<string, string> {
-  return {
-    bucketId: t.bucket,
-    eventTime: '2024-05-06T07:08:11.000002Z',
-    eventType,
-    notificationConfig: `projects/_/buckets/${t.bucket}/notificationConfigs/7`,
-    objectGeneration: t.generation,
-    objectId: t.key,
-    payloadFormat: 'JSON_API_V1',
-  };
-}
-
-/** A Pub/Sub push request body (the wrapped form). */
-function pushEnvelope(attributes: Record<string, string>, data: unknown): Record<string, unknown> {
-  return {
-    message: {
-      attributes,
-      data: b64(data),
-      messageId: '10515153848923700',
-      message_id: '10515153848923700',
-      publishTime: '2024-05-06T07:08:11.456Z',
-      publish_time: '2024-05-06T07:08:11.456Z',
-    },
-    subscription: 'projects/source-bucket-prod/subscriptions/raw-data-switchyard',
-  };
-}
-
-/** A Cloud Storage CloudEvent's attributes, as Eventarc sends them. */
-function storageCloudEvent(t: Target, id: string): Record<string, string> {
-  return {
-    specversion: '1.0',
-    id,
-    source: `//storage.googleapis.com/projects/_/buckets/${t.bucket}`,
-    type: 'google.cloud.storage.object.v1.finalized',
-    subject: `objects/${t.key}`,
-    time: '2024-05-06T07:08:10.000001Z',
-  };
-}
-
-const s3Fixture = await fixture<{
-  Records: Array<Record<string, unknown> & { s3: Record<string, unknown> }>;
-}>('s3-object-created.json');
-const snsFixture = await fixture('sns-s3-notification.json');
-const eventBridgeFixture = await fixture<Record<string, unknown> & { detail: Record<string, unknown> }>(
-  'eventbridge-object-created.json',
-);
-const eventarcFixture = await fixture<Record<string, unknown>>('eventarc-pubsub-gcs.json');
-const googleSample = await fixture<Record<string, unknown> & { data: Record<string, unknown> }>(
-  'google-storage-cloudevent-sample.json',
-);
-const googleLegacySample = await fixture<{
-  context: Record<string, unknown> & { resource: Record<string, unknown> };
-  data: Record<string, unknown>;
-}>('google-storage-background-sample.json');
-const snsConfirmation = await fixture('sns-subscription-confirmation.json');
-const eventarcPlaceholder = await fixture<{ headers: Record<string, string>; body: Record<string, unknown> }>(
-  'eventarc-storage-placeholder-sample.json',
-);
-
-/** An S3 event notification for the target (AWS's documented record, S3-encoded key). */
-function s3Event(t: Target): Record<string, unknown> {
-  const [record] = s3Fixture.Records;
-  const s3 = record!.s3 as { bucket: Record<string, unknown>; object: Record<string, unknown> };
-  return {
-    Records: [
-      {
-        ...record,
-        s3: {
-          ...s3,
-          bucket: { ...s3.bucket, name: t.bucket, arn: `arn:aws:s3:::${t.bucket}` },
-          object: { ...s3.object, key: s3Key(t.key), size: 15, versionId: t.generation },
-        },
-      },
-    ],
-  };
-}
-
-function snsEnvelope(message: unknown): Record<string, unknown> {
-  return { ...snsFixture, Message: JSON.stringify(message) };
 }
 
 const csv = (id: string) => (entry: string) => `notif/${id} ${entry} été+1.csv`;

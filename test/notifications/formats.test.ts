@@ -21,14 +21,16 @@ import {
   cloudFunctionEntryPoint,
   httpEntryPoint,
   lambdaEntryPoint,
+  type EntryPoint,
+  type EntryPointSpec,
+} from './entry-points.js';
+import {
   memoryEntryPoint,
   natsEntryPoint,
   pubsubEntryPoint,
   sqliteEntryPoint,
   sqsEntryPoint,
-  type EntryPoint,
-  type EntryPointSpec,
-} from './entry-points.js';
+} from './queue-entry-points.js';
 import { destinationOf, FORMAT_TABLE, type FormatRow } from './format-table.js';
 
 const [emulator, fauxqs, nats] = await Promise.all([
