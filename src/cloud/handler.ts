@@ -145,7 +145,7 @@ async function handleSqsRecords(
       await handleNotification(runtime, { body, queued: true });
     } catch (error) {
       runtime.logger.warn(
-        { messageId: id, code: errorCode(error), message: errorMessage(error) },
+        { messageId: id, code: errorCode(error), error: errorMessage(error) },
         'SQS message will be retried',
       );
       failures.push({ itemIdentifier: id });
