@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../dist/config/load.js';
 import { startWatcher } from '../dist/events/fs-watch.js';
 import { openWriterProbe } from '../dist/events/fs-watch-probe.js';
-import { routerSink } from '../dist/events/sink.js';
+import { routerSink } from '../dist/intake/sink.js';
 import { silentLogger } from '../dist/log.js';
 import { openContext } from '../dist/modes/context.js';
 

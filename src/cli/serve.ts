@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RuntimeConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { queueSink, type EventSink } from '../events/sink.js';
+import { queueSink, type EventSink } from '../intake/sink.js';
 import type { Logger } from '../log.js';
 import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../modes/batch-schedule.js';
 import type { Context } from '../modes/context.js';

@@ -1,4 +1,4 @@
-import type { DispatchVerdict } from '../http/dispatch.js';
+import type { IntakeAnswer } from '../intake/intake.js';
 import { cloudRuntime, handleLambdaEvent, type SqsBatchResponse } from './handler.js';
 
 // Cloud entry points are an edge: configuration comes from the environment (see cloudFlags).
@@ -6,13 +6,13 @@ import { cloudRuntime, handleLambdaEvent, type SqsBatchResponse } from './handle
 const runtime = cloudRuntime(process.env);
 
 /**
- * AWS Lambda handler (`--handler dist/cloud/aws.handler`): S3 event
- * notifications (S3 → Lambda), SQS records carrying them (S3 → SQS →
- * Lambda, answered with `batchItemFailures` for a partial batch response),
- * SNS records, EventBridge `Object Created` events. Resolves once each
+ * AWS Lambda handler (`--handler dist/cloud/aws.handler`): any notification
+ * `decodeNotification` reads, as the event (S3 → Lambda, EventBridge), in SNS
+ * records (S3 → SNS → Lambda) or in SQS records (answered with
+ * `batchItemFailures` for a partial batch response). Resolves once each
  * object is routed; throws on a transient failure so Lambda retries.
  */
-export const handler = async (event: unknown): Promise<SqsBatchResponse | DispatchVerdict | undefined> =>
+export const handler = async (event: unknown): Promise<SqsBatchResponse | IntakeAnswer | undefined> =>
   handleLambdaEvent(await runtime.get(), event);
 
 /** Closes this instance's context (tests). */

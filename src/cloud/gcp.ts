@@ -1,11 +1,9 @@
 import * as functions from '@google-cloud/functions-framework';
 import type { CloudEvent } from '@google-cloud/functions-framework';
-import { EventInvalidError } from '../errors.js';
-import type { CloudEventLike } from '../events/cloudevent.js';
-import { decodeBase64Strict } from '../events/pubsub-push.js';
-import { parseCloudEvent } from '../events/http-payload.js';
-import type { DispatchVerdict } from '../http/dispatch.js';
-import { cloudRuntime, handleParsed, parseOrLog } from './handler.js';
+import type { IntakeAnswer } from '../intake/intake.js';
+import type { NotificationInput } from '../notifications/decode.js';
+import { isRecord } from '../notifications/json.js';
+import { cloudRuntime, handleNotification } from './handler.js';
 
 /** The function's target name: `gcloud functions deploy … --entry-point=switchyardEvent`. */
 export const GCP_ENTRY_POINT = 'switchyardEvent';
@@ -15,16 +13,17 @@ export const GCP_ENTRY_POINT = 'switchyardEvent';
 const runtime = cloudRuntime(process.env);
 
 /**
- * Cloud Functions (2nd gen) / Eventarc entry point: a Cloud Storage
- * `google.cloud.storage.object.v1.finalized` CloudEvent, or a Pub/Sub
- * `messagePublished` one carrying a GCS notification. Resolves once the
- * object is routed (or the event is ignored, refused or dead: logged, not
- * retried); throws on a transient failure so Eventarc redelivers.
+ * Cloud Functions (2nd gen) / Eventarc entry point: any notification
+ * `decodeNotification` reads, as the Functions Framework hands it over (a
+ * Cloud Storage CloudEvent, a Pub/Sub `messagePublished` one, a 1st-gen
+ * background event or a Pub/Sub push it converted, or a body it could not
+ * read as a CloudEvent). Resolves with the intake's answer once the object
+ * is routed, or the notification ignored, refused, dead or no notification at
+ * all (logged, not retried: answered 200 with its `kind` and error); throws
+ * on a transient failure so Eventarc redelivers.
  */
-export async function switchyardEvent(cloudEvent: CloudEvent<unknown>): Promise<DispatchVerdict | undefined> {
-  const rt = await runtime.get();
-  const parse = parseOrLog(rt, () => parseCloudEvent(toCloudEventLike(cloudEvent)));
-  return parse ? handleParsed(rt, parse) : undefined;
+export async function switchyardEvent(cloudEvent: CloudEvent<unknown>): Promise<IntakeAnswer> {
+  return handleNotification(await runtime.get(), arrival(cloudEvent));
 }
 
 /** Closes this instance's context (tests). */
@@ -34,26 +33,22 @@ export function closeGcpRuntime(): Promise<void> {
 
 functions.cloudEvent(GCP_ENTRY_POINT, switchyardEvent);
 
-function toCloudEventLike(event: CloudEvent<unknown>): CloudEventLike {
-  const ce = { ...(event as unknown as Record<string, unknown>) };
-  let data: unknown = ce.data;
-  if (Buffer.isBuffer(data)) data = data.toString('utf8');
-  if (typeof data === 'string' && data.trim().startsWith('{')) {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      // left as text: the parser refuses it with a clear error
+/**
+ * What the Functions Framework received, as it arrived: a binary-mode
+ * CloudEvent whose body it left as text or bytes goes back to its `ce-*`
+ * headers and body; a body it parsed is a value; one it could not parse
+ * (`text/plain`, as SNS posts) is the body itself.
+ */
+function arrival(event: unknown): NotificationInput {
+  if (typeof event === 'string' || event instanceof Uint8Array) return { body: event };
+  if (isRecord(event) && typeof event.specversion === 'string') {
+    const data = event.data;
+    if (typeof data === 'string' || data instanceof Uint8Array) {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(event))
+        if (name !== 'data' && typeof value === 'string') headers[`ce-${name}`] = value;
+      return { body: data, headers };
     }
   }
-  if (data === undefined && typeof ce.data_base64 === 'string') {
-    const text = decodeBase64Strict(ce.data_base64, 'CloudEvent data_base64').toString('utf8');
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      throw new EventInvalidError(`CloudEvent data_base64 is not JSON: ${(error as Error).message}`, {
-        id: ce.id,
-      });
-    }
-  }
-  return { ...(ce as unknown as CloudEventLike), data };
+  return { value: event };
 }

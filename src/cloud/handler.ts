@@ -1,15 +1,13 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, type CommonFlags } from '../config/load.js';
-import { errorCode, errorMessage, SwitchyardError, TransientError } from '../errors.js';
-import { parseNotification, type PayloadParse } from '../events/http-payload.js';
-import { routerSink, type EventSink } from '../events/sink.js';
-import type { ObjectEvent } from '../events/types.js';
-import { dispatchEvents, type DispatchVerdict } from '../http/dispatch.js';
+import { errorCode, errorMessage, TransientError } from '../errors.js';
+import { intake, type IntakeAnswer } from '../intake/intake.js';
+import { routerSink, type EventSink } from '../intake/sink.js';
 import { createLogger, type Logger } from '../log.js';
-import { checkEvent } from '../queue/event-codec.js';
 import { openContext, type Context } from '../modes/context.js';
-import { isRecord, parseEventJson } from '../events/json.js';
+import type { NotificationInput } from '../notifications/decode.js';
+import { isRecord } from '../notifications/json.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -78,53 +76,33 @@ async function open(env: Env, cwd: string): Promise<CloudRuntime> {
 }
 
 /**
- * Routes a parsed notification and decides what the platform is told:
- * resolves with the verdict when every event is terminal (or refused for
- * good: retrying would not help, so it is logged and acknowledged); throws a
- * TransientError when an event must be retried, so the platform redelivers.
+ * Hands what arrived to the intake and decides what the platform is told:
+ * resolves with the answer when every event is terminal, or refused for good,
+ * or when it is no notification at all (retrying would not help: logged and
+ * acknowledged); throws a TransientError when an event must be retried, so
+ * the platform redelivers.
  */
-export async function handleParsed(runtime: CloudRuntime, parse: PayloadParse): Promise<DispatchVerdict> {
-  const { logger } = runtime;
-  const verdict = await dispatchEvents(parse, {
+export async function handleNotification(
+  runtime: CloudRuntime,
+  input: NotificationInput,
+): Promise<IntakeAnswer> {
+  const answer = await intake(input, {
     sink: runtime.sink,
-    resolveProject: (event: ObjectEvent) => runtime.ctx.router.resolveProject(event),
+    referential: () => runtime.ctx.router.referential,
     ...(runtime.project ? { project: runtime.project } : {}),
-    logger,
+    logger: runtime.logger,
   });
-  if (verdict.kind === 'retry') {
+  if (answer.kind === 'retry') {
     throw new TransientError(
       'E_BACKEND',
-      verdict.error?.message ?? '[switchyard] [cloud] transient failure; retry later',
+      answer.error?.message ?? '[switchyard] [cloud] transient failure; retry later',
       {
-        code: verdict.error?.code,
-        events: verdict.events.map((e) => `${e.bucket}/${e.key}: ${e.outcome}`),
+        code: answer.error?.code,
+        events: answer.events.map((e) => `${e.bucket}/${e.key}: ${e.outcome}`),
       },
     );
   }
-  if (verdict.kind === 'rejected')
-    logger.error({ error: verdict.error, events: verdict.events }, 'notification refused (not retried)');
-  else
-    logger.info(
-      { formats: parse.formats, events: verdict.events.map((e) => ({ key: e.key, outcome: e.outcome })) },
-      'notification handled',
-    );
-  return verdict;
-}
-
-/** Parses a notification; a malformed one is logged and answered with `undefined` (retrying cannot fix it). */
-export function parseOrLog(runtime: CloudRuntime, read: () => PayloadParse): PayloadParse | undefined {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof SwitchyardError && !error.transient) {
-      runtime.logger.error(
-        { code: error.code, message: error.message },
-        'malformed notification acknowledged (not retried)',
-      );
-      return undefined;
-    }
-    throw error;
-  }
+  return answer;
 }
 
 export interface SqsBatchResponse {
@@ -132,29 +110,27 @@ export interface SqsBatchResponse {
 }
 
 /**
- * A Lambda invocation: an S3 event (S3 → Lambda), an EventBridge event, SNS
- * records (S3 → SNS → Lambda), or SQS records whose bodies hold S3 events
- * (bare or SNS-wrapped). SQS records that must be retried are returned in
- * `batchItemFailures` (partial batch response); any other transient failure throws.
+ * A Lambda invocation: SQS records (each body any notification, or an event
+ * switchyard itself queued), SNS records (S3 → SNS → Lambda), or one
+ * notification as the event itself (S3 → Lambda, EventBridge, …). SQS records
+ * that must be retried are returned in `batchItemFailures` (partial batch
+ * response); any other transient failure throws. What is no notification is
+ * acknowledged (answered `invalid`, logged): retrying cannot fix it.
  */
 export async function handleLambdaEvent(
   runtime: CloudRuntime,
   event: unknown,
-): Promise<SqsBatchResponse | DispatchVerdict | undefined> {
+): Promise<SqsBatchResponse | IntakeAnswer | undefined> {
   const records = isRecord(event) && Array.isArray(event.Records) ? (event.Records as unknown[]) : undefined;
   if (records && records.length > 0 && records.every((r) => isRecord(r) && r.eventSource === 'aws:sqs')) {
     return handleSqsRecords(runtime, records as Array<Record<string, unknown>>);
   }
   if (records && records.length > 0 && records.every((r) => isRecord(r) && r.EventSource === 'aws:sns')) {
-    for (const record of records as Array<Record<string, unknown>>) {
-      const sns = isRecord(record.Sns) ? record.Sns : {};
-      const parse = parseOrLog(runtime, () => parseNotification(parseEventJson(sns.Message, 'SNS Message')));
-      if (parse) await handleParsed(runtime, parse);
-    }
+    for (const record of records as Array<Record<string, unknown>>)
+      await handleNotification(runtime, { value: record.Sns });
     return undefined;
   }
-  const parse = parseOrLog(runtime, () => parseNotification(event));
-  return parse ? handleParsed(runtime, parse) : undefined;
+  return handleNotification(runtime, { value: event });
 }
 
 async function handleSqsRecords(
@@ -164,28 +140,16 @@ async function handleSqsRecords(
   const failures: SqsBatchResponse['batchItemFailures'] = [];
   for (const record of records) {
     const id = typeof record.messageId === 'string' ? record.messageId : '';
-    const parse = parseOrLog(runtime, () => parseSqsBody(record.body));
-    if (!parse) continue;
     try {
-      await handleParsed(runtime, parse);
+      const body = typeof record.body === 'string' ? record.body : '';
+      await handleNotification(runtime, { body, queued: true });
     } catch (error) {
       runtime.logger.warn(
-        { messageId: id, code: errorCode(error), message: errorMessage(error) },
+        { messageId: id, code: errorCode(error), error: errorMessage(error) },
         'SQS message will be retried',
       );
       failures.push({ itemIdentifier: id });
     }
   }
   return { batchItemFailures: failures };
-}
-
-/** An S3 / SNS / EventBridge notification, or an event switchyard itself queued (`switchyard enqueue`, batch mode). */
-function parseSqsBody(body: unknown): PayloadParse {
-  const value = parseEventJson(body, 'SQS message body');
-  try {
-    return parseNotification(value);
-  } catch (error) {
-    if (!isRecord(value) || typeof value.origin !== 'string') throw error;
-    return { formats: ['switchyard'], events: [checkEvent(value)], ignored: [] };
-  }
 }

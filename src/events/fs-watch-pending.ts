@@ -5,7 +5,7 @@ import { TERMINAL_OUTCOMES } from '../router/result.js';
 import { generationOf } from '../storage/fs-paths.js';
 import { mapPool, Semaphore } from '../util/pool.js';
 import { SnapshotBudget, type WriterProbe } from './fs-watch-probe.js';
-import type { EventSink, SinkResult } from './sink.js';
+import type { EventSink, SinkResult } from '../intake/sink.js';
 import type { ObjectEvent } from './types.js';
 
 /**

@@ -11,7 +11,7 @@ import { PendingFiles, type WatchedBucket, type WatchReport } from './fs-watch-p
 import { isSharedFilesystem, openWriterProbe } from './fs-watch-probe.js';
 import { Rescans } from './fs-watch-rescans.js';
 import { watchTree, type TreeWatcher } from './fs-watch-tree.js';
-import type { EventSink } from './sink.js';
+import type { EventSink } from '../intake/sink.js';
 
 export type { CompletionRule, WatchedBucket, WatchReport } from './fs-watch-pending.js';
 export { isTempName } from './fs-watch-names.js';

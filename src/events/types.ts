@@ -20,13 +20,3 @@ export interface ObjectEvent {
   /** Which kind of notification it came from. */
   origin: 'gcs' | 's3' | 'fs' | 'manual' | 'scan';
 }
-
-/**
- * What a notification parser yields: the events to route, and the
- * notifications it understood but does not route (deletions, test events,
- * control messages), each with its reason, which the caller acknowledges.
- */
-export interface NotificationParse {
-  events: ObjectEvent[];
-  ignored: Array<{ reason: string; event?: ObjectEvent }>;
-}

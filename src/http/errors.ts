@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { errorCode, errorMessage, SwitchyardError } from '../errors.js';
 
 /** Codes only the HTTP layer answers with, besides the catalogue in src/errors.ts. */
 export type HttpOnlyCode = 'E_BODY_TOO_LARGE' | 'E_ROUTE_NOT_FOUND' | 'E_METHOD_NOT_ALLOWED' | 'E_INTERNAL';
@@ -24,14 +23,8 @@ export function jsonError(
   return c.json(errorBody(code, message, details), status);
 }
 
-/** The answer for an error thrown while reading a request: its code and message, 400 for permanent ones. */
-export function errorResponse(c: Context, error: unknown, status: ContentfulStatusCode = 400): Response {
-  const details = error instanceof SwitchyardError ? publicDetails(error.details) : undefined;
-  return jsonError(c, status, errorCode(error), errorMessage(error), details);
-}
-
 /** Details safe and useful to a sender: short scalar values and candidate lists, nothing large. */
-function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
+export function publicDetails(details: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(details)) {
     if (typeof value === 'string') out[name] = value.length > 300 ? `${value.slice(0, 300)}…` : value;

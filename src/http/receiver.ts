@@ -1,24 +1,21 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Counter } from 'prom-client';
-import { SwitchyardError } from '../errors.js';
-import { parseHttpPayload, type PayloadParse } from '../events/http-payload.js';
-import type { EventSink } from '../events/sink.js';
-import type { ObjectEvent } from '../events/types.js';
+import { intake, type IntakeAnswer } from '../intake/intake.js';
+import type { EventSink } from '../intake/sink.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Referential } from '../referential/types.js';
 import { requireAuth, type Authenticator, createAuthenticator } from './auth.js';
-import { dispatchEvents, type DispatchVerdict } from './dispatch.js';
-import { errorBody, errorResponse, jsonError, retryAfterSeconds } from './errors.js';
+import { jsonError, publicDetails, retryAfterSeconds } from './errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 export interface ReceiverOptions {
   /** Where events go: `routerSink(router)` in event mode, `queueSink(queue)` in batch mode. */
   sink: EventSink;
-  /** Resolves an event's project from the referential; `/healthz` reports its route count. */
-  router: { resolveProject(event: ObjectEvent): string; readonly referential: Referential };
+  /** Events are admitted against its referential; `/healthz` reports its route count. */
+  router: { readonly referential: Referential };
   metrics?: Metrics;
   /** Default: no credential (the caller must then listen on loopback only). */
   auth?: Authenticator;
@@ -31,7 +28,7 @@ export interface ReceiverOptions {
 
 /**
  * The HTTP receiver: `POST /events` and `POST /events/<project>` take one
- * notification (any format `parseHttpPayload` reads) and answer only once
+ * notification (any format `decodeNotification` reads) and answer only once
  * each event reached the sink's outcome (invariant 5); `GET /healthz`;
  * `GET /metrics`. Returns the Hono app so callers can mount more routes
  * (`app.route('/', other)`).
@@ -88,28 +85,17 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
         },
       );
     }
-    let parse: PayloadParse;
-    try {
-      const body = await c.req.text();
-      parse = parseHttpPayload({ header: (name) => c.req.header(name), body });
-    } catch (error) {
-      if (error instanceof SwitchyardError) {
-        log.info({ code: error.code, message: error.message }, 'notification refused');
-        return errorResponse(c, error, 400);
-      }
-      throw error;
-    }
-    const verdict = await dispatchEvents(parse, {
-      sink: options.sink,
-      resolveProject: (event) => options.router.resolveProject(event),
-      ...(project !== undefined ? { project } : {}),
-      logger: log,
-    });
-    log.info(
-      { formats: parse.formats, verdict: verdict.kind, events: verdict.events.length },
-      'notification handled',
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const answer = await intake(
+      { body, headers: (name) => c.req.header(name) },
+      {
+        sink: options.sink,
+        referential: () => options.router.referential,
+        ...(project !== undefined ? { project } : {}),
+        logger: log,
+      },
     );
-    return answer(c, parse, verdict);
+    return respond(c, answer);
   };
 
   app.post('/events', ...guard, (c) => receive(c, undefined));
@@ -127,31 +113,15 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
   return app;
 }
 
-function answer(c: Context, parse: PayloadParse, verdict: DispatchVerdict): Response {
-  const summary = {
-    formats: parse.formats,
-    outcome: overallOutcome(verdict),
-    events: verdict.events,
-    ignored: verdict.ignored,
-  };
-  if (verdict.kind === 'retry') {
-    c.header('Retry-After', String(retryAfterSeconds(verdict.retryAfterMs)));
-    return c.json({ ...errorBody(verdict.error!.code, verdict.error!.message), ...summary }, 503);
+/** The intake's answer over HTTP: the status by its kind, the answer as the body. */
+function respond(c: Context, answer: IntakeAnswer): Response {
+  if (answer.kind === 'invalid') {
+    const details = answer.error?.details ? publicDetails(answer.error.details) : {};
+    return jsonError(c, 400, answer.error!.code, answer.error!.message, details);
   }
-  if (verdict.kind === 'rejected') {
-    return c.json(
-      { ...errorBody(verdict.error!.code, verdict.error!.message, verdict.error!.details), ...summary },
-      400,
-    );
-  }
-  return c.json(summary, verdict.kind === 'queued' ? 202 : 200);
-}
-
-function overallOutcome(verdict: DispatchVerdict): string {
-  const outcomes = new Set(verdict.events.map((e) => e.outcome));
-  if (outcomes.size === 0) return 'ignored';
-  if (outcomes.size === 1) return [...outcomes][0]!;
-  return 'mixed';
+  if (answer.kind === 'retry') c.header('Retry-After', String(retryAfterSeconds(answer.retryAfterMs)));
+  const status = { ok: 200, queued: 202, retry: 503, rejected: 400 } as const;
+  return c.json(answer, status[answer.kind]);
 }
 
 function knownProjects(options: ReceiverOptions): Set<string> {

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import type { RuntimeConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { startWatcher, type Watcher, type WatcherOptions } from '../events/fs-watch.js';
-import { routerSink, type EventSink } from '../events/sink.js';
+import { routerSink, type EventSink } from '../intake/sink.js';
 import { createAuthenticator, loadJwks, type Authenticator } from '../http/auth.js';
 import { createDashboardApp } from '../http/dashboard/app.js';
 import { createReceiverApp } from '../http/receiver.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ObjectEvent } from '../events/types.js';
-import { decodeSwitchyardBody } from './body-decode.js';
-import { encodeEvent } from './event-codec.js';
+import { decodeQueueBody } from './body-decode.js';
+import { encodeEvent } from '../notifications/queued-event.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
 
 export interface MemoryQueueOptions {
@@ -128,7 +128,7 @@ export class MemoryQueue implements Queue {
       .filter((e) => e.state === 'dead')
       .slice(0, Math.max(0, limit))
       .map((e) => {
-        const { event, raw } = decodeSwitchyardBody(e.body);
+        const { event, raw } = decodeQueueBody(e.body, { origin: 'manual' });
         return {
           id: String(e.rowid),
           event,
@@ -192,7 +192,7 @@ export class MemoryQueue implements Queue {
       e.attempts++;
       return {
         id: `${e.rowid}:${token}`,
-        ...decodeSwitchyardBody(e.body),
+        ...decodeQueueBody(e.body, { origin: 'manual' }),
         attempts: e.attempts,
         enqueuedAt: e.enqueuedAt,
       };

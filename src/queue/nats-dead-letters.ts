@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { JetStreamClient, JetStreamManager, StoredMsg } from '@nats-io/jetstream';
-import { decodeSwitchyardBody } from './body-decode.js';
+import { decodeQueueBody } from './body-decode.js';
 import type { DeadLetter } from './types.js';
 
 const FOREIGN = 'unknown (not written by switchyard)';
@@ -117,7 +117,7 @@ function readRecord(stored: StoredMsg): NatsDeadRecord {
 
 function toDeadLetter(stored: StoredMsg): DeadLetter {
   const record = readRecord(stored);
-  const { event, raw } = decodeSwitchyardBody(recordBytes(record));
+  const { event, raw } = decodeQueueBody(recordBytes(record), { origin: 'manual' });
   return {
     id: String(stored.seq),
     event,

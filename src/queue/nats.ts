@@ -3,8 +3,8 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConfigInvalidError } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
-import { decodeSwitchyardBody } from './body-decode.js';
-import { encodeEvent } from './event-codec.js';
+import { decodeQueueBody } from './body-decode.js';
+import { encodeEvent } from '../notifications/queued-event.js';
 import { deadBody, NatsDeadLetters } from './nats-dead-letters.js';
 import {
   ACK,
@@ -106,7 +106,7 @@ export class NatsQueue implements Queue {
       this.lease(delivery, leaseMs);
       out.push({
         id: delivery.ackSubject,
-        ...decodeSwitchyardBody(delivery.data),
+        ...decodeQueueBody(delivery.data, { origin: 'manual' }),
         attempts: delivery.deliveryCount,
         enqueuedAt: delivery.storedAt,
       });

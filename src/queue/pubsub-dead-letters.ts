@@ -1,4 +1,4 @@
-import { decodePubsubMessage } from './body-decode.js';
+import { decodeQueueBody } from './body-decode.js';
 import { messageData, timestampMs, type PubsubClients, type ReceivedMessage } from './pubsub-clients.js';
 import type { DeadLetter } from './types.js';
 
@@ -127,7 +127,11 @@ function toDeadLetter(received: ReceivedMessage): DeadLetter {
   const attributes = received.message?.attributes ?? {};
   const publishedAt = timestampMs(received.message?.publishTime, Date.now());
   const sourceId = attributes[DEAD_ATTRIBUTES.sourceId];
-  const { event, raw } = decodePubsubMessage(originalAttributes(attributes), messageData(received), sourceId);
+  const { event, raw } = decodeQueueBody(messageData(received), {
+    origin: 'gcs',
+    attributes: originalAttributes(attributes),
+    messageId: sourceId,
+  });
   const serverCount = attributes[SERVER_DEAD_COUNT];
   const reason =
     attributes[DEAD_ATTRIBUTES.reason] ??

@@ -1,6 +1,6 @@
 import type { ObjectEvent } from '../events/types.js';
-import { decodePubsubMessage } from './body-decode.js';
-import { encodeEvent } from './event-codec.js';
+import { decodeQueueBody } from './body-decode.js';
+import { encodeEvent } from '../notifications/queued-event.js';
 import {
   createPubsubClients,
   GRPC_DEADLINE_EXCEEDED,
@@ -218,7 +218,7 @@ export class PubsubQueue implements Queue {
       received.deliveryAttempt && received.deliveryAttempt > 0 ? received.deliveryAttempt : counted;
     const enqueuedAt = timestampMs(received.message?.publishTime, Date.now());
     this.leases.set(id, { until, messageId, data, attributes, attempts, enqueuedAt });
-    return { id, ...decodePubsubMessage(attributes, data, messageId), attempts, enqueuedAt };
+    return { id, ...decodeQueueBody(data, { origin: 'gcs', attributes, messageId }), attempts, enqueuedAt };
   }
 
   /** Ends the local leases of `ids` (`done`: forget their delivery count too); returns the ids worth sending. */

@@ -9,8 +9,8 @@ import {
   type SqliteTransactions,
   type SqliteMigration,
 } from '../util/sqlite.js';
-import { decodeSwitchyardBody } from './body-decode.js';
-import { encodeEvent } from './event-codec.js';
+import { decodeQueueBody } from './body-decode.js';
+import { encodeEvent } from '../notifications/queued-event.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
 
 export interface SqliteQueueOptions {
@@ -190,7 +190,7 @@ export class SqliteQueue implements Queue {
       "SELECT id, event, attempts, enqueued_at, dead_reason, dead_at FROM messages WHERE queue = ? AND state = 'dead' ORDER BY id LIMIT ?",
     ).all(this.name, Math.max(0, limit)) as MessageRow[];
     return rows.map((row) => {
-      const { event, raw } = decodeSwitchyardBody(row.event);
+      const { event, raw } = decodeQueueBody(row.event, { origin: 'manual' });
       return {
         id: String(row.id),
         event,
@@ -252,7 +252,7 @@ export class SqliteQueue implements Queue {
       .sort((x, y) => x.id - y.id)
       .map((row) => ({
         id: `${row.id}:${token}`,
-        ...decodeSwitchyardBody(row.event),
+        ...decodeQueueBody(row.event, { origin: 'manual' }),
         attempts: row.attempts,
         enqueuedAt: row.enqueued_at,
       }));

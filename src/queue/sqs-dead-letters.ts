@@ -7,7 +7,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { decodeSqsBody } from './body-decode.js';
+import { decodeQueueBody } from './body-decode.js';
 import type { DeadLetter } from './types.js';
 
 /** The one message attribute switchyard adds when it dead-letters (SQS allows only 10 per message). */
@@ -166,7 +166,7 @@ function readDeadInfo(message: Message): Partial<SqsDeadInfo> {
 function toDeadLetter(message: Message): DeadLetter {
   const info = readDeadInfo(message);
   const sentAt = Number(message.Attributes?.SentTimestamp) || Date.now();
-  const { event, raw } = decodeSqsBody(message.Body ?? '');
+  const { event, raw } = decodeQueueBody(message.Body ?? '', { origin: 's3' });
   return {
     id: message.MessageId ?? '',
     event,

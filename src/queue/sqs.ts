@@ -12,8 +12,8 @@ import {
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import type { ObjectEvent } from '../events/types.js';
-import { decodeSqsBody } from './body-decode.js';
-import { encodeEvent } from './event-codec.js';
+import { decodeQueueBody } from './body-decode.js';
+import { encodeEvent } from '../notifications/queued-event.js';
 import { queueBackendError, queueUnsupported } from './queue-errors.js';
 import {
   DEAD_ATTRIBUTE,
@@ -253,7 +253,7 @@ export class SqsQueue implements Queue {
     const attempts = Number(message.Attributes?.ApproximateReceiveCount) || 1;
     const enqueuedAt = Number(message.Attributes?.SentTimestamp) || Date.now();
     this.leases.set(id, { until, message, attempts, enqueuedAt });
-    return { id, ...decodeSqsBody(message.Body ?? ''), attempts, enqueuedAt };
+    return { id, ...decodeQueueBody(message.Body ?? '', { origin: 's3' }), attempts, enqueuedAt };
   }
 
   private fifoIds(group: string): { groupId?: string; dedupId?: string } {

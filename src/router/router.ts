@@ -1,27 +1,14 @@
-import {
-  errorCode,
-  errorMessage,
-  isTransient,
-  KeyUnsafeError,
-  PermanentError,
-  PreconditionError,
-  SwitchyardError,
-} from '../errors.js';
+import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { Referential } from '../referential/types.js';
-import {
-  assertSafeBucket,
-  assertSafeKey,
-  formatLocation,
-  isFolderPlaceholder,
-  sameLocation,
-} from '../storage/keys.js';
+import { formatLocation, isFolderPlaceholder, sameLocation } from '../storage/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
+import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
 import { executeDelivery } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
@@ -140,37 +127,25 @@ export class Router {
     return result;
   }
 
-  /** The project a bucket belongs to, from the event or the referential. */
+  /** The project a bucket belongs to, from the event or the referential (E_BUCKET_UNKNOWN, E_BUCKET_AMBIGUOUS). */
   resolveProject(event: ObjectEvent): string {
-    if (event.project) return event.project;
-    const candidates = this.referential.projectsForBucket(event.bucket);
-    if (candidates.length === 1) return candidates[0] as string;
-    if (candidates.length === 0) {
-      throw new PermanentError(
-        'E_BUCKET_UNKNOWN',
-        `[switchyard] no referential row uses source bucket "${event.bucket}"`,
-        {
-          bucket: event.bucket,
-        },
-      );
-    }
-    throw new PermanentError(
-      'E_BUCKET_AMBIGUOUS',
-      `[switchyard] source bucket "${event.bucket}" belongs to several projects (${candidates.join(', ')}); name one`,
-      { bucket: event.bucket, candidates },
-    );
+    return resolveProject(event, this.referential);
+  }
+
+  /** What `route` would make of the event before looking at any store (admit.ts). */
+  admit(event: ObjectEvent): Admission {
+    return admitEvent(event, this.referential);
   }
 
   private async routeUnsafe(event: ObjectEvent): Promise<RouteResult> {
-    const project = this.resolveProject(event);
-    const source: Location = { project, bucket: event.bucket, key: event.key };
-    try {
-      assertSafeBucket(event.bucket);
-      assertSafeKey(event.key);
-    } catch (error) {
-      if (error instanceof KeyUnsafeError) return recordUnsafe(this.refusals, event, source, error);
-      throw error;
+    const admission = this.admit(event);
+    if (admission.kind === 'refused') throw admission.error;
+    if (admission.kind === 'unsafe') {
+      if (!admission.source) throw admission.error;
+      return recordUnsafe(this.refusals, event, admission.source, admission.error);
     }
+    const { source } = admission;
+    const { project } = source;
     if (isFolderPlaceholder(event.key)) return { event, source, outcome: 'ignored', deliveries: [] };
 
     const sourceStore = await this.options.stores.storeFor(project);

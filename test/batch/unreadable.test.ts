@@ -64,7 +64,9 @@ describe('switchyard batch with unreadable rows in the SQLite queue', () => {
           : { encoding: 'base64', text: body.toString('base64'), bytes: body.length, truncated: false },
       ),
     );
-    expect(entries[0]?.reason).toMatch(/expected a switchyard event \(JSON\), got 25 byte\(s\) .*not JSON/);
+    expect(entries[0]?.reason).toMatch(
+      /expected a storage notification \(.*\) or a switchyard event \(JSON\), got 25 byte\(s\) .*not JSON/,
+    );
     const table = await f.ws.run('dead-letters', 'list');
     expect(table.stdout).toMatch(/queue .*\(unreadable message\) .* E_MESSAGE_UNREADABLE: /);
   });

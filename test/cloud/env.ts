@@ -9,10 +9,11 @@ import { TEST_ROUTES } from '../http/harness.js';
 
 /**
  * A temp data root + SQLite ledger for the cloud entry points, configured the
- * way a deployment is: through SWITCHYARD_* environment variables.
+ * way a deployment is: through SWITCHYARD_* environment variables (set in
+ * `process.env`, which the entry points read on their first invocation).
  */
-export async function cloudWorkspace(): Promise<Workspace> {
-  const ws = await Workspace.create(TEST_ROUTES);
+export async function cloudWorkspace(routes: string = TEST_ROUTES): Promise<Workspace> {
+  const ws = await Workspace.create(routes);
   await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'concurrency: 4\n');
   process.env.SWITCHYARD_CONFIG = path.join(ws.dir, 'switchyard.yaml');
   process.env.SWITCHYARD_ROUTES = path.join(ws.dir, 'routes.csv');

@@ -29,7 +29,7 @@ describe('Cloud Functions entry point (functions-framework local server)', () =>
   const send = async (headers: Record<string, string>, payload: unknown) => {
     const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(payload) });
     const text = await response.text();
-    let body: { kind?: string; events?: Array<{ outcome: string }> } | undefined;
+    let body: { kind?: string; events?: Array<{ outcome: string }>; error?: { code: string } } | undefined;
     try {
       body = text ? (JSON.parse(text) as typeof body) : undefined;
     } catch {
@@ -81,7 +81,8 @@ describe('Cloud Functions entry point (functions-framework local server)', () =>
         data: { name: 42 },
       },
     );
-    expect(malformed.status).toBe(204);
+    expect(malformed.status).toBe(200);
+    expect(malformed.body).toMatchObject({ kind: 'invalid', error: { code: 'E_EVENT_INVALID' } });
     const unsafe = await send(
       { 'content-type': 'application/cloudevents+json' },
       {

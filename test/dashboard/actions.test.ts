@@ -4,7 +4,7 @@
 // its source generation goes to the sink.
 import { describe, expect, it } from 'vitest';
 import type { ObjectEvent } from '../../src/events/types.js';
-import type { EventSink } from '../../src/events/sink.js';
+import type { EventSink } from '../../src/intake/sink.js';
 import { retryDelivery } from '../../src/http/dashboard/actions.js';
 import type { DeliveryPlan } from '../../src/ledger/types.js';
 import { MemoryLedger } from '../../src/ledger/memory.js';

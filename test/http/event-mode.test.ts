@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { routerSink } from '../../src/events/sink.js';
+import { routerSink } from '../../src/intake/sink.js';
 import { silentLogger } from '../../src/log.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../../src/modes/event.js';
 import { Workspace } from '../helpers/workspace.js';

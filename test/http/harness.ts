@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import { loadConfig } from '../../src/config/load.js';
-import { routerSink, type EventSink } from '../../src/events/sink.js';
+import { routerSink, type EventSink } from '../../src/intake/sink.js';
 import { createAuthenticator, type Authenticator } from '../../src/http/auth.js';
 import { createReceiverApp } from '../../src/http/receiver.js';
 import { startServer, type ServerHandle } from '../../src/http/server.js';
@@ -62,13 +62,15 @@ export interface EventAnswerJson {
 }
 
 export interface BedOptions {
+  /** The referential (default TEST_ROUTES). */
+  routes?: string;
   auth?: Authenticator;
   bodyLimit?: number;
   sink?: (ctx: Context) => EventSink;
 }
 
 export async function openBed(options: BedOptions = {}): Promise<Bed> {
-  const ws = await Workspace.create(TEST_ROUTES);
+  const ws = await Workspace.create(options.routes ?? TEST_ROUTES);
   const config = await loadConfig(
     { routes: path.join(ws.dir, 'routes.csv'), data: ws.data, state: path.join(ws.dir, '.switchyard') },
     {},

@@ -5,7 +5,7 @@ import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseS3Event } from '../../src/events/s3-event.js';
+import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { silentLogger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';
 import { scan } from '../../src/modes/scan.js';

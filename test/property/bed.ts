@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { ReferentialInvalidError } from '../../src/errors.js';
 import { startWatcher } from '../../src/events/fs-watch.js';
-import { routerSink } from '../../src/events/sink.js';
+import { routerSink } from '../../src/intake/sink.js';
 import type { ObjectEvent } from '../../src/events/types.js';
 import { silentLogger } from '../../src/log.js';
 import { openContext, type Context } from '../../src/modes/context.js';

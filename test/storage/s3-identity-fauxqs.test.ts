@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3ProjectConfig } from '../../src/config/schema.js';
 import { PreconditionError } from '../../src/errors.js';
-import { parseS3Event } from '../../src/events/s3-event.js';
+import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { proveSameBytes } from '../../src/storage/same-bytes.js';
 import { createS3Store, type S3Store } from '../../src/storage/s3.js';

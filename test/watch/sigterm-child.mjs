@@ -4,7 +4,7 @@
 import process from 'node:process';
 import { loadConfig } from '../../dist/config/load.js';
 import { startWatcher } from '../../dist/events/fs-watch.js';
-import { routerSink } from '../../dist/events/sink.js';
+import { routerSink } from '../../dist/intake/sink.js';
 import { silentLogger } from '../../dist/log.js';
 import { openContext } from '../../dist/modes/context.js';
 

@@ -7,7 +7,7 @@ import {
   type WatcherOptions,
   type WatchReport,
 } from '../../src/events/fs-watch.js';
-import { routerSink, type EventSink } from '../../src/events/sink.js';
+import { routerSink, type EventSink } from '../../src/intake/sink.js';
 import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
 import { exists, until, walk, WatchBed } from './bed.js';
 import { writeSlowly } from './writers.js';

@@ -1,5 +1,5 @@
 import { PermanentError, UsageError } from '../../errors.js';
-import type { EventSink } from '../../events/sink.js';
+import type { EventSink } from '../../intake/sink.js';
 import type { Ledger } from '../../ledger/types.js';
 import type { Logger } from '../../log.js';
 import { assertSafeBucket, assertSafeKey, parseLocation } from '../../storage/keys.js';

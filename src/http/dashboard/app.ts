@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { errorCode, errorMessage, PermanentError, SwitchyardError } from '../../errors.js';
-import type { EventSink } from '../../events/sink.js';
+import type { EventSink } from '../../intake/sink.js';
 import type { Ledger, RouteStat } from '../../ledger/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Referential, Route } from '../../referential/types.js';

@@ -1,5 +1,6 @@
 import { EventInvalidError } from '../errors.js';
-import type { ObjectEvent } from './types.js';
+import type { ObjectEvent } from '../events/types.js';
+import { gcsBucketNameRule } from './gcs-bucket-name.js';
 
 /**
  * A Cloud Storage Pub/Sub notification (payload format `JSON_API_V1` or
@@ -38,6 +39,14 @@ export function parseGcsNotification(
     throw new EventInvalidError('GCS notification names no bucket and object (bucketId, objectId)', {
       attributes: attrs,
     });
+  }
+  const rule = gcsBucketNameRule(bucket);
+  if (rule) {
+    const field = str(resource.bucket) !== undefined ? 'data `bucket`' : 'attribute `bucketId`';
+    throw new EventInvalidError(
+      `GCS notification ${field} ${JSON.stringify(bucket)} is not a Cloud Storage bucket name: ${rule}`,
+      { field, bucket, rule, attributes: attrs },
+    );
   }
   const event: ObjectEvent = { origin: 'gcs', bucket, key };
   assign(event, 'generation', str(resource.generation) ?? attrs.objectGeneration);

@@ -1,5 +1,6 @@
 import { EventInvalidError } from '../errors.js';
-import type { NotificationParse, ObjectEvent } from './types.js';
+import type { ObjectEvent } from '../events/types.js';
+import type { NotificationParse } from './types.js';
 import { isRecord } from './json.js';
 
 /** True when a parsed body has an EventBridge event's shape (`detail-type`, `source`, `detail`). */

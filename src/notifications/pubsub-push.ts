@@ -71,3 +71,56 @@ function firstString(...values: unknown[]): string | undefined {
   for (const v of values) if (typeof v === 'string' && v !== '') return v;
   return undefined;
 }
+
+/**
+ * The message attributes an unwrapped push may carry that switchyard reads:
+ * a GCS notification's and a binary CloudEvent's. With payload unwrapping
+ * and `write metadata`, Pub/Sub sends the data as the body, each attribute
+ * as a header of its own name and the metadata as `x-goog-pubsub-*` headers.
+ */
+const UNWRAPPED_ATTRIBUTES = [
+  'eventType',
+  'bucketId',
+  'objectId',
+  'objectGeneration',
+  'eventTime',
+  'payloadFormat',
+  'notificationConfig',
+  'overwroteGeneration',
+  'overwrittenByGeneration',
+  'ce-specversion',
+  'ce-id',
+  'ce-source',
+  'ce-type',
+  'ce-subject',
+  'ce-time',
+  'content-type',
+] as const;
+
+/** True when the request is an unwrapped push written with its metadata (`x-goog-pubsub-*` headers). */
+export function isUnwrappedPush(header: (name: string) => string | undefined): boolean {
+  return (
+    header('x-goog-pubsub-message-id') !== undefined ||
+    header('x-goog-pubsub-subscription-name') !== undefined
+  );
+}
+
+/** The message an unwrapped push delivers: its body as data, its attributes and metadata from the headers. */
+export function unwrappedPushMessage(
+  header: (name: string) => string | undefined,
+  data: Buffer,
+): PubsubPushMessage {
+  const attributes: Record<string, string> = {};
+  for (const name of UNWRAPPED_ATTRIBUTES) {
+    const value = header(name);
+    if (value !== undefined) attributes[name] = value;
+  }
+  const message: PubsubPushMessage = { attributes, data };
+  const messageId = header('x-goog-pubsub-message-id');
+  if (messageId) message.messageId = messageId;
+  const publishTime = header('x-goog-pubsub-publish-time');
+  if (publishTime) message.publishTime = publishTime;
+  const subscription = header('x-goog-pubsub-subscription-name');
+  if (subscription) message.subscription = subscription;
+  return message;
+}

@@ -4,28 +4,20 @@ import type { ObjectEvent } from '../events/types.js';
 const ORIGINS: ReadonlySet<string> = new Set(['gcs', 's3', 'fs', 'manual', 'scan']);
 const STRING_FIELDS = ['project', 'generation', 'crc32c', 'md5', 'eventTime', 'eventId'] as const;
 
-/** The body switchyard writes to a shared queue for one ObjectEvent. */
+/**
+ * The body switchyard writes to a queue for one ObjectEvent (`switchyard
+ * enqueue`, batch mode): the event as JSON. `decodeNotification` reads it
+ * back from a queue message (`queued: true`), never from a request.
+ */
 export function encodeEvent(event: ObjectEvent): string {
   return JSON.stringify(event);
-}
-
-/** Parses and checks a body written by `encodeEvent`; throws EventInvalidError (with the body) otherwise. */
-export function decodeEvent(body: string): ObjectEvent {
-  let value: unknown;
-  try {
-    value = JSON.parse(body);
-  } catch (error) {
-    throw new EventInvalidError(`queue message is not JSON: ${(error as Error).message}`, {
-      body: clip(body),
-    });
-  }
-  return checkEvent(value, body);
 }
 
 /** Checks that a parsed value is an ObjectEvent; throws EventInvalidError naming the first bad field. */
 export function checkEvent(value: unknown, body = ''): ObjectEvent {
   const bad = (field: string, expected: string): never => {
     throw new EventInvalidError(`queue message field \`${field}\`: expected ${expected}`, {
+      field,
       body: clip(body),
     });
   };
@@ -45,11 +37,6 @@ export function checkEvent(value: unknown, body = ''): ObjectEvent {
     bad('size', 'a non-negative number');
   }
   return record as unknown as ObjectEvent;
-}
-
-/** The event a malformed message carries so it can still be dead-lettered. */
-export function placeholderEvent(origin: ObjectEvent['origin']): ObjectEvent {
-  return { origin, bucket: '', key: '' };
 }
 
 function clip(body: string): string {

@@ -1,6 +1,6 @@
 import type { Queue } from '../queue/types.js';
 import type { EventOutcome, RouteResult } from '../router/result.js';
-import type { ObjectEvent } from './types.js';
+import type { ObjectEvent } from '../events/types.js';
 
 /**
  * Where triggers (HTTP receiver, watcher, Cloud Functions, Lambda) hand their

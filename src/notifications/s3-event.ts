@@ -1,34 +1,23 @@
 import { EventInvalidError } from '../errors.js';
-import type { ObjectEvent } from './types.js';
+import type { ObjectEvent } from '../events/types.js';
+import type { NotificationParse } from './types.js';
 import { isRecord, parseEventJson } from './json.js';
 
-/**
- * What an S3 event notification holds: one ObjectEvent per `ObjectCreated:*`
- * record (routed), and the reason for everything else (ObjectRemoved, the
- * `s3:TestEvent` S3 sends when a notification is configured, SNS control
- * messages), which the caller acknowledges without routing.
- */
-export interface S3EventParse {
-  events: ObjectEvent[];
-  ignored: Array<{ reason: string; event?: ObjectEvent }>;
-}
-
-/**
- * True when a parsed JSON value looks like an S3 notification (a `Records`
- * array, an `s3:TestEvent`) or an SNS envelope (`Type` + `Message`).
- */
+/** True when a parsed JSON value looks like an S3 notification (a `Records` array, an `s3:TestEvent`). */
 export function isS3Event(value: unknown): boolean {
   if (!isRecord(value)) return false;
-  if (Array.isArray(value.Records)) return true;
-  if (value.Event === 's3:TestEvent') return true;
-  return typeof value.Type === 'string' && typeof value.Message === 'string' && 'TopicArn' in value;
+  return Array.isArray(value.Records) || value.Event === 's3:TestEvent';
 }
 
 /**
- * Parses an S3 event notification, bare (S3 → SQS, S3 → Lambda) or wrapped in
- * an SNS envelope (S3 → SNS → SQS/HTTP). `json` is the parsed body or its
- * text. Keys are URL-decoded as S3 encodes them (`+` is a space). Throws
- * EventInvalidError with the offending record when the payload is not one.
+ * Parses an S3 event notification (what S3 sends to SQS, Lambda, or SNS,
+ * whose envelope `decodeNotification` opens): one ObjectEvent per
+ * `ObjectCreated:*` record, routed, and the reason for everything else
+ * (ObjectRemoved, the `s3:TestEvent` S3 sends when a notification is
+ * configured), which the caller acknowledges without routing. `json` is the
+ * parsed body or its text. Keys are URL-decoded as S3 encodes them (`+` is a
+ * space). Throws EventInvalidError with the offending record when the payload
+ * is not one.
  *
  * The generation is the version id of a versioned bucket. An unversioned
  * bucket's generation is ETag + LastModified (s3-generation.ts) and a record
@@ -36,37 +25,21 @@ export function isS3Event(value: unknown): boolean {
  * object's time), so such an event names none: the router's look at the
  * object fills it in, and no event names an object otherwise than a scan.
  */
-export function parseS3Event(json: unknown): S3EventParse {
+export function parseS3Event(json: unknown): NotificationParse {
   const value = typeof json === 'string' ? parseEventJson(json, 'S3 event') : json;
   if (!isRecord(value)) throw new EventInvalidError('S3 event is not a JSON object', { body: value });
-  if (typeof value.Type === 'string' && 'TopicArn' in value) return parseSns(value);
   if (value.Event === 's3:TestEvent') {
     return { events: [], ignored: [{ reason: `S3 test event for bucket ${String(value.Bucket ?? '?')}` }] };
   }
   if (!Array.isArray(value.Records))
     throw new EventInvalidError('S3 event has no `Records` array', { body: value });
-  const result: S3EventParse = { events: [], ignored: [] };
+  const result: NotificationParse = { events: [], ignored: [] };
   value.Records.forEach((record: unknown, index: number) => {
     const { event, eventName } = recordEvent(record, index);
     if (eventName.startsWith('ObjectCreated:')) result.events.push(event);
     else result.ignored.push({ reason: `S3 event ${eventName} is not routed`, event });
   });
   return result;
-}
-
-function parseSns(envelope: Record<string, unknown>): S3EventParse {
-  if (envelope.Type !== 'Notification') {
-    return {
-      events: [],
-      ignored: [{ reason: `SNS ${String(envelope.Type)} message carries no object event` }],
-    };
-  }
-  if (typeof envelope.Message !== 'string') {
-    throw new EventInvalidError('SNS notification has no `Message` string', {
-      messageId: envelope.MessageId,
-    });
-  }
-  return parseS3Event(parseEventJson(envelope.Message, 'S3 event'));
 }
 
 function recordEvent(record: unknown, index: number): { event: ObjectEvent; eventName: string } {

@@ -1,6 +1,8 @@
 import { EventInvalidError } from '../errors.js';
+import { gcsBucketNameRule } from './gcs-bucket-name.js';
 import { decodeBase64Strict } from './pubsub-push.js';
-import type { NotificationParse, ObjectEvent } from './types.js';
+import type { ObjectEvent } from '../events/types.js';
+import type { NotificationParse } from './types.js';
 import { isRecord, parseEventJson } from './json.js';
 
 export const GCS_FINALIZED = 'google.cloud.storage.object.v1.finalized';
@@ -23,7 +25,8 @@ export interface CloudEventLike {
 export type HeaderReader = (name: string) => string | undefined;
 
 const REQUIRED = ['specversion', 'id', 'source', 'type'] as const;
-const GCS_SOURCE = /^\/\/storage\.googleapis\.com\/projects\/[^/]+\/buckets\/([^/]+)$/;
+/** `//storage.googleapis.com/projects/_/buckets/BUCKET`, in older events followed by `/objects/KEY`. */
+const GCS_SOURCE = /^\/\/storage\.googleapis\.com\/projects\/[^/]+\/buckets\/([^/]+)(?:\/objects\/.+)?$/;
 
 /** True when the request carries a binary-mode CloudEvent (`ce-specversion` header). */
 export function isBinaryCloudEvent(header: HeaderReader): boolean {
@@ -93,17 +96,22 @@ export function isStorageCloudEvent(ce: CloudEventLike): boolean {
  * `archived` and `metadataUpdated` are ignored with their reason. The bucket
  * comes from the object resource (`data.bucket`) or the source
  * `//storage.googleapis.com/projects/_/buckets/BUCKET`; the key from
- * `data.name` or the subject `objects/KEY`. When both are given they must agree.
+ * `data.name` or the subject `objects/KEY`. When both are given they must agree,
+ * and the bucket must be one GCS could have named. `what` names the event in
+ * errors (a 1st-gen background event is read as the CloudEvent it maps to).
  */
-export function parseStorageCloudEvent(ce: CloudEventLike): NotificationParse {
+export function parseStorageCloudEvent(
+  ce: CloudEventLike,
+  what = 'Cloud Storage CloudEvent',
+): NotificationParse {
   const data = ce.data === undefined ? {} : ce.data;
-  if (!isRecord(data))
-    throw new EventInvalidError('Cloud Storage CloudEvent data is not an object resource', { id: ce.id });
-  const bad = (what: string): never => {
-    throw new EventInvalidError(`Cloud Storage CloudEvent ${ce.id}: ${what}`, {
+  if (!isRecord(data)) throw new EventInvalidError(`${what} data is not an object resource`, { id: ce.id });
+  const bad = (problem: string, details: Record<string, unknown> = {}): never => {
+    throw new EventInvalidError(`${what} ${ce.id}: ${problem}`, {
       id: ce.id,
       type: ce.type,
       source: ce.source,
+      ...details,
     });
   };
   const sourceBucket = GCS_SOURCE.exec(ce.source)?.[1];
@@ -117,9 +125,23 @@ export function parseStorageCloudEvent(ce: CloudEventLike): NotificationParse {
     dataBucket ??
     sourceBucket ??
     bad('no bucket (data.bucket, or source //storage.googleapis.com/projects/_/buckets/BUCKET)');
+  const rule = gcsBucketNameRule(bucket);
+  if (rule) {
+    const field = dataBucket !== undefined ? 'data.bucket' : 'source';
+    bad(`${field} names ${JSON.stringify(bucket)}, not a Cloud Storage bucket name: ${rule}`, {
+      field,
+      bucket,
+      rule,
+    });
+  }
   const subjectKey = ce.subject?.startsWith('objects/') ? ce.subject.slice('objects/'.length) : undefined;
   const dataKey = optionalString(data.name, 'data.name', bad);
-  if (dataKey !== undefined && subjectKey !== undefined && dataKey !== subjectKey) {
+  if (
+    dataKey !== undefined &&
+    subjectKey !== undefined &&
+    dataKey !== subjectKey &&
+    dataKey !== percentDecoded(subjectKey)
+  ) {
     bad(`data.name ${JSON.stringify(dataKey)} differs from the subject ${JSON.stringify(ce.subject)}`);
   }
   const key = dataKey ?? subjectKey ?? bad('no object name (data.name, or subject objects/KEY)');
@@ -169,6 +191,18 @@ function checkAttributes(ce: Record<string, unknown>): CloudEventLike {
     }
   }
   return ce as unknown as CloudEventLike;
+}
+
+/**
+ * A subject as a binary-mode header carries it (percent-encoded), also once a
+ * framework copied the header into an event without decoding it.
+ */
+function percentDecoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function isJsonContentType(contentType: string): boolean {

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { EventInvalidError } from '../../src/errors.js';
-import { parseEventBridgeEvent } from '../../src/events/eventbridge.js';
-import { isS3Event, parseS3Event } from '../../src/events/s3-event.js';
+import { decodeNotification } from '../../src/notifications/decode.js';
+import { parseEventBridgeEvent } from '../../src/notifications/eventbridge.js';
+import { isS3Event, parseS3Event } from '../../src/notifications/s3-event.js';
 
 const fixture = JSON.parse(
   await readFile(new URL('../fixtures/events/s3-object-created.json', import.meta.url), 'utf8'),
@@ -64,22 +65,29 @@ describe('parseS3Event', () => {
     ]);
   });
 
-  it('unwraps an SNS notification and ignores SNS control messages and the S3 test event', () => {
+  it('is opened from SNS by decodeNotification; SNS control messages and the S3 test event are ignored', () => {
     const sns = {
       Type: 'Notification',
       MessageId: 'm-1',
       TopicArn: 'arn:aws:sns:eu-west-3:1:t',
       Message: JSON.stringify(fixture),
     };
-    expect(isS3Event(sns)).toBe(true);
-    expect(parseS3Event(sns).events.map((e) => e.key)).toEqual(['sales/2024/sale fr été +1.csv']);
+    expect(isS3Event(sns)).toBe(false);
+    const opened = decodeNotification({ value: sns });
+    expect(opened.formats).toEqual(['sns', 's3']);
+    expect(opened.events.map((e) => e.key)).toEqual(['sales/2024/sale fr été +1.csv']);
     const confirmation = {
       Type: 'SubscriptionConfirmation',
+      MessageId: 'm-2',
       TopicArn: 'arn:aws:sns:eu-west-3:1:t',
       Message: 'confirm',
       SubscribeURL: 'https://x',
     };
-    expect(parseS3Event(confirmation).ignored[0]?.reason).toMatch(/SubscriptionConfirmation/);
+    expect(decodeNotification({ value: confirmation })).toMatchObject({
+      events: [],
+      ignored: [{ reason: expect.stringMatching(/subscription confirmation/) }],
+      subscribeUrl: 'https://x',
+    });
     const test = {
       Service: 'Amazon S3',
       Event: 's3:TestEvent',
