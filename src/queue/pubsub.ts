@@ -166,7 +166,9 @@ export class PubsubQueue implements Queue {
 
   async retryDeadLetters(ids?: string[]): Promise<number> {
     const dead = this.requireDead();
-    return this.run('retryDeadLetters', () => dead.retry(this.options.topic, ids));
+    const requeue = (messages: ReceivedMessage[]): Promise<void> =>
+      dead.publishTo(this.options.topic, messages);
+    return this.run('retryDeadLetters', () => dead.retry(requeue, ids));
   }
 
   async purgeDeadLetters(): Promise<number> {
