@@ -10,7 +10,7 @@ import {
   sourceOf,
   type DrainReport,
 } from './batch-report.js';
-import { settleMessage, type Settlement } from './batch-settle.js';
+import { applySettlement, settleMessage, type SettleTarget } from './settle.js';
 import type { Context } from './context.js';
 import { recoverInterrupted } from './recover.js';
 
@@ -171,10 +171,19 @@ async function settleBatch(
   random?: () => number,
 ): Promise<void> {
   const acks: string[] = [];
-  const others: Array<{ message: QueueMessage; settlement: Exclude<Settlement, { action: 'ack' }> }> = [];
-  messages.forEach((message, i) => {
+  const failed =
+    (operation: string, count = 1) =>
+    (error: unknown): void =>
+      queueError(ctx, report, operation, count, error);
+  const target: SettleTarget = {
+    // one ack call for the batch, after the loop
+    ack: async (id) => void acks.push(id),
+    nack: (id, delayMs) => queue.nack(id, delayMs).catch(failed('nack')),
+    deadLetter: (id, reason) => queue.deadLetter(id, reason).catch(failed('deadLetter')),
+  };
+  for (const [i, message] of messages.entries()) {
     const mine = results[i] ?? [];
-    const settlement = settleMessage(message, mine, policy, random);
+    const settlement = settleMessage(message, mine, policy, { random });
     const transient =
       message.malformed !== undefined
         ? 1
@@ -186,32 +195,9 @@ async function settleBatch(
       mine[0] ? sourceOf(mine[0]) : sourceOf({ event: message.event }),
       transient,
     );
-    if (settlement.action === 'ack') {
-      if (settlement.ignored !== undefined)
-        ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
-      acks.push(message.id);
-    } else {
-      others.push({ message, settlement });
-    }
-  });
-  if (acks.length > 0) {
-    await queue.ack(acks).catch((error: unknown) => queueError(ctx, report, 'ack', acks.length, error));
+    await applySettlement(message, settlement, target, ctx.logger);
   }
-  for (const { message, settlement } of others) {
-    if (settlement.action === 'nack') {
-      await queue
-        .nack(message.id, settlement.delayMs)
-        .catch((error: unknown) => queueError(ctx, report, 'nack', 1, error));
-      continue;
-    }
-    ctx.logger.warn(
-      { id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason },
-      'message dead-lettered',
-    );
-    await queue
-      .deadLetter(message.id, settlement.reason)
-      .catch((error: unknown) => queueError(ctx, report, 'deadLetter', 1, error));
-  }
+  if (acks.length > 0) await queue.ack(acks).catch(failed('ack', acks.length));
 }
 
 function queueError(

@@ -14,7 +14,7 @@ import {
   progressLine,
   type WorkerStats,
 } from './worker-report.js';
-import { isOutage, workerSettlement } from './worker-settle.js';
+import { applySettlement, isOutage, settleMessage, type SettleTarget } from './settle.js';
 import { releaseDeadLocalClaims, sweepTempFiles } from './upkeep.js';
 
 export type { WorkerStats } from './worker-report.js';
@@ -93,6 +93,12 @@ class QueueWorker {
   private lastBusyAt = Date.now();
   private ackBatch: { ids: string[]; done: Promise<void> } | undefined;
   private upkeepRunning = false;
+  /** Acks grouped per turn; nacks and dead letters as single queue calls whose failures are counted. */
+  private readonly target: SettleTarget = {
+    ack: (id) => this.ack(id),
+    nack: (id, delayMs) => this.queueOp('nack', (q) => q.nack(id, delayMs)),
+    deadLetter: (id, reason) => this.queueOp('deadLetter', (q) => q.deadLetter(id, reason)),
+  };
 
   constructor(
     private readonly ctx: Context,
@@ -220,23 +226,14 @@ class QueueWorker {
       await this.queueOp('nack', (q) => q.nack(message.id, 0));
       return;
     }
-    const settlement = workerSettlement(message, results, this.policy, this.options.random);
+    const settlement = settleMessage(message, results, this.policy, {
+      patient: true,
+      random: this.options.random,
+    });
     countSettled(this.stats, settlement);
     if (message.malformed !== undefined) this.stats.malformed++;
-    if (settlement.action === 'ack') {
-      if (settlement.ignored !== undefined)
-        this.ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
-      if (results.length > 0 && !results.some(isOutage)) this.outageLevel = 0;
-      await this.ack(message.id);
-    } else if (settlement.action === 'nack') {
-      await this.queueOp('nack', (q) => q.nack(message.id, settlement.delayMs));
-    } else {
-      this.ctx.logger.warn(
-        { id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason },
-        'message dead-lettered',
-      );
-      await this.queueOp('deadLetter', (q) => q.deadLetter(message.id, settlement.reason));
-    }
+    if (settlement.action === 'ack' && results.length > 0 && !results.some(isOutage)) this.outageLevel = 0;
+    await applySettlement(message, settlement, this.target, this.ctx.logger);
   }
 
   private async routeMessage(message: QueueMessage): Promise<RouteResult[]> {
