@@ -2,8 +2,9 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { migrateSqlite, openSqliteFile, type SqliteDatabase, type SqliteMigration } from '../util/sqlite.js';
 import { isAlive } from '../util/process.js';
-import type { DrainLock, LockAttempt, LockHolder, LockOptions } from './batch-lock.js';
-import { LockLoss } from './lock-loss.js';
+import type { Statement } from 'better-sqlite3';
+import type { LockAttempt, LockHolder, LockOptions } from './batch-lock.js';
+import { HeldLock } from './batch-lock-held.js';
 
 const LOCK_MIGRATIONS: readonly SqliteMigration[] = [
   {
@@ -79,58 +80,37 @@ export function acquireSqliteLock(options: LockOptions): LockAttempt {
   }
 }
 
-class SqliteLock implements DrainLock {
-  readonly name: string;
-  readonly owner: string;
-  private readonly loss = new LockLoss();
-  private readonly timer: NodeJS.Timeout;
+class SqliteLock extends HeldLock {
+  private readonly renew: Statement;
 
   constructor(
     private readonly db: SqliteDatabase,
-    options: LockOptions,
-    readonly since: number,
-    ttlMs: number,
-    now: () => number,
+    private readonly options: LockOptions,
+    since: number,
+    private readonly ttlMs: number,
+    private readonly now: () => number,
   ) {
-    this.name = options.name;
-    this.owner = options.owner;
-    const renew = db.prepare('UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ?');
-    this.timer = setInterval(
-      () => {
-        try {
-          if (renew.run(now() + ttlMs, this.name, this.owner).changes === 0) this.markLost();
-        } catch (error) {
-          options.logger?.warn(
-            { err: error, lock: this.name },
-            'could not renew the drain lock; will try again',
-          );
-        }
-      },
-      options.heartbeatMs ?? Math.min(5_000, ttlMs / 6),
-    );
-    this.timer.unref();
+    super(options, since, options.heartbeatMs ?? Math.min(5_000, ttlMs / 6));
+    this.renew = db.prepare('UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ?');
   }
 
-  get lost(): boolean {
-    return this.loss.lost;
+  protected beat(): void {
+    try {
+      if (this.renew.run(this.now() + this.ttlMs, this.name, this.owner).changes === 0) this.markLost();
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, lock: this.name },
+        'could not renew the drain lock; will try again',
+      );
+    }
   }
 
-  onLost(callback: () => void): void {
-    this.loss.onLost(callback);
-  }
-
-  async release(): Promise<void> {
-    clearInterval(this.timer);
+  protected async letGo(): Promise<void> {
     if (!this.db.open) return;
     try {
       this.db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(this.name, this.owner);
     } finally {
       this.db.close();
     }
-  }
-
-  private markLost(): void {
-    clearInterval(this.timer);
-    this.loss.signal();
   }
 }
