@@ -46,8 +46,8 @@ export interface UnroutedRow {
   resolved_at: number | null;
 }
 
-/** Every `deliveries` column, in table order. */
-export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
+/** The columns a plan fills, in the order of `planValues`: what a claim inserts. */
+export const PLAN_COLUMNS = [
   'id',
   'source_project',
   'source_bucket',
@@ -59,6 +59,11 @@ export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
   'dest_key',
   'action',
   'size',
+] as const satisfies readonly (keyof DeliveryRow)[];
+
+/** Every `deliveries` column, in table order: the plan's, then the delivery's life. */
+export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
+  ...PLAN_COLUMNS,
   'state',
   'attempts',
   'error_code',
@@ -75,21 +80,6 @@ export const DELIVERY_COLUMNS: readonly (keyof DeliveryRow)[] = [
   'claimed_by',
   'claim_expires_at',
 ];
-
-/** The columns a plan fills, in the order of `planValues`: what a claim inserts. */
-export const PLAN_COLUMNS = [
-  'id',
-  'source_project',
-  'source_bucket',
-  'source_key',
-  'generation',
-  'route_id',
-  'dest_project',
-  'dest_bucket',
-  'dest_key',
-  'action',
-  'size',
-] as const satisfies readonly (keyof DeliveryRow)[];
 
 /** A plan's values in `PLAN_COLUMNS` order. */
 export function planValues(plan: DeliveryPlan): (string | number)[] {
