@@ -5,6 +5,7 @@ import type { RouteResult } from '../router/result.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../router/retry.js';
 import { Semaphore } from '../util/pool.js';
 import type { Context } from './context.js';
+import { keepLeasesAlive } from './message-leases.js';
 import { QueueHandle } from './worker-queue.js';
 import { Wake } from './worker-wake.js';
 import {
@@ -340,7 +341,14 @@ class QueueWorker {
 
   private startTimers(): NodeJS.Timeout[] {
     const timers: NodeJS.Timeout[] = [];
-    timers.push(setInterval(() => this.extendLeases(), Math.max(250, this.leaseMs / 3)));
+    timers.push(
+      keepLeasesAlive(
+        () => this.queue.peek(),
+        () => [...this.inHand.keys()],
+        this.leaseMs,
+        (error) => this.queue.failed(error, 'extend'),
+      ),
+    );
     const every = this.options.progressEveryMs ?? 30_000;
     if (every > 0) {
       let previous = { settled: 0, at: this.stats.startedAt };
@@ -362,14 +370,6 @@ class QueueWorker {
     if (maxAge > 0) timers.push(setInterval(() => void this.upkeep(), Math.max(1_000, maxAge / 2)));
     for (const timer of timers) timer.unref();
     return timers;
-  }
-
-  private extendLeases(): void {
-    const queue = this.queue.peek();
-    if (!queue || this.inHand.size === 0) return;
-    queue
-      .extend([...this.inHand.keys()], this.leaseMs)
-      .catch((error: unknown) => this.queue.failed(error, 'extend'));
   }
 
   /** Releases dead local processes' claims and sweeps abandoned temp files; failures are logged, never fatal. */
