@@ -9,7 +9,7 @@ import process from 'node:process';
 import Database from 'better-sqlite3';
 import { createDashboardApp } from '../dist/http/dashboard/app.js';
 import { openSqliteLedger } from '../dist/ledger/sqlite.js';
-import { DELIVERY_COLUMNS } from '../dist/ledger/sqlite-schema.js';
+import { DELIVERY_COLUMNS } from '../dist/ledger/rows.js';
 import { compileReferential, loadReferentialText } from '../dist/referential/index.js';
 import { StoreRegistry } from '../dist/storage/registry.js';
 import { percentile, row, runDirectly, tempDir } from './lib/common.mjs';
@@ -59,8 +59,7 @@ function delivery(i, n, now) {
 
 /** Bulk insert into the ledger's own schema (its triggers keep the hourly rollup), one transaction. */
 async function seed(file, n, now) {
-  const ledger = await openSqliteLedger(file);
-  await ledger.close();
+  await (await openSqliteLedger(file)).close();
   const db = new Database(file);
   db.pragma('synchronous = OFF');
   const insert = db.prepare(
@@ -136,13 +135,14 @@ export async function run({ quick = false } = {}) {
     process.stderr.write(
       `dashboard: seeded ${n.toLocaleString('en-US')} deliveries in ${(seedMs / 1000).toFixed(1)} s\n`,
     );
-    const ledger = await openSqliteLedger(file);
+    const store = await openSqliteLedger(file);
     const referential = compileReferential(
       loadReferentialText(referentialText(), 'routes.csv'),
       'routes.csv',
     );
     const app = createDashboardApp({
-      ledger,
+      ledger: store.ledger,
+      reports: store.reports,
       referential: () => referential,
       stores: new StoreRegistry({ dataRoot: path.join(work.dir, 'data'), projects: {}, env: {} }),
       sink: async () => ({ outcome: 'queued' }),
@@ -175,7 +175,7 @@ export async function run({ quick = false } = {}) {
       let referenceValue = null;
       if (isRare) {
         const started = process.hrtime.bigint();
-        const unbounded = await ledger.query({ search: rare, limit: 50 });
+        const unbounded = await store.reports.query({ search: rare, limit: 50 });
         referenceValue = Number(process.hrtime.bigint() - started) / 1e6;
         reference = `unbounded substring search (1 run, ${unbounded.items.length} found)`;
       }
@@ -189,7 +189,7 @@ export async function run({ quick = false } = {}) {
         }),
       );
     }
-    await ledger.close();
+    await store.close();
     return rows;
   } finally {
     await work.remove();

@@ -80,7 +80,7 @@ for (const project of ['src', 'lake']) {
 let ledgerBytes = 0;
 let cursor;
 do {
-  const page = await ctx.ledger.query({ limit: 1000, ...(cursor ? { cursor } : {}) });
+  const page = await ctx.reports.query({ limit: 1000, ...(cursor ? { cursor } : {}) });
   for (const r of page.items) ledgerBytes += r.bytesThroughProcess ?? 0;
   cursor = page.nextCursor;
 } while (cursor);

@@ -1,10 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Ledger } from './ledger/types.js';
+import type { LedgerReports } from './ledger/types.js';
 import type { Queue } from './queue/types.js';
 import type { RouterHooks } from './router/router.js';
 
 export interface MetricsSources {
-  ledger?: Ledger;
+  /** The ledger's reports: unrouted files and dead deliveries, read at scrape time. */
+  reports?: LedgerReports;
   queue?: Queue;
   /** The referential in effect (a `ReferentialSource`): reload failures and the loaded version's age. */
   referential?: { readonly reloadFailures: number; ageSeconds(): number };
@@ -52,7 +53,7 @@ export class Metrics {
       labelNames: ['outcome', 'origin'],
       registers,
     });
-    const { ledger, queue, referential } = sources;
+    const { reports, queue, referential } = sources;
     if (referential) {
       new Counter({
         name: 'switchyard_referential_reload_failures_total',
@@ -107,8 +108,8 @@ export class Metrics {
         },
       });
     }
-    if (ledger) {
-      const counts = lazy(() => ledger.counts());
+    if (reports) {
+      const counts = lazy(() => reports.counts());
       new Gauge({
         name: 'switchyard_unrouted_files',
         help: 'Files no referential row matches, recorded and left in place.',

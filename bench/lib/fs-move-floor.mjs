@@ -30,7 +30,8 @@ export async function ledgerFloorMs(dir, count) {
   const dist = (file) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
   const { openSqliteLedger } = await import(dist('ledger/sqlite.js'));
   const { deliveryId } = await import(dist('ledger/delivery-id.js'));
-  const ledger = await openSqliteLedger(path.join(dir, 'ledger.db'));
+  const store = await openSqliteLedger(path.join(dir, 'ledger.db'));
+  const { ledger } = store;
   const plans = [];
   for (let i = 0; i < count; i++) {
     const finance = i % 2 === 1;
@@ -65,7 +66,7 @@ export async function ledgerFloorMs(dir, count) {
     }
     return Number(process.hrtime.bigint() - started) / 1e6;
   } finally {
-    await ledger.close();
+    await store.close();
   }
 }
 

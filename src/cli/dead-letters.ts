@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { openLedger } from '../ledger/url.js';
-import type { Ledger } from '../ledger/types.js';
+import type { LedgerStore } from '../ledger/types.js';
 import { listDeadLetters, retryDeadLetters } from '../modes/batch-dead-letters.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import type { Queue } from '../queue/types.js';
@@ -36,8 +36,8 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
   const list = sub('list', 'list dead letters (queue messages and dead deliveries) with their reasons')
     .option('--limit <n>', 'at most this many of each kind', positiveInt, 100)
     .action(async (options: ListOptions) => {
-      await withBackends(io, options, async (queue, ledger) => {
-        const listing = await listDeadLetters(queue, ledger, options.limit);
+      await withBackends(io, options, async (queue, store) => {
+        const listing = await listDeadLetters(queue, store.reports, options.limit);
         if (options.json) {
           printJson(io, listing);
         } else if (listing.entries.length === 0) {
@@ -72,8 +72,8 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
         throw new UsageError('dead-letters retry: give ids from `dead-letters list`, or --all');
       if (options.all && ids.length > 0)
         throw new UsageError('dead-letters retry: give ids or --all, not both');
-      await withBackends(io, options, async (queue, ledger) => {
-        const result = await retryDeadLetters(queue, ledger, options.all ? undefined : ids);
+      await withBackends(io, options, async (queue, store) => {
+        const result = await retryDeadLetters(queue, store, options.all ? undefined : ids);
         if (options.json) {
           printJson(io, result);
         } else {
@@ -110,18 +110,18 @@ export function deadLettersCommand(io: Io, setExit: (code: number) => void): Com
 async function withBackends(
   io: Io,
   options: CommonOptionValues,
-  work: (queue: Queue, ledger: Ledger) => Promise<void>,
+  work: (queue: Queue, store: LedgerStore) => Promise<void>,
 ): Promise<void> {
   const config = await configFrom(options, io);
-  const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+  const store = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
   try {
     const queue = await openConfiguredQueue(config);
     try {
-      await work(queue, ledger);
+      await work(queue, store);
     } finally {
       await queue.close();
     }
   } finally {
-    await ledger.close();
+    await store.close();
   }
 }

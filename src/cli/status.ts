@@ -12,11 +12,12 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
     { queue: true, concurrency: false },
   ).action(async (options: CommonOptionValues) => {
     const config = await configFrom(options, io);
-    const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+    const store = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
+    const { reports } = store;
     try {
-      const counts = await ledger.counts();
-      const routes = await ledger.routeStats();
-      const unrouted = await ledger.listUnrouted(20);
+      const counts = await reports.counts();
+      const routes = await reports.routeStats();
+      const unrouted = await reports.listUnrouted(20);
       const queue = await openConfiguredQueue(config);
       const queueStats = await queue.stats().finally(() => queue.close());
       const now = Date.now();
@@ -67,7 +68,7 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
       }
       setExit(0);
     } finally {
-      await ledger.close();
+      await store.close();
     }
   });
 }

@@ -1,18 +1,13 @@
 import type {
   ClaimResult,
   DeliveryPlan,
-  DeliveryQuery,
-  DeliveryPage,
   DeliveryRecord,
   DeliveryState,
-  FlowStat,
   Ledger,
-  LedgerCounts,
+  LedgerStore,
   ReopenReason,
-  RouteStat,
   TransitionItem,
   TransitionPatch,
-  UnroutedRecord,
 } from './types.js';
 import type { Location } from '../storage/types.js';
 
@@ -138,21 +133,6 @@ export class BatchingLedger implements Ledger {
   resolveUnrouted(source: Location, at: number): Promise<void> {
     return this.inner.resolveUnrouted(source, at);
   }
-  listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]> {
-    return this.inner.listUnrouted(limit, offset);
-  }
-  query(query: DeliveryQuery): Promise<DeliveryPage> {
-    return this.inner.query(query);
-  }
-  counts(): Promise<LedgerCounts> {
-    return this.inner.counts();
-  }
-  routeStats(sinceMs?: number): Promise<RouteStat[]> {
-    return this.inner.routeStats(sinceMs);
-  }
-  flows(sinceMs?: number): Promise<FlowStat[]> {
-    return this.inner.flows(sinceMs);
-  }
   retryDead(ids?: string[]): Promise<number> {
     return this.inner.retryDead(ids);
   }
@@ -165,10 +145,23 @@ export class BatchingLedger implements Ledger {
   releaseOwner(owner: string): Promise<number> {
     return this.inner.releaseOwner?.(owner) ?? Promise.resolve(0);
   }
-  async close(): Promise<void> {
+  /** Writes what is still queued; resolves once nothing is. */
+  async drain(): Promise<void> {
     while (this.queue.length > 0) await this.flush();
-    await this.inner.close();
   }
+}
+
+/** The store with its write path group-committed (BatchingLedger); closing writes what is queued first. */
+export function batchingStore(store: LedgerStore, maxBatch?: number): LedgerStore {
+  const ledger = new BatchingLedger(store.ledger, maxBatch);
+  return {
+    ledger,
+    reports: store.reports,
+    async close() {
+      await ledger.drain();
+      await store.close();
+    },
+  };
 }
 
 function sameRun(a: Pending, b: Pending): boolean {

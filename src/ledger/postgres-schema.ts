@@ -10,7 +10,7 @@ import { ConfigInvalidError } from '../errors.js';
  * and the others wait, then find nothing left to do.
  *
  * Tables and columns mirror the SQLite ledger's (src/ledger/sqlite-schema.ts),
- * so rows map to records the same way. Times are epoch milliseconds
+ * so rows map to records the same way (rows.ts). Times are epoch milliseconds
  * (`bigint`) from the application clock.
  */
 export interface Migration {

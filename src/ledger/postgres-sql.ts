@@ -1,5 +1,5 @@
-import { PLAN_COLUMNS, PLAN_TYPES } from './postgres-rows.js';
 import { asciiLower, decodeCursor } from './rules.js';
+import { PLAN_COLUMNS } from './rows.js';
 import type { DeliveryQuery } from './types.js';
 
 /**
@@ -11,7 +11,22 @@ import type { DeliveryQuery } from './types.js';
 
 const TERMINAL = `('done', 'dead', 'gone', 'superseded')`;
 
-const INPUT_ARRAYS = PLAN_COLUMNS.map((_, i) => `$${i + 1}::${PLAN_TYPES[i]}[]`).join(', ');
+/** The PostgreSQL type of each of `PLAN_COLUMNS`. */
+const PLAN_TYPES: Record<(typeof PLAN_COLUMNS)[number], string> = {
+  id: 'text',
+  source_project: 'text',
+  source_bucket: 'text',
+  source_key: 'text',
+  generation: 'text',
+  route_id: 'text',
+  dest_project: 'text',
+  dest_bucket: 'text',
+  dest_key: 'text',
+  action: 'text',
+  size: 'bigint',
+};
+
+const INPUT_ARRAYS = PLAN_COLUMNS.map((column, i) => `$${i + 1}::${PLAN_TYPES[column]}[]`).join(', ');
 
 /**
  * Inserts the new plans already leased to the owner, leases the existing
@@ -118,14 +133,10 @@ export const COUNTS = `SELECT state, count(*)::bigint AS n FROM deliveries GROUP
 
 export const UNROUTED_COUNTS = `SELECT count(*)::bigint AS n, min(first_seen_at) AS oldest FROM unrouted WHERE resolved_at IS NULL`;
 
-export const ROUTE_STATS = `SELECT route_id,
-    count(*)::bigint AS deliveries,
-    count(*) FILTER (WHERE state = 'done')::bigint AS done,
-    count(*) FILTER (WHERE state = 'failed')::bigint AS failed,
-    count(*) FILTER (WHERE state = 'dead')::bigint AS dead,
-    COALESCE(sum(size) FILTER (WHERE state = 'done'), 0)::bigint AS bytes,
-    max(updated_at) AS last_at
-  FROM deliveries WHERE ($1::bigint IS NULL OR updated_at >= $1) GROUP BY route_id ORDER BY route_id`;
+/** Deliveries per route and state updated since $1 (all when NULL): rows of report-rows.ts's routeStatsFromRows. */
+export const ROUTE_STATS = `SELECT route_id, state, count(*)::bigint AS n,
+    COALESCE(sum(size), 0)::bigint AS bytes, max(updated_at) AS last_at
+  FROM deliveries WHERE ($1::bigint IS NULL OR updated_at >= $1) GROUP BY route_id, state`;
 
 /** Done deliveries per source bucket → destination bucket since $1 (all when NULL). */
 export const FLOWS = `SELECT source_project, source_bucket, dest_project, dest_bucket,

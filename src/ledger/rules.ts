@@ -1,7 +1,9 @@
 import { UsageError } from '../errors.js';
 import type {
   ClaimResult,
+  DeliveryPage,
   DeliveryPlan,
+  DeliveryQuery,
   DeliveryRecord,
   DeliveryState,
   FlowStat,
@@ -148,6 +150,27 @@ export function decodeCursor(cursor: string): { updatedAt: number; id: string } 
 /** ASCII-only lower case, what SQLite's lower() does, so every ledger searches alike. */
 export function asciiLower(text: string): string {
   return text.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+}
+
+/**
+ * A `query` page from the matches in order (at least `limit + 1` when more
+ * follow): `nextCursor` after its last item when more matched, else where a
+ * bounded search scan stopped (`boundary`), else none.
+ */
+export function pageOf(
+  matches: DeliveryRecord[],
+  limit: number,
+  boundary?: { updatedAt: number; id: string },
+): DeliveryPage {
+  const items = matches.length > limit ? matches.slice(0, limit) : matches;
+  const last = items[items.length - 1];
+  if (matches.length > limit && last) return { items, nextCursor: encodeCursor(last.updatedAt, last.id) };
+  return boundary ? { items, nextCursor: encodeCursor(boundary.updatedAt, boundary.id) } : { items };
+}
+
+/** How many deliveries a search examines (`scanLimit`, at least 1); undefined when the query is no bounded search. */
+export function scanSize(query: DeliveryQuery): number | undefined {
+  return query.search && query.scanLimit !== undefined ? Math.max(1, Math.floor(query.scanLimit)) : undefined;
 }
 
 export const DEFAULT_PAGE = 100;

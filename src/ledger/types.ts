@@ -165,8 +165,14 @@ export interface TransitionItem {
   patch?: TransitionPatch;
 }
 
+/** A read of one delivery, which the write path decides on and a report shows (its timeline: the stamps). */
+export interface DeliveryLookup {
+  get(id: string): Promise<DeliveryRecord | undefined>;
+}
+
 /**
- * The durable record of deliveries (test/conformance/ledger.ts proves it).
+ * The write path of the durable record of deliveries: what the router, the
+ * drains and the operator's retries do (test/conformance/ledger.ts proves it).
  *
  * - `claim` inserts the plan if the id is new, then grants the caller a lease
  *   unless the delivery is terminal, leased by another live owner, or in
@@ -197,32 +203,19 @@ export interface TransitionItem {
  * - `retryDead` moves dead deliveries back to `failed` due now (attempts reset);
  *   `makeDue` does the same for the ones named, failed or dead.
  * - `recordUnrouted` keeps one row per source location: a later sighting
- *   updates generation, size and `lastSeenAt`, and clears `resolvedAt`.
- *   `listUnrouted` and `counts().unrouted` cover unresolved rows only,
- *   most recently seen first.
- * - `query` returns newest `updatedAt` first (ties by id, descending);
- *   `search` is a case-insensitive substring of the source or destination
- *   key; `sinceMs` keeps `updatedAt >= sinceMs`; `nextCursor` is set when
- *   more rows may follow.
- * - `routeStats`: per route (sorted by id), deliveries updated since
- *   `sinceMs`; `bytes` sums the size of the `done` ones.
- * - `flows`: the `done` deliveries updated since `sinceMs` (all when
- *   undefined), per (source project, source bucket, destination project,
- *   destination bucket): how many files and bytes went that way; sorted by
- *   source then destination. The dashboard calls `flows`, `routeStats` and
- *   `counts` on every refresh: a database ledger answers them from indexes
- *   and rollups, never by reading every delivery.
+ *   updates generation, size and `lastSeenAt`, and clears `resolvedAt`
+ *   (`LedgerReports.listUnrouted` and `counts().unrouted` cover unresolved
+ *   rows only).
  * - `claimMany` / `transitionMany` do the same as one call per item, in one
  *   round trip / transaction, results in input order.
  */
-export interface Ledger {
+export interface Ledger extends DeliveryLookup {
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;
   reopen(id: string, owner: string, leaseMs: number, reason: ReopenReason): Promise<ClaimResult | undefined>;
-  get(id: string): Promise<DeliveryRecord | undefined>;
   forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]>;
   /** Deliveries that wrote to this destination, newest first. */
   forDestination(destination: Location): Promise<DeliveryRecord[]>;
@@ -230,12 +223,7 @@ export interface Ledger {
 
   recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void>;
   resolveUnrouted(source: Location, at: number): Promise<void>;
-  listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]>;
 
-  query(query: DeliveryQuery): Promise<DeliveryPage>;
-  counts(): Promise<LedgerCounts>;
-  routeStats(sinceMs?: number): Promise<RouteStat[]>;
-  flows(sinceMs?: number): Promise<FlowStat[]>;
   retryDead(ids?: string[]): Promise<number>;
   /**
    * Makes the `failed` and `dead` deliveries among `ids` due now: state
@@ -252,5 +240,39 @@ export interface Ledger {
    * sub-owners); returns how many deliveries were released.
    */
   releaseOwner?(owner: string): Promise<number>;
+}
+
+/**
+ * The read-only reports over the same record: the status command, the
+ * dashboard, the metrics, crash recovery's look for half-done deliveries.
+ * They never change a delivery.
+ *
+ * - `listUnrouted` and `counts().unrouted` cover unresolved unrouted files
+ *   only, most recently seen first.
+ * - `query` returns newest `updatedAt` first (ties by id, descending);
+ *   `search` is a case-insensitive substring of the source or destination
+ *   key; `sinceMs` keeps `updatedAt >= sinceMs`; `nextCursor` is set when
+ *   more rows may follow.
+ * - `routeStats`: per route (sorted by id), deliveries updated since
+ *   `sinceMs`; `bytes` sums the size of the `done` ones.
+ * - `flows`: the `done` deliveries updated since `sinceMs` (all when
+ *   undefined), per (source project, source bucket, destination project,
+ *   destination bucket): how many files and bytes went that way; sorted by
+ *   source then destination. The dashboard calls `flows`, `routeStats` and
+ *   `counts` on every refresh: a database ledger answers them from indexes
+ *   and rollups, never by reading every delivery.
+ */
+export interface LedgerReports extends DeliveryLookup {
+  listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]>;
+  query(query: DeliveryQuery): Promise<DeliveryPage>;
+  counts(): Promise<LedgerCounts>;
+  routeStats(sinceMs?: number): Promise<RouteStat[]>;
+  flows(sinceMs?: number): Promise<FlowStat[]>;
+}
+
+/** One opened ledger: its write path and its reports over one connection (a file, a pool), closed together. */
+export interface LedgerStore {
+  readonly ledger: Ledger;
+  readonly reports: LedgerReports;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { ConfigInvalidError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redactUrl } from './postgres-url.js';
-import type { Ledger } from './types.js';
+import type { LedgerStore } from './types.js';
 
 export interface OpenLedgerOptions {
   /** Where the default SQLite ledger lives (`<stateDir>/ledger.db`). */
@@ -18,7 +18,7 @@ export interface OpenLedgerOptions {
  *   (`?schema=NAME` selects a schema); `pg` loads only then.
  * Any other scheme is refused with ConfigInvalidError naming the URL.
  */
-export async function openLedger(url: string | undefined, options: OpenLedgerOptions): Promise<Ledger> {
+export async function openLedger(url: string | undefined, options: OpenLedgerOptions): Promise<LedgerStore> {
   const target = url?.trim() || 'sqlite:';
   if (target.startsWith('sqlite:')) {
     const file = target.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');

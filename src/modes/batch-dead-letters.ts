@@ -1,6 +1,6 @@
 import { errorMessage, TransientError } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
-import type { DeliveryRecord, Ledger } from '../ledger/types.js';
+import type { DeliveryRecord, LedgerReports, LedgerStore } from '../ledger/types.js';
 import type { Queue, RawBody } from '../queue/types.js';
 import { formatLocation } from '../storage/keys.js';
 
@@ -52,7 +52,11 @@ const UNREADABLE_SOURCE = '(unreadable message)';
 const NOT_RETRYABLE_ROUTES: ReadonlySet<string> = new Set(['(unsafe-key)']);
 
 /** Queue dead letters first (oldest first), then dead deliveries (newest first); at most `limit` of each. */
-export async function listDeadLetters(queue: Queue, ledger: Ledger, limit = 100): Promise<DeadLetterListing> {
+export async function listDeadLetters(
+  queue: Queue,
+  reports: LedgerReports,
+  limit = 100,
+): Promise<DeadLetterListing> {
   const listing: DeadLetterListing = { entries: [] };
   if (queue.capabilities.deadLetterAdmin) {
     for (const d of await queue.listDeadLetters(limit)) {
@@ -71,7 +75,7 @@ export async function listDeadLetters(queue: Queue, ledger: Ledger, limit = 100)
   } else {
     listing.queueUnavailable = `${queue.name} cannot list its dead letters`;
   }
-  for (const record of await deadDeliveries(ledger, limit)) listing.entries.push(fromRecord(record));
+  for (const record of await deadDeliveries(reports, limit)) listing.entries.push(fromRecord(record));
   return listing;
 }
 
@@ -85,7 +89,7 @@ export async function listDeadLetters(queue: Queue, ledger: Ledger, limit = 100)
  */
 export async function retryDeadLetters(
   queue: Queue,
-  ledger: Ledger,
+  { ledger, reports }: Pick<LedgerStore, 'ledger' | 'reports'>,
   ids?: string[],
 ): Promise<DeadLetterRetry> {
   const records: DeliveryRecord[] = [];
@@ -98,7 +102,7 @@ export async function retryDeadLetters(
     }
   } else {
     records.push(
-      ...(await deadDeliveries(ledger, Number.POSITIVE_INFINITY)).filter(
+      ...(await deadDeliveries(reports, Number.POSITIVE_INFINITY)).filter(
         (r) => !NOT_RETRYABLE_ROUTES.has(r.routeId),
       ),
     );
@@ -109,7 +113,7 @@ export async function retryDeadLetters(
   if (!ids || queueIds.length > 0) {
     if (queue.capabilities.deadLetterAdmin) {
       const retried = new Set(records.map((r) => r.id));
-      const due = await dueDeliveriesOf(queue, ledger, ids ? queueIds : undefined);
+      const due = await dueDeliveriesOf(queue, { ledger, reports }, ids ? queueIds : undefined);
       result.ledger += await ledger.makeDue(due.filter((id) => !retried.has(id)));
       result.queue = await queue.retryDeadLetters(ids ? queueIds : undefined);
     } else {
@@ -129,13 +133,17 @@ const DEAD_LETTER_SCAN = 1_000_000;
  * letters (those named by `ids`, or all) carry: the deliveries a retry of
  * those messages must make due.
  */
-async function dueDeliveriesOf(queue: Queue, ledger: Ledger, ids?: string[]): Promise<string[]> {
+async function dueDeliveriesOf(
+  queue: Queue,
+  store: Pick<LedgerStore, 'ledger' | 'reports'>,
+  ids?: string[],
+): Promise<string[]> {
   const wanted = ids ? new Set(ids) : undefined;
   const letters = (await queue.listDeadLetters(DEAD_LETTER_SCAN)).filter((d) => !wanted || wanted.has(d.id));
   const out = new Set<string>();
   for (const { event } of letters) {
     if (!event.bucket || !event.key) continue;
-    for (const record of await deliveriesOfEvent(ledger, event))
+    for (const record of await deliveriesOfEvent(store, event))
       if ((record.state === 'failed' || record.state === 'dead') && !NOT_RETRYABLE_ROUTES.has(record.routeId))
         out.add(record.id);
   }
@@ -143,7 +151,10 @@ async function dueDeliveriesOf(queue: Queue, ledger: Ledger, ids?: string[]): Pr
 }
 
 /** The deliveries an event's source has in the ledger (of its generation when it names one). */
-async function deliveriesOfEvent(ledger: Ledger, event: ObjectEvent): Promise<DeliveryRecord[]> {
+async function deliveriesOfEvent(
+  { ledger, reports }: Pick<LedgerStore, 'ledger' | 'reports'>,
+  event: ObjectEvent,
+): Promise<DeliveryRecord[]> {
   if (event.project !== undefined && event.generation !== undefined) {
     const source = { project: event.project, bucket: event.bucket, key: event.key };
     return ledger.forGeneration(source, event.generation);
@@ -151,7 +162,7 @@ async function deliveriesOfEvent(ledger: Ledger, event: ObjectEvent): Promise<De
   const out: DeliveryRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await ledger.query({
+    const page = await reports.query({
       states: ['failed', 'dead'],
       search: event.key,
       limit: 1000,
@@ -199,11 +210,11 @@ async function republish(queue: Queue, records: DeliveryRecord[], result: DeadLe
   result.republished = list.length;
 }
 
-async function deadDeliveries(ledger: Ledger, limit: number): Promise<DeliveryRecord[]> {
+async function deadDeliveries(reports: LedgerReports, limit: number): Promise<DeliveryRecord[]> {
   const out: DeliveryRecord[] = [];
   let cursor: string | undefined;
   do {
-    const page = await ledger.query({
+    const page = await reports.query({
       states: ['dead'],
       limit: Math.min(1000, limit - out.length),
       ...(cursor ? { cursor } : {}),

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { parsePostgresUrl } from '../ledger/postgres-url.js';
-import type { DrainLock, LockAttempt, LockOptions } from './batch-lock.js';
-import { LockLoss } from './lock-loss.js';
+import type { LockAttempt, LockOptions } from './batch-lock.js';
+import { HeldLock } from './batch-lock-held.js';
 
 /** First key of every switchyard advisory lock (`pg_try_advisory_lock(int, int)`); the second is hashtext(name). */
 const LOCK_CLASS = 0x5359;
@@ -51,51 +51,25 @@ export async function acquirePostgresLock(
   }
 }
 
-class PostgresLock implements DrainLock {
-  readonly name: string;
-  readonly owner: string;
-  private readonly loss = new LockLoss();
-  private released = false;
-  private readonly timer: NodeJS.Timeout;
-
+class PostgresLock extends HeldLock {
   constructor(
     private readonly client: pg.Client,
     options: LockOptions,
-    readonly since: number,
+    since: number,
   ) {
-    this.name = options.name;
-    this.owner = options.owner;
+    super(options, since, options.heartbeatMs ?? 5_000);
     client.on('error', () => this.markLost());
-    client.on('end', () => {
-      if (!this.released) this.markLost();
-    });
-    this.timer = setInterval(() => {
-      client.query('SELECT 1').catch(() => this.markLost());
-    }, options.heartbeatMs ?? 5_000);
-    this.timer.unref();
+    client.on('end', () => this.markLost());
   }
 
-  get lost(): boolean {
-    return this.loss.lost;
+  protected beat(): void {
+    this.client.query('SELECT 1').catch(() => this.markLost());
   }
 
-  onLost(callback: () => void): void {
-    this.loss.onLost(callback);
-  }
-
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    if (this.released) return;
-    this.released = true;
+  protected async letGo(): Promise<void> {
     await this.client
       .query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_CLASS, this.name])
       .catch(() => undefined);
     await this.client.end().catch(() => undefined);
-  }
-
-  private markLost(): void {
-    if (this.released) return;
-    clearInterval(this.timer);
-    this.loss.signal();
   }
 }

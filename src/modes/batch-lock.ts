@@ -1,9 +1,11 @@
-import { hostname } from 'node:os';
-import path from 'node:path';
 import type { Logger } from '../log.js';
-import { migrateSqlite, openSqliteFile, type SqliteDatabase, type SqliteMigration } from '../util/sqlite.js';
-import { isAlive } from '../util/process.js';
-import { LockLoss } from './lock-loss.js';
+
+/**
+ * The drain lock's contract: what a drain holds so two drains of one queue
+ * never run at once. Implementations: a row in `<state>/locks.db`
+ * (batch-lock-sqlite.ts) and a PostgreSQL advisory lock (batch-lock-pg.ts);
+ * acquireDrainLock (batch-lock-acquire.ts) picks one.
+ */
 
 /** Who holds a lock, for the message the second drain prints. */
 export interface LockHolder {
@@ -44,146 +46,6 @@ export interface LockOptions {
   heartbeatMs?: number;
   logger?: Logger;
   now?: () => number;
-}
-
-const LOCK_MIGRATIONS: readonly SqliteMigration[] = [
-  {
-    version: 1,
-    description: 'locks',
-    sql: `
-      CREATE TABLE locks (
-        name TEXT PRIMARY KEY,
-        owner TEXT NOT NULL,
-        host TEXT NOT NULL,
-        pid INTEGER NOT NULL,
-        acquired_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-      );
-    `,
-  },
-];
-
-interface LockRow {
-  owner: string;
-  host: string;
-  pid: number;
-  acquired_at: number;
-  expires_at: number;
-}
-
-/**
- * Takes the named lock so two drains never run at once. With a PostgreSQL
- * ledger it is an advisory lock (shared by every worker of that database; it
- * ends with the holder's connection). Otherwise a row in `<state>/locks.db`:
- * taken when absent, expired, or held by a process of this host that no longer
- * exists (a SIGKILLed drain is taken over at once, one on another host after
- * the expiry).
- */
-export async function acquireDrainLock(options: LockOptions): Promise<LockAttempt> {
-  if (options.ledgerUrl && /^postgres(ql)?:\/\//i.test(options.ledgerUrl)) {
-    const { acquirePostgresLock } = await import('./batch-lock-pg.js');
-    return acquirePostgresLock({ ...options, ledgerUrl: options.ledgerUrl });
-  }
-  return acquireSqliteLock(options);
-}
-
-export function acquireSqliteLock(options: LockOptions): LockAttempt {
-  const now = options.now ?? Date.now;
-  const ttlMs = options.ttlMs ?? 30_000;
-  const host = hostname();
-  const db = openSqliteFile(path.join(options.stateDir, 'locks.db'));
-  try {
-    migrateSqlite(db, 'locks', LOCK_MIGRATIONS);
-    const read = db.prepare<[string], LockRow>(
-      'SELECT owner, host, pid, acquired_at, expires_at FROM locks WHERE name = ?',
-    );
-    const write = db.prepare(
-      'INSERT INTO locks (name, owner, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, ' +
-        'acquired_at = excluded.acquired_at, expires_at = excluded.expires_at',
-    );
-    const outcome = db
-      .transaction((): { holder: LockHolder } | { since: number } => {
-        const at = now();
-        const row = read.get(options.name);
-        if (
-          row &&
-          row.owner !== options.owner &&
-          row.expires_at > at &&
-          !(row.host === host && !isAlive(row.pid))
-        ) {
-          return { holder: { owner: row.owner, since: row.acquired_at, expiresAt: row.expires_at } };
-        }
-        const since = row && row.owner === options.owner ? row.acquired_at : at;
-        write.run(options.name, options.owner, host, process.pid, since, at + ttlMs);
-        return { since };
-      })
-      .immediate();
-    if ('holder' in outcome) {
-      db.close();
-      return { acquired: false, holder: outcome.holder };
-    }
-    return { acquired: true, lock: new SqliteLock(db, options, outcome.since, ttlMs, now) };
-  } catch (error) {
-    if (db.open) db.close();
-    throw error;
-  }
-}
-
-class SqliteLock implements DrainLock {
-  readonly name: string;
-  readonly owner: string;
-  private readonly loss = new LockLoss();
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(
-    private readonly db: SqliteDatabase,
-    options: LockOptions,
-    readonly since: number,
-    ttlMs: number,
-    now: () => number,
-  ) {
-    this.name = options.name;
-    this.owner = options.owner;
-    const renew = db.prepare('UPDATE locks SET expires_at = ? WHERE name = ? AND owner = ?');
-    this.timer = setInterval(
-      () => {
-        try {
-          if (renew.run(now() + ttlMs, this.name, this.owner).changes === 0) this.markLost();
-        } catch (error) {
-          options.logger?.warn(
-            { err: error, lock: this.name },
-            'could not renew the drain lock; will try again',
-          );
-        }
-      },
-      options.heartbeatMs ?? Math.min(5_000, ttlMs / 6),
-    );
-    this.timer.unref();
-  }
-
-  get lost(): boolean {
-    return this.loss.lost;
-  }
-
-  onLost(callback: () => void): void {
-    this.loss.onLost(callback);
-  }
-
-  async release(): Promise<void> {
-    clearInterval(this.timer);
-    if (!this.db.open) return;
-    try {
-      this.db.prepare('DELETE FROM locks WHERE name = ? AND owner = ?').run(this.name, this.owner);
-    } finally {
-      this.db.close();
-    }
-  }
-
-  private markLost(): void {
-    clearInterval(this.timer);
-    this.loss.signal();
-  }
 }
 
 /** `another drain is running (owner …, since …)`. */

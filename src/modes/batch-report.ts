@@ -1,6 +1,6 @@
 import type { RouteResult } from '../router/result.js';
 import { formatLocation } from '../storage/keys.js';
-import type { Settlement } from './batch-settle.js';
+import type { Settlement } from './settle.js';
 import type { OutcomeCounts } from './summary.js';
 
 const MAX_SAMPLES = 100;

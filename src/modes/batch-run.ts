@@ -1,6 +1,7 @@
 import type { Queue } from '../queue/types.js';
 import { drain, type DrainOptions, type DrainReport } from './batch.js';
-import { acquireDrainLock, describeHolder, type LockHolder } from './batch-lock.js';
+import { acquireDrainLock } from './batch-lock-acquire.js';
+import { describeHolder, type LockHolder } from './batch-lock.js';
 import type { Context } from './context.js';
 
 export interface ExclusiveDrainOptions extends DrainOptions {

@@ -10,8 +10,9 @@ import {
   sourceOf,
   type DrainReport,
 } from './batch-report.js';
-import { settleMessage, type Settlement } from './batch-settle.js';
+import { applySettlement, settleMessage, type SettleTarget } from './settle.js';
 import type { Context } from './context.js';
+import { keepLeasesAlive } from './message-leases.js';
 import { recoverInterrupted } from './recover.js';
 
 export type { DrainReport } from './batch-report.js';
@@ -57,16 +58,8 @@ export interface DrainOptions {
  */
 export async function drain(ctx: Context, queue: Queue, options: DrainOptions = {}): Promise<DrainReport> {
   const started = Date.now();
-  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 100));
-  const leaseMs = options.leaseMs ?? 60_000;
-  const concurrency = options.concurrency ?? ctx.config.concurrency;
+  const { maxBatch, leaseMs, concurrency, pullWaitMs, policy } = drainSettings(ctx, queue, options);
   const dryRun = ctx.config.dryRun;
-  const pullWaitMs = options.pullWaitMs ?? (queue.capabilities.exactStats ? 0 : 2_000);
-  const policy: RetryPolicy = {
-    maxAttempts: options.maxAttempts ?? 5,
-    baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
-    maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
-  };
   const report = emptyDrainReport();
 
   if (options.recover !== false && !dryRun) {
@@ -75,33 +68,23 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
     report.tempFilesRemoved = recovery.tempFilesRemoved;
   }
 
-  const initial = await queue.stats().catch(() => undefined);
-  const estimate = initial && !initial.unmeasured?.includes('depth') ? initial.depth + initial.inFlight : 0;
+  const progress = await progressReporter(queue, options.onProgress);
   let done = 0;
-  const progress = (): void => options.onProgress?.(done, Math.max(estimate, done));
-
   const leased = new Set<string>();
   const held: string[] = [];
-  const extender = setInterval(
-    () => {
-      if (leased.size === 0) return;
-      queue
-        .extend([...leased], leaseMs)
-        .catch((error: unknown) => ctx.logger.warn({ err: error }, 'could not extend message leases'));
-    },
-    Math.max(250, leaseMs / 3),
+  const extender = keepLeasesAlive(
+    () => queue,
+    () => [...leased],
+    leaseMs,
+    (error) => ctx.logger.warn({ err: error }, 'could not extend message leases'),
   );
-  extender.unref();
 
   try {
-    progress();
+    progress(done);
     for (;;) {
-      if (options.signal?.aborted) {
-        report.stoppedBy = 'stopped';
-        break;
-      }
-      if (options.timeBudgetMs !== undefined && Date.now() - started >= options.timeBudgetMs) {
-        report.stoppedBy = 'time-budget';
+      const stoppedBy = stopReason(options, started);
+      if (stoppedBy) {
+        report.stoppedBy = stoppedBy;
         break;
       }
       const messages = await queue.pull(maxBatch, leaseMs, pullWaitMs);
@@ -118,25 +101,53 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
         for (const m of messages) leased.delete(m.id);
       }
       done += messages.length;
-      progress();
+      progress(done);
     }
   } finally {
     clearInterval(extender);
     for (const id of held) await queue.nack(id, 0).catch(() => undefined);
   }
   report.durationMs = Date.now() - started;
-  ctx.logger.info(
-    {
-      messages: report.messages,
-      batches: report.batches,
-      routed: report.routed,
-      failed: report.failed,
-      dead: report.dead,
-      stoppedBy: report.stoppedBy,
-    },
-    'drain finished',
-  );
+  const { messages, batches, routed, failed, dead, stoppedBy } = report;
+  ctx.logger.info({ messages, batches, routed, failed, dead, stoppedBy }, 'drain finished');
   return report;
+}
+
+/** The options with their defaults filled in. */
+function drainSettings(
+  ctx: Context,
+  queue: Queue,
+  options: DrainOptions,
+): { maxBatch: number; leaseMs: number; concurrency: number; pullWaitMs: number; policy: RetryPolicy } {
+  return {
+    maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)),
+    leaseMs: options.leaseMs ?? 60_000,
+    concurrency: options.concurrency ?? ctx.config.concurrency,
+    pullWaitMs: options.pullWaitMs ?? (queue.capabilities.exactStats ? 0 : 2_000),
+    policy: {
+      maxAttempts: options.maxAttempts ?? 5,
+      baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+    },
+  };
+}
+
+/** Why the drain stops before its next pull: aborted, or its time budget spent; undefined: go on. */
+function stopReason(options: DrainOptions, started: number): 'stopped' | 'time-budget' | undefined {
+  if (options.signal?.aborted) return 'stopped';
+  if (options.timeBudgetMs !== undefined && Date.now() - started >= options.timeBudgetMs)
+    return 'time-budget';
+  return undefined;
+}
+
+/** Reports messages settled against an estimate of the total: the queue's depth at the start, when it can tell. */
+async function progressReporter(
+  queue: Queue,
+  onProgress: DrainOptions['onProgress'],
+): Promise<(done: number) => void> {
+  const initial = await queue.stats().catch(() => undefined);
+  const estimate = initial && !initial.unmeasured?.includes('depth') ? initial.depth + initial.inFlight : 0;
+  return (done) => onProgress?.(done, Math.max(estimate, done));
 }
 
 /** Routes every event of a batch once (duplicates within a batch share one result); results per message. */
@@ -171,10 +182,19 @@ async function settleBatch(
   random?: () => number,
 ): Promise<void> {
   const acks: string[] = [];
-  const others: Array<{ message: QueueMessage; settlement: Exclude<Settlement, { action: 'ack' }> }> = [];
-  messages.forEach((message, i) => {
+  const failed =
+    (operation: string, count = 1) =>
+    (error: unknown): void =>
+      queueError(ctx, report, operation, count, error);
+  const target: SettleTarget = {
+    // one ack call for the batch, after the loop
+    ack: async (id) => void acks.push(id),
+    nack: (id, delayMs) => queue.nack(id, delayMs).catch(failed('nack')),
+    deadLetter: (id, reason) => queue.deadLetter(id, reason).catch(failed('deadLetter')),
+  };
+  for (const [i, message] of messages.entries()) {
     const mine = results[i] ?? [];
-    const settlement = settleMessage(message, mine, policy, random);
+    const settlement = settleMessage(message, mine, policy, { random });
     const transient =
       message.malformed !== undefined
         ? 1
@@ -186,32 +206,9 @@ async function settleBatch(
       mine[0] ? sourceOf(mine[0]) : sourceOf({ event: message.event }),
       transient,
     );
-    if (settlement.action === 'ack') {
-      if (settlement.ignored !== undefined)
-        ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
-      acks.push(message.id);
-    } else {
-      others.push({ message, settlement });
-    }
-  });
-  if (acks.length > 0) {
-    await queue.ack(acks).catch((error: unknown) => queueError(ctx, report, 'ack', acks.length, error));
+    await applySettlement(message, settlement, target, ctx.logger);
   }
-  for (const { message, settlement } of others) {
-    if (settlement.action === 'nack') {
-      await queue
-        .nack(message.id, settlement.delayMs)
-        .catch((error: unknown) => queueError(ctx, report, 'nack', 1, error));
-      continue;
-    }
-    ctx.logger.warn(
-      { id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason },
-      'message dead-lettered',
-    );
-    await queue
-      .deadLetter(message.id, settlement.reason)
-      .catch((error: unknown) => queueError(ctx, report, 'deadLetter', 1, error));
-  }
+  if (acks.length > 0) await queue.ack(acks).catch(failed('ack', acks.length));
 }
 
 function queueError(

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config/load.js';
-import type { Ledger } from '../ledger/types.js';
-import { BatchingLedger } from '../ledger/batching.js';
+import type { Ledger, LedgerReports } from '../ledger/types.js';
+import { batchingStore } from '../ledger/batching.js';
 import { openLedger } from '../ledger/url.js';
 import type { Logger } from '../log.js';
 import { localBucketIdentity } from '../referential/bucket-identity.js';
@@ -18,7 +18,10 @@ export interface Context {
   config: RuntimeConfig;
   logger: Logger;
   stores: StoreRegistry;
+  /** The ledger's write path (group-committed), what the router records deliveries in. */
   ledger: Ledger;
+  /** The same ledger's reports (status, dashboard, metrics, recovery). */
+  reports: LedgerReports;
   router: Router;
   /** The referential now in effect (re-read when its source changes, see `referentialSource`). */
   referential(): Referential;
@@ -64,7 +67,8 @@ export async function openContext(
       });
   const warnings: Problem[] = source.warnings;
   const current = () => source.current();
-  const ledger = new BatchingLedger(await openLedger(config.ledgerUrl, { stateDir: config.stateDir }));
+  const store = batchingStore(await openLedger(config.ledgerUrl, { stateDir: config.stateDir }));
+  const { ledger, reports } = store;
   const owner = processOwner();
   const router = new Router({
     referential: current,
@@ -83,6 +87,7 @@ export async function openContext(
     logger,
     stores,
     ledger,
+    reports,
     router,
     referential: current,
     referentialSource: source,
@@ -91,7 +96,7 @@ export async function openContext(
     async close() {
       await source.stop();
       await stores.close();
-      await ledger.close();
+      await store.close();
     },
   };
 }

@@ -79,6 +79,7 @@ export async function startEventMode(ctx: Context, options: EventModeOptions): P
       '/',
       createDashboardApp({
         ledger: ctx.ledger,
+        reports: ctx.reports,
         referential: ctx.referential,
         stores: ctx.stores,
         sink,
@@ -143,7 +144,7 @@ export async function authFromConfig(config: RuntimeConfig): Promise<Authenticat
 
 /**
  * Opens a context whose router feeds a Metrics instance that also reads the
- * context's ledger (and the queue, when given) at scrape time.
+ * context's ledger reports (and the queue, when given) at scrape time.
  */
 export async function openMeteredContext(
   config: RuntimeConfig,
@@ -158,7 +159,7 @@ export async function openMeteredContext(
   const { queue, ...contextOptions } = options;
   const ctx = await openContext(config, logger, { ...contextOptions, hooks });
   const metrics = new Metrics({
-    ledger: ctx.ledger,
+    reports: ctx.reports,
     referential: ctx.referentialSource,
     ...(queue ? { queue } : {}),
   });

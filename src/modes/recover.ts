@@ -24,7 +24,7 @@ export async function recoverInterrupted(
   const events = new Map<string, ObjectEvent>();
   let cursor: string | undefined;
   do {
-    const page = await ctx.ledger.query({
+    const page = await ctx.reports.query({
       states: [...INCOMPLETE],
       limit: 1000,
       ...(cursor ? { cursor } : {}),

@@ -1,5 +1,5 @@
 import type { RouteResult } from '../router/result.js';
-import type { Settlement } from './batch-settle.js';
+import type { Settlement } from './settle.js';
 
 /** What a worker did since it started; logged periodically and when it stops. */
 export interface WorkerStats {

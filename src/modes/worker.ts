@@ -5,6 +5,7 @@ import type { RouteResult } from '../router/result.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../router/retry.js';
 import { Semaphore } from '../util/pool.js';
 import type { Context } from './context.js';
+import { keepLeasesAlive } from './message-leases.js';
 import { QueueHandle } from './worker-queue.js';
 import { Wake } from './worker-wake.js';
 import {
@@ -14,7 +15,7 @@ import {
   progressLine,
   type WorkerStats,
 } from './worker-report.js';
-import { isOutage, workerSettlement } from './worker-settle.js';
+import { applySettlement, isOutage, settleMessage, type SettleTarget } from './settle.js';
 import { releaseDeadLocalClaims, sweepTempFiles } from './upkeep.js';
 
 export type { WorkerStats } from './worker-report.js';
@@ -93,6 +94,12 @@ class QueueWorker {
   private lastBusyAt = Date.now();
   private ackBatch: { ids: string[]; done: Promise<void> } | undefined;
   private upkeepRunning = false;
+  /** Acks grouped per turn; nacks and dead letters as single queue calls whose failures are counted. */
+  private readonly target: SettleTarget = {
+    ack: (id) => this.ack(id),
+    nack: (id, delayMs) => this.queueOp('nack', (q) => q.nack(id, delayMs)),
+    deadLetter: (id, reason) => this.queueOp('deadLetter', (q) => q.deadLetter(id, reason)),
+  };
 
   constructor(
     private readonly ctx: Context,
@@ -220,23 +227,14 @@ class QueueWorker {
       await this.queueOp('nack', (q) => q.nack(message.id, 0));
       return;
     }
-    const settlement = workerSettlement(message, results, this.policy, this.options.random);
+    const settlement = settleMessage(message, results, this.policy, {
+      patient: true,
+      random: this.options.random,
+    });
     countSettled(this.stats, settlement);
     if (message.malformed !== undefined) this.stats.malformed++;
-    if (settlement.action === 'ack') {
-      if (settlement.ignored !== undefined)
-        this.ctx.logger.info({ id: message.id, reason: settlement.ignored }, 'notification ignored');
-      if (results.length > 0 && !results.some(isOutage)) this.outageLevel = 0;
-      await this.ack(message.id);
-    } else if (settlement.action === 'nack') {
-      await this.queueOp('nack', (q) => q.nack(message.id, settlement.delayMs));
-    } else {
-      this.ctx.logger.warn(
-        { id: message.id, bucket: message.event.bucket, key: message.event.key, reason: settlement.reason },
-        'message dead-lettered',
-      );
-      await this.queueOp('deadLetter', (q) => q.deadLetter(message.id, settlement.reason));
-    }
+    if (settlement.action === 'ack' && results.length > 0 && !results.some(isOutage)) this.outageLevel = 0;
+    await applySettlement(message, settlement, this.target, this.ctx.logger);
   }
 
   private async routeMessage(message: QueueMessage): Promise<RouteResult[]> {
@@ -343,7 +341,14 @@ class QueueWorker {
 
   private startTimers(): NodeJS.Timeout[] {
     const timers: NodeJS.Timeout[] = [];
-    timers.push(setInterval(() => this.extendLeases(), Math.max(250, this.leaseMs / 3)));
+    timers.push(
+      keepLeasesAlive(
+        () => this.queue.peek(),
+        () => [...this.inHand.keys()],
+        this.leaseMs,
+        (error) => this.queue.failed(error, 'extend'),
+      ),
+    );
     const every = this.options.progressEveryMs ?? 30_000;
     if (every > 0) {
       let previous = { settled: 0, at: this.stats.startedAt };
@@ -365,14 +370,6 @@ class QueueWorker {
     if (maxAge > 0) timers.push(setInterval(() => void this.upkeep(), Math.max(1_000, maxAge / 2)));
     for (const timer of timers) timer.unref();
     return timers;
-  }
-
-  private extendLeases(): void {
-    const queue = this.queue.peek();
-    if (!queue || this.inHand.size === 0) return;
-    queue
-      .extend([...this.inHand.keys()], this.leaseMs)
-      .catch((error: unknown) => this.queue.failed(error, 'extend'));
   }
 
   /** Releases dead local processes' claims and sweeps abandoned temp files; failures are logged, never fatal. */

@@ -5,6 +5,7 @@ import { ConfigInvalidError } from '../errors.js';
 import type { ObjectEvent } from '../events/types.js';
 import { decodeQueueBody } from './body-decode.js';
 import { encodeEvent } from '../notifications/queued-event.js';
+import { LeaseBook } from './leases.js';
 import { deadBody, NatsDeadLetters } from './nats-dead-letters.js';
 import {
   ACK,
@@ -34,16 +35,7 @@ export interface NatsQueueOptions {
   token?: string;
 }
 
-interface Lease {
-  until: number;
-  timer?: NodeJS.Timeout;
-  data: Uint8Array;
-  attempts: number;
-  enqueuedAt: number;
-}
-
 const STREAM_NAME = /^[A-Za-z0-9_-]+$/;
-const EXPIRED_MEMORY = 10_000;
 const PUBLISH_WINDOW = 500;
 
 /**
@@ -58,8 +50,8 @@ const PUBLISH_WINDOW = 500;
 export class NatsQueue implements Queue {
   readonly name: string;
   readonly capabilities: QueueCapabilities = { exactStats: false, nackDelay: true, deadLetterAdmin: true };
-  private readonly leases = new Map<string, Lease>();
-  private readonly expired = new Set<string>();
+  /** The bytes of each message pulled, while its lease lasts (dead-lettering needs them). */
+  private readonly leases: LeaseBook<Uint8Array>;
   private readonly ackPrefix: string;
 
   constructor(
@@ -68,12 +60,19 @@ export class NatsQueue implements Queue {
     private readonly js: JetStreamClient,
     private readonly stream: string,
     private readonly consumer: string,
-    private readonly ackWaitMs: number,
+    ackWaitMs: number,
     private readonly maxDeliver: number,
     private readonly dead: NatsDeadLetters,
   ) {
     this.name = `nats:${stream}`;
     this.ackPrefix = `.${stream}.${consumer}.`;
+    this.leases = new LeaseBook({
+      keepAlive: {
+        everyMs: ackWaitMs / 2,
+        renew: (id) => void sendAck(nc, id, WORKING).catch(() => undefined),
+        expire: (id) => void sendAck(nc, id, nakPayload(0)).catch(() => undefined),
+      },
+    });
   }
 
   private get subject(): string {
@@ -91,6 +90,7 @@ export class NatsQueue implements Queue {
 
   async pull(max: number, leaseMs: number, waitMs = 0): Promise<QueueMessage[]> {
     if (max <= 0) return [];
+    this.leases.prune();
     const deliveries = await this.run('pull', () =>
       pullDeliveries(this.nc, this.stream, this.consumer, max, waitMs),
     );
@@ -103,7 +103,7 @@ export class NatsQueue implements Queue {
         );
         continue;
       }
-      this.lease(delivery, leaseMs);
+      this.leases.hold(delivery.ackSubject, leaseMs, delivery.data);
       out.push({
         id: delivery.ackSubject,
         ...decodeQueueBody(delivery.data, { origin: 'manual' }),
@@ -115,31 +115,28 @@ export class NatsQueue implements Queue {
   }
 
   async ack(ids: string[]): Promise<void> {
-    await this.run('ack', () =>
-      Promise.all(ids.filter((id) => this.release(id)).map((id) => sendAck(this.nc, id, ACK))),
-    );
+    const live = this.leases.end(ids.filter((id) => this.isOurs(id)));
+    await this.run('ack', () => Promise.all(live.map((id) => sendAck(this.nc, id, ACK))));
   }
 
   async nack(id: string, delayMs: number): Promise<void> {
-    if (!this.release(id)) return;
+    if (!this.isOurs(id) || this.leases.end([id]).length === 0) return;
     await this.run('nack', () => sendAck(this.nc, id, nakPayload(delayMs)));
   }
 
   async extend(ids: string[], leaseMs: number): Promise<void> {
-    const live = ids.filter((id) => this.isOurs(id) && !this.expired.has(id));
-    for (const id of live) {
-      const lease = this.leases.get(id);
-      if (lease) this.schedule(id, lease, Date.now() + leaseMs);
-    }
+    const live = this.leases.extend(
+      ids.filter((id) => this.isOurs(id)),
+      leaseMs,
+    );
     await this.run('extend', () => Promise.all(live.map((id) => sendAck(this.nc, id, WORKING))));
   }
 
   async deadLetter(id: string, reason: string): Promise<void> {
     const info = this.isOurs(id) ? parseAckSubject(id) : undefined;
-    if (!info || this.expired.has(id)) return;
-    const lease = this.leases.get(id);
+    if (!info || this.leases.live([id]).length === 0) return;
     const data =
-      lease?.data ??
+      this.leases.data(id) ??
       (await this.run('deadLetter', () => this.jsm.streams.getMessage(this.stream, { seq: info.streamSeq })))
         ?.data;
     if (!data) return;
@@ -181,14 +178,12 @@ export class NatsQueue implements Queue {
   }
 
   async close(): Promise<void> {
-    for (const lease of this.leases.values()) clearTimeout(lease.timer);
     this.leases.clear();
     if (!this.nc.isClosed()) await this.nc.close();
   }
 
   private async moveToDeadLetters(delivery: NatsDelivery, reason: string): Promise<void> {
-    const lease = this.leases.get(delivery.ackSubject);
-    clearTimeout(lease?.timer);
+    this.leases.end([delivery.ackSubject]);
     await this.run('deadLetter', async () => {
       await this.dead.add({
         ...deadBody(delivery.data),
@@ -199,49 +194,6 @@ export class NatsQueue implements Queue {
       });
       await sendAck(this.nc, delivery.ackSubject, ACK);
     });
-    this.forget(delivery.ackSubject);
-  }
-
-  private lease(delivery: NatsDelivery, leaseMs: number): void {
-    const lease: Lease = {
-      until: 0,
-      data: delivery.data,
-      attempts: delivery.deliveryCount,
-      enqueuedAt: delivery.storedAt,
-    };
-    this.leases.set(delivery.ackSubject, lease);
-    this.schedule(delivery.ackSubject, lease, Date.now() + leaseMs);
-  }
-
-  /** Keeps the server's ack deadline ahead of the lease (`+WPI`), and hands the message back when the lease ends. */
-  private schedule(id: string, lease: Lease, until: number): void {
-    clearTimeout(lease.timer);
-    lease.until = until;
-    const tick = (): void => {
-      const remaining = lease.until - Date.now();
-      if (remaining <= 0) {
-        this.forget(id);
-        void sendAck(this.nc, id, nakPayload(0)).catch(() => undefined);
-        return;
-      }
-      if (remaining > this.ackWaitMs / 2) void sendAck(this.nc, id, WORKING).catch(() => undefined);
-      lease.timer = setTimeout(tick, Math.min(remaining, this.ackWaitMs / 2)).unref();
-    };
-    lease.timer = setTimeout(tick, Math.min(until - Date.now(), this.ackWaitMs / 2)).unref();
-  }
-
-  /** Drops the local lease; false when the id is not ours or its lease already ended (then the call is a no-op). */
-  private release(id: string): boolean {
-    if (!this.isOurs(id) || this.expired.has(id)) return false;
-    clearTimeout(this.leases.get(id)?.timer);
-    this.leases.delete(id);
-    return true;
-  }
-
-  private forget(id: string): void {
-    this.leases.delete(id);
-    this.expired.add(id);
-    if (this.expired.size > EXPIRED_MEMORY) this.expired.delete(this.expired.values().next().value as string);
   }
 
   private isOurs(id: string): boolean {

@@ -1,4 +1,5 @@
 import { decodeQueueBody } from './body-decode.js';
+import { HeldDeadLetters } from './held-dead-letters.js';
 import { messageData, timestampMs, type PubsubClients, type ReceivedMessage } from './pubsub-clients.js';
 import type { DeadLetter } from './types.js';
 
@@ -18,64 +19,30 @@ const HOLD_SECONDS = 60;
 /**
  * Dead letters read through a subscription on the dead-letter topic (the one
  * switchyard publishes to, or a server-side dead-letter policy's). Pub/Sub
- * cannot browse: listing pulls and hands the messages back, so it is best
- * effort on a busy subscription. Ids are the dead-letter messages' ids.
+ * cannot browse: see HeldDeadLetters. Ids are the dead-letter messages' ids.
  */
-export class PubsubDeadLetters {
+export class PubsubDeadLetters extends HeldDeadLetters<ReceivedMessage> {
+  protected readonly batchSize = 1_000;
+
   constructor(
     private readonly clients: PubsubClients,
     readonly subscription: string,
-  ) {}
-
-  async list(limit: number): Promise<DeadLetter[]> {
-    const held = await this.pullAll(limit);
-    await this.release(held);
-    return held.map(toDeadLetter);
+  ) {
+    super();
   }
 
-  /** Re-publishes the chosen dead letters' original data and attributes to `topic`, then acks them. */
-  async retry(topic: string, ids?: string[]): Promise<number> {
-    const wanted = ids ? new Set(ids) : undefined;
-    const held = await this.pullAll(Number.POSITIVE_INFINITY, wanted);
-    const chosen = wanted ? held.filter((m) => wanted.has(m.message?.messageId ?? '')) : held;
-    if (chosen.length > 0) {
-      await this.clients.publisher.publish({
-        topic,
-        messages: chosen.map((m) => ({
-          data: messageData(m),
-          attributes: originalAttributes(m.message?.attributes),
-        })),
-      });
-      await this.ack(chosen);
-    }
-    await this.release(held.filter((m) => !chosen.includes(m)));
-    return chosen.length;
+  /** Publishes messages' original data and attributes to `topic` (a retry's requeue). */
+  async publishTo(topic: string, messages: ReceivedMessage[]): Promise<void> {
+    await this.clients.publisher.publish({
+      topic,
+      messages: messages.map((m) => ({
+        data: messageData(m),
+        attributes: originalAttributes(m.message?.attributes),
+      })),
+    });
   }
 
-  async purge(): Promise<number> {
-    let count = 0;
-    for (;;) {
-      const batch = await this.pullBatch(1_000);
-      if (batch.length === 0) return count;
-      await this.ack(batch);
-      count += batch.length;
-    }
-  }
-
-  /** Pulls (and holds) up to `limit` distinct messages, or until every wanted id is held. */
-  private async pullAll(limit: number, wanted?: Set<string>): Promise<ReceivedMessage[]> {
-    const held = new Map<string, ReceivedMessage>();
-    const found = (): number => [...held.keys()].filter((id) => wanted?.has(id)).length;
-    while (held.size < limit && (!wanted || found() < wanted.size)) {
-      const batch = await this.pullBatch(Math.min(1_000, limit - held.size));
-      const fresh = batch.filter((m) => !held.has(m.message?.messageId ?? ''));
-      if (fresh.length === 0) break;
-      for (const m of fresh) held.set(m.message?.messageId ?? '', m);
-    }
-    return [...held.values()];
-  }
-
-  private async pullBatch(max: number): Promise<ReceivedMessage[]> {
+  protected async receive(max: number): Promise<ReceivedMessage[]> {
     const [response] = await this.clients.subscriber.pull({
       subscription: this.subscription,
       maxMessages: max,
@@ -92,7 +59,7 @@ export class PubsubDeadLetters {
     return messages;
   }
 
-  private async ack(messages: ReceivedMessage[]): Promise<void> {
+  protected async remove(messages: ReceivedMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.clients.subscriber.acknowledge({
       subscription: this.subscription,
@@ -100,13 +67,21 @@ export class PubsubDeadLetters {
     });
   }
 
-  private async release(messages: ReceivedMessage[]): Promise<void> {
+  protected async release(messages: ReceivedMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.clients.subscriber.modifyAckDeadline({
       subscription: this.subscription,
       ackIds: messages.map((m) => m.ackId ?? ''),
       ackDeadlineSeconds: 0,
     });
+  }
+
+  protected idOf(message: ReceivedMessage): string {
+    return message.message?.messageId ?? '';
+  }
+
+  protected read(message: ReceivedMessage): DeadLetter {
+    return toDeadLetter(message);
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type PubsubClients,
   type ReceivedMessage,
 } from './pubsub-clients.js';
+import { LeaseBook } from './leases.js';
 import { DEAD_ATTRIBUTES, PubsubDeadLetters } from './pubsub-dead-letters.js';
 import { queueBackendError, queueUnsupported } from './queue-errors.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from './types.js';
@@ -30,7 +31,6 @@ export interface PubsubQueueOptions {
 }
 
 interface Lease {
-  until: number;
   messageId: string;
   data: Uint8Array;
   attributes: Record<string, string>;
@@ -39,7 +39,6 @@ interface Lease {
 }
 
 const MAX_DEADLINE_SECONDS = 600;
-const FORGET_AFTER_MS = 15 * 60_000;
 const COUNTED_IDS = 100_000;
 
 /**
@@ -54,7 +53,7 @@ const COUNTED_IDS = 100_000;
 export class PubsubQueue implements Queue {
   readonly name: string;
   readonly capabilities: QueueCapabilities;
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new LeaseBook<Lease>();
   private readonly deliveries = new Map<string, number>();
   private readonly dead: PubsubDeadLetters | undefined;
 
@@ -80,7 +79,7 @@ export class PubsubQueue implements Queue {
 
   async pull(max: number, leaseMs: number, waitMs = 0): Promise<QueueMessage[]> {
     if (max <= 0) return [];
-    this.prune();
+    this.leases.prune();
     const deadline = Date.now() + waitMs;
     let received: ReceivedMessage[] = [];
     do {
@@ -95,19 +94,18 @@ export class PubsubQueue implements Queue {
         ackDeadlineSeconds: seconds(leaseMs),
       }),
     );
-    const now = Date.now();
-    return received.map((m) => this.toMessage(m, now + leaseMs));
+    return received.map((m) => this.toMessage(m, leaseMs));
   }
 
   async ack(ids: string[]): Promise<void> {
-    const live = this.claim(ids, true);
+    const live = this.leases.end(ids, (lease) => this.deliveries.delete(lease.messageId));
     await this.tolerant('acknowledge', live, (ackIds) =>
       this.clients.subscriber.acknowledge({ subscription: this.options.subscription, ackIds }),
     );
   }
 
   async nack(id: string, delayMs: number): Promise<void> {
-    const live = this.claim([id], false);
+    const live = this.leases.end([id]);
     await this.tolerant('modifyAckDeadline', live, (ackIds) =>
       this.clients.subscriber.modifyAckDeadline({
         subscription: this.options.subscription,
@@ -118,12 +116,7 @@ export class PubsubQueue implements Queue {
   }
 
   async extend(ids: string[], leaseMs: number): Promise<void> {
-    const now = Date.now();
-    const live = ids.filter((id) => id !== '' && !this.isStale(id, now));
-    for (const id of live) {
-      const lease = this.leases.get(id);
-      if (lease) lease.until = now + leaseMs;
-    }
+    const live = this.leases.extend(ids, leaseMs);
     await this.tolerant('modifyAckDeadline', live, (ackIds) =>
       this.clients.subscriber.modifyAckDeadline({
         subscription: this.options.subscription,
@@ -134,8 +127,8 @@ export class PubsubQueue implements Queue {
   }
 
   async deadLetter(id: string, reason: string): Promise<void> {
-    const lease = this.leases.get(id);
-    if (!lease || this.isStale(id, Date.now())) return;
+    const lease = this.leases.data(id);
+    if (!lease) return;
     const topic = this.options.deadLetterTopic;
     if (!topic)
       throw queueUnsupported(
@@ -160,7 +153,7 @@ export class PubsubQueue implements Queue {
 
   async stats(): Promise<QueueStats> {
     const now = Date.now();
-    const leased = [...this.leases.values()].filter((l) => l.until > now);
+    const leased = this.leases.active();
     const stats: QueueStats = { depth: 0, inFlight: leased.length, dead: 0, unmeasured: ['depth', 'dead'] };
     if (leased.length > 0) stats.oldestAgeMs = now - Math.min(...leased.map((l) => l.enqueuedAt));
     return stats;
@@ -173,7 +166,9 @@ export class PubsubQueue implements Queue {
 
   async retryDeadLetters(ids?: string[]): Promise<number> {
     const dead = this.requireDead();
-    return this.run('retryDeadLetters', () => dead.retry(this.options.topic, ids));
+    const requeue = (messages: ReceivedMessage[]): Promise<void> =>
+      dead.publishTo(this.options.topic, messages);
+    return this.run('retryDeadLetters', () => dead.retry(requeue, ids));
   }
 
   async purgeDeadLetters(): Promise<number> {
@@ -205,7 +200,7 @@ export class PubsubQueue implements Queue {
     }
   }
 
-  private toMessage(received: ReceivedMessage, until: number): QueueMessage {
+  private toMessage(received: ReceivedMessage, leaseMs: number): QueueMessage {
     const id = received.ackId ?? '';
     const messageId = received.message?.messageId ?? id;
     const attributes = received.message?.attributes ?? {};
@@ -217,27 +212,8 @@ export class PubsubQueue implements Queue {
     const attempts =
       received.deliveryAttempt && received.deliveryAttempt > 0 ? received.deliveryAttempt : counted;
     const enqueuedAt = timestampMs(received.message?.publishTime, Date.now());
-    this.leases.set(id, { until, messageId, data, attributes, attempts, enqueuedAt });
+    this.leases.hold(id, leaseMs, { messageId, data, attributes, attempts, enqueuedAt });
     return { id, ...decodeQueueBody(data, { origin: 'gcs', attributes, messageId }), attempts, enqueuedAt };
-  }
-
-  /** Ends the local leases of `ids` (`done`: forget their delivery count too); returns the ids worth sending. */
-  private claim(ids: string[], done: boolean): string[] {
-    const now = Date.now();
-    const live = ids.filter((id) => id !== '' && !this.isStale(id, now));
-    for (const id of live) {
-      const lease = this.leases.get(id);
-      if (!lease) continue;
-      lease.until = 0;
-      if (done) this.deliveries.delete(lease.messageId);
-    }
-    return live;
-  }
-
-  /** A lease this process holds that has ended: acting on it could touch another worker's delivery. */
-  private isStale(id: string, now: number): boolean {
-    const lease = this.leases.get(id);
-    return lease !== undefined && lease.until <= now;
   }
 
   /** Sends one request for all ids; when Pub/Sub refuses an id as invalid, retries one by one and skips the invalid. */
@@ -255,11 +231,6 @@ export class PubsubQueue implements Queue {
       if (ids.length === 1) return;
       for (const id of ids) await this.tolerant(operation, [id], send);
     }
-  }
-
-  private prune(): void {
-    const horizon = Date.now() - FORGET_AFTER_MS;
-    for (const [id, lease] of this.leases) if (lease.until < horizon) this.leases.delete(id);
   }
 
   private requireDead(): PubsubDeadLetters {

@@ -8,6 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { decodeQueueBody } from './body-decode.js';
+import { HeldDeadLetters } from './held-dead-letters.js';
 import type { DeadLetter } from './types.js';
 
 /** The one message attribute switchyard adds when it dead-letters (SQS allows only 10 per message). */
@@ -25,59 +26,20 @@ const HOLD_SECONDS = 60;
 
 /**
  * The dead-letter queue of an SQS queue (the URL's `deadLetter`, or the
- * queue's redrive policy target). SQS cannot browse: listing receives and
- * hands the messages back (visibility 0), so it is best effort on a busy
- * queue. Ids are the dead-letter messages' MessageIds.
+ * queue's redrive policy target). SQS cannot browse: see HeldDeadLetters.
+ * Ids are the dead-letter messages' MessageIds.
  */
-export class SqsDeadLetters {
+export class SqsDeadLetters extends HeldDeadLetters<Message> {
+  protected readonly batchSize = 10;
+
   constructor(
     private readonly client: SQSClient,
     readonly queueUrl: string,
-  ) {}
-
-  async list(limit: number): Promise<DeadLetter[]> {
-    const held = await this.receiveAll(limit);
-    await this.release(held);
-    return held.map(toDeadLetter);
+  ) {
+    super();
   }
 
-  /** Hands the chosen dead letters to `send` (which re-queues them), then deletes them here. */
-  async retry(send: (messages: Message[]) => Promise<void>, ids?: string[]): Promise<number> {
-    const wanted = ids ? new Set(ids) : undefined;
-    const held = await this.receiveAll(Number.POSITIVE_INFINITY, wanted);
-    const chosen = wanted ? held.filter((m) => wanted.has(m.MessageId ?? '')) : held;
-    if (chosen.length > 0) {
-      await send(chosen);
-      await this.delete(chosen);
-    }
-    await this.release(held.filter((m) => !chosen.includes(m)));
-    return chosen.length;
-  }
-
-  async purge(): Promise<number> {
-    let count = 0;
-    for (;;) {
-      const batch = await this.receive(10);
-      if (batch.length === 0) return count;
-      await this.delete(batch);
-      count += batch.length;
-    }
-  }
-
-  private async receiveAll(limit: number, wanted?: Set<string>): Promise<Message[]> {
-    const held = new Map<string, Message>();
-    const found = (): number => [...held.keys()].filter((id) => wanted?.has(id)).length;
-    while (held.size < limit && (!wanted || found() < wanted.size)) {
-      const fresh = (await this.receive(Math.min(10, limit - held.size))).filter(
-        (m) => !held.has(m.MessageId ?? ''),
-      );
-      if (fresh.length === 0) break;
-      for (const m of fresh) held.set(m.MessageId ?? '', m);
-    }
-    return [...held.values()];
-  }
-
-  private async receive(max: number): Promise<Message[]> {
+  protected async receive(max: number): Promise<Message[]> {
     const out = await this.client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
@@ -91,7 +53,7 @@ export class SqsDeadLetters {
     return out.Messages ?? [];
   }
 
-  private async delete(messages: Message[]): Promise<void> {
+  protected async remove(messages: Message[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
       const entries = messages
         .slice(i, i + 10)
@@ -100,7 +62,7 @@ export class SqsDeadLetters {
     }
   }
 
-  private async release(messages: Message[]): Promise<void> {
+  protected async release(messages: Message[]): Promise<void> {
     for (let i = 0; i < messages.length; i += 10) {
       const entries = messages
         .slice(i, i + 10)
@@ -109,6 +71,14 @@ export class SqsDeadLetters {
         new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }),
       );
     }
+  }
+
+  protected idOf(message: Message): string {
+    return message.MessageId ?? '';
+  }
+
+  protected read(message: Message): DeadLetter {
+    return toDeadLetter(message);
   }
 }
 

@@ -14,6 +14,7 @@ import {
 import type { ObjectEvent } from '../events/types.js';
 import { decodeQueueBody } from './body-decode.js';
 import { encodeEvent } from '../notifications/queued-event.js';
+import { LeaseBook } from './leases.js';
 import { queueBackendError, queueUnsupported } from './queue-errors.js';
 import {
   DEAD_ATTRIBUTE,
@@ -37,14 +38,12 @@ export interface SqsQueueOptions {
 }
 
 interface Lease {
-  until: number;
   message: Message;
   attempts: number;
   enqueuedAt: number;
 }
 
 const MAX_VISIBILITY_SECONDS = 43_200;
-const FORGET_AFTER_MS = 15 * 60_000;
 const NOOP_ERRORS = /ReceiptHandle|MessageNotInflight|InvalidParameterValue/;
 
 /**
@@ -58,7 +57,7 @@ const NOOP_ERRORS = /ReceiptHandle|MessageNotInflight|InvalidParameterValue/;
 export class SqsQueue implements Queue {
   readonly name: string;
   readonly capabilities: QueueCapabilities;
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new LeaseBook<Lease>();
   private readonly fifo: boolean;
 
   constructor(
@@ -78,13 +77,12 @@ export class SqsQueue implements Queue {
 
   async pull(max: number, leaseMs: number, waitMs = 0): Promise<QueueMessage[]> {
     if (max <= 0) return [];
-    this.prune();
+    this.leases.prune();
     const out: QueueMessage[] = [];
     let wait = Math.min(20, Math.floor(waitMs / 1_000));
     while (out.length < max) {
       const batch = await this.receive(Math.min(10, max - out.length), seconds(leaseMs), wait);
-      const until = Date.now() + leaseMs;
-      out.push(...batch.map((m) => this.toMessage(m, until)));
+      out.push(...batch.map((m) => this.toMessage(m, leaseMs)));
       if (batch.length === 0) break;
       wait = 0;
     }
@@ -92,7 +90,7 @@ export class SqsQueue implements Queue {
   }
 
   async ack(ids: string[]): Promise<void> {
-    const live = this.claim(ids);
+    const live = this.leases.end(ids);
     for (let i = 0; i < live.length; i += 10) {
       const entries = live.slice(i, i + 10).map((handle, j) => ({ Id: String(j), ReceiptHandle: handle }));
       const out = await this.run('DeleteMessageBatch', () =>
@@ -107,7 +105,7 @@ export class SqsQueue implements Queue {
   }
 
   async nack(id: string, delayMs: number): Promise<void> {
-    const [handle] = this.claim([id]);
+    const [handle] = this.leases.end([id]);
     if (!handle) return;
     await this.run('ChangeMessageVisibility', () =>
       this.client
@@ -123,12 +121,7 @@ export class SqsQueue implements Queue {
   }
 
   async extend(ids: string[], leaseMs: number): Promise<void> {
-    const now = Date.now();
-    const live = ids.filter((id) => id !== '' && !this.isStale(id, now));
-    for (const id of live) {
-      const lease = this.leases.get(id);
-      if (lease) lease.until = now + leaseMs;
-    }
+    const live = this.leases.extend(ids, leaseMs);
     for (let i = 0; i < live.length; i += 10) {
       const entries = live
         .slice(i, i + 10)
@@ -142,8 +135,8 @@ export class SqsQueue implements Queue {
   }
 
   async deadLetter(id: string, reason: string): Promise<void> {
-    const lease = this.leases.get(id);
-    if (!lease || this.isStale(id, Date.now())) return;
+    const lease = this.leases.data(id);
+    if (!lease) return;
     if (!this.dead)
       throw queueUnsupported(
         'sqs',
@@ -248,38 +241,16 @@ export class SqsQueue implements Queue {
     return out.Messages ?? [];
   }
 
-  private toMessage(message: Message, until: number): QueueMessage {
+  private toMessage(message: Message, leaseMs: number): QueueMessage {
     const id = message.ReceiptHandle ?? '';
     const attempts = Number(message.Attributes?.ApproximateReceiveCount) || 1;
     const enqueuedAt = Number(message.Attributes?.SentTimestamp) || Date.now();
-    this.leases.set(id, { until, message, attempts, enqueuedAt });
+    this.leases.hold(id, leaseMs, { message, attempts, enqueuedAt });
     return { id, ...decodeQueueBody(message.Body ?? '', { origin: 's3' }), attempts, enqueuedAt };
   }
 
   private fifoIds(group: string): { groupId?: string; dedupId?: string } {
     return this.fifo ? { groupId: group, dedupId: randomUUID() } : {};
-  }
-
-  /** Ends the local leases of `ids`; returns the handles worth sending (not stale, not empty). */
-  private claim(ids: string[]): string[] {
-    const now = Date.now();
-    const live = [...new Set(ids)].filter((id) => id !== '' && !this.isStale(id, now));
-    for (const id of live) {
-      const lease = this.leases.get(id);
-      if (lease) lease.until = 0;
-    }
-    return live;
-  }
-
-  /** A lease this process holds that has ended: acting on it could touch another worker's delivery. */
-  private isStale(id: string, now: number): boolean {
-    const lease = this.leases.get(id);
-    return lease !== undefined && lease.until <= now;
-  }
-
-  private prune(): void {
-    const horizon = Date.now() - FORGET_AFTER_MS;
-    for (const [id, lease] of this.leases) if (lease.until < horizon) this.leases.delete(id);
   }
 
   private requireDead(): SqsDeadLetters {

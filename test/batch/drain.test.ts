@@ -49,7 +49,7 @@ describe('drain', () => {
     expect((await readdir(f.ws.file('finance/raw'))).length).toBe(1000);
     expect(await readdir(f.ws.file('land/in'))).toEqual([]);
     expect(await f.queue.stats()).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
-    expect((await f.ctx.ledger.counts()).byState.done).toBe(1000);
+    expect((await f.ctx.reports.counts()).byState.done).toBe(1000);
   });
 
   it('acks a message whose source is gone, and a repeated notification of a routed file: never retried forever', async () => {

@@ -120,6 +120,6 @@ describe('a destination that fails', () => {
     const batch = await f.ws.run('batch', '--json');
     expect(batch.json()).toMatchObject({ routed: 5, failed: 0 });
     expect(await f.ws.files()).toEqual(NAMES.map((n) => `broken/raw/incoming/${n}`));
-    expect((await f.ctx.ledger.counts()).byState).toMatchObject({ done: 5, dead: 0, failed: 0 });
+    expect((await f.ctx.reports.counts()).byState).toMatchObject({ done: 5, dead: 0, failed: 0 });
   });
 });

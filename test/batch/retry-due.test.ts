@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { openLedger } from '../../src/ledger/url.js';
-import type { DeliveryPlan, Ledger } from '../../src/ledger/types.js';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import type { DeliveryPlan, LedgerStore } from '../../src/ledger/types.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { drain } from '../../src/modes/batch.js';
 import { retryDeadLetters } from '../../src/modes/batch-dead-letters.js';
 import { MemoryQueue } from '../../src/queue/memory.js';
@@ -31,15 +31,15 @@ describe('dead-letters retry after a destination was fixed', () => {
 
     const gaveUp = await drain(f.ctx, f.queue, { maxAttempts: 1 });
     expect(gaveUp).toMatchObject({ messages: 30, deadLettered: 30, routed: 0 });
-    expect((await f.ctx.ledger.counts()).byState).toMatchObject({ failed: 30, dead: 0, done: 0 });
-    const inBackoff = await f.ctx.ledger.query({ states: ['failed'], limit: 100 });
+    expect((await f.ctx.reports.counts()).byState).toMatchObject({ failed: 30, dead: 0, done: 0 });
+    const inBackoff = await f.ctx.reports.query({ states: ['failed'], limit: 100 });
     for (const r of inBackoff.items) expect(r.nextAttemptAt).toBeGreaterThan(Date.now() + HOUR / 2);
 
     await rm(f.ws.file('broken/raw/incoming'));
     const retried = await f.ws.run('dead-letters', 'retry', '--all');
     expect(retried.code, retried.stderr).toBe(0);
     expect(retried.stdout).toMatch(/queue dead letters put back: 30; deliveries made due again: 30 /);
-    const due = await f.ctx.ledger.query({ states: ['failed'], limit: 100 });
+    const due = await f.ctx.reports.query({ states: ['failed'], limit: 100 });
     expect(due.items).toHaveLength(30);
     for (const r of due.items) {
       expect(r.attempts).toBe(0);
@@ -50,7 +50,7 @@ describe('dead-letters retry after a destination was fixed', () => {
     expect(batch.code, batch.stderr).toBe(0);
     expect(batch.json()).toMatchObject({ routed: 30, failed: 0, dead: 0, deadLettered: 0 });
     expect(await f.ws.files()).toEqual(names.map((n) => `broken/raw/incoming/${n}`));
-    expect((await f.ctx.ledger.counts()).byState).toMatchObject({ done: 30, failed: 0, dead: 0 });
+    expect((await f.ctx.reports.counts()).byState).toMatchObject({ done: 30, failed: 0, dead: 0 });
     expect(await f.queue.stats()).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
   });
 });
@@ -58,13 +58,13 @@ describe('dead-letters retry after a destination was fixed', () => {
 const pg = await connectTestPostgres();
 afterAll(() => pg?.cleanup());
 
-const ledgers: Array<[string, () => Promise<{ ledger: Ledger; remove(): Promise<void> }>]> = [
-  ['memory', async () => ({ ledger: new MemoryLedger(), remove: async () => undefined })],
+const ledgers: Array<[string, () => Promise<{ store: LedgerStore; remove(): Promise<void> }>]> = [
+  ['memory', async () => ({ store: createMemoryLedger(), remove: async () => undefined })],
   [
     'sqlite',
     async () => {
       const dir = await tempDir();
-      return { ledger: await openLedger('sqlite:', { stateDir: dir.dir }), remove: dir.remove };
+      return { store: await openLedger('sqlite:', { stateDir: dir.dir }), remove: dir.remove };
     },
   ],
 ];
@@ -72,7 +72,7 @@ if (pg) {
   ledgers.push([
     'postgres',
     async () => ({
-      ledger: await openLedger(pg.newUrl(), { stateDir: '/nonexistent' }),
+      store: await openLedger(pg.newUrl(), { stateDir: '/nonexistent' }),
       remove: async () => undefined,
     }),
   ]);
@@ -92,7 +92,8 @@ function plan(n: number, routeId = 'r1'): DeliveryPlan {
 
 describe.each(ledgers)('retryDeadLetters on a %s ledger', (_name, open) => {
   it('makes the failed and dead deliveries of the retried messages due now, counts them, leaves the others alone', async () => {
-    const { ledger, remove } = await open();
+    const { store, remove } = await open();
+    const { ledger } = store;
     const queue = new MemoryQueue();
     try {
       const later = Date.now() + HOUR;
@@ -124,7 +125,7 @@ describe.each(ledgers)('retryDeadLetters on a %s ledger', (_name, open) => {
       for (const m of await queue.pull(10, 60_000)) await queue.deadLetter(m.id, 'gave up');
       const [f1, f2, f4, f5] = await queue.listDeadLetters(10);
 
-      const some = await retryDeadLetters(queue, ledger, [f1!.id, f4!.id]);
+      const some = await retryDeadLetters(queue, store, [f1!.id, f4!.id]);
       expect(some).toMatchObject({ queue: 2, ledger: 3, republished: 0 });
       for (const id of [plan(1).id, plan(1, 'r2').id, plan(4).id]) {
         const r = await ledger.get(id);
@@ -134,7 +135,7 @@ describe.each(ledgers)('retryDeadLetters on a %s ledger', (_name, open) => {
       expect((await ledger.get(plan(2).id))?.nextAttemptAt).toBe(later);
       expect(await queue.listDeadLetters(10)).toEqual([f2, f5]);
 
-      const all = await retryDeadLetters(queue, ledger);
+      const all = await retryDeadLetters(queue, store);
       // f3 is retried as a dead delivery (and its source re-queued); f2 is made due with its message;
       // f5's message is put back, its delivery left to the worker holding it.
       expect(all).toMatchObject({ queue: 2, ledger: 2, republished: 1 });
@@ -147,7 +148,7 @@ describe.each(ledgers)('retryDeadLetters on a %s ledger', (_name, open) => {
       });
     } finally {
       await queue.close();
-      await ledger.close();
+      await store.close();
       await remove();
     }
   });

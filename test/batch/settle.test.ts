@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settleMessage } from '../../src/modes/batch-settle.js';
+import { settleMessage } from '../../src/modes/settle.js';
 import type { QueueMessage } from '../../src/queue/types.js';
 import type { RouteResult } from '../../src/router/result.js';
 
@@ -48,18 +48,18 @@ describe('settleMessage', () => {
       retryAfterMs: 5_000,
       error: { code: 'E_BACKEND', message: 'down' },
     });
-    expect(settleMessage(message(), [failed], policy, () => 0)).toMatchObject({
+    expect(settleMessage(message(), [failed], policy, { random: () => 0 })).toMatchObject({
       action: 'nack',
       delayMs: 5_000,
       error: { code: 'E_BACKEND' },
     });
     const soon = result({ outcome: 'failed', retryAfterMs: 1 });
-    expect(settleMessage(message({ attempts: 2 }), [soon], policy, () => 0)).toMatchObject({
+    expect(settleMessage(message({ attempts: 2 }), [soon], policy, { random: () => 0 })).toMatchObject({
       action: 'nack',
       delayMs: 100,
     });
     const busy = result({ outcome: 'in-flight' });
-    expect(settleMessage(message(), [result({}), busy], policy, () => 1)).toMatchObject({
+    expect(settleMessage(message(), [result({}), busy], policy, { random: () => 1 })).toMatchObject({
       action: 'nack',
       delayMs: 100,
       error: { code: 'E_IN_FLIGHT' },

@@ -30,7 +30,8 @@ export async function holdDelivery(
   destinationProject: string,
   routeId: string,
 ): Promise<() => Promise<void>> {
-  const ledger = await openLedger(undefined, { stateDir: path.join(ws.dir, '.switchyard') });
+  const store = await openLedger(undefined, { stateDir: path.join(ws.dir, '.switchyard') });
+  const { ledger } = store;
   const info = await new FsStore({ root: path.join(ws.data, 'source_bucket') }).stat('raw_data', key);
   if (!info) throw new Error(`no source_bucket/raw_data/${key}`);
   const source = { project: 'source_bucket', bucket: 'raw_data', key };
@@ -47,6 +48,6 @@ export async function holdDelivery(
   if (claim.status !== 'claimed') throw new Error(`could not claim: ${claim.status}`);
   return async () => {
     await ledger.release(plan.id, 'another-worker');
-    await ledger.close();
+    await store.close();
   };
 }

@@ -1,11 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryPlan, DeliveryState, Ledger } from '../../src/ledger/types.js';
+import type {
+  DeliveryPlan,
+  DeliveryState,
+  Ledger,
+  LedgerReports,
+  LedgerStore,
+} from '../../src/ledger/types.js';
 import { TERMINAL_STATES } from '../../src/ledger/types.js';
 
 export interface LedgerFixture {
-  ledger: Ledger;
+  store: LedgerStore;
   /** A second, independent handle on the same store (what a second process or worker has). */
-  openPeer?: () => Promise<Ledger>;
+  openPeer?: () => Promise<LedgerStore>;
   cleanup(): Promise<void>;
 }
 
@@ -35,8 +41,9 @@ export function plan(n: number, overrides: Partial<DeliveryPlan> = {}): Delivery
 }
 
 /**
- * Proves every clause of the Ledger contract (src/ledger/types.ts). Each test
- * gets a fresh, empty ledger from `factory`.
+ * Proves every clause of the Ledger and LedgerReports contracts
+ * (src/ledger/types.ts). Each test gets a fresh, empty store from `factory`:
+ * its write path as `ledger`, its reports as `reports`.
  */
 export function testLedger(
   name: string,
@@ -46,10 +53,11 @@ export function testLedger(
   describe(`Ledger conformance: ${name}`, () => {
     let fixture: LedgerFixture;
     let ledger: Ledger;
+    let reports: LedgerReports;
 
     beforeEach(async () => {
       fixture = await factory();
-      ledger = fixture.ledger;
+      ({ ledger, reports } = fixture.store);
     });
     afterEach(async () => {
       await fixture.cleanup();
@@ -188,14 +196,14 @@ export function testLedger(
       for (const stale of ['doneAt', 'verifiedAt', 'writtenAt', 'sourceDeletedAt', 'crc32c'] as const)
         expect(record?.[stale], stale).toBeUndefined();
       expect(record?.createdAt).toBeLessThanOrEqual(record?.updatedAt ?? 0);
-      expect((await ledger.counts()).byState).toMatchObject({ done: 0, planned: 1 });
-      expect((await ledger.routeStats())[0]).toMatchObject({ done: 0, bytes: 0 });
+      expect((await reports.counts()).byState).toMatchObject({ done: 0, planned: 1 });
+      expect((await reports.routeStats())[0]).toMatchObject({ done: 0, bytes: 0 });
       // a second caller meanwhile finds it held; the holder carries it to done again, counted once
       expect((await ledger.reopen(p.id, 'b', LONG, reason))?.status).toBe('busy');
       expect(await ledger.transition(p.id, 'a', 'done')).toBe(true);
-      expect((await ledger.counts()).byState).toMatchObject({ done: 1, planned: 0 });
-      expect((await ledger.routeStats())[0]).toMatchObject({ done: 1, bytes: 40 });
-      expect((await ledger.flows()).map((f) => f.files)).toEqual([1]);
+      expect((await reports.counts()).byState).toMatchObject({ done: 1, planned: 0 });
+      expect((await reports.routeStats())[0]).toMatchObject({ done: 1, bytes: 40 });
+      expect((await reports.flows()).map((f) => f.files)).toEqual([1]);
     });
 
     test('reopen answers as claim for a delivery that is not done, and undefined for an unknown id', async () => {
@@ -322,22 +330,22 @@ export function testLedger(
       await ledger.recordUnrouted(a, 'g1', 10, 1000);
       await ledger.recordUnrouted(b, 'g1', 20, 2000);
       await ledger.recordUnrouted(a, 'g2', 11, 3000);
-      const listed = await ledger.listUnrouted(10);
+      const listed = await reports.listUnrouted(10);
       expect(listed).toEqual([
         { source: a, generation: 'g2', size: 11, firstSeenAt: 1000, lastSeenAt: 3000 },
         { source: b, generation: 'g1', size: 20, firstSeenAt: 2000, lastSeenAt: 2000 },
       ]);
-      expect((await ledger.listUnrouted(1, 1)).map((u) => u.source.key)).toEqual([b.key]);
-      expect(await ledger.counts()).toMatchObject({ unrouted: 2, oldestUnroutedAt: 1000 });
+      expect((await reports.listUnrouted(1, 1)).map((u) => u.source.key)).toEqual([b.key]);
+      expect(await reports.counts()).toMatchObject({ unrouted: 2, oldestUnroutedAt: 1000 });
       await ledger.resolveUnrouted(a, 4000);
-      expect((await ledger.listUnrouted(10)).map((u) => u.source.key)).toEqual([b.key]);
-      expect(await ledger.counts()).toMatchObject({ unrouted: 1, oldestUnroutedAt: 2000 });
+      expect((await reports.listUnrouted(10)).map((u) => u.source.key)).toEqual([b.key]);
+      expect(await reports.counts()).toMatchObject({ unrouted: 1, oldestUnroutedAt: 2000 });
       await ledger.resolveUnrouted(b, 4000);
-      const none = await ledger.counts();
+      const none = await reports.counts();
       expect(none.unrouted).toBe(0);
       expect(none.oldestUnroutedAt).toBeUndefined();
       await ledger.recordUnrouted(a, 'g3', 12, 5000);
-      expect(await ledger.listUnrouted(10)).toEqual([
+      expect(await reports.listUnrouted(10)).toEqual([
         { source: a, generation: 'g3', size: 12, firstSeenAt: 5000, lastSeenAt: 5000 },
       ]);
     });
@@ -361,7 +369,7 @@ export function testLedger(
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await ledger.query({ limit: 100, ...(cursor ? { cursor } : {}) });
+        const page = await reports.query({ limit: 100, ...(cursor ? { cursor } : {}) });
         pages++;
         for (let i = 1; i < page.items.length; i++) {
           const [prev, cur] = [page.items[i - 1], page.items[i]];
@@ -378,14 +386,14 @@ export function testLedger(
       expect(new Set(seen).size).toBe(250);
       expect(seen.length).toBe(250);
 
-      const done = await ledger.query({ states: ['done'], limit: 1000 });
+      const done = await reports.query({ states: ['done'], limit: 1000 });
       expect(done.items).toHaveLength(50);
       expect(done.nextCursor).toBeUndefined();
-      expect((await ledger.query({ states: ['done', 'planned'], limit: 1000 })).items).toHaveLength(250);
+      expect((await reports.query({ states: ['done', 'planned'], limit: 1000 })).items).toHaveLength(250);
       const mixed: string[] = [];
       let page: { nextCursor?: string } = {};
       do {
-        const next = await ledger.query({
+        const next = await reports.query({
           states: ['planned', 'done'],
           limit: 30,
           ...(page.nextCursor ? { cursor: page.nextCursor } : {}),
@@ -394,20 +402,20 @@ export function testLedger(
         page = next;
       } while (page.nextCursor && mixed.length <= 250);
       expect(mixed).toEqual(seen);
-      expect((await ledger.query({ states: [], limit: 1000 })).items).toHaveLength(0);
-      const odd = await ledger.query({ routeId: 'odd', states: ['planned'], limit: 1000 });
+      expect((await reports.query({ states: [], limit: 1000 })).items).toHaveLength(0);
+      const odd = await reports.query({ routeId: 'odd', states: ['planned'], limit: 1000 });
       expect(odd.items).toHaveLength(100);
       expect(odd.items.every((r) => r.routeId === 'odd' && r.state === 'planned')).toBe(true);
-      const found = await ledger.query({ search: 'needle/', limit: 1000 });
+      const found = await reports.query({ search: 'needle/', limit: 1000 });
       expect(found.items.map((r) => r.source.key).sort()).toEqual(
         [0, 100, 150, 200, 50].map((i) => `Needle/${i}.csv`),
       );
-      expect((await ledger.query({ search: 'dir/file-7.csv', limit: 1000 })).items.map((r) => r.id)).toEqual([
-        plans[7]?.id,
-      ]);
-      expect((await ledger.query({ sinceMs: Date.now() + 60_000 })).items).toEqual([]);
-      const small = await ledger.query({ states: ['done'], limit: 20 });
-      const rest = await ledger.query({
+      expect((await reports.query({ search: 'dir/file-7.csv', limit: 1000 })).items.map((r) => r.id)).toEqual(
+        [plans[7]?.id],
+      );
+      expect((await reports.query({ sinceMs: Date.now() + 60_000 })).items).toEqual([]);
+      const small = await reports.query({ states: ['done'], limit: 20 });
+      const rest = await reports.query({
         states: ['done'],
         limit: 1000,
         cursor: small.nextCursor ?? 'missing',
@@ -421,7 +429,7 @@ export function testLedger(
       await settle(plan(3, { routeId: 'a' }), 'failed');
       await settle(plan(4, { routeId: 'b' }), 'dead');
       await ledger.claim(plan(5, { routeId: 'b' }), 'x', LONG);
-      const counts = await ledger.counts();
+      const counts = await reports.counts();
       expect(counts.byState).toEqual({
         planned: 1,
         written: 0,
@@ -433,23 +441,23 @@ export function testLedger(
         superseded: 0,
       });
       expect(counts.unrouted).toBe(0);
-      const stats = await ledger.routeStats();
+      const stats = await reports.routeStats();
       expect(stats.map(({ lastAt: _, ...s }) => s)).toEqual([
         { routeId: 'a', deliveries: 3, done: 2, failed: 1, dead: 0, bytes: 30 },
         { routeId: 'b', deliveries: 2, done: 0, failed: 0, dead: 1, bytes: 0 },
       ]);
       expect(stats[0]?.lastAt).toBeGreaterThan(0);
-      expect(await ledger.routeStats(Date.now() + 60_000)).toEqual([]);
+      expect(await reports.routeStats(Date.now() + 60_000)).toEqual([]);
       await sleep(5);
       const mark = Date.now();
       await sleep(5);
       await settle(plan(6, { routeId: 'b', size: 7 }), 'done');
-      const recent = await ledger.routeStats(mark);
+      const recent = await reports.routeStats(mark);
       expect(recent.map(({ lastAt: _, ...s }) => s)).toEqual([
         { routeId: 'b', deliveries: 1, done: 1, failed: 0, dead: 0, bytes: 7 },
       ]);
       expect(recent[0]?.lastAt).toBeGreaterThanOrEqual(mark);
-      expect((await ledger.routeStats()).find((s) => s.routeId === 'b')).toMatchObject({
+      expect((await reports.routeStats()).find((s) => s.routeId === 'b')).toMatchObject({
         deliveries: 3,
         done: 1,
         bytes: 7,
@@ -476,21 +484,21 @@ export function testLedger(
         files,
         bytes,
       });
-      expect(await ledger.flows()).toEqual([
+      expect(await reports.flows()).toEqual([
         flow('in', 'archive', 1, 5),
         flow('in', 'out', 2, 30),
         flow('landing', 'out', 1, 1),
       ]);
-      expect(await ledger.flows(Date.now() + 60_000)).toEqual([]);
+      expect(await reports.flows(Date.now() + 60_000)).toEqual([]);
       await sleep(5);
       const mark = Date.now();
       await sleep(5);
       await settle(plan(7, { source: src('landing'), destination: dst('q', 'out'), size: 4 }), 'done');
-      expect(await ledger.flows(mark)).toEqual([flow('landing', 'out', 1, 4)]);
-      expect((await ledger.flows()).find((f) => f.sourceBucket === 'landing')).toEqual(
+      expect(await reports.flows(mark)).toEqual([flow('landing', 'out', 1, 4)]);
+      expect((await reports.flows()).find((f) => f.sourceBucket === 'landing')).toEqual(
         flow('landing', 'out', 2, 5),
       );
-      expect((await ledger.counts()).byState.done).toBe(5);
+      expect((await reports.counts()).byState.done).toBe(5);
     });
 
     test('a search with scanLimit examines that many deliveries per page and pages on without gaps or repeats', async () => {
@@ -504,16 +512,16 @@ export function testLedger(
         plans.filter((_, i) => i % 2 === 0).map((p) => ({ id: p.id, state: 'done' as const })),
         'a',
       );
-      const all = (await ledger.query({ limit: 1000 })).items.map((r) => r.id);
-      const expected = (await ledger.query({ search: 'needle', limit: 1000 })).items.map((r) => r.id);
+      const all = (await reports.query({ limit: 1000 })).items.map((r) => r.id);
+      const expected = (await reports.query({ search: 'needle', limit: 1000 })).items.map((r) => r.id);
       expect(expected).toHaveLength(10);
-      expect((await ledger.query({ scanLimit: 3, limit: 1000 })).items).toHaveLength(30);
+      expect((await reports.query({ scanLimit: 3, limit: 1000 })).items).toHaveLength(30);
 
       const pageThrough = async (extra: { limit: number; states?: DeliveryState[] }) => {
         const ids: string[][] = [];
         let cursor: string | undefined;
         do {
-          const page = await ledger.query({
+          const page = await reports.query({
             search: 'needle',
             scanLimit: 7,
             ...extra,
@@ -591,9 +599,9 @@ export function testLedger(
         };
         const [a, b, c, d] = await Promise.all([
           one(ledger, 'a'),
-          one(peer, 'b'),
+          one(peer.ledger, 'b'),
           ledger.claimMany(plans, 'c', LONG),
-          peer.claimMany(plans, 'd', LONG),
+          peer.ledger.claimMany(plans, 'd', LONG),
         ]);
         const winners = [
           ...a,
@@ -602,9 +610,9 @@ export function testLedger(
           ...d.filter((r) => r.status === 'claimed').map((r) => r.record.id),
         ];
         expect(winners.sort()).toEqual(plans.map((p) => p.id).sort());
-        const holder = (await peer.get(plan(0).id))?.claimedBy as string;
+        const holder = (await peer.ledger.get(plan(0).id))?.claimedBy as string;
         expect(await ledger.transition(plan(0).id, holder, 'done')).toBe(true);
-        expect((await peer.claim(plan(0), 'e', LONG)).status).toBe('terminal');
+        expect((await peer.ledger.claim(plan(0), 'e', LONG)).status).toBe('terminal');
       } finally {
         await peer.close();
       }

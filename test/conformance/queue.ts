@@ -291,7 +291,7 @@ export function testQueue(
             expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0 });
           if (!queue.capabilities.deadLetterAdmin) return;
 
-          const { entries } = await listDeadLetters(queue, routed.ctx.ledger);
+          const { entries } = await listDeadLetters(queue, routed.ctx.reports);
           expect(entries).toHaveLength(1);
           const [dead] = entries;
           expect(dead).toMatchObject({ kind: 'queue', code: 'E_MESSAGE_UNREADABLE', attempts: 1 });

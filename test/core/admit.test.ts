@@ -53,7 +53,7 @@ describe('admitEvent: the one admission of the router and the intake', () => {
     try {
       const recorded = await f.ctx.router.route({ origin: 's3', bucket: 'in', key: '../escape.csv' });
       expect(recorded).toMatchObject({ outcome: 'dead', error: { code: 'E_KEY_UNSAFE' } });
-      const page = await f.ctx.ledger.query({ states: ['dead'] });
+      const page = await f.ctx.reports.query({ states: ['dead'] });
       expect(page.items.map((d) => d.errorCode)).toContain('E_KEY_UNSAFE');
       const unknown = await f.ctx.router.route({ origin: 's3', bucket: '../nobody', key: 'a.csv' });
       expect(unknown).toMatchObject({ outcome: 'dead', error: { code: 'E_KEY_UNSAFE' } });

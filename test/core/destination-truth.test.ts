@@ -33,7 +33,7 @@ describe('router: the destination is the truth (fs)', () => {
     expect(again.outcomes).toEqual({ routed: 1 });
     expect(await f.ws.files()).toEqual(['finance/raw/finance_1.csv']);
     expect((await f.ws.read('finance/raw/finance_1.csv')).toString()).toBe('amount\n42\n');
-    const [record] = (await f.ctx.ledger.query({})).items;
+    const [record] = (await f.ctx.reports.query({})).items;
     expect(record).toMatchObject({ state: 'done', errorCode: 'E_NOT_FOUND' });
   });
 
@@ -55,7 +55,7 @@ describe('router: the destination is the truth (fs)', () => {
     const event = f.event('land/in/d.csv');
     expect((await f.ctx.router.route(event)).outcome).toBe('routed');
     const before = await stat(f.ws.file('sales/raw/d.csv'), { bigint: true });
-    const [record] = (await f.ctx.ledger.query({})).items;
+    const [record] = (await f.ctx.reports.query({})).items;
     const again = await f.ctx.router.route(event);
     expect(again.outcome).toBe('duplicate');
     const after = await stat(f.ws.file('sales/raw/d.csv'), { bigint: true });
@@ -93,7 +93,7 @@ describe('router: the destination is the truth (fs)', () => {
     }
     expect(await f.ws.files()).toEqual(['a/in/c.csv']);
     expect((await f.ws.read('a/in/c.csv')).toString()).toBe('cycle');
-    const dead = (await f.ctx.ledger.query({ states: ['dead'] })).items;
+    const dead = (await f.ctx.reports.query({ states: ['dead'] })).items;
     expect(dead.map((r) => [r.routeId, r.errorCode])).toEqual([['a-to-b', 'E_ROUTING_LOOP']]);
   });
 
@@ -104,7 +104,7 @@ describe('router: the destination is the truth (fs)', () => {
     expect(result.outcome).toBe('dead');
     expect(result.deliveries.map((d) => d.error?.code)).toEqual(['E_DESTINATION_IS_SOURCE']);
     expect((await f.ws.read('src/in/keep.csv')).toString()).toBe('mine');
-    expect((await f.ctx.ledger.query({ states: ['dead'] })).items).toHaveLength(1);
+    expect((await f.ctx.reports.query({ states: ['dead'] })).items).toHaveLength(1);
   });
 
   it('a destination bucket folder that is a symbolic link to the source folder is the source', async () => {

@@ -97,7 +97,7 @@ land,in,^(?P<d>\\.\\.)x,out,raw,{d},move,fail,group-escape
     expect(grouped.deliveries.find((d) => d.routeId === 'group-escape')?.error?.code).toBe('E_KEY_UNSAFE');
     expect(grouped.outcome).toBe('dead');
     expect(await fx.ws.exists('land/in/..x')).toBe(true); // a dead delivery keeps the source
-    const counts = await fx.ctx.ledger.counts();
+    const counts = await fx.ctx.reports.counts();
     expect(counts.byState.dead).toBeGreaterThanOrEqual(7);
     expect((await fx.ws.files()).every((f) => f.startsWith('land/in/') || f.startsWith('out/raw/'))).toBe(
       true,

@@ -135,15 +135,15 @@ land,b,\\.csv$,out,raw,,move,${policy},from-b
     expect((await ws.read(files[0]!)).toString()).toBe('second');
     expect((await ws.read('out/raw/r.csv')).toString()).toBe('first');
     // the ledger records where the bytes went, not where they were planned to go
-    const ledger = await openSqliteLedger(path.join(ws.dir, '.switchyard', 'ledger.db'));
+    const store = await openSqliteLedger(path.join(ws.dir, '.switchyard', 'ledger.db'));
     try {
-      const { items } = await ledger.query({ states: ['done'] });
+      const { items } = await store.reports.query({ states: ['done'] });
       const destinations = items.map(
         (d) => `${d.destination.project}/${d.destination.bucket}/${d.destination.key}`,
       );
       expect(destinations.sort()).toEqual(['out/raw/r.csv', files[0]].sort());
     } finally {
-      await ledger.close();
+      await store.close();
     }
   });
 

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { ObjectEvent } from '../../src/events/types.js';
 import type { EventSink } from '../../src/intake/sink.js';
 import { retryDelivery } from '../../src/http/dashboard/actions.js';
-import type { DeliveryPlan } from '../../src/ledger/types.js';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import type { DeliveryPlan, Ledger } from '../../src/ledger/types.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { silentLogger } from '../../src/log.js';
 
 const PLAN: DeliveryPlan = {
@@ -22,7 +22,7 @@ const PLAN: DeliveryPlan = {
 
 async function deadLedger(routeId = PLAN.routeId) {
   let now = 1_000;
-  const ledger = new MemoryLedger({ now: () => now });
+  const { ledger } = createMemoryLedger({ now: () => now });
   const claimed = await ledger.claim({ ...PLAN, routeId }, 'worker', 60_000);
   expect(claimed.status).toBe('claimed');
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -91,7 +91,7 @@ describe('dashboard retry of a dead delivery', () => {
   it('is a conflict, not a second routing, when the delivery stops being dead before it is revived', async () => {
     const { ledger } = await deadLedger();
     const { sink, events } = recordingSink();
-    const racing = Object.create(ledger) as MemoryLedger;
+    const racing = Object.create(ledger) as Ledger;
     racing.retryDead = async (ids) => {
       await ledger.retryDead(ids);
       return ledger.retryDead(ids);

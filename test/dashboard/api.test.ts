@@ -60,7 +60,7 @@ describe('dashboard JSON API, served by switchyard serve', () => {
   });
 
   it('summary, routes and flows equal what the ledger holds; the row that matched nothing is listed', async () => {
-    const counts = await bed.ctx.ledger.counts();
+    const counts = await bed.ctx.reports.counts();
     const summary = await get<{
       counts: typeof counts;
       tokenRequired: boolean;
@@ -75,7 +75,7 @@ describe('dashboard JSON API, served by switchyard serve', () => {
       routes: Array<{ id: string; stats: Record<string, number> }>;
       unmatched: string[];
     }>('/api/routes?window=1h');
-    const stats = await bed.ctx.ledger.routeStats(Date.now() - 3_600_000);
+    const stats = await bed.ctx.reports.routeStats(Date.now() - 3_600_000);
     for (const stat of stats) {
       expect(routes.json.routes.find((r) => r.id === stat.routeId)?.stats).toMatchObject({
         deliveries: stat.deliveries,
@@ -88,7 +88,7 @@ describe('dashboard JSON API, served by switchyard serve', () => {
     expect(routes.json.unmatched).toEqual(['never', 'invoices', 'invoice-archive']);
 
     const flows = await get<{ flows: unknown[] }>('/api/flows?window=all');
-    expect(flows.json.flows).toEqual(await bed.ctx.ledger.flows());
+    expect(flows.json.flows).toEqual(await bed.ctx.reports.flows());
     expect(flows.json.flows).toContainEqual({
       sourceProject: 'shop',
       sourceBucket: 'landing',

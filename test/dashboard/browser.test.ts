@@ -59,14 +59,14 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
     });
 
     it('shows the counts, match counts per row and flows the ledger holds', async () => {
-      const counts = await bed.ctx.ledger.counts();
+      const counts = await bed.ctx.reports.counts();
       expect(await cardValue('done')).toBe(counts.byState.done.toLocaleString('en-US'));
       expect(await cardValue('dead')).toBe(String(counts.byState.dead));
       expect(await cardValue('failed')).toBe(String(counts.byState.failed));
       expect(await cardValue('unrouted')).toBe(String(counts.unrouted));
       expect(counts.byState.done).toBeGreaterThan(60);
 
-      const stats = await bed.ctx.ledger.routeStats(Date.now() - 86_400_000);
+      const stats = await bed.ctx.reports.routeStats(Date.now() - 86_400_000);
       for (const stat of stats) {
         const row = page.locator(`#routes tr[data-route="${stat.routeId}"]`);
         expect(await row.locator('[data-col="matched"]').textContent()).toBe(
@@ -76,7 +76,7 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
       }
       await expect.poll(() => page.locator('#routes tr.idle').getAttribute('data-route')).toBe('never');
       expect(await cardValue('idle-routes')).toBe('1');
-      const flows = await bed.ctx.ledger.flows(Date.now() - 86_400_000);
+      const flows = await bed.ctx.reports.flows(Date.now() - 86_400_000);
       expect(await page.locator('#flows path.link').count()).toBe(flows.length);
       expect(await page.locator('#flows [data-node="shop/landing"]').count()).toBe(1);
       await shot('dashboard.png');
@@ -108,7 +108,7 @@ if (requireService('Chromium', existsSync(CHROMIUM), `${CHROMIUM} not found (apt
     });
 
     it('retries a dead letter with the token from the page, and it becomes done', async () => {
-      const dead = (await bed.ctx.ledger.query({ states: ['dead'] })).items;
+      const dead = (await bed.ctx.reports.query({ states: ['dead'] })).items;
       expect(dead).toHaveLength(1);
       const id = dead[0]!.id;
       const button = page.locator(`#failures tr[data-delivery="${id}"] button.retry`);

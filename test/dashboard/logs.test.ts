@@ -33,7 +33,7 @@ describe('serve logs', () => {
       body: '[',
     });
     await fetch(`${bed.url}/api/summary`, { headers: bearer });
-    const dead = (await bed.ctx.ledger.query({ states: ['dead'] })).items[0]!;
+    const dead = (await bed.ctx.reports.query({ states: ['dead'] })).items[0]!;
     await fetch(`${bed.url}/api/deliveries/${dead.id}/retry`, {
       method: 'POST',
       headers: { ...bearer, 'content-type': 'application/json' },
@@ -64,7 +64,7 @@ describe('serve logs', () => {
       expect(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']).toContain(entry.severity);
     const [record] = await bed.ctx.ledger.forGeneration(
       { project: 'shop', bucket: 'landing', key: SAMPLES.conflict.split('/').slice(2).join('/') },
-      (await bed.ctx.ledger.query({ search: 'fin_q2' })).items[0]!.generation,
+      (await bed.ctx.reports.query({ search: 'fin_q2' })).items[0]!.generation,
     );
     const about = entries.filter(
       (e) =>

@@ -57,7 +57,7 @@ describe('each event is routed before the answer; duplicates and disorder route 
     }
     expect(outcomes).toEqual(['routed', 'duplicate', 'duplicate']);
     expect(await bed.ws.files()).toEqual(['finance/raw_data/finance_dup.csv']);
-    expect((await bed.ctx.ledger.counts()).byState).toMatchObject({ done: 1 });
+    expect((await bed.ctx.reports.counts()).byState).toMatchObject({ done: 1 });
   });
 
   it('three copies of an event sent at once route the object once (the others wait with 503 or see a duplicate)', async () => {
@@ -72,7 +72,7 @@ describe('each event is routed before the answer; duplicates and disorder route 
     expect(finals.every((a) => a.status === 200)).toBe(true);
     expect(finals.filter((a) => a.json.outcome === 'routed')).toHaveLength(1);
     expect(await bed.ws.files()).toEqual(['sales/raw_data/sale_race.csv']);
-    expect((await bed.ctx.ledger.counts()).byState).toMatchObject({ done: 1 });
+    expect((await bed.ctx.reports.counts()).byState).toMatchObject({ done: 1 });
   });
 
   it('events out of order (the newer generation first, a removal before a creation) route the object once', async () => {
@@ -95,7 +95,7 @@ describe('each event is routed before the answer; duplicates and disorder route 
 
     expect(await bed.ws.files()).toEqual(['finance/raw_data/finance_order.csv']);
     expect((await bed.ws.read('finance/raw_data/finance_order.csv')).toString()).toBe('version 2\n');
-    expect((await bed.ctx.ledger.counts()).byState).toMatchObject({ done: 1 });
+    expect((await bed.ctx.reports.counts()).byState).toMatchObject({ done: 1 });
   });
 
   it('a permanent failure (conflict under on_conflict=fail) answers 200 with the dead outcome; the source is kept', async () => {
@@ -198,6 +198,6 @@ describe('each event is routed before the answer; duplicates and disorder route 
     expect(answer.status).toBe(200);
     expect(answer.json.outcome).toBe('unrouted');
     expect(await bed.ws.exists('source_bucket/raw_data/notes.txt')).toBe(true);
-    expect((await bed.ctx.ledger.counts()).unrouted).toBe(1);
+    expect((await bed.ctx.reports.counts()).unrouted).toBe(1);
   });
 });

@@ -80,7 +80,7 @@ describe('a corpus of malformed and hostile requests', () => {
   });
 
   it('records an unsafe key dead in the ledger (never retried)', async () => {
-    const page = await bed.ctx.ledger.query({ states: ['dead'] });
+    const page = await bed.ctx.reports.query({ states: ['dead'] });
     expect(page.items.some((d) => d.errorCode === 'E_KEY_UNSAFE')).toBe(true);
   });
 

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { Metrics } from '../../src/metrics.js';
 import { MemoryQueue } from '../../src/queue/memory.js';
 import { openDashboardBed, type DashboardBed } from '../dashboard/fixture.js';
@@ -66,8 +66,8 @@ describe('/metrics of a running server equals the ledger', () => {
     expect(response.headers.get('content-type')).toContain('text/plain');
     const text = await response.text();
     const all = families(text);
-    const counts = await bed.ctx.ledger.counts();
-    const stats = await bed.ctx.ledger.routeStats();
+    const counts = await bed.ctx.reports.counts();
+    const stats = await bed.ctx.reports.routeStats();
 
     expect(all.get('switchyard_deliveries_total')?.type).toBe('COUNTER');
     expect(all.get('switchyard_delivery_duration_seconds')?.type).toBe('HISTOGRAM');
@@ -115,7 +115,7 @@ describe('Metrics queue gauges (batch mode)', () => {
     now += 4_000;
     const [first] = await queue.pull(2, 60_000);
     await queue.deadLetter(first!.id, 'poison');
-    const metrics = new Metrics({ ledger: new MemoryLedger(), queue }, { defaultMetrics: false });
+    const metrics = new Metrics({ reports: createMemoryLedger().reports, queue }, { defaultMetrics: false });
     const all = families(await metrics.text());
     const stats = await queue.stats();
     expect(stats).toMatchObject({ depth: 3, inFlight: 1, dead: 1 });

@@ -59,7 +59,7 @@ describe('routing from GCS (JSON API double)', () => {
     // source by the router, destination (absent) by the delivery, source by the rewrite; the
     // rewrite's answer carries the destination's crc32c, so verifying it reads nothing again
     expect((cloud.gcs.calls['objects.get'] ?? 0) - getsBefore).toBe(3);
-    const [record] = (await ctx.ledger.query({ limit: 1 })).items;
+    const [record] = (await ctx.reports.query({ limit: 1 })).items;
     expect(record).toMatchObject({ state: 'done', bytesThroughProcess: 0 });
 
     const copied = cloud.gcs.get(archive, 'books/eu/ledger_2024.csv');
@@ -85,7 +85,7 @@ describe('routing from GCS (JSON API double)', () => {
     ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 2 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
-    const [record] = (await ctx.ledger.query({ limit: 1 })).items;
+    const [record] = (await ctx.reports.query({ limit: 1 })).items;
     expect(record).toMatchObject({ state: 'done', bytesThroughProcess: body.length, crc32c: crc32cOf(body) });
     const gcs = await ctx.stores.storeFor('fin');
     const s3 = await ctx.stores.storeFor('lake');

@@ -101,7 +101,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     // The copy itself moves nothing through the process...
     expect(src.stats?.bytesOut).toBe(0);
     expect(dst.stats?.bytesOut).toBe(0);
-    const records = (await ctx.ledger.query({ limit: 10 })).items;
+    const records = (await ctx.reports.query({ limit: 10 })).items;
     expect(records.map((r) => [r.state, r.bytesThroughProcess])).toEqual([
       ['done', 0],
       ['done', 0],

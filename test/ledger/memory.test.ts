@@ -1,7 +1,7 @@
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { testLedger } from '../conformance/ledger.js';
 
-testLedger('memory', async () => ({ ledger: new MemoryLedger(), async cleanup() {} }), {
+testLedger('memory', async () => ({ store: createMemoryLedger(), async cleanup() {} }), {
   skip: {
     'two handles on one store racing: each delivery claimed exactly once':
       'a memory ledger lives in one process: there is no second handle',

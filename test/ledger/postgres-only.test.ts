@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../src/errors.js';
-import { openPostgresLedger, PostgresLedger } from '../../src/ledger/postgres.js';
+import { openPostgresLedger, PostgresLedgerStore } from '../../src/ledger/postgres.js';
 import { parsePostgresUrl } from '../../src/ledger/postgres-url.js';
 import { openLedger } from '../../src/ledger/url.js';
 import type { ClaimResult, DeliveryPlan } from '../../src/ledger/types.js';
@@ -31,11 +31,11 @@ function plan(n: number): DeliveryPlan {
 }
 
 describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
-  const opened: PostgresLedger[] = [];
-  const open = async (url: string): Promise<PostgresLedger> => {
-    const ledger = await openPostgresLedger(url, { poolSize: 4 });
-    opened.push(ledger);
-    return ledger;
+  const opened: PostgresLedgerStore[] = [];
+  const open = async (url: string): Promise<PostgresLedgerStore> => {
+    const store = await openPostgresLedger(url, { poolSize: 4 });
+    opened.push(store);
+    return store;
   };
   afterAll(async () => {
     await Promise.all(opened.map((l) => l.close()));
@@ -44,8 +44,8 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
 
   it('two pools racing 200 claims over 50 plans claim each plan exactly once', async () => {
     const url = shared!.newUrl();
-    const a = await open(url);
-    const b = await open(url);
+    const { ledger: a } = await open(url);
+    const { ledger: b } = await open(url);
     const plans = Array.from({ length: 50 }, (_, i) => plan(i));
     const calls = Array.from({ length: 200 }, (_, i) => ({
       ledger: i % 2 ? b : a,
@@ -66,8 +66,8 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
 
   it('two pools racing claimMany over the same batch split it without overlap', async () => {
     const url = shared!.newUrl();
-    const a = await open(url);
-    const b = await open(url);
+    const { ledger: a } = await open(url);
+    const { ledger: b } = await open(url);
     const plans = Array.from({ length: 50 }, (_, i) => plan(i));
     const [fromA, fromB] = await Promise.all([
       a.claimMany(plans, 'worker-a', 60_000),
@@ -81,7 +81,7 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
   });
 
   it('search takes LIKE wildcards literally and folds ASCII case only', async () => {
-    const ledger = await open(shared!.newUrl());
+    const { ledger, reports } = await open(shared!.newUrl());
     const keys = ['a%b.csv', 'a_b.csv', 'axb.csv', 'A\\B.csv', 'ÉTÉ.csv'];
     await ledger.claimMany(
       keys.map((key, i) => ({ ...plan(i), source: { project: 'p', bucket: 'in', key } })),
@@ -89,7 +89,7 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
       60_000,
     );
     const search = async (text: string): Promise<string[]> =>
-      (await ledger.query({ search: text })).items.map((r) => r.source.key).sort();
+      (await reports.query({ search: text })).items.map((r) => r.source.key).sort();
     expect(await search('a%b')).toEqual(['a%b.csv']);
     expect(await search('a_b')).toEqual(['a_b.csv']);
     expect(await search('a\\b')).toEqual(['A\\B.csv']);
@@ -98,19 +98,19 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
   });
 
   it('openLedger loads the PostgreSQL ledger for a postgres:// URL', async () => {
-    const ledger = await openLedger(shared!.newUrl(), { stateDir: '/nonexistent' });
+    const store = await openLedger(shared!.newUrl(), { stateDir: '/nonexistent' });
     try {
-      expect(ledger).toBeInstanceOf(PostgresLedger);
-      expect((await ledger.claim(plan(1), 'w', 1_000)).status).toBe('claimed');
+      expect(store).toBeInstanceOf(PostgresLedgerStore);
+      expect((await store.ledger.claim(plan(1), 'w', 1_000)).status).toBe('claimed');
     } finally {
-      await ledger.close();
+      await store.close();
     }
   });
 
   it('five instances opening a fresh schema together migrate it once', async () => {
     const url = shared!.newUrl();
-    const ledgers = await Promise.all(Array.from({ length: 5 }, () => open(url)));
-    const applied = ledgers.map((l) => l.migrationsApplied);
+    const stores = await Promise.all(Array.from({ length: 5 }, () => open(url)));
+    const applied = stores.map((s) => s.migrationsApplied);
     expect(applied.filter((v) => v.length > 0)).toEqual([[1]]);
     const { connectionString, schema } = parsePostgresUrl(url);
     const client = new pg.Client({ connectionString });
@@ -130,7 +130,7 @@ const cannotStart = await privatePostgresUnavailable();
 
 describe.skipIf(cannotStart)('PostgresLedger on a PostgreSQL that restarts', () => {
   let server: PrivatePostgres;
-  const opened: PostgresLedger[] = [];
+  const opened: PostgresLedgerStore[] = [];
   beforeAll(async () => {
     server = await startPrivatePostgres();
   });
@@ -157,15 +157,16 @@ describe.skipIf(cannotStart)('PostgresLedger on a PostgreSQL that restarts', () 
 
   it('fails transiently while the server is down, then works again without reopening', async () => {
     const url = `${server.url}?schema=restart_test`;
-    const patient = await openPostgresLedger(url, {
+    const patientStore = await openPostgresLedger(url, {
       poolSize: 2,
       retry: { budgetMs: 60_000, initialDelayMs: 50, maxDelayMs: 200 },
     });
-    const impatient = await openPostgresLedger(url, {
+    const impatientStore = await openPostgresLedger(url, {
       poolSize: 2,
       retry: { budgetMs: 300, initialDelayMs: 50, maxDelayMs: 100 },
     });
-    opened.push(patient, impatient);
+    opened.push(patientStore, impatientStore);
+    const [patient, impatient] = [patientStore.ledger, impatientStore.ledger];
     expect((await patient.claim(plan(1), 'worker-1', 60_000)).status).toBe('claimed');
     expect(await impatient.get(plan(1).id)).toBeDefined();
 

@@ -7,12 +7,12 @@ const pg = await connectTestPostgres();
 if (pg) {
   testLedger('postgres', async () => {
     const url = pg.newUrl();
-    const ledger = await openPostgresLedger(url, { poolSize: 4 });
+    const store = await openPostgresLedger(url, { poolSize: 4 });
     return {
-      ledger,
+      store,
       openPeer: () => openPostgresLedger(url, { poolSize: 4 }),
       async cleanup() {
-        await ledger.close();
+        await store.close();
         await pg.cleanup();
       },
     };

@@ -17,7 +17,7 @@ const plan = (i) => ({
   destination: { project: 'q', bucket: 'out', key: 'f-' + i }, action: 'move', size: i,
 });
 (async () => {
-  const ledger = await openSqliteLedger(path);
+  const { ledger, close } = await openSqliteLedger(path);
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, Number(startAt) - Date.now())));
   const order = Array.from({ length: Number(count) }, (_, i) => i).sort(() => Math.random() - 0.5);
   const won = [];
@@ -26,7 +26,7 @@ const plan = (i) => ({
     const results = i % 20 ? await ledger.claimMany(batch, owner, 60000) : await Promise.all(batch.map((p) => ledger.claim(p, owner, 60000)));
     for (const r of results) if (r.status === 'claimed') won.push(r.record.id);
   }
-  await ledger.close();
+  await close();
   process.stdout.write(JSON.stringify(won));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
@@ -52,14 +52,14 @@ describe('SQLite ledger shared by several processes', () => {
     const all = won.flat();
     expect(all).toHaveLength(400);
     expect(new Set(all).size).toBe(400);
-    const ledger = await openSqliteLedger(path);
+    const store = await openSqliteLedger(path);
     try {
       for (const [i, ids] of won.entries()) {
-        for (const id of ids.slice(0, 20)) expect((await ledger.get(id))?.claimedBy).toBe(owners[i]);
+        for (const id of ids.slice(0, 20)) expect((await store.ledger.get(id))?.claimedBy).toBe(owners[i]);
       }
-      expect((await ledger.counts()).byState.planned).toBe(400);
+      expect((await store.reports.counts()).byState.planned).toBe(400);
     } finally {
-      await ledger.close();
+      await store.close();
     }
   });
 });

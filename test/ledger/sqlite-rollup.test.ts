@@ -6,11 +6,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryLedger } from '../../src/ledger/memory.js';
+import { createMemoryLedger } from '../../src/ledger/memory.js';
 import { DAY_MS, HOUR_MS } from '../../src/ledger/sqlite-rollup.js';
 import { LEDGER_MIGRATIONS } from '../../src/ledger/sqlite-schema.js';
-import { SqliteLedger } from '../../src/ledger/sqlite.js';
-import type { DeliveryPlan, DeliveryState, Ledger } from '../../src/ledger/types.js';
+import { sqliteLedgerStore } from '../../src/ledger/sqlite.js';
+import type {
+  DeliveryPlan,
+  DeliveryState,
+  Ledger,
+  LedgerReports,
+  LedgerStore,
+} from '../../src/ledger/types.js';
 import { migrateSqlite, openSqliteFile, type SqliteDatabase } from '../../src/util/sqlite.js';
 
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
@@ -45,7 +51,7 @@ async function drive(ledgers: Ledger[], clock: { now: number }): Promise<void> {
   for (const ledger of ledgers) expect(await ledger.retryDead([plan(4).id])).toBe(1);
 }
 
-async function expectSameAnswers(sqlite: Ledger, memory: Ledger): Promise<void> {
+async function expectSameAnswers(sqlite: LedgerReports, memory: LedgerReports): Promise<void> {
   expect(await sqlite.counts()).toEqual(await memory.counts());
   const midnight = T0 + 14 * HOUR_MS;
   const windows = [
@@ -80,22 +86,22 @@ describe('SQLite ledger: the hourly rollup of done deliveries', () => {
 
   async function open(
     migrations = LEDGER_MIGRATIONS,
-  ): Promise<{ clock: { now: number }; sqlite: SqliteLedger; memory: MemoryLedger }> {
+  ): Promise<{ clock: { now: number }; sqlite: LedgerStore; memory: LedgerStore }> {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-rollup-'));
     db = openSqliteFile(join(dir, 'ledger.db'));
     migrateSqlite(db, 'ledger', migrations);
     const clock = { now: T0 };
     return {
       clock,
-      sqlite: new SqliteLedger(db, { now: () => clock.now }),
-      memory: new MemoryLedger({ now: () => clock.now }),
+      sqlite: sqliteLedgerStore(db, { now: () => clock.now }),
+      memory: createMemoryLedger({ now: () => clock.now }),
     };
   }
 
   it('answers counts, routeStats and flows exactly as a row-by-row count, for windows on and off hour and day boundaries', async () => {
     const { clock, sqlite, memory } = await open();
-    await drive([sqlite, memory], clock);
-    await expectSameAnswers(sqlite, memory);
+    await drive([sqlite.ledger, memory.ledger], clock);
+    await expectSameAnswers(sqlite.reports, memory.reports);
     const rows = (table: string) => db!.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
     expect(rows('delivery_days')).toBeGreaterThan(3);
     expect(rows('delivery_days')).toBeLessThan(rows('delivery_hours'));
@@ -103,26 +109,27 @@ describe('SQLite ledger: the hourly rollup of done deliveries', () => {
 
   it('is filled from existing deliveries when a version-1 ledger is migrated, and kept up to date after', async () => {
     const { clock, sqlite, memory } = await open(LEDGER_MIGRATIONS.filter((m) => m.version === 1));
-    await drive([sqlite, memory], clock);
+    await drive([sqlite.ledger, memory.ledger], clock);
     migrateSqlite(db!, 'ledger', LEDGER_MIGRATIONS);
-    await expectSameAnswers(sqlite, memory);
-    for (const ledger of [sqlite, memory]) {
+    await expectSameAnswers(sqlite.reports, memory.reports);
+    for (const { ledger } of [sqlite, memory]) {
       clock.now = T0 + 80 * HOUR_MS;
       await ledger.claim(plan(500), 'w', 60_000);
       await ledger.transition(plan(500).id, 'w', 'done');
     }
-    await expectSameAnswers(sqlite, memory);
+    await expectSameAnswers(sqlite.reports, memory.reports);
   });
 
   it('forgets a deleted done delivery', async () => {
     const { clock, sqlite } = await open();
-    await sqlite.claim(plan(1), 'w', 60_000);
-    await sqlite.transition(plan(1).id, 'w', 'done');
+    const { ledger, reports } = sqlite;
+    await ledger.claim(plan(1), 'w', 60_000);
+    await ledger.transition(plan(1).id, 'w', 'done');
     clock.now += 1;
-    expect(await sqlite.flows()).toHaveLength(1);
+    expect(await reports.flows()).toHaveLength(1);
     db!.prepare('DELETE FROM deliveries WHERE id = ?').run(plan(1).id);
-    expect(await sqlite.flows()).toEqual([]);
-    expect((await sqlite.counts()).byState.done).toBe(0);
-    expect(await sqlite.routeStats()).toEqual([]);
+    expect(await reports.flows()).toEqual([]);
+    expect((await reports.counts()).byState.done).toBe(0);
+    expect(await reports.routeStats()).toEqual([]);
   });
 });

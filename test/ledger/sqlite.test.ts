@@ -7,12 +7,12 @@ import { testLedger } from '../conformance/ledger.js';
 testLedger('sqlite', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchyard-ledger-'));
   const path = join(dir, 'nested', 'ledger.db');
-  const ledger = await openSqliteLedger(path);
+  const store = await openSqliteLedger(path);
   return {
-    ledger,
+    store,
     openPeer: () => openSqliteLedger(path),
     async cleanup() {
-      await ledger.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };

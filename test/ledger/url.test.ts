@@ -18,13 +18,13 @@ describe('openLedger', () => {
 
   it('opens <stateDir>/ledger.db when no URL or a bare sqlite: is given', async () => {
     for (const url of [undefined, '', 'sqlite:']) {
-      const ledger = await openLedger(url, { stateDir: dir });
-      await ledger.claim(plan(1), 'a', 1_000);
-      await ledger.close();
+      const store = await openLedger(url, { stateDir: dir });
+      await store.ledger.claim(plan(1), 'a', 1_000);
+      await store.close();
       expect((await stat(path.join(dir, 'ledger.db'))).isFile()).toBe(true);
     }
     const again = await openLedger(undefined, { stateDir: dir });
-    expect((await again.get(plan(1).id))?.id).toBe(plan(1).id);
+    expect((await again.reports.get(plan(1).id))?.id).toBe(plan(1).id);
     await again.close();
   });
 
@@ -33,8 +33,8 @@ describe('openLedger', () => {
       [`sqlite:${dir}/a/one.db`, 'a/one.db'],
       [`sqlite://${dir}/b/two.db`, 'b/two.db'],
     ] as const) {
-      const ledger = await openLedger(url, { stateDir: '/nonexistent' });
-      await ledger.close();
+      const store = await openLedger(url, { stateDir: '/nonexistent' });
+      await store.close();
       expect((await stat(path.join(dir, file))).isFile()).toBe(true);
     }
   });

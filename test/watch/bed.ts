@@ -46,7 +46,7 @@ export class WatchBed {
     const all: DeliveryRecord[] = [];
     let cursor: string | undefined;
     do {
-      const page = await this.ctx.ledger.query({
+      const page = await this.ctx.reports.query({
         states: ['done'],
         limit: 1000,
         ...(cursor ? { cursor } : {}),

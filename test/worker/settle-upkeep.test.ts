@@ -2,7 +2,7 @@ import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ObjectEvent } from '../../src/events/types.js';
-import { isOutage, workerSettlement } from '../../src/modes/worker-settle.js';
+import { isOutage, settleMessage, type SettleOptions } from '../../src/modes/settle.js';
 import { sweepTempFiles } from '../../src/modes/upkeep.js';
 import type { QueueMessage } from '../../src/queue/types.js';
 import type { RouteResult } from '../../src/router/result.js';
@@ -43,7 +43,15 @@ const destinationDown = result('failed', {
   ],
 });
 
-describe('workerSettlement', () => {
+/** The worker's settlement: the drain's rules, with the worker's patience. */
+const workerSettlement = (
+  m: QueueMessage,
+  results: RouteResult[],
+  rules: typeof policy,
+  random?: SettleOptions['random'],
+) => settleMessage(m, results, rules, { patient: true, random });
+
+describe('settleMessage for the worker (patient)', () => {
   it('acks terminal outcomes and nacks transient ones with the drain backoff, like the drain', () => {
     expect(workerSettlement(message(1), [result('routed')], policy)).toEqual({ action: 'ack' });
     expect(workerSettlement(message(1), [result('duplicate'), result('gone')], policy)).toEqual({

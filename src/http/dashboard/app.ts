@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { errorCode, errorMessage, PermanentError, SwitchyardError } from '../../errors.js';
 import type { EventSink } from '../../intake/sink.js';
-import type { Ledger, RouteStat } from '../../ledger/types.js';
+import type { Ledger, LedgerReports, RouteStat } from '../../ledger/types.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Referential, Route } from '../../referential/types.js';
 import type { StoreRegistry } from '../../storage/registry.js';
@@ -34,6 +34,9 @@ import {
 } from './views.js';
 
 export interface DashboardOptions {
+  /** What every `GET` reads. */
+  reports: LedgerReports;
+  /** What the retry action writes. */
   ledger: Ledger;
   /** Read on every request, like the router's. */
   referential: () => Referential;
@@ -60,7 +63,7 @@ const MAX_PAGE = 500;
  * need `Authorization: Bearer <token>` and a JSON body.
  */
 export function createDashboardApp(options: DashboardOptions): Hono {
-  const { ledger, sink } = options;
+  const { ledger, reports, sink } = options;
   const log = options.logger ?? silentLogger();
   const auth = options.auth ?? createAuthenticator();
   const now = options.now ?? Date.now;
@@ -95,7 +98,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.get(
     '/api/summary',
     answer<SummaryAnswer>(log, async (c) => {
-      const counts = await ledger.counts();
+      const counts = await reports.counts();
       const verdict = await auth.verify(c.req.header('authorization'));
       return {
         now: now(),
@@ -111,7 +114,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     '/api/routes',
     answer<RoutesAnswer>(log, async (c) => {
       const window = parseWindow(c.req.query('window'), now());
-      const stats = new Map((await ledger.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
+      const stats = new Map((await reports.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
       const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
       const known = new Set(routes.map((r) => r.id));
       return {
@@ -128,7 +131,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     '/api/flows',
     answer<FlowsAnswer>(log, async (c) => {
       const window = parseWindow(c.req.query('window'), now());
-      return { window, flows: await ledger.flows(window.sinceMs) };
+      return { window, flows: await reports.flows(window.sinceMs) };
     }),
   );
 
@@ -139,7 +142,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       const states = parseStates(c.req.query('state'));
       const route = c.req.query('route') || undefined;
       const cursor = c.req.query('cursor') || undefined;
-      const page = await ledger.query({
+      const page = await reports.query({
         limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
         ...(search ? { search, scanLimit } : {}),
         ...(states ? { states } : {}),
@@ -157,7 +160,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
   app.get(
     '/api/deliveries/:id',
     answer<DeliveryView>(log, async (c) => {
-      const record = await ledger.get(c.req.param('id') ?? '');
+      const record = await reports.get(c.req.param('id') ?? '');
       if (!record)
         throw new PermanentError(
           'E_NOT_FOUND',
@@ -171,7 +174,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     '/api/failures',
     answer<DeliveriesPage>(log, async (c) => {
       const cursor = c.req.query('cursor') || undefined;
-      const page = await ledger.query({
+      const page = await reports.query({
         states: ['failed', 'dead'],
         limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
         ...(cursor ? { cursor } : {}),
@@ -188,7 +191,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     answer<UnroutedPage>(log, async (c) => {
       const offset = decodeOffset(c.req.query('cursor') || undefined);
       const limit = parseLimit(c.req.query('limit'), PAGE, MAX_PAGE);
-      const rows = await ledger.listUnrouted(limit + 1, offset);
+      const rows = await reports.listUnrouted(limit + 1, offset);
       return {
         items: rows.slice(0, limit).map(unroutedView),
         ...(rows.length > limit ? { nextCursor: encodeOffset(offset + limit) } : {}),
