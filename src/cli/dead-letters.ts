@@ -112,7 +112,7 @@ async function withBackends(
   options: CommonOptionValues,
   work: (queue: Queue, ledger: Ledger) => Promise<void>,
 ): Promise<void> {
-  const config = await configFrom(options, io);
+  const config = await configFrom(options, io, { localRoots: false });
   const ledger = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
   try {
     const queue = await openConfiguredQueue(config);
