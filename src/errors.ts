@@ -148,16 +148,11 @@ export class ConfigInvalidError extends PermanentError {
  * point runs): it is never taken for a local folder under the data root.
  */
 export class ProjectUndeclaredError extends PermanentError {
-  constructor(project: string, declared: readonly string[], suggestion?: string) {
-    super(
-      'E_PROJECT_UNDECLARED',
-      `[switchyard] [config] ${undeclaredProjectMessage(project, declared, suggestion)}`,
-      {
-        project,
-        declared: [...declared],
-        ...(suggestion !== undefined ? { suggestion } : {}),
-      },
-    );
+  constructor(project: string, declared: readonly string[]) {
+    super('E_PROJECT_UNDECLARED', `[switchyard] [config] ${undeclaredProjectMessage(project, declared)}`, {
+      project,
+      declared: [...declared],
+    });
   }
 }
 

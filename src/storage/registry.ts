@@ -21,9 +21,7 @@ export interface StoreRegistryOptions {
 }
 
 /** Whether projects `projects` does not list are refused rather than taken for local folders. */
-export function onlyDeclaredProjects(
-  options: Pick<StoreRegistryOptions, 'projects' | 'declaredOnly'>,
-): boolean {
+function onlyDeclaredProjects(options: Pick<StoreRegistryOptions, 'projects' | 'declaredOnly'>): boolean {
   return options.declaredOnly === true || Object.keys(options.projects ?? {}).length > 0;
 }
 
