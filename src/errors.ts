@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'E_CHECKSUM_MISMATCH'
   | 'E_REFERENTIAL_INVALID'
   | 'E_CONFIG_INVALID'
+  | 'E_PROJECT_UNDECLARED'
   | 'E_EVENT_INVALID'
   | 'E_BUCKET_AMBIGUOUS'
   | 'E_BUCKET_UNKNOWN'
@@ -139,6 +140,36 @@ export class ConfigInvalidError extends PermanentError {
   constructor(source: string, message: string, details: ErrorDetails = {}) {
     super('E_CONFIG_INVALID', `[switchyard] [config] ${source}: ${message}`, { source, ...details });
   }
+}
+
+/**
+ * A project that switchyard.yaml's `projects` does not declare, where only
+ * declared projects may be used (the file declares some, or a cloud entry
+ * point runs): it is never taken for a local folder under the data root.
+ */
+export class ProjectUndeclaredError extends PermanentError {
+  constructor(project: string, declared: readonly string[]) {
+    super('E_PROJECT_UNDECLARED', `[switchyard] [config] ${undeclaredProjectMessage(project, declared)}`, {
+      project,
+      declared: [...declared],
+    });
+  }
+}
+
+/** `project \`x\` is not declared…`: the reason shared by the error and the referential's problem. */
+export function undeclaredProjectMessage(
+  project: string,
+  declared: readonly string[],
+  suggestion?: string,
+): string {
+  const known = declared.length
+    ? `expected one of the projects switchyard.yaml declares (${declared.join(', ')})`
+    : 'expected a project switchyard.yaml declares, and it declares none';
+  return (
+    `project ${JSON.stringify(project)} is not declared: ${known}` +
+    (suggestion !== undefined ? `; did you mean ${JSON.stringify(suggestion)}?` : '') +
+    ` (a local folder under the data root is declared as \`${project}: { backend: fs }\`)`
+  );
 }
 
 export class EventInvalidError extends PermanentError {

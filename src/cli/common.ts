@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { DURATION_EXAMPLES, parseDuration } from '../config/duration.js';
+import { checkLocalRoots } from '../config/local-roots.js';
 import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
 import { errorCode, errorMessage, SwitchyardError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -36,10 +38,9 @@ export function nonNegativeInt(value: string): number {
 
 /** Durations like `500ms`, `30s`, `5m`, `1h`, or plain milliseconds. */
 export function duration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError(`expected a duration like 30s, 5m or 1500ms, got "${value}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new InvalidArgumentError(`expected ${DURATION_EXAMPLES}, got "${value}"`);
+  return ms;
 }
 
 /** The options every command that touches data shares. */
@@ -76,8 +77,17 @@ export interface CommonOptionValues extends CommonFlags {
   logLevel?: string;
 }
 
-export function configFrom(options: CommonOptionValues, io: Io): Promise<RuntimeConfig> {
-  return loadConfig(
+/**
+ * The configuration of a command: file, environment and flags. Unless
+ * `localRoots` is false (a command that never touches local folders), the
+ * folders local-folder projects live under must exist (see checkLocalRoots).
+ */
+export async function configFrom(
+  options: CommonOptionValues,
+  io: Io,
+  checks: { localRoots?: boolean } = {},
+): Promise<RuntimeConfig> {
+  const config = await loadConfig(
     {
       routes: options.routes,
       data: options.data,
@@ -93,6 +103,8 @@ export function configFrom(options: CommonOptionValues, io: Io): Promise<Runtime
     io.env,
     io.cwd,
   );
+  if (checks.localRoots !== false) checkLocalRoots(config);
+  return config;
 }
 
 export function loggerFrom(options: CommonOptionValues): Logger {
@@ -102,6 +114,9 @@ export function loggerFrom(options: CommonOptionValues): Logger {
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Errors of the command line or the configuration: exit code 2 (anything else that stops a command: 1). */
+const CONFIG_CODES = new Set(['E_USAGE', 'E_CONFIG_INVALID', 'E_PROJECT_UNDECLARED']);
 
 /** Prints an error (as JSON on stdout with --json) and returns its exit code. */
 export function reportError(io: Io, error: unknown, json: boolean | undefined): ExitCode {
@@ -113,7 +128,7 @@ export function reportError(io: Io, error: unknown, json: boolean | undefined): 
   } else {
     io.stderr.write(`switchyard: ${message}${message.includes(code) ? '' : ` (${code})`}\n`);
   }
-  return code === 'E_USAGE' || code === 'E_CONFIG_INVALID' ? 2 : 1;
+  return CONFIG_CODES.has(code) ? 2 : 1;
 }
 
 /** A one-line progress bar on a terminal; periodic log lines otherwise. */

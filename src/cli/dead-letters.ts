@@ -112,7 +112,7 @@ async function withBackends(
   options: CommonOptionValues,
   work: (queue: Queue, store: LedgerStore) => Promise<void>,
 ): Promise<void> {
-  const config = await configFrom(options, io);
+  const config = await configFrom(options, io, { localRoots: false });
   const store = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
   try {
     const queue = await openConfiguredQueue(config);

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { UsageError } from '../errors.js';
 import { openContext } from '../modes/context.js';
 import { scan } from '../modes/scan.js';
 import { configFrom, loggerFrom, printJson, type CommonOptionValues, type Io } from './common.js';
@@ -22,17 +24,31 @@ export const DEMO_FILES: Record<string, string> = {
   'readme.txt': 'no row matches this file: it stays where it is\n',
 };
 
+/** What the demo creates in its folder (the referential, the data root, the state folder): refused when any exists. */
+const DEMO_WRITES = ['routes.csv', 'data', '.switchyard'];
+
 export function demoCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('demo')
     .description(
       "write the seed's referential and sample landing files into a folder, route them, and show what went where",
     )
-    .option('--dir <dir>', 'folder to create the demo in (default: a fresh temp folder)')
+    .option(
+      '--dir <dir>',
+      'folder to create the demo in, new or without routes.csv, data/ and .switchyard/ (default: a fresh temp folder)',
+    )
     .option('--json', 'print the scan report as JSON')
     .action(async (options: CommonOptionValues & { dir?: string }) => {
       const dir = options.dir
         ? path.resolve(io.cwd, options.dir)
         : await mkdtemp(path.join(tmpdir(), 'switchyard-demo-'));
+      const taken = DEMO_WRITES.map((name) => path.join(dir, name)).find((file) => existsSync(file));
+      if (taken !== undefined) {
+        throw new UsageError(
+          `[switchyard] [demo] ${taken} already exists: the demo writes ${DEMO_WRITES.join(', ')} into its folder and never overwrites; ` +
+            'give --dir a new or empty folder',
+          { dir, file: taken },
+        );
+      }
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, 'routes.csv'), SEED_ROUTES);
       const landing = path.join(dir, 'data', 'source_bucket', 'raw_data');

@@ -24,6 +24,7 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
       const stores = new StoreRegistry({
         dataRoot: config.dataRoot,
         projects: config.projects,
+        declaredOnly: config.declaredOnly,
         env: config.env,
       });
       const queue = await openConfiguredQueue(config);

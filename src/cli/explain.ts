@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { explain } from '../modes/explain.js';
 import { StoreRegistry } from '../storage/registry.js';
-import { loadReferential, localBucketIdentity } from '../referential/index.js';
+import { referentialChecks } from '../config/referential-checks.js';
+import { loadReferential } from '../referential/index.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
 import { formatTable } from './table.js';
 
@@ -16,12 +17,11 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
     .option('--json', 'print one JSON object')
     .action(async (location: string, options: CommonOptionValues) => {
       const config = await configFrom(options, io);
-      const { referential } = await loadReferential(config.routes, {
-        bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
-      });
+      const { referential } = await loadReferential(config.routes, referentialChecks(config));
       const stores = new StoreRegistry({
         dataRoot: config.dataRoot,
         projects: config.projects,
+        declaredOnly: config.declaredOnly,
         env: config.env,
       });
       try {

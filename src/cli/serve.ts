@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RuntimeConfig } from '../config/load.js';
+import type { QuietPeriods } from '../config/schema.js';
 import { UsageError } from '../errors.js';
 import { queueSink, type EventSink } from '../intake/sink.js';
 import type { Logger } from '../log.js';
@@ -31,6 +32,7 @@ interface ServeOptions extends CommonOptionValues {
   maxBatch?: number;
   timeBudget?: number;
   grace: number;
+  settle?: number;
 }
 
 /** Sizes like `1048576`, `512KiB`, `1MiB`, `2mb`. */
@@ -59,6 +61,12 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     )
     .option('--host <host>', 'address to listen on (default 127.0.0.1; 0.0.0.0 needs a credential)')
     .option('--no-watch', 'HTTP receiver only: do not watch local source buckets')
+    .option(
+      '--settle <duration>',
+      'folder watcher: route a file only once its size and mtime stayed unchanged this long, e.g. 10s ' +
+        '(every bucket watch.settle does not name; 0: none, a file is complete once no process holds it open)',
+      duration,
+    )
     .option('--body-limit <size>', 'largest accepted request body (default 1MiB)', byteSize)
     .addOption(
       new Option(
@@ -98,6 +106,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
         port: listenPort(options, config, io),
         host: options.host ?? config.server.host ?? '127.0.0.1',
         watch: options.watch,
+        watcher: { quiet: quietPeriods(config, options.settle) },
         metrics,
         graceMs: options.grace,
         ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
@@ -128,6 +137,12 @@ function startSchedule(ctx: Context, queue: Queue, options: ServeOptions): Batch
     ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),
     ...(options.timeBudget ? { timeBudgetMs: options.timeBudget } : {}),
   });
+}
+
+/** `watch.settle` of the config, its default replaced by `--settle` when given. */
+function quietPeriods(config: RuntimeConfig, flag: number | undefined): QuietPeriods {
+  const fromFile = config.watch.settle ?? { buckets: {} };
+  return flag === undefined ? fromFile : { ...fromFile, default: flag };
 }
 
 function listenPort(options: ServeOptions, config: RuntimeConfig, io: Io): number {

@@ -4,9 +4,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkConfigText, type ConfigCheck } from '../config/config-problems.js';
 import { DEFAULT_CONFIG_FILE, type RuntimeConfig } from '../config/load.js';
+import { checkLocalRoots } from '../config/local-roots.js';
+import { referentialChecks } from '../config/referential-checks.js';
 import { ConfigInvalidError, errorMessage, SwitchyardError, type Problem } from '../errors.js';
 import { loadReferentialText, readReferentialRows, validateRows } from '../referential/index.js';
-import { localBucketIdentity } from '../referential/bucket-identity.js';
 import { isReferentialUri, readRemoteText, resolveRemoteReferential } from '../referential/remote.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
@@ -22,6 +23,7 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
         'print each problem as FILE:LINE: column: message',
     )
     .option('--routes <path>', 'routing referential (default routes.csv; gs:// or s3:// URI)')
+    .option('--data <dir>', 'data root for local projects (default ./data)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option('--json', 'print { ok, routes, projects, errors, warnings } as JSON')
     .action(async (options: CommonOptionValues) => {
@@ -32,7 +34,7 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
       let config: RuntimeConfig | undefined;
       if (!problems.some((p) => p.severity === 'error')) {
         try {
-          config = await configFrom(options, io);
+          config = await configFrom(options, io, { localRoots: false });
         } catch (error) {
           if (!(error instanceof ConfigInvalidError)) throw error;
           problems.push({
@@ -48,14 +50,17 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
         const stores = new StoreRegistry({
           dataRoot: config.dataRoot,
           projects: config.projects,
+          declaredOnly: config.declaredOnly,
           env: config.env,
         });
         try {
           projects = Object.keys(config.projects);
+          problems.push(...localRootProblems(config, check));
           problems.push(...(await checkBackends(config, stores, check)));
           const validated = await validateReferential(config, stores, check);
           routes = validated.routes;
           problems.push(...validated.problems);
+          if (routes > 0) problems.push(...settleProblems(config, check, validated.sources));
         } finally {
           await stores.close();
         }
@@ -134,11 +139,48 @@ async function checkBackends(
   return problems;
 }
 
+/** A local root (the data root, an `fs` project's `root`) that is not an existing folder, at its key in the file. */
+function localRootProblems(config: RuntimeConfig, check: ConfigCheck | undefined): Problem[] {
+  try {
+    checkLocalRoots(config);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigInvalidError)) throw error;
+    const option = String(error.details.option);
+    return [
+      {
+        file: config.configFile ?? 'switchyard.yaml',
+        line: check?.lineOf(option.split('.')) ?? 1,
+        column: option,
+        message: error.message,
+        severity: 'error',
+      },
+    ];
+  }
+}
+
+/** `watch.settle` naming a bucket that is not a source bucket of the referential: it would change nothing. */
+function settleProblems(
+  config: RuntimeConfig,
+  check: ConfigCheck | undefined,
+  sources: ReadonlySet<string>,
+): Problem[] {
+  return Object.keys(config.watch.settle?.buckets ?? {})
+    .filter((bucket) => !sources.has(bucket))
+    .map((bucket) => ({
+      file: config.configFile ?? 'switchyard.yaml',
+      line: check?.lineOf(['watch', 'settle', bucket]) ?? 1,
+      column: `watch.settle.${bucket}`,
+      message: `key \`watch.settle.${bucket}\`: expected a source bucket of the referential (PROJECT/BUCKET), got one no row reads from: this quiet period applies to nothing`,
+      severity: 'warning' as const,
+    }));
+}
+
 async function validateReferential(
   config: RuntimeConfig,
   stores: StoreRegistry,
   check: ConfigCheck | undefined,
-): Promise<{ routes: number; problems: Problem[] }> {
+): Promise<{ routes: number; problems: Problem[]; sources: Set<string> }> {
   try {
     let rows;
     let source = config.routes;
@@ -150,19 +192,21 @@ async function validateReferential(
     } else {
       rows = await readReferentialRows(config.routes);
     }
-    const validated = validateRows(rows, {
-      source,
-      bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
-    });
-    return { routes: validated.routes.length, problems: validated.problems };
+    const validated = validateRows(rows, { source, ...referentialChecks(config) });
+    return {
+      routes: validated.routes.length,
+      problems: validated.problems,
+      sources: new Set(validated.routes.map((r) => `${r.sourceProject}/${r.sourceBucket}`)),
+    };
   } catch (error) {
     if (error && typeof error === 'object' && 'problems' in error && Array.isArray(error.problems)) {
-      return { routes: 0, problems: error.problems as Problem[] };
+      return { routes: 0, problems: error.problems as Problem[], sources: new Set() };
     }
     if (error instanceof ConfigInvalidError) {
       const option = typeof error.details.option === 'string' ? error.details.option : 'routes';
       return {
         routes: 0,
+        sources: new Set(),
         problems: [
           {
             file: config.configFile ?? 'switchyard.yaml',
@@ -177,6 +221,7 @@ async function validateReferential(
     if (error instanceof SwitchyardError) {
       return {
         routes: 0,
+        sources: new Set(),
         problems: [{ file: config.routes, line: 1, column: '', message: error.message, severity: 'error' }],
       };
     }

@@ -7,7 +7,8 @@
  * acking only messages whose events reached a terminal outcome.
  *
  * Configuration (read here, at the edge): SWITCHYARD_QUEUE (required),
- * SWITCHYARD_ROUTES, SWITCHYARD_CONFIG, SWITCHYARD_LEDGER, SWITCHYARD_STATE
+ * SWITCHYARD_ROUTES, SWITCHYARD_CONFIG (every project the referential names
+ * must be declared there, see cloudConfig), SWITCHYARD_LEDGER, SWITCHYARD_STATE
  * (default /tmp/switchyard), SWITCHYARD_DATA, SWITCHYARD_CONCURRENCY,
  * SWITCHYARD_MAX_BATCH, SWITCHYARD_TIME_BUDGET (default 45s: keep it under the
  * function's timeout), SWITCHYARD_MAX_ATTEMPTS, SWITCHYARD_LEASE,
@@ -19,7 +20,8 @@ import {
   type CloudEventFunction,
   type HttpFunction,
 } from '@google-cloud/functions-framework';
-import { loadConfig, type RuntimeConfig } from '../config/load.js';
+import type { RuntimeConfig } from '../config/load.js';
+import { cloudConfig } from './config.js';
 import { ConfigInvalidError, errorCode, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { drain, type DrainOptions } from '../modes/batch.js';
@@ -134,7 +136,7 @@ export async function gcpDrainOptionsFromEnv(
       'SWITCHYARD_QUEUE',
       'not set: expected pubsub://projects/P/subscriptions/S (the GCS notification subscription)',
     );
-  const config = await loadConfig(
+  const config = await cloudConfig(
     {
       queue,
       state: env.SWITCHYARD_STATE ?? '/tmp/switchyard',

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, type CommonFlags } from '../config/load.js';
+import type { CommonFlags } from '../config/load.js';
 import { errorCode, errorMessage, TransientError } from '../errors.js';
 import { intake, type IntakeAnswer } from '../intake/intake.js';
 import { routerSink, type EventSink } from '../intake/sink.js';
@@ -8,14 +8,18 @@ import { createLogger, type Logger } from '../log.js';
 import { openContext, type Context } from '../modes/context.js';
 import type { NotificationInput } from '../notifications/decode.js';
 import { isRecord } from '../notifications/json.js';
+import { cloudConfig } from './config.js';
 
-export type Env = Record<string, string | undefined>;
+import type { Env } from './config.js';
+
+export type { Env } from './config.js';
 
 /**
  * What the cloud entry points read from the environment (all optional):
  * - SWITCHYARD_ROUTES: the referential (path, gs:// or s3:// URI);
- * - SWITCHYARD_CONFIG: switchyard.yaml (projects and their backends);
- * - SWITCHYARD_DATA: data root for local (fs) projects;
+ * - SWITCHYARD_CONFIG: switchyard.yaml (projects and their backends: every
+ *   project the referential names must be declared, see cloudConfig);
+ * - SWITCHYARD_DATA: data root for declared local (fs) projects;
  * - SWITCHYARD_STATE: state folder (default `$TMPDIR/switchyard`, the only writable place on Lambda);
  * - SWITCHYARD_LEDGER: ledger URL (default SQLite in the state folder; use postgres:// to share it);
  * - SWITCHYARD_PROJECT: the source project of every event (default: resolved from the referential by bucket);
@@ -65,7 +69,7 @@ export function cloudRuntime(env: Env, cwd: string = process.cwd()): CloudRuntim
 
 async function open(env: Env, cwd: string): Promise<CloudRuntime> {
   const logger = createLogger({ level: env.SWITCHYARD_LOG_LEVEL || 'info' });
-  const config = await loadConfig(cloudFlags(env), env, cwd);
+  const config = await cloudConfig(cloudFlags(env), env, cwd);
   const ctx = await openContext(config, logger);
   return {
     ctx,

@@ -119,6 +119,7 @@ function knownKeysAt(path: Path, raw: unknown): string[] {
   const at = path.map(String).join('.');
   if (at === '') return Object.keys(configFileSchema.shape);
   if (at === 'server') return Object.keys(configFileSchema.shape.server.unwrap().shape);
+  if (at === 'watch') return Object.keys(configFileSchema.shape.watch.unwrap().shape);
   if (at === 'server.oidc')
     return Object.keys(configFileSchema.shape.server.unwrap().shape.oidc.unwrap().shape);
   if (path[0] === 'projects' && path.length === 2) {

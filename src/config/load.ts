@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigInvalidError } from '../errors.js';
-import type { ConfigFile, ProjectConfig } from './schema.js';
+import type { ConfigFile, ProjectConfig, QuietPeriods } from './schema.js';
 
 /**
  * Events routed at once. Renames and server-side copies are cheap, and the
@@ -42,7 +42,16 @@ export interface RuntimeConfig {
   ledgerUrl: string;
   concurrency: number;
   dryRun: boolean;
+  /** Declared projects; an `fs` one's `root` is resolved (the data root when not given). */
   projects: Record<string, ProjectConfig>;
+  /**
+   * Only declared projects may be used: true once `projects` declares one,
+   * and always in the cloud entry points. False: any project the file does
+   * not declare is a local folder under the data root.
+   */
+  declaredOnly: boolean;
+  /** The folder watcher's quiet periods (`watch.settle`), if any. */
+  watch: { settle?: QuietPeriods };
   server: NonNullable<ConfigFile['server']>;
   /** Bearer token for the HTTP receiver's actions, if any (from the env var the config names). */
   token?: string;
@@ -50,6 +59,11 @@ export interface RuntimeConfig {
 }
 
 export const DEFAULT_CONFIG_FILE = 'switchyard.yaml';
+
+export interface LoadOptions {
+  /** Refuse undeclared projects even when `projects` declares none (cloud entry points). */
+  declaredOnly?: boolean;
+}
 
 /**
  * Reads `--config` (or `switchyard.yaml` when present), applies flags over it,
@@ -59,6 +73,7 @@ export async function loadConfig(
   flags: CommonFlags,
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
+  options: LoadOptions = {},
 ): Promise<RuntimeConfig> {
   const explicit = flags.config !== undefined;
   const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
@@ -83,7 +98,9 @@ export async function loadConfig(
   const projects: Record<string, ProjectConfig> = {};
   for (const [name, project] of Object.entries(file.projects)) {
     projects[name] =
-      project.backend === 'fs' ? { ...project, root: path.resolve(base, project.root) } : project;
+      project.backend === 'fs'
+        ? { ...project, root: project.root === undefined ? dataRoot : path.resolve(base, project.root) }
+        : project;
   }
   const concurrency = flags.concurrency ?? file.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -107,10 +124,19 @@ export async function loadConfig(
     concurrency,
     dryRun: flags.dryRun ?? false,
     projects,
+    declaredOnly: options.declaredOnly === true || Object.keys(projects).length > 0,
+    watch: file.watch?.settle ? { settle: file.watch.settle } : {},
     server,
     token,
     env,
   };
+}
+
+/** The projects rows may name when only declared ones may be used; undefined when any may. */
+export function declaredProjects(
+  config: Pick<RuntimeConfig, 'projects' | 'declaredOnly'>,
+): string[] | undefined {
+  return config.declaredOnly ? Object.keys(config.projects) : undefined;
 }
 
 /**

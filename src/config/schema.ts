@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 
 /** Secrets are referenced, never inlined: an env var name or a key file path. */
 const secretRef = z
@@ -16,8 +17,8 @@ const secretRef = z
 export const fsProjectSchema = z
   .object({
     backend: z.literal('fs'),
-    /** Data root: objects live at `<root>/<project>/<bucket>/<key>`. */
-    root: z.string().min(1),
+    /** Objects live at `<root>/<project>/<bucket>/<key>`; default: the data root (`data`, `--data`). */
+    root: z.string().min(1).optional(),
   })
   .strict();
 
@@ -92,6 +93,66 @@ export type FsProjectConfig = z.infer<typeof fsProjectSchema>;
 export type GcsProjectConfig = z.infer<typeof gcsProjectSchema>;
 export type S3ProjectConfig = z.infer<typeof s3ProjectSchema>;
 
+/**
+ * Quiet periods of the folder watcher (`watch.settle`), in ms: `default` for
+ * every watched bucket, `buckets` by `PROJECT/BUCKET` (0: none for that bucket).
+ */
+export interface QuietPeriods {
+  default?: number;
+  buckets: Record<string, number>;
+}
+
+/** `PROJECT/BUCKET`: a key of `watch.settle` naming one source bucket. */
+export const BUCKET_KEY = /^[^/\s]+\/[^/\s]+$/;
+
+/**
+ * A duration with its unit (`5s`, `1500ms`, `2m`), or `0`: a bare number
+ * other than 0 is refused, since `5` would silently mean 5 ms.
+ */
+function quietPeriodOf(value: unknown): number | undefined {
+  if (value === 0 || value === '0') return 0;
+  if (typeof value !== 'string' || /^\s*\d+(\.\d+)?\s*$/.test(value)) return undefined;
+  return parseDuration(value);
+}
+
+/** `settle: 5s`, or `settle: { default: 2s, PROJECT/BUCKET: 10s, … }`. */
+export const settleSchema = z.unknown().transform((value, ctx): QuietPeriods => {
+  const bad = (got: unknown, path: string[] = []): void =>
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: `expected ${DURATION_EXAMPLES} (its unit written out; 0 for none), got ${JSON.stringify(got)}`,
+    });
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const ms = quietPeriodOf(value);
+    if (ms === undefined) bad(value);
+    return ms === undefined ? { buckets: {} } : { default: ms, buckets: {} };
+  }
+  const out: QuietPeriods = { buckets: {} };
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+    if (key !== 'default' && !BUCKET_KEY.test(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `expected \`default\` or a source bucket as PROJECT/BUCKET, got ${JSON.stringify(key)}`,
+      });
+      continue;
+    }
+    const ms = quietPeriodOf(entry);
+    if (ms === undefined) bad(entry, [key]);
+    else if (key === 'default') out.default = ms;
+    else out.buckets[key] = ms;
+  }
+  return out;
+});
+
+export const watchSchema = z
+  .object({
+    /** Least time a file's size and mtime must stay unchanged before it is routed (see `settleSchema`). */
+    settle: settleSchema.optional(),
+  })
+  .strict();
+
 /** `switchyard.yaml`. Paths are relative to the working directory. */
 export const configFileSchema = z
   .object({
@@ -127,9 +188,22 @@ export const configFileSchema = z
       .strict()
       .optional(),
     concurrency: z.number().int().positive().optional(),
+    /** The folder watcher of `serve`. */
+    watch: watchSchema.optional(),
   })
   .strict()
   .superRefine((file, ctx) => {
+    const declared = Object.keys(file.projects);
+    for (const key of Object.keys(file.watch?.settle?.buckets ?? {})) {
+      const project = key.split('/')[0]!;
+      if (declared.length > 0 && !declared.includes(project)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['watch', 'settle', key],
+          message: `expected a bucket of a project of \`projects\` (${declared.join(', ')}), got project ${JSON.stringify(project)}`,
+        });
+      }
+    }
     const scheme = /^(gs|s3):\/\//i.exec(file.routes ?? '')?.[1]?.toLowerCase();
     const backend = scheme === 'gs' ? 'gcs' : scheme;
     if (backend && file.routesProject === undefined) {

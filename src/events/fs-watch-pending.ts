@@ -14,9 +14,14 @@ import type { ObjectEvent } from './types.js';
  *   and mtime stayed the same across two observations;
  * - `no-writer`: the probe never saw a writer (renamed into place, or written
  *   and closed before the watcher looked) and two observations agree;
- * - `settled`: size and mtime unchanged for `settleMs` (no probe here).
+ * - `settled`: size and mtime unchanged for `settleMs` (no probe here);
+ * - `quiet`: the bucket has a quiet period (`watch.settle`, `serve --settle`):
+ *   size and mtime unchanged that long (at least `settleMs` where there is no
+ *   probe) and, where the probe works, no writer seen meanwhile. A producer
+ *   that appends and closes every few seconds is routed once, whole, after
+ *   its last append, not split at its first close.
  */
-export type CompletionRule = 'closed' | 'no-writer' | 'settled';
+export type CompletionRule = 'closed' | 'no-writer' | 'settled' | 'quiet';
 
 /** A local source bucket being watched. */
 export interface WatchedBucket {
@@ -26,6 +31,8 @@ export interface WatchedBucket {
   dir: string;
   /** The open-writer probe can be trusted here (a local filesystem). */
   probe: boolean;
+  /** Quiet period (ms) of this bucket: a file must stay unchanged this long to be complete; 0: none. */
+  quietMs: number;
 }
 
 /** What became of one file the watcher handed to the sink (benchmarks, metrics, tests). */
@@ -227,15 +234,22 @@ export class PendingFiles {
     e.rebase = false;
     e.settle ??= this.mustSettle(e, st);
     e.changedAt = now;
-    e.dueAt = e.settle ? now + this.options.settleMs : now;
+    e.dueAt = e.settle ? now + this.settleWait(e) : now;
     this.wake(e.dueAt);
   }
 
   private async rebase(e: Entry): Promise<void> {
     const st = await this.statOf(e);
     if (!st) return;
-    e.last = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+    const seen: Observation = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
+    if (e.last === undefined || !sameObservation(e.last, seen)) e.changedAt = Date.now();
+    e.last = seen;
     e.rebase = false;
+  }
+
+  /** How long a file judged without the probe must stay unchanged: `settleMs`, or the bucket's quiet period when longer. */
+  private settleWait(e: Entry): number {
+    return Math.max(this.options.settleMs, e.watched.quietMs);
   }
 
   private async observe(e: Entry, writers: Set<string> | undefined): Promise<void> {
@@ -248,20 +262,31 @@ export class PendingFiles {
     if (!e.settle && writers === undefined) e.settle = true;
     if (!e.settle && writers) {
       e.rebase = writers.has(e.file);
-      if (e.rebase) e.sawWriter = true;
-      else if (same) return this.complete(e, st, e.sawWriter ? 'closed' : 'no-writer');
+      if (e.rebase) {
+        e.sawWriter = true;
+        e.changedAt = now;
+      } else if (same) {
+        const quietMs = e.watched.quietMs;
+        if (quietMs <= 0) return this.complete(e, st, e.sawWriter ? 'closed' : 'no-writer');
+        if (now - e.changedAt >= quietMs) return this.complete(e, st, 'quiet');
+        e.dueAt = e.changedAt + quietMs;
+        return;
+      } else {
+        e.changedAt = now;
+      }
       e.last = seen;
       e.dueAt = now;
       return;
     }
+    const wait = this.settleWait(e);
     if (!same) {
       e.last = seen;
       e.changedAt = now;
-      e.dueAt = now + this.options.settleMs;
-    } else if (now - e.changedAt >= this.options.settleMs) {
-      this.complete(e, st, 'settled');
+      e.dueAt = now + wait;
+    } else if (now - e.changedAt >= wait) {
+      this.complete(e, st, e.watched.quietMs > 0 ? 'quiet' : 'settled');
     } else {
-      e.dueAt = e.changedAt + this.options.settleMs;
+      e.dueAt = e.changedAt + wait;
     }
   }
 

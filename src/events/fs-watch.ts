@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import type { QuietPeriods } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Referential } from '../referential/types.js';
 import { FsStore } from '../storage/fs.js';
@@ -21,12 +22,19 @@ export interface WatchContext {
   stores: Pick<StoreRegistry, 'storeFor' | 'configFor'>;
   referential(): Pick<Referential, 'sources'>;
   logger: Logger;
-  config: { concurrency: number };
+  config: { concurrency: number; watch?: { settle?: QuietPeriods } };
 }
 
 export interface WatcherOptions {
   /** Size and mtime unchanged this long makes a file complete where the probe cannot tell (default 2000 ms). */
   settleMs?: number;
+  /**
+   * Quiet periods by bucket (default: `watch.settle` of the config): in a
+   * bucket that has one, a file is complete only once its size and mtime
+   * stayed unchanged that long (and, where the probe works, no process
+   * holds it open for writing). Elsewhere the probe alone decides.
+   */
+  quiet?: QuietPeriods;
   /** Full rescan of the watched buckets this often (default 5 min); also after a watcher error. */
   rescanMs?: number;
   /** Sink calls in flight at most (default `config.concurrency`). */
@@ -80,7 +88,8 @@ export async function startWatcher(
 ): Promise<Watcher> {
   const logger = options.logger ?? ctx.logger;
   const probe = options.probe === false ? undefined : openWriterProbe();
-  const buckets = await watchedBuckets(ctx, probe !== undefined);
+  const quiet = options.quiet ?? ctx.config.watch?.settle ?? { buckets: {} };
+  const buckets = await watchedBuckets(ctx, probe !== undefined, quiet);
   const folders: { tree?: TreeWatcher } = {};
   const pending = new PendingFiles({
     sink,
@@ -170,19 +179,40 @@ export async function startWatcher(
 }
 
 /** The fs-backed source buckets of the referential, each folder created when missing. */
-async function watchedBuckets(ctx: WatchContext, probeWorks: boolean): Promise<WatchedBucket[]> {
+async function watchedBuckets(
+  ctx: WatchContext,
+  probeWorks: boolean,
+  quiet: QuietPeriods,
+): Promise<WatchedBucket[]> {
   const buckets: WatchedBucket[] = [];
   for (const { project, bucket } of ctx.referential().sources()) {
     const config = ctx.stores.configFor(project);
     if (config.backend !== 'fs') continue;
     const store = await ctx.stores.storeFor(project);
-    const root = store instanceof FsStore ? store.root : path.resolve(config.root, project);
+    const root =
+      store instanceof FsStore
+        ? store.root
+        : config.root !== undefined
+          ? path.resolve(config.root, project)
+          : undefined;
+    if (root === undefined) continue;
     const dir = path.join(root, bucket);
     await fsp.mkdir(dir, { recursive: true });
     const real = await fsp.realpath(dir);
-    buckets.push({ project, bucket, dir: real, probe: probeWorks && !isSharedFilesystem(real) });
+    buckets.push({
+      project,
+      bucket,
+      dir: real,
+      probe: probeWorks && !isSharedFilesystem(real),
+      quietMs: quietPeriodOf(quiet, project, bucket),
+    });
   }
   return buckets;
+}
+
+/** The quiet period of one bucket: its own, else the default, else none (0). */
+export function quietPeriodOf(quiet: QuietPeriods, project: string, bucket: string): number {
+  return quiet.buckets[`${project}/${bucket}`] ?? quiet.default ?? 0;
 }
 
 /** The watched bucket holding `file` (the deepest one) and its key. */

@@ -12,7 +12,9 @@ export interface EnqueueReport {
 
 /**
  * Queues `PROJECT/BUCKET/KEY` locations by hand, as a notification would:
- * each is checked for a safe key and, unless `stat` is false, looked up so the
+ * each is checked for a safe key and a usable project (ProjectUndeclaredError
+ * when switchyard.yaml does not declare it but declares others) and, unless
+ * `stat` is false, looked up so the
  * event carries its generation and size. Published in chunks, durably.
  */
 export async function enqueueLocations(
@@ -25,6 +27,7 @@ export async function enqueueLocations(
     const location = parseLocation(text);
     assertSafeBucket(location.bucket);
     assertSafeKey(location.key);
+    stores.configFor(location.project);
     return { text, location };
   });
   const missing: string[] = [];

@@ -26,15 +26,36 @@ export interface BatchSchedule {
   stop(): Promise<void>;
 }
 
-/** Parses a schedule without starting it: throws ConfigInvalidError naming the pattern. */
+/**
+ * Parses a schedule and its time zone without starting it, and computes its
+ * next run (croner only meets a bad time zone there, at the first tick):
+ * throws ConfigInvalidError naming the pattern or the zone.
+ */
 export function checkSchedule(schedule: string, timezone?: string): void {
+  if (timezone !== undefined) checkTimezone(timezone);
+  let job: Cron | undefined;
   try {
-    new Cron(schedule, { paused: true, mode: '5-or-6-parts', ...(timezone ? { timezone } : {}) }).stop();
+    job = new Cron(schedule, { paused: true, mode: '5-or-6-parts', ...(timezone ? { timezone } : {}) });
+    job.nextRun();
   } catch (error) {
     throw new ConfigInvalidError(
       '--schedule',
-      `invalid cron schedule ${JSON.stringify(schedule)}: ${errorMessage(error)}`,
-      { schedule },
+      `invalid cron schedule ${JSON.stringify(schedule)}${timezone ? ` in time zone ${timezone}` : ''}: ${errorMessage(error)}`,
+      { schedule, ...(timezone ? { timezone } : {}) },
+    );
+  } finally {
+    job?.stop();
+  }
+}
+
+function checkTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new ConfigInvalidError(
+      '--timezone',
+      `expected an IANA time zone such as Europe/Paris or UTC, got ${JSON.stringify(timezone)}`,
+      { timezone },
     );
   }
 }

@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config/load.js';
+import { referentialChecks } from '../config/referential-checks.js';
 import type { Ledger, LedgerReports } from '../ledger/types.js';
 import { batchingStore } from '../ledger/batching.js';
 import { openLedger } from '../ledger/url.js';
 import type { Logger } from '../log.js';
-import { localBucketIdentity } from '../referential/bucket-identity.js';
 import { openReferentialSource, ReferentialSource } from '../referential/source.js';
 import type { Referential } from '../referential/types.js';
 import type { Problem } from '../errors.js';
@@ -50,7 +50,12 @@ export async function openContext(
   logger: Logger,
   options: ContextOptions = {},
 ): Promise<Context> {
-  const stores = new StoreRegistry({ dataRoot: config.dataRoot, projects: config.projects, env: config.env });
+  const stores = new StoreRegistry({
+    dataRoot: config.dataRoot,
+    projects: config.projects,
+    declaredOnly: config.declaredOnly,
+    env: config.env,
+  });
   const source = options.referential
     ? ReferentialSource.fixed(options.referential)
     : await openReferentialSource({
@@ -60,7 +65,7 @@ export async function openContext(
         storeFor: (project) => stores.storeFor(project),
         ...(config.routesPollMs !== undefined ? { pollMs: config.routesPollMs } : {}),
         logger,
-        bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
+        ...referentialChecks(config),
       }).catch(async (error: unknown) => {
         await stores.close();
         throw error;

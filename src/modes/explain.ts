@@ -1,3 +1,4 @@
+import { ProjectUndeclaredError } from '../errors.js';
 import type { Referential } from '../referential/types.js';
 import { planDeliveries } from '../router/plan.js';
 import { fileNameOf, formatLocation, parseLocation } from '../storage/keys.js';
@@ -26,7 +27,9 @@ export interface ExplainResult {
 /**
  * Which rows match `PROJECT/BUCKET/KEY` and where each would send it, by the
  * same planner the router uses. Works from the name alone: when the object
- * does not exist, date placeholders use the current time, and says so.
+ * does not exist (or its store cannot be reached), date placeholders use the
+ * current time, and says so. A project switchyard.yaml does not declare,
+ * where only declared ones may be used, is refused (ProjectUndeclaredError).
  */
 export async function explain(
   referential: Referential,
@@ -38,7 +41,8 @@ export async function explain(
   let object: ObjectInfo | undefined;
   try {
     object = await (await stores.storeFor(source.project)).stat(source.bucket, source.key);
-  } catch {
+  } catch (error) {
+    if (error instanceof ProjectUndeclaredError) throw error;
     object = undefined;
   }
   const assumed: ObjectInfo = object ?? {

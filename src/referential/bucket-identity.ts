@@ -13,7 +13,7 @@ export type BucketIdentity = (project: string, bucket: string) => string;
 export const bucketByName: BucketIdentity = (project, bucket) => `${project}/${bucket}`;
 
 export interface LocalBucketIdentityOptions {
-  /** Data root of projects `projects` does not list (they are local folders). */
+  /** Data root of `fs` projects that give no `root`, and of projects `projects` does not list. */
   dataRoot: string;
   projects?: Record<string, ProjectConfig>;
 }
@@ -30,7 +30,7 @@ export function localBucketIdentity(options: LocalBucketIdentityOptions): Bucket
   return (project, bucket) => {
     const config = options.projects?.[project] ?? { backend: 'fs' as const, root: options.dataRoot };
     if (config.backend !== 'fs') return `${config.backend}:${bucketByName(project, bucket)}`;
-    const folder = path.resolve(config.root, project, bucket);
+    const folder = path.resolve(config.root ?? options.dataRoot, project, bucket);
     let identity = resolved.get(folder);
     if (identity === undefined) {
       identity = `fs:${realPathOr(folder)}`;

@@ -84,6 +84,8 @@ export interface ReferentialSourceOptions {
   logger?: Logger;
   /** Which buckets are one, for every version read (see `ValidateOptions`). */
   bucketIdentity?: BucketIdentity;
+  /** The only projects rows may name, for every version read (see `ValidateOptions`). */
+  declaredProjects?: readonly string[];
 }
 
 interface Snapshot {
@@ -276,13 +278,12 @@ export class ReferentialSource {
 function snapshotOf(
   text: string,
   version: string,
-  options: Pick<ReferentialSourceOptions, 'location' | 'bucketIdentity'>,
+  options: Pick<ReferentialSourceOptions, 'location' | 'bucketIdentity' | 'declaredProjects'>,
 ): Snapshot {
-  const { referential, problems } = compileReferentialText(
-    text,
-    options.location,
-    options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {},
-  );
+  const { referential, problems } = compileReferentialText(text, options.location, {
+    ...(options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {}),
+    ...(options.declaredProjects ? { declaredProjects: options.declaredProjects } : {}),
+  });
   return { referential, problems, version, digest: digestOf(text), loadedAt: Date.now() };
 }
 
@@ -304,6 +305,7 @@ export interface OpenReferentialSourceOptions {
   pollMs?: number;
   logger?: Logger;
   bucketIdentity?: BucketIdentity;
+  declaredProjects?: readonly string[];
 }
 
 /** Opens the source for a path or a `gs://` / `s3://` URI (not started: call `start()`). */
@@ -323,5 +325,6 @@ export async function openReferentialSource(
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {}),
+    ...(options.declaredProjects ? { declaredProjects: options.declaredProjects } : {}),
   });
 }

@@ -2,6 +2,7 @@ import type { Problem } from '../errors.js';
 import { bucketByName, type BucketIdentity } from './bucket-identity.js';
 import { columnProblems } from './columns.js';
 import { crossRowWarnings } from './cross-rows.js';
+import { undeclaredProjectProblems } from './declared-projects.js';
 import { routingCycles } from './routing-cycles.js';
 import { selfRouteProblems } from './self-routes.js';
 import { checkRow, fieldOf, OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './validate-row.js';
@@ -16,6 +17,12 @@ export interface ValidateOptions {
    * another is that other bucket.
    */
   bucketIdentity?: BucketIdentity;
+  /**
+   * The projects switchyard.yaml declares, when only those may be used: a
+   * row naming another is an error `E_PROJECT_UNDECLARED`. Undefined: any
+   * project (an undeclared one is a local folder under the data root).
+   */
+  declaredProjects?: readonly string[];
 }
 
 /**
@@ -27,7 +34,8 @@ export interface ValidateOptions {
  * action / on_conflict / enabled / allow_cycle, a duplicate route_id, an
  * exact duplicate row, a row delivering files onto themselves
  * (`E_DESTINATION_IS_SOURCE`), a routing cycle not allowed by `allow_cycle`
- * (`E_ROUTING_LOOP`). Warnings never fail (see `crossRowWarnings`,
+ * (`E_ROUTING_LOOP`), a project switchyard.yaml does not declare where only
+ * declared ones may be used (`E_PROJECT_UNDECLARED`). Warnings never fail (see `crossRowWarnings`,
  * `selfRouteProblems`, `routingCycles`, plus other unknown columns, an
  * unescaped `.` before an extension, a named group hiding a placeholder).
  * `routes` holds the rows without errors of their own, in file order.
@@ -38,6 +46,7 @@ export function validateRows(
 ): { routes: Route[]; problems: Problem[] } {
   if (rows.length === 0) return { routes: [], problems: [noRows(options.source ?? 'routes')] };
   const problems: Problem[] = [...columnProblems(rows)];
+  if (options.declaredProjects) problems.push(...undeclaredProjectProblems(rows, options.declaredProjects));
   const routes: Route[] = [];
   const indexInFile = new Map<string, number>();
   const byId = new Map<string, RawRow>();

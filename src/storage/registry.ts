@@ -1,13 +1,28 @@
 import path from 'node:path';
 import type { ProjectConfig } from '../config/schema.js';
+import { ProjectUndeclaredError } from '../errors.js';
 import type { ObjectStore } from './types.js';
 
 export interface StoreRegistryOptions {
-  /** Data root for projects the config does not list: `<dataRoot>/<project>/<bucket>/<key>`. */
+  /**
+   * Data root: `<dataRoot>/<project>/<bucket>/<key>` for `fs` projects that
+   * give no `root`, and for undeclared projects where those are allowed.
+   */
   dataRoot: string;
   projects?: Record<string, ProjectConfig>;
+  /**
+   * Refuse every project `projects` does not declare (ProjectUndeclaredError)
+   * even when it declares none (the cloud entry points). Undeclared projects
+   * are always refused once `projects` declares one.
+   */
+  declaredOnly?: boolean;
   /** Environment the credential references (env var names) resolve against. */
   env?: Record<string, string | undefined>;
+}
+
+/** Whether projects `projects` does not list are refused rather than taken for local folders. */
+function onlyDeclaredProjects(options: Pick<StoreRegistryOptions, 'projects' | 'declaredOnly'>): boolean {
+  return options.declaredOnly === true || Object.keys(options.projects ?? {}).length > 0;
 }
 
 /**
@@ -35,8 +50,17 @@ export class StoreRegistry {
     this.stores.set(project, Promise.resolve(store));
   }
 
+  /**
+   * The backend of `project`: as declared, else a local folder under the data
+   * root when undeclared projects are allowed; throws ProjectUndeclaredError
+   * otherwise, so a misspelt project never becomes a folder (in a cloud
+   * function, an ephemeral one).
+   */
   configFor(project: string): ProjectConfig {
-    return this.options.projects?.[project] ?? { backend: 'fs', root: this.options.dataRoot };
+    const declared = this.options.projects ?? {};
+    if (Object.hasOwn(declared, project)) return declared[project]!;
+    if (onlyDeclaredProjects(this.options)) throw new ProjectUndeclaredError(project, Object.keys(declared));
+    return { backend: 'fs', root: this.options.dataRoot };
   }
 
   private async create(project: string): Promise<ObjectStore> {
@@ -44,7 +68,8 @@ export class StoreRegistry {
     switch (config.backend) {
       case 'fs': {
         const { FsStore } = await import('./fs.js');
-        return new FsStore({ root: path.resolve(config.root, project), name: `fs:${project}` });
+        const root = path.resolve(config.root ?? this.options.dataRoot, project);
+        return new FsStore({ root, name: `fs:${project}` });
       }
       case 'memory': {
         const { MemoryStore, sharedMemoryBackend } = await import('./memory.js');

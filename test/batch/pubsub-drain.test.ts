@@ -3,7 +3,7 @@
 // buckets themselves are local folders, as a `gs://` bucket would be a GCS store.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { createGcpDrain, environmentDrain } from '../../src/cloud/gcp-drain.js';
@@ -205,7 +205,13 @@ if (
     it('serves the HTTP function `switchyardDrain` configured from the environment', async () => {
       const { ws, resources, land, publish } = await setup();
       await publish([await land('ok_http.csv', 'http\n')]);
+      // A function routes only between declared projects: here three local folders under SWITCHYARD_DATA.
+      await writeFile(
+        `${ws.dir}/switchyard.yaml`,
+        'projects:\n  land: { backend: fs }\n  finance: { backend: fs }\n  broken: { backend: fs }\n',
+      );
       Object.assign(process.env, {
+        SWITCHYARD_CONFIG: `${ws.dir}/switchyard.yaml`,
         SWITCHYARD_QUEUE: resources.url,
         SWITCHYARD_ROUTES: `${ws.dir}/routes.csv`,
         SWITCHYARD_DATA: ws.data,

@@ -63,4 +63,15 @@ describe('batch schedule', () => {
     expect(() => checkSchedule('every five minutes')).toThrow(/invalid cron schedule "every five minutes"/);
     expect(() => checkSchedule('*/5 * * * *')).not.toThrow();
   });
+
+  it('refuses an unknown time zone before anything starts (croner would only fail at the first tick)', () => {
+    expect(() => checkSchedule('*/5 * * * *', 'Bad/Zone')).toThrow(
+      expect.objectContaining({
+        code: 'E_CONFIG_INVALID',
+        details: expect.objectContaining({ source: '--timezone', timezone: 'Bad/Zone' }),
+      }),
+    );
+    expect(() => checkSchedule('*/5 * * * *', 'Europe/Paris')).not.toThrow();
+    expect(() => checkSchedule('*/5 * * * *', 'UTC')).not.toThrow();
+  });
 });

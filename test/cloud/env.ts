@@ -7,6 +7,14 @@ import { FsStore } from '../../src/storage/fs.js';
 import { Workspace } from '../helpers/workspace.js';
 import { TEST_ROUTES } from '../http/harness.js';
 
+/** The projects of TEST_ROUTES: a cloud entry point routes only between declared ones. */
+export const TEST_PROJECTS = ['source_bucket', 'finance', 'sales', 'landing', 'alpha', 'beta'];
+
+/** switchyard.yaml declaring `projects` as local folders under the data root (`backend: fs`, no root). */
+export function folderProjectsYaml(projects: readonly string[]): string {
+  return `concurrency: 4\nprojects:\n${projects.map((p) => `  ${p}: { backend: fs }\n`).join('')}`;
+}
+
 /**
  * A temp data root + SQLite ledger for the cloud entry points, configured the
  * way a deployment is: through SWITCHYARD_* environment variables (set in
@@ -14,7 +22,7 @@ import { TEST_ROUTES } from '../http/harness.js';
  */
 export async function cloudWorkspace(routes: string = TEST_ROUTES): Promise<Workspace> {
   const ws = await Workspace.create(routes);
-  await writeFile(path.join(ws.dir, 'switchyard.yaml'), 'concurrency: 4\n');
+  await writeFile(path.join(ws.dir, 'switchyard.yaml'), folderProjectsYaml(TEST_PROJECTS));
   process.env.SWITCHYARD_CONFIG = path.join(ws.dir, 'switchyard.yaml');
   process.env.SWITCHYARD_ROUTES = path.join(ws.dir, 'routes.csv');
   process.env.SWITCHYARD_DATA = ws.data;

@@ -17,7 +17,7 @@ export interface CliRun {
   json<T = Record<string, unknown>>(): T;
 }
 
-/** A temp working directory with a data root, a state folder and helpers to run the CLI in it. */
+/** A temp working directory with a data root (created empty), a state folder and helpers to run the CLI in it. */
 export class Workspace {
   /** Extra environment for `run` (e.g. the credential env vars a switchyard.yaml names); PATH is always passed. */
   env: Record<string, string> = {};
@@ -28,6 +28,7 @@ export class Workspace {
     const dir = await mkdtemp(path.join(tmpdir(), 'switchyard-ws-'));
     const ws = new Workspace(dir);
     await writeFile(path.join(dir, routesFile), routes);
+    await mkdir(ws.data);
     return ws;
   }
 

@@ -104,4 +104,46 @@ describe('switchyard serve (the built CLI)', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refusing to listen on 0\.0\.0\.0 without a credential/);
   });
+
+  it('batch mode: a bad --timezone or --schedule exits 2 with the error before listening', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    const batch = ['serve', '--mode', 'batch', '--port', '0', '--no-watch', '--log-level', 'silent'];
+    const zone = await ws.run(...batch, '--schedule', '*/5 * * * *', '--timezone', 'Bad/Zone');
+    expect(zone.code).toBe(2);
+    expect(zone.stderr).toContain(
+      '--timezone: expected an IANA time zone such as Europe/Paris or UTC, got "Bad/Zone"',
+    );
+    expect(zone.stderr).not.toContain('serving on');
+    const cron = await ws.run(...batch, '--schedule', '61 * * * *', '--timezone', 'Europe/Paris');
+    expect(cron.code).toBe(2);
+    expect(cron.stderr).toContain('invalid cron schedule "61 * * * *" in time zone Europe/Paris');
+    expect(cron.stderr).not.toContain('serving on');
+  });
+
+  it('a data root that does not exist exits 2 naming it, before listening', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    const run = await ws.run('serve', '--port', '0', '--data', 'wrong/path', '--log-level', 'silent');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`data root ${path.join(ws.dir, 'wrong/path')}: does not exist`);
+    expect(run.stderr).not.toContain('serving on');
+  });
+
+  it('--settle: the watcher routes a file only once it stayed unchanged that long', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    served = await serve(ws, '--settle', '1500ms');
+    const written = Date.now();
+    await ws.put('source_bucket/raw_data/finance_settle.csv', CSV);
+    await until(() => ws!.exists('finance/raw_data/finance_settle.csv'), 'the watcher to route the file');
+    expect(Date.now() - written).toBeGreaterThanOrEqual(1500);
+    expect(served.stderr()).not.toMatch(/error/i);
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
+  it('--settle refuses a value that is not a duration (exit 2)', async () => {
+    ws = await Workspace.create(TEST_ROUTES);
+    const run = await ws.run('serve', '--port', '0', '--settle', 'soon', '--log-level', 'silent');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('expected a duration like 30s, 5m or 1500ms, got "soon"');
+  });
 });

@@ -68,7 +68,8 @@ export function bucketName(prefix: string): string {
 /**
  * switchyard.yaml mapping projects to backends: `src` and `lake` on fauxqs
  * (same endpoint and credentials: server-side copies), `fin` and `arch` on
- * the GCS double; any other project is a local folder under data/.
+ * the GCS double; `land`, `out` and `archive` are local folders under data/
+ * (once projects are declared, an undeclared one is refused).
  */
 export function cloudYaml(cloud: Cloud, extra = ''): string {
   const s3 = (name: string) => `  ${name}:
@@ -85,7 +86,8 @@ export function cloudYaml(cloud: Cloud, extra = ''): string {
     projectId: p
     apiEndpoint: "${cloud.gcs.endpoint}"
 `;
-  return `projects:\n${s3('src')}${s3('lake')}${gcs('fin')}${gcs('arch')}${extra}`;
+  const folders = ['land', 'out', 'archive'].map((name) => `  ${name}: { backend: fs }\n`).join('');
+  return `projects:\n${s3('src')}${s3('lake')}${gcs('fin')}${gcs('arch')}${folders}${extra}`;
 }
 
 /** A temp workspace with routes.csv, switchyard.yaml and the credential env vars the yaml names. */

@@ -119,6 +119,50 @@ describe('ReferentialSource: a bucket object', () => {
   });
 });
 
+describe('ReferentialSource: declared projects', () => {
+  it('refuses a version naming a project switchyard.yaml does not declare, keeping the last good one', async () => {
+    const reader = memoryReader(GOOD);
+    const { logger, levels } = capturingLogger();
+    const source = await ReferentialSource.open({
+      location: 'routes.csv',
+      reader,
+      pollMs: 0,
+      logger,
+      declaredProjects: ['land', 'out'],
+    });
+    const before = source.current();
+    reader.put(`${HEADER}\nland,in,\\.csv$,uot,raw,\n`);
+    const refused = await source.reload();
+    expect(refused.changed).toBe(false);
+    expect(refused.problems).toEqual([
+      expect.objectContaining({
+        line: 2,
+        column: 'destination_project',
+        severity: 'error',
+        message: expect.stringMatching(
+          /^E_PROJECT_UNDECLARED: project "uot" is not declared: .*did you mean "out"\?/,
+        ),
+      }),
+    ]);
+    expect(source.current()).toBe(before);
+    expect(source.reloadFailures).toBe(1);
+    expect(levels).toContain('error');
+    reader.put(`${HEADER}\nland,in,\\.csv$,out,fixed,\n`);
+    expect((await source.reload()).changed).toBe(true);
+  });
+
+  it('refuses to open on a first version naming an undeclared project', async () => {
+    await expect(
+      ReferentialSource.open({
+        location: 'routes.csv',
+        reader: memoryReader(GOOD),
+        pollMs: 0,
+        declaredProjects: ['land'],
+      }),
+    ).rejects.toThrow(/routes\.csv:2: destination_project: E_PROJECT_UNDECLARED: project "out"/);
+  });
+});
+
 describe('metrics of the referential', () => {
   it('exports the reload failures and the age of the referential in effect', async () => {
     const reader = memoryReader(GOOD);

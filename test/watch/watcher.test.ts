@@ -9,8 +9,8 @@ import {
 } from '../../src/events/fs-watch.js';
 import { routerSink, type EventSink } from '../../src/intake/sink.js';
 import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
-import { exists, until, walk, WatchBed } from './bed.js';
-import { writeSlowly } from './writers.js';
+import { exists, ROUTES, until, walk, WatchBed } from './bed.js';
+import { appendInBursts, writeSlowly } from './writers.js';
 
 describe('folder watcher', () => {
   let bed: WatchBed | undefined;
@@ -123,6 +123,57 @@ describe('folder watcher', () => {
       ['r.csv', 'settled', 'routed'],
       ['slow.bin', 'settled', 'routed'],
     ]);
+  });
+
+  it('a quiet period routes a file appended and closed in bursts once, whole, after its last append', async () => {
+    const { bed, watcher, reports } = await start({ quiet: { default: 1_000, buckets: {} } });
+    expect(watcher.buckets.map((b) => b.quietMs)).toEqual([1_000]);
+    const pieces = [0, 1, 2, 3, 4, 5].map((i) => Buffer.from(`line ${i}\n`.repeat(50)));
+    const lastAppend = await appendInBursts(bed.source('shipped.log'), pieces, 300);
+    await until(() => exists(bed.destination('shipped.log')));
+    await watcher.idle();
+    expect(await fsp.readFile(bed.destination('shipped.log'))).toEqual(Buffer.concat(pieces));
+    expect(reports.map((r) => [r.event.key, r.rule, r.result?.outcome])).toEqual([
+      ['shipped.log', 'quiet', 'routed'],
+    ]);
+    expect(reports[0]!.completeAt - lastAppend).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('a quiet period applies to the buckets it names; elsewhere the open-writer probe stays the fast path', async (context) => {
+    bed = await WatchBed.open(`${ROUTES}landing,sftp,.,lake,raw,sftp\n`);
+    const reports: WatchReport[] = [];
+    bed.ctx.config.watch = { settle: { buckets: { 'landing/sftp': 800 } } };
+    watcher = await startWatcher(bed.ctx, routerSink(bed.ctx.router), { onResult: (r) => reports.push(r) });
+    if (!watcher.probing) context.skip('no working /proc open-writer probe on this platform');
+    expect(watcher.buckets.map((b) => [b.bucket, b.quietMs]).sort()).toEqual([
+      ['inbox', 0],
+      ['sftp', 800],
+    ]);
+    const sftp = path.join(bed.data, 'landing', 'sftp', 'b.csv');
+    const written = Date.now();
+    await fsp.writeFile(bed.source('a.csv'), 'a');
+    await fsp.writeFile(sftp, 'b');
+    await until(() => exists(path.join(bed!.data, 'lake', 'raw', 'sftp', 'b.csv')));
+    await watcher.idle();
+    const byKey = Object.fromEntries(reports.map((r) => [r.event.key, r]));
+    expect(['no-writer', 'closed']).toContain(byKey['a.csv']?.rule);
+    expect(byKey['b.csv']?.rule).toBe('quiet');
+    expect(byKey['b.csv']!.completeAt - written).toBeGreaterThanOrEqual(800);
+    expect(byKey['a.csv']!.completeAt).toBeLessThan(byKey['b.csv']!.completeAt);
+  });
+
+  it('without the probe, a quiet period longer than settleMs is the time a file must stay unchanged', async () => {
+    const { bed, watcher, reports } = await start({
+      probe: false,
+      settleMs: 200,
+      quiet: { default: 900, buckets: {} },
+    });
+    const noticed = Date.now();
+    await fsp.writeFile(bed.source('q.csv'), 'q');
+    await until(() => exists(bed.destination('q.csv')));
+    await watcher.idle();
+    expect(reports.map((r) => [r.event.key, r.rule])).toEqual([['q.csv', 'quiet']]);
+    expect(reports[0]!.completeAt - noticed).toBeGreaterThanOrEqual(900);
   });
 
   it('watches folders created after it started', async () => {

@@ -64,3 +64,19 @@ export async function runLimited(tasks: Array<() => Promise<void>>, limit: numbe
     }),
   );
 }
+
+/**
+ * Appends `pieces` one at a time, opening and closing the file for each,
+ * `pauseMs` apart (a log shipper, some SFTP servers): between two appends no
+ * process holds the file open. Resolves with the time (epoch ms) the last
+ * append was closed.
+ */
+export async function appendInBursts(file: string, pieces: Buffer[], pauseMs: number): Promise<number> {
+  let closedAt = 0;
+  for (const [i, piece] of pieces.entries()) {
+    if (i > 0) await new Promise((r) => setTimeout(r, pauseMs));
+    await fsp.appendFile(file, piece);
+    closedAt = Date.now();
+  }
+  return closedAt;
+}
