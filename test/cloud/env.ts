@@ -20,9 +20,12 @@ export function folderProjectsYaml(projects: readonly string[]): string {
  * way a deployment is: through SWITCHYARD_* environment variables (set in
  * `process.env`, which the entry points read on their first invocation).
  */
-export async function cloudWorkspace(routes: string = TEST_ROUTES): Promise<Workspace> {
+export async function cloudWorkspace(
+  routes: string = TEST_ROUTES,
+  projects: readonly string[] = TEST_PROJECTS,
+): Promise<Workspace> {
   const ws = await Workspace.create(routes);
-  await writeFile(path.join(ws.dir, 'switchyard.yaml'), folderProjectsYaml(TEST_PROJECTS));
+  await writeFile(path.join(ws.dir, 'switchyard.yaml'), folderProjectsYaml(projects));
   process.env.SWITCHYARD_CONFIG = path.join(ws.dir, 'switchyard.yaml');
   process.env.SWITCHYARD_ROUTES = path.join(ws.dir, 'routes.csv');
   process.env.SWITCHYARD_DATA = ws.data;

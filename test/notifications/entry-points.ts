@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { cloudWorkspace } from '../cloud/env.js';
 import type { Workspace } from '../helpers/workspace.js';
 import { openBed } from '../http/harness.js';
-import { TABLE_ROUTES, type FormatRow, type Payload } from './format-table.js';
+import { TABLE_PROJECTS, TABLE_ROUTES, type FormatRow, type Payload } from './format-table.js';
 
 /** What an entry point made of a notification, as it lets it be seen. */
 export interface Observed {
@@ -72,7 +72,8 @@ export function httpEntryPoint(): EntryPointSpec {
  * (whose instance reads process.env once) and the Lambda columns.
  */
 let cloudWs: Promise<Workspace> | undefined;
-const sharedCloudWorkspace = (): Promise<Workspace> => (cloudWs ??= cloudWorkspace(TABLE_ROUTES));
+const sharedCloudWorkspace = (): Promise<Workspace> =>
+  (cloudWs ??= cloudWorkspace(TABLE_ROUTES, TABLE_PROJECTS));
 
 /** The Cloud Function (`switchyardEvent`), served by the Functions Framework as on Cloud Run. */
 export function cloudFunctionEntryPoint(): EntryPointSpec {

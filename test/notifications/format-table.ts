@@ -64,6 +64,9 @@ export interface FormatRow {
   expect: Expectation;
 }
 
+/** The projects TABLE_ROUTES names: a cloud entry point routes only between declared ones. */
+export const TABLE_PROJECTS = ['source_bucket', 'samples', 'finance'];
+
 export const TABLE_ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory
 source_bucket,raw_data,\\.csv$,finance,raw_data,
 samples,some-bucket,\\.cs$,finance,samples,
