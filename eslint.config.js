@@ -24,7 +24,7 @@ export default tseslint.config(
     // DOM lib, and Node's are absent there: typescript-eslint leaves undefined
     // names to the compiler (no-undef is off for TypeScript). What lint adds:
     // the bundle takes nothing from Node or the server but the API's types.
-    files: ['src/http/dashboard/client/**/*.ts'],
+    files: ['src/triggers/http/dashboard/client/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

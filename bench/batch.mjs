@@ -15,7 +15,7 @@ async function landAndQueue(root, count) {
   const dir = path.join(root, 'data', 'source_bucket', 'raw_data');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(root, 'routes.csv'), ROUTES);
-  const { openSqliteQueue } = await import('../dist/queue/sqlite.js');
+  const { openSqliteQueue } = await import('../dist/queue/sqlite/queue.js');
   const queue = await openSqliteQueue(path.join(root, '.switchyard', 'queue.db'));
   try {
     const body = Buffer.alloc(512, 'x');

@@ -7,8 +7,8 @@
 import path from 'node:path';
 import process from 'node:process';
 import Database from 'better-sqlite3';
-import { createDashboardApp } from '../dist/http/dashboard/app.js';
-import { openSqliteLedger } from '../dist/ledger/sqlite.js';
+import { createDashboardApp } from '../dist/triggers/http/dashboard/app.js';
+import { openSqliteLedger } from '../dist/ledger/sqlite/ledger.js';
 import { DELIVERY_COLUMNS } from '../dist/ledger/rows.js';
 import { compileReferential, loadReferentialText } from '../dist/referential/index.js';
 import { StoreRegistry } from '../dist/storage/registry.js';

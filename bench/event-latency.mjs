@@ -13,11 +13,11 @@ import { argv, exit, stdout } from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../dist/config/load.js';
-import { startWatcher } from '../dist/events/fs-watch.js';
-import { openWriterProbe } from '../dist/events/fs-watch-probe.js';
+import { startWatcher } from '../dist/triggers/fs-watch/watcher.js';
+import { openWriterProbe } from '../dist/triggers/fs-watch/probe.js';
 import { routerSink } from '../dist/intake/sink.js';
-import { silentLogger } from '../dist/log.js';
-import { openContext } from '../dist/modes/context.js';
+import { silentLogger } from '../dist/util/log.js';
+import { openContext } from '../dist/runtime/context.js';
 
 const TARGET_MS = 50;
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory

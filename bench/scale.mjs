@@ -45,7 +45,7 @@ async function landAndQueue(root, count, queueUrl) {
   }
   syncFs();
   const { openQueue } = await import('../dist/queue/url.js');
-  const { enqueueLocations } = await import('../dist/modes/batch-enqueue.js');
+  const { enqueueLocations } = await import('../dist/drains/batch-enqueue.js');
   const { StoreRegistry } = await import('../dist/storage/registry.js');
   const stores = new StoreRegistry({ dataRoot: path.join(root, 'data') });
   const queue = await openQueue(queueUrl, { stateDir: path.join(root, '.switchyard') });

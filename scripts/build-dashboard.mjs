@@ -1,5 +1,5 @@
-// Bundles the dashboard's browser code (src/http/dashboard/client/, TypeScript
-// checked by its own tsconfig) into one IIFE at dist/http/dashboard/dashboard.js,
+// Bundles the dashboard's browser code (src/triggers/http/dashboard/client/, TypeScript
+// checked by its own tsconfig) into one IIFE at dist/triggers/http/dashboard/dashboard.js,
 // which the server reads and serves as /assets/dashboard.js. The second step of
 // `npm run build`: esbuild is a dev dependency, so the bundle is made here and
 // ships in dist/, never made at run time. Written to a temporary file then
@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const client = path.join(root, 'src/http/dashboard/client');
+const client = path.join(root, 'src/triggers/http/dashboard/client');
 
 const { outputFiles } = await build({
   entryPoints: [path.join(client, 'main.ts')],
-  outfile: path.join(root, 'dist/http/dashboard/dashboard.js'),
+  outfile: path.join(root, 'dist/triggers/http/dashboard/dashboard.js'),
   tsconfig: path.join(client, 'tsconfig.json'),
   bundle: true,
   format: 'iife',

@@ -4,7 +4,7 @@
  * the cloud entry points are built from these same pieces.
  */
 export { loadConfig, type CommonFlags, type RuntimeConfig } from './config/load.js';
-export { openContext, type Context, type ContextOptions } from './modes/context.js';
+export { openContext, type Context, type ContextOptions } from './runtime/context.js';
 export {
   compileReferential,
   explainName,
@@ -18,7 +18,7 @@ export {
 export { StoreRegistry, type StoreRegistryOptions } from './storage/registry.js';
 export type { Location, ObjectInfo, ObjectStore } from './storage/types.js';
 export { openLedger, type OpenLedgerOptions } from './ledger/url.js';
-export type { DeliveryRecord, DeliveryState, Ledger } from './ledger/types.js';
+export type { DeliveryRecord, DeliveryState, Ledger, LedgerReports, LedgerStore } from './ledger/types.js';
 export { openQueue, type OpenQueueOptions } from './queue/url.js';
 export type { Queue } from './queue/types.js';
 export {
@@ -28,9 +28,9 @@ export {
   type RouteResult,
   type RouterOptions,
 } from './router/router.js';
-export { explain, type ExplainResult } from './modes/explain.js';
-export type { ObjectEvent } from './events/types.js';
-export { createLogger, silentLogger, type Logger } from './log.js';
+export { explain, type ExplainResult } from './router/explain.js';
+export type { ObjectEvent } from './model/event.js';
+export { createLogger, silentLogger, type Logger } from './util/log.js';
 export {
   ConfigInvalidError,
   EventInvalidError,
@@ -40,4 +40,4 @@ export {
   isTransient,
   type ErrorCode,
   type Problem,
-} from './errors.js';
+} from './model/errors.js';

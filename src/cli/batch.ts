@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { drainExclusive } from '../modes/batch-run.js';
-import type { DrainReport } from '../modes/batch.js';
-import { openContext } from '../modes/context.js';
+import { drainExclusive } from '../drains/batch-run.js';
+import type { DrainReport } from '../drains/batch.js';
+import { openContext } from '../runtime/context.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,

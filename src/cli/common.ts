@@ -2,8 +2,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DURATION_EXAMPLES, parseDuration } from '../config/duration.js';
 import { checkLocalRoots } from '../config/local-roots.js';
 import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
-import { errorCode, errorMessage, SwitchyardError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { errorCode, errorMessage, SwitchyardError } from '../model/errors.js';
+import { createLogger, type Logger } from '../util/log.js';
 
 /** What a command's action returns: the process exit code. */
 export type ExitCode = number;

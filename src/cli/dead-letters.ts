@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../model/errors.js';
 import { openLedger } from '../ledger/url.js';
 import type { LedgerStore } from '../ledger/types.js';
-import { listDeadLetters, retryDeadLetters } from '../modes/batch-dead-letters.js';
+import { listDeadLetters, retryDeadLetters } from '../drains/batch-dead-letters.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import type { Queue } from '../queue/types.js';
 import {

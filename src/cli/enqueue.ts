@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { enqueueLocations } from '../modes/batch-enqueue.js';
+import { enqueueLocations } from '../drains/batch-enqueue.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { explain } from '../modes/explain.js';
+import { UsageError } from '../model/errors.js';
+import { explain } from '../router/explain.js';
 import { StoreRegistry } from '../storage/registry.js';
-import { referentialChecks } from '../config/referential-checks.js';
+import { referentialChecks } from '../referential/config-checks.js';
 import { loadReferential } from '../referential/index.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
 import { formatTable } from './table.js';

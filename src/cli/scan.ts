@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { openContext } from '../modes/context.js';
+import { openContext } from '../runtime/context.js';
 import { scan } from '../modes/scan.js';
 import {
   configFrom,

@@ -1,13 +1,13 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { RuntimeConfig } from '../config/load.js';
 import type { QuietPeriods } from '../config/schema.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../model/errors.js';
 import { queueSink, type EventSink } from '../intake/sink.js';
-import type { Logger } from '../log.js';
-import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../modes/batch-schedule.js';
-import type { Context } from '../modes/context.js';
+import type { Logger } from '../util/log.js';
+import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../drains/batch-schedule.js';
+import type { Context } from '../runtime/context.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../modes/event.js';
-import { recoverInterrupted } from '../modes/recover.js';
+import { recoverInterrupted } from '../runtime/recover.js';
 import type { Queue } from '../queue/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {

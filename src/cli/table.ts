@@ -1,4 +1,4 @@
-import type { RunSummary } from '../modes/summary.js';
+import type { RunSummary } from '../runtime/summary.js';
 import type { Io } from './common.js';
 
 /** A plain text table: columns padded to their widest cell. */

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { errorCode, errorMessage, TransientError, UsageError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { openContext, type Context } from '../modes/context.js';
-import { runWorker } from '../modes/worker.js';
+import { errorCode, errorMessage, TransientError, UsageError } from '../model/errors.js';
+import type { Logger } from '../util/log.js';
+import { openContext, type Context } from '../runtime/context.js';
+import { runWorker } from '../drains/worker.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import { DEFAULT_RETRY } from '../router/retry.js';
 import {

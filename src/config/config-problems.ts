@@ -1,6 +1,6 @@
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import {
   configFileSchema,
   fsProjectSchema,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigInvalidError } from '../errors.js';
+import { ConfigInvalidError } from '../model/errors.js';
 import type { ConfigFile, ProjectConfig, QuietPeriods } from './schema.js';
 
 /**

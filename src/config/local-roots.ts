@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { ConfigInvalidError } from '../errors.js';
+import { ConfigInvalidError } from '../model/errors.js';
 import type { RuntimeConfig } from './load.js';
 
 /** A folder local-folder projects live under, and the config key that sets it. */

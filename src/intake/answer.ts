@@ -1,4 +1,4 @@
-import { TERMINAL_OUTCOMES } from '../router/result.js';
+import { TERMINAL_OUTCOMES } from '../model/outcome.js';
 import type { SinkResult } from './sink.js';
 
 export interface AnswerError {

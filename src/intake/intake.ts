@@ -1,6 +1,6 @@
-import { errorCode, errorMessage, SwitchyardError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
-import type { Logger } from '../log.js';
+import { errorCode, errorMessage, SwitchyardError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
+import type { Logger } from '../util/log.js';
 import { decodeNotification, type NotificationInput } from '../notifications/decode.js';
 import type { DecodedNotification } from '../notifications/types.js';
 import type { Referential } from '../referential/types.js';

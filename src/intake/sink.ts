@@ -1,6 +1,6 @@
 import type { Queue } from '../queue/types.js';
 import type { EventOutcome, RouteResult } from '../router/result.js';
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 
 /**
  * Where triggers (HTTP receiver, watcher, Cloud Functions, Lambda) hand their

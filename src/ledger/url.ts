@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { ConfigInvalidError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { redactUrl } from './postgres-url.js';
+import { ConfigInvalidError } from '../model/errors.js';
+import type { Logger } from '../util/log.js';
+import { redactUrl } from './postgres/url.js';
 import type { LedgerStore } from './types.js';
 
 export interface OpenLedgerOptions {
@@ -22,11 +22,11 @@ export async function openLedger(url: string | undefined, options: OpenLedgerOpt
   const target = url?.trim() || 'sqlite:';
   if (target.startsWith('sqlite:')) {
     const file = target.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    const { openSqliteLedger } = await import('./sqlite.js');
+    const { openSqliteLedger } = await import('./sqlite/ledger.js');
     return openSqliteLedger(file ? path.resolve(file) : path.join(options.stateDir, 'ledger.db'));
   }
   if (/^postgres(ql)?:\/\//i.test(target)) {
-    const { openPostgresLedger } = await import('./postgres.js');
+    const { openPostgresLedger } = await import('./postgres/ledger.js');
     return openPostgresLedger(target, options.logger ? { logger: options.logger } : {});
   }
   throw new ConfigInvalidError(

@@ -1,18 +1,18 @@
 import path from 'node:path';
 import type { Hono } from 'hono';
 import type { RuntimeConfig } from '../config/load.js';
-import { UsageError } from '../errors.js';
-import { startWatcher, type Watcher, type WatcherOptions } from '../events/fs-watch.js';
+import { UsageError } from '../model/errors.js';
+import { startWatcher, type Watcher, type WatcherOptions } from '../triggers/fs-watch/watcher.js';
 import { routerSink, type EventSink } from '../intake/sink.js';
-import { createAuthenticator, loadJwks, type Authenticator } from '../http/auth.js';
-import { createDashboardApp } from '../http/dashboard/app.js';
-import { createReceiverApp } from '../http/receiver.js';
-import { isLoopback, startServer, type ServerHandle } from '../http/server.js';
-import type { Logger } from '../log.js';
-import { Metrics } from '../metrics.js';
+import { createAuthenticator, loadJwks, type Authenticator } from '../triggers/http/auth.js';
+import { createDashboardApp } from '../triggers/http/dashboard/app.js';
+import { createReceiverApp } from '../triggers/http/receiver.js';
+import { isLoopback, startServer, type ServerHandle } from '../triggers/http/server.js';
+import type { Logger } from '../util/log.js';
+import { Metrics } from '../observability/metrics.js';
 import type { Queue } from '../queue/types.js';
 import type { RouterHooks } from '../router/router.js';
-import { openContext, type Context, type ContextOptions } from './context.js';
+import { openContext, type Context, type ContextOptions } from '../runtime/context.js';
 
 export interface EventModeOptions {
   port: number;

@@ -1,12 +1,12 @@
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { DeliveryState } from '../ledger/types.js';
-import { isFolderPlaceholder } from '../storage/keys.js';
+import { isFolderPlaceholder } from '../model/keys.js';
 import type { ListProblem } from '../storage/types.js';
 import type { RouteResult } from '../router/result.js';
 import { forEachPool, InOrder } from '../util/pool.js';
-import type { Context } from './context.js';
-import { recoverInterrupted } from './recover.js';
-import { SummaryBuilder, type RunSummary } from './summary.js';
+import type { Context } from '../runtime/context.js';
+import { recoverInterrupted } from '../runtime/recover.js';
+import { SummaryBuilder, type RunSummary } from '../runtime/summary.js';
 
 export interface ScanOptions {
   concurrency: number;

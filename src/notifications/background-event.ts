@@ -1,4 +1,4 @@
-import { EventInvalidError } from '../errors.js';
+import { EventInvalidError } from '../model/errors.js';
 import type { CloudEventLike } from './cloudevent.js';
 import { isRecord } from './json.js';
 

@@ -1,7 +1,7 @@
-import { EventInvalidError } from '../errors.js';
+import { EventInvalidError } from '../model/errors.js';
 import { gcsBucketNameRule } from './gcs-bucket-name.js';
 import { decodeBase64Strict } from './pubsub-push.js';
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { NotificationParse } from './types.js';
 import { isRecord, parseEventJson } from './json.js';
 

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { EventInvalidError, SwitchyardError } from '../errors.js';
+import { EventInvalidError, SwitchyardError } from '../model/errors.js';
 import {
   isBackgroundEvent,
   isPubsubBackgroundEvent,

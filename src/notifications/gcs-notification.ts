@@ -1,5 +1,5 @@
-import { EventInvalidError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import { EventInvalidError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 import { gcsBucketNameRule } from './gcs-bucket-name.js';
 
 /**

@@ -1,4 +1,4 @@
-import { EventInvalidError } from '../errors.js';
+import { EventInvalidError } from '../model/errors.js';
 
 /** Parses a notification's JSON text; anything else is E_EVENT_INVALID naming `what` and quoting the start of the text. */
 export function parseEventJson(text: unknown, what: string): unknown {

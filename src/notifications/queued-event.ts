@@ -1,5 +1,5 @@
-import { EventInvalidError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import { EventInvalidError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 
 const ORIGINS: ReadonlySet<string> = new Set(['gcs', 's3', 'fs', 'manual', 'scan']);
 const STRING_FIELDS = ['project', 'generation', 'crc32c', 'md5', 'eventTime', 'eventId'] as const;

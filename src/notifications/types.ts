@@ -1,4 +1,4 @@
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 
 /**
  * What a notification parser yields: the events to route, and the

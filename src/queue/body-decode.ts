@@ -1,5 +1,5 @@
-import { errorMessage } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import { errorMessage } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 import { decodeNotification } from '../notifications/decode.js';
 import type { DecodedNotification } from '../notifications/types.js';
 import { MessageUnreadableError } from './queue-errors.js';

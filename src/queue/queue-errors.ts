@@ -1,4 +1,4 @@
-import { errorMessage, PermanentError, SwitchyardError, TransientError } from '../errors.js';
+import { errorMessage, PermanentError, SwitchyardError, TransientError } from '../model/errors.js';
 import { rawPreview, type RawBody } from './raw-body.js';
 
 export type SharedQueueBackend = 'nats' | 'pubsub' | 'sqs';

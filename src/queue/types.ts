@@ -1,4 +1,4 @@
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { RawBody } from './raw-body.js';
 
 export type { RawBody } from './raw-body.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { ConfigInvalidError } from '../errors.js';
-import type { NatsQueueOptions } from './nats.js';
-import type { PubsubQueueOptions } from './pubsub.js';
-import type { SqsQueueOptions } from './sqs.js';
+import { ConfigInvalidError } from '../model/errors.js';
+import type { NatsQueueOptions } from './nats/queue.js';
+import type { PubsubQueueOptions } from './pubsub/queue.js';
+import type { SqsQueueOptions } from './sqs/queue.js';
 import type { Queue } from './types.js';
 import type { RuntimeConfig } from '../config/load.js';
 
@@ -42,19 +42,19 @@ export async function openQueue(url: string | undefined, options: OpenQueueOptio
   const spec = parseQueueUrl(url, options);
   switch (spec.kind) {
     case 'sqlite': {
-      const { openSqliteQueue } = await import('./sqlite.js');
+      const { openSqliteQueue } = await import('./sqlite/queue.js');
       return openSqliteQueue(spec.path);
     }
     case 'nats': {
-      const { openNatsQueue } = await import('./nats.js');
+      const { openNatsQueue } = await import('./nats/queue.js');
       return openNatsQueue(spec.options);
     }
     case 'pubsub': {
-      const { openPubsubQueue } = await import('./pubsub.js');
+      const { openPubsubQueue } = await import('./pubsub/queue.js');
       return openPubsubQueue(spec.options);
     }
     case 'sqs': {
-      const { openSqsQueue } = await import('./sqs.js');
+      const { openSqsQueue } = await import('./sqs/queue.js');
       return openSqsQueue(spec.options);
     }
   }

@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import { OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './validate-row.js';
 import type { RawRow } from './types.js';
 

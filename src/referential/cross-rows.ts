@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import { compileMatcher, maskTester } from './matcher.js';
 import { findCommonName, sampleMask, type MaskSample } from './overlap.js';
 import type { Route } from './types.js';

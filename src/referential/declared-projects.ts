@@ -1,4 +1,4 @@
-import { undeclaredProjectMessage, type Problem } from '../errors.js';
+import { undeclaredProjectMessage, type Problem } from '../model/errors.js';
 import { editDistance } from './columns.js';
 import { fieldOf } from './validate-row.js';
 import type { RawRow } from './types.js';

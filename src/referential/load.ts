@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type * as Yaml from 'yaml';
-import { ReferentialInvalidError, type Problem } from '../errors.js';
+import { ReferentialInvalidError, type Problem } from '../model/errors.js';
 import type { RawRow } from './types.js';
 
 export type ReferentialFormat = 'csv' | 'yaml' | 'json';

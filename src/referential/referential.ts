@@ -1,5 +1,5 @@
-import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../errors.js';
-import { joinKey } from '../storage/keys.js';
+import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
+import { joinKey } from '../model/keys.js';
 import { loadReferentialFile } from './load.js';
 import { compileMatcher } from './matcher.js';
 import { expandDirectory } from './template.js';

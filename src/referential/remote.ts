@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ProjectConfig } from '../config/schema.js';
-import { ConfigInvalidError, NotFoundError, PermanentError } from '../errors.js';
+import { ConfigInvalidError, NotFoundError, PermanentError } from '../model/errors.js';
 import type { ObjectStore } from '../storage/types.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import { anchorsCompatible, maskAnchors, type MaskAnchors } from './mask-anchors.js';
 import { stronglyConnected } from './scc.js';

@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import type { Route } from './types.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import type { ProjectConfig } from '../config/schema.js';
-import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../errors.js';
-import { silentLogger, type Logger } from '../log.js';
+import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
 import type { ObjectStore } from '../storage/types.js';
 import { loadReferentialText } from './load.js';
 import type { BucketIdentity } from './bucket-identity.js';

@@ -1,5 +1,5 @@
-import { KeyUnsafeError } from '../errors.js';
-import { fileNameOf, folderOf } from '../storage/keys.js';
+import { KeyUnsafeError } from '../model/errors.js';
+import { fileNameOf, folderOf } from '../model/keys.js';
 import type { TemplateContext } from './types.js';
 
 /** Placeholders every directory template may use, besides the mask's named groups. */

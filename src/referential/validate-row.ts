@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';

@@ -1,4 +1,4 @@
-import type { Problem } from '../errors.js';
+import type { Problem } from '../model/errors.js';
 import { bucketByName, type BucketIdentity } from './bucket-identity.js';
 import { columnProblems } from './columns.js';
 import { crossRowWarnings } from './cross-rows.js';

@@ -1,7 +1,7 @@
-import { KeyUnsafeError, PermanentError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import { KeyUnsafeError, PermanentError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { Referential } from '../referential/types.js';
-import { assertSafeBucket, assertSafeKey } from '../storage/keys.js';
+import { assertSafeBucket, assertSafeKey } from '../model/keys.js';
 import type { Location } from '../storage/types.js';
 
 /**

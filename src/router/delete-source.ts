@@ -1,6 +1,6 @@
-import { NotFoundError, PreconditionError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { formatLocation } from '../storage/keys.js';
+import { NotFoundError, PreconditionError } from '../model/errors.js';
+import type { Logger } from '../util/log.js';
+import { formatLocation } from '../model/keys.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import type { RouteResult } from './result.js';
 

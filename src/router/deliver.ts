@@ -1,7 +1,7 @@
-import { ChecksumMismatchError, ConflictError, PreconditionError, SwitchyardError } from '../errors.js';
+import { ChecksumMismatchError, ConflictError, PreconditionError, SwitchyardError } from '../model/errors.js';
 import type { DeliveryRecord } from '../ledger/types.js';
 import type { Route } from '../referential/types.js';
-import { formatLocation } from '../storage/keys.js';
+import { formatLocation } from '../model/keys.js';
 import { userMetadata } from '../storage/provenance.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
 import type { CopyOptions, Location, ObjectInfo, ObjectStore, Provenance } from '../storage/types.js';
@@ -127,7 +127,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
   // bytes pass through this process when streaming across stores, and in a
   // local copy (read, checksummed, written here); a cloud copy stays server-side
-  const throughProcess = !dst.canCopyFrom(src) || dst.backend === 'fs';
+  const throughProcess = !dst.canCopyFrom(src) || dst.capabilities.copyUsesProcess;
   return input.byteSlots && throughProcess ? input.byteSlots.run(copy) : copy();
 }
 

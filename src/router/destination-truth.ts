@@ -1,6 +1,6 @@
-import { SwitchyardError } from '../errors.js';
+import { SwitchyardError } from '../model/errors.js';
 import type { DeliveryRecord, ReopenReason } from '../ledger/types.js';
-import { formatLocation } from '../storage/keys.js';
+import { formatLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import { readChecksum } from '../storage/stream-to-store.js';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';

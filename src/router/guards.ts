@@ -1,7 +1,7 @@
 import type { Ledger } from '../ledger/types.js';
 import type { Referential } from '../referential/types.js';
 import { bucketIdentityOf } from '../storage/identity.js';
-import { formatLocation, parseLocation } from '../storage/keys.js';
+import { formatLocation, parseLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
 import type { PlannedDelivery, RefusedDelivery } from './plan.js';

@@ -1,9 +1,9 @@
-import { errorCode, errorMessage } from '../errors.js';
+import { errorCode, errorMessage } from '../model/errors.js';
 import { deliveryId } from '../ledger/delivery-id.js';
 import type { DeliveryPlan } from '../ledger/types.js';
 import { expandDirectory } from '../referential/template.js';
 import type { Referential, Route } from '../referential/types.js';
-import { assertSafeKey, fileNameOf, joinKey } from '../storage/keys.js';
+import { assertSafeKey, fileNameOf, joinKey } from '../model/keys.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
 
 export interface PlannedDelivery {

@@ -1,5 +1,5 @@
-import type { KeyUnsafeError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import type { KeyUnsafeError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 import { deliveryId } from '../ledger/delivery-id.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Location, ObjectInfo } from '../storage/types.js';

@@ -1,10 +1,10 @@
-import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../errors.js';
-import type { ObjectEvent } from '../events/types.js';
+import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../model/errors.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
-import type { Logger } from '../log.js';
-import { silentLogger } from '../log.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
 import type { Referential } from '../referential/types.js';
-import { formatLocation, isFolderPlaceholder, sameLocation } from '../storage/keys.js';
+import { formatLocation, isFolderPlaceholder, sameLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';

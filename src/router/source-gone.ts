@@ -1,4 +1,4 @@
-import type { ObjectEvent } from '../events/types.js';
+import type { ObjectEvent } from '../model/event.js';
 import type { DeliveryRecord, Ledger } from '../ledger/types.js';
 import type { Location } from '../storage/types.js';
 import type { Claims } from './claims.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { ProjectConfig } from '../config/schema.js';
-import { ProjectUndeclaredError } from '../errors.js';
+import { ProjectUndeclaredError } from '../model/errors.js';
 import type { ObjectStore } from './types.js';
 
 export interface StoreRegistryOptions {
@@ -67,20 +67,20 @@ export class StoreRegistry {
     const config = this.configFor(project);
     switch (config.backend) {
       case 'fs': {
-        const { FsStore } = await import('./fs.js');
+        const { FsStore } = await import('./fs/store.js');
         const root = path.resolve(config.root ?? this.options.dataRoot, project);
         return new FsStore({ root, name: `fs:${project}` });
       }
       case 'memory': {
-        const { MemoryStore, sharedMemoryBackend } = await import('./memory.js');
+        const { MemoryStore, sharedMemoryBackend } = await import('./memory/store.js');
         return new MemoryStore({ backend: sharedMemoryBackend(), name: `memory:${project}` });
       }
       case 'gcs': {
-        const { createGcsStore } = await import('./gcs.js');
+        const { createGcsStore } = await import('./gcs/store.js');
         return createGcsStore(project, config, this.options.env ?? {});
       }
       case 's3': {
-        const { createS3Store } = await import('./s3.js');
+        const { createS3Store } = await import('./s3/store.js');
         return createS3Store(project, config, this.options.env ?? {});
       }
     }

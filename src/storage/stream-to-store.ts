@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError } from '../model/errors.js';
 import { ChecksumStream, checksumOf } from './checksum.js';
 import type { CopyOptions, ObjectInfo, ObjectStore } from './types.js';
 

@@ -1,11 +1,6 @@
 import type { Readable } from 'node:stream';
 
-/** Where an object lives: a project (selects the backend), a bucket, a key. */
-export interface Location {
-  project: string;
-  bucket: string;
-  key: string;
-}
+export type { Location } from '../model/keys.js';
 
 /**
  * What switchyard writes into every destination object it creates in GCS or S3
@@ -70,6 +65,12 @@ export interface ObjectInfo {
 export interface StoreCapabilities {
   /** copy() between two locations of this backend without bytes through the process. */
   serverSideCopy: boolean;
+  /**
+   * copy() within this backend still reads and writes the bytes here (a local
+   * copy is read, checksummed and written by this process), so it takes one of
+   * the router's byte slots like a streamed copy.
+   */
+  copyUsesProcess: boolean;
   /** write()/copy() honour `ifGenerationMatch`. */
   conditionalWrite: boolean;
   /** the backend keeps old generations (GCS generations, S3 versioning). */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { ConfigInvalidError } from '../errors.js';
+import { ConfigInvalidError } from '../model/errors.js';
 
 export type SqliteDatabase = Database.Database;
 

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueSink } from '../../src/intake/sink.js';
-import { drain } from '../../src/modes/batch.js';
+import { drain } from '../../src/drains/batch.js';
 import { batchFixture, HEADER, ScriptedQueue, sleep, type BatchFixture } from './helpers.js';
 
 const ROUTES = `${HEADER}

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { drain } from '../../src/modes/batch.js';
+import { drain } from '../../src/drains/batch.js';
 import { batchFixture, HEADER, sleep, type BatchFixture } from './helpers.js';
 
 const ROUTES = `${HEADER}

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { ObjectEvent } from '../../src/events/types.js';
-import { openSqliteQueue, type SqliteQueue } from '../../src/queue/sqlite.js';
+import type { ObjectEvent } from '../../src/model/event.js';
+import { openSqliteQueue, type SqliteQueue } from '../../src/queue/sqlite/queue.js';
 import type { DeadLetter, Queue, QueueMessage, QueueStats } from '../../src/queue/types.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 

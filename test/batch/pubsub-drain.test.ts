@@ -1,4 +1,4 @@
-// The Cloud Scheduler–triggered drain (src/cloud/gcp-drain.ts) against Google's
+// The Cloud Scheduler–triggered drain (src/triggers/cloud/gcp-drain.ts) against Google's
 // Pub/Sub emulator, fed real-shaped GCS notifications (JSON_API_V1); the
 // buckets themselves are local folders, as a `gs://` bucket would be a GCS store.
 import { once } from 'node:events';
@@ -6,13 +6,13 @@ import type { AddressInfo } from 'node:net';
 import { rm, writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
-import { createGcpDrain, environmentDrain } from '../../src/cloud/gcp-drain.js';
+import { createGcpDrain, environmentDrain } from '../../src/triggers/cloud/gcp-drain.js';
 import { loadConfig } from '../../src/config/load.js';
-import { errorMessage } from '../../src/errors.js';
-import { silentLogger } from '../../src/log.js';
-import { drain } from '../../src/modes/batch.js';
-import { openContext } from '../../src/modes/context.js';
-import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
+import { errorMessage } from '../../src/model/errors.js';
+import { silentLogger } from '../../src/util/log.js';
+import { drain } from '../../src/drains/batch.js';
+import { openContext } from '../../src/runtime/context.js';
+import { createPubsubClients } from '../../src/queue/pubsub/clients.js';
 import { openQueue } from '../../src/queue/url.js';
 import {
   createPubsubResources,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ExclusiveDrainResult } from '../../src/modes/batch-run.js';
-import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../../src/modes/batch-schedule.js';
+import type { ExclusiveDrainResult } from '../../src/drains/batch-run.js';
+import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../../src/drains/batch-schedule.js';
 import { batchFixture, HEADER, sleep, type BatchFixture } from './helpers.js';
 
 const ROUTES = `${HEADER}

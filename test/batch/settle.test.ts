@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { settleMessage } from '../../src/modes/settle.js';
+import { settleMessage } from '../../src/drains/settle.js';
 import type { QueueMessage } from '../../src/queue/types.js';
 import type { RouteResult } from '../../src/router/result.js';
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeadLetterListing } from '../../src/modes/batch-dead-letters.js';
+import type { DeadLetterListing } from '../../src/drains/batch-dead-letters.js';
 import { batchFixture, HEADER, type BatchFixture } from './helpers.js';
 
 const ROUTES = `${HEADER}

@@ -12,7 +12,7 @@ describe('AWS Lambda handler', () => {
 
   beforeAll(async () => {
     ws = await cloudWorkspace();
-    const aws = await import('../../src/cloud/aws.js');
+    const aws = await import('../../src/triggers/cloud/aws.js');
     handler = aws.handler;
     closeRuntime = aws.closeAwsRuntime;
   });

@@ -4,8 +4,8 @@
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gcpDrainOptionsFromEnv } from '../../src/cloud/gcp-drain.js';
-import { cloudRuntime, handleLambdaEvent, type CloudRuntimeHolder } from '../../src/cloud/handler.js';
+import { gcpDrainOptionsFromEnv } from '../../src/triggers/cloud/gcp-drain.js';
+import { cloudRuntime, handleLambdaEvent, type CloudRuntimeHolder } from '../../src/triggers/cloud/handler.js';
 import { Workspace } from '../helpers/workspace.js';
 import { CSV, TEST_ROUTES } from '../http/harness.js';
 import { folderProjectsYaml, TEST_PROJECTS } from './env.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DeliveryPlan } from '../../src/ledger/types.js';
 import { deliveryId } from '../../src/ledger/delivery-id.js';
 import { openLedger } from '../../src/ledger/url.js';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { Workspace } from '../helpers/workspace.js';
 import { TEST_ROUTES } from '../http/harness.js';
 

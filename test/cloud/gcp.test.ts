@@ -13,7 +13,7 @@ describe('Cloud Functions entry point (functions-framework local server)', () =>
 
   beforeAll(async () => {
     ws = await cloudWorkspace();
-    const gcp = await import('../../src/cloud/gcp.js');
+    const gcp = await import('../../src/triggers/cloud/gcp.js');
     closeRuntime = gcp.closeGcpRuntime;
     const { getTestServer } = await import('@google-cloud/functions-framework/testing');
     server = getTestServer(gcp.GCP_ENTRY_POINT);

@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { ProjectUndeclaredError } from '../../src/errors.js';
+import { ProjectUndeclaredError } from '../../src/model/errors.js';
 import { StoreRegistry } from '../../src/storage/registry.js';
 import { Workspace } from '../helpers/workspace.js';
 

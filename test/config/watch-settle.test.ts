@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkConfigText } from '../../src/config/config-problems.js';
 import { loadConfig, parseConfigFile } from '../../src/config/load.js';
-import { quietPeriodOf } from '../../src/events/fs-watch.js';
+import { quietPeriodOf } from '../../src/triggers/fs-watch/watcher.js';
 import { Workspace } from '../helpers/workspace.js';
 
 describe('watch.settle', () => {

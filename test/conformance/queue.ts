@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ObjectEvent } from '../../src/events/types.js';
-import { drain } from '../../src/modes/batch.js';
-import { listDeadLetters } from '../../src/modes/batch-dead-letters.js';
+import type { ObjectEvent } from '../../src/model/event.js';
+import { drain } from '../../src/drains/batch.js';
+import { listDeadLetters } from '../../src/drains/batch-dead-letters.js';
 import { RAW_BODY_LIMIT } from '../../src/queue/raw-body.js';
 import type { Queue, QueueMessage } from '../../src/queue/types.js';
 import { routerFixture } from '../helpers/router-fixture.js';

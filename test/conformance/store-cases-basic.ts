@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { expect } from 'vitest';
-import { NotFoundError, PreconditionError } from '../../src/errors.js';
+import { NotFoundError, PreconditionError } from '../../src/model/errors.js';
 import type { SuiteContext } from './store.js';
 import { failingStream, listAll, listKeys, macrotask, readAll, readText } from './store-streams.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { PreconditionError } from '../../src/errors.js';
+import { PreconditionError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import type { Provenance } from '../../src/storage/types.js';
 import type { SuiteContext } from './store.js';

@@ -2,11 +2,11 @@
 // the write (S3 checksum headers, GCS metadata, FsStore's one-pass copy):
 // the report is compared with the source's checksum and nothing is read again.
 import { describe, expect, it } from 'vitest';
-import { ChecksumMismatchError } from '../../src/errors.js';
+import { ChecksumMismatchError } from '../../src/model/errors.js';
 import type { DeliveryRecord } from '../../src/ledger/types.js';
 import type { Route } from '../../src/referential/types.js';
 import { executeDelivery } from '../../src/router/deliver.js';
-import { MemoryBackend, MemoryStore } from '../../src/storage/memory.js';
+import { MemoryBackend, MemoryStore } from '../../src/storage/memory/store.js';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/types.js';
 
 const ROUTE: Route = {

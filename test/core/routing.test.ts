@@ -1,7 +1,7 @@
 import { utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite/ledger.js';
 import { Workspace } from '../helpers/workspace.js';
 
 interface ScanJson {

@@ -5,7 +5,7 @@
 import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planDeliveries } from '../../src/router/plan.js';
-import type { ObjectEvent } from '../../src/events/types.js';
+import type { ObjectEvent } from '../../src/model/event.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id

@@ -3,12 +3,12 @@
 // delivery is made due now, as `switchyard dead-letters retry` makes it, and
 // its source generation goes to the sink.
 import { describe, expect, it } from 'vitest';
-import type { ObjectEvent } from '../../src/events/types.js';
+import type { ObjectEvent } from '../../src/model/event.js';
 import type { EventSink } from '../../src/intake/sink.js';
-import { retryDelivery } from '../../src/http/dashboard/actions.js';
+import { retryDelivery } from '../../src/triggers/http/dashboard/actions.js';
 import type { DeliveryPlan, Ledger } from '../../src/ledger/types.js';
-import { createMemoryLedger } from '../../src/ledger/memory.js';
-import { silentLogger } from '../../src/log.js';
+import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
+import { silentLogger } from '../../src/util/log.js';
 
 const PLAN: DeliveryPlan = {
   id: 'd-1',

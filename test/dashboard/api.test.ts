@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryView } from '../../src/http/dashboard/api-types.js';
-import { DASHBOARD_BUNDLE } from '../../src/http/dashboard/assets.js';
+import type { DeliveryView } from '../../src/triggers/http/dashboard/api-types.js';
+import { DASHBOARD_BUNDLE } from '../../src/triggers/http/dashboard/assets.js';
 import { DASHBOARD_TOKEN, openDashboardBed, SAMPLES, type DashboardBed } from './fixture.js';
 
 interface Page {

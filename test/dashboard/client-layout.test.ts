@@ -1,9 +1,9 @@
 // The browser script's pure parts, run in Node: the flow picture's geometry
 // and how numbers read. The page itself is driven in Chromium by browser.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { FlowView } from '../../src/http/dashboard/api-types.js';
-import { layoutFlows, LEFT, RIGHT, WIDTH } from '../../src/http/dashboard/client/flow-layout.js';
-import { age, bytes, clip, count, shorten, shortTime, time } from '../../src/http/dashboard/client/format.js';
+import type { FlowView } from '../../src/triggers/http/dashboard/api-types.js';
+import { layoutFlows, LEFT, RIGHT, WIDTH } from '../../src/triggers/http/dashboard/client/flow-layout.js';
+import { age, bytes, clip, count, shorten, shortTime, time } from '../../src/triggers/http/dashboard/client/format.js';
 
 const flow = (source: string, destination: string, files: number, size: number): FlowView => {
   const [sourceProject = '', sourceBucket = ''] = source.split('/');

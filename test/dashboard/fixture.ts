@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type RuntimeConfig } from '../../src/config/load.js';
-import { silentLogger, type Logger } from '../../src/log.js';
-import type { Metrics } from '../../src/metrics.js';
-import type { Context } from '../../src/modes/context.js';
+import { silentLogger, type Logger } from '../../src/util/log.js';
+import type { Metrics } from '../../src/observability/metrics.js';
+import type { Context } from '../../src/runtime/context.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../../src/modes/event.js';
 import type { RouteResult } from '../../src/router/result.js';
 import { ensureDashboardBundle } from '../helpers/build.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/log.js';
+import { createLogger } from '../../src/util/log.js';
 import { openDashboardBed, SAMPLES, type DashboardBed } from './fixture.js';
 
 const SECRET = 'tok-4f9d2c81e7b3a6055d1e-secret';

@@ -49,7 +49,7 @@ export function requiredConfigKeys(module: TerraformModule): string[] {
   return [...new Set([...module.text.matchAll(/\(\?m\)\^([A-Za-z]+):/g)].map((m) => m[1] as string))];
 }
 
-/** `dist/cloud/aws.handler` → module `dist/cloud/aws.js`, export `handler`. */
+/** `dist/triggers/cloud/aws.handler` → module `dist/triggers/cloud/aws.js`, export `handler`. */
 export function splitLambdaHandler(handler: string): { module: string; exportName: string } {
   const dot = handler.lastIndexOf('.');
   if (dot <= 0) throw new Error(`[test] [deploy] expected FILE.EXPORT as a Lambda handler, got ${handler}`);

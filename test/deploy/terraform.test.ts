@@ -27,9 +27,9 @@ const gcp = readModule(path.join(TERRAFORM, 'gcp'));
 const aws = readModule(path.join(TERRAFORM, 'aws'));
 const sources = allSources(path.join(ROOT, 'src'));
 const packageJson = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-  exports: Record<string, string>;
+  exports: Record<string, { types: string; default: string }>;
 };
-const exported = new Set(Object.values(packageJson.exports).map((p) => p.replace(/^\.\//, '')));
+const exported = new Set(Object.values(packageJson.exports).map((p) => p.default.replace(/^\.\//, '')));
 
 async function load(distModule: string): Promise<Record<string, unknown>> {
   const source = sourceOf(ROOT, distModule);

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { enqueueLocations } from '../../src/modes/batch-enqueue.js';
+import { enqueueLocations } from '../../src/drains/batch-enqueue.js';
 import { openQueue } from '../../src/queue/url.js';
 import type { QueueStats } from '../../src/queue/types.js';
 import { StoreRegistry } from '../../src/storage/registry.js';
-import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
+import { FS_TEMP_PREFIX } from '../../src/storage/fs/store.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = path.join(ROOT, 'bin', 'switchyard.js');

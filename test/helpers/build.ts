@@ -39,19 +39,20 @@ export function ensureBuilt(): void {
 }
 
 const DASHBOARD_SOURCES = [
-  path.join(ROOT, 'src', 'http', 'dashboard', 'client'),
-  path.join(ROOT, 'src', 'http', 'dashboard', 'api-types.ts'),
+  path.join(ROOT, 'src', 'triggers', 'http', 'dashboard', 'client'),
+  path.join(ROOT, 'src', 'triggers', 'http', 'dashboard', 'api-types.ts'),
   path.join(ROOT, 'scripts', 'build-dashboard.mjs'),
 ];
 
 /**
  * The dashboard's browser script, which the server reads from
- * dist/http/dashboard/dashboard.js even when tests run src/: bundled again
+ * dist/triggers/http/dashboard/dashboard.js even when tests run src/: bundled again
  * (the second step of `npm run build`, well under a second) when its sources
  * are newer.
  */
 export function ensureDashboardBundle(): void {
-  if (fresh(path.join(ROOT, 'dist', 'http', 'dashboard', 'dashboard.js'), ...DASHBOARD_SOURCES)) return;
+  if (fresh(path.join(ROOT, 'dist', 'triggers', 'http', 'dashboard', 'dashboard.js'), ...DASHBOARD_SOURCES))
+    return;
   execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-dashboard.mjs')], {
     cwd: ROOT,
     stdio: 'inherit',

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
+import { createPubsubClients } from '../../src/queue/pubsub/clients.js';
 import { freePort, uniqueName } from './services.js';
 
 /**

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
-import type { ObjectEvent } from '../../src/events/types.js';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import type { ObjectEvent } from '../../src/model/event.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { compileReferential, loadReferentialText, validateRows } from '../../src/referential/index.js';
 import { referentialOf } from '../../src/referential/referential.js';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { Workspace } from './workspace.js';
 

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createAuthenticator, type Authenticator } from '../../src/http/auth.js';
-import { isLoopback } from '../../src/http/server.js';
-import { silentLogger } from '../../src/log.js';
-import { openContext } from '../../src/modes/context.js';
+import { createAuthenticator, type Authenticator } from '../../src/triggers/http/auth.js';
+import { isLoopback } from '../../src/triggers/http/server.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext } from '../../src/runtime/context.js';
 import { authFromConfig, startEventMode } from '../../src/modes/event.js';
 import { CSV, fixture, openBed, TOKEN, type Bed } from './harness.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { routerSink } from '../../src/intake/sink.js';
-import { silentLogger } from '../../src/log.js';
+import { silentLogger } from '../../src/util/log.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../../src/modes/event.js';
 import { Workspace } from '../helpers/workspace.js';
 import { CSV, fixture, postEvent, TEST_ROUTES } from './harness.js';

@@ -3,11 +3,11 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import { loadConfig } from '../../src/config/load.js';
 import { routerSink, type EventSink } from '../../src/intake/sink.js';
-import { createAuthenticator, type Authenticator } from '../../src/http/auth.js';
-import { createReceiverApp } from '../../src/http/receiver.js';
-import { startServer, type ServerHandle } from '../../src/http/server.js';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { createAuthenticator, type Authenticator } from '../../src/triggers/http/auth.js';
+import { createReceiverApp } from '../../src/triggers/http/receiver.js';
+import { startServer, type ServerHandle } from '../../src/triggers/http/server.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { SEED_CSV, Workspace } from '../helpers/workspace.js';
 
 /**

@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryLedger } from '../../src/ledger/memory.js';
-import { Metrics } from '../../src/metrics.js';
-import { MemoryQueue } from '../../src/queue/memory.js';
+import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { MemoryQueue } from '../../src/queue/memory/queue.js';
 import { openDashboardBed, type DashboardBed } from '../dashboard/fixture.js';
 
 interface PromSample {

@@ -5,8 +5,8 @@
 // no GCS twin here; test/integration/s3-destination-truth.test.ts and
 // test/core/destination-truth.test.ts hold the others.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { scan } from '../../src/modes/scan.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {

@@ -2,8 +2,8 @@
 // and GCS → S3 (fauxqs) streamed through the process with provenance.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { scan } from '../../src/modes/scan.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import type { Workspace } from '../helpers/workspace.js';

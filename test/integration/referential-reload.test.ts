@@ -6,8 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createLogger, silentLogger, type Logger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { createLogger, silentLogger, type Logger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { openMeteredContext } from '../../src/modes/event.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {

@@ -6,8 +6,8 @@
 // holds the local-folder cases.
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 import { scan } from '../../src/modes/scan.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import type { Workspace } from '../helpers/workspace.js';

@@ -1,4 +1,4 @@
-import { createMemoryLedger } from '../../src/ledger/memory.js';
+import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
 import { testLedger } from '../conformance/ledger.js';
 
 testLedger('memory', async () => ({ store: createMemoryLedger(), async cleanup() {} }), {

@@ -4,9 +4,9 @@
 // The shared behaviour every ledger keeps lives in test/conformance/ledger.ts.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/errors.js';
-import { openPostgresLedger, PostgresLedgerStore } from '../../src/ledger/postgres.js';
-import { parsePostgresUrl } from '../../src/ledger/postgres-url.js';
+import { TransientError } from '../../src/model/errors.js';
+import { openPostgresLedger, PostgresLedgerStore } from '../../src/ledger/postgres/ledger.js';
+import { parsePostgresUrl } from '../../src/ledger/postgres/url.js';
 import { openLedger } from '../../src/ledger/url.js';
 import type { ClaimResult, DeliveryPlan } from '../../src/ledger/types.js';
 import {

@@ -1,4 +1,4 @@
-import { openPostgresLedger } from '../../src/ledger/postgres.js';
+import { openPostgresLedger } from '../../src/ledger/postgres/ledger.js';
 import { testLedger } from '../conformance/ledger.js';
 import { connectTestPostgres } from '../helpers/postgres.js';
 

@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite/ledger.js';
 import { compileForChildren, runChild } from './child-process.js';
 
 const CLAIMER = `
-const { openSqliteLedger } = require('./src/ledger/sqlite.js');
+const { openSqliteLedger } = require('./src/ledger/sqlite/ledger.js');
 const [path, owner, count, startAt] = process.argv.slice(2);
 const plan = (i) => ({
   id: 'd-' + i, source: { project: 'p', bucket: 'in', key: 'f-' + i }, generation: 'g1', routeId: 'r1',
@@ -35,7 +35,7 @@ describe('SQLite ledger shared by several processes', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-ledger-procs-'));
-    await compileForChildren(['src/ledger/sqlite.ts'], join(dir, 'build'));
+    await compileForChildren(['src/ledger/sqlite/ledger.ts'], join(dir, 'build'));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

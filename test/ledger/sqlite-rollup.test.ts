@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createMemoryLedger } from '../../src/ledger/memory.js';
-import { DAY_MS, HOUR_MS } from '../../src/ledger/sqlite-rollup.js';
-import { LEDGER_MIGRATIONS } from '../../src/ledger/sqlite-schema.js';
-import { sqliteLedgerStore } from '../../src/ledger/sqlite.js';
+import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
+import { DAY_MS, HOUR_MS } from '../../src/ledger/sqlite/rollup.js';
+import { LEDGER_MIGRATIONS } from '../../src/ledger/sqlite/schema.js';
+import { sqliteLedgerStore } from '../../src/ledger/sqlite/ledger.js';
 import type {
   DeliveryPlan,
   DeliveryState,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteLedger } from '../../src/ledger/sqlite.js';
+import { openSqliteLedger } from '../../src/ledger/sqlite/ledger.js';
 import { testLedger } from '../conformance/ledger.js';
 
 testLedger('sqlite', async () => {

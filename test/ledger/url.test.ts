@@ -2,8 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigInvalidError } from '../../src/errors.js';
-import { parsePostgresUrl } from '../../src/ledger/postgres-url.js';
+import { ConfigInvalidError } from '../../src/model/errors.js';
+import { parsePostgresUrl } from '../../src/ledger/postgres/url.js';
 import { openLedger } from '../../src/ledger/url.js';
 import { plan } from '../conformance/ledger.js';
 

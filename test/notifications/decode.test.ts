@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventInvalidError } from '../../src/errors.js';
+import { EventInvalidError } from '../../src/model/errors.js';
 import { decodeNotification } from '../../src/notifications/decode.js';
 import { gcsBucketNameRule } from '../../src/notifications/gcs-bucket-name.js';
 import { decodeBase64Strict } from '../../src/notifications/pubsub-push.js';

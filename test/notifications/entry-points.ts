@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { cloudRuntime, handleLambdaEvent, type CloudRuntimeHolder } from '../../src/cloud/handler.js';
-import type { ObjectEvent } from '../../src/events/types.js';
-import { createLogger } from '../../src/log.js';
+import { cloudRuntime, handleLambdaEvent, type CloudRuntimeHolder } from '../../src/triggers/cloud/handler.js';
+import type { ObjectEvent } from '../../src/model/event.js';
+import { createLogger } from '../../src/util/log.js';
 import { cloudWorkspace } from '../cloud/env.js';
 import type { Workspace } from '../helpers/workspace.js';
 import { openBed } from '../http/harness.js';
@@ -87,7 +87,7 @@ export function cloudFunctionEntryPoint(): EntryPointSpec {
           : undefined,
     async open() {
       const ws = await sharedCloudWorkspace();
-      const gcp = await import('../../src/cloud/gcp.js');
+      const gcp = await import('../../src/triggers/cloud/gcp.js');
       const { getTestServer } = await import('@google-cloud/functions-framework/testing');
       const server: Server = getTestServer(gcp.GCP_ENTRY_POINT);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,7 +11,7 @@
 // Pub/Sub (emulator), SQS (fauxqs) and NATS (127.0.0.1:4222) must be running:
 // under CI=true their absence fails the suite, elsewhere it skips their column.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/model/errors.js';
 import { startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
 import { connectTestNats } from '../helpers/nats-server.js';
 import { startPubsubEmulator, type PubsubEmulator } from '../helpers/pubsub-emulator.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EventInvalidError } from '../../src/errors.js';
+import { EventInvalidError } from '../../src/model/errors.js';
 import { isGcsNotification, parseGcsNotification } from '../../src/notifications/gcs-notification.js';
 
 /** A GCS OBJECT_FINALIZE notification (payload JSON_API_V1) in the Pub/Sub push envelope it arrives in. */

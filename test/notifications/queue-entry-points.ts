@@ -5,10 +5,10 @@ import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient }
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import Database from 'better-sqlite3';
-import { drain } from '../../src/modes/batch.js';
-import { MemoryQueue } from '../../src/queue/memory.js';
-import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
-import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { drain } from '../../src/drains/batch.js';
+import { MemoryQueue } from '../../src/queue/memory/queue.js';
+import { createPubsubClients } from '../../src/queue/pubsub/clients.js';
+import { openSqliteQueue } from '../../src/queue/sqlite/queue.js';
 import type { Queue, QueueMessage } from '../../src/queue/types.js';
 import { openQueue } from '../../src/queue/url.js';
 import type { Fauxqs } from '../helpers/fauxqs.js';

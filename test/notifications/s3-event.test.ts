@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { EventInvalidError } from '../../src/errors.js';
+import { EventInvalidError } from '../../src/model/errors.js';
 import { decodeNotification } from '../../src/notifications/decode.js';
 import { parseEventBridgeEvent } from '../../src/notifications/eventbridge.js';
 import { isS3Event, parseS3Event } from '../../src/notifications/s3-event.js';

@@ -1,4 +1,4 @@
-import { MemoryQueue } from '../../src/queue/memory.js';
+import { MemoryQueue } from '../../src/queue/memory/queue.js';
 import { testQueue } from '../conformance/queue.js';
 
 testQueue('memory', async () => {

@@ -6,7 +6,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openNatsQueue, type NatsQueueOptions } from '../../src/queue/nats.js';
+import { openNatsQueue, type NatsQueueOptions } from '../../src/queue/nats/queue.js';
 import type { Queue } from '../../src/queue/types.js';
 import { probeTcp, requireService, uniqueName } from '../helpers/services.js';
 

@@ -1,6 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { openNatsQueue } from '../../src/queue/nats.js';
+import { openNatsQueue } from '../../src/queue/nats/queue.js';
 import { testQueue } from '../conformance/queue.js';
 import { probeTcp, requireService, uniqueName } from '../helpers/services.js';
 

@@ -5,8 +5,8 @@
 // queue URL without dead-letter options can and cannot do.
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { errorMessage } from '../../src/errors.js';
-import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
+import { errorMessage } from '../../src/model/errors.js';
+import { createPubsubClients } from '../../src/queue/pubsub/clients.js';
 import type { Queue, QueueMessage } from '../../src/queue/types.js';
 import { openQueue } from '../../src/queue/url.js';
 import {

@@ -1,6 +1,6 @@
 import { afterAll } from 'vitest';
-import { errorMessage } from '../../src/errors.js';
-import { createPubsubClients } from '../../src/queue/pubsub-clients.js';
+import { errorMessage } from '../../src/model/errors.js';
+import { createPubsubClients } from '../../src/queue/pubsub/clients.js';
 import { openQueue } from '../../src/queue/url.js';
 import { testQueue } from '../conformance/queue.js';
 import {

@@ -6,11 +6,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { openSqliteQueue } from '../../src/queue/sqlite/queue.js';
 import { compileForChildren, runChild } from '../ledger/child-process.js';
 
 const CONSUMER = `
-const { openSqliteQueue } = require('./src/queue/sqlite.js');
+const { openSqliteQueue } = require('./src/queue/sqlite/queue.js');
 const [path, startAt] = process.argv.slice(2);
 (async () => {
   const queue = await openSqliteQueue(path, { name: 'events' });
@@ -31,7 +31,7 @@ describe('SQLite queue shared by several processes', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-queue-procs-'));
-    await compileForChildren(['src/queue/sqlite.ts'], join(dir, 'build'));
+    await compileForChildren(['src/queue/sqlite/queue.ts'], join(dir, 'build'));
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

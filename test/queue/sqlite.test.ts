@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteQueue } from '../../src/queue/sqlite.js';
+import { openSqliteQueue } from '../../src/queue/sqlite/queue.js';
 import { testQueue } from '../conformance/queue.js';
 
 testQueue('sqlite', async () => {

@@ -7,7 +7,7 @@
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/model/errors.js';
 import type { Queue, QueueMessage } from '../../src/queue/types.js';
 import { openQueue } from '../../src/queue/url.js';
 import { startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';

@@ -1,6 +1,6 @@
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll } from 'vitest';
-import { errorMessage } from '../../src/errors.js';
+import { errorMessage } from '../../src/model/errors.js';
 import { openQueue } from '../../src/queue/url.js';
 import { testQueue, unreadableTitle } from '../conformance/queue.js';
 import { startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigInvalidError } from '../../src/errors.js';
+import { ConfigInvalidError } from '../../src/model/errors.js';
 import { openQueue, parseQueueUrl } from '../../src/queue/url.js';
 
 const base = { stateDir: '/var/lib/switchyard', cwd: '/work' };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReferentialInvalidError } from '../../src/errors.js';
+import { ReferentialInvalidError } from '../../src/model/errors.js';
 import {
   compileReferential,
   explainName,

@@ -5,8 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, type Logger } from '../../src/log.js';
-import { Metrics } from '../../src/metrics.js';
+import { createLogger, type Logger } from '../../src/util/log.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { fileReader, ReferentialSource, type ReferentialReader } from '../../src/referential/source.js';
 
 const HEADER =

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyUnsafeError } from '../../src/errors.js';
+import { KeyUnsafeError } from '../../src/model/errors.js';
 import { expandDirectory, parseTemplate, placeholdersOf } from '../../src/referential/template.js';
 
 const created = new Date('2024-01-31T23:30:00-02:00'); // 2024-02-01T01:30:00Z

@@ -6,9 +6,9 @@
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { bucketIdentityOf } from '../../src/storage/identity.js';
-import { MemoryBackend, MemoryStore } from '../../src/storage/memory.js';
+import { MemoryBackend, MemoryStore } from '../../src/storage/memory/store.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import { tempDir } from '../helpers/router-fixture.js';
 

@@ -8,7 +8,7 @@ import { existsSync, lstatSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { listAll, readText } from '../conformance/store-streams.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 

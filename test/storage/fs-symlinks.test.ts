@@ -7,7 +7,7 @@ import { existsSync, promises as fsp, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { listAll, listKeys, readText } from '../conformance/store-streams.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 

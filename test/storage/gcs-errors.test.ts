@@ -1,7 +1,7 @@
 // GCS error mapping: pure function, no server.
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, PermanentError, PreconditionError, TransientError } from '../../src/errors.js';
-import { mapGcsError } from '../../src/storage/gcs-errors.js';
+import { NotFoundError, PermanentError, PreconditionError, TransientError } from '../../src/model/errors.js';
+import { mapGcsError } from '../../src/storage/gcs/errors.js';
 
 const context = { store: 'gcs:lake', operation: 'objects.get', location: 'gcs:lake/b/k' };
 

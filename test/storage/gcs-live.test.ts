@@ -4,7 +4,7 @@
 // SWITCHYARD_GCS_TEST_KEY_FILE or GOOGLE_APPLICATION_CREDENTIALS (optionally
 // SWITCHYARD_GCS_TEST_PROJECT); otherwise it is skipped with the reason.
 import { describe, it } from 'vitest';
-import { createGcsStore, type GcsStore } from '../../src/storage/gcs.js';
+import { createGcsStore, type GcsStore } from '../../src/storage/gcs/store.js';
 import { testObjectStore } from '../conformance/store.js';
 
 const bucket = process.env['SWITCHYARD_GCS_TEST_BUCKET'];

@@ -6,9 +6,9 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PreconditionError } from '../../src/errors.js';
+import { PreconditionError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
-import { createGcsStore, type GcsStore } from '../../src/storage/gcs.js';
+import { createGcsStore, type GcsStore } from '../../src/storage/gcs/store.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
 import { startGcsJsonApiDouble, type GcsJsonApiDouble } from '../doubles/gcs-json-api-double.js';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import { createGcsStore } from '../../src/storage/gcs.js';
+import { createGcsStore } from '../../src/storage/gcs/store.js';
 import { testObjectStore } from '../conformance/store.js';
 import { startGcsJsonApiDouble, type GcsJsonApiDouble } from '../doubles/gcs-json-api-double.js';
 

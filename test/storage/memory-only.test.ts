@@ -1,8 +1,8 @@
 // Cases only the in-memory store has: its fault-injection hooks (used by
 // router tests) and its namespaces. Everything backends share is in memory.test.ts.
 import { describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/errors.js';
-import { MemoryBackend, MemoryStore, sharedMemoryBackend } from '../../src/storage/memory.js';
+import { TransientError } from '../../src/model/errors.js';
+import { MemoryBackend, MemoryStore, sharedMemoryBackend } from '../../src/storage/memory/store.js';
 
 describe('memory store: fault injection and namespaces', () => {
   it('failNext fails the next calls of one operation only, after key validation', async () => {

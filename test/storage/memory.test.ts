@@ -1,4 +1,4 @@
-import { MemoryBackend, MemoryStore } from '../../src/storage/memory.js';
+import { MemoryBackend, MemoryStore } from '../../src/storage/memory/store.js';
 import { testObjectStore } from '../conformance/store.js';
 
 testObjectStore(

@@ -1,13 +1,13 @@
 // S3 error mapping and header-level metadata helpers: pure functions, no server.
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, PermanentError, PreconditionError, TransientError } from '../../src/errors.js';
-import { mapS3Error } from '../../src/storage/s3-errors.js';
+import { NotFoundError, PermanentError, PreconditionError, TransientError } from '../../src/model/errors.js';
+import { mapS3Error } from '../../src/storage/s3/errors.js';
 import {
   decodeMetadataValue,
   encodeMetadataValue,
   fullObjectCrc32c,
   md5FromEtag,
-} from '../../src/storage/s3-metadata.js';
+} from '../../src/storage/s3/metadata.js';
 
 const context = { store: 's3:cloud', operation: 'GetObject', location: 's3:cloud/b/k' };
 const sdkError = (name: string, status?: number) =>

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3ProjectConfig } from '../../src/config/schema.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3.js';
+import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
 import { FAUXQS_ACCESS_KEY_ENV, FAUXQS_SECRET_KEY_ENV, startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
 
 const MIB = 1024 * 1024;

@@ -7,10 +7,10 @@ import {
   generationOf,
   matchesGeneration,
   parseGeneration,
-} from '../../src/storage/s3-generation.js';
-import { listObjectsPage, listVersionsPage } from '../../src/storage/s3-list.js';
-import { headToInfo } from '../../src/storage/s3-metadata.js';
-import { statedHead } from '../../src/storage/s3-params.js';
+} from '../../src/storage/s3/generation.js';
+import { listObjectsPage, listVersionsPage } from '../../src/storage/s3/list.js';
+import { headToInfo } from '../../src/storage/s3/metadata.js';
+import { statedHead } from '../../src/storage/s3/params.js';
 
 const ETAG = '900150983cd24fb0d6963f7d28e17f72';
 const MD5 = Buffer.from(ETAG, 'hex').toString('base64');

@@ -5,11 +5,11 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3ProjectConfig } from '../../src/config/schema.js';
-import { PreconditionError } from '../../src/errors.js';
+import { PreconditionError } from '../../src/model/errors.js';
 import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { proveSameBytes } from '../../src/storage/same-bytes.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3.js';
+import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
 import type { ObjectInfo } from '../../src/storage/types.js';
 import { FAUXQS_ACCESS_KEY_ENV, FAUXQS_SECRET_KEY_ENV, startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';
 

@@ -4,11 +4,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PreconditionError } from '../../src/errors.js';
+import { PreconditionError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
-import { createS3Store, type S3Store } from '../../src/storage/s3.js';
-import { multipartCopy, partRanges } from '../../src/storage/s3-part-copy.js';
+import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
+import { multipartCopy, partRanges } from '../../src/storage/s3/part-copy.js';
 import { startS3PartCopyDouble, type S3PartCopyDouble } from '../doubles/s3-part-copy-double.js';
 
 const KIB = 1024;

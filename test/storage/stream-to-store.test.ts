@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PreconditionError } from '../../src/errors.js';
+import { PreconditionError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
-import { FsStore } from '../../src/storage/fs.js';
-import { MemoryStore } from '../../src/storage/memory.js';
+import { FsStore } from '../../src/storage/fs/store.js';
+import { MemoryStore } from '../../src/storage/memory/store.js';
 import { copyAcross, readChecksum } from '../../src/storage/stream-to-store.js';
 import { failingStream, listKeys, readText } from '../conformance/store-streams.js';
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { DeliveryRecord } from '../../src/ledger/types.js';
-import { silentLogger } from '../../src/log.js';
-import { openContext, type Context } from '../../src/modes/context.js';
+import { silentLogger } from '../../src/util/log.js';
+import { openContext, type Context } from '../../src/runtime/context.js';
 
 /** One local source bucket (`landing/inbox`) routed whole to `lake/raw/in/`. */
 export const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory

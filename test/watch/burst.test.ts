@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWatcher, type Watcher, type WatchReport } from '../../src/events/fs-watch.js';
+import { startWatcher, type Watcher, type WatchReport } from '../../src/triggers/fs-watch/watcher.js';
 import { routerSink, type EventSink } from '../../src/intake/sink.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { crcOfFile, until, walk, WatchBed } from './bed.js';

@@ -2,9 +2,9 @@ import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isIgnoredKey, isTempName } from '../../src/events/fs-watch-names.js';
-import { isSharedFilesystem, openWriterProbe, type WriterProbe } from '../../src/events/fs-watch-probe.js';
-import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
+import { isIgnoredKey, isTempName } from '../../src/triggers/fs-watch/names.js';
+import { isSharedFilesystem, openWriterProbe, type WriterProbe } from '../../src/triggers/fs-watch/probe.js';
+import { FS_TEMP_PREFIX } from '../../src/storage/fs/store.js';
 
 describe('temp names', () => {
   it.each([

@@ -3,10 +3,10 @@
 // exits 0. Prints `ready` once watching and `stopped` once stopped.
 import process from 'node:process';
 import { loadConfig } from '../../dist/config/load.js';
-import { startWatcher } from '../../dist/events/fs-watch.js';
+import { startWatcher } from '../../dist/triggers/fs-watch/watcher.js';
 import { routerSink } from '../../dist/intake/sink.js';
-import { silentLogger } from '../../dist/log.js';
-import { openContext } from '../../dist/modes/context.js';
+import { silentLogger } from '../../dist/util/log.js';
+import { openContext } from '../../dist/runtime/context.js';
 
 const dir = process.argv[2];
 const ctx = await openContext(

@@ -5,7 +5,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
+import { FS_TEMP_PREFIX } from '../../src/storage/fs/store.js';
 import { until, walk, WatchBed } from './bed.js';
 import { contentFor, runLimited, writeRenamed, writeSlowly } from './writers.js';
 

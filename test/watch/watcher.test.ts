@@ -6,9 +6,9 @@ import {
   type Watcher,
   type WatcherOptions,
   type WatchReport,
-} from '../../src/events/fs-watch.js';
+} from '../../src/triggers/fs-watch/watcher.js';
 import { routerSink, type EventSink } from '../../src/intake/sink.js';
-import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
+import { FS_TEMP_PREFIX } from '../../src/storage/fs/store.js';
 import { exists, ROUTES, until, walk, WatchBed } from './bed.js';
 import { appendInBursts, writeSlowly } from './writers.js';
 

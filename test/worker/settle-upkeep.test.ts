@@ -1,13 +1,13 @@
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ObjectEvent } from '../../src/events/types.js';
-import { isOutage, settleMessage, type SettleOptions } from '../../src/modes/settle.js';
-import { sweepTempFiles } from '../../src/modes/upkeep.js';
+import type { ObjectEvent } from '../../src/model/event.js';
+import { isOutage, settleMessage, type SettleOptions } from '../../src/drains/settle.js';
+import { sweepTempFiles } from '../../src/runtime/upkeep.js';
 import type { QueueMessage } from '../../src/queue/types.js';
 import type { RouteResult } from '../../src/router/result.js';
-import { FS_TEMP_PREFIX } from '../../src/storage/fs.js';
-import { parseTempName, tempName } from '../../src/storage/fs-paths.js';
+import { FS_TEMP_PREFIX } from '../../src/storage/fs/store.js';
+import { parseTempName, tempName } from '../../src/storage/fs/paths.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 import { Workspace } from '../helpers/workspace.js';
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransientError } from '../../src/errors.js';
-import { runWorker, type WorkerOptions, type WorkerStats } from '../../src/modes/worker.js';
-import { MemoryQueue } from '../../src/queue/memory.js';
+import { TransientError } from '../../src/model/errors.js';
+import { runWorker, type WorkerOptions, type WorkerStats } from '../../src/drains/worker.js';
+import { MemoryQueue } from '../../src/queue/memory/queue.js';
 import type { Queue } from '../../src/queue/types.js';
-import { FsStore } from '../../src/storage/fs.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id

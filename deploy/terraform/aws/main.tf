@@ -39,8 +39,8 @@ resource "terraform_data" "inputs" {
       error_message = "A bucket is in both event_buckets and batch_buckets: expected each source bucket in one mode."
     }
     precondition {
-      condition     = fileexists("${var.source_dir}/dist/cloud/aws.js") && fileexists("${var.source_dir}/node_modules/better-sqlite3/package.json")
-      error_message = "source_dir has no dist/cloud/aws.js or no node_modules: expected the staged build folder with its production dependencies installed (see README.md)."
+      condition     = fileexists("${var.source_dir}/dist/triggers/cloud/aws.js") && fileexists("${var.source_dir}/node_modules/better-sqlite3/package.json")
+      error_message = "source_dir has no dist/triggers/cloud/aws.js or no node_modules: expected the staged build folder with its production dependencies installed (see README.md)."
     }
     precondition {
       condition     = can(regex("(?m)^routesProject:", file("${var.source_dir}/switchyard.yaml")))
@@ -80,7 +80,7 @@ resource "aws_lambda_function" "switchyard" {
   function_name    = "${var.name_prefix}-${each.key}"
   role             = aws_iam_role.function[each.key].arn
   runtime          = "nodejs24.x"
-  handler          = "dist/cloud/aws.handler"
+  handler          = "dist/triggers/cloud/aws.handler"
   architectures    = [var.lambda_architecture]
   filename         = data.archive_file.lambda.output_path
   source_code_hash = data.archive_file.lambda.output_base64sha256

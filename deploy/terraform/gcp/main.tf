@@ -25,8 +25,8 @@ locals {
   # The module each function's package.json `main` names: functions-framework
   # loads it, and it registers the entry point.
   function_main = {
-    event = "dist/cloud/gcp.js"
-    drain = "dist/cloud/gcp-drain.js"
+    event = "dist/triggers/cloud/gcp.js"
+    drain = "dist/triggers/cloud/gcp-drain.js"
   }
 
   # Everything staged but node_modules (Cloud Build installs it) and
@@ -77,8 +77,8 @@ resource "terraform_data" "inputs" {
       error_message = "A bucket is in both event_buckets and batch_buckets: expected each source bucket in one mode."
     }
     precondition {
-      condition     = fileexists("${var.source_dir}/dist/cloud/gcp.js") && fileexists("${var.source_dir}/dist/cloud/gcp-drain.js")
-      error_message = "source_dir has no dist/cloud/gcp.js or dist/cloud/gcp-drain.js: expected the staged build folder (npm run build, then stage it: see README.md)."
+      condition     = fileexists("${var.source_dir}/dist/triggers/cloud/gcp.js") && fileexists("${var.source_dir}/dist/triggers/cloud/gcp-drain.js")
+      error_message = "source_dir has no dist/triggers/cloud/gcp.js or dist/triggers/cloud/gcp-drain.js: expected the staged build folder (npm run build, then stage it: see README.md)."
     }
     precondition {
       condition     = can(regex("(?m)^routesProject:", file("${var.source_dir}/switchyard.yaml")))

@@ -1,0 +1,215 @@
+import type { Location } from '../../storage/types.js';
+import { planValues, PLAN_COLUMNS, recordFromRow } from '../rows.js';
+import { claimDecision, newRecord } from '../rules.js';
+import type { SqliteConnection } from './connection.js';
+import { REOPEN_DONE, transitionSql } from './sql.js';
+import type {
+  ClaimResult,
+  DeliveryPlan,
+  DeliveryRecord,
+  DeliveryState,
+  Ledger,
+  ReopenReason,
+  TransitionItem,
+  TransitionPatch,
+} from '../types.js';
+
+/** A fresh claim: the plan's columns and the lease (the others start NULL), bound by position. */
+const INSERT_CLAIM = `INSERT INTO deliveries (${PLAN_COLUMNS.join(', ')}, state, attempts, created_at, updated_at, claimed_by, claim_expires_at)
+  VALUES (${PLAN_COLUMNS.map(() => '?').join(', ')}, 'planned', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+const SOURCE = 'source_project = ? AND source_bucket = ? AND source_key = ?';
+const UNROUTED_KEY = 'project = ? AND bucket = ? AND key = ?';
+const REVIVE =
+  "UPDATE deliveries SET state = 'failed', attempts = 0, next_attempt_at = ?, updated_at = ?, " +
+  'claimed_by = NULL, claim_expires_at = NULL WHERE ';
+
+/**
+ * The SQLite ledger's write path. Claims and transitions run in `BEGIN
+ * IMMEDIATE` transactions (a batch in one), so two processes sharing the
+ * file never both hold one delivery.
+ */
+export class SqliteLedger implements Ledger {
+  constructor(private readonly c: SqliteConnection) {}
+
+  async claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.c.tx.write(() => this.claimOne(plan, owner, leaseMs, this.c.now()));
+  }
+
+  async claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
+    if (plans.length === 0) return [];
+    return this.c.tx.write(() => {
+      const now = this.c.now();
+      return plans.map((plan) => this.claimOne(plan, owner, leaseMs, now));
+    });
+  }
+
+  async transition(
+    id: string,
+    owner: string,
+    state: DeliveryState,
+    patch?: TransitionPatch,
+  ): Promise<boolean> {
+    return this.c.tx.write(() => this.transitionOne(id, owner, state, patch, this.c.now()));
+  }
+
+  async transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return this.c.tx.write(() => {
+      const now = this.c.now();
+      return items.map((item) => this.transitionOne(item.id, owner, item.state, item.patch, now));
+    });
+  }
+
+  async release(id: string, owner: string): Promise<void> {
+    this.c.run(
+      'UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ?',
+      [id, owner],
+    );
+  }
+
+  async reopen(
+    id: string,
+    owner: string,
+    leaseMs: number,
+    reason: ReopenReason,
+  ): Promise<ClaimResult | undefined> {
+    return this.c.tx.write(() => {
+      const now = this.c.now();
+      const params = [now, reason.errorCode, reason.lastError, owner, now + leaseMs, id];
+      const reopened = this.c.run(REOPEN_DONE, params).changes === 1;
+      const record = this.c.getOne(id);
+      if (!record) return undefined;
+      return reopened ? { status: 'claimed' as const, record } : this.claimOne(record, owner, leaseMs, now);
+    });
+  }
+
+  async get(id: string): Promise<DeliveryRecord | undefined> {
+    return this.c.getOne(id);
+  }
+
+  async forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]> {
+    return this.c
+      .rows(`SELECT * FROM deliveries WHERE ${SOURCE} AND generation = ? ORDER BY route_id, id`, [
+        source.project,
+        source.bucket,
+        source.key,
+        generation,
+      ])
+      .map(recordFromRow);
+  }
+
+  async forDestination(destination: Location): Promise<DeliveryRecord[]> {
+    return this.c
+      .rows(
+        'SELECT * FROM deliveries WHERE dest_project = ? AND dest_bucket = ? AND dest_key = ? ORDER BY updated_at DESC, id DESC',
+        [destination.project, destination.bucket, destination.key],
+      )
+      .map(recordFromRow);
+  }
+
+  async markSourceDeleted(source: Location, generation: string, at: number): Promise<void> {
+    this.c.run(`UPDATE deliveries SET source_deleted_at = ? WHERE ${SOURCE} AND generation = ?`, [
+      at,
+      source.project,
+      source.bucket,
+      source.key,
+      generation,
+    ]);
+  }
+
+  async recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
+    this.c.run(
+      `INSERT INTO unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+       ON CONFLICT (project, bucket, key) DO UPDATE SET
+         generation = excluded.generation,
+         size = excluded.size,
+         first_seen_at = CASE WHEN resolved_at IS NULL THEN min(first_seen_at, excluded.first_seen_at) ELSE excluded.first_seen_at END,
+         last_seen_at = CASE WHEN resolved_at IS NULL THEN max(last_seen_at, excluded.last_seen_at) ELSE excluded.last_seen_at END,
+         resolved_at = NULL`,
+      [source.project, source.bucket, source.key, generation, size, at, at],
+    );
+  }
+
+  async resolveUnrouted(source: Location, at: number): Promise<void> {
+    this.c.run(`UPDATE unrouted SET resolved_at = ? WHERE ${UNROUTED_KEY} AND resolved_at IS NULL`, [
+      at,
+      source.project,
+      source.bucket,
+      source.key,
+    ]);
+  }
+
+  async retryDead(ids?: string[]): Promise<number> {
+    const dead = `${REVIVE}state = 'dead'`;
+    return this.c.tx.write(() => {
+      const now = this.c.now();
+      if (ids === undefined) return this.c.run(dead, [now, now]).changes;
+      let changed = 0;
+      for (const id of new Set(ids)) changed += this.c.run(`${dead} AND id = ?`, [now, now, id]).changes;
+      return changed;
+    });
+  }
+
+  async makeDue(ids: string[]): Promise<number> {
+    const due = `${REVIVE}id = ? AND (state = 'dead' OR (state = 'failed' AND (claimed_by IS NULL OR claim_expires_at <= ?)))`;
+    return this.c.tx.write(() => {
+      const now = this.c.now();
+      let changed = 0;
+      for (const id of new Set(ids)) changed += this.c.run(due, [now, now, id, now]).changes;
+      return changed;
+    });
+  }
+
+  async activeOwners(): Promise<string[]> {
+    return this.c
+      .rows<{
+        claimed_by: string;
+      }>(
+        'SELECT DISTINCT claimed_by FROM deliveries WHERE claimed_by IS NOT NULL AND claim_expires_at > ? ORDER BY claimed_by',
+        [this.c.now()],
+      )
+      .map((r) => r.claimed_by);
+  }
+
+  async releaseOwner(owner: string): Promise<number> {
+    return this.c.run(
+      `UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL
+       WHERE claimed_by IS NOT NULL AND (claimed_by = ? OR (claimed_by >= ? AND claimed_by < ?))`,
+      [owner, `${owner}#`, `${owner}$`],
+    ).changes;
+  }
+
+  private claimOne(plan: DeliveryPlan, owner: string, leaseMs: number, now: number): ClaimResult {
+    const expires = now + leaseMs;
+    const inserted = this.c.run(INSERT_CLAIM, [...planValues(plan), now, now, owner, expires]);
+    if (inserted.changes === 1) {
+      return {
+        status: 'claimed',
+        record: { ...newRecord(plan, now), claimedBy: owner, claimExpiresAt: expires },
+      };
+    }
+    const record = this.c.getOne(plan.id) as DeliveryRecord;
+    const status = claimDecision(record, owner, now);
+    if (status !== 'claimed') return { status, record };
+    record.claimedBy = owner;
+    record.claimExpiresAt = expires;
+    this.c.run('UPDATE deliveries SET claimed_by = ?, claim_expires_at = ? WHERE id = ?', [
+      owner,
+      expires,
+      plan.id,
+    ]);
+    return { status, record };
+  }
+
+  private transitionOne(
+    id: string,
+    owner: string,
+    state: DeliveryState,
+    patch: TransitionPatch | undefined,
+    now: number,
+  ): boolean {
+    const { sql, params } = transitionSql(id, owner, state, patch, now);
+    return this.c.run(sql, params).changes === 1;
+  }
+}

@@ -1,0 +1,19 @@
+import { localBucketIdentity } from './bucket-identity.js';
+import type { ValidateOptions } from './validate.js';
+import { declaredProjects, type RuntimeConfig } from '../config/load.js';
+
+/**
+ * What the referential is checked against under `config`: which local
+ * bucket folders are one (by real path), and the only projects rows may
+ * name when switchyard.yaml declares its projects (or a cloud entry point
+ * runs). Every command and mode that loads the referential uses these.
+ */
+export function referentialChecks(
+  config: Pick<RuntimeConfig, 'dataRoot' | 'projects' | 'declaredOnly'>,
+): Pick<ValidateOptions, 'bucketIdentity' | 'declaredProjects'> {
+  const declared = declaredProjects(config);
+  return {
+    bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
+    ...(declared ? { declaredProjects: declared } : {}),
+  };
+}

@@ -1,0 +1,107 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { RuntimeConfig } from '../config/load.js';
+import { referentialChecks } from '../referential/config-checks.js';
+import type { Ledger, LedgerReports } from '../ledger/types.js';
+import { batchingStore } from '../ledger/batching.js';
+import { openLedger } from '../ledger/url.js';
+import type { Logger } from '../util/log.js';
+import { openReferentialSource, ReferentialSource } from '../referential/source.js';
+import type { Referential } from '../referential/types.js';
+import type { Problem } from '../model/errors.js';
+import { Router, type RouterHooks } from '../router/router.js';
+import type { RetryPolicy } from '../router/retry.js';
+import { StoreRegistry } from '../storage/registry.js';
+
+/** Everything a mode needs, opened from one RuntimeConfig and closed together. */
+export interface Context {
+  config: RuntimeConfig;
+  logger: Logger;
+  stores: StoreRegistry;
+  /** The ledger's write path (group-committed), what the router records deliveries in. */
+  ledger: Ledger;
+  /** The same ledger's reports (status, dashboard, metrics, recovery). */
+  reports: LedgerReports;
+  router: Router;
+  /** The referential now in effect (re-read when its source changes, see `referentialSource`). */
+  referential(): Referential;
+  referentialSource: ReferentialSource;
+  /** Warnings found when the referential was loaded. */
+  warnings: Problem[];
+  owner: string;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  hooks?: RouterHooks;
+  retry?: RetryPolicy;
+  leaseMs?: number;
+  /** Provide an already loaded referential (tests, `demo`). */
+  referential?: Referential;
+}
+
+/** `host:pid:random`: who holds a claim; lets a restarted process recognise its dead predecessor's claims. */
+export function processOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+export async function openContext(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: ContextOptions = {},
+): Promise<Context> {
+  const stores = new StoreRegistry({
+    dataRoot: config.dataRoot,
+    projects: config.projects,
+    declaredOnly: config.declaredOnly,
+    env: config.env,
+  });
+  const source = options.referential
+    ? ReferentialSource.fixed(options.referential)
+    : await openReferentialSource({
+        location: config.routes,
+        ...(config.routesProject !== undefined ? { project: config.routesProject } : {}),
+        projects: config.projects,
+        storeFor: (project) => stores.storeFor(project),
+        ...(config.routesPollMs !== undefined ? { pollMs: config.routesPollMs } : {}),
+        logger,
+        ...referentialChecks(config),
+      }).catch(async (error: unknown) => {
+        await stores.close();
+        throw error;
+      });
+  const warnings: Problem[] = source.warnings;
+  const current = () => source.current();
+  const store = batchingStore(await openLedger(config.ledgerUrl, { stateDir: config.stateDir }));
+  const { ledger, reports } = store;
+  const owner = processOwner();
+  const router = new Router({
+    referential: current,
+    stores,
+    ledger,
+    owner,
+    logger,
+    dryRun: config.dryRun,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+  });
+  source.start();
+  return {
+    config,
+    logger,
+    stores,
+    ledger,
+    reports,
+    router,
+    referential: current,
+    referentialSource: source,
+    warnings,
+    owner,
+    async close() {
+      await source.stop();
+      await stores.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,254 @@
+import { crc32c } from '@node-rs/crc32';
+import { constants, linkSync, promises as fsp, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ChecksumMismatchError, PreconditionError } from '../../model/errors.js';
+import { encodeCrc32c } from '../checksum.js';
+import { at, lstatAt, syncDir, type DirHandle } from './dirs.js';
+import { errnoOf, generationOf, tempName } from './paths.js';
+
+/** Bytes gathered before one write to the temp file (bounds memory per write). */
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/** A complete, fsynced temporary file next to its target, not yet visible under the key. */
+export interface Staged {
+  /** Name of the temp file in `dir`. */
+  tmp: string;
+  dir: DirHandle;
+  st: BigIntStats;
+  crc32c: string;
+}
+
+/** Flags of every file the store creates: a fresh name, never through a symbolic link. */
+const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** Raised inside staging when the body (the caller's stream) fails, so it is not mistaken for an fs error. */
+export class BodyError extends Error {
+  constructor(readonly original: unknown) {
+    super('body stream failed');
+  }
+}
+
+/**
+ * Writes `body` to a new temporary file in `dir` (computing its CRC32C),
+ * fsyncs it and returns its stats. On any failure the temporary file is
+ * removed and a body stream destroyed; a failure of the body itself is
+ * thrown as BodyError.
+ */
+export async function stageFile(dir: DirHandle, body: Readable | Buffer): Promise<Staged> {
+  const tmp = tempName();
+  const handle = await fsp.open(at(dir, tmp), CREATE_FLAGS, 0o666);
+  try {
+    let state = 0;
+    if (Buffer.isBuffer(body)) {
+      state = crc32c(body);
+      await handle.writeFile(body);
+    } else {
+      const pending: Buffer[] = [];
+      let pendingBytes = 0;
+      const iterator = body[Symbol.asyncIterator]();
+      for (;;) {
+        let next: IteratorResult<unknown>;
+        try {
+          next = await iterator.next();
+        } catch (error) {
+          throw new BodyError(error);
+        }
+        if (next.done) break;
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : (next.value as Buffer);
+        state = crc32c(chunk, state);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(handle, pending);
+          pending.length = 0;
+          pendingBytes = 0;
+        }
+      }
+      if (pendingBytes > 0) await writeAll(handle, pending);
+    }
+    await handle.sync();
+    const st = await handle.stat({ bigint: true });
+    await handle.close();
+    return { tmp, dir, st, crc32c: encodeCrc32c(state) };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    removeAt(dir, tmp);
+    if (!Buffer.isBuffer(body)) body.destroy();
+    throw error;
+  }
+}
+
+/** Bytes read at a time to checksum a source while the kernel copies it. */
+const CHECKSUM_READ_BYTES = 4 << 20;
+
+/**
+ * Copies the file at `sourcePath` (on Linux the source handle's own
+ * `/proc/self/fd/N`, so the bytes are those of the file opened, whatever its
+ * path names now) to a new temporary file in `dir` inside the
+ * kernel (copy_file_range: no bytes through the process) while computing the
+ * CRC32C of the source through `source`, its open handle; fsyncs the copy and
+ * returns it. The caller checks afterwards that the source did not change
+ * meanwhile. The copy is read back while it is fsynced and its CRC32C
+ * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
+ * are compared on both sides, not trusted from one stream. A failure reading
+ * the source handle is thrown as BodyError.
+ */
+export async function stageCopy(
+  dir: DirHandle,
+  sourcePath: string,
+  source: fsp.FileHandle,
+  location: string,
+): Promise<Staged> {
+  const tmp = tempName();
+  try {
+    const [, sourceState] = await Promise.all([
+      // COPYFILE_EXCL creates with O_EXCL, which never follows a symbolic link
+      fsp.copyFile(sourcePath, at(dir, tmp), constants.COPYFILE_EXCL),
+      // a failure reading the source is the source's, as in stageFile
+      crc32cOfHandle(source).catch((error: unknown) => {
+        throw new BodyError(error);
+      }),
+    ]);
+    const handle = await fsp.open(at(dir, tmp), constants.O_RDWR | constants.O_NOFOLLOW);
+    try {
+      // read the copy back while it goes to disk
+      const [copyState] = await Promise.all([crc32cOfHandle(handle), handle.sync()]);
+      const st = await handle.stat({ bigint: true });
+      const crc = encodeCrc32c(sourceState);
+      if (copyState !== sourceState) {
+        throw new ChecksumMismatchError(
+          location,
+          { size: Number(st.size), crc32c: crc },
+          { size: Number(st.size), crc32c: encodeCrc32c(copyState) },
+        );
+      }
+      return { tmp, dir, st, crc32c: crc };
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    removeAt(dir, tmp);
+    throw error;
+  }
+}
+
+/** Removes `name` from the held folder if it is there (a temp file of ours being given up). */
+export function removeAt(dir: DirHandle, name: string): void {
+  try {
+    unlinkSync(at(dir, name));
+  } catch {
+    // already gone
+  }
+}
+
+/** The CRC32C state of everything an open file holds, read with one reused buffer. */
+export async function crc32cOfHandle(handle: fsp.FileHandle): Promise<number> {
+  const buffer = Buffer.allocUnsafe(CHECKSUM_READ_BYTES);
+  let state = 0;
+  for (let position = 0; ;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return state;
+    state = crc32c(buffer.subarray(0, bytesRead), state);
+    position += bytesRead;
+  }
+}
+
+async function writeAll(handle: fsp.FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest);
+    rest = skipBytes(rest, bytesWritten);
+  }
+}
+
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
+  let left = count;
+  let i = 0;
+  while (i < buffers.length && left >= buffers[i]!.length) left -= buffers[i++]!.length;
+  const rest = buffers.slice(i);
+  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
+}
+
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
+
+/**
+ * Makes a staged (or hard-linked) temp file `tmp` of the held folder visible
+ * under `target` in that same folder, honouring `ifGenerationMatch`:
+ * - `'0'`: `link()` refuses an existing target atomically (EEXIST); on
+ *   filesystems without hard links it falls back to check-then-rename;
+ * - a generation: the target is stat'ed right before `rename()`. Race
+ *   window: a writer that replaces the target between that stat and the
+ *   rename is overwritten (microseconds; fs has no compare-and-swap rename);
+ * - absent: plain `rename()`, which replaces atomically.
+ * The temp file is gone afterwards, whatever happens; the folder is fsynced.
+ */
+export async function commitFile(
+  dir: DirHandle,
+  tmp: string,
+  target: string,
+  location: string,
+  ifGenerationMatch?: string,
+): Promise<void> {
+  try {
+    if (ifGenerationMatch === '0') {
+      await linkNoReplace(at(dir, tmp), dir, target, location);
+      removeAt(dir, tmp);
+    } else {
+      if (ifGenerationMatch !== undefined) expectGeneration(dir, target, location, ifGenerationMatch);
+      renameSync(at(dir, tmp), at(dir, target));
+    }
+  } catch (error) {
+    removeAt(dir, tmp);
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+/** Creates `target` in the held folder as a hard link to `existing`, failing with PreconditionError when `target` exists. */
+export async function linkNoReplace(
+  existing: string,
+  dir: DirHandle,
+  target: string,
+  location: string,
+): Promise<void> {
+  try {
+    linkSync(existing, at(dir, target));
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno === 'EEXIST')
+      throw new PreconditionError(location, '0', currentGeneration(dir, target), { cause: error });
+    if (!errno || !NO_HARD_LINKS.has(errno)) throw error;
+    const actual = currentGeneration(dir, target);
+    if (actual !== undefined) throw new PreconditionError(location, '0', actual);
+    renameSync(existing, at(dir, target));
+  }
+}
+
+export function expectGeneration(
+  dir: DirHandle,
+  target: string,
+  location: string,
+  expected: string,
+): BigIntStats {
+  let st: BigIntStats | undefined;
+  try {
+    st = lstatAt(dir, target);
+  } catch (error) {
+    const errno = errnoOf(error);
+    if (errno !== 'ENOENT' && errno !== 'ENOTDIR') throw error;
+  }
+  const actual = st?.isFile() ? generationOf(st) : undefined;
+  if (!st || actual !== expected) throw new PreconditionError(location, expected, actual);
+  return st;
+}
+
+/** The generation of `name` in the held folder; `folder` or `symlink` when it is not a file; undefined when absent. */
+export function currentGeneration(dir: DirHandle, name: string): string | undefined {
+  try {
+    const st = lstatAt(dir, name);
+    return st.isFile() ? generationOf(st) : st.isSymbolicLink() ? 'symlink' : 'folder';
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,45 @@
+import path from 'node:path';
+import { assertSafeBucket } from '../../model/keys.js';
+import { fsMeta } from './meta.js';
+import { isMissing, wrapFsError } from './paths.js';
+
+/**
+ * The identity of a local bucket folder: `fs:` and its real path, symbolic
+ * links resolved, so a destination bucket that is a link to the source folder
+ * compares equal to it. Resolved once per bucket and kept; a folder that does
+ * not exist yet is resolved through its nearest existing parent each time,
+ * until it does.
+ */
+export class BucketIdentities {
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly root: string) {}
+
+  async of(bucket: string): Promise<string> {
+    const cached = this.known.get(bucket);
+    if (cached !== undefined) return cached;
+    assertSafeBucket(bucket);
+    const folder = path.join(this.root, bucket);
+    const { real, exists } = await realPathOf(folder);
+    const identity = `fs:${real}`;
+    if (exists) this.known.set(bucket, identity);
+    return identity;
+  }
+}
+
+/** The real path of `target`, through its nearest existing ancestor when it does not exist. */
+async function realPathOf(target: string): Promise<{ real: string; exists: boolean }> {
+  const missing: string[] = [];
+  let current = target;
+  for (;;) {
+    try {
+      const real = await fsMeta.realpath(current);
+      return { real: path.join(real, ...missing.reverse()), exists: missing.length === 0 };
+    } catch (error) {
+      const parent = path.dirname(current);
+      if (!isMissing(error) || parent === current) throw wrapFsError(error, 'realpath', target, current);
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3ProjectConfig } from '../../config/schema.js';
+import { ConfigInvalidError } from '../../model/errors.js';
+import type { StoreCapabilities } from '../types.js';
+
+const MIB = 1024 * 1024;
+/** S3's smallest part (all parts but the last). */
+export const S3_MIN_PART_BYTES = 5 * MIB;
+export const S3_MAX_PARTS = 10_000;
+export const DEFAULT_PART_BYTES = 8 * MIB;
+export const DEFAULT_PART_COPY_THRESHOLD_BYTES = 5 * 1024 * MIB;
+
+/** Everything the S3 store needs, resolved once from the project config and the env. */
+export interface S3Settings {
+  client: S3Client;
+  capabilities: StoreCapabilities;
+  /** Stores with equal identities can copy between each other server-side. */
+  identity: string;
+  partSizeBytes: number;
+  partCopyThresholdBytes: number;
+  uploadQueueSize: number;
+  storageClass?: string;
+  serverSideEncryption?: S3ProjectConfig['serverSideEncryption'];
+  sseKmsKeyId?: string;
+}
+
+function envValue(
+  project: string,
+  env: Record<string, string | undefined>,
+  option: string,
+  name: string | undefined,
+): string | undefined {
+  if (name === undefined) return undefined;
+  const value = env[name];
+  if (!value) {
+    throw new ConfigInvalidError(
+      `project ${project}`,
+      `[s3] option \`${option}\` names env var ${name}, which is not set`,
+      {
+        project,
+        option,
+        env: name,
+      },
+    );
+  }
+  return value;
+}
+
+export function s3Capabilities(config: S3ProjectConfig): StoreCapabilities {
+  const onAws = config.endpoint === undefined;
+  const c = config.capabilities ?? {};
+  return {
+    serverSideCopy: true,
+    copyUsesProcess: false,
+    conditionalWrite: c.conditionalWrite ?? onAws,
+    versioning: c.versioning ?? false,
+    checksumHeaders: c.checksumHeaders ?? onAws,
+    partCopy: c.partCopy ?? onAws,
+    rename: false,
+    metadata: true,
+  };
+}
+
+/**
+ * Builds the S3 client. Credentials are only ever referenced: env var names
+ * resolved against `env`, a shared-config profile, or the SDK's default chain.
+ */
+export function resolveS3Settings(
+  project: string,
+  config: S3ProjectConfig,
+  env: Record<string, string | undefined>,
+): S3Settings {
+  const accessKeyId = envValue(project, env, 'accessKeyIdEnv', config.accessKeyIdEnv);
+  const secretAccessKey = envValue(project, env, 'secretAccessKeyEnv', config.secretAccessKeyEnv);
+  const sessionToken = envValue(project, env, 'sessionTokenEnv', config.sessionTokenEnv);
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigInvalidError(
+      `project ${project}`,
+      '[s3] `accessKeyIdEnv` and `secretAccessKeyEnv` must be given together',
+      { project },
+    );
+  }
+  const capabilities = s3Capabilities(config);
+  const clientConfig: S3ClientConfig = {
+    region: config.region,
+    requestChecksumCalculation: capabilities.checksumHeaders ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+    responseChecksumValidation: capabilities.checksumHeaders ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+  };
+  if (config.endpoint) clientConfig.endpoint = config.endpoint;
+  if (config.forcePathStyle !== undefined) clientConfig.forcePathStyle = config.forcePathStyle;
+  if (accessKeyId && secretAccessKey) {
+    clientConfig.credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  } else if (config.profile) {
+    clientConfig.profile = config.profile;
+  }
+  const identity = JSON.stringify({
+    endpoint: config.endpoint ?? 'aws',
+    region: config.region,
+    credentials: accessKeyId
+      ? `key:${accessKeyId}`
+      : config.profile
+        ? `profile:${config.profile}`
+        : 'default-chain',
+  });
+  const settings: S3Settings = {
+    client: new S3Client(clientConfig),
+    capabilities,
+    identity,
+    partSizeBytes: config.partSizeBytes ?? DEFAULT_PART_BYTES,
+    partCopyThresholdBytes: config.partCopyThresholdBytes ?? DEFAULT_PART_COPY_THRESHOLD_BYTES,
+    uploadQueueSize: config.uploadQueueSize ?? 2,
+  };
+  if (config.storageClass) settings.storageClass = config.storageClass;
+  if (config.serverSideEncryption) settings.serverSideEncryption = config.serverSideEncryption;
+  if (config.sseKmsKeyId) settings.sseKmsKeyId = config.sseKmsKeyId;
+  return settings;
+}

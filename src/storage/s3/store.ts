@@ -1,0 +1,417 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type CopyObjectCommandInput,
+  type GetObjectCommandInput,
+  type HeadObjectCommandInput,
+  type HeadObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Readable } from 'node:stream';
+import type { S3ProjectConfig } from '../../config/schema.js';
+import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
+import { crc32cOf, reportedByDestination } from '../checksum.js';
+import { countedRead, MeteredStream } from '../metered.js';
+import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
+import { userMetadata } from '../provenance.js';
+import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './client.js';
+import { isS3NotFound, isS3PreconditionFailed, mapS3Error } from './errors.js';
+import { listObjectsPage, listVersionsPage } from './list.js';
+import { generationOf, matchesGeneration, parseGeneration, quoteEtag } from './generation.js';
+import { decodeMetadata, headToInfo } from './metadata.js';
+import { copySourceOf, destinationParams, statedHead } from './params.js';
+import { multipartCopy } from './part-copy.js';
+import type {
+  CopyOptions,
+  DeleteOptions,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  ReadOptions,
+  StoreCapabilities,
+  StoreStats,
+  WriteOptions,
+} from '../types.js';
+
+type Ref = { bucket: string; key: string };
+type Conditions = { IfMatch?: string; IfNoneMatch?: string };
+
+const PART_COPY_CONCURRENCY = 4;
+
+/**
+ * ObjectStore on Amazon S3 or an S3-compatible server. Generations are
+ * version ids in versioned buckets, else ETag + LastModified to the second
+ * (s3-generation.ts); conditions the server may not enforce (no If-Match
+ * support, or a LastModified it never checks) are re-checked with HeadObject
+ * right before the operation. Copies between stores of the same endpoint, region
+ * and credentials are server-side (CopyObject, UploadPartCopy above
+ * `partCopyThresholdBytes`).
+ */
+export class S3Store implements ObjectStore {
+  readonly backend = 's3' as const;
+  readonly name: string;
+  readonly capabilities: StoreCapabilities;
+  readonly stats: StoreStats = { bytesIn: 0, bytesOut: 0 };
+  /** Equal identities share endpoint, region and credentials. */
+  readonly identity: string;
+  private readonly settings: S3Settings;
+
+  constructor(options: { name: string; settings: S3Settings }) {
+    this.name = options.name;
+    this.settings = options.settings;
+    this.capabilities = options.settings.capabilities;
+    this.identity = options.settings.identity;
+  }
+
+  private get client() {
+    return this.settings.client;
+  }
+
+  private where(bucket: string, key: string): string {
+    return `${this.name}/${bucket}/${key}`;
+  }
+
+  private fail(error: unknown, operation: string, bucket: string, key: string, expected?: string): Error {
+    return mapS3Error(error, {
+      store: this.name,
+      operation,
+      location: this.where(bucket, key),
+      ...(expected !== undefined ? { expectedGeneration: expected } : {}),
+    });
+  }
+
+  private async head(bucket: string, key: string, extra: Partial<HeadObjectCommandInput> = {}) {
+    try {
+      return await this.client.send(
+        new HeadObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(this.capabilities.checksumHeaders ? { ChecksumMode: 'ENABLED' as const } : {}),
+          ...extra,
+        }),
+      );
+    } catch (error) {
+      if (isS3NotFound(error)) return undefined;
+      throw this.fail(error, 'HeadObject', bucket, key);
+    }
+  }
+
+  /** A PreconditionError naming the generation found now. */
+  private async preconditionFailed(bucket: string, key: string, expected: string, cause?: unknown) {
+    const now = await this.head(bucket, key).catch(() => undefined);
+    const actual = now ? generationOf(now) : undefined;
+    return new PreconditionError(this.where(bucket, key), expected, actual, { cause });
+  }
+
+  /** Checks `ifGenerationMatch` now and returns the headers that make the server re-check it. */
+  private async writeConditions(
+    bucket: string,
+    key: string,
+    expected: string | undefined,
+  ): Promise<Conditions> {
+    if (expected === undefined) return {};
+    const head = await this.head(bucket, key);
+    const actual = head ? generationOf(head) : undefined;
+    if (expected === '0') {
+      if (head) throw new PreconditionError(this.where(bucket, key), expected, actual);
+      return this.capabilities.conditionalWrite ? { IfNoneMatch: '*' } : {};
+    }
+    if (!head || !matchesGeneration(head, expected))
+      throw new PreconditionError(this.where(bucket, key), expected, actual);
+    return this.capabilities.conditionalWrite && head.ETag ? { IfMatch: quoteEtag(head.ETag) } : {};
+  }
+
+  /** What is stored now, pinned to the version or ETag just written when the server returned one. */
+  private async infoAfterWrite(bucket: string, key: string, written: { ETag?: string; VersionId?: string }) {
+    const pin = written.VersionId
+      ? { VersionId: written.VersionId }
+      : written.ETag
+        ? { IfMatch: quoteEtag(written.ETag) }
+        : {};
+    let head: HeadObjectCommandOutput | undefined;
+    try {
+      head = await this.head(bucket, key, pin);
+    } catch (error) {
+      if (!(error instanceof PreconditionError)) throw error;
+      head = await this.head(bucket, key);
+    }
+    if (!head) throw new NotFoundError(this.where(bucket, key));
+    return reportedByDestination(headToInfo(bucket, key, head));
+  }
+
+  async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    assertSafeBucket(bucket);
+    assertSafeKey(key);
+    const head = await this.head(bucket, key);
+    return head ? headToInfo(bucket, key, head) : undefined;
+  }
+
+  async read(bucket: string, key: string, options: ReadOptions = {}): Promise<Readable> {
+    assertSafeBucket(bucket);
+    assertSafeKey(key);
+    const expected = options.generation;
+    const input = await this.pinnedRead(bucket, key, expected);
+    let body: Readable;
+    try {
+      const out = await this.client.send(new GetObjectCommand(input));
+      body = out.Body as Readable;
+      if (expected !== undefined && !input.VersionId && !matchesGeneration(out, expected)) {
+        // the ETag held but the object was written again since (the same bytes, later)
+        body.destroy();
+        throw new PreconditionError(this.where(bucket, key), expected, generationOf(out));
+      }
+    } catch (error) {
+      if (error instanceof PreconditionError) throw error;
+      if (expected !== undefined && isS3PreconditionFailed(error)) {
+        throw await this.preconditionFailed(bucket, key, expected, error);
+      }
+      if (expected !== undefined && isS3NotFound(error) && (await this.head(bucket, key))) {
+        throw await this.preconditionFailed(bucket, key, expected, error);
+      }
+      throw this.fail(error, 'GetObject', bucket, key, expected);
+    }
+    return countedRead(body, this.stats, (error) => this.fail(error, 'GetObject', bucket, key));
+  }
+
+  /**
+   * GetObject's input for a read of `expected`: pinned to its version (once a
+   * look confirmed it is the current one), or made conditional on its ETag;
+   * the answer's Last-Modified is then checked against the generation too.
+   */
+  private async pinnedRead(
+    bucket: string,
+    key: string,
+    expected: string | undefined,
+  ): Promise<GetObjectCommandInput> {
+    const input: GetObjectCommandInput = { Bucket: bucket, Key: key };
+    if (expected === undefined) return input;
+    const pinned = parseGeneration(expected);
+    if ('etag' in pinned) return { ...input, IfMatch: quoteEtag(pinned.etag) };
+    const head = await this.head(bucket, key);
+    if (!head) throw new NotFoundError(this.where(bucket, key));
+    if (!matchesGeneration(head, expected))
+      throw new PreconditionError(this.where(bucket, key), expected, generationOf(head));
+    return { ...input, VersionId: pinned.versionId };
+  }
+
+  async write(
+    bucket: string,
+    key: string,
+    body: Readable | Buffer,
+    options: WriteOptions = {},
+  ): Promise<ObjectInfo> {
+    assertSafeBucket(bucket);
+    assertSafeKey(key);
+    const conditions = await this.writeConditions(bucket, key, options.ifGenerationMatch);
+    let payload: Readable | Buffer;
+    let localCrc: () => string;
+    if (Buffer.isBuffer(body)) {
+      payload = body;
+      this.stats.bytesOut += body.length;
+      const crc = crc32cOf(body);
+      localCrc = () => crc;
+    } else {
+      const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
+      body.on('error', (error) => metered.destroy(error));
+      payload = body.pipe(metered);
+      localCrc = () => metered.crc32c;
+    }
+    const upload = new Upload({
+      client: this.client,
+      queueSize: this.settings.uploadQueueSize,
+      partSize: Math.max(
+        S3_MIN_PART_BYTES,
+        this.settings.partSizeBytes,
+        Math.ceil((options.size ?? 0) / S3_MAX_PARTS),
+      ),
+      leavePartsOnError: false,
+      params: {
+        Bucket: bucket,
+        Key: key,
+        Body: payload,
+        ...destinationParams(this.settings, options),
+        ...(this.capabilities.checksumHeaders ? { ChecksumType: 'FULL_OBJECT' as const } : {}),
+        ...(options.size !== undefined ? { ContentLength: options.size } : {}),
+        ...conditions,
+      },
+    });
+    let written: { ETag?: string; VersionId?: string };
+    try {
+      written = await upload.done();
+    } catch (error) {
+      if (!Buffer.isBuffer(payload)) payload.destroy();
+      if (isS3PreconditionFailed(error) && options.ifGenerationMatch !== undefined) {
+        throw await this.preconditionFailed(bucket, key, options.ifGenerationMatch, error);
+      }
+      throw this.fail(error, 'PutObject', bucket, key);
+    }
+    const info = await this.infoAfterWrite(bucket, key, written);
+    info.crc32c ??= localCrc();
+    return info;
+  }
+
+  async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
+    assertSafeBucket(bucket);
+    assertSafeKey(key);
+    const head = await this.head(bucket, key);
+    if (!head) throw new NotFoundError(this.where(bucket, key));
+    const expected = options.ifGenerationMatch;
+    if (expected !== undefined && !matchesGeneration(head, expected)) {
+      throw new PreconditionError(this.where(bucket, key), expected, generationOf(head));
+    }
+    // Unversioned, the server re-checks the ETag only (S3 checks a LastModified
+    // on delete in directory buckets alone): an object written again with the
+    // same bytes between this look and the delete would go, its bytes being
+    // those the caller verified at the destination.
+    const versioned = head.VersionId && head.VersionId !== 'null';
+    const guard =
+      expected === undefined
+        ? {}
+        : versioned
+          ? { VersionId: head.VersionId }
+          : this.capabilities.conditionalWrite && head.ETag
+            ? { IfMatch: quoteEtag(head.ETag) }
+            : {};
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...guard }));
+    } catch (error) {
+      if (isS3PreconditionFailed(error) && expected !== undefined) {
+        throw await this.preconditionFailed(bucket, key, expected, error);
+      }
+      throw this.fail(error, 'DeleteObject', bucket, key, expected);
+    }
+  }
+
+  async list(bucket: string, options: ListOptions = {}): Promise<ListPage> {
+    assertSafeBucket(bucket);
+    try {
+      return this.capabilities.versioning
+        ? await listVersionsPage(this.client, bucket, options)
+        : await listObjectsPage(this.client, bucket, options);
+    } catch (error) {
+      throw this.fail(error, 'ListObjects', bucket, options.prefix ?? '');
+    }
+  }
+
+  canCopyFrom(source: ObjectStore): boolean {
+    return source instanceof S3Store && source.identity === this.identity;
+  }
+
+  async copy(source: ObjectStore, from: Ref, to: Ref, options: CopyOptions = {}): Promise<ObjectInfo> {
+    if (!this.canCopyFrom(source)) {
+      throw new PermanentError(
+        'E_UNSUPPORTED',
+        `[switchyard] [s3] ${this.name} cannot copy server-side from ${source.name}`,
+        {
+          store: this.name,
+          source: source.name,
+        },
+      );
+    }
+    for (const ref of [from, to]) {
+      assertSafeBucket(ref.bucket);
+      assertSafeKey(ref.key);
+    }
+    const expectedSource = options.ifSourceGenerationMatch;
+    // where the server checks copy conditions, the caller's stat stands for a look at the source
+    const stated = this.capabilities.conditionalWrite
+      ? statedHead(options.sourceInfo, expectedSource)
+      : undefined;
+    const src = stated ?? (await this.head(from.bucket, from.key));
+    if (!src) throw new NotFoundError(this.where(from.bucket, from.key));
+    if (expectedSource !== undefined && !matchesGeneration(src, expectedSource)) {
+      throw new PreconditionError(this.where(from.bucket, from.key), expectedSource, generationOf(src));
+    }
+    const conditions = await this.writeConditions(to.bucket, to.key, options.ifGenerationMatch);
+    const destination = destinationParams(this.settings, {
+      contentType: options.contentType ?? src.ContentType,
+      contentEncoding: options.contentEncoding ?? src.ContentEncoding,
+      cacheControl: options.cacheControl ?? src.CacheControl,
+      metadata: { ...userMetadata(decodeMetadata(src.Metadata)), ...options.metadata },
+      ...(options.provenance ? { provenance: options.provenance } : {}),
+    });
+    const copySource = copySourceOf(from, src.VersionId);
+    const sourceEtag = quoteEtag(src.ETag ?? '');
+    const size = src.ContentLength ?? 0;
+    let written: { ETag?: string; VersionId?: string };
+    let answered: ObjectInfo | undefined;
+    try {
+      if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
+        written = await multipartCopy({
+          client: this.client,
+          copySource,
+          sourceEtag,
+          size,
+          bucket: to.bucket,
+          key: to.key,
+          create: destination,
+          ...(conditions.IfMatch ? { ifMatch: conditions.IfMatch } : {}),
+          ...(conditions.IfNoneMatch ? { ifNoneMatch: conditions.IfNoneMatch } : {}),
+          partSizeBytes: this.settings.partSizeBytes,
+          concurrency: PART_COPY_CONCURRENCY,
+        });
+      } else {
+        const input: CopyObjectCommandInput = {
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: copySource,
+          CopySourceIfMatch: sourceEtag,
+          MetadataDirective: 'REPLACE',
+          ...destination,
+          ...conditions,
+        };
+        const out = await this.client.send(new CopyObjectCommand(input));
+        written = {
+          ...(out.CopyObjectResult?.ETag ? { ETag: out.CopyObjectResult.ETag } : {}),
+          ...(out.VersionId ? { VersionId: out.VersionId } : {}),
+        };
+        const result = out.CopyObjectResult;
+        if (!this.capabilities.checksumHeaders && result?.ETag && result.LastModified) {
+          // A look now could report no checksum either: the copy's answer and
+          // what it was asked to write say all a look would.
+          answered = headToInfo(to.bucket, to.key, {
+            ...destination,
+            ETag: result.ETag,
+            // as a look reports it: Last-Modified is an HTTP date, whole seconds
+            LastModified: new Date(Math.floor(result.LastModified.getTime() / 1000) * 1000),
+            ContentLength: size,
+            ...(out.VersionId ? { VersionId: out.VersionId } : {}),
+            ...(out.ServerSideEncryption ? { ServerSideEncryption: out.ServerSideEncryption } : {}),
+            ...(out.SSECustomerAlgorithm ? { SSECustomerAlgorithm: out.SSECustomerAlgorithm } : {}),
+          });
+        }
+      }
+    } catch (error) {
+      if (isS3PreconditionFailed(error)) {
+        const now = await this.head(from.bucket, from.key).catch(() => undefined);
+        if (!now || !matchesGeneration(now, generationOf(src))) {
+          throw await this.preconditionFailed(
+            from.bucket,
+            from.key,
+            expectedSource ?? generationOf(src),
+            error,
+          );
+        }
+        throw await this.preconditionFailed(to.bucket, to.key, options.ifGenerationMatch ?? 'unknown', error);
+      }
+      throw this.fail(error, 'CopyObject', to.bucket, to.key);
+    }
+    return answered ?? this.infoAfterWrite(to.bucket, to.key, written);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
+
+/** Creates the store for one project (called lazily by the StoreRegistry). */
+export function createS3Store(
+  project: string,
+  config: S3ProjectConfig,
+  env: Record<string, string | undefined>,
+): S3Store {
+  return new S3Store({ name: `s3:${project}`, settings: resolveS3Settings(project, config, env) });
+}

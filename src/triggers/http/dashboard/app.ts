@@ -1,0 +1,293 @@
+import path from 'node:path';
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { errorCode, errorMessage, PermanentError, SwitchyardError } from '../../../model/errors.js';
+import type { EventSink } from '../../../intake/sink.js';
+import type { Ledger, LedgerReports, RouteStat } from '../../../ledger/types.js';
+import { silentLogger, type Logger } from '../../../util/log.js';
+import type { Referential, Route } from '../../../referential/types.js';
+import type { StoreRegistry } from '../../../storage/registry.js';
+import { createAuthenticator, requireAuth, type Authenticator } from '../auth.js';
+import { jsonError } from '../errors.js';
+import { retryDelivery, retryUnrouted } from './actions.js';
+import type {
+  DeliveriesPage,
+  DeliveryView,
+  ExplainAnswer,
+  FlowsAnswer,
+  RetryAnswer,
+  RoutesAnswer,
+  RouteView,
+  SummaryAnswer,
+  UnroutedPage,
+} from './api-types.js';
+import { assetNamed, PAGE_HTML, SECURITY_HEADERS, type Asset } from './assets.js';
+import { explainInput } from './explain-name.js';
+import {
+  decodeOffset,
+  deliveryView,
+  encodeOffset,
+  parseLimit,
+  parseStates,
+  parseWindow,
+  unroutedView,
+} from './views.js';
+
+export interface DashboardOptions {
+  /** What every `GET` reads. */
+  reports: LedgerReports;
+  /** What the retry action writes. */
+  ledger: Ledger;
+  /** Read on every request, like the router's. */
+  referential: () => Referential;
+  /** For the explain box (it stats the object when it exists). */
+  stores: StoreRegistry;
+  /** Where retried sources go: the router in event mode, the queue in batch mode. */
+  sink: EventSink;
+  /** Actions (retry) need a valid credential; reading never does. Default: none configured. */
+  auth?: Authenticator;
+  logger?: Logger;
+  now?: () => number;
+  /** Deliveries one search page examines, newest first (default 50,000). */
+  searchScanLimit?: number;
+}
+
+export const DEFAULT_SEARCH_SCAN = 50_000;
+const PAGE = 50;
+const MAX_PAGE = 500;
+
+/**
+ * The web dashboard and its JSON API, a Hono app mounted at `/` by `serve`.
+ * Every `GET /api/...` is a bounded read of the ledger (keyset pages, the
+ * rollup, a search scan of at most `searchScanLimit` rows); `POST` actions
+ * need `Authorization: Bearer <token>` and a JSON body.
+ */
+export function createDashboardApp(options: DashboardOptions): Hono {
+  const { ledger, reports, sink } = options;
+  const log = options.logger ?? silentLogger();
+  const auth = options.auth ?? createAuthenticator();
+  const now = options.now ?? Date.now;
+  const scanLimit = options.searchScanLimit ?? DEFAULT_SEARCH_SCAN;
+  const app = new Hono();
+
+  app.get('/', (c) => c.html(PAGE_HTML, 200, SECURITY_HEADERS));
+  app.get('/assets/:name', (c) => {
+    let asset: Asset | undefined;
+    try {
+      asset = assetNamed(c.req.param('name'));
+    } catch (error) {
+      log.error({ err: error }, 'dashboard asset unreadable');
+      return jsonError(c, 500, 'E_INTERNAL', '[switchyard] [dashboard] this build lacks its browser script');
+    }
+    if (!asset)
+      return jsonError(
+        c,
+        404,
+        'E_ROUTE_NOT_FOUND',
+        `[switchyard] [dashboard] no asset ${c.req.param('name')}`,
+      );
+    if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304);
+    return c.body(asset.body, 200, {
+      'content-type': asset.type,
+      etag: asset.etag,
+      'cache-control': 'no-cache',
+      ...SECURITY_HEADERS,
+    });
+  });
+
+  app.get(
+    '/api/summary',
+    answer<SummaryAnswer>(log, async (c) => {
+      const counts = await reports.counts();
+      const verdict = await auth.verify(c.req.header('authorization'));
+      return {
+        now: now(),
+        tokenRequired: auth.configured,
+        authenticated: verdict.ok,
+        routes: options.referential().routes.length,
+        counts,
+      };
+    }),
+  );
+
+  app.get(
+    '/api/routes',
+    answer<RoutesAnswer>(log, async (c) => {
+      const window = parseWindow(c.req.query('window'), now());
+      const stats = new Map((await reports.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
+      const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
+      const known = new Set(routes.map((r) => r.id));
+      return {
+        now: now(),
+        window,
+        routes,
+        unmatched: routes.filter((r) => r.stats.deliveries === 0).map((r) => r.id),
+        others: [...stats.values()].filter((s) => !known.has(s.routeId)),
+      };
+    }),
+  );
+
+  app.get(
+    '/api/flows',
+    answer<FlowsAnswer>(log, async (c) => {
+      const window = parseWindow(c.req.query('window'), now());
+      return { window, flows: await reports.flows(window.sinceMs) };
+    }),
+  );
+
+  app.get(
+    '/api/deliveries',
+    answer<DeliveriesPage>(log, async (c) => {
+      const search = c.req.query('q')?.trim() || undefined;
+      const states = parseStates(c.req.query('state'));
+      const route = c.req.query('route') || undefined;
+      const cursor = c.req.query('cursor') || undefined;
+      const page = await reports.query({
+        limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
+        ...(search ? { search, scanLimit } : {}),
+        ...(states ? { states } : {}),
+        ...(route ? { routeId: route } : {}),
+        ...(cursor ? { cursor } : {}),
+      });
+      return {
+        items: page.items.map(deliveryView),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+        ...(search ? { scanLimit } : {}),
+      };
+    }),
+  );
+
+  app.get(
+    '/api/deliveries/:id',
+    answer<DeliveryView>(log, async (c) => {
+      const record = await reports.get(c.req.param('id') ?? '');
+      if (!record)
+        throw new PermanentError(
+          'E_NOT_FOUND',
+          `[switchyard] [dashboard] no delivery ${JSON.stringify(c.req.param('id'))}`,
+        );
+      return deliveryView(record);
+    }),
+  );
+
+  app.get(
+    '/api/failures',
+    answer<DeliveriesPage>(log, async (c) => {
+      const cursor = c.req.query('cursor') || undefined;
+      const page = await reports.query({
+        states: ['failed', 'dead'],
+        limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
+        ...(cursor ? { cursor } : {}),
+      });
+      return {
+        items: page.items.map(deliveryView),
+        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      };
+    }),
+  );
+
+  app.get(
+    '/api/unrouted',
+    answer<UnroutedPage>(log, async (c) => {
+      const offset = decodeOffset(c.req.query('cursor') || undefined);
+      const limit = parseLimit(c.req.query('limit'), PAGE, MAX_PAGE);
+      const rows = await reports.listUnrouted(limit + 1, offset);
+      return {
+        items: rows.slice(0, limit).map(unroutedView),
+        ...(rows.length > limit ? { nextCursor: encodeOffset(offset + limit) } : {}),
+      };
+    }),
+  );
+
+  app.get(
+    '/api/explain',
+    answer<ExplainAnswer>(log, (c) =>
+      explainInput(options.referential(), options.stores, c.req.query('file') ?? '', new Date(now())),
+    ),
+  );
+
+  const guard = requireAuth(auth);
+  app.post(
+    '/api/deliveries/:id/retry',
+    guard,
+    answer<RetryAnswer>(log, async (c) => {
+      requireJson(c);
+      return retryDelivery(ledger, sink, c.req.param('id') ?? '', log);
+    }),
+  );
+  app.post(
+    '/api/unrouted/retry',
+    guard,
+    answer<RetryAnswer>(log, async (c) => {
+      requireJson(c);
+      const body = (await c.req.json().catch(() => ({}))) as { source?: unknown };
+      return retryUnrouted(sink, body.source, log);
+    }),
+  );
+  return app;
+}
+
+/** A route of the referential with its numbers in the window (zeros when nothing matched). */
+function routeView(route: Route, stat: RouteStat | undefined): RouteView {
+  return {
+    id: route.id,
+    file: path.basename(route.file),
+    line: route.line,
+    enabled: route.enabled,
+    source: `${route.sourceProject}/${route.sourceBucket}`,
+    mask: route.mask,
+    destination: `${route.destinationProject}/${route.destinationBucket}/${route.destinationDirectory}`,
+    action: route.action,
+    onConflict: route.onConflict,
+    stats: {
+      deliveries: stat?.deliveries ?? 0,
+      done: stat?.done ?? 0,
+      failed: stat?.failed ?? 0,
+      dead: stat?.dead ?? 0,
+      bytes: stat?.bytes ?? 0,
+      ...(stat?.lastAt !== undefined ? { lastAt: stat.lastAt } : {}),
+    },
+  };
+}
+
+/**
+ * Actions want `Content-Type: application/json`: a cross-site form or
+ * `no-cors` fetch cannot send it, so a page elsewhere cannot trigger a retry
+ * on a loopback server that has no token.
+ */
+function requireJson(c: Context): void {
+  if (!(c.req.header('content-type') ?? '').toLowerCase().startsWith('application/json')) {
+    throw new PermanentError(
+      'E_USAGE',
+      '[switchyard] [dashboard] actions need Content-Type: application/json',
+    );
+  }
+}
+
+const STATUS: Record<string, ContentfulStatusCode> = {
+  E_USAGE: 400,
+  E_KEY_UNSAFE: 400,
+  E_NOT_FOUND: 404,
+  E_CONFLICT: 409,
+};
+
+/** JSON answer of a handler; its errors become `{"error": {code, message}}` with a fitting status. */
+function answer<T>(log: Logger, handler: (c: Context) => Promise<T>) {
+  return async (c: Context): Promise<Response> => {
+    try {
+      const body: unknown = await handler(c);
+      return c.json(body, 200, { 'cache-control': 'no-store' });
+    } catch (error) {
+      const code = errorCode(error);
+      const known = error instanceof SwitchyardError;
+      const status = STATUS[code] ?? (known ? (error.transient ? 503 : 400) : 500);
+      if (status >= 500) log.error({ err: error, path: c.req.path }, 'dashboard request failed');
+      return jsonError(
+        c,
+        status,
+        code,
+        known ? errorMessage(error) : '[switchyard] [dashboard] internal error',
+      );
+    }
+  };
+}
