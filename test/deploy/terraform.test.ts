@@ -45,7 +45,7 @@ describe('deploy/terraform/gcp', () => {
   });
 
   it('names entry points that the modules it deploys register with functions-framework', async () => {
-    const mains = stringLiterals(gcp, /dist\/cloud\/[\w-]+\.js/);
+    const mains = stringLiterals(gcp, /dist\/triggers\/cloud\/[\w-]+\.js/);
     const entryPoints = stringAttributes(gcp, 'entry_point');
     expect(mains.length).toBeGreaterThanOrEqual(2);
     expect(entryPoints.length).toBeGreaterThanOrEqual(2);

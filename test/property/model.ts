@@ -155,8 +155,11 @@ export class Model {
       return versionsOf(destination, obs).some((v) => this.accountedAt(bytes, v, since, obs, visited));
     }
     if (route.onConflict === 'overwrite') {
+      // Another landed file may have replaced these bytes there, by policy;
+      // a consumer may then have taken that one.
       const there = this.bytesAt(destination, obs);
-      return there !== undefined && this.everLanded.has(there);
+      if (there !== undefined && this.everLanded.has(there)) return true;
+      return this.takes.some((t) => t.location === destination && t.step > since);
     }
     return false;
   }

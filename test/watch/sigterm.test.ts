@@ -11,7 +11,7 @@ import { contentFor, runLimited, writeRenamed, writeSlowly } from './writers.js'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(HERE, 'sigterm-child.mjs');
-const BUILT = path.join(HERE, '..', '..', 'dist', 'events', 'fs-watch.js');
+const BUILT = path.join(HERE, '..', '..', 'dist', 'triggers', 'fs-watch', 'watcher.js');
 const FILES = 2_000;
 
 describe('SIGTERM during a burst', () => {
