@@ -4,8 +4,8 @@
 const FLOORS = [
   ['model'],
   ['util'],
-  ['config'],
   ['storage'],
+  ['config'],
   ['referential', 'ledger'],
   ['queue', 'notifications'],
   ['router'],

@@ -1,24 +1,23 @@
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { Problem } from '../model/errors.js';
-import {
-  configFileSchema,
-  fsProjectSchema,
-  gcsProjectSchema,
-  memoryProjectSchema,
-  s3CapabilitiesSchema,
-  s3ProjectSchema,
-  type ConfigFile,
-} from './schema.js';
+import { STORAGE_BACKENDS } from '../storage/backends.js';
+import { configFileSchema, type ConfigFile } from './schema.js';
 
 type Path = ReadonlyArray<PropertyKey>;
 
-const PROJECT_KEYS: Record<string, string[]> = {
-  fs: Object.keys(fsProjectSchema.shape),
-  memory: Object.keys(memoryProjectSchema.shape),
-  gcs: Object.keys(gcsProjectSchema.shape),
-  s3: Object.keys(s3ProjectSchema.shape),
-};
+/** The schema of a project of backend `name` (undefined for a backend switchyard does not know). */
+function projectShape(name: unknown): Record<string, z.ZodType> | undefined {
+  return STORAGE_BACKENDS.find((b) => b.name === name)?.schema.shape;
+}
+
+/** The keys of the object schema `schema`, looking through optional and default wrappers. */
+function objectKeys(schema: z.ZodType | undefined): string[] {
+  let inner: unknown = schema;
+  while (inner && typeof inner === 'object' && 'unwrap' in inner && typeof inner.unwrap === 'function')
+    inner = inner.unwrap();
+  return inner && typeof inner === 'object' && 'shape' in inner ? Object.keys(inner.shape as object) : [];
+}
 
 /** Where an inlined secret should go instead: the key that references it. */
 const SECRET_HINTS: Record<string, string> = {
@@ -124,9 +123,12 @@ function knownKeysAt(path: Path, raw: unknown): string[] {
     return Object.keys(configFileSchema.shape.server.unwrap().shape.oidc.unwrap().shape);
   if (path[0] === 'projects' && path.length === 2) {
     const backend = (valueAt(raw, path) as { backend?: unknown } | undefined)?.backend;
-    return PROJECT_KEYS[String(backend)] ?? [];
+    return Object.keys(projectShape(backend) ?? {});
   }
-  if (path[0] === 'projects' && path[2] === 'capabilities') return Object.keys(s3CapabilitiesSchema.shape);
+  if (path[0] === 'projects' && path.length === 3) {
+    const backend = (valueAt(raw, path.slice(0, 2)) as { backend?: unknown } | undefined)?.backend;
+    return objectKeys(projectShape(backend)?.[String(path[2])]);
+  }
   return [];
 }
 

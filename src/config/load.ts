@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigInvalidError } from '../model/errors.js';
-import type { ConfigFile, ProjectConfig, QuietPeriods } from './schema.js';
+import { resolveProjectPaths, type ProjectConfig } from '../storage/backends.js';
+import type { ConfigFile, QuietPeriods } from './schema.js';
 
 /**
  * Events routed at once. Renames and server-side copies are cheap, and the
@@ -97,10 +98,7 @@ export async function loadConfig(
     : resolve(file.routes ?? 'routes.csv', file.routes ? base : cwd);
   const projects: Record<string, ProjectConfig> = {};
   for (const [name, project] of Object.entries(file.projects)) {
-    projects[name] =
-      project.backend === 'fs'
-        ? { ...project, root: project.root === undefined ? dataRoot : path.resolve(base, project.root) }
-        : project;
+    projects[name] = resolveProjectPaths(project, base, dataRoot);
   }
   const concurrency = flags.concurrency ?? file.concurrency ?? DEFAULT_CONCURRENCY;
   if (!Number.isInteger(concurrency) || concurrency < 1) {

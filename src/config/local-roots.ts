@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { ConfigInvalidError } from '../model/errors.js';
+import { localRootOf } from '../storage/backends.js';
 import type { RuntimeConfig } from './load.js';
 
 /** A folder local-folder projects live under, and the config key that sets it. */
@@ -28,8 +29,8 @@ export function localRoots(
   };
   if (!config.declaredOnly) add(config.dataRoot, 'data', '*');
   for (const [name, project] of Object.entries(config.projects)) {
-    if (project.backend !== 'fs') continue;
-    const root = project.root ?? config.dataRoot;
+    const root = localRootOf(project, config.dataRoot);
+    if (root === undefined) continue;
     add(root, root === config.dataRoot ? 'data' : `projects.${name}.root`, name);
   }
   return [...roots.values()];

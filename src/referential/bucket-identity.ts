@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { ProjectConfig } from '../config/schema.js';
+import { localRootOf, type ProjectConfig } from '../storage/backends.js';
 
 /**
  * Names the storage a (project, bucket) pair stands for: two pairs with the
@@ -29,8 +29,9 @@ export function localBucketIdentity(options: LocalBucketIdentityOptions): Bucket
   const resolved = new Map<string, string>();
   return (project, bucket) => {
     const config = options.projects?.[project] ?? { backend: 'fs' as const, root: options.dataRoot };
-    if (config.backend !== 'fs') return `${config.backend}:${bucketByName(project, bucket)}`;
-    const folder = path.resolve(config.root ?? options.dataRoot, project, bucket);
+    const root = localRootOf(config, options.dataRoot);
+    if (root === undefined) return `${config.backend}:${bucketByName(project, bucket)}`;
+    const folder = path.resolve(root, project, bucket);
     let identity = resolved.get(folder);
     if (identity === undefined) {
       identity = `fs:${realPathOr(folder)}`;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from '../storage/backends.js';
 import { ConfigInvalidError, NotFoundError, PermanentError } from '../model/errors.js';
 import type { ObjectStore } from '../storage/types.js';
 

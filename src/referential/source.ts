@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from '../storage/backends.js';
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ObjectStore } from '../storage/types.js';

@@ -1,5 +1,4 @@
-import path from 'node:path';
-import type { ProjectConfig } from '../config/schema.js';
+import { localRootOf, openStore, type ProjectConfig } from './backends.js';
 import { ProjectUndeclaredError } from '../model/errors.js';
 import type { ObjectStore } from './types.js';
 
@@ -63,27 +62,17 @@ export class StoreRegistry {
     return { backend: 'fs', root: this.options.dataRoot };
   }
 
+  /** The folder holding `project`'s `BUCKET/` folders when it is kept in local folders; else undefined. */
+  localRootFor(project: string): string | undefined {
+    return localRootOf(this.configFor(project), this.options.dataRoot);
+  }
+
+  /** Async, so that an undeclared project is a rejected promise, never a throw from storeFor. */
   private async create(project: string): Promise<ObjectStore> {
-    const config = this.configFor(project);
-    switch (config.backend) {
-      case 'fs': {
-        const { FsStore } = await import('./fs/store.js');
-        const root = path.resolve(config.root ?? this.options.dataRoot, project);
-        return new FsStore({ root, name: `fs:${project}` });
-      }
-      case 'memory': {
-        const { MemoryStore, sharedMemoryBackend } = await import('./memory/store.js');
-        return new MemoryStore({ backend: sharedMemoryBackend(), name: `memory:${project}` });
-      }
-      case 'gcs': {
-        const { createGcsStore } = await import('./gcs/store.js');
-        return createGcsStore(project, config, this.options.env ?? {});
-      }
-      case 's3': {
-        const { createS3Store } = await import('./s3/store.js');
-        return createS3Store(project, config, this.options.env ?? {});
-      }
-    }
+    return openStore(project, this.configFor(project), {
+      dataRoot: this.options.dataRoot,
+      env: this.options.env ?? {},
+    });
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3ProjectConfig } from '../../src/config/schema.js';
+import type { S3ProjectConfig } from '../../src/storage/s3/config.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
 import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';

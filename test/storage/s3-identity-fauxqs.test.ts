@@ -4,7 +4,7 @@
 // object alike, and the generation's conditions refuse a rewritten object.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3ProjectConfig } from '../../src/config/schema.js';
+import type { S3ProjectConfig } from '../../src/storage/s3/config.js';
 import { PreconditionError } from '../../src/model/errors.js';
 import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { crc32cOf } from '../../src/storage/checksum.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll } from 'vitest';
-import type { S3ProjectConfig } from '../../src/config/schema.js';
+import type { S3ProjectConfig } from '../../src/storage/s3/config.js';
 import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
 import { testObjectStore } from '../conformance/store.js';
 import { FAUXQS_ACCESS_KEY_ENV, FAUXQS_SECRET_KEY_ENV, startFauxqs, type Fauxqs } from '../helpers/fauxqs.js';

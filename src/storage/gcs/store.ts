@@ -1,7 +1,7 @@
 import { Storage, type Bucket, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { GcsProjectConfig } from '../../config/schema.js';
+import type { GcsProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
 import { reportedByDestination } from '../checksum.js';
 import { countedRead, MeteredStream } from '../metered.js';

@@ -1,5 +1,5 @@
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { S3ProjectConfig } from '../../config/schema.js';
+import type { S3ProjectConfig } from './config.js';
 import { ConfigInvalidError } from '../../model/errors.js';
 import type { StoreCapabilities } from '../types.js';
 

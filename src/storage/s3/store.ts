@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
-import type { S3ProjectConfig } from '../../config/schema.js';
+import type { S3ProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
 import { crc32cOf, reportedByDestination } from '../checksum.js';
 import { countedRead, MeteredStream } from '../metered.js';

@@ -19,7 +19,7 @@ export { isTempName } from './names.js';
 
 /** What the watcher needs of a Context (src/runtime/context.ts satisfies it). */
 export interface WatchContext {
-  stores: Pick<StoreRegistry, 'storeFor' | 'configFor'>;
+  stores: Pick<StoreRegistry, 'storeFor' | 'localRootFor'>;
   referential(): Pick<Referential, 'sources'>;
   logger: Logger;
   config: { concurrency: number; watch?: { settle?: QuietPeriods } };
@@ -186,16 +186,10 @@ async function watchedBuckets(
 ): Promise<WatchedBucket[]> {
   const buckets: WatchedBucket[] = [];
   for (const { project, bucket } of ctx.referential().sources()) {
-    const config = ctx.stores.configFor(project);
-    if (config.backend !== 'fs') continue;
+    const localRoot = ctx.stores.localRootFor(project);
+    if (localRoot === undefined) continue;
     const store = await ctx.stores.storeFor(project);
-    const root =
-      store instanceof FsStore
-        ? store.root
-        : config.root !== undefined
-          ? path.resolve(config.root, project)
-          : undefined;
-    if (root === undefined) continue;
+    const root = store instanceof FsStore ? store.root : path.resolve(localRoot, project);
     const dir = path.join(root, bucket);
     await fsp.mkdir(dir, { recursive: true });
     const real = await fsp.realpath(dir);

@@ -1,0 +1,12 @@
+import { defineBackend } from '../backend.js';
+import { s3ProjectSchema } from './config.js';
+
+/** Amazon S3 and S3-protocol servers, by the official SDK (imported on first use). */
+export const s3Backend = defineBackend({
+  name: 's3',
+  schema: s3ProjectSchema,
+  async open(project, config, { env }) {
+    const { createS3Store } = await import('./store.js');
+    return createS3Store(project, config, env);
+  },
+});
