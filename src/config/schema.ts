@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { projectSchema } from '../storage/backends.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 
-
 /**
  * Quiet periods of the folder watcher (`watch.settle`), in ms: `default` for
  * every watched bucket, `buckets` by `PROJECT/BUCKET` (0: none for that bucket).
