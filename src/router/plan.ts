@@ -64,7 +64,34 @@ export function planDeliveries(referential: Referential, source: Location, objec
       refused.push({ route, code: errorCode(error), message: errorMessage(error) });
     }
   }
-  return { deliveries, refused };
+  return { deliveries: oneDeliveryPerDestination(deliveries), refused };
+}
+
+/** How strictly a conflict policy keeps what a destination holds: lower is stricter. */
+const STRICTNESS = { fail: 0, version: 1, overwrite: 2 } as const;
+
+/**
+ * Rows that send one file to one destination key become one delivery (two
+ * rows racing on one key would let an `overwrite` row replace what a `fail`
+ * row keeps): the row with the strictest conflict policy (first of equals),
+ * a move when any of them moves. `validate` warns about such rows.
+ */
+function oneDeliveryPerDestination(deliveries: PlannedDelivery[]): PlannedDelivery[] {
+  if (deliveries.length < 2) return deliveries;
+  const byKey = new Map<string, PlannedDelivery>();
+  for (const d of deliveries) {
+    const { project, bucket, key } = d.plan.destination;
+    const at = `${project}\u0000${bucket}\u0000${key}`;
+    const kept = byKey.get(at);
+    if (!kept) {
+      byKey.set(at, d);
+      continue;
+    }
+    const stricter = STRICTNESS[d.route.onConflict] < STRICTNESS[kept.route.onConflict] ? d : kept;
+    const action = kept.plan.action === 'move' || d.plan.action === 'move' ? 'move' : 'copy';
+    byKey.set(at, { route: stricter.route, plan: { ...stricter.plan, action } });
+  }
+  return byKey.size === deliveries.length ? deliveries : [...byKey.values()];
 }
 
 /** `report.csv` → `report.<generation>.csv`: the `version` conflict policy's key. */

@@ -147,6 +147,40 @@ describe('router: the destination is the truth (fs)', () => {
   });
 });
 
+describe('router: rows that send one file to one destination key', () => {
+  const header =
+    'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id\n';
+  let fx: RouterFixture | undefined;
+  afterEach(async () => {
+    await fx?.close();
+    fx = undefined;
+  });
+
+  it('are one delivery by the strictest conflict policy: overwrite never replaces what a fail row keeps', async () => {
+    const f = (fx = await routerFixture(
+      header + 'land,in,\\.csv$,fin,raw,,move,overwrite,loose\nland,in,\\.csv$,fin,raw,,move,fail,strict\n',
+    ));
+    await f.ws.put('land/in/sale.csv', 'first');
+    expect((await f.ctx.router.route(f.event('land/in/sale.csv'))).outcome).toBe('routed');
+    await f.ws.put('land/in/sale.csv', 'second');
+    const second = await f.ctx.router.route(f.event('land/in/sale.csv'));
+    expect(second.outcome).not.toBe('routed');
+    expect((await f.ws.read('fin/raw/sale.csv')).toString()).toBe('first');
+    expect((await f.ws.read('land/in/sale.csv')).toString()).toBe('second');
+  });
+
+  it('move the file when any of them moves, by the strictest row', async () => {
+    const f = (fx = await routerFixture(
+      header + 'land,in,\\.csv$,fin,raw,,copy,fail,keep\nland,in,\\.csv$,fin,raw,,move,overwrite,take\n',
+    ));
+    await f.ws.put('land/in/sale.csv', 'bytes');
+    const result = await f.ctx.router.route(f.event('land/in/sale.csv'));
+    expect(result.outcome).toBe('routed');
+    expect(await f.ws.files()).toEqual(['fin/raw/sale.csv']);
+    expect(result.deliveries.map((d) => [d.routeId, d.action])).toEqual([['keep', 'move']]);
+  });
+});
+
 describe('guards: staticPrefix', () => {
   it('keeps the fixed folders of a destination directory', async () => {
     const { staticPrefix } = await import('../../src/router/guards.js');
