@@ -7,14 +7,16 @@ import type { Route } from './types.js';
 const MAX_PAIRS = 20_000;
 
 /**
- * Warnings between rows (enabled rows only; they never fail validation):
+ * Problems between rows (enabled rows only), warnings but one:
  * - two masks of one source bucket match one name but send it to different
  *   destination projects;
  * - two rows can write the same destination key (same destination project,
- *   bucket and directory template, and a name both masks match).
+ *   bucket and directory template, and a name both masks match); an error
+ *   (E_CONFLICT_POLICY_MIXED) when they come from different source buckets
+ *   and only one of them overwrites.
  * Cycles and rows into their own bucket: see routing-cycles.ts, self-routes.ts.
  */
-export function crossRowWarnings(routes: readonly Route[]): Problem[] {
+export function crossRowProblems(routes: readonly Route[]): Problem[] {
   const enabled = routes.filter((r) => r.enabled);
   const samples = new Map<Route, MaskSample>();
   const sample = (r: Route): MaskSample => {
@@ -113,10 +115,20 @@ function projectWarning([a, b, name]: Overlap): Problem {
 function sameKeyWarning([a, b, name]: Overlap): Problem {
   const dir = b.destinationDirectory.replace(/^\/+|\/+$/g, '');
   const key = `${b.destinationProject}/${b.destinationBucket}/${dir ? `${dir}/` : ''}${name}`;
-  const from =
-    a.sourceProject === b.sourceProject && a.sourceBucket === b.sourceBucket
-      ? `both from ${b.sourceProject}/${b.sourceBucket}`
-      : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
+  const sameSource = a.sourceProject === b.sourceProject && a.sourceBucket === b.sourceBucket;
+  const from = sameSource
+    ? `both from ${b.sourceProject}/${b.sourceBucket}`
+    : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
+  // Files from two sources meeting at one key: an overwrite row would replace
+  // what the other row keeps (a file of one source bucket is one delivery per
+  // key, by the strictest policy: router/plan.ts).
+  if (!sameSource && (a.onConflict === 'overwrite') !== (b.onConflict === 'overwrite')) {
+    return {
+      ...warning(b, 'on_conflict', ''),
+      severity: 'error',
+      message: `E_CONFLICT_POLICY_MIXED: this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}) with on_conflict ${b.onConflict} and ${a.onConflict}: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations`,
+    };
+  }
   return warning(
     b,
     'destination_directory',

@@ -1,7 +1,7 @@
 import type { Problem } from '../model/errors.js';
 import { bucketByName, type BucketIdentity } from './bucket-identity.js';
 import { columnProblems } from './columns.js';
-import { crossRowWarnings } from './cross-rows.js';
+import { crossRowProblems } from './cross-rows.js';
 import { undeclaredProjectProblems } from './declared-projects.js';
 import { routingCycles } from './routing-cycles.js';
 import { selfRouteProblems } from './self-routes.js';
@@ -35,7 +35,7 @@ export interface ValidateOptions {
  * exact duplicate row, a row delivering files onto themselves
  * (`E_DESTINATION_IS_SOURCE`), a routing cycle not allowed by `allow_cycle`
  * (`E_ROUTING_LOOP`), a project switchyard.yaml does not declare where only
- * declared ones may be used (`E_PROJECT_UNDECLARED`). Warnings never fail (see `crossRowWarnings`,
+ * declared ones may be used (`E_PROJECT_UNDECLARED`). Warnings never fail (see `crossRowProblems`,
  * `selfRouteProblems`, `routingCycles`, plus other unknown columns, an
  * unescaped `.` before an extension, a named group hiding a placeholder).
  * `routes` holds the rows without errors of their own, in file order.
@@ -87,7 +87,7 @@ export function validateRows(
   const identity = options.bucketIdentity ?? bucketByName;
   problems.push(...selfRouteProblems(routes, identity));
   problems.push(...routingCycles(routes, identity).problems);
-  problems.push(...crossRowWarnings(routes));
+  problems.push(...crossRowProblems(routes));
   return { routes, problems: sortProblems(problems) };
 }
 

@@ -65,7 +65,10 @@ export class Bed {
       bed.ctx.stores.register('land', bed.landStore(config.dataRoot));
     } catch (error) {
       // Refusing a hazardous referential at start is a safe answer: nothing routes.
-      if (!(error instanceof ReferentialInvalidError) || scenario.hazard === 'none') {
+      const mixedPolicies =
+        error instanceof ReferentialInvalidError &&
+        error.problems.some((p) => p.message.startsWith('E_CONFLICT_POLICY_MIXED'));
+      if (!(error instanceof ReferentialInvalidError) || (scenario.hazard === 'none' && !mixedPolicies)) {
         await ws.remove();
         throw error;
       }
@@ -254,7 +257,9 @@ export class Bed {
 
   /** A producer renames a landed file still where it landed. */
   private async renameLanded(pick: number, name: number, obs: Observation): Promise<string> {
-    const here = this.model.landings.filter((l) => obs.files.get(l.location) === l.bytes);
+    // only the latest landing at a location is the file there now
+    const latest = new Map(this.model.landings.map((l) => [l.location, l]));
+    const here = [...latest.values()].filter((l) => obs.files.get(l.location) === l.bytes);
     const landing = choose(here, pick);
     if (!landing) return 'skip: no landed file in place';
     const [project, bucket] = landing.location.split('/');

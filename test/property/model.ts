@@ -152,7 +152,11 @@ export class Model {
     const destination = `${route.destination}/${fileName(source)}`;
     if (this.accountedAt(bytes, destination, since, obs, visited)) return true;
     if (route.onConflict === 'version') {
-      return versionsOf(destination, obs).some((v) => this.accountedAt(bytes, v, since, obs, visited));
+      // a version a consumer took is no longer on disk: its take still counts
+      const taken = this.takes.map((t) => t.location);
+      return versionsOf(destination, [...obs.files.keys(), ...taken]).some((v) =>
+        this.accountedAt(bytes, v, since, obs, visited),
+      );
     }
     if (route.onConflict === 'overwrite') {
       // Another landed file may have replaced these bytes there, by policy;
@@ -212,10 +216,10 @@ function parentOf(location: string): string {
   return location.slice(0, location.lastIndexOf('/'));
 }
 
-/** `dir/x.csv` → every `dir/x.*` the `version` policy may have written. */
-function versionsOf(destination: string, obs: Observation): string[] {
+/** `dir/x.csv` → every `dir/x.*` among `locations` the `version` policy may have written. */
+function versionsOf(destination: string, locations: readonly string[]): string[] {
   const name = fileName(destination);
   const dot = name.lastIndexOf('.');
   const stem = `${parentOf(destination)}/${dot > 0 ? name.slice(0, dot) : name}.`;
-  return [...obs.files.keys()].filter((l) => l.startsWith(stem) && !l.slice(stem.length).includes('/'));
+  return [...new Set(locations)].filter((l) => l.startsWith(stem) && !l.slice(stem.length).includes('/'));
 }

@@ -234,6 +234,31 @@ describe('validateRows: warnings never fail', () => {
     ]);
   });
 
+  it('two sources meeting at one destination key, only one of them overwriting, is an error naming both rows', () => {
+    const mixed = check(
+      ['p,in,\\.csv$,d,out,,move,fail,keep,', 'p,drop,^sale,d,out,,move,overwrite,replace,'],
+      FULL,
+    );
+    expect(mixed.errors).toEqual([
+      'routes.csv:3: on_conflict: E_CONFLICT_POLICY_MIXED: this row and the one at routes.csv:2 (keep) can write the same key d/out/sale.csv (from p/in and p/drop, both masks match "sale.csv") with on_conflict overwrite and fail: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations',
+    ]);
+    const versioned = check(
+      ['p,in,\\.csv$,d,out,,move,version,a,', 'p,drop,^sale,d,out,,move,overwrite,b,'],
+      FULL,
+    );
+    expect(versioned.errors).toHaveLength(1);
+    // the same policy, or rows of one source bucket (one delivery by the strictest), stay warnings
+    for (const rows of [
+      ['p,in,\\.csv$,d,out,,move,overwrite,a,', 'p,drop,^sale,d,out,,move,overwrite,b,'],
+      ['p,in,\\.csv$,d,out,,move,fail,a,', 'p,drop,^sale,d,out,,move,version,b,'],
+      ['p,in,\\.csv$,d,out,,move,fail,a,', 'p,in,^sale,d,out,,move,overwrite,b,'],
+    ]) {
+      const r = check(rows, FULL);
+      expect(r.errors, rows.join(' / ')).toEqual([]);
+      expect(r.warnings, rows.join(' / ')).toHaveLength(1);
+    }
+  });
+
   it('a destination bucket that is also a source bucket, without a cycle', () => {
     const r = check(['p,in,^a,p,mid,', 'p,mid,^a,p,out,', 'p,in,^b,q,in,']);
     expect(r.errors).toEqual([]);
