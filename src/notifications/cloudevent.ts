@@ -91,6 +91,9 @@ export function isStorageCloudEvent(ce: CloudEventLike): boolean {
   return ce.type.startsWith(GCS_TYPE_PREFIX);
 }
 
+/** Fails a Cloud Storage event: the problem, named with the event's id, type and source. */
+type Bad = (problem: string, details?: Record<string, unknown>) => never;
+
 /**
  * A Cloud Storage CloudEvent: `finalized` becomes an ObjectEvent; `deleted`,
  * `archived` and `metadataUpdated` are ignored with their reason. The bucket
@@ -106,7 +109,7 @@ export function parseStorageCloudEvent(
 ): NotificationParse {
   const data = ce.data === undefined ? {} : ce.data;
   if (!isRecord(data)) throw new EventInvalidError(`${what} data is not an object resource`, { id: ce.id });
-  const bad = (problem: string, details: Record<string, unknown> = {}): never => {
+  const bad: Bad = (problem, details = {}) => {
     throw new EventInvalidError(`${what} ${ce.id}: ${problem}`, {
       id: ce.id,
       type: ce.type,
@@ -114,37 +117,8 @@ export function parseStorageCloudEvent(
       ...details,
     });
   };
-  const sourceBucket = GCS_SOURCE.exec(ce.source)?.[1];
-  const dataBucket = optionalString(data.bucket, 'data.bucket', bad);
-  if (dataBucket !== undefined && sourceBucket !== undefined && dataBucket !== sourceBucket) {
-    bad(
-      `data.bucket ${JSON.stringify(dataBucket)} differs from the source's bucket ${JSON.stringify(sourceBucket)}`,
-    );
-  }
-  const bucket =
-    dataBucket ??
-    sourceBucket ??
-    bad('no bucket (data.bucket, or source //storage.googleapis.com/projects/_/buckets/BUCKET)');
-  const rule = gcsBucketNameRule(bucket);
-  if (rule) {
-    const field = dataBucket !== undefined ? 'data.bucket' : 'source';
-    bad(`${field} names ${JSON.stringify(bucket)}, not a Cloud Storage bucket name: ${rule}`, {
-      field,
-      bucket,
-      rule,
-    });
-  }
-  const subjectKey = ce.subject?.startsWith('objects/') ? ce.subject.slice('objects/'.length) : undefined;
-  const dataKey = optionalString(data.name, 'data.name', bad);
-  if (
-    dataKey !== undefined &&
-    subjectKey !== undefined &&
-    dataKey !== subjectKey &&
-    dataKey !== percentDecoded(subjectKey)
-  ) {
-    bad(`data.name ${JSON.stringify(dataKey)} differs from the subject ${JSON.stringify(ce.subject)}`);
-  }
-  const key = dataKey ?? subjectKey ?? bad('no object name (data.name, or subject objects/KEY)');
+  const bucket = storageBucket(ce, data, bad);
+  const key = storageKey(ce, data, bad);
   const event: ObjectEvent = { origin: 'gcs', bucket, key, eventId: ce.id };
   const generation = integerText(data.generation, 'data.generation', bad);
   if (generation !== undefined) event.generation = generation;
@@ -165,6 +139,46 @@ export function parseStorageCloudEvent(
   if (time) event.eventTime = time;
   if (ce.type === GCS_FINALIZED) return { events: [event], ignored: [] };
   return { events: [], ignored: [{ reason: `CloudEvent type ${ce.type} is not routed`, event }] };
+}
+
+/** The bucket from `data.bucket` or the source; both given must agree, and it must be a name GCS could have given. */
+function storageBucket(ce: CloudEventLike, data: Record<string, unknown>, bad: Bad): string {
+  const sourceBucket = GCS_SOURCE.exec(ce.source)?.[1];
+  const dataBucket = optionalString(data.bucket, 'data.bucket', bad);
+  if (dataBucket !== undefined && sourceBucket !== undefined && dataBucket !== sourceBucket) {
+    bad(
+      `data.bucket ${JSON.stringify(dataBucket)} differs from the source's bucket ${JSON.stringify(sourceBucket)}`,
+    );
+  }
+  const bucket =
+    dataBucket ??
+    sourceBucket ??
+    bad('no bucket (data.bucket, or source //storage.googleapis.com/projects/_/buckets/BUCKET)');
+  const rule = gcsBucketNameRule(bucket);
+  if (rule) {
+    const field = dataBucket !== undefined ? 'data.bucket' : 'source';
+    bad(`${field} names ${JSON.stringify(bucket)}, not a Cloud Storage bucket name: ${rule}`, {
+      field,
+      bucket,
+      rule,
+    });
+  }
+  return bucket;
+}
+
+/** The key from `data.name` or the subject `objects/KEY`; both given must agree (the subject maybe percent-encoded). */
+function storageKey(ce: CloudEventLike, data: Record<string, unknown>, bad: Bad): string {
+  const subjectKey = ce.subject?.startsWith('objects/') ? ce.subject.slice('objects/'.length) : undefined;
+  const dataKey = optionalString(data.name, 'data.name', bad);
+  if (
+    dataKey !== undefined &&
+    subjectKey !== undefined &&
+    dataKey !== subjectKey &&
+    dataKey !== percentDecoded(subjectKey)
+  ) {
+    bad(`data.name ${JSON.stringify(dataKey)} differs from the subject ${JSON.stringify(ce.subject)}`);
+  }
+  return dataKey ?? subjectKey ?? bad('no object name (data.name, or subject objects/KEY)');
 }
 
 function checkAttributes(ce: Record<string, unknown>): CloudEventLike {

@@ -70,15 +70,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   let ifGenerationMatch = '0';
   if (existing) {
     const verdict = await judgeExisting(input, existing, expected);
-    if (verdict.kind === 'delivered') {
-      return {
-        state: 'verified',
-        destination,
-        crc32c: verdict.crc32c,
-        bytesThroughProcess: 0,
-        sourceGone: false,
-      };
-    }
+    if (verdict.kind === 'delivered') return alreadyThere(destination, verdict.crc32c);
     if (verdict.kind === 'superseded') return { state: 'superseded', destination, reason: verdict.reason };
     switch (route.onConflict) {
       case 'fail':
@@ -91,15 +83,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
         const versioned = await dst.stat(destination.bucket, destination.key);
         if (versioned) {
           const again = await judgeExisting(input, versioned, expected);
-          if (again.kind === 'delivered') {
-            return {
-              state: 'verified',
-              destination,
-              crc32c: again.crc32c,
-              bytesThroughProcess: 0,
-              sourceGone: false,
-            };
-          }
+          if (again.kind === 'delivered') return alreadyThere(destination, again.crc32c);
           throw new ConflictError(formatLocation(destination), 'the versioned key already holds other bytes');
         }
         break;
@@ -112,16 +96,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
 
   if (renamable) {
     const renamed = await tryRename(dst, src, from, to, record.generation, ifGenerationMatch);
-    if (renamed) {
-      if (renamed.size !== object.size || renamed.generation !== record.generation) {
-        throw new ChecksumMismatchError(
-          formatLocation(destination),
-          { size: object.size, crc32c: '' },
-          renamed,
-        );
-      }
-      return { state: 'verified', destination, crc32c: '', bytesThroughProcess: 0, sourceGone: true };
-    }
+    if (renamed) return renamedOutcome(input, renamed, destination);
   }
 
   const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
@@ -185,6 +160,24 @@ async function copyAndVerify(
     throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
   }
   return { state: 'verified', destination, crc32c: actual.crc32c, bytesThroughProcess, sourceGone: false };
+}
+
+/** A destination found already holding this generation's bytes: verified, nothing written. */
+function alreadyThere(destination: Location, crc32c: string): DeliveryOutcome {
+  return { state: 'verified', destination, crc32c, bytesThroughProcess: 0, sourceGone: false };
+}
+
+/**
+ * A rename moved the source to `destination`: verified when what arrived is
+ * this generation at its size (a rename reports no checksum), and the source
+ * is gone with it.
+ */
+function renamedOutcome(input: DeliveryInput, renamed: ObjectInfo, destination: Location): DeliveryOutcome {
+  const { record, object } = input;
+  if (renamed.size !== object.size || renamed.generation !== record.generation) {
+    throw new ChecksumMismatchError(formatLocation(destination), { size: object.size, crc32c: '' }, renamed);
+  }
+  return { state: 'verified', destination, crc32c: '', bytesThroughProcess: 0, sourceGone: true };
 }
 
 type Verdict =

@@ -1,8 +1,9 @@
 import type { ObjectEvent } from '../model/event.js';
-import type { DeliveryRecord, DeliveryState, RouteAction } from '../ledger/types.js';
+import type { ClaimResult, DeliveryRecord, DeliveryState, RouteAction } from '../ledger/types.js';
 import { formatLocation } from '../model/keys.js';
 import type { EventOutcome } from '../model/outcome.js';
 import type { Location } from '../storage/types.js';
+import type { PlannedDelivery } from './plan.js';
 
 export { TERMINAL_OUTCOMES, type EventOutcome } from '../model/outcome.js';
 
@@ -50,6 +51,46 @@ export function resultFromRecord(
   }
   if (record.nextAttemptAt && state === 'failed') result.nextAttemptAt = record.nextAttemptAt;
   return result;
+}
+
+/** A planned delivery reported in `state`, before any ledger row (a dry run). */
+export function plannedResult(d: PlannedDelivery, state: DeliveryResult['state']): DeliveryResult {
+  return {
+    id: d.plan.id,
+    routeId: d.route.id,
+    destination: formatLocation(d.plan.destination),
+    state,
+    action: d.plan.action,
+  };
+}
+
+/** What a delivery this call could not claim stands at: held elsewhere, waiting out its backoff, or its ledger state. */
+export function standingState(claim: ClaimResult): DeliveryResult['state'] {
+  return claim.status === 'busy' ? 'in-flight' : claim.status === 'backoff' ? 'failed' : claim.record.state;
+}
+
+/**
+ * The event's result when nothing is to be delivered now: a dry run reports
+ * what it would deliver; with no delivery left after the guards, the file
+ * was written here by the same route. Undefined when there is work to do.
+ */
+export function withoutDelivering(
+  result: RouteResult,
+  active: PlannedDelivery[],
+  refusedCount: number,
+  dryRun: boolean | undefined,
+): RouteResult | undefined {
+  if (dryRun) {
+    for (const d of active) result.deliveries.push(plannedResult(d, 'planned'));
+    result.outcome = active.length ? 'routed' : 'ignored';
+    return result;
+  }
+  if (active.length === 0 && refusedCount === 0) {
+    result.outcome = 'ignored';
+    result.note = 'written here by the same route; not routed again';
+    return result;
+  }
+  return undefined;
 }
 
 /** The outcome of an event whose source exists, from its deliveries; `progressed`: one reached done in this call. */

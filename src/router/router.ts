@@ -1,4 +1,4 @@
-import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../model/errors.js';
+import { errorCode, errorMessage, isTransient } from '../model/errors.js';
 import type { ObjectEvent } from '../model/event.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../util/log.js';
@@ -10,13 +10,21 @@ import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
 import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
-import { executeDelivery } from './deliver.js';
+import { executeDelivery, type DeliveryInput } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
 import { planDeliveries, type PlannedDelivery } from './plan.js';
 import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js';
-import { backoffDelay, type RetryPolicy, DEFAULT_RETRY } from './retry.js';
-import { resultFromRecord, summarize, type DeliveryResult, type RouteResult } from './result.js';
+import { type RetryPolicy, DEFAULT_RETRY } from './retry.js';
+import { recordFailure, unrecordedFailure, type FailureContext } from './failure.js';
+import {
+  resultFromRecord,
+  standingState,
+  summarize,
+  withoutDelivering,
+  type DeliveryResult,
+  type RouteResult,
+} from './result.js';
 import { deleteSource } from './delete-source.js';
 import { settleGoneSource, type SourceGoneContext } from './source-gone.js';
 
@@ -75,6 +83,8 @@ export class Router {
   /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
   private readonly claims: Claims;
   private readonly byteSlots: Semaphore;
+  /** What recording a failed delivery needs, built once. */
+  private readonly failures: FailureContext;
 
   constructor(private readonly options: RouterOptions) {
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -83,6 +93,7 @@ export class Router {
     this.now = options.now ?? Date.now;
     this.byteSlots = new Semaphore(options.byteConcurrency ?? 8);
     this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
+    this.failures = { ledger: options.ledger, retry: this.retry, log: this.log, now: this.now };
   }
 
   get ledger(): Ledger {
@@ -177,19 +188,26 @@ export class Router {
     refused.push(...screened.refused);
     for (const r of refused) result.deliveries.push(await recordRefused(this.refusals, source, object, r));
     const active = screened.active;
-    if (this.options.dryRun) {
-      for (const d of active) result.deliveries.push(this.describe(d, 'planned'));
-      result.outcome = active.length ? 'routed' : 'ignored';
-      return result;
-    }
-    if (active.length === 0 && refused.length === 0) {
-      result.outcome = 'ignored';
-      result.note = 'written here by the same route; not routed again';
-      return result;
-    }
+    const undelivered = withoutDelivering(result, active, refused.length, this.options.dryRun);
+    if (undelivered) return undelivered;
+    return this.deliverAndSettle(result, sourceStore, source, object, active, refused.length);
+  }
 
+  /**
+   * Carries the active deliveries, then settles the event: the source is
+   * deleted once every delivery is settled, verified deliveries are marked
+   * done, and the claims this call took are released.
+   */
+  private async deliverAndSettle(
+    result: RouteResult,
+    sourceStore: ObjectStore,
+    source: Location,
+    object: ObjectInfo,
+    active: PlannedDelivery[],
+    refusedCount: number,
+  ): Promise<RouteResult> {
     const owner = this.options.owner;
-    const mayRename = active.length === 1 && refused.length === 0 && active[0]?.plan.action === 'move';
+    const mayRename = active.length === 1 && refusedCount === 0 && active[0]?.plan.action === 'move';
     const outcomes = await mapPool(active, 4, (d) =>
       this.deliverOne(d, owner, sourceStore, object, mayRename),
     );
@@ -248,17 +266,10 @@ export class Router {
     const { plan, route } = planned;
     const claim = await this.claimStanding(plan, { store: sourceStore, object });
     const record = claim.record;
-    if (claim.status !== 'claimed') {
-      const state: DeliveryResult['state'] =
-        claim.status === 'busy' ? 'in-flight' : claim.status === 'backoff' ? 'failed' : record.state;
-      return { result: resultFromRecord(record, state), held: false, sourceGone: false };
-    }
+    if (claim.status !== 'claimed')
+      return { result: resultFromRecord(record, standingState(claim)), held: false, sourceGone: false };
     const started = this.now();
-    const renew = setInterval(
-      () => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined),
-      this.leaseMs / 3,
-    );
-    renew.unref();
+    const renew = this.renewWhileHeld(plan, owner);
     try {
       const destinationStore = await this.options.stores.storeFor(record.destination.project);
       const outcome = await executeDelivery({
@@ -270,12 +281,7 @@ export class Router {
         destinationStore,
         mayRename,
         byteSlots: this.byteSlots,
-        onWritten: async ({ destination, ...patch }) => {
-          await this.ledger.transition(plan.id, owner, 'written', {
-            ...patch,
-            ...movedDestination(record, destination),
-          });
-        },
+        onWritten: this.recordWritten(plan, owner, record),
       });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
@@ -297,14 +303,9 @@ export class Router {
       result.bytes = object.size;
       return { result, held: true, sourceGone: outcome.sourceGone };
     } catch (error) {
-      const result = await this.fail(record, owner, error).catch((failure: unknown) => {
-        // the ledger could not record the failure either (it is down): report it; the claim lapses with its lease
-        this.log.warn({ delivery: record.id, err: failure }, 'could not record a delivery failure');
-        return {
-          ...resultFromRecord(record, 'failed'),
-          error: { code: errorCode(error), message: errorMessage(error) },
-        };
-      });
+      const result = await recordFailure(this.failures, record, owner, error).catch((failure: unknown) =>
+        unrecordedFailure(this.log, record, error, failure),
+      );
       result.durationMs = this.now() - started;
       this.options.hooks?.delivery?.(result, result.durationMs);
       return { result, held: true, sourceGone: false };
@@ -313,38 +314,28 @@ export class Router {
     }
   }
 
-  private async fail(record: DeliveryRecord, owner: string, error: unknown): Promise<DeliveryResult> {
-    const attempts = record.attempts + 1;
-    const transient = isTransient(error) && !(error instanceof PreconditionError);
-    const dead = !transient || attempts >= this.retry.maxAttempts;
-    const code = errorCode(error);
-    const message = errorMessage(error);
-    const nextAttemptAt = dead ? undefined : this.now() + backoffDelay(this.retry, attempts);
-    if (error instanceof PreconditionError) {
-      // The source changed under the copy: this generation is over; the new one routes on its own.
-      await this.ledger.transition(record.id, owner, 'superseded', { errorCode: code, lastError: message });
-      return { ...resultFromRecord(record, 'superseded'), error: { code, message } };
-    }
-    await this.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', {
-      errorCode: code,
-      lastError: message,
-      nextAttemptAt,
-    });
-    this.log.warn(
-      {
-        delivery: record.id,
-        route: record.routeId,
-        code,
-        attempts,
-        dead,
-        ...(error instanceof SwitchyardError ? { error: message } : { err: error }),
-      },
-      dead ? 'delivery dead' : 'delivery failed, will retry',
+  /** Renews the claim every third of its lease while the delivery runs; the caller clears it. */
+  private renewWhileHeld(plan: DeliveryPlan, owner: string): NodeJS.Timeout {
+    const renew = setInterval(
+      () => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined),
+      this.leaseMs / 3,
     );
-    const result = resultFromRecord(record, dead ? 'dead' : 'failed');
-    result.error = { code, message };
-    if (nextAttemptAt) result.nextAttemptAt = nextAttemptAt;
-    return result;
+    renew.unref();
+    return renew;
+  }
+
+  /** Records `written` in the ledger once the destination is written, before it is verified. */
+  private recordWritten(
+    plan: DeliveryPlan,
+    owner: string,
+    record: DeliveryRecord,
+  ): DeliveryInput['onWritten'] {
+    return async ({ destination, ...patch }) => {
+      await this.ledger.transition(plan.id, owner, 'written', {
+        ...patch,
+        ...movedDestination(record, destination),
+      });
+    };
   }
 
   /**
@@ -388,16 +379,6 @@ export class Router {
     const due = deliveries.map((d) => d.nextAttemptAt).filter((t): t is number => t !== undefined);
     if (due.length === 0) return this.retry.baseDelayMs;
     return Math.max(0, Math.min(...due) - this.now());
-  }
-
-  private describe(d: PlannedDelivery, state: DeliveryResult['state']): DeliveryResult {
-    return {
-      id: d.plan.id,
-      routeId: d.route.id,
-      destination: formatLocation(d.plan.destination),
-      state,
-      action: d.plan.action,
-    };
   }
 }
 

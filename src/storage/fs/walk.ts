@@ -57,22 +57,9 @@ export async function walkKeys(
     return { files, more: false, problems };
   }
 
-  /** Whether an entry (a key, or a folder `x/` holding keys) can hold a key > after and ≥ prefix: false…false true…true over sorted siblings. */
-  const reachable = (span: string, isDir: boolean): boolean => {
-    const pastAfter = after === undefined || span > after || (isDir && after.startsWith(span));
-    return pastAfter && (span >= prefix || (isDir && prefix.startsWith(span)));
-  };
   const visit = async (dir: DirHandle, keyPrefix: string): Promise<boolean> => {
     const entries = cache ? await cache.entries(dir) : (await readSorted(dir)).entries;
-    let low = 0;
-    let high = entries.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const e = entries[mid]!;
-      if (reachable(keyPrefix + e.sortKey, e.kind === 'dir')) high = mid;
-      else low = mid + 1;
-    }
-    for (let i = low; i < entries.length; i++) {
+    for (let i = firstReachable(entries, keyPrefix, prefix, after); i < entries.length; i++) {
       const entry = entries[i]!;
       const span = keyPrefix + entry.sortKey;
       const isDir = entry.kind === 'dir';
@@ -112,6 +99,33 @@ export async function walkKeys(
   // a problem past the last key returned comes again on the next page
   const last = files[limit - 1]!.key;
   return { files, more, problems: problems.filter((p) => p.key <= last) };
+}
+
+/**
+ * Whether an entry (a key, or a folder `x/` holding keys) can hold a key >
+ * after and ≥ prefix: false…false true…true over sorted siblings.
+ */
+function reachable(span: string, isDir: boolean, prefix: string, after: string | undefined): boolean {
+  const pastAfter = after === undefined || span > after || (isDir && after.startsWith(span));
+  return pastAfter && (span >= prefix || (isDir && prefix.startsWith(span)));
+}
+
+/** The index of the first sorted sibling that can hold a key of the page (binary search over `reachable`). */
+function firstReachable(
+  entries: Entry[],
+  keyPrefix: string,
+  prefix: string,
+  after: string | undefined,
+): number {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    const e = entries[mid]!;
+    if (reachable(keyPrefix + e.sortKey, e.kind === 'dir', prefix, after)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 /** Opens the folder of the prefix's folder part, one held segment at a time; undefined when there is none. */

@@ -3,7 +3,6 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  type CopyObjectCommandInput,
   type GetObjectCommandInput,
   type HeadObjectCommandInput,
   type HeadObjectCommandOutput,
@@ -15,13 +14,13 @@ import { NotFoundError, PermanentError, PreconditionError } from '../../model/er
 import { crc32cOf, reportedByDestination } from '../checksum.js';
 import { countedRead, MeteredStream } from '../metered.js';
 import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
-import { userMetadata } from '../provenance.js';
 import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './client.js';
 import { isS3NotFound, isS3PreconditionFailed, mapS3Error } from './errors.js';
 import { listObjectsPage, listVersionsPage } from './list.js';
 import { generationOf, matchesGeneration, parseGeneration, quoteEtag } from './generation.js';
-import { decodeMetadata, headToInfo } from './metadata.js';
+import { headToInfo } from './metadata.js';
 import { copySourceOf, destinationParams, statedHead } from './params.js';
+import { answeredByCopy, copyDestination, copyObjectInput, writtenByCopy } from './copy-object.js';
 import { multipartCopy } from './part-copy.js';
 import type {
   CopyOptions,
@@ -301,16 +300,7 @@ export class S3Store implements ObjectStore {
   }
 
   async copy(source: ObjectStore, from: Ref, to: Ref, options: CopyOptions = {}): Promise<ObjectInfo> {
-    if (!this.canCopyFrom(source)) {
-      throw new PermanentError(
-        'E_UNSUPPORTED',
-        `[switchyard] [s3] ${this.name} cannot copy server-side from ${source.name}`,
-        {
-          store: this.name,
-          source: source.name,
-        },
-      );
-    }
+    if (!this.canCopyFrom(source)) throw this.cannotCopyFrom(source);
     for (const ref of [from, to]) {
       assertSafeBucket(ref.bucket);
       assertSafeKey(ref.key);
@@ -326,13 +316,7 @@ export class S3Store implements ObjectStore {
       throw new PreconditionError(this.where(from.bucket, from.key), expectedSource, generationOf(src));
     }
     const conditions = await this.writeConditions(to.bucket, to.key, options.ifGenerationMatch);
-    const destination = destinationParams(this.settings, {
-      contentType: options.contentType ?? src.ContentType,
-      contentEncoding: options.contentEncoding ?? src.ContentEncoding,
-      cacheControl: options.cacheControl ?? src.CacheControl,
-      metadata: { ...userMetadata(decodeMetadata(src.Metadata)), ...options.metadata },
-      ...(options.provenance ? { provenance: options.provenance } : {}),
-    });
+    const destination = copyDestination(this.settings, src, options);
     const copySource = copySourceOf(from, src.VersionId);
     const sourceEtag = quoteEtag(src.ETag ?? '');
     const size = src.ContentLength ?? 0;
@@ -354,52 +338,54 @@ export class S3Store implements ObjectStore {
           concurrency: PART_COPY_CONCURRENCY,
         });
       } else {
-        const input: CopyObjectCommandInput = {
-          Bucket: to.bucket,
-          Key: to.key,
-          CopySource: copySource,
-          CopySourceIfMatch: sourceEtag,
-          MetadataDirective: 'REPLACE',
-          ...destination,
-          ...conditions,
-        };
+        const input = copyObjectInput(to, copySource, sourceEtag, destination, conditions);
         const out = await this.client.send(new CopyObjectCommand(input));
-        written = {
-          ...(out.CopyObjectResult?.ETag ? { ETag: out.CopyObjectResult.ETag } : {}),
-          ...(out.VersionId ? { VersionId: out.VersionId } : {}),
-        };
-        const result = out.CopyObjectResult;
-        if (!this.capabilities.checksumHeaders && result?.ETag && result.LastModified) {
-          // A look now could report no checksum either: the copy's answer and
-          // what it was asked to write say all a look would.
-          answered = headToInfo(to.bucket, to.key, {
-            ...destination,
-            ETag: result.ETag,
-            // as a look reports it: Last-Modified is an HTTP date, whole seconds
-            LastModified: new Date(Math.floor(result.LastModified.getTime() / 1000) * 1000),
-            ContentLength: size,
-            ...(out.VersionId ? { VersionId: out.VersionId } : {}),
-            ...(out.ServerSideEncryption ? { ServerSideEncryption: out.ServerSideEncryption } : {}),
-            ...(out.SSECustomerAlgorithm ? { SSECustomerAlgorithm: out.SSECustomerAlgorithm } : {}),
-          });
-        }
+        written = writtenByCopy(out);
+        // A look now could report no checksum either: the copy's answer and
+        // what it was asked to write say all a look would.
+        if (!this.capabilities.checksumHeaders) answered = answeredByCopy(to, out, destination, size);
       }
     } catch (error) {
-      if (isS3PreconditionFailed(error)) {
-        const now = await this.head(from.bucket, from.key).catch(() => undefined);
-        if (!now || !matchesGeneration(now, generationOf(src))) {
-          throw await this.preconditionFailed(
-            from.bucket,
-            from.key,
-            expectedSource ?? generationOf(src),
-            error,
-          );
-        }
-        throw await this.preconditionFailed(to.bucket, to.key, options.ifGenerationMatch ?? 'unknown', error);
-      }
+      if (isS3PreconditionFailed(error))
+        throw await this.copyPreconditionFailed(error, from, to, src, options);
       throw this.fail(error, 'CopyObject', to.bucket, to.key);
     }
     return answered ?? this.infoAfterWrite(to.bucket, to.key, written);
+  }
+
+  /** E_UNSUPPORTED: a server-side copy needs the same endpoint, region and credentials. */
+  private cannotCopyFrom(source: ObjectStore): Error {
+    return new PermanentError(
+      'E_UNSUPPORTED',
+      `[switchyard] [s3] ${this.name} cannot copy server-side from ${source.name}`,
+      {
+        store: this.name,
+        source: source.name,
+      },
+    );
+  }
+
+  /**
+   * The PreconditionError for a copy the server refused on a condition: the
+   * source's when it is no longer the generation copied, else the destination's.
+   */
+  private async copyPreconditionFailed(
+    error: unknown,
+    from: Ref,
+    to: Ref,
+    src: HeadObjectCommandOutput,
+    options: CopyOptions,
+  ): Promise<Error> {
+    const now = await this.head(from.bucket, from.key).catch(() => undefined);
+    if (!now || !matchesGeneration(now, generationOf(src))) {
+      return this.preconditionFailed(
+        from.bucket,
+        from.key,
+        options.ifSourceGenerationMatch ?? generationOf(src),
+        error,
+      );
+    }
+    return this.preconditionFailed(to.bucket, to.key, options.ifGenerationMatch ?? 'unknown', error);
   }
 
   async close(): Promise<void> {

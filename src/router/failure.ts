@@ -1,0 +1,74 @@
+import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../model/errors.js';
+import type { DeliveryRecord, Ledger } from '../ledger/types.js';
+import type { Logger } from '../util/log.js';
+import { resultFromRecord, type DeliveryResult } from './result.js';
+import { backoffDelay, type RetryPolicy } from './retry.js';
+
+/** What recording a failed delivery needs; the router builds it once. */
+export interface FailureContext {
+  ledger: Ledger;
+  retry: RetryPolicy;
+  log: Logger;
+  now: () => number;
+}
+
+/**
+ * Records a failed attempt at a claimed delivery: superseded when the source
+ * changed under the copy, dead when the error is permanent or the attempts
+ * are spent, otherwise failed with its next attempt scheduled.
+ */
+export async function recordFailure(
+  ctx: FailureContext,
+  record: DeliveryRecord,
+  owner: string,
+  error: unknown,
+): Promise<DeliveryResult> {
+  const attempts = record.attempts + 1;
+  const transient = isTransient(error) && !(error instanceof PreconditionError);
+  const dead = !transient || attempts >= ctx.retry.maxAttempts;
+  const code = errorCode(error);
+  const message = errorMessage(error);
+  const nextAttemptAt = dead ? undefined : ctx.now() + backoffDelay(ctx.retry, attempts);
+  if (error instanceof PreconditionError) {
+    // The source changed under the copy: this generation is over; the new one routes on its own.
+    await ctx.ledger.transition(record.id, owner, 'superseded', { errorCode: code, lastError: message });
+    return { ...resultFromRecord(record, 'superseded'), error: { code, message } };
+  }
+  await ctx.ledger.transition(record.id, owner, dead ? 'dead' : 'failed', {
+    errorCode: code,
+    lastError: message,
+    nextAttemptAt,
+  });
+  ctx.log.warn(
+    {
+      delivery: record.id,
+      route: record.routeId,
+      code,
+      attempts,
+      dead,
+      ...(error instanceof SwitchyardError ? { error: message } : { err: error }),
+    },
+    dead ? 'delivery dead' : 'delivery failed, will retry',
+  );
+  const result = resultFromRecord(record, dead ? 'dead' : 'failed');
+  result.error = { code, message };
+  if (nextAttemptAt) result.nextAttemptAt = nextAttemptAt;
+  return result;
+}
+
+/**
+ * The ledger could not record the failure either (it is down): the failure
+ * is reported as it happened, and the claim lapses with its lease.
+ */
+export function unrecordedFailure(
+  log: Logger,
+  record: DeliveryRecord,
+  error: unknown,
+  failure: unknown,
+): DeliveryResult {
+  log.warn({ delivery: record.id, err: failure }, 'could not record a delivery failure');
+  return {
+    ...resultFromRecord(record, 'failed'),
+    error: { code: errorCode(error), message: errorMessage(error) },
+  };
+}
