@@ -1,6 +1,12 @@
 import { Command } from 'commander';
-import { drainExclusive } from '../drains/batch-run.js';
+import {
+  drainExclusive,
+  type ExclusiveDrainOptions,
+  type ExclusiveDrainResult,
+} from '../drains/batch-run.js';
 import type { DrainReport } from '../drains/batch.js';
+import type { RuntimeConfig } from '../config/load.js';
+import type { Logger } from '../util/log.js';
 import { openContext } from '../runtime/context.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {
@@ -32,6 +38,11 @@ interface BatchOptions extends CommonOptionValues {
  * unreachable…).
  */
 export function batchCommand(io: Io, setExit: (code: number) => void): Command {
+  return declareBatchOptions().action((options: BatchOptions) => runBatch(io, options, setExit));
+}
+
+/** The `batch` command with its options (names, defaults and help text). */
+function declareBatchOptions(): Command {
   return withCommonOptions(
     new Command('batch').description(
       'drain the queue once: route every queued notification, then exit (for cron / Cloud Scheduler)',
@@ -61,40 +72,62 @@ export function batchCommand(io: Io, setExit: (code: number) => void): Command {
       'first nack delay; doubles with each attempt (with jitter, at most 5m)',
       duration,
       1_000,
-    )
-    .action(async (options: BatchOptions) => {
-      const config = await configFrom(options, io);
-      const logger = loggerFrom(options);
-      const ctx = await openContext(config, logger);
-      try {
-        const queue = await openConfiguredQueue(config);
-        try {
-          const result = await drainExclusive(ctx, queue, {
-            maxBatch: options.maxBatch,
-            maxAttempts: options.maxAttempts,
-            leaseMs: options.lease,
-            baseDelayMs: options.retryDelay,
-            concurrency: config.concurrency,
-            ...(options.timeBudget !== undefined ? { timeBudgetMs: options.timeBudget } : {}),
-            onProgress: progressReporter(io, 'batch', !options.json, logger),
-          });
-          if (result.skipped) {
-            if (options.json)
-              printJson(io, { skipped: 'locked', holder: result.holder, message: result.message });
-            else io.stderr.write(`switchyard: ${result.message}; nothing done\n`);
-          } else if (options.json) {
-            printJson(io, { dryRun: config.dryRun, queue: queue.name, ...result.report });
-          } else {
-            printReport(io, result.report, config.dryRun);
-          }
-          setExit(0);
-        } finally {
-          await queue.close();
-        }
-      } finally {
-        await ctx.close();
-      }
-    });
+    );
+}
+
+/** Opens the context and the queue, drains once under the drain lock, prints the outcome, closes both. */
+async function runBatch(io: Io, options: BatchOptions, setExit: (code: number) => void): Promise<void> {
+  const config = await configFrom(options, io);
+  const logger = loggerFrom(options);
+  const ctx = await openContext(config, logger);
+  try {
+    const queue = await openConfiguredQueue(config);
+    try {
+      const result = await drainExclusive(ctx, queue, drainPlan(options, config, io, logger));
+      printDrainResult(io, options, result, config.dryRun, queue.name);
+      setExit(0);
+    } finally {
+      await queue.close();
+    }
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The drain's options from the parsed flags and the configuration. */
+function drainPlan(
+  options: BatchOptions,
+  config: RuntimeConfig,
+  io: Io,
+  logger: Logger,
+): ExclusiveDrainOptions {
+  return {
+    maxBatch: options.maxBatch,
+    maxAttempts: options.maxAttempts,
+    leaseMs: options.lease,
+    baseDelayMs: options.retryDelay,
+    concurrency: config.concurrency,
+    ...(options.timeBudget !== undefined ? { timeBudgetMs: options.timeBudget } : {}),
+    onProgress: progressReporter(io, 'batch', !options.json, logger),
+  };
+}
+
+/** A drain skipped because another holds the lock goes to stderr (or JSON); a report to stdout. */
+function printDrainResult(
+  io: Io,
+  options: BatchOptions,
+  result: ExclusiveDrainResult,
+  dryRun: boolean,
+  queueName: string,
+): void {
+  if (result.skipped) {
+    if (options.json) printJson(io, { skipped: 'locked', holder: result.holder, message: result.message });
+    else io.stderr.write(`switchyard: ${result.message}; nothing done\n`);
+  } else if (options.json) {
+    printJson(io, { dryRun, queue: queueName, ...result.report });
+  } else {
+    printReport(io, result.report, dryRun);
+  }
 }
 
 function printReport(io: Io, report: DrainReport, dryRun: boolean): void {

@@ -111,6 +111,15 @@ export function loggerFrom(options: CommonOptionValues): Logger {
   return createLogger({ level: options.logLevel ?? 'warn' });
 }
 
+/**
+ * The logger of a long-running command (serve, worker): level info unless
+ * --log-level was given, where one-shot commands default to warn.
+ */
+export function daemonLoggerFrom(command: Command, options: CommonOptionValues): Logger {
+  const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
+  return loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
+}
+
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -6,14 +6,15 @@ import { queueSink, type EventSink } from '../intake/sink.js';
 import type { Logger } from '../util/log.js';
 import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../drains/batch-schedule.js';
 import type { Context } from '../runtime/context.js';
-import { openMeteredContext, startEventMode, type EventMode } from '../modes/event.js';
+import { openMeteredContext, startEventMode, type EventMode, type EventModeOptions } from '../modes/event.js';
+import type { Metrics } from '../observability/metrics.js';
 import { recoverInterrupted } from '../runtime/recover.js';
 import type { Queue } from '../queue/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,
+  daemonLoggerFrom,
   duration,
-  loggerFrom,
   nonNegativeInt,
   positiveInt,
   withCommonOptions,
@@ -47,7 +48,25 @@ export function byteSize(value: string): number {
 }
 
 export function serveCommand(io: Io, setExit: (code: number) => void): Command {
-  const command = withCommonOptions(
+  const command = declareServeOptions();
+  return command.action(async (options: ServeOptions) => {
+    const config = await configFrom(options, io);
+    const logger = daemonLoggerFrom(command, options);
+    checkBatchMode(options);
+    const queue = options.mode === 'batch' ? await openConfiguredQueue(config) : undefined;
+    const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
+    const mode = await startServing(io, options, config, logger, { ctx, metrics, queue });
+    io.stderr.write(
+      `switchyard serving on ${mode.url} (${options.mode} mode${options.watch ? ', watching local source buckets' : ''})\n`,
+    );
+    const code = await untilSignal(mode, logger);
+    setExit(code);
+  });
+}
+
+/** The `serve` command with its options (names, defaults and help text). */
+function declareServeOptions(): Command {
+  return withCommonOptions(
     new Command('serve').description(
       'event mode: receive notifications on POST /events (GCS CloudEvents, Pub/Sub push, S3, SNS, EventBridge) and watch local source buckets; ' +
         'batch mode: queue them and drain on a schedule',
@@ -81,53 +100,71 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--max-batch <n>', 'batch mode: messages pulled at a time (default 100)', positiveInt)
     .option('--time-budget <duration>', 'batch mode: stop pulling after this long per drain', duration)
     .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000);
+}
 
-  return command.action(async (options: ServeOptions) => {
-    const config = await configFrom(options, io);
-    const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
-    const logger = loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
-    if (options.mode === 'batch') {
-      if (!options.schedule)
-        throw new UsageError('[switchyard] [serve] --mode batch needs --schedule CRON (e.g. "*/5 * * * *")');
-      checkSchedule(options.schedule, options.timezone);
-    }
-    const queue = options.mode === 'batch' ? await openConfiguredQueue(config) : undefined;
-    const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
-    let mode: EventMode;
-    let schedule: BatchSchedule | undefined;
-    try {
-      if (!config.dryRun && !queue) {
-        const { results, tempFilesRemoved } = await recoverInterrupted(ctx);
-        if (results.length || tempFilesRemoved)
-          logger.info({ recovered: results.length, tempFilesRemoved }, 'recovered interrupted deliveries');
-      }
-      const sink: EventSink | undefined = queue ? queueSink(queue) : undefined;
-      mode = await startEventMode(ctx, {
-        port: listenPort(options, config, io),
-        host: options.host ?? config.server.host ?? '127.0.0.1',
-        watch: options.watch,
-        watcher: { quiet: quietPeriods(config, options.settle) },
-        metrics,
-        graceMs: options.grace,
-        ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
-        ...(sink ? { sink } : {}),
-        onStop: async () => {
-          await schedule?.stop();
-          await queue?.close();
-        },
-      });
-      if (queue) schedule = startSchedule(ctx, queue, options);
-    } catch (error) {
-      await ctx.close();
-      await queue?.close();
-      throw error;
-    }
-    io.stderr.write(
-      `switchyard serving on ${mode.url} (${options.mode} mode${options.watch ? ', watching local source buckets' : ''})\n`,
-    );
-    const code = await untilSignal(mode, logger);
-    setExit(code);
-  });
+/** Batch mode needs a valid --schedule (and --timezone, when given); event mode needs neither. */
+function checkBatchMode(options: ServeOptions): void {
+  if (options.mode !== 'batch') return;
+  if (!options.schedule)
+    throw new UsageError('[switchyard] [serve] --mode batch needs --schedule CRON (e.g. "*/5 * * * *")');
+  checkSchedule(options.schedule, options.timezone);
+}
+
+/**
+ * Recovers interrupted deliveries (event mode), starts the receiver and the
+ * watcher, then the drain schedule (batch mode). If any step fails, the
+ * context and the queue are closed before the error goes on.
+ */
+async function startServing(
+  io: Io,
+  options: ServeOptions,
+  config: RuntimeConfig,
+  logger: Logger,
+  opened: { ctx: Context; metrics: Metrics; queue: Queue | undefined },
+): Promise<EventMode> {
+  const { ctx, metrics, queue } = opened;
+  let schedule: BatchSchedule | undefined;
+  try {
+    if (!config.dryRun && !queue) await recoverBeforeServing(ctx, logger);
+    const sink: EventSink | undefined = queue ? queueSink(queue) : undefined;
+    const mode = await startEventMode(ctx, {
+      ...listenOptions(options, config, io),
+      metrics,
+      ...(sink ? { sink } : {}),
+      onStop: async () => {
+        await schedule?.stop();
+        await queue?.close();
+      },
+    });
+    if (queue) schedule = startSchedule(ctx, queue, options);
+    return mode;
+  } catch (error) {
+    await ctx.close();
+    await queue?.close();
+    throw error;
+  }
+}
+
+async function recoverBeforeServing(ctx: Context, logger: Logger): Promise<void> {
+  const { results, tempFilesRemoved } = await recoverInterrupted(ctx);
+  if (results.length || tempFilesRemoved)
+    logger.info({ recovered: results.length, tempFilesRemoved }, 'recovered interrupted deliveries');
+}
+
+/** Where and how the receiver listens and the watcher watches, from the flags and the config. */
+function listenOptions(
+  options: ServeOptions,
+  config: RuntimeConfig,
+  io: Io,
+): Pick<EventModeOptions, 'port' | 'host' | 'watch' | 'watcher' | 'graceMs' | 'bodyLimit'> {
+  return {
+    port: listenPort(options, config, io),
+    host: options.host ?? config.server.host ?? '127.0.0.1',
+    watch: options.watch,
+    watcher: { quiet: quietPeriods(config, options.settle) },
+    graceMs: options.grace,
+    ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
+  };
 }
 
 function startSchedule(ctx: Context, queue: Queue, options: ServeOptions): BatchSchedule {

@@ -1,8 +1,20 @@
 import { Command } from 'commander';
+import type { RuntimeConfig } from '../config/load.js';
 import { openLedger } from '../ledger/url.js';
+import type { LedgerCounts, LedgerReports, RouteStat } from '../ledger/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
+import type { QueueStats } from '../queue/types.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
 import { formatTable } from './table.js';
+
+/** What `status` reads: the ledger's counts and route totals, the queue's stats. */
+interface StatusReading {
+  counts: LedgerCounts;
+  routes: RouteStat[];
+  queueStats: QueueStats;
+  /** The `--json` document. */
+  status: Record<string, unknown>;
+}
 
 export function statusCommand(io: Io, setExit: (code: number) => void): Command {
   return withCommonOptions(
@@ -13,62 +25,71 @@ export function statusCommand(io: Io, setExit: (code: number) => void): Command 
   ).action(async (options: CommonOptionValues) => {
     const config = await configFrom(options, io);
     const store = await openLedger(config.ledgerUrl, { stateDir: config.stateDir });
-    const { reports } = store;
     try {
-      const counts = await reports.counts();
-      const routes = await reports.routeStats();
-      const unrouted = await reports.listUnrouted(20);
-      const queue = await openConfiguredQueue(config);
-      const queueStats = await queue.stats().finally(() => queue.close());
-      const now = Date.now();
-      const status = {
-        deliveries: counts.byState,
-        unrouted: counts.unrouted,
-        oldestUnroutedAgeMs: counts.oldestUnroutedAt ? now - counts.oldestUnroutedAt : null,
-        queue: { url: config.queueUrl, ...queueStats },
-        routes,
-        recentUnrouted: unrouted.map((u) => ({
-          source: `${u.source.project}/${u.source.bucket}/${u.source.key}`,
-          lastSeenAt: new Date(u.lastSeenAt).toISOString(),
-        })),
-      };
-      if (options.json) {
-        printJson(io, status);
-      } else {
-        const states = Object.entries(counts.byState)
-          .map(([state, n]) => `${state} ${n}`)
-          .join(', ');
-        io.stdout.write(`deliveries: ${states}\n`);
-        io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
-        const measured = (field: 'depth' | 'inFlight' | 'dead', value: number): string =>
-          queueStats.unmeasured?.includes(field) ? 'unknown' : String(value);
-        io.stdout.write(
-          `queue: depth ${measured('depth', queueStats.depth)}, in flight ${measured('inFlight', queueStats.inFlight)}, ` +
-            `dead ${measured('dead', queueStats.dead)}` +
-            (queueStats.oldestAgeMs !== undefined
-              ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s`
-              : '') +
-            '\n',
-        );
-        if (routes.length) {
-          io.stdout.write(
-            `\n${formatTable(
-              ['route', 'deliveries', 'done', 'failed', 'dead', 'bytes'],
-              routes.map((r) => [
-                r.routeId,
-                String(r.deliveries),
-                String(r.done),
-                String(r.failed),
-                String(r.dead),
-                String(r.bytes),
-              ]),
-            )}\n`,
-          );
-        }
-      }
+      const reading = await readStatus(config, store.reports);
+      if (options.json) printJson(io, reading.status);
+      else printStatus(io, reading);
       setExit(0);
     } finally {
       await store.close();
     }
   });
+}
+
+/** Reads the ledger's reports, then opens the queue for its stats and closes it again. */
+async function readStatus(config: RuntimeConfig, reports: LedgerReports): Promise<StatusReading> {
+  const counts = await reports.counts();
+  const routes = await reports.routeStats();
+  const unrouted = await reports.listUnrouted(20);
+  const queue = await openConfiguredQueue(config);
+  const queueStats = await queue.stats().finally(() => queue.close());
+  const now = Date.now();
+  const status = {
+    deliveries: counts.byState,
+    unrouted: counts.unrouted,
+    oldestUnroutedAgeMs: counts.oldestUnroutedAt ? now - counts.oldestUnroutedAt : null,
+    queue: { url: config.queueUrl, ...queueStats },
+    routes,
+    recentUnrouted: unrouted.map((u) => ({
+      source: `${u.source.project}/${u.source.bucket}/${u.source.key}`,
+      lastSeenAt: new Date(u.lastSeenAt).toISOString(),
+    })),
+  };
+  return { counts, routes, queueStats, status };
+}
+
+function printStatus(io: Io, { counts, routes, queueStats }: StatusReading): void {
+  const states = Object.entries(counts.byState)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(', ');
+  io.stdout.write(`deliveries: ${states}\n`);
+  io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
+  io.stdout.write(queueLine(queueStats));
+  if (routes.length) {
+    io.stdout.write(
+      `\n${formatTable(
+        ['route', 'deliveries', 'done', 'failed', 'dead', 'bytes'],
+        routes.map((r) => [
+          r.routeId,
+          String(r.deliveries),
+          String(r.done),
+          String(r.failed),
+          String(r.dead),
+          String(r.bytes),
+        ]),
+      )}\n`,
+    );
+  }
+}
+
+/** Depth, in flight and dead, each "unknown" when the queue cannot measure it. */
+function queueLine(queueStats: QueueStats): string {
+  const measured = (field: 'depth' | 'inFlight' | 'dead', value: number): string =>
+    queueStats.unmeasured?.includes(field) ? 'unknown' : String(value);
+  return (
+    `queue: depth ${measured('depth', queueStats.depth)}, in flight ${measured('inFlight', queueStats.inFlight)}, ` +
+    `dead ${measured('dead', queueStats.dead)}` +
+    (queueStats.oldestAgeMs !== undefined ? `, oldest ${Math.round(queueStats.oldestAgeMs / 1000)}s` : '') +
+    '\n'
+  );
 }

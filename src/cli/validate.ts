@@ -17,6 +17,30 @@ export function formatProblem(p: Problem): string {
 }
 
 export function validateCommand(io: Io, setExit: (code: number) => void): Command {
+  return declareValidateOptions().action(async (options: CommonOptionValues) => {
+    const problems: Problem[] = [];
+    let routes = 0;
+    let projects: string[] = [];
+    const check = await checkConfigFile(options, io, problems);
+    const config = problems.some((p) => p.severity === 'error')
+      ? undefined
+      : await configOrProblem(options, io, problems);
+    if (config) {
+      const checked = await checkAgainstConfig(config, check);
+      routes = checked.routes;
+      projects = checked.projects;
+      problems.push(...checked.problems);
+    }
+    const errors = problems.filter((p) => p.severity === 'error');
+    const warnings = problems.filter((p) => p.severity === 'warning');
+    if (options.json) printJson(io, { ok: errors.length === 0, routes, projects, errors, warnings });
+    else printProblems(io, { errors, warnings, routes, projects, configChecked: check !== undefined });
+    setExit(errors.length > 0 ? 1 : 0);
+  });
+}
+
+/** The `validate` command with its options (names, defaults and help text). */
+function declareValidateOptions(): Command {
   return new Command('validate')
     .description(
       'check the referential and switchyard.yaml (keys, types, credentials by reference, each project backend constructible); ' +
@@ -25,61 +49,80 @@ export function validateCommand(io: Io, setExit: (code: number) => void): Comman
     .option('--routes <path>', 'routing referential (default routes.csv; gs:// or s3:// URI)')
     .option('--data <dir>', 'data root for local projects (default ./data)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
-    .option('--json', 'print { ok, routes, projects, errors, warnings } as JSON')
-    .action(async (options: CommonOptionValues) => {
-      const problems: Problem[] = [];
-      let routes = 0;
-      let projects: string[] = [];
-      const check = await checkConfigFile(options, io, problems);
-      let config: RuntimeConfig | undefined;
-      if (!problems.some((p) => p.severity === 'error')) {
-        try {
-          config = await configFrom(options, io, { localRoots: false });
-        } catch (error) {
-          if (!(error instanceof ConfigInvalidError)) throw error;
-          problems.push({
-            file: String(error.details.source),
-            line: 1,
-            column: 'config',
-            message: error.message,
-            severity: 'error',
-          });
-        }
-      }
-      if (config) {
-        const stores = new StoreRegistry({
-          dataRoot: config.dataRoot,
-          projects: config.projects,
-          declaredOnly: config.declaredOnly,
-          env: config.env,
-        });
-        try {
-          projects = Object.keys(config.projects);
-          problems.push(...localRootProblems(config, check));
-          problems.push(...(await checkBackends(config, stores, check)));
-          const validated = await validateReferential(config, stores, check);
-          routes = validated.routes;
-          problems.push(...validated.problems);
-          if (routes > 0) problems.push(...settleProblems(config, check, validated.sources));
-        } finally {
-          await stores.close();
-        }
-      }
-      const errors = problems.filter((p) => p.severity === 'error');
-      const warnings = problems.filter((p) => p.severity === 'warning');
-      if (options.json) {
-        printJson(io, { ok: errors.length === 0, routes, projects, errors, warnings });
-      } else {
-        for (const p of [...errors, ...warnings]) io.stdout.write(`${formatProblem(p)}\n`);
-        io.stderr.write(
-          errors.length === 0
-            ? `referential OK: ${routes} route(s), ${warnings.length} warning(s)` +
-                (check ? `; config OK: ${projects.length} project(s)\n` : '\n')
-            : `${errors.length} error(s), ${warnings.length} warning(s)\n`,
-        );
-      }
-      setExit(errors.length > 0 ? 1 : 0);
+    .option('--json', 'print { ok, routes, projects, errors, warnings } as JSON');
+}
+
+/** The configuration, or undefined with its ConfigInvalidError pushed as a problem of its source. */
+async function configOrProblem(
+  options: CommonOptionValues,
+  io: Io,
+  problems: Problem[],
+): Promise<RuntimeConfig | undefined> {
+  try {
+    return await configFrom(options, io, { localRoots: false });
+  } catch (error) {
+    if (!(error instanceof ConfigInvalidError)) throw error;
+    problems.push({
+      file: String(error.details.source),
+      line: 1,
+      column: 'config',
+      message: error.message,
+      severity: 'error',
     });
+    return undefined;
+  }
+}
+
+/**
+ * The checks that need a loaded configuration: local roots, every project's
+ * backend, the referential, `watch.settle` (once the referential has routes).
+ */
+async function checkAgainstConfig(
+  config: RuntimeConfig,
+  check: ConfigCheck | undefined,
+): Promise<{ routes: number; projects: string[]; problems: Problem[] }> {
+  const problems: Problem[] = [];
+  let routes = 0;
+  let projects: string[] = [];
+  const stores = new StoreRegistry({
+    dataRoot: config.dataRoot,
+    projects: config.projects,
+    declaredOnly: config.declaredOnly,
+    env: config.env,
+  });
+  try {
+    projects = Object.keys(config.projects);
+    problems.push(...localRootProblems(config, check));
+    problems.push(...(await checkBackends(config, stores, check)));
+    const validated = await validateReferential(config, stores, check);
+    routes = validated.routes;
+    problems.push(...validated.problems);
+    if (routes > 0) problems.push(...settleProblems(config, check, validated.sources));
+  } finally {
+    await stores.close();
+  }
+  return { routes, projects, problems };
+}
+
+/** Each problem on stdout, errors first; the verdict on stderr. */
+function printProblems(
+  io: Io,
+  result: {
+    errors: Problem[];
+    warnings: Problem[];
+    routes: number;
+    projects: string[];
+    configChecked: boolean;
+  },
+): void {
+  const { errors, warnings, routes, projects } = result;
+  for (const p of [...errors, ...warnings]) io.stdout.write(`${formatProblem(p)}\n`);
+  io.stderr.write(
+    errors.length === 0
+      ? `referential OK: ${routes} route(s), ${warnings.length} warning(s)` +
+          (result.configChecked ? `; config OK: ${projects.length} project(s)\n` : '\n')
+      : `${errors.length} error(s), ${warnings.length} warning(s)\n`,
+  );
 }
 
 /** Checks switchyard.yaml (when present, or named by --config) with line numbers. */

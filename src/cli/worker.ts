@@ -2,13 +2,14 @@ import { Command } from 'commander';
 import { errorCode, errorMessage, TransientError, UsageError } from '../model/errors.js';
 import type { Logger } from '../util/log.js';
 import { openContext, type Context } from '../runtime/context.js';
-import { runWorker } from '../drains/worker.js';
+import { runWorker, type WorkerOptions } from '../drains/worker.js';
+import type { RuntimeConfig } from '../config/load.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import { DEFAULT_RETRY } from '../router/retry.js';
 import {
   configFrom,
+  daemonLoggerFrom,
   duration,
-  loggerFrom,
   positiveInt,
   withCommonOptions,
   type CommonOptionValues,
@@ -50,7 +51,24 @@ Examples:
 
 /** `switchyard worker`: a long-running consumer of a shared queue (see HELP). */
 export function workerCommand(io: Io, setExit: (code: number) => void): Command {
-  const command = withCommonOptions(
+  const command = declareWorkerOptions();
+  return command.action(async (options: WorkerCliOptions) => {
+    const config = await configFrom(options, io);
+    checkWorkerOptions(config, options);
+    const logger = daemonLoggerFrom(command, options);
+    const stop = stopOnSignal(logger);
+    try {
+      await work(config, options, logger, stop.signal);
+      setExit(0);
+    } finally {
+      stop.dispose();
+    }
+  });
+}
+
+/** The `worker` command with its options (names, defaults and help text). */
+function declareWorkerOptions(): Command {
+  return withCommonOptions(
     new Command('worker').description(
       'long-running consumer of the queue: route notifications as they arrive; run as many as you like on a shared queue and ledger',
     ),
@@ -89,61 +107,78 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
       10 * 60_000,
     )
     .addHelpText('after', HELP);
+}
 
-  return command.action(async (options: WorkerCliOptions) => {
-    const config = await configFrom(options, io);
-    if (config.dryRun)
-      throw new UsageError(
-        '[switchyard] [worker] --dry-run is not supported by a worker; use `switchyard batch --dry-run`',
-      );
-    if (options.lease < 1_000)
-      throw new UsageError(`[switchyard] [worker] --lease must be at least 1s, got ${options.lease} ms`);
-    const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
-    const logger = loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stop.signal.aborted) {
-        logger.warn({ signal }, 'already stopping: finishing the work in hand');
-        return;
-      }
-      logger.info({ signal }, 'signal received');
-      stop.abort();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    try {
-      const retry = {
-        maxAttempts: options.maxAttempts,
-        baseDelayMs: options.retryDelay,
-        maxDelayMs: DEFAULT_RETRY.maxDelayMs,
-      };
-      const ctx = await openUntilReady(() => openContext(config, logger, { retry }), logger, stop.signal);
-      if (!ctx) {
-        setExit(0);
-        return;
-      }
-      try {
-        await runWorker(ctx, () => openConfiguredQueue(config), {
-          concurrency: config.concurrency,
-          ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-          leaseMs: options.lease,
-          waitMs: options.wait,
-          maxAttempts: options.maxAttempts,
-          baseDelayMs: options.retryDelay,
-          progressEveryMs: options.progressEvery,
-          ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit } : {}),
-          tempMaxAgeMs: options.tempMaxAge,
-          signal: stop.signal,
-        });
-      } finally {
-        await ctx.close();
-      }
-      setExit(0);
-    } finally {
+/** Flags a worker refuses: --dry-run (a dry run is `batch --dry-run`), a --lease under 1 s. */
+function checkWorkerOptions(config: RuntimeConfig, options: WorkerCliOptions): void {
+  if (config.dryRun)
+    throw new UsageError(
+      '[switchyard] [worker] --dry-run is not supported by a worker; use `switchyard batch --dry-run`',
+    );
+  if (options.lease < 1_000)
+    throw new UsageError(`[switchyard] [worker] --lease must be at least 1s, got ${options.lease} ms`);
+}
+
+/**
+ * An abort signal raised by the first SIGTERM or SIGINT (a second one is only
+ * logged: the work in hand is finished either way); `dispose` removes the handlers.
+ */
+function stopOnSignal(logger: Logger): { signal: AbortSignal; dispose(): void } {
+  const stop = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stop.signal.aborted) {
+      logger.warn({ signal }, 'already stopping: finishing the work in hand');
+      return;
+    }
+    logger.info({ signal }, 'signal received');
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal: stop.signal,
+    dispose() {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
-    }
-  });
+    },
+  };
+}
+
+/** Opens the context (waiting for the ledger), runs the worker until stopped or idle, closes the context. */
+async function work(
+  config: RuntimeConfig,
+  options: WorkerCliOptions,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  const retry = {
+    maxAttempts: options.maxAttempts,
+    baseDelayMs: options.retryDelay,
+    maxDelayMs: DEFAULT_RETRY.maxDelayMs,
+  };
+  const ctx = await openUntilReady(() => openContext(config, logger, { retry }), logger, signal);
+  if (!ctx) return;
+  try {
+    await runWorker(ctx, () => openConfiguredQueue(config), workerPlan(config, options, signal));
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** The worker's options from the parsed flags and the configuration. */
+function workerPlan(config: RuntimeConfig, options: WorkerCliOptions, signal: AbortSignal): WorkerOptions {
+  return {
+    concurrency: config.concurrency,
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+    leaseMs: options.lease,
+    waitMs: options.wait,
+    maxAttempts: options.maxAttempts,
+    baseDelayMs: options.retryDelay,
+    progressEveryMs: options.progressEvery,
+    ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit } : {}),
+    tempMaxAgeMs: options.tempMaxAge,
+    signal,
+  };
 }
 
 /**

@@ -78,12 +78,7 @@ export async function loadConfig(
 ): Promise<RuntimeConfig> {
   const explicit = flags.config !== undefined;
   const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
-  let file: ConfigFile = { projects: {} };
-  if (existsSync(configPath)) {
-    file = await parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
-  } else if (explicit) {
-    throw new ConfigInvalidError(configPath, 'config file not found', { path: configPath });
-  }
+  const file = await readConfigFile(configPath, explicit);
   const base = existsSync(configPath) ? path.dirname(configPath) : cwd;
   const resolve = (p: string, from: string) => (isUri(p) ? p : path.resolve(from, p));
 
@@ -96,17 +91,9 @@ export async function loadConfig(
   const routes = flags.routes
     ? resolve(flags.routes, cwd)
     : resolve(file.routes ?? 'routes.csv', file.routes ? base : cwd);
-  const projects: Record<string, ProjectConfig> = {};
-  for (const [name, project] of Object.entries(file.projects)) {
-    projects[name] = resolveProjectPaths(project, base, dataRoot);
-  }
+  const projects = resolveProjects(file.projects, dataRoot, base);
   const concurrency = flags.concurrency ?? file.concurrency ?? DEFAULT_CONCURRENCY;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new ConfigInvalidError(
-      '--concurrency',
-      `expected a positive integer, got ${String(flags.concurrency)}`,
-    );
-  }
+  checkConcurrency(concurrency, flags.concurrency);
   const server = file.server ?? {};
   const token = env[server.tokenEnv ?? 'SWITCHYARD_TOKEN'] || undefined;
   return {
@@ -128,6 +115,33 @@ export async function loadConfig(
     token,
     env,
   };
+}
+
+/** The parsed config file; when absent, an empty one, unless --config named it (then an error). */
+async function readConfigFile(configPath: string, explicit: boolean): Promise<ConfigFile> {
+  if (existsSync(configPath)) return parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
+  if (explicit) throw new ConfigInvalidError(configPath, 'config file not found', { path: configPath });
+  return { projects: {} };
+}
+
+/** Declared projects, their relative paths resolved against the file's folder by their backend (an `fs` root: the data root when not given). */
+function resolveProjects(
+  declared: ConfigFile['projects'],
+  dataRoot: string,
+  base: string,
+): Record<string, ProjectConfig> {
+  const projects: Record<string, ProjectConfig> = {};
+  for (const [name, project] of Object.entries(declared)) {
+    projects[name] = resolveProjectPaths(project, base, dataRoot);
+  }
+  return projects;
+}
+
+/** The error names --concurrency and its value as given (a file value passed the schema already). */
+function checkConcurrency(concurrency: number, flag: number | undefined): void {
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigInvalidError('--concurrency', `expected a positive integer, got ${String(flag)}`);
+  }
 }
 
 /** The projects rows may name when only declared ones may be used; undefined when any may. */

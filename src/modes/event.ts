@@ -57,38 +57,9 @@ export interface EventMode {
 export async function startEventMode(ctx: Context, options: EventModeOptions): Promise<EventMode> {
   const log = ctx.logger;
   const auth = options.auth ?? (await authFromConfig(ctx.config));
-  if (!auth.configured && !isLoopback(options.host)) {
-    throw new UsageError(
-      `[switchyard] [serve] refusing to listen on ${options.host} without a credential: set SWITCHYARD_TOKEN ` +
-        '(or the variable named by server.tokenEnv) or configure server.oidc, or listen on 127.0.0.1',
-      { host: options.host },
-    );
-  }
+  refuseOpenWithoutCredential(auth, options.host);
   const sink = options.sink ?? routerSink(ctx.router);
-  const app = createReceiverApp({
-    sink,
-    router: ctx.router,
-    logger: log,
-    auth,
-    bodyLimit: options.bodyLimit ?? ctx.config.server.bodyLimitBytes,
-    projects: () => sourceProjects(ctx),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
-  });
-  if (options.dashboard !== false) {
-    app.route(
-      '/',
-      createDashboardApp({
-        ledger: ctx.ledger,
-        reports: ctx.reports,
-        referential: ctx.referential,
-        stores: ctx.stores,
-        sink,
-        auth,
-        logger: log,
-      }),
-    );
-  }
-  options.mount?.(app);
+  const app = createApp(ctx, options, sink, auth);
   const watcher = options.watch === false ? undefined : await startWatcher(ctx, sink, options.watcher ?? {});
   let server: ServerHandle;
   try {
@@ -111,16 +82,64 @@ export async function startEventMode(ctx: Context, options: EventModeOptions): P
     server,
     ...(watcher ? { watcher } : {}),
     stop() {
-      stopping ??= (async () => {
-        log.info({ inFlight: server.inFlight() }, 'shutting down: finishing requests in flight');
-        await Promise.all([server.close(options.graceMs), watcher?.stop()]);
-        await options.onStop?.();
-        await ctx.close();
-        log.info('stopped');
-      })();
+      stopping ??= stopEventMode(ctx, options, server, watcher);
       return stopping;
     },
   };
+}
+
+function refuseOpenWithoutCredential(auth: Authenticator, host: string): void {
+  if (!auth.configured && !isLoopback(host)) {
+    throw new UsageError(
+      `[switchyard] [serve] refusing to listen on ${host} without a credential: set SWITCHYARD_TOKEN ` +
+        '(or the variable named by server.tokenEnv) or configure server.oidc, or listen on 127.0.0.1',
+      { host },
+    );
+  }
+}
+
+/** The receiver app, with the dashboard at `/` unless disabled, and the routes `mount` adds. */
+function createApp(ctx: Context, options: EventModeOptions, sink: EventSink, auth: Authenticator): Hono {
+  const app = createReceiverApp({
+    sink,
+    router: ctx.router,
+    logger: ctx.logger,
+    auth,
+    bodyLimit: options.bodyLimit ?? ctx.config.server.bodyLimitBytes,
+    projects: () => sourceProjects(ctx),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  if (options.dashboard !== false) {
+    app.route(
+      '/',
+      createDashboardApp({
+        ledger: ctx.ledger,
+        reports: ctx.reports,
+        referential: ctx.referential,
+        stores: ctx.stores,
+        sink,
+        auth,
+        logger: ctx.logger,
+      }),
+    );
+  }
+  options.mount?.(app);
+  return app;
+}
+
+/** Lets requests in flight finish while the watcher stops, runs `onStop`, closes the context. */
+async function stopEventMode(
+  ctx: Context,
+  options: EventModeOptions,
+  server: ServerHandle,
+  watcher: Watcher | undefined,
+): Promise<void> {
+  const log = ctx.logger;
+  log.info({ inFlight: server.inFlight() }, 'shutting down: finishing requests in flight');
+  await Promise.all([server.close(options.graceMs), watcher?.stop()]);
+  await options.onStop?.();
+  await ctx.close();
+  log.info('stopped');
 }
 
 /** The credential the config names: `token` (SWITCHYARD_TOKEN or server.tokenEnv) and/or `server.oidc` (JWKS read now). */

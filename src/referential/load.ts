@@ -124,28 +124,9 @@ function yaml(): typeof Yaml {
 }
 
 function loadStructured(text: string, file: string, format: 'yaml' | 'json'): RawRow[] {
-  const { isMap, isScalar, isSeq, LineCounter, parseDocument } = yaml();
-  if (format === 'json') {
-    try {
-      JSON.parse(text);
-    } catch (error) {
-      throw new ReferentialInvalidError(file, [
-        problem(file, jsonErrorLine(text, error), '', `malformed JSON: ${(error as Error).message}`),
-      ]);
-    }
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  const lineAt = (offset: number | undefined): number =>
-    offset === undefined ? 1 : lineCounter.linePos(offset).line;
-  if (doc.errors.length > 0) {
-    throw new ReferentialInvalidError(
-      file,
-      doc.errors.map((e) =>
-        problem(file, lineAt(e.pos[0]), '', `malformed ${format.toUpperCase()}: ${e.message.split('\n')[0]}`),
-      ),
-    );
-  }
+  const { isSeq } = yaml();
+  if (format === 'json') checkJson(text, file);
+  const { doc, lineAt } = parseStructured(text, file, format);
   if (doc.contents === null) return [];
   if (!isSeq(doc.contents)) {
     throw new ReferentialInvalidError(file, [
@@ -162,37 +143,77 @@ function loadStructured(text: string, file: string, format: 'yaml' | 'json'): Ra
   for (const item of doc.contents.items) {
     const itemRange = (item as { range?: [number, number, number] | null }).range;
     const line = lineAt(itemRange?.[0]);
-    if (!isMap(item)) {
-      problems.push(
-        problem(file, line, '', 'expected a row as an object of column: value, got something else'),
-      );
-      continue;
-    }
-    const fields: Record<string, string> = {};
-    for (const pair of item.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value).trim() : undefined;
-      if (key === undefined) {
-        problems.push(problem(file, line, '', 'expected a plain column name'));
-        continue;
-      }
-      const value = pair.value;
-      if (value === null || (isScalar(value) && value.value === null)) fields[key] = '';
-      else if (isScalar(value))
-        fields[key] = typeof value.value === 'string' ? value.value : (value.source ?? String(value.value));
-      else
-        problems.push(
-          problem(
-            file,
-            line,
-            key,
-            'expected a plain value (text, number or boolean), got a list or an object',
-          ),
-        );
-    }
-    if (Object.keys(fields).length > 0) rows.push({ file, line, fields });
+    const fields = rowFields(item, file, line, problems);
+    if (fields && Object.keys(fields).length > 0) rows.push({ file, line, fields });
   }
   if (problems.length > 0) throw new ReferentialInvalidError(file, problems);
   return rows;
+}
+
+/** A .json referential must be strict JSON, which the YAML parser alone would not enforce (it reads `[{a: b}]`). */
+function checkJson(text: string, file: string): void {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new ReferentialInvalidError(file, [
+      problem(file, jsonErrorLine(text, error), '', `malformed JSON: ${(error as Error).message}`),
+    ]);
+  }
+}
+
+/** The parsed document and a line lookup for its offsets; a syntax error throws with its line. */
+function parseStructured(
+  text: string,
+  file: string,
+  format: 'yaml' | 'json',
+): { doc: Yaml.Document.Parsed; lineAt: (offset: number | undefined) => number } {
+  const { LineCounter, parseDocument } = yaml();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const lineAt = (offset: number | undefined): number =>
+    offset === undefined ? 1 : lineCounter.linePos(offset).line;
+  if (doc.errors.length > 0) {
+    throw new ReferentialInvalidError(
+      file,
+      doc.errors.map((e) =>
+        problem(file, lineAt(e.pos[0]), '', `malformed ${format.toUpperCase()}: ${e.message.split('\n')[0]}`),
+      ),
+    );
+  }
+  return { doc, lineAt };
+}
+
+/** One list item's fields (values as written); undefined when it is not an object. Problems go to `problems`. */
+function rowFields(
+  item: unknown,
+  file: string,
+  line: number,
+  problems: Problem[],
+): Record<string, string> | undefined {
+  const { isMap, isScalar } = yaml();
+  if (!isMap(item)) {
+    problems.push(
+      problem(file, line, '', 'expected a row as an object of column: value, got something else'),
+    );
+    return undefined;
+  }
+  const fields: Record<string, string> = {};
+  for (const pair of item.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value).trim() : undefined;
+    if (key === undefined) {
+      problems.push(problem(file, line, '', 'expected a plain column name'));
+      continue;
+    }
+    const value = pair.value;
+    if (value === null || (isScalar(value) && value.value === null)) fields[key] = '';
+    else if (isScalar(value))
+      fields[key] = typeof value.value === 'string' ? value.value : (value.source ?? String(value.value));
+    else
+      problems.push(
+        problem(file, line, key, 'expected a plain value (text, number or boolean), got a list or an object'),
+      );
+  }
+  return fields;
 }
 
 function jsonErrorLine(text: string, error: unknown): number {

@@ -50,50 +50,12 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const report = (column: string, message: string, severity: Problem['severity'] = 'error'): void => {
     problems.push({ file: row.file, line: row.line, column, message, severity });
   };
-  for (const [column, value] of Object.entries(row.fields)) {
-    const m = CONTROL.exec(value.trim());
-    if (m)
-      report(
-        column,
-        `expected printable text, got control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in ${JSON.stringify(value)}`,
-      );
-  }
+  checkPrintable(row, report);
   if (problems.length > 0) return { problems };
 
-  for (const column of NAME_COLUMNS) {
-    if (!(column in row.fields)) continue;
-    const value = fieldOf(row, column);
-    if (value === '') report(column, `empty value: expected ${WHAT[column]}`);
-    else if (value.includes('/') || value.includes('\\') || value === '.' || value === '..') {
-      report(column, `expected ${WHAT[column]} (one path segment), got ${JSON.stringify(value)}`);
-    }
-  }
-
+  checkNames(row, report);
   const mask = fieldOf(row, 'source_file_mask');
-  let groups: string[] = [];
-  if ('source_file_mask' in row.fields) {
-    if (mask === '') {
-      report(
-        'source_file_mask',
-        'empty mask: expected an RE2 regular expression searched in the file name (an empty mask would match every file)',
-      );
-    } else {
-      try {
-        groups = compileMask(mask).groupNames;
-        const dot = dotBeforeExtension(mask);
-        if (dot)
-          report(
-            'source_file_mask',
-            `unescaped "." before "${dot}" matches any character (e.g. "x${dot}"): expected "\\.${dot}" to match a literal dot`,
-            'warning',
-          );
-      } catch (error) {
-        report('source_file_mask', `invalid RE2 mask ${JSON.stringify(mask)}: ${(error as Error).message}`);
-        groups = [];
-      }
-    }
-  }
-
+  const groups = 'source_file_mask' in row.fields ? checkMask(mask, report) : [];
   const directory = fieldOf(row, 'destination_directory');
   checkDirectory(directory, groups, report);
 
@@ -124,6 +86,55 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
 }
 
 type Report = (column: string, message: string, severity?: Problem['severity']) => void;
+
+/** A control character in any field (the row is checked no further then). */
+function checkPrintable(row: RawRow, report: Report): void {
+  for (const [column, value] of Object.entries(row.fields)) {
+    const m = CONTROL.exec(value.trim());
+    if (m)
+      report(
+        column,
+        `expected printable text, got control character U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in ${JSON.stringify(value)}`,
+      );
+  }
+}
+
+/** Project and bucket names present in the row: not empty, one path segment. */
+function checkNames(row: RawRow, report: Report): void {
+  for (const column of NAME_COLUMNS) {
+    if (!(column in row.fields)) continue;
+    const value = fieldOf(row, column);
+    if (value === '') report(column, `empty value: expected ${WHAT[column]}`);
+    else if (value.includes('/') || value.includes('\\') || value === '.' || value === '..') {
+      report(column, `expected ${WHAT[column]} (one path segment), got ${JSON.stringify(value)}`);
+    }
+  }
+}
+
+/** Checks the mask (not empty, valid RE2, a warning for `.csv` meant as `\.csv`); returns its named groups. */
+function checkMask(mask: string, report: Report): string[] {
+  if (mask === '') {
+    report(
+      'source_file_mask',
+      'empty mask: expected an RE2 regular expression searched in the file name (an empty mask would match every file)',
+    );
+    return [];
+  }
+  try {
+    const groups = compileMask(mask).groupNames;
+    const dot = dotBeforeExtension(mask);
+    if (dot)
+      report(
+        'source_file_mask',
+        `unescaped "." before "${dot}" matches any character (e.g. "x${dot}"): expected "\\.${dot}" to match a literal dot`,
+        'warning',
+      );
+    return groups;
+  } catch (error) {
+    report('source_file_mask', `invalid RE2 mask ${JSON.stringify(mask)}: ${(error as Error).message}`);
+    return [];
+  }
+}
 
 function checkDirectory(directory: string, groups: string[], report: Report): void {
   const column = 'destination_directory';
