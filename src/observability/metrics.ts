@@ -28,123 +28,15 @@ export class Metrics {
     const registers = [this.registry];
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
-    this.deliveries = new Counter({
-      name: 'switchyard_deliveries_total',
-      help: 'Deliveries that reached an outcome in this process: done (completed), failed (will retry), dead, superseded.',
-      labelNames: ['route', 'outcome'],
-      registers,
-    });
-    this.bytes = new Counter({
-      name: 'switchyard_delivered_bytes_total',
-      help: 'Bytes of objects delivered (done), by route.',
-      labelNames: ['route'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'switchyard_delivery_duration_seconds',
-      help: 'Time from claim to verified destination, by route and outcome.',
-      labelNames: ['route', 'outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
-    });
-    this.events = new Counter({
-      name: 'switchyard_events_total',
-      help: 'Events (notifications, scanned files) by outcome: routed, duplicate, unrouted, ignored, gone, in-flight, failed, dead.',
-      labelNames: ['outcome', 'origin'],
-      registers,
-    });
+    const routing = routingMetrics(registers);
+    this.deliveries = routing.deliveries;
+    this.bytes = routing.bytes;
+    this.duration = routing.duration;
+    this.events = routing.events;
     const { reports, queue, referential } = sources;
-    if (referential) {
-      new Counter({
-        name: 'switchyard_referential_reload_failures_total',
-        help: 'New referential versions refused (invalid, empty or gone) and checks that failed; the previous version stayed in effect.',
-        registers,
-        collect() {
-          this.reset();
-          this.inc(referential.reloadFailures);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_referential_age_seconds',
-        help: 'Seconds since the referential in effect was loaded (grows while new versions are refused).',
-        registers,
-        collect() {
-          this.set(referential.ageSeconds());
-        },
-      });
-    }
-    if (queue) {
-      const stats = lazy(() => queue.stats());
-      new Gauge({
-        name: 'switchyard_queue_depth',
-        help: 'Messages waiting in the queue.',
-        registers,
-        async collect() {
-          this.set((await stats()).depth);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_queue_in_flight',
-        help: 'Messages leased to a consumer.',
-        registers,
-        async collect() {
-          this.set((await stats()).inFlight);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_queue_oldest_age_seconds',
-        help: 'Age of the oldest queued message.',
-        registers,
-        async collect() {
-          this.set(((await stats()).oldestAgeMs ?? 0) / 1000);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_dead_letters',
-        help: 'Messages in the dead-letter queue (dead deliveries of the ledger: switchyard_dead_deliveries).',
-        registers,
-        async collect() {
-          this.set((await stats()).dead);
-        },
-      });
-    }
-    if (reports) {
-      const counts = lazy(() => reports.counts());
-      new Gauge({
-        name: 'switchyard_unrouted_files',
-        help: 'Files no referential row matches, recorded and left in place.',
-        registers,
-        async collect() {
-          this.set((await counts()).unrouted);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_unrouted_oldest_age_seconds',
-        help: 'Age of the oldest unrouted file (0 when none).',
-        registers,
-        async collect() {
-          const oldest = (await counts()).oldestUnroutedAt;
-          this.set(oldest ? (Date.now() - oldest) / 1000 : 0);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_dead_deliveries',
-        help: 'Deliveries dead in the ledger (dead letters): kept in place until fixed and retried.',
-        registers,
-        async collect() {
-          this.set((await counts()).byState.dead);
-        },
-      });
-      new Gauge({
-        name: 'switchyard_deliveries_by_state',
-        help: 'Deliveries in the ledger by state.',
-        labelNames: ['state'],
-        registers,
-        async collect() {
-          for (const [state, n] of Object.entries((await counts()).byState)) this.set({ state }, n);
-        },
-      });
-    }
+    if (referential) registerReferentialMetrics(referential, registers);
+    if (queue) registerQueueMetrics(queue, registers);
+    if (reports) registerLedgerMetrics(reports, registers);
   }
 
   /** Router hooks that feed the counters. */
@@ -168,6 +60,138 @@ export class Metrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The counters this process moves as it routes (fed by `Metrics.hooks()`). */
+function routingMetrics(
+  registers: Registry[],
+): Pick<Metrics, 'deliveries' | 'bytes' | 'duration' | 'events'> {
+  const deliveries = new Counter({
+    name: 'switchyard_deliveries_total',
+    help: 'Deliveries that reached an outcome in this process: done (completed), failed (will retry), dead, superseded.',
+    labelNames: ['route', 'outcome'],
+    registers,
+  });
+  const bytes = new Counter({
+    name: 'switchyard_delivered_bytes_total',
+    help: 'Bytes of objects delivered (done), by route.',
+    labelNames: ['route'],
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'switchyard_delivery_duration_seconds',
+    help: 'Time from claim to verified destination, by route and outcome.',
+    labelNames: ['route', 'outcome'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers,
+  });
+  const events = new Counter({
+    name: 'switchyard_events_total',
+    help: 'Events (notifications, scanned files) by outcome: routed, duplicate, unrouted, ignored, gone, in-flight, failed, dead.',
+    labelNames: ['outcome', 'origin'],
+    registers,
+  });
+  return { deliveries, bytes, duration, events };
+}
+
+/** Reload failures and age of the referential in effect, read at scrape time. */
+function registerReferentialMetrics(
+  referential: NonNullable<MetricsSources['referential']>,
+  registers: Registry[],
+): void {
+  new Counter({
+    name: 'switchyard_referential_reload_failures_total',
+    help: 'New referential versions refused (invalid, empty or gone) and checks that failed; the previous version stayed in effect.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(referential.reloadFailures);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_referential_age_seconds',
+    help: 'Seconds since the referential in effect was loaded (grows while new versions are refused).',
+    registers,
+    collect() {
+      this.set(referential.ageSeconds());
+    },
+  });
+}
+
+/** Queue gauges, all fed by one `queue.stats()` read per scrape. */
+function registerQueueMetrics(queue: Queue, registers: Registry[]): void {
+  const stats = lazy(() => queue.stats());
+  new Gauge({
+    name: 'switchyard_queue_depth',
+    help: 'Messages waiting in the queue.',
+    registers,
+    async collect() {
+      this.set((await stats()).depth);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_queue_in_flight',
+    help: 'Messages leased to a consumer.',
+    registers,
+    async collect() {
+      this.set((await stats()).inFlight);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_queue_oldest_age_seconds',
+    help: 'Age of the oldest queued message.',
+    registers,
+    async collect() {
+      this.set(((await stats()).oldestAgeMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_dead_letters',
+    help: 'Messages in the dead-letter queue (dead deliveries of the ledger: switchyard_dead_deliveries).',
+    registers,
+    async collect() {
+      this.set((await stats()).dead);
+    },
+  });
+}
+
+/** Ledger gauges (unrouted files, dead and per-state deliveries), all fed by one `reports.counts()` read per scrape. */
+function registerLedgerMetrics(reports: LedgerReports, registers: Registry[]): void {
+  const counts = lazy(() => reports.counts());
+  new Gauge({
+    name: 'switchyard_unrouted_files',
+    help: 'Files no referential row matches, recorded and left in place.',
+    registers,
+    async collect() {
+      this.set((await counts()).unrouted);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_unrouted_oldest_age_seconds',
+    help: 'Age of the oldest unrouted file (0 when none).',
+    registers,
+    async collect() {
+      const oldest = (await counts()).oldestUnroutedAt;
+      this.set(oldest ? (Date.now() - oldest) / 1000 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_dead_deliveries',
+    help: 'Deliveries dead in the ledger (dead letters): kept in place until fixed and retried.',
+    registers,
+    async collect() {
+      this.set((await counts()).byState.dead);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_deliveries_by_state',
+    help: 'Deliveries in the ledger by state.',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      for (const [state, n] of Object.entries((await counts()).byState)) this.set({ state }, n);
+    },
+  });
 }
 
 /** One read shared by all gauges of a scrape (cached for a second). */

@@ -35,99 +35,121 @@ export interface TreeWatcher {
  * reported by Node: the caller rescans periodically and after bursts.
  */
 export async function watchTree(roots: readonly string[], handlers: TreeHandlers): Promise<TreeWatcher> {
-  const watchers = new Map<string, FSWatcher>();
-  let closed = false;
-
-  const unwatch = (dir: string): void => {
-    for (const [d, w] of watchers) {
-      if (d === dir || d.startsWith(dir + path.sep)) {
-        w.close();
-        watchers.delete(d);
-      }
-    }
-  };
-
-  const onEvent = (dir: string, name: string | null): void => {
-    if (closed) return;
-    if (!name) {
-      handlers.onError(new Error(`[switchyard] [watch] event without a file name in ${dir}`));
-      return;
-    }
-    if (handlers.ignore(name)) return;
-    const full = path.join(dir, name);
-    if (!watchers.has(full)) {
-      handlers.onFile(full);
-      return;
-    }
-    void fsp.lstat(full).then(
-      (st) => {
-        if (!st.isDirectory()) unwatch(full);
-      },
-      () => unwatch(full),
-    );
-  };
-
-  const watchDir = async (dir: string, reportFiles: boolean): Promise<void> => {
-    if (closed || watchers.has(dir)) return;
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(dir, { persistent: true }, (_type, name) => onEvent(dir, name));
-    } catch (error) {
-      const code = errorCode(error);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') handlers.onError(error);
-      return;
-    }
-    watcher.on('error', (error) => {
-      unwatch(dir);
-      const code = errorCode(error);
-      if (code !== 'ENOENT' && code !== 'EPERM') handlers.onError(error);
-    });
-    watchers.set(dir, watcher);
-    let entries;
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch (error) {
-      const code = errorCode(error);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') handlers.onError(error);
-      return;
-    }
-    const subfolders: Promise<void>[] = [];
-    for (const entry of entries) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) subfolders.push(watchDir(full, reportFiles));
-      else if (reportFiles && !handlers.ignore(entry.name)) handlers.onFile(full);
-    }
-    await Promise.all(subfolders);
-  };
-
-  await Promise.all(roots.map((root) => watchDir(root, false)));
+  const tree: Tree = { roots, handlers, watchers: new Map(), closed: false };
+  await Promise.all(roots.map((root) => watchDir(tree, root, false)));
   return {
     addFolder(dir) {
-      if (roots.some((root) => dir.startsWith(root + path.sep))) void watchDir(dir, true);
+      if (roots.some((root) => dir.startsWith(root + path.sep))) void watchDir(tree, dir, true);
     },
-    async sync() {
-      await Promise.all(roots.map((root) => watchDir(root, false)));
-      const visit = async (dir: string): Promise<void> => {
-        const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
-        await Promise.all(
-          entries
-            .filter((e) => e.isDirectory())
-            .map(async (e) => {
-              const full = path.join(dir, e.name);
-              if (!watchers.has(full)) await watchDir(full, false);
-              else await visit(full);
-            }),
-        );
-      };
-      await Promise.all(roots.map(visit));
-    },
+    sync: () => syncTree(tree),
     close() {
-      closed = true;
-      for (const w of watchers.values()) w.close();
-      watchers.clear();
+      tree.closed = true;
+      for (const w of tree.watchers.values()) w.close();
+      tree.watchers.clear();
     },
     get folders() {
-      return watchers.size;
+      return tree.watchers.size;
     },
   };
+}
+
+/** The state one `watchTree` shares between its helpers: one watcher per watched folder. */
+interface Tree {
+  readonly roots: readonly string[];
+  readonly handlers: TreeHandlers;
+  readonly watchers: Map<string, FSWatcher>;
+  closed: boolean;
+}
+
+/** Closes the watches of a folder and of every folder under it. */
+function unwatch(tree: Tree, dir: string): void {
+  for (const [d, w] of tree.watchers) {
+    if (d === dir || d.startsWith(dir + path.sep)) {
+      w.close();
+      tree.watchers.delete(d);
+    }
+  }
+}
+
+/**
+ * One fs.watch event in `dir`: a name that is not a watched folder is
+ * reported as a file; a watched folder's event may mean it went away (or
+ * became a file), so its watches are dropped if it is no longer a folder.
+ */
+function onEvent(tree: Tree, dir: string, name: string | null): void {
+  if (tree.closed) return;
+  if (!name) {
+    tree.handlers.onError(new Error(`[switchyard] [watch] event without a file name in ${dir}`));
+    return;
+  }
+  if (tree.handlers.ignore(name)) return;
+  const full = path.join(dir, name);
+  if (!tree.watchers.has(full)) {
+    tree.handlers.onFile(full);
+    return;
+  }
+  void fsp.lstat(full).then(
+    (st) => {
+      if (!st.isDirectory()) unwatch(tree, full);
+    },
+    () => unwatch(tree, full),
+  );
+}
+
+/** Watches `dir` (not its sub-folders); false when it could not be watched (gone, not a folder, or an error reported). */
+function attachWatch(tree: Tree, dir: string): boolean {
+  let watcher: FSWatcher;
+  try {
+    watcher = watch(dir, { persistent: true }, (_type, name) => onEvent(tree, dir, name));
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') tree.handlers.onError(error);
+    return false;
+  }
+  watcher.on('error', (error) => {
+    unwatch(tree, dir);
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'EPERM') tree.handlers.onError(error);
+  });
+  tree.watchers.set(dir, watcher);
+  return true;
+}
+
+/** Watches `dir` and its sub-folders, reporting the files found in them when `reportFiles` (a folder that appeared). */
+async function watchDir(tree: Tree, dir: string, reportFiles: boolean): Promise<void> {
+  if (tree.closed || tree.watchers.has(dir)) return;
+  if (!attachWatch(tree, dir)) return;
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') tree.handlers.onError(error);
+    return;
+  }
+  const subfolders: Promise<void>[] = [];
+  for (const entry of entries) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) subfolders.push(watchDir(tree, full, reportFiles));
+    else if (reportFiles && !tree.handlers.ignore(entry.name)) tree.handlers.onFile(full);
+  }
+  await Promise.all(subfolders);
+}
+
+/** Re-attaches the roots' watches, then walks the watched folders and watches any sub-folder that has none. */
+async function syncTree(tree: Tree): Promise<void> {
+  await Promise.all(tree.roots.map((root) => watchDir(tree, root, false)));
+  const visit = async (dir: string): Promise<void> => {
+    const entries = await fsp.readdir(dir, { withFileTypes: true }).catch(() => []);
+    await Promise.all(
+      entries
+        .filter((e) => e.isDirectory())
+        .map(async (e) => {
+          const full = path.join(dir, e.name);
+          if (!tree.watchers.has(full)) await watchDir(tree, full, false);
+          else await visit(full);
+        }),
+    );
+  };
+  await Promise.all(tree.roots.map(visit));
 }

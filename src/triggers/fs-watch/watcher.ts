@@ -9,7 +9,7 @@ import type { StoreRegistry } from '../../storage/registry.js';
 import type { ListProblem } from '../../storage/types.js';
 import { isIgnoredKey, isTempName } from './names.js';
 import { PendingFiles, type WatchedBucket, type WatchReport } from './pending.js';
-import { isSharedFilesystem, openWriterProbe } from './probe.js';
+import { isSharedFilesystem, openWriterProbe, type WriterProbe } from './probe.js';
 import { Rescans } from './rescans.js';
 import { watchTree, type TreeWatcher } from './tree.js';
 import type { EventSink } from '../../intake/sink.js';
@@ -91,57 +91,26 @@ export async function startWatcher(
   const quiet = options.quiet ?? ctx.config.watch?.settle ?? { buckets: {} };
   const buckets = await watchedBuckets(ctx, probe !== undefined, quiet);
   const folders: { tree?: TreeWatcher } = {};
-  const pending = new PendingFiles({
-    sink,
-    probe,
-    settleMs: options.settleMs ?? 2000,
-    probeIntervalMs: options.probeIntervalMs ?? 25,
-    concurrency: options.concurrency ?? ctx.config.concurrency,
-    retryMs: options.retryMs ?? 1000,
-    logger,
-    onFolder: (dir) => folders.tree?.addFolder(dir),
-    ...(options.onResult ? { onResult: options.onResult } : {}),
-  });
-  let stopped = false;
+  const pending = pendingFiles(ctx, sink, options, logger, probe, (dir) => folders.tree?.addFolder(dir));
+  const run: RunState = { stopped: false };
 
+  const reportProblem = problemReporter(logger);
   const scanAll = async (): Promise<void> => {
     await folders.tree?.sync();
     for (const watched of buckets) {
-      const store = await ctx.stores.storeFor(watched.project);
-      let pageToken: string | undefined;
-      do {
-        if (stopped) return;
-        const page = await store.list(watched.bucket, {
-          pageSize: 1000,
-          ...(pageToken ? { pageToken } : {}),
-        });
-        for (const item of page.items) {
-          if (isFolderPlaceholder(item.key) || isIgnoredKey(item.key)) continue;
-          pending.notice(watched, item.key, path.join(watched.dir, ...item.key.split('/')));
-        }
-        for (const problem of page.problems ?? []) reportProblem(watched, problem);
-        pageToken = page.nextPageToken;
-      } while (pageToken);
+      if (!(await scanBucket(ctx, watched, pending, run, reportProblem))) return;
     }
-  };
-  /** Symbolic links and non-UTF-8 names the listings met, logged once each (never followed, never touched). */
-  const reported = new Set<string>();
-  const reportProblem = (watched: WatchedBucket, problem: ListProblem): void => {
-    const source = `${watched.project}/${watched.bucket}/${problem.key}`;
-    if (reported.has(source) || reported.size >= 10_000) return;
-    reported.add(source);
-    logger.warn({ source, code: problem.code }, problem.message);
   };
   const rescans = new Rescans(scanAll, logger);
 
   const onPath = (file: string): void => {
-    if (stopped) return;
+    if (run.stopped) return;
     rescans.event();
     const found = locate(buckets, file);
     if (found && !isIgnoredKey(found.key)) pending.notice(found.watched, found.key, file);
   };
   const onError = (error: unknown): void => {
-    if (!stopped) rescans.afterError(error);
+    if (!run.stopped) rescans.afterError(error);
   };
 
   const tree = await watchTree(
@@ -155,7 +124,83 @@ export async function startWatcher(
     { buckets: buckets.map((b) => `${b.project}/${b.bucket}`), probe: buckets.some((b) => b.probe) },
     'watching local source buckets',
   );
+  return watcherHandle({ buckets, pending, rescans, tree, rescanTimer, run });
+}
 
+/** Whether the watcher was stopped, shared by its callbacks (which then do nothing more). */
+interface RunState {
+  stopped: boolean;
+}
+
+/** The files waiting to be complete, with the options' defaults filled in. */
+function pendingFiles(
+  ctx: WatchContext,
+  sink: EventSink,
+  options: WatcherOptions,
+  logger: Logger,
+  probe: WriterProbe | undefined,
+  onFolder: (dir: string) => void,
+): PendingFiles {
+  return new PendingFiles({
+    sink,
+    probe,
+    settleMs: options.settleMs ?? 2000,
+    probeIntervalMs: options.probeIntervalMs ?? 25,
+    concurrency: options.concurrency ?? ctx.config.concurrency,
+    retryMs: options.retryMs ?? 1000,
+    logger,
+    onFolder,
+    ...(options.onResult ? { onResult: options.onResult } : {}),
+  });
+}
+
+/** Logs the symbolic links and non-UTF-8 names the listings met, once each (never followed, never touched). */
+function problemReporter(logger: Logger): (watched: WatchedBucket, problem: ListProblem) => void {
+  const reported = new Set<string>();
+  return (watched, problem) => {
+    const source = `${watched.project}/${watched.bucket}/${problem.key}`;
+    if (reported.has(source) || reported.size >= 10_000) return;
+    reported.add(source);
+    logger.warn({ source, code: problem.code }, problem.message);
+  };
+}
+
+/** Lists one watched bucket through its store and notices every file; false when the watcher stopped meanwhile. */
+async function scanBucket(
+  ctx: WatchContext,
+  watched: WatchedBucket,
+  pending: PendingFiles,
+  run: RunState,
+  reportProblem: (watched: WatchedBucket, problem: ListProblem) => void,
+): Promise<boolean> {
+  const store = await ctx.stores.storeFor(watched.project);
+  let pageToken: string | undefined;
+  do {
+    if (run.stopped) return false;
+    const page = await store.list(watched.bucket, {
+      pageSize: 1000,
+      ...(pageToken ? { pageToken } : {}),
+    });
+    for (const item of page.items) {
+      if (isFolderPlaceholder(item.key) || isIgnoredKey(item.key)) continue;
+      pending.notice(watched, item.key, path.join(watched.dir, ...item.key.split('/')));
+    }
+    for (const problem of page.problems ?? []) reportProblem(watched, problem);
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return true;
+}
+
+/** The running watcher as its caller sees it. */
+function watcherHandle(parts: {
+  buckets: WatchedBucket[];
+  pending: PendingFiles;
+  rescans: Rescans;
+  tree: TreeWatcher;
+  rescanTimer: ReturnType<typeof setInterval>;
+  run: RunState;
+}): Watcher {
+  const { buckets, pending, rescans, tree, rescanTimer, run } = parts;
   return {
     buckets,
     probing: buckets.some((b) => b.probe),
@@ -168,7 +213,7 @@ export async function startWatcher(
       }
     },
     async stop() {
-      stopped = true;
+      run.stopped = true;
       clearInterval(rescanTimer);
       rescans.stop();
       tree.close();

@@ -46,24 +46,8 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
   const requests = options.metrics ? httpCounter(options.metrics) : undefined;
   const app = new Hono();
 
-  app.onError((error, c) => {
-    log.error({ err: error, path: c.req.path }, 'request failed');
-    return jsonError(c, 500, 'E_INTERNAL', '[switchyard] [http] internal error');
-  });
-  app.notFound((c) =>
-    jsonError(c, 404, 'E_ROUTE_NOT_FOUND', `[switchyard] [http] no route ${c.req.method} ${c.req.path}`),
-  );
-
-  const guard = [
-    requireAuth(auth),
-    bodyLimit({
-      maxSize: limit,
-      onError: (c) =>
-        jsonError(c, 413, 'E_BODY_TOO_LARGE', `[switchyard] [http] body larger than ${limit} bytes`, {
-          limit,
-        }),
-    }),
-  ] as const;
+  answerUnknownAndFailed(app, log);
+  const guard = eventGuard(auth, limit);
 
   if (requests) {
     const count = async (c: Context, next: () => Promise<void>): Promise<void> => {
@@ -73,33 +57,8 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
     app.use('/events/*', count); // also matches /events
   }
 
-  const receive = async (c: Context, project: string | undefined): Promise<Response> => {
-    if (project !== undefined && !knownProjects(options).has(project)) {
-      return jsonError(
-        c,
-        400,
-        'E_EVENT_INVALID',
-        `[switchyard] [http] project ${JSON.stringify(project)} is not a source project of the referential`,
-        {
-          project,
-        },
-      );
-    }
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    const answer = await intake(
-      { body, headers: (name) => c.req.header(name) },
-      {
-        sink: options.sink,
-        referential: () => options.router.referential,
-        ...(project !== undefined ? { project } : {}),
-        logger: log,
-      },
-    );
-    return respond(c, answer);
-  };
-
-  app.post('/events', ...guard, (c) => receive(c, undefined));
-  app.post('/events/:project', ...guard, (c) => receive(c, c.req.param('project')));
+  app.post('/events', ...guard, (c) => receive(c, undefined, options, log));
+  app.post('/events/:project', ...guard, (c) => receive(c, c.req.param('project'), options, log));
   app.on(['GET', 'PUT', 'PATCH', 'DELETE'], ['/events', '/events/:project'], (c) =>
     jsonError(c, 405, 'E_METHOD_NOT_ALLOWED', '[switchyard] [http] use POST to send a notification'),
   );
@@ -111,6 +70,62 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
     return c.body(await options.metrics.text(), 200, { 'content-type': options.metrics.contentType });
   });
   return app;
+}
+
+/** Thrown errors answer 500 (logged, details kept out of the body); unknown routes 404. */
+function answerUnknownAndFailed(app: Hono, log: Logger): void {
+  app.onError((error, c) => {
+    log.error({ err: error, path: c.req.path }, 'request failed');
+    return jsonError(c, 500, 'E_INTERNAL', '[switchyard] [http] internal error');
+  });
+  app.notFound((c) =>
+    jsonError(c, 404, 'E_ROUTE_NOT_FOUND', `[switchyard] [http] no route ${c.req.method} ${c.req.path}`),
+  );
+}
+
+/** What a notification passes before it is read: a valid credential, then a body under `limit` bytes (else 413). */
+function eventGuard(auth: Authenticator, limit: number) {
+  return [
+    requireAuth(auth),
+    bodyLimit({
+      maxSize: limit,
+      onError: (c) =>
+        jsonError(c, 413, 'E_BODY_TOO_LARGE', `[switchyard] [http] body larger than ${limit} bytes`, {
+          limit,
+        }),
+    }),
+  ] as const;
+}
+
+/** One `POST /events[/<project>]`: the project checked, the body handed to the intake, its answer sent back. */
+async function receive(
+  c: Context,
+  project: string | undefined,
+  options: ReceiverOptions,
+  log: Logger,
+): Promise<Response> {
+  if (project !== undefined && !knownProjects(options).has(project)) {
+    return jsonError(
+      c,
+      400,
+      'E_EVENT_INVALID',
+      `[switchyard] [http] project ${JSON.stringify(project)} is not a source project of the referential`,
+      {
+        project,
+      },
+    );
+  }
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const answer = await intake(
+    { body, headers: (name) => c.req.header(name) },
+    {
+      sink: options.sink,
+      referential: () => options.router.referential,
+      ...(project !== undefined ? { project } : {}),
+      logger: log,
+    },
+  );
+  return respond(c, answer);
 }
 
 /** The intake's answer over HTTP: the status by its kind, the answer as the body. */

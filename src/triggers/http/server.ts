@@ -35,21 +35,49 @@ export function isLoopback(host: string): boolean {
 /** Serves a Hono app on Node's HTTP server; resolves once listening (rejects on EADDRINUSE and the like). */
 export async function startServer(app: Hono, options: ServerOptions): Promise<ServerHandle> {
   const log = options.logger ?? silentLogger();
-  let active = 0;
-  const idle: Array<() => void> = [];
-  const server = createAdaptorServer({
+  const requests: Requests = { active: 0, idle: [] };
+  const server = countingServer(app, requests);
+  server.keepAliveTimeout = 5_000;
+  await listen(server, options);
+  const address = server.address() as AddressInfo;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: urlOf(address),
+    port: address.port,
+    host: options.host,
+    inFlight: () => requests.active,
+    close(graceMs = 30_000) {
+      closing ??= closeGracefully(server, requests, graceMs, log);
+      return closing;
+    },
+  };
+}
+
+/** Requests being answered, and who waits for there to be none. */
+interface Requests {
+  active: number;
+  idle: Array<() => void>;
+}
+
+/** A Node HTTP server answering with `app` that keeps `requests` up to date. */
+function countingServer(app: Hono, requests: Requests): Server {
+  return createAdaptorServer({
     fetch: async (request: Request, env: unknown) => {
-      active++;
+      requests.active++;
       try {
         return await app.fetch(request, env);
       } finally {
-        active--;
-        if (active === 0) idle.splice(0).forEach((resolve) => resolve());
+        requests.active--;
+        if (requests.active === 0) requests.idle.splice(0).forEach((resolve) => resolve());
       }
     },
   }) as Server;
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
+}
+
+/** Resolves once the server listens; a listen error becomes a UsageError naming the address. */
+function listen(server: Server, options: ServerOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       reject(
         new UsageError(
@@ -67,33 +95,33 @@ export async function startServer(app: Hono, options: ServerOptions): Promise<Se
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const shown = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
-  const url = `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
-  let closing: Promise<void> | undefined;
+}
 
-  return {
-    url,
-    port: address.port,
-    host: options.host,
-    inFlight: () => active,
-    close(graceMs = 30_000) {
-      closing ??= new Promise<void>((resolve) => {
-        const drained = new Promise<void>((done) => (active === 0 ? done() : idle.push(done)));
-        const closed = new Promise<void>((done) => server.close(() => done()));
-        server.closeIdleConnections();
-        const sweep = setInterval(() => server.closeIdleConnections(), 100);
-        const cut = setTimeout(() => {
-          log.warn({ inFlight: active }, 'grace period over: closing remaining connections');
-          server.closeAllConnections();
-        }, graceMs);
-        void Promise.all([drained, closed]).then(() => {
-          clearInterval(sweep);
-          clearTimeout(cut);
-          resolve();
-        });
-      });
-      return closing;
-    },
-  };
+/** `http://HOST:PORT` of a listening address (a wildcard host is shown as 127.0.0.1). */
+function urlOf(address: AddressInfo): string {
+  const shown = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
+}
+
+/**
+ * Stops accepting connections and closes idle ones as requests finish;
+ * resolves once none is in flight and the server closed. After `graceMs` the
+ * remaining connections are cut.
+ */
+function closeGracefully(server: Server, requests: Requests, graceMs: number, log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const drained = new Promise<void>((done) => (requests.active === 0 ? done() : requests.idle.push(done)));
+    const closed = new Promise<void>((done) => server.close(() => done()));
+    server.closeIdleConnections();
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => {
+      log.warn({ inFlight: requests.active }, 'grace period over: closing remaining connections');
+      server.closeAllConnections();
+    }, graceMs);
+    void Promise.all([drained, closed]).then(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
+  });
 }

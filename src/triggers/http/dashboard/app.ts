@@ -63,13 +63,41 @@ const MAX_PAGE = 500;
  * need `Authorization: Bearer <token>` and a JSON body.
  */
 export function createDashboardApp(options: DashboardOptions): Hono {
-  const { ledger, reports, sink } = options;
-  const log = options.logger ?? silentLogger();
-  const auth = options.auth ?? createAuthenticator();
-  const now = options.now ?? Date.now;
-  const scanLimit = options.searchScanLimit ?? DEFAULT_SEARCH_SCAN;
+  const dashboard: Dashboard = {
+    ledger: options.ledger,
+    reports: options.reports,
+    referential: options.referential,
+    stores: options.stores,
+    sink: options.sink,
+    log: options.logger ?? silentLogger(),
+    auth: options.auth ?? createAuthenticator(),
+    now: options.now ?? Date.now,
+    scanLimit: options.searchScanLimit ?? DEFAULT_SEARCH_SCAN,
+  };
   const app = new Hono();
+  serveAssets(app, dashboard.log);
+  serveOverviewApi(app, dashboard);
+  serveLedgerApi(app, dashboard);
+  serveExplainApi(app, dashboard);
+  serveActions(app, dashboard);
+  return app;
+}
 
+/** The dashboard's options with their defaults filled in, shared by its route groups. */
+interface Dashboard {
+  ledger: Ledger;
+  reports: LedgerReports;
+  referential: () => Referential;
+  stores: StoreRegistry;
+  sink: EventSink;
+  log: Logger;
+  auth: Authenticator;
+  now: () => number;
+  scanLimit: number;
+}
+
+/** The page and its browser assets (script, styles), with an etag each. */
+function serveAssets(app: Hono, log: Logger): void {
   app.get('/', (c) => c.html(PAGE_HTML, 200, SECURITY_HEADERS));
   app.get('/assets/:name', (c) => {
     let asset: Asset | undefined;
@@ -94,7 +122,11 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       ...SECURITY_HEADERS,
     });
   });
+}
 
+/** `GET /api/summary`, `/api/routes`, `/api/flows`: the counts and the numbers by route and by flow. */
+function serveOverviewApi(app: Hono, d: Dashboard): void {
+  const { reports, log, auth, now } = d;
   app.get(
     '/api/summary',
     answer<SummaryAnswer>(log, async (c) => {
@@ -104,7 +136,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
         now: now(),
         tokenRequired: auth.configured,
         authenticated: verdict.ok,
-        routes: options.referential().routes.length,
+        routes: d.referential().routes.length,
         counts,
       };
     }),
@@ -115,7 +147,7 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     answer<RoutesAnswer>(log, async (c) => {
       const window = parseWindow(c.req.query('window'), now());
       const stats = new Map((await reports.routeStats(window.sinceMs)).map((s) => [s.routeId, s]));
-      const routes = options.referential().routes.map((route) => routeView(route, stats.get(route.id)));
+      const routes = d.referential().routes.map((route) => routeView(route, stats.get(route.id)));
       const known = new Set(routes.map((r) => r.id));
       return {
         now: now(),
@@ -134,27 +166,14 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       return { window, flows: await reports.flows(window.sinceMs) };
     }),
   );
+}
 
+/** `GET /api/deliveries` (search, filters), one delivery, `/api/failures`, `/api/unrouted`: pages of the ledger's rows. */
+function serveLedgerApi(app: Hono, d: Dashboard): void {
+  const { reports, log } = d;
   app.get(
     '/api/deliveries',
-    answer<DeliveriesPage>(log, async (c) => {
-      const search = c.req.query('q')?.trim() || undefined;
-      const states = parseStates(c.req.query('state'));
-      const route = c.req.query('route') || undefined;
-      const cursor = c.req.query('cursor') || undefined;
-      const page = await reports.query({
-        limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
-        ...(search ? { search, scanLimit } : {}),
-        ...(states ? { states } : {}),
-        ...(route ? { routeId: route } : {}),
-        ...(cursor ? { cursor } : {}),
-      });
-      return {
-        items: page.items.map(deliveryView),
-        ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-        ...(search ? { scanLimit } : {}),
-      };
-    }),
+    answer<DeliveriesPage>(log, (c) => deliveriesPage(d, c)),
   );
 
   app.get(
@@ -198,15 +217,43 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       };
     }),
   );
+}
 
+/** One page of `GET /api/deliveries`: by state and route, or a search (which scans at most `scanLimit` rows). */
+async function deliveriesPage(d: Dashboard, c: Context): Promise<DeliveriesPage> {
+  const { scanLimit } = d;
+  const search = c.req.query('q')?.trim() || undefined;
+  const states = parseStates(c.req.query('state'));
+  const route = c.req.query('route') || undefined;
+  const cursor = c.req.query('cursor') || undefined;
+  const page = await d.reports.query({
+    limit: parseLimit(c.req.query('limit'), PAGE, MAX_PAGE),
+    ...(search ? { search, scanLimit } : {}),
+    ...(states ? { states } : {}),
+    ...(route ? { routeId: route } : {}),
+    ...(cursor ? { cursor } : {}),
+  });
+  return {
+    items: page.items.map(deliveryView),
+    ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    ...(search ? { scanLimit } : {}),
+  };
+}
+
+/** `GET /api/explain?file=...`: what the referential would do with a file (the explain box). */
+function serveExplainApi(app: Hono, d: Dashboard): void {
   app.get(
     '/api/explain',
-    answer<ExplainAnswer>(log, (c) =>
-      explainInput(options.referential(), options.stores, c.req.query('file') ?? '', new Date(now())),
+    answer<ExplainAnswer>(d.log, (c) =>
+      explainInput(d.referential(), d.stores, c.req.query('file') ?? '', new Date(d.now())),
     ),
   );
+}
 
-  const guard = requireAuth(auth);
+/** `POST` retry actions: they need a credential and a JSON body. */
+function serveActions(app: Hono, d: Dashboard): void {
+  const { ledger, sink, log } = d;
+  const guard = requireAuth(d.auth);
   app.post(
     '/api/deliveries/:id/retry',
     guard,
@@ -224,7 +271,6 @@ export function createDashboardApp(options: DashboardOptions): Hono {
       return retryUnrouted(sink, body.source, log);
     }),
   );
-  return app;
 }
 
 /** A route of the referential with its numbers in the window (zeros when nothing matched). */
