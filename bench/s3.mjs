@@ -65,8 +65,8 @@ async function startFauxqs() {
 /** Routes with switchyard in a child process (startup included, as for rclone); prints counts, stats and ledger bytes. */
 const RUNNER = (dist) => `
 import { loadConfig } from ${JSON.stringify(`${dist}/config/load.js`)};
-import { silentLogger } from ${JSON.stringify(`${dist}/log.js`)};
-import { openContext } from ${JSON.stringify(`${dist}/modes/context.js`)};
+import { silentLogger } from ${JSON.stringify(`${dist}/util/log.js`)};
+import { openContext } from ${JSON.stringify(`${dist}/runtime/context.js`)};
 import { scan } from ${JSON.stringify(`${dist}/modes/scan.js`)};
 const config = await loadConfig({ concurrency: ${CONCURRENCY}, routesPoll: 0 }, process.env, process.cwd());
 const ctx = await openContext(config, silentLogger());

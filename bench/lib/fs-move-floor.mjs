@@ -28,7 +28,7 @@ const BATCH = 512;
 /** Milliseconds to claim and finish `count` deliveries on a fresh SQLite ledger in `dir`. */
 export async function ledgerFloorMs(dir, count) {
   const dist = (file) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
-  const { openSqliteLedger } = await import(dist('ledger/sqlite.js'));
+  const { openSqliteLedger } = await import(dist('ledger/sqlite/ledger.js'));
   const { deliveryId } = await import(dist('ledger/delivery-id.js'));
   const store = await openSqliteLedger(path.join(dir, 'ledger.db'));
   const { ledger } = store;
