@@ -1,14 +1,14 @@
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { Problem } from '../model/errors.js';
-import { STORAGE_BACKENDS } from '../storage/backends.js';
+import { projectSchemaOf } from '../storage/project-schema.js';
 import { configFileSchema, type ConfigFile } from './schema.js';
 
 type Path = ReadonlyArray<PropertyKey>;
 
-/** The schema of a project of backend `name` (undefined for a backend switchyard does not know). */
+/** The fields of a project of backend `name` (undefined for a backend switchyard does not know). */
 function projectShape(name: unknown): Record<string, z.ZodType> | undefined {
-  return STORAGE_BACKENDS.find((b) => b.name === name)?.schema.shape;
+  return projectSchemaOf(name)?.shape;
 }
 
 /** The keys of the object schema `schema`, looking through optional and default wrappers. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { projectSchema } from '../storage/backends.js';
+import { projectSchema } from '../storage/project-schema.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
 
 /**

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { ObjectStore } from './types.js';
 
 /** What opening a project's store may use besides the project's own config. */
@@ -10,29 +9,29 @@ export interface BackendContext {
 }
 
 /**
- * One storage backend, as its folder describes it: the schema of a project's
- * config (`projects.NAME` in switchyard.yaml, `backend: <name>`), how to open
- * its store, and, for backends that keep objects in local folders, where. A
- * new backend is a folder exporting one of these and one line in
- * `backends.ts`; how it behaves differs from the others by the capabilities
- * of its store, never by its name.
+ * One storage backend, as its folder describes it (`<backend>/backend.ts`):
+ * how to open its store and, for backends that keep objects in local
+ * folders, where. The schema of its `projects.NAME` config is its
+ * `<backend>/config.ts`, listed in `project-schema.ts`: kept apart so that a
+ * run without a config file never loads the schema library. How a backend
+ * behaves differs from the others by the capabilities of its store, never by
+ * its name.
  */
-export interface StorageBackend<S extends z.ZodObject = z.ZodObject> {
-  readonly name: string;
-  readonly schema: S;
+export interface StorageBackend<C extends { backend: string } = { backend: string }> {
+  readonly name: C['backend'];
   /**
    * The folder holding this project's `BUCKET/` folders, for a backend that
    * keeps objects in local folders; absent for the others. Config checks,
    * the watcher and bucket identity (real paths) ask it.
    */
-  localRoot?(config: z.output<S>, dataRoot: string): string;
+  localRoot?(config: C, dataRoot: string): string;
   /** The config with its relative paths made absolute against `base` (the config file's folder). */
-  resolvePaths?(config: z.output<S>, base: string, dataRoot: string): z.output<S>;
+  resolvePaths?(config: C, base: string, dataRoot: string): C;
   /** Opens the store; backends import their SDK here, so an unused backend costs nothing at start. */
-  open(project: string, config: z.output<S>, context: BackendContext): Promise<ObjectStore>;
+  open(project: string, config: C, context: BackendContext): Promise<ObjectStore>;
 }
 
-/** Types a backend's descriptor against its own schema. */
-export function defineBackend<S extends z.ZodObject>(backend: StorageBackend<S>): StorageBackend<S> {
+/** Types a backend's descriptor against its own config. */
+export function defineBackend<C extends { backend: string }>(backend: StorageBackend<C>): StorageBackend<C> {
   return backend;
 }

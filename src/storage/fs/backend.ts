@@ -1,21 +1,10 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { defineBackend } from '../backend.js';
-
-export const fsProjectSchema = z
-  .object({
-    backend: z.literal('fs'),
-    /** Objects live at `<root>/<project>/<bucket>/<key>`; default: the data root (`data`, `--data`). */
-    root: z.string().min(1).optional(),
-  })
-  .strict();
-
-export type FsProjectConfig = z.infer<typeof fsProjectSchema>;
+import type { FsProjectConfig } from './config.js';
 
 /** Local folders: `<root>/<project>/<bucket>/<key>`. */
-export const fsBackend = defineBackend({
+export const fsBackend = defineBackend<FsProjectConfig>({
   name: 'fs',
-  schema: fsProjectSchema,
   localRoot: (config, dataRoot) => config.root ?? dataRoot,
   resolvePaths: (config, base, dataRoot) => ({
     ...config,

@@ -1,10 +1,9 @@
 import { defineBackend } from '../backend.js';
-import { s3ProjectSchema } from './config.js';
+import type { S3ProjectConfig } from './config.js';
 
 /** Amazon S3 and S3-protocol servers, by the official SDK (imported on first use). */
-export const s3Backend = defineBackend({
+export const s3Backend = defineBackend<S3ProjectConfig>({
   name: 's3',
-  schema: s3ProjectSchema,
   async open(project, config, { env }) {
     const { createS3Store } = await import('./store.js');
     return createS3Store(project, config, env);
