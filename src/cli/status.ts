@@ -53,6 +53,7 @@ async function readStatus(config: RuntimeConfig, reports: LedgerReports): Promis
     recentUnrouted: unrouted.map((u) => ({
       source: `${u.source.project}/${u.source.bucket}/${u.source.key}`,
       lastSeenAt: new Date(u.lastSeenAt).toISOString(),
+      ...(u.reason ? { code: u.reason } : {}),
     })),
   };
   return { counts, routes, queueStats, status };

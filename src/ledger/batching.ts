@@ -127,8 +127,14 @@ export class BatchingLedger implements Ledger {
   markSourceDeleted(source: Location, generation: string, at: number): Promise<void> {
     return this.inner.markSourceDeleted(source, generation, at);
   }
-  recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
-    return this.inner.recordUnrouted(source, generation, size, at);
+  recordUnrouted(
+    source: Location,
+    generation: string,
+    size: number,
+    at: number,
+    reason?: string,
+  ): Promise<void> {
+    return this.inner.recordUnrouted(source, generation, size, at, reason);
   }
   resolveUnrouted(source: Location, at: number): Promise<void> {
     return this.inner.resolveUnrouted(source, at);

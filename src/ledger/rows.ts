@@ -44,6 +44,7 @@ export interface UnroutedRow {
   first_seen_at: number;
   last_seen_at: number;
   resolved_at: number | null;
+  reason: string | null;
 }
 
 /** The columns a plan fills, in the order of `planValues`: what a claim inserts. */
@@ -136,5 +137,6 @@ export function unroutedFromRow(row: UnroutedRow): UnroutedRecord {
     lastSeenAt: row.last_seen_at,
   };
   if (row.resolved_at !== null) record.resolvedAt = row.resolved_at;
+  if (row.reason !== null && row.reason !== undefined) record.reason = row.reason;
   return record;
 }

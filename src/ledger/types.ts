@@ -69,6 +69,8 @@ export interface UnroutedRecord {
   size: number;
   firstSeenAt: number;
   lastSeenAt: number;
+  /** Why no row can route it, when not simply that no mask matches: an error code (`E_KEY_ENCODING`). */
+  reason?: string;
   /** Set when a later generation or a referential change routed it. */
   resolvedAt?: number;
 }
@@ -221,7 +223,13 @@ export interface Ledger extends DeliveryLookup {
   forDestination(destination: Location): Promise<DeliveryRecord[]>;
   markSourceDeleted(source: Location, generation: string, at: number): Promise<void>;
 
-  recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void>;
+  recordUnrouted(
+    source: Location,
+    generation: string,
+    size: number,
+    at: number,
+    reason?: string,
+  ): Promise<void>;
   resolveUnrouted(source: Location, at: number): Promise<void>;
 
   retryDead(ids?: string[]): Promise<number>;

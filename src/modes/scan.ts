@@ -96,7 +96,7 @@ async function recordProblems(ctx: Context, problems: SourceProblem[]): Promise<
   for (const { project, bucket, problem } of problems) {
     if (problem.code !== 'E_KEY_ENCODING' || problem.generation === undefined) continue;
     const source = { project, bucket, key: problem.key };
-    await ctx.ledger.recordUnrouted(source, problem.generation, problem.size ?? 0, now);
+    await ctx.ledger.recordUnrouted(source, problem.generation, problem.size ?? 0, now, problem.code);
   }
 }
 

@@ -350,6 +350,23 @@ export function testLedger(
       ]);
     });
 
+    test('an unrouted file keeps the reason it cannot be routed, until a sighting without one', async () => {
+      const bad = { project: 'p', bucket: 'in', key: 'bad\\xFF.csv' };
+      await ledger.recordUnrouted(bad, 'g1', 3, 1000, 'E_KEY_ENCODING');
+      expect(await reports.listUnrouted(10)).toEqual([
+        {
+          source: bad,
+          generation: 'g1',
+          size: 3,
+          firstSeenAt: 1000,
+          lastSeenAt: 1000,
+          reason: 'E_KEY_ENCODING',
+        },
+      ]);
+      await ledger.recordUnrouted(bad, 'g2', 4, 2000);
+      expect((await reports.listUnrouted(10))[0]?.reason).toBeUndefined();
+    });
+
     test('query filters by states, route and search, and pages by cursor without gaps or repeats', async () => {
       const plans = Array.from({ length: 250 }, (_, i) =>
         plan(i, {

@@ -107,17 +107,57 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
     }
   });
 
+  it('a version-1 ledger (the release before unrouted reasons) is migrated in place, its rows kept', async () => {
+    const url = shared!.newUrl();
+    const { connectionString, schema } = parsePostgresUrl(url);
+    await (await open(url)).close();
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    try {
+      await client.query(`ALTER TABLE "${schema}".unrouted DROP COLUMN reason`);
+      await client.query(`DELETE FROM "${schema}".switchyard_schema_version WHERE version = 2`);
+      await client.query(
+        `INSERT INTO "${schema}".unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at)
+         VALUES ('p', 'in', 'old.bin', 'g', 1, 1000, 1000)`,
+      );
+    } finally {
+      await client.end();
+    }
+    const migrated = await open(url);
+    expect(migrated.migrationsApplied).toEqual([2]);
+    expect(await migrated.reports.listUnrouted(10)).toEqual([
+      {
+        source: { project: 'p', bucket: 'in', key: 'old.bin' },
+        generation: 'g',
+        size: 1,
+        firstSeenAt: 1000,
+        lastSeenAt: 1000,
+      },
+    ]);
+    await migrated.ledger.recordUnrouted(
+      { project: 'p', bucket: 'in', key: 'bad\\xFF' },
+      'g',
+      1,
+      2000,
+      'E_KEY_ENCODING',
+    );
+    expect((await migrated.reports.listUnrouted(1))[0]?.reason).toBe('E_KEY_ENCODING');
+  });
+
   it('five instances opening a fresh schema together migrate it once', async () => {
     const url = shared!.newUrl();
     const stores = await Promise.all(Array.from({ length: 5 }, () => open(url)));
     const applied = stores.map((s) => s.migrationsApplied);
-    expect(applied.filter((v) => v.length > 0)).toEqual([[1]]);
+    expect(applied.filter((v) => v.length > 0)).toEqual([[1, 2]]);
     const { connectionString, schema } = parsePostgresUrl(url);
     const client = new pg.Client({ connectionString });
     await client.connect();
     try {
       const rows = await client.query(`SELECT component, version FROM "${schema}".switchyard_schema_version`);
-      expect(rows.rows).toEqual([{ component: 'ledger', version: 1 }]);
+      expect(rows.rows).toEqual([
+        { component: 'ledger', version: 1 },
+        { component: 'ledger', version: 2 },
+      ]);
     } finally {
       await client.end();
     }

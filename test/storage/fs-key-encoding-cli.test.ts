@@ -16,7 +16,7 @@ interface ScanJson {
 
 interface StatusJson {
   unrouted: number;
-  recentUnrouted: Array<{ source: string }>;
+  recentUnrouted: Array<{ source: string; code?: string }>;
 }
 
 let ws: Workspace | undefined;
@@ -51,7 +51,7 @@ it('a name that is not UTF-8 is reported by scan and status, escaped, and left i
 
   const status = (await ws.run('status', '--json')).json<StatusJson>();
   expect(status.unrouted).toBe(1);
-  expect(status.recentUnrouted.map((u) => u.source)).toEqual([shown]);
+  expect(status.recentUnrouted.map((u) => [u.source, u.code])).toEqual([[shown, 'E_KEY_ENCODING']]);
 
   const again = (await ws.run('scan', '--json')).json<ScanJson>();
   expect(again.errors.map((e) => e.code)).toEqual(['E_KEY_ENCODING']);

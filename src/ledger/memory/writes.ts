@@ -85,7 +85,13 @@ export class MemoryLedger implements Ledger {
     for (const r of this.ofGeneration(source, generation)) r.sourceDeletedAt = at;
   }
 
-  async recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
+  async recordUnrouted(
+    source: Location,
+    generation: string,
+    size: number,
+    at: number,
+    reason?: string,
+  ): Promise<void> {
     const key = locationKey(source);
     const existing = this.records.unrouted.get(key);
     const open = existing && existing.resolvedAt === undefined;
@@ -95,6 +101,7 @@ export class MemoryLedger implements Ledger {
       size,
       firstSeenAt: open ? Math.min(existing.firstSeenAt, at) : at,
       lastSeenAt: open ? Math.max(existing.lastSeenAt, at) : at,
+      ...(reason ? { reason } : {}),
     });
   }
 

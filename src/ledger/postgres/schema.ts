@@ -72,6 +72,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX unrouted_open ON unrouted (last_seen_at) WHERE resolved_at IS NULL`,
     ],
   },
+  {
+    version: 2,
+    description: 'unrouted.reason: why a file cannot be routed (E_KEY_ENCODING), when not an unmatched name',
+    statements: ['ALTER TABLE unrouted ADD COLUMN reason text'],
+  },
 ];
 
 const COMPONENT = 'ledger';

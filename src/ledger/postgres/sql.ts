@@ -114,11 +114,12 @@ export const MARK_SOURCE_DELETED = `UPDATE deliveries SET source_deleted_at = $5
   WHERE source_project = $1 AND source_bucket = $2 AND source_key = $3 AND generation = $4`;
 
 export const RECORD_UNROUTED = `INSERT INTO unrouted AS u
-  (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $6, NULL)
+  (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at, reason)
+  VALUES ($1, $2, $3, $4, $5, $6, $6, NULL, $7)
   ON CONFLICT (project, bucket, key) DO UPDATE SET
     generation = excluded.generation,
     size = excluded.size,
+    reason = excluded.reason,
     first_seen_at = CASE WHEN u.resolved_at IS NULL THEN LEAST(u.first_seen_at, excluded.first_seen_at) ELSE excluded.first_seen_at END,
     last_seen_at = CASE WHEN u.resolved_at IS NULL THEN GREATEST(u.last_seen_at, excluded.last_seen_at) ELSE excluded.last_seen_at END,
     resolved_at = NULL`;

@@ -147,7 +147,13 @@ export class PostgresLedger implements Ledger {
     ]);
   }
 
-  async recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
+  async recordUnrouted(
+    source: Location,
+    generation: string,
+    size: number,
+    at: number,
+    reason?: string,
+  ): Promise<void> {
     await this.c.run('recordUnrouted', sql.RECORD_UNROUTED, [
       source.project,
       source.bucket,
@@ -155,6 +161,7 @@ export class PostgresLedger implements Ledger {
       generation,
       size,
       at,
+      reason ?? null,
     ]);
   }
 

@@ -70,4 +70,9 @@ export const LEDGER_MIGRATIONS: readonly SqliteMigration[] = [
     sql: 'DROP TRIGGER IF EXISTS deliveries_done_insert;',
   },
   REOPEN_MIGRATION,
+  {
+    version: 6,
+    description: 'unrouted.reason: why a file cannot be routed (E_KEY_ENCODING), when not an unmatched name',
+    sql: 'ALTER TABLE unrouted ADD COLUMN reason TEXT;',
+  },
 ];

@@ -117,17 +117,24 @@ export class SqliteLedger implements Ledger {
     ]);
   }
 
-  async recordUnrouted(source: Location, generation: string, size: number, at: number): Promise<void> {
+  async recordUnrouted(
+    source: Location,
+    generation: string,
+    size: number,
+    at: number,
+    reason?: string,
+  ): Promise<void> {
     this.c.run(
-      `INSERT INTO unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+      `INSERT INTO unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)
        ON CONFLICT (project, bucket, key) DO UPDATE SET
          generation = excluded.generation,
          size = excluded.size,
+         reason = excluded.reason,
          first_seen_at = CASE WHEN resolved_at IS NULL THEN min(first_seen_at, excluded.first_seen_at) ELSE excluded.first_seen_at END,
          last_seen_at = CASE WHEN resolved_at IS NULL THEN max(last_seen_at, excluded.last_seen_at) ELSE excluded.last_seen_at END,
          resolved_at = NULL`,
-      [source.project, source.bucket, source.key, generation, size, at, at],
+      [source.project, source.bucket, source.key, generation, size, at, at, reason ?? null],
     );
   }
 

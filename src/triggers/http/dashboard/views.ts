@@ -72,8 +72,16 @@ export function unroutedView(u: UnroutedRecord): UnroutedView {
     size: u.size,
     firstSeenAt: u.firstSeenAt,
     lastSeenAt: u.lastSeenAt,
-    reason: 'no referential row of this source bucket matches the file name',
+    reason: unroutedReason(u.reason),
   };
+}
+
+/** Why a file is unrouted, in words, from the code the ledger keeps (none: no mask matches). */
+function unroutedReason(code: string | undefined): string {
+  if (code === 'E_KEY_ENCODING')
+    return 'E_KEY_ENCODING: the file name is not UTF-8 (shown escaped as \\xHH); it has no key to route by and is left in place';
+  if (code) return code;
+  return 'no referential row of this source bucket matches the file name';
 }
 
 /** The unrouted list pages by offset (the ledger's `listUnrouted`); the cursor hides it. */
