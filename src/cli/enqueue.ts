@@ -21,12 +21,7 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
     .option('--no-stat', 'queue without looking the files up (no generation or size in the event)')
     .action(async (locations: string[], options: EnqueueOptions) => {
       const config = await configFrom(options, io);
-      const stores = new StoreRegistry({
-        dataRoot: config.dataRoot,
-        projects: config.projects,
-        declaredOnly: config.declaredOnly,
-        env: config.env,
-      });
+      const stores = new StoreRegistry(config);
       const queue = await openConfiguredQueue(config);
       try {
         const report = await enqueueLocations(stores, queue, locations, { stat: options.stat });

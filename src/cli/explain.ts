@@ -18,12 +18,7 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
     .action(async (location: string, options: CommonOptionValues) => {
       const config = await configFrom(options, io);
       const { referential } = await loadReferential(config.routes, referentialChecks(config));
-      const stores = new StoreRegistry({
-        dataRoot: config.dataRoot,
-        projects: config.projects,
-        declaredOnly: config.declaredOnly,
-        env: config.env,
-      });
+      const stores = new StoreRegistry(config);
       try {
         const result = await explain(referential, stores, location).catch((error: unknown) => {
           throw error instanceof Error && 'code' in error && error.code === 'E_KEY_UNSAFE'

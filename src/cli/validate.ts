@@ -84,12 +84,7 @@ async function checkAgainstConfig(
   const problems: Problem[] = [];
   let routes = 0;
   let projects: string[] = [];
-  const stores = new StoreRegistry({
-    dataRoot: config.dataRoot,
-    projects: config.projects,
-    declaredOnly: config.declaredOnly,
-    env: config.env,
-  });
+  const stores = new StoreRegistry(config);
   try {
     projects = Object.keys(config.projects);
     problems.push(...localRootProblems(config, check));

@@ -50,12 +50,7 @@ export async function openContext(
   logger: Logger,
   options: ContextOptions = {},
 ): Promise<Context> {
-  const stores = new StoreRegistry({
-    dataRoot: config.dataRoot,
-    projects: config.projects,
-    declaredOnly: config.declaredOnly,
-    env: config.env,
-  });
+  const stores = new StoreRegistry(config);
   const source = options.referential
     ? ReferentialSource.fixed(options.referential)
     : await openReferentialSource({

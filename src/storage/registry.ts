@@ -2,6 +2,7 @@ import { localRootOf, openStore, type ProjectConfig } from './backends.js';
 import { ProjectUndeclaredError } from '../model/errors.js';
 import type { ObjectStore } from './types.js';
 
+/** What the registry reads; a RuntimeConfig (src/config/load.ts) is one. */
 export interface StoreRegistryOptions {
   /**
    * Data root: `<dataRoot>/<project>/<bucket>/<key>` for `fs` projects that
