@@ -23,6 +23,21 @@ export function queueBackendError(
     : new TransientError('E_BACKEND', message, details, { cause: error });
 }
 
+/** Runs one SDK call of `operation` on `target`, its failure wrapped by queueBackendError. */
+export async function backendCall<T>(
+  backend: SharedQueueBackend,
+  operation: string,
+  target: string,
+  fn: () => Promise<T>,
+  isPermanent: (error: unknown) => boolean = () => false,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw queueBackendError(backend, operation, target, error, isPermanent(error));
+  }
+}
+
 /** An operation this queue cannot do with the options it was opened with. */
 export function queueUnsupported(
   backend: SharedQueueBackend,

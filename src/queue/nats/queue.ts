@@ -16,7 +16,7 @@ import {
   WORKING,
   type NatsDelivery,
 } from './pull.js';
-import { queueBackendError } from '../queue-errors.js';
+import { backendCall, queueBackendError } from '../queue-errors.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from '../types.js';
 
 export interface NatsQueueOptions {
@@ -200,12 +200,8 @@ export class NatsQueue implements Queue {
     return id.startsWith('$JS.ACK.') && id.includes(this.ackPrefix) && parseAckSubject(id) !== undefined;
   }
 
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw queueBackendError('nats', operation, this.name, error, false);
-    }
+  private run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return backendCall('nats', operation, this.name, fn);
   }
 }
 

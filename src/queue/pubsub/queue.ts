@@ -14,7 +14,7 @@ import {
 } from './clients.js';
 import { LeaseBook } from '../leases.js';
 import { DEAD_ATTRIBUTES, PubsubDeadLetters } from './dead-letters.js';
-import { queueBackendError, queueUnsupported } from '../queue-errors.js';
+import { backendCall, queueBackendError, queueUnsupported } from '../queue-errors.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from '../types.js';
 
 export interface PubsubQueueOptions {
@@ -245,12 +245,8 @@ export class PubsubQueue implements Queue {
     return this.dead;
   }
 
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw queueBackendError('pubsub', operation, this.name, error, isPermanentGrpc(error));
-    }
+  private run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return backendCall('pubsub', operation, this.name, fn, isPermanentGrpc);
   }
 }
 

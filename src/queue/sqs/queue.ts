@@ -15,7 +15,7 @@ import type { ObjectEvent } from '../../model/event.js';
 import { decodeQueueBody } from '../body-decode.js';
 import { encodeEvent } from '../../notifications/queued-event.js';
 import { LeaseBook } from '../leases.js';
-import { queueBackendError, queueUnsupported } from '../queue-errors.js';
+import { backendCall, queueBackendError, queueUnsupported } from '../queue-errors.js';
 import {
   DEAD_ATTRIBUTE,
   originalAttributes,
@@ -265,12 +265,8 @@ export class SqsQueue implements Queue {
     return this.dead;
   }
 
-  private async run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw queueBackendError('sqs', operation, this.name, error, isPermanentAws(error));
-    }
+  private run<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return backendCall('sqs', operation, this.name, fn, isPermanentAws);
   }
 }
 
