@@ -31,8 +31,13 @@ function at(r: Route): string {
   return `${r.file}:${r.line} (${r.id})`;
 }
 
-function warning(r: Route, column: string, message: string): Problem {
-  return { file: r.file, line: r.line, column, message, severity: 'warning' };
+function problem(
+  r: Route,
+  column: string,
+  message: string,
+  severity: Problem['severity'] = 'warning',
+): Problem {
+  return { file: r.file, line: r.line, column, message, severity };
 }
 
 function groupBy(routes: Route[], key: (r: Route) => string): Route[][] {
@@ -105,7 +110,7 @@ function aggregate(overlaps: Overlap[], describe: (o: Overlap) => Problem, what:
 }
 
 function projectWarning([a, b, name]: Overlap): Problem {
-  return warning(
+  return problem(
     b,
     'source_file_mask',
     `this mask and the one at ${at(a)} both match ${JSON.stringify(name)} in ${b.sourceProject}/${b.sourceBucket} but send it to different projects: expected one destination project, got ${a.destinationProject} and ${b.destinationProject}`,
@@ -123,13 +128,14 @@ function sameKeyWarning([a, b, name]: Overlap): Problem {
   // what the other row keeps (a file of one source bucket is one delivery per
   // key, by the strictest policy: router/plan.ts).
   if (!sameSource && (a.onConflict === 'overwrite') !== (b.onConflict === 'overwrite')) {
-    return {
-      ...warning(b, 'on_conflict', ''),
-      severity: 'error',
-      message: `E_CONFLICT_POLICY_MIXED: this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}) with on_conflict ${b.onConflict} and ${a.onConflict}: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations`,
-    };
+    return problem(
+      b,
+      'on_conflict',
+      `E_CONFLICT_POLICY_MIXED: this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}) with on_conflict ${b.onConflict} and ${a.onConflict}: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations`,
+      'error',
+    );
   }
-  return warning(
+  return problem(
     b,
     'destination_directory',
     `this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}): expected distinct destinations`,
