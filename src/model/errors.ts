@@ -97,15 +97,23 @@ export class ConflictError extends PermanentError {
   }
 }
 
+/** Size and content identity as verification compares them (CRC32C and/or MD5, base64). */
+export interface StatedBytes {
+  size: number;
+  crc32c?: string;
+  md5?: string;
+}
+
+function describeBytes(bytes: StatedBytes): string {
+  const md5 = bytes.md5 ? ` md5 ${bytes.md5}` : '';
+  return `${bytes.size} bytes crc32c ${bytes.crc32c ?? 'unknown'}${md5}`;
+}
+
 export class ChecksumMismatchError extends TransientError {
-  constructor(
-    location: string,
-    expected: { size: number; crc32c: string },
-    actual: { size: number; crc32c?: string },
-  ) {
+  constructor(location: string, expected: StatedBytes, actual: StatedBytes) {
     super(
       'E_CHECKSUM_MISMATCH',
-      `[switchyard] verification failed for ${location}: expected ${expected.size} bytes crc32c ${expected.crc32c}, got ${actual.size} bytes crc32c ${actual.crc32c ?? 'unknown'}`,
+      `[switchyard] verification failed for ${location}: expected ${describeBytes(expected)}, got ${describeBytes(actual)}`,
       { location, expected, actual },
     );
   }

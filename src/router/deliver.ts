@@ -3,6 +3,7 @@ import type { DeliveryRecord } from '../ledger/types.js';
 import type { Route } from '../referential/types.js';
 import { formatLocation } from '../model/keys.js';
 import { userMetadata } from '../storage/provenance.js';
+import { proveSameBytes } from '../storage/same-bytes.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
 import type { CopyOptions, Location, ObjectInfo, ObjectStore, Provenance } from '../storage/types.js';
 import type { Semaphore } from '../util/pool.js';
@@ -33,9 +34,15 @@ export type DeliveryOutcome =
     }
   | { state: 'superseded'; destination: Location; reason: string };
 
+/**
+ * The source generation's size and content identity: its CRC32C and/or MD5
+ * as a look stated them (S3: the server's CRC32C, or a single-part non-KMS
+ * ETag), else as a read of the source computed them.
+ */
 interface Expected {
   size: number;
   crc32c?: string;
+  md5?: string;
 }
 
 /**
@@ -61,7 +68,11 @@ export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOut
 async function attemptDelivery(input: DeliveryInput, round: number): Promise<DeliveryOutcome> {
   const { record, route, object, sourceStore: src, destinationStore: dst } = input;
   let destination = record.destination;
-  const expected: Expected = { size: object.size, crc32c: record.crc32c ?? object.crc32c };
+  const expected: Expected = {
+    size: object.size,
+    crc32c: record.crc32c ?? object.crc32c,
+    ...(object.md5 ? { md5: object.md5 } : {}),
+  };
   const renamable = input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
 
   // A first rename needs no look first: it never replaces, and a key already
@@ -99,29 +110,46 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
     if (renamed) return renamedOutcome(input, renamed, destination);
   }
 
-  const copy = (): Promise<DeliveryOutcome> => copyAndVerify(input, destination, ifGenerationMatch, expected);
+  // what the look at the destination found, so the write need not look again
+  const seen = destination.key === record.destination.key ? (existing ?? null) : null;
+  const copy = (): Promise<DeliveryOutcome> =>
+    copyAndVerify(input, destination, { ifGenerationMatch, destinationInfo: seen }, expected);
   // bytes pass through this process when streaming across stores, and in a
   // local copy (read, checksummed, written here); a cloud copy stays server-side
   const throughProcess = !dst.canCopyFrom(src) || dst.capabilities.copyUsesProcess;
   return input.byteSlots && throughProcess ? input.byteSlots.run(copy) : copy();
 }
 
-/** Copies the source to `destination` (server-side when the stores allow) and verifies the bytes there. */
+/**
+ * Copies the source to `destination` (server-side when the stores allow) and
+ * verifies the bytes there by what the destination vouches for in the
+ * write's or copy's answer (proveSameBytes: its CRC32C, or its MD5 from a
+ * single-part non-KMS S3 ETag), reading nothing back when that proves them.
+ * Only where no identity is in common (an S3 multipart or SSE-KMS ETag and
+ * no checksum) is the source read, once, before the write (provenance needs
+ * an identity), and the destination read after it when its answer still
+ * proves nothing.
+ */
 async function copyAndVerify(
   input: DeliveryInput,
   destination: Location,
-  ifGenerationMatch: string,
+  target: Pick<CopyOptions, 'destinationInfo'> & { ifGenerationMatch: string },
   expected: Expected,
 ): Promise<DeliveryOutcome> {
   const { record, object, sourceStore: src, destinationStore: dst } = input;
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
-  if (!expected.crc32c && dst.capabilities.metadata) {
-    // Provenance is written with the object, so its checksum must be known first.
-    expected.crc32c = (await readChecksum(src, from.bucket, from.key, object)).crc32c;
+  if (!expected.crc32c && !expected.md5 && dst.capabilities.metadata) {
+    // Provenance is written with the object, so an identity must be known first;
+    // the MD5 too where the destination can vouch for no more than an ETag.
+    const read = await readChecksum(src, from.bucket, from.key, object, {
+      md5: !dst.capabilities.checksumHeaders,
+    });
+    expected.crc32c = read.crc32c;
+    if (read.md5) expected.md5 = read.md5;
   }
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
-    ifGenerationMatch,
+    ...target,
     ifSourceGenerationMatch: record.generation,
     sourceInfo: object,
     size: object.size,
@@ -129,37 +157,49 @@ async function copyAndVerify(
     contentEncoding: object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
-    provenance: expected.crc32c ? provenanceOf(input, expected.crc32c) : undefined,
+    provenance: expected.crc32c || expected.md5 ? provenanceOf(input, expected) : undefined,
   };
-
-  let writtenCrc: string | undefined;
-  // what the destination says it holds, when the write or copy reported it (no second look needed)
-  let reported: { size: number; crc32c: string } | undefined;
-  let bytesThroughProcess = 0;
-  if (dst.canCopyFrom(src)) {
-    const info = await dst.copy(src, from, to, options);
-    writtenCrc = info.crc32c;
-    reported = destinationReport(info);
-  } else {
-    const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
-    writtenCrc = copied.crc32c;
-    bytesThroughProcess = copied.bytes;
-    reported = destinationReport(copied.info);
-  }
-  expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key, object)).crc32c;
-  if (writtenCrc && writtenCrc !== expected.crc32c) {
-    throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, {
+  const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
+  // what the destination says it holds, from the write's or copy's answer (no second look)
+  const reported = destinationReport(written);
+  if (writtenCrc && expected.crc32c && writtenCrc !== expected.crc32c) {
+    throw new ChecksumMismatchError(formatLocation(destination), expected, {
       size: object.size,
       crc32c: writtenCrc,
     });
   }
+  const proof = proveSameBytes(expected, reported);
+  if (proof === 'different') throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
+  if (proof === 'unknown')
+    expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key, object)).crc32c;
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
-
-  const actual = reported ?? (await checksumAt(dst, destination));
+  if (proof === 'same') {
+    const crc32c = expected.crc32c ?? '';
+    return { state: 'verified', destination, crc32c, bytesThroughProcess, sourceGone: false };
+  }
+  const actual = await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
-    throw new ChecksumMismatchError(formatLocation(destination), expected as Required<Expected>, actual);
+    throw new ChecksumMismatchError(formatLocation(destination), expected, actual);
   }
   return { state: 'verified', destination, crc32c: actual.crc32c, bytesThroughProcess, sourceGone: false };
+}
+
+type Ref = { bucket: string; key: string };
+
+/** The write itself: a copy between stores that allow it, else a stream through this process. */
+async function writeOnce(
+  input: DeliveryInput,
+  from: Ref,
+  to: Ref,
+  options: CopyOptions,
+): Promise<{ written: ObjectInfo; writtenCrc: string | undefined; bytesThroughProcess: number }> {
+  const { sourceStore: src, destinationStore: dst } = input;
+  if (dst.canCopyFrom(src)) {
+    const written = await dst.copy(src, from, to, options);
+    return { written, writtenCrc: written.crc32c, bytesThroughProcess: 0 };
+  }
+  const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
+  return { written: copied.info, writtenCrc: copied.crc32c, bytesThroughProcess: copied.bytes };
 }
 
 /** A destination found already holding this generation's bytes: verified, nothing written. */
@@ -186,8 +226,11 @@ type Verdict =
 /**
  * A destination that already exists is delivered when it carries this
  * generation's provenance or holds identical bytes (crash recovery relies on
- * it); superseded when its provenance says a newer generation of the same
- * source is there; otherwise a conflict for the route's policy to settle.
+ * it), judged by size and content identity: what the look at it states
+ * (CRC32C, MD5) against the provenance's or the source's, reading the
+ * objects only when no identity is in common; superseded when its provenance
+ * says a newer generation of the same source is there; otherwise a conflict
+ * for the route's policy to settle.
  */
 async function judgeExisting(
   input: DeliveryInput,
@@ -197,10 +240,16 @@ async function judgeExisting(
   const { record, object, sourceStore: src, destinationStore: dst } = input;
   const sourceName = formatLocation(record.source);
   const provenance = existing.provenance;
+  const at = { ...record.destination, key: existing.key };
   if (provenance?.source === sourceName && provenance.generation === record.generation) {
-    const actual = await checksumAt(dst, { ...record.destination, key: existing.key }, existing);
-    if (actual.size === object.size && actual.crc32c === provenance.crc32c)
-      return { kind: 'delivered', crc32c: actual.crc32c };
+    const claimed = { size: object.size, crc32c: provenance.crc32c, md5: provenance.md5 };
+    const proof = proveSameBytes(claimed, existing);
+    if (proof === 'same') return { kind: 'delivered', crc32c: claimed.crc32c ?? existing.crc32c ?? '' };
+    if (proof === 'unknown' && provenance.crc32c) {
+      const actual = await checksumAt(dst, at, existing);
+      if (actual.size === object.size && actual.crc32c === provenance.crc32c)
+        return { kind: 'delivered', crc32c: actual.crc32c };
+    }
   }
   if (provenance?.source === sourceName && provenance.sourceUpdated) {
     if (Date.parse(provenance.sourceUpdated) > object.updated.getTime()) {
@@ -210,17 +259,27 @@ async function judgeExisting(
       };
     }
   }
-  if (existing.size !== object.size) return { kind: 'other' };
+  const stated = proveSameBytes(expected, existing);
+  if (stated === 'same') return { kind: 'delivered', crc32c: expected.crc32c ?? existing.crc32c ?? '' };
+  if (stated === 'different') return { kind: 'other' };
   expected.crc32c ??= (await readChecksum(src, record.source.bucket, record.source.key, object)).crc32c;
-  const actual = await checksumAt(dst, { ...record.destination, key: existing.key }, existing);
+  const actual = await checksumAt(dst, at, existing);
   if (actual.size === expected.size && actual.crc32c === expected.crc32c)
     return { kind: 'delivered', crc32c: actual.crc32c };
   return { kind: 'other' };
 }
 
-/** The destination's own size and CRC32C of what a write or copy left there, when it reported them. */
-function destinationReport(info: ObjectInfo): { size: number; crc32c: string } | undefined {
-  return info.destinationChecksum && info.crc32c ? { size: info.size, crc32c: info.crc32c } : undefined;
+/**
+ * What the destination itself states it holds after a write or copy: its
+ * size, its own CRC32C (destinationChecksum), and the MD5 the backend
+ * reported for it (S3: from the answer's single-part non-KMS ETag).
+ */
+function destinationReport(info: ObjectInfo): Expected {
+  return {
+    size: info.size,
+    ...(info.destinationChecksum && info.crc32c ? { crc32c: info.crc32c } : {}),
+    ...(info.md5 ? { md5: info.md5 } : {}),
+  };
 }
 
 /** Size and CRC32C at `location`; `stated`: what a stat of it just answered (see readChecksum). */
@@ -248,11 +307,12 @@ async function tryRename(
   }
 }
 
-function provenanceOf(input: DeliveryInput, crc32c: string): Provenance {
+function provenanceOf(input: DeliveryInput, identity: Expected): Provenance {
   return {
     source: formatLocation(input.record.source),
     generation: input.record.generation,
-    crc32c,
+    ...(identity.crc32c ? { crc32c: identity.crc32c } : {}),
+    ...(identity.md5 ? { md5: identity.md5 } : {}),
     route: input.route.id,
     sourceUpdated: input.object.updated.toISOString(),
   };

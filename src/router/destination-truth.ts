@@ -2,6 +2,7 @@ import { SwitchyardError } from '../model/errors.js';
 import type { DeliveryRecord, ReopenReason } from '../ledger/types.js';
 import { formatLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
+import { proveSameBytes } from '../storage/same-bytes.js';
 import { readChecksum } from '../storage/stream-to-store.js';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
 
@@ -21,8 +22,8 @@ export const DESTINATION_LOST: ReopenReason = {
  * Whether the destination of a delivery the ledger remembers holds its bytes
  * *now* (invariant 1: the destination is the truth, the ledger a memory).
  * Cheap proofs first, from one look at the destination: its provenance
- * (cloud: same source and generation, and its CRC32C when the backend states
- * one), the same generation as the delivery (a rename or hard link keeps the
+ * (cloud: same source and generation, and its CRC32C or MD5 when the
+ * backend states one), the same generation as the delivery (a rename or hard link keeps the
  * file: same inode, size and time), the same MD5 as the source; otherwise
  * size and CRC32C, read from the file where the backend keeps none.
  * A permanent failure to look is "does not hold"; a transient one throws.
@@ -39,11 +40,15 @@ export async function destinationHolds(
     if (!info || info.size !== record.size) return false;
     if (info.provenance) {
       const { provenance } = info;
+      const claimed = { size: record.size, crc32c: provenance.crc32c, md5: provenance.md5 };
       return (
         provenance.generation === record.generation &&
         provenance.source === formatLocation(record.source) &&
-        (info.crc32c === undefined || info.crc32c === provenance.crc32c) &&
-        (record.crc32c === undefined || record.crc32c === provenance.crc32c)
+        // a checksum the destination states (CRC32C, a single-part ETag's MD5) must agree
+        proveSameBytes(claimed, info) !== 'different' &&
+        (record.crc32c === undefined ||
+          provenance.crc32c === undefined ||
+          record.crc32c === provenance.crc32c)
       );
     }
     if (info.generation === record.generation) return true;

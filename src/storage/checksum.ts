@@ -1,4 +1,5 @@
 import { crc32c } from '@node-rs/crc32';
+import { createHash } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { ObjectInfo } from './types.js';
 
@@ -38,14 +39,27 @@ export class ChecksumStream extends Transform {
   }
 }
 
-/** Reads a stream to its end, returning its size and CRC32C; memory stays bounded. */
-export async function checksumOf(stream: Readable): Promise<{ size: number; crc32c: string }> {
+/** Size, CRC32C and, when asked for, MD5 (base64) of bytes read. */
+export interface ReadDigest {
+  size: number;
+  crc32c: string;
+  md5?: string;
+}
+
+/**
+ * Reads a stream to its end, returning its size and CRC32C, and its MD5 with
+ * `md5` (what an S3 server without checksums vouches for: a single-part
+ * ETag); memory stays bounded.
+ */
+export async function checksumOf(stream: Readable, options: { md5?: boolean } = {}): Promise<ReadDigest> {
   let state = 0;
   let size = 0;
+  const md5 = options.md5 ? createHash('md5') : undefined;
   for await (const chunk of stream) {
     const buffer = chunk as Buffer;
     state = crc32c(buffer, state);
+    md5?.update(buffer);
     size += buffer.length;
   }
-  return { size, crc32c: encodeCrc32c(state) };
+  return { size, crc32c: encodeCrc32c(state), ...(md5 ? { md5: md5.digest('base64') } : {}) };
 }

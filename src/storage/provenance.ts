@@ -7,23 +7,32 @@ export function provenanceToMetadata(p: Provenance): Record<string, string> {
   const out: Record<string, string> = {
     [`${PREFIX}source`]: p.source,
     [`${PREFIX}generation`]: p.generation,
-    [`${PREFIX}crc32c`]: p.crc32c,
     [`${PREFIX}route`]: p.route,
   };
+  if (p.crc32c) out[`${PREFIX}crc32c`] = p.crc32c;
+  if (p.md5) out[`${PREFIX}md5`] = p.md5;
   if (p.sourceUpdated) out[`${PREFIX}source-updated`] = p.sourceUpdated;
   return out;
 }
 
-/** Reads provenance back from user metadata; undefined when absent or incomplete. */
+/** Reads provenance back from user metadata; undefined when absent or incomplete (no CRC32C nor MD5). */
 export function provenanceFromMetadata(metadata: Record<string, string> | undefined): Provenance | undefined {
   if (!metadata) return undefined;
   const source = metadata[`${PREFIX}source`];
   const generation = metadata[`${PREFIX}generation`];
   const crc32c = metadata[`${PREFIX}crc32c`];
+  const md5 = metadata[`${PREFIX}md5`];
   const route = metadata[`${PREFIX}route`];
-  if (!source || !generation || !crc32c || !route) return undefined;
+  if (!source || !generation || !(crc32c || md5) || !route) return undefined;
   const sourceUpdated = metadata[`${PREFIX}source-updated`];
-  return { source, generation, crc32c, route, ...(sourceUpdated ? { sourceUpdated } : {}) };
+  return {
+    source,
+    generation,
+    ...(crc32c ? { crc32c } : {}),
+    ...(md5 ? { md5 } : {}),
+    route,
+    ...(sourceUpdated ? { sourceUpdated } : {}),
+  };
 }
 
 /** User metadata without switchyard's own keys (what a copy carries over). */

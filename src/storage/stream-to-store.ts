@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
 import { NotFoundError } from '../model/errors.js';
-import { ChecksumStream, checksumOf } from './checksum.js';
+import { ChecksumStream, checksumOf, type ReadDigest } from './checksum.js';
 import type { CopyOptions, ObjectInfo, ObjectStore } from './types.js';
 
 export interface CopyAcrossResult {
@@ -50,19 +50,21 @@ export async function copyAcross(
  * Size and CRC32C of an object: from stat when the backend reports CRC32C
  * itself (`checksumHeaders`), otherwise by streaming it once. `stated` is
  * what a stat of the object just answered, when the caller has it: it
- * stands for that stat (a second one would say the same).
+ * stands for that stat (a second one would say the same). With `md5`, a
+ * read also computes the MD5 (a store's own readChecksum may not).
  */
 export async function readChecksum(
   store: ObjectStore,
   bucket: string,
   key: string,
   stated?: ObjectInfo,
-): Promise<{ size: number; crc32c: string }> {
+  options: { md5?: boolean } = {},
+): Promise<ReadDigest> {
   if (store.capabilities.checksumHeaders) {
     const info = stated ?? (await store.stat(bucket, key));
     if (!info) throw new NotFoundError(`${store.name}/${bucket}/${key}`);
     if (info.crc32c) return { size: info.size, crc32c: info.crc32c };
   }
   if (store.readChecksum) return store.readChecksum(bucket, key);
-  return checksumOf(await store.read(bucket, key));
+  return checksumOf(await store.read(bucket, key), options);
 }

@@ -5,16 +5,24 @@ export type { Location } from '../model/keys.js';
 /**
  * What switchyard writes into every destination object it creates in GCS or S3
  * (user metadata keys `switchyard-source`, `switchyard-generation`,
- * `switchyard-crc32c`, `switchyard-route`, `switchyard-source-updated`). A
- * delivery whose destination already carries the same source and generation
+ * `switchyard-crc32c` and/or `switchyard-md5`, `switchyard-route`,
+ * `switchyard-source-updated`). A delivery whose destination already carries
+ * the same source and generation, and the bytes that content identity names,
  * is done. Local folders keep no metadata; they rely on the ledger.
  */
 export interface Provenance {
   /** `project/bucket/key` of the source object. */
   source: string;
   generation: string;
-  /** base64 of the big-endian CRC32C, as GCS reports it. */
-  crc32c: string;
+  /**
+   * The source's content identity, at least one of the two: base64 of the
+   * big-endian CRC32C (as GCS and S3 report it), and/or base64 MD5 (an S3
+   * single-part ETag of an object not encrypted with SSE-KMS or SSE-C, a GCS
+   * md5Hash), taken from what the server states without reading the object
+   * when it can (same-bytes.ts).
+   */
+  crc32c?: string;
+  md5?: string;
   route: string;
   /** ISO time the source generation was last written; an older one never overwrites a newer one. */
   sourceUpdated?: string;
@@ -105,6 +113,12 @@ export interface WriteOptions {
   provenance?: Provenance;
   /** Size known in advance (lets S3/GCS pick single-shot vs multipart). */
   size?: number;
+  /**
+   * What a stat of the destination just answered (null: nothing there). A
+   * backend that would look at the destination before a conditional write
+   * (S3) takes it instead when it agrees with `ifGenerationMatch`.
+   */
+  destinationInfo?: ObjectInfo | null;
 }
 
 export interface CopyOptions extends WriteOptions {

@@ -1,6 +1,7 @@
 // Verification of a copy when the destination reports its own checksum with
 // the write (S3 checksum headers, GCS metadata, FsStore's one-pass copy):
-// the report is compared with the source's checksum and nothing is read again.
+// the report (a CRC32C the destination computed, or the MD5 of an S3
+// single-part ETag) is compared with the source's and nothing is read again.
 import { describe, expect, it } from 'vitest';
 import { ChecksumMismatchError } from '../../src/model/errors.js';
 import type { DeliveryRecord } from '../../src/ledger/types.js';
@@ -93,8 +94,21 @@ describe('verifying a copy the destination reported', () => {
     await expect(fx.deliver()).rejects.toBeInstanceOf(ChecksumMismatchError);
   });
 
+  it('a reported MD5 (an S3 single-part ETag) equal to the source’s verifies the copy without reading it', async () => {
+    const fx = await setup(({ crc32c: _crc32c, ...info }) => info);
+    const outcome = await fx.deliver();
+    expect(outcome).toMatchObject({ state: 'verified' });
+    expect(fx.looks()).toBe(0);
+  });
+
+  it('a reported MD5 that differs from the source’s fails the delivery, nothing read', async () => {
+    const fx = await setup(({ crc32c: _crc32c, ...info }) => ({ ...info, md5: 'AAAAAAAAAAAAAAAAAAAAAA==' }));
+    await expect(fx.deliver()).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect(fx.looks()).toBe(0);
+  });
+
   it('without a report, the destination is looked at again to verify it', async () => {
-    const fx = await setup((info) => info);
+    const fx = await setup(({ md5: _md5, ...info }) => info);
     const outcome = await fx.deliver();
     expect(outcome).toMatchObject({ state: 'verified', crc32c: fx.crc32c });
     expect(fx.looks()).toBe(1); // its stat: a memory store keeps CRC32C like checksum headers

@@ -1,15 +1,17 @@
 // Routing end to end through the CLI (in-process) and openContext with one
 // referential and a switchyard.yaml mapping projects to S3 (fauxqs, a real
 // S3 protocol server in a child process) and to local folders.
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { silentLogger } from '../../src/util/log.js';
 import { openContext, type Context } from '../../src/runtime/context.js';
 import { scan } from '../../src/modes/scan.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
+import { provenanceToMetadata } from '../../src/storage/provenance.js';
 import type { ObjectStore } from '../../src/storage/types.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {
@@ -90,7 +92,6 @@ describe('routing with S3 backends (fauxqs)', () => {
     const bodies = [Buffer.alloc(300_000, 1), Buffer.alloc(70_000, 2)];
     await s3Put(cloud, landing, 'a.bin', bodies[0]!);
     await s3Put(cloud, landing, 'b.bin', bodies[1]!);
-    const total = bodies[0]!.length + bodies[1]!.length;
 
     ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 4 });
@@ -106,10 +107,10 @@ describe('routing with S3 backends (fauxqs)', () => {
       ['done', 0],
       ['done', 0],
     ]);
-    // ...what is read is verification only: fauxqs returns no CRC32C, so the source is read once for
-    // the provenance checksum and the destination once to verify (0 on AWS, which returns CRC32C).
-    expect(src.stats?.bytesIn).toBe(total);
-    expect(dst.stats?.bytesIn).toBe(total);
+    // ...and nothing is read to verify it: single-part ETags are MD5s the server vouches for,
+    // the source's in its look, the destination's in the copy's answer.
+    expect(src.stats?.bytesIn).toBe(0);
+    expect(dst.stats?.bytesIn).toBe(0);
     expect((await s3Get(cloud, lake, 'in/a.bin'))?.equals(bodies[0]!)).toBe(true);
     expect(await s3Keys(cloud, landing)).toEqual([]);
     expect((await s3Head(cloud, lake, 'in/b.bin')).Metadata?.['switchyard-source']).toBe(
@@ -117,7 +118,62 @@ describe('routing with S3 backends (fauxqs)', () => {
     );
   });
 
-  it('a move deletes the source only after verification: a destination that reads back wrong keeps it', async () => {
+  it('a copy takes 3 requests (look at the source and the destination, CopyObject), a move 2 more, none of them a GET', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(
+      cloud,
+      `${HEADER}\nsrc,${landing},^c_,lake,${lake},in,copy\nsrc,${landing},^m_,lake,${lake},in,move\n`,
+    );
+    await s3Put(cloud, landing, 'c_1.csv', 'copied');
+    await s3Put(cloud, landing, 'm_1.csv', 'moved');
+    ctx = await openContext(await configOf(ws), silentLogger());
+    const requests = countRequests(await ctx.stores.storeFor('src'), await ctx.stores.storeFor('lake'));
+
+    const copied = await ctx.router.route({
+      project: 'src',
+      bucket: landing,
+      key: 'c_1.csv',
+      origin: 'manual',
+    });
+    expect(copied.outcome).toBe('routed');
+    expect(requests.take()).toEqual({ HeadObject: 2, CopyObject: 1 });
+    const moved = await ctx.router.route({
+      project: 'src',
+      bucket: landing,
+      key: 'm_1.csv',
+      origin: 'manual',
+    });
+    expect(moved.outcome).toBe('routed');
+    // the source's deletion looks at it first: fauxqs checks no If-Match, and its LastModified is part of the generation
+    expect(requests.take()).toEqual({ HeadObject: 3, CopyObject: 1, DeleteObject: 1 });
+    expect(await s3Get(cloud, lake, 'in/m_1.csv')).toEqual(Buffer.from('moved'));
+    expect(await s3Keys(cloud, landing)).toEqual(['c_1.csv']);
+  });
+
+  it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, the destination never', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
+    const body = Buffer.alloc(6 * 1024 * 1024, 7);
+    await new Upload({
+      client: cloud.s3,
+      partSize: 5 * 1024 * 1024,
+      params: { Bucket: landing, Key: 'big.bin', Body: body },
+    }).done();
+    expect((await s3Head(cloud, landing, 'big.bin')).ETag).toMatch(/-2"$/);
+    ctx = await openContext(await configOf(ws), silentLogger());
+    const report = await scan(ctx, { concurrency: 1 });
+    expect(report).toMatchObject({ routed: 1, failed: 0 });
+    expect((await ctx.stores.storeFor('src')).stats?.bytesIn).toBe(body.length);
+    expect((await ctx.stores.storeFor('lake')).stats?.bytesIn).toBe(0);
+    const head = await s3Head(cloud, lake, 'in/big.bin');
+    expect(head.Metadata?.['switchyard-crc32c']).toBe(crc32cOf(body));
+    expect(head.Metadata?.['switchyard-md5']).toBe(createHash('md5').update(body).digest('base64'));
+    expect(await s3Keys(cloud, landing)).toEqual([]);
+  });
+
+  it('a move deletes the source only after verification: a copy whose answer names other bytes keeps it', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},,move\n`);
@@ -125,13 +181,13 @@ describe('routing with S3 backends (fauxqs)', () => {
     ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
     const real = await ctx.stores.storeFor('lake');
     let corrupt = true;
+    const fake = createHash('md5').update('the fake bytes').digest('base64');
     ctx.stores.register(
       'lake',
-      withRead(real, (bucket, key, original) =>
-        corrupt && bucket === lake
-          ? Promise.resolve(Readable.from([Buffer.from('the fake bytes')]))
-          : original(),
-      ),
+      withCopy(real, async (original) => {
+        const info = await original();
+        return corrupt ? { ...info, md5: fake } : info;
+      }),
     );
     const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
 
@@ -139,13 +195,46 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(failed.outcome).toBe('failed');
     expect(failed.deliveries[0]?.error?.code).toBe('E_CHECKSUM_MISMATCH');
     expect(await s3Get(cloud, landing, 'f.csv')).toEqual(Buffer.from('the real bytes'));
+    expect(real.stats?.bytesIn).toBe(0);
 
     corrupt = false;
     await new Promise((resolve) => setTimeout(resolve, 20));
+    // the destination written meanwhile carries this generation's provenance and its bytes: delivered
     const routed = await ctx.router.route(event);
     expect(routed.outcome).toBe('routed');
     expect(await s3Get(cloud, landing, 'f.csv')).toBeUndefined();
     expect(await s3Get(cloud, lake, 'f.csv')).toEqual(Buffer.from('the real bytes'));
+  });
+
+  it('a destination whose bytes differ from what its provenance names is not taken as delivered', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},,move\n`);
+    await s3Put(cloud, landing, 'g.csv', 'the real bytes');
+    ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    const source = (await (await ctx.stores.storeFor('src')).stat(landing, 'g.csv'))!;
+    // a destination claiming this very generation, holding other bytes
+    await cloud.s3.send(
+      new PutObjectCommand({
+        Bucket: lake,
+        Key: 'g.csv',
+        Body: 'the fake bytes', // the size of the real ones
+        Metadata: provenanceToMetadata({
+          source: `src/${landing}/g.csv`,
+          generation: source.generation,
+          md5: source.md5!,
+          route: 'x',
+        }),
+      }),
+    );
+    const result = await ctx.router.route({
+      project: 'src',
+      bucket: landing,
+      key: 'g.csv',
+      origin: 'manual',
+    });
+    expect(result.deliveries[0]?.error?.code).toBe('E_CONFLICT');
+    expect(await s3Get(cloud, landing, 'g.csv')).toEqual(Buffer.from('the real bytes'));
   });
 
   it('routes an S3 event notification (the fixture shape) for an S3 source, key URL-decoded', async () => {
@@ -232,7 +321,30 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 });
 
-type ReadFn = ObjectStore['read'];
+type CopyFn = ObjectStore['copy'];
+
+/** Counts the S3 requests the stores' clients send, by command; `take()` returns and resets them. */
+function countRequests(...stores: ObjectStore[]): { take(): Record<string, number> } {
+  let counts: Record<string, number> = {};
+  const clients = new Set(stores.map((s) => (s as unknown as { client: S3Client }).client));
+  for (const client of clients) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = context.commandName?.replace(/Command$/, '') ?? 'unknown';
+        counts[name] = (counts[name] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+  }
+  return {
+    take() {
+      const taken = counts;
+      counts = {};
+      return taken;
+    },
+  };
+}
 
 /** `store`, recording every write, copy and rename into `calls`. */
 function spyWrites(store: ObjectStore, calls: string[]): ObjectStore {
@@ -250,16 +362,15 @@ function spyWrites(store: ObjectStore, calls: string[]): ObjectStore {
   });
 }
 
-/** `store` with `read` replaced (the original is passed in). */
-function withRead(
+/** `store` with `copy` replaced (the original, with the same arguments, is passed in). */
+function withCopy(
   store: ObjectStore,
-  read: (bucket: string, key: string, original: () => ReturnType<ReadFn>) => ReturnType<ReadFn>,
+  copy: (original: () => ReturnType<CopyFn>) => ReturnType<CopyFn>,
 ): ObjectStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === 'read') {
-        return (bucket: string, key: string, options?: Parameters<ReadFn>[2]) =>
-          read(bucket, key, () => target.read(bucket, key, options));
+      if (property === 'copy') {
+        return (...args: Parameters<CopyFn>) => copy(() => target.copy(...args));
       }
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;

@@ -129,7 +129,7 @@ describe('s3 part copy (UploadPartCopy double)', () => {
     expect(info.md5).toBe(Buffer.from(stored!.etag.replace(/"/g, ''), 'hex').toString('base64'));
   });
 
-  it('takes the source as a stat just saw it (sourceInfo) where the server checks copy conditions: no HeadObject, a changed source still refused', async () => {
+  it('takes the source as a stat just saw it (sourceInfo) where the server checks copy conditions or the answer proves the bytes: no HeadObject, a changed source still refused', async () => {
     const checked = storeOnDouble('checked', { conditionalWrite: true });
     const unchecked = storeOnDouble('unchecked', { conditionalWrite: false });
     const heads = () => double.calls['HeadObject'] ?? 0;
@@ -161,13 +161,24 @@ describe('s3 part copy (UploadPartCopy double)', () => {
         metadata: { owner: 'finance' },
       });
 
-      // a server that may not check the copy's conditions: the store looks at the source first
+      // a server that may not check the copy's conditions: the copy's answer (its
+      // single-part ETag, the MD5 of what it copied) proves which bytes it took
       before = heads();
       await unchecked.copy(
         unchecked,
         { bucket: 'src', key: 'stated.csv' },
         { bucket: 'dst', key: 'stated/v1-again.csv' },
         options,
+      );
+      expect(heads() - before).toBe(0);
+      // without an MD5 in the stat (a multipart or SSE-KMS ETag) it looks at the source first
+      before = heads();
+      const { md5: _md5, ...unproven } = stated;
+      await unchecked.copy(
+        unchecked,
+        { bucket: 'src', key: 'stated.csv' },
+        { bucket: 'dst', key: 'stated/v1-unproven.csv' },
+        { ...options, sourceInfo: unproven },
       );
       expect(heads() - before).toBe(1);
 
@@ -181,6 +192,15 @@ describe('s3 part copy (UploadPartCopy double)', () => {
         ),
       ).rejects.toBeInstanceOf(PreconditionError);
       expect(double.get('dst', 'stated/stale.csv')).toBeUndefined();
+      // unchecked, the copy took the new bytes: its answer's MD5 is not the stated one
+      await expect(
+        unchecked.copy(
+          unchecked,
+          { bucket: 'src', key: 'stated.csv' },
+          { bucket: 'dst', key: 'stated/stale-unchecked.csv' },
+          options,
+        ),
+      ).rejects.toBeInstanceOf(PreconditionError);
     } finally {
       await checked.close();
       await unchecked.close();

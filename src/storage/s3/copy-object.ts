@@ -59,8 +59,11 @@ export function writtenByCopy(out: CopyObjectCommandOutput): { ETag?: string; Ve
 
 /**
  * The copy as a look would describe it, from CopyObject's answer and what it
- * was asked to write; undefined when the answer lacks its ETag or date. For a
- * server that reports no checksums, where a look could say no more.
+ * was asked to write; undefined when the answer lacks its ETag or date. The
+ * server vouches for what it answers: the CRC32C it computed when the copy
+ * asked for one (`x-amz-checksum-algorithm: CRC32C`), else the ETag, an MD5
+ * when the object is single-part and not SSE-KMS/SSE-C (headToInfo). A look
+ * afterwards would say no more, so none is made.
  */
 export function answeredByCopy(
   to: Ref,
@@ -79,5 +82,7 @@ export function answeredByCopy(
     ...(out.VersionId ? { VersionId: out.VersionId } : {}),
     ...(out.ServerSideEncryption ? { ServerSideEncryption: out.ServerSideEncryption } : {}),
     ...(out.SSECustomerAlgorithm ? { SSECustomerAlgorithm: out.SSECustomerAlgorithm } : {}),
+    ...(result.ChecksumCRC32C ? { ChecksumCRC32C: result.ChecksumCRC32C } : {}),
+    ...(result.ChecksumType ? { ChecksumType: result.ChecksumType } : {}),
   });
 }

@@ -105,13 +105,23 @@ export class S3Store implements ObjectStore {
     return new PreconditionError(this.where(bucket, key), expected, actual, { cause });
   }
 
-  /** Checks `ifGenerationMatch` now and returns the headers that make the server re-check it. */
+  /**
+   * Checks `ifGenerationMatch` now and returns the headers that make the
+   * server re-check it. `stated`: what a stat of the destination just
+   * answered (WriteOptions.destinationInfo), which stands for the look here
+   * when it agrees with `expected` (a second look would say the same).
+   */
   private async writeConditions(
     bucket: string,
     key: string,
     expected: string | undefined,
+    stated?: ObjectInfo | null,
   ): Promise<Conditions> {
     if (expected === undefined) return {};
+    if (stated === null && expected === '0')
+      return this.capabilities.conditionalWrite ? { IfNoneMatch: '*' } : {};
+    if (stated?.etag && stated.generation === expected && expected !== '0')
+      return this.capabilities.conditionalWrite ? { IfMatch: quoteEtag(stated.etag) } : {};
     const head = await this.head(bucket, key);
     const actual = head ? generationOf(head) : undefined;
     if (expected === '0') {
@@ -204,7 +214,12 @@ export class S3Store implements ObjectStore {
   ): Promise<ObjectInfo> {
     assertSafeBucket(bucket);
     assertSafeKey(key);
-    const conditions = await this.writeConditions(bucket, key, options.ifGenerationMatch);
+    const conditions = await this.writeConditions(
+      bucket,
+      key,
+      options.ifGenerationMatch,
+      options.destinationInfo,
+    );
     let payload: Readable | Buffer;
     let localCrc: () => string;
     if (Buffer.isBuffer(body)) {
@@ -306,51 +321,91 @@ export class S3Store implements ObjectStore {
       assertSafeKey(ref.key);
     }
     const expectedSource = options.ifSourceGenerationMatch;
-    // where the server checks copy conditions, the caller's stat stands for a look at the source
-    const stated = this.capabilities.conditionalWrite
-      ? statedHead(options.sourceInfo, expectedSource)
-      : undefined;
+    const size = options.sourceInfo?.size ?? 0;
+    const proof = this.sourceProof(options.sourceInfo, size);
+    // The caller's stat stands for a look at the source where the server
+    // checks copy conditions, or where the copy's answer proves which bytes
+    // it copied (`proof`: the source's MD5, checked below).
+    const stated =
+      this.capabilities.conditionalWrite || proof
+        ? statedHead(options.sourceInfo, expectedSource)
+        : undefined;
     const src = stated ?? (await this.head(from.bucket, from.key));
     if (!src) throw new NotFoundError(this.where(from.bucket, from.key));
     if (expectedSource !== undefined && !matchesGeneration(src, expectedSource)) {
       throw new PreconditionError(this.where(from.bucket, from.key), expectedSource, generationOf(src));
     }
-    const conditions = await this.writeConditions(to.bucket, to.key, options.ifGenerationMatch);
-    const destination = copyDestination(this.settings, src, options);
-    const copySource = copySourceOf(from, src.VersionId);
-    const sourceEtag = quoteEtag(src.ETag ?? '');
-    const size = src.ContentLength ?? 0;
-    let written: { ETag?: string; VersionId?: string };
-    let answered: ObjectInfo | undefined;
+    const conditions = await this.writeConditions(
+      to.bucket,
+      to.key,
+      options.ifGenerationMatch,
+      options.destinationInfo,
+    );
+    let info: ObjectInfo;
     try {
-      if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
-        written = await multipartCopy({
-          client: this.client,
-          copySource,
-          sourceEtag,
-          size,
-          bucket: to.bucket,
-          key: to.key,
-          create: destination,
-          ...(conditions.IfMatch ? { ifMatch: conditions.IfMatch } : {}),
-          ...(conditions.IfNoneMatch ? { ifNoneMatch: conditions.IfNoneMatch } : {}),
-          partSizeBytes: this.settings.partSizeBytes,
-          concurrency: PART_COPY_CONCURRENCY,
-        });
-      } else {
-        const input = copyObjectInput(to, copySource, sourceEtag, destination, conditions);
-        const out = await this.client.send(new CopyObjectCommand(input));
-        written = writtenByCopy(out);
-        // A look now could report no checksum either: the copy's answer and
-        // what it was asked to write say all a look would.
-        if (!this.capabilities.checksumHeaders) answered = answeredByCopy(to, out, destination, size);
-      }
+      info = await this.copyWith(from, to, src, options, conditions);
     } catch (error) {
       if (isS3PreconditionFailed(error))
         throw await this.copyPreconditionFailed(error, from, to, src, options);
       throw this.fail(error, 'CopyObject', to.bucket, to.key);
     }
-    return answered ?? this.infoAfterWrite(to.bucket, to.key, written);
+    if (stated && proof && !this.capabilities.conditionalWrite && info.md5 !== proof) {
+      // the server copied other bytes than the stated generation's: the source changed since
+      throw await this.preconditionFailed(from.bucket, from.key, expectedSource ?? generationOf(src));
+    }
+    return info;
+  }
+
+  /**
+   * The source's MD5 when the answer of a single CopyObject will prove which
+   * bytes were copied: the source is single-part and not SSE-KMS/SSE-C (its
+   * stat found an MD5), and so will the destination be (no part copy, no
+   * KMS or customer key here).
+   */
+  private sourceProof(info: ObjectInfo | undefined, size: number): string | undefined {
+    if (!info?.md5) return undefined;
+    if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) return undefined;
+    if (this.settings.serverSideEncryption?.startsWith('aws:kms')) return undefined;
+    return info.md5;
+  }
+
+  /** The copy itself, one CopyObject or a part copy, and what it left: from its answer where it says enough. */
+  private async copyWith(
+    from: Ref,
+    to: Ref,
+    src: HeadObjectCommandOutput,
+    options: CopyOptions,
+    conditions: Conditions,
+  ): Promise<ObjectInfo> {
+    const destination = copyDestination(this.settings, src, options);
+    const copySource = copySourceOf(from, src.VersionId);
+    const sourceEtag = quoteEtag(src.ETag ?? '');
+    const size = src.ContentLength ?? 0;
+    if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
+      const written = await multipartCopy({
+        client: this.client,
+        copySource,
+        sourceEtag,
+        size,
+        bucket: to.bucket,
+        key: to.key,
+        create: destination,
+        ...(conditions.IfMatch ? { ifMatch: conditions.IfMatch } : {}),
+        ...(conditions.IfNoneMatch ? { ifNoneMatch: conditions.IfNoneMatch } : {}),
+        partSizeBytes: this.settings.partSizeBytes,
+        concurrency: PART_COPY_CONCURRENCY,
+      });
+      return this.infoAfterWrite(to.bucket, to.key, written);
+    }
+    const input = copyObjectInput(to, copySource, sourceEtag, destination, conditions);
+    const out = await this.client.send(new CopyObjectCommand(input));
+    // what the copy answered is what a look would report: a CRC32C the server
+    // computed (asked for by ChecksumAlgorithm) and the ETag; a look only where
+    // the answer lacks them (a checksum-capable server that sent none)
+    const answered = answeredByCopy(to, out, destination, size);
+    if (answered && (answered.crc32c || !this.capabilities.checksumHeaders))
+      return reportedByDestination(answered);
+    return this.infoAfterWrite(to.bucket, to.key, writtenByCopy(out));
   }
 
   /** E_UNSUPPORTED: a server-side copy needs the same endpoint, region and credentials. */
