@@ -75,9 +75,19 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   };
   const renamable = input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
 
-  // A first rename needs no look first: it never replaces, and a key already
-  // taken fails it with PreconditionError, so the next round judges what is there.
-  const existing = renamable && round === 1 ? undefined : await dst.stat(destination.bucket, destination.key);
+  // A first rename needs no look first, nor a first server-side copy to a
+  // store that enforces `ifGenerationMatch: '0'` itself (S3 If-None-Match: *
+  // on CopyObject, GCS): neither replaces, and a key already taken fails it
+  // with PreconditionError, so the next round judges what is there. An
+  // overwrite needs the generation it replaces, so it looks first.
+  const blind =
+    round === 1 &&
+    (renamable ||
+      (route.onConflict !== 'overwrite' &&
+        dst.capabilities.conditionalWrite &&
+        dst.canCopyFrom(src) &&
+        !dst.capabilities.copyUsesProcess));
+  const existing = blind ? undefined : await dst.stat(destination.bucket, destination.key);
   let ifGenerationMatch = '0';
   if (existing) {
     const verdict = await judgeExisting(input, existing, expected);
@@ -111,7 +121,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   }
 
   // what the look at the destination found, so the write need not look again
-  const seen = destination.key === record.destination.key ? (existing ?? null) : null;
+  const seen = !blind && destination.key === record.destination.key ? (existing ?? null) : undefined;
   const copy = (): Promise<DeliveryOutcome> =>
     copyAndVerify(input, destination, { ifGenerationMatch, destinationInfo: seen }, expected);
   // bytes pass through this process when streaming across stores, and in a

@@ -4,7 +4,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PreconditionError } from '../../src/model/errors.js';
+import { ConflictError, PreconditionError } from '../../src/model/errors.js';
+import type { DeliveryRecord } from '../../src/ledger/types.js';
+import type { Route } from '../../src/referential/types.js';
+import { executeDelivery } from '../../src/router/deliver.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
 import { createS3Store, type S3Store } from '../../src/storage/s3/store.js';
@@ -12,6 +15,21 @@ import { multipartCopy, partRanges } from '../../src/storage/s3/part-copy.js';
 import { startS3PartCopyDouble, type S3PartCopyDouble } from '../doubles/s3-part-copy-double.js';
 
 const KIB = 1024;
+const ROUTE: Route = {
+  id: 'r',
+  file: 'routes.csv',
+  line: 2,
+  sourceProject: 'checked',
+  sourceBucket: 'src',
+  mask: '.',
+  destinationProject: 'checked',
+  destinationBucket: 'dst',
+  destinationDirectory: '',
+  action: 'copy',
+  onConflict: 'fail',
+  enabled: true,
+  allowCycle: false,
+};
 const env = { KEY: 'test', SECRET: 'test' };
 
 describe('s3 part copy (UploadPartCopy double)', () => {
@@ -248,6 +266,65 @@ describe('s3 part copy (UploadPartCopy double)', () => {
       expect(double.get('dst', 'aborted.bin')).toBeUndefined();
     } finally {
       client.destroy();
+    }
+  });
+  it('a delivery to a server that enforces If-None-Match on CopyObject: one request, no look at the destination first; one already there is judged after the refusal', async () => {
+    const checked = storeOnDouble('checked', { conditionalWrite: true });
+    const calls = () => ({ ...double.calls });
+    const since = (before: Record<string, number>) =>
+      Object.fromEntries(
+        Object.entries(double.calls)
+          .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+          .filter(([, v]) => v > 0),
+      );
+    try {
+      double.put('src', 'd/a.csv', Buffer.from('delivered bytes'), { contentType: 'text/csv' });
+      const object = (await checked.stat('src', 'd/a.csv'))!;
+      const deliver = (key: string, onConflict: Route['onConflict'] = 'fail') => {
+        const now = Date.now();
+        const record: DeliveryRecord = {
+          id: key,
+          source: { project: 'checked', bucket: 'src', key: 'd/a.csv' },
+          generation: object.generation,
+          routeId: 'r',
+          destination: { project: 'checked', bucket: 'dst', key },
+          action: 'copy',
+          size: object.size,
+          state: 'planned',
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
+        return executeDelivery({
+          record,
+          route: { ...ROUTE, onConflict },
+          source: record.source,
+          object,
+          sourceStore: checked,
+          destinationStore: checked,
+          mayRename: false,
+          onWritten: async () => undefined,
+        });
+      };
+
+      let before = calls();
+      await expect(deliver('d/fresh.csv')).resolves.toMatchObject({ state: 'verified' });
+      // the source's look is the caller's (object); the copy's answer verifies it (single-part ETag)
+      expect(since(before)).toEqual({ CopyObject: 1 });
+      expect(double.get('dst', 'd/fresh.csv')?.body).toEqual(Buffer.from('delivered bytes'));
+
+      // delivered again (a re-run): refused by the server, then found holding this generation
+      before = calls();
+      await expect(deliver('d/fresh.csv')).resolves.toMatchObject({ state: 'verified' });
+      // the refusal names who changed (source, destination), the delivery checks its source, then judges
+      expect(since(before)).toEqual({ CopyObject: 1, HeadObject: 4 });
+
+      // other bytes there, on_conflict fail: refused by the server, judged a conflict, nothing replaced
+      double.put('dst', 'd/taken.csv', Buffer.from('somebody else'));
+      await expect(deliver('d/taken.csv')).rejects.toBeInstanceOf(ConflictError);
+      expect(double.get('dst', 'd/taken.csv')?.body).toEqual(Buffer.from('somebody else'));
+    } finally {
+      await checked.close();
     }
   });
 });

@@ -118,7 +118,8 @@ export class S3Store implements ObjectStore {
     stated?: ObjectInfo | null,
   ): Promise<Conditions> {
     if (expected === undefined) return {};
-    if (stated === null && expected === '0')
+    // nothing there by the caller's look, or a server that refuses to replace anything itself
+    if (expected === '0' && (stated === null || (stated === undefined && this.capabilities.conditionalWrite)))
       return this.capabilities.conditionalWrite ? { IfNoneMatch: '*' } : {};
     if (stated?.etag && stated.generation === expected && expected !== '0')
       return this.capabilities.conditionalWrite ? { IfMatch: quoteEtag(stated.etag) } : {};
@@ -349,8 +350,10 @@ export class S3Store implements ObjectStore {
         throw await this.copyPreconditionFailed(error, from, to, src, options);
       throw this.fail(error, 'CopyObject', to.bucket, to.key);
     }
-    if (stated && proof && !this.capabilities.conditionalWrite && info.md5 !== proof) {
-      // the server copied other bytes than the stated generation's: the source changed since
+    if (stated && proof && !this.capabilities.conditionalWrite && info.md5 && info.md5 !== proof) {
+      // the server copied other bytes than the stated generation's: the source changed since.
+      // (A destination whose answer states no MD5, a bucket encrypting with KMS by default,
+      // proves nothing here: the caller's verification then reads.)
       throw await this.preconditionFailed(from.bucket, from.key, expectedSource ?? generationOf(src));
     }
     return info;
