@@ -2,7 +2,7 @@ import { RE2JS } from 're2js';
 import { translateToJs } from './js-translate.js';
 import { LiteralScanner } from './literal-scanner.js';
 import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
-import { MaskSyntaxUnsupported, parseMask } from './mask-syntax.js';
+import { MaskSyntaxUnsupported, parseMask, type MaskNode } from './mask-syntax.js';
 import type { Route, RouteMatch } from './types.js';
 
 /**
@@ -19,20 +19,54 @@ export interface RouteMatcher {
 
 interface CompiledRoute {
   route: Route;
-  regex: RE2JS;
-  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
-  js: RegExp | undefined;
-  groupNames: string[];
-  exact: MaskLiterals['exact'];
+  mask: CompiledMask;
   /** Literal ids; each inner list must have one id present. The first one is the index key. */
   requirements: number[][];
 }
 
-export interface CompiledMask {
-  regex: RE2JS;
-  groupNames: string[];
-  literals: MaskLiterals;
-  js: RegExp | undefined;
+type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
+
+/**
+ * One mask compiled for matching. The re2js program is built to check the
+ * mask and read its groups, then kept only when there is no JavaScript
+ * translation (a program weighs kilobytes; 50,000 of them were most of a
+ * large referential's memory): `regex` rebuilds it when asked.
+ */
+export class CompiledMask {
+  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
+  readonly js: RegExp | undefined;
+  readonly groupNames: string[];
+  readonly literals: MaskLiterals;
+  private readonly mask: string;
+  private program: RE2JS | undefined;
+
+  constructor(mask: string) {
+    const regex = RE2JS.compile(mask);
+    this.mask = mask;
+    this.groupNames = Object.keys(regex.namedGroups());
+    let node: MaskNode | undefined;
+    try {
+      node = parseMask(mask);
+    } catch (error) {
+      if (!(error instanceof MaskSyntaxUnsupported)) throw error;
+    }
+    this.literals = node ? analyseMask(node) : { requirements: [] };
+    this.js = node ? translateToJs(node) : undefined;
+    if (!this.js) this.program = regex;
+  }
+
+  /** The re2js program (RE2 semantics). */
+  get regex(): RE2JS {
+    return (this.program ??= RE2JS.compile(this.mask));
+  }
+
+  test(name: string): boolean {
+    return this.js ? this.js.test(name) : this.regex.test(name);
+  }
+
+  exec(name: string): ExecResult | null {
+    return (this.js ? this.js.exec(name) : this.regex.exec(name)) as ExecResult | null;
+  }
 }
 
 const MASK_CACHE_LIMIT = 50_000;
@@ -46,30 +80,17 @@ const maskCache = new Map<string, CompiledMask>();
 export function compileMask(mask: string): CompiledMask {
   let compiled = maskCache.get(mask);
   if (!compiled) {
-    compiled = compileMaskUncached(mask);
+    compiled = new CompiledMask(mask);
     if (maskCache.size >= MASK_CACHE_LIMIT) maskCache.clear();
     maskCache.set(mask, compiled);
   }
   return compiled;
 }
 
-function compileMaskUncached(mask: string): CompiledMask {
-  const regex = RE2JS.compile(mask);
-  const groupNames = Object.keys(regex.namedGroups());
-  try {
-    const node = parseMask(mask);
-    return { regex, groupNames, literals: analyseMask(node), js: translateToJs(node) };
-  } catch (error) {
-    if (error instanceof MaskSyntaxUnsupported)
-      return { regex, groupNames, literals: { requirements: [] }, js: undefined };
-    throw error;
-  }
-}
-
 /** A mask's RE2 `test`, by its JavaScript translation when there is one. */
 export function maskTester(mask: string): (name: string) => boolean {
-  const { js, regex } = compileMask(mask);
-  return js ? (name) => js.test(name) : (name) => regex.test(name);
+  const compiled = compileMask(mask);
+  return (name) => compiled.test(name);
 }
 
 /** The mask's literal facts, or none when the analyser does not understand the mask. */
@@ -82,7 +103,14 @@ export function literalsOf(mask: string): MaskLiterals {
   }
 }
 
+/**
+ * The rows of one source bucket. Nothing is compiled until the first name of
+ * that bucket is matched: a scan of one bucket builds one automaton, not one
+ * per bucket of the referential.
+ */
 class BucketMatcher {
+  private readonly pending: Route[] = [];
+  private sealed = false;
   private readonly routes: CompiledRoute[] = [];
   private readonly literalIds = new Map<string, number>();
   private readonly literals: Literal[] = [];
@@ -97,9 +125,13 @@ class BucketMatcher {
   private candidates = new Int32Array(0);
 
   add(route: Route): void {
-    const { regex, groupNames, literals, js } = compileMask(route.mask);
-    const requirements = literals.requirements.map((req) => req.map((l) => this.literalId(l)));
-    this.routes.push({ route, regex, js, groupNames, exact: literals.exact, requirements });
+    this.pending.push(route);
+  }
+
+  private compile(route: Route): void {
+    const mask = compileMask(route.mask);
+    const requirements = mask.literals.requirements.map((req) => req.map((l) => this.literalId(l)));
+    this.routes.push({ route, mask, requirements });
   }
 
   private literalId(l: Literal): number {
@@ -113,7 +145,10 @@ class BucketMatcher {
     return id;
   }
 
-  seal(): void {
+  private seal(): void {
+    this.sealed = true;
+    for (const route of this.pending) this.compile(route);
+    this.pending.length = 0;
     this.scanner = new LiteralScanner(this.literals);
     this.byLiteral = this.literals.map(() => []);
     this.routes.forEach((r, index) => {
@@ -128,6 +163,7 @@ class BucketMatcher {
   }
 
   match(name: string): readonly RouteMatch[] {
+    if (!this.sealed) this.seal();
     const stamp = this.nextStamp();
     const { found, candidates, routeSeen } = this;
     const foundCount = this.scanner.scan(name, this.seen, stamp, found);
@@ -176,13 +212,12 @@ class BucketMatcher {
   }
 }
 
-type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
-
 const NO_GROUPS: Record<string, string | undefined> = Object.freeze({});
 const NO_MATCH: readonly RouteMatch[] = Object.freeze([]);
 
 function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
-  const exact = r.exact;
+  const { literals, groupNames } = r.mask;
+  const exact = literals.exact;
   if (exact) {
     const ok =
       exact.start && exact.end
@@ -194,15 +229,12 @@ function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
             : name.includes(exact.text);
     return ok ? { route: r.route, groups: {} } : undefined;
   }
-  if (r.groupNames.length === 0) {
-    const ok = r.js ? r.js.test(name) : r.regex.test(name);
-    return ok ? { route: r.route, groups: {} } : undefined;
-  }
-  const result = (r.js ? r.js.exec(name) : r.regex.exec(name)) as ExecResult | null;
+  if (groupNames.length === 0) return r.mask.test(name) ? { route: r.route, groups: {} } : undefined;
+  const result = r.mask.exec(name);
   if (!result) return undefined;
   const groups: Record<string, string> = {};
   const found = result.groups ?? NO_GROUPS;
-  for (const g of r.groupNames) groups[g] = found[g] ?? '';
+  for (const g of groupNames) groups[g] = found[g] ?? '';
   return { route: r.route, groups };
 }
 
@@ -230,7 +262,6 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
     if (!bucket) buckets.set(route.sourceBucket, (bucket = new BucketMatcher()));
     bucket.add(route);
   }
-  for (const buckets of byProject.values()) for (const b of buckets.values()) b.seal();
   return {
     match(sourceProject, sourceBucket, fileName) {
       const bucket = byProject.get(sourceProject)?.get(sourceBucket);
@@ -241,7 +272,12 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
 
 /** The reference matcher: every enabled route's regex run on every name. Slow; for tests. */
 export function compileNaiveMatcher(routes: readonly Route[]): RouteMatcher {
-  const compiled = routes.filter((r) => r.enabled).map((route) => ({ route, ...compileMask(route.mask) }));
+  const compiled = routes
+    .filter((r) => r.enabled)
+    .map((route) => {
+      const regex = RE2JS.compile(route.mask);
+      return { route, regex, groupNames: Object.keys(regex.namedGroups()) };
+    });
   return {
     match(sourceProject, sourceBucket, fileName) {
       const out: RouteMatch[] = [];
