@@ -1,8 +1,8 @@
-import { RE2JS } from 're2js';
+import { RE2JS, RE2Set } from 're2js';
 import { translateToJs } from './js-translate.js';
 import { LiteralScanner } from './literal-scanner.js';
 import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
-import { MaskSyntaxUnsupported, parseMask, type MaskNode } from './mask-syntax.js';
+import { MaskSyntaxUnsupported, namedGroupsOf, parseMask, type MaskNode } from './mask-syntax.js';
 import type { Route, RouteMatch } from './types.js';
 
 /**
@@ -27,10 +27,11 @@ interface CompiledRoute {
 type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
 
 /**
- * One mask compiled for matching. The re2js program is built to check the
- * mask and read its groups, then kept only when there is no JavaScript
- * translation (a program weighs kilobytes; 50,000 of them were most of a
- * large referential's memory): `regex` rebuilds it when asked.
+ * One mask compiled for matching. The mask is checked by re2js' parser (every
+ * RE2 syntax and size error is found there) and read by this module's own
+ * analyser; the re2js program is built only when the mask has no JavaScript
+ * translation, when it is first run (a program weighs kilobytes and its
+ * compilation was most of the time and memory of validating 50,000 rows).
  */
 export class CompiledMask {
   /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
@@ -41,18 +42,17 @@ export class CompiledMask {
   private program: RE2JS | undefined;
 
   constructor(mask: string) {
-    const regex = RE2JS.compile(mask);
     this.mask = mask;
-    this.groupNames = Object.keys(regex.namedGroups());
-    let node: MaskNode | undefined;
-    try {
-      node = parseMask(mask);
-    } catch (error) {
-      if (!(error instanceof MaskSyntaxUnsupported)) throw error;
+    const node = readMask(mask);
+    if (node) {
+      this.groupNames = namedGroupsOf(node);
+      this.literals = analyseMask(node);
+      this.js = translateToJs(node);
+    } else {
+      this.program = RE2JS.compile(mask);
+      this.groupNames = Object.keys(this.program.namedGroups());
+      this.literals = { requirements: [] };
     }
-    this.literals = node ? analyseMask(node) : { requirements: [] };
-    this.js = node ? translateToJs(node) : undefined;
-    if (!this.js) this.program = regex;
   }
 
   /** The re2js program (RE2 semantics). */
@@ -66,6 +66,20 @@ export class CompiledMask {
 
   exec(name: string): ExecResult | null {
     return (this.js ? this.js.exec(name) : this.regex.exec(name)) as ExecResult | null;
+  }
+}
+
+/**
+ * The mask's tree, after re2js' parser accepted it (throws its syntax error
+ * otherwise); undefined when the analyser does not read the mask.
+ */
+function readMask(mask: string): MaskNode | undefined {
+  new RE2Set().add(mask);
+  try {
+    return parseMask(mask);
+  } catch (error) {
+    if (error instanceof MaskSyntaxUnsupported) return undefined;
+    throw error;
   }
 }
 
@@ -162,7 +176,8 @@ class BucketMatcher {
     this.candidates = new Int32Array(this.routes.length);
   }
 
-  match(name: string): readonly RouteMatch[] {
+  /** Every route whose mask is found in `name`, in order; `except` is skipped before its mask runs. */
+  match(name: string, except?: Route): readonly RouteMatch[] {
     if (!this.sealed) this.seal();
     const stamp = this.nextStamp();
     const { found, candidates, routeSeen } = this;
@@ -183,7 +198,7 @@ class BucketMatcher {
     let out: RouteMatch[] | undefined;
     for (let c = 0; c < count; c++) {
       const r = this.routes[candidates[c]!]!;
-      if (!this.requirementsHold(r, stamp)) continue;
+      if (r.route === except || !this.requirementsHold(r, stamp)) continue;
       const m = evaluate(r, name);
       if (m) (out ??= []).push(m);
     }
@@ -268,6 +283,19 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
       return bucket ? bucket.match(fileName) : NO_MATCH;
     },
   };
+}
+
+/**
+ * Matches names against one group of routes, whatever their source bucket or
+ * `enabled` (validation's search for rows whose masks share a name); `except`
+ * is left out before its mask runs, so a row's own sample runs no regex of it.
+ */
+export function compileGroupMatcher(routes: readonly Route[]): {
+  match(name: string, except?: Route): readonly RouteMatch[];
+} {
+  const group = new BucketMatcher();
+  for (const route of routes) group.add(route);
+  return { match: (name, except) => group.match(name, except) };
 }
 
 /** The reference matcher: every enabled route's regex run on every name. Slow; for tests. */

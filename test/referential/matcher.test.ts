@@ -251,6 +251,38 @@ describe('compiled masks', () => {
     expect(compileMask('(?i)finance_report')).toBe(compileMask('(?i)finance_report'));
   });
 
+  it('refuse exactly the masks re2js refuses, and name the groups re2js names (property)', () => {
+    const rnd = random(7);
+    let refused = 0;
+    const samples = [
+      '(?P<a>x)(?P<b>(?P<c>y)|z)*',
+      '(?P<a>x)(?P<a>y)',
+      '(?P<1a>x)',
+      'x{1001}',
+      '[z-a]',
+      '(?<n>x)',
+      'a**',
+    ];
+    for (let i = 0; i < 600; i++) samples.push(randomMask(rnd));
+    for (const mask of samples) {
+      let expected: string[] | undefined;
+      try {
+        expected = Object.keys(RE2JS.compile(mask).namedGroups());
+      } catch {
+        expected = undefined;
+      }
+      let got: string[] | undefined;
+      try {
+        got = compileMask(mask).groupNames;
+      } catch {
+        got = undefined;
+      }
+      expect({ mask, groups: got }).toEqual({ mask, groups: expected });
+      if (expected === undefined) refused++;
+    }
+    expect(refused).toBeGreaterThanOrEqual(4);
+  });
+
   it('matches in one bucket after another bucket matched (each bucket compiled on its first name)', () => {
     const m = compileMatcher([
       route('^a_', { sourceBucket: 'x' }, 1),
