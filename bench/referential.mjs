@@ -74,7 +74,9 @@ const bucketName = (b) => `landing-${String(b).padStart(2, '0')}`;
 function rowOf(b, i) {
   const shape = SHAPES[i % SHAPES.length];
   const domain = DOMAINS[Math.floor(i / SHAPES.length) % DOMAINS.length];
-  const word = `${domain}${String(i).padStart(5, '0')}`;
+  // one word per row of the whole referential: no two rows share a mask, so
+  // nothing is compiled once for several buckets
+  const word = `${domain}${String(b * 10_000 + i).padStart(6, '0')}`;
   return {
     word,
     shape,
