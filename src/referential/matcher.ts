@@ -28,44 +28,63 @@ type ExecResult = Array<string | undefined> & { groups?: Record<string, string |
 
 /**
  * One mask compiled for matching. The mask is checked by re2js' parser (every
- * RE2 syntax and size error is found there) and read by this module's own
- * analyser; the re2js program is built only when the mask has no JavaScript
- * translation, when it is first run (a program weighs kilobytes and its
- * compilation was most of the time and memory of validating 50,000 rows).
+ * RE2 syntax and size error is found there) and its named groups read; the
+ * rest is built when first needed: its literals when a matcher indexes it,
+ * its JavaScript translation or else its re2js program when it first runs
+ * (a program weighs kilobytes; building them all was most of the time and
+ * memory of validating 50,000 rows, and most rows never run).
  */
 export class CompiledMask {
-  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
-  readonly js: RegExp | undefined;
   readonly groupNames: string[];
-  readonly literals: MaskLiterals;
   private readonly mask: string;
-  private program: RE2JS | undefined;
+  /** Whether the analyser reads the mask (else: no literals, no translation). */
+  private readonly readable: boolean;
+  private analysed: MaskLiterals | undefined;
+  private runner: RegExp | RE2JS | undefined;
 
   constructor(mask: string) {
     this.mask = mask;
     const node = readMask(mask);
+    this.readable = node !== undefined;
     if (node) {
       this.groupNames = namedGroupsOf(node);
-      this.literals = analyseMask(node);
-      this.js = translateToJs(node);
     } else {
-      this.program = RE2JS.compile(mask);
-      this.groupNames = Object.keys(this.program.namedGroups());
-      this.literals = { requirements: [] };
+      this.runner = RE2JS.compile(mask);
+      this.groupNames = Object.keys(this.runner.namedGroups());
     }
+  }
+
+  /** The literals every match contains (none known when the analyser does not read the mask). */
+  get literals(): MaskLiterals {
+    return (this.analysed ??= this.readable ? analyseMask(parseMask(this.mask)) : { requirements: [] });
+  }
+
+  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
+  get js(): RegExp | undefined {
+    const runner = this.run();
+    return runner instanceof RegExp ? runner : undefined;
   }
 
   /** The re2js program (RE2 semantics). */
   get regex(): RE2JS {
-    return (this.program ??= RE2JS.compile(this.mask));
+    const runner = this.run();
+    return runner instanceof RE2JS ? runner : RE2JS.compile(this.mask);
   }
 
   test(name: string): boolean {
-    return this.js ? this.js.test(name) : this.regex.test(name);
+    return (this.runner ?? this.run()).test(name);
   }
 
   exec(name: string): ExecResult | null {
-    return (this.js ? this.js.exec(name) : this.regex.exec(name)) as ExecResult | null;
+    return (this.runner ?? this.run()).exec(name) as ExecResult | null;
+  }
+
+  private run(): RegExp | RE2JS {
+    if (this.runner === undefined) {
+      const js = this.readable ? translateToJs(parseMask(this.mask)) : undefined;
+      this.runner = js ?? RE2JS.compile(this.mask);
+    }
+    return this.runner;
   }
 }
 
