@@ -122,27 +122,45 @@ function buildAutomaton(
   classes: number,
 ): { delta: Int32Array; outStart: Int32Array; outIds: Int32Array } {
   const { states } = trie;
+  const kids = childrenOf(trie, classes);
   const delta = new Int32Array(states * classes);
-  for (const [edge, child] of trie.edges) delta[edge] = child;
   const fail = new Int32Array(states);
   const order = new Int32Array(states);
   let tail = 1;
-  for (let cls = 1; cls < classes; cls++) if (delta[cls] !== 0) order[tail++] = delta[cls]!;
+  for (let k = kids.start[0]!; k < kids.start[1]!; k += 2) {
+    delta[kids.pairs[k]!] = kids.pairs[k + 1]!;
+    order[tail++] = kids.pairs[k + 1]!;
+  }
   for (let head = 1; head < tail; head++) {
     const state = order[head]!;
     const row = state * classes;
     const failRow = fail[state]! * classes;
-    for (let cls = 1; cls < classes; cls++) {
-      const child = delta[row + cls]!;
-      if (child === 0) {
-        delta[row + cls] = delta[failRow + cls]!;
-      } else {
-        fail[child] = delta[failRow + cls]!;
-        order[tail++] = child;
-      }
+    // a state goes where its failure state goes, except along its own edges
+    delta.copyWithin(row, failRow, failRow + classes);
+    for (let k = kids.start[state]!; k < kids.start[state + 1]!; k += 2) {
+      const cls = kids.pairs[k]!;
+      const child = kids.pairs[k + 1]!;
+      fail[child] = delta[failRow + cls]!;
+      delta[row + cls] = child;
+      order[tail++] = child;
     }
   }
   return { delta, ...outputsOf(trie, fail, order) };
+}
+
+/** Each state's edges as (class, child) pairs, laid out by state. */
+function childrenOf(trie: Trie, classes: number): { start: Int32Array; pairs: Int32Array } {
+  const start = new Int32Array(trie.states + 1);
+  for (const edge of trie.edges.keys()) start[Math.floor(edge / classes) + 1]! += 2;
+  for (let s = 0; s < trie.states; s++) start[s + 1]! += start[s]!;
+  const next = start.slice(0, trie.states);
+  const pairs = new Int32Array(trie.edges.size * 2);
+  for (const [edge, child] of trie.edges) {
+    const state = Math.floor(edge / classes);
+    pairs[next[state]!++] = edge - state * classes;
+    pairs[next[state]!++] = child;
+  }
+  return { start, pairs };
 }
 
 /** Each state's output literal ids, laid out by state: its own ids, then its failure state's. */
