@@ -1,5 +1,5 @@
 import type { Problem } from '../model/errors.js';
-import { compileMatcher, maskTester } from './matcher.js';
+import { compileGroupMatcher, maskTester } from './matcher.js';
 import { findCommonName, sampleMask, type MaskSample } from './overlap.js';
 import type { Route } from './types.js';
 
@@ -163,15 +163,12 @@ function commonNames(
     return found;
   }
   const order = new Map(group.map((r, i) => [r, i]));
-  const flattened = group.map((r) => ({ ...r, sourceProject: '', sourceBucket: '', enabled: true }));
-  const original = new Map<Route, Route>(flattened.map((f, i) => [f, group[i]!]));
-  const matcher = compileMatcher(flattened);
+  const matcher = compileGroupMatcher(group);
   const seen = new Set<string>();
   group.forEach((r, i) => {
     const name = sample(r).text;
-    for (const m of matcher.match('', '', name)) {
-      const other = original.get(m.route)!;
-      if (other === r) continue;
+    for (const m of matcher.match(name, r)) {
+      const other = m.route;
       const [a, b] = order.get(other)! < i ? [other, r] : [r, other];
       const pairKey = `${order.get(a)}:${order.get(b)}`;
       if (seen.has(pairKey) || !relevant(a, b)) continue;

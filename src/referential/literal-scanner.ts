@@ -30,7 +30,7 @@ export class LiteralScanner {
       }
     }
     this.classes = next;
-    const trie = buildTrie(foldedTexts, (c) => this.classOf(c));
+    const trie = buildTrie(foldedTexts, (c) => this.classOf(c), this.classes);
     const built = buildAutomaton(trie, this.classes);
     this.delta = built.delta;
     this.outStart = built.outStart;
@@ -81,69 +81,110 @@ function foldText(text: string): string {
   return out;
 }
 
+/**
+ * The literals' trie: one map of edges (`state * classes + class` → child)
+ * and the literal ids ending at each state, instead of a map and a list per
+ * state (a 5,000-row bucket has ~100,000 states).
+ */
 interface Trie {
-  children: Array<Map<number, number>>;
-  terminal: number[][];
+  states: number;
+  edges: Map<number, number>;
+  terminal: Map<number, number[]>;
 }
 
-function buildTrie(texts: string[], classOf: (code: number) => number): Trie {
-  const trie: Trie = { children: [new Map()], terminal: [[]] };
+function buildTrie(texts: string[], classOf: (code: number) => number, classes: number): Trie {
+  const trie: Trie = { states: 1, edges: new Map(), terminal: new Map() };
   texts.forEach((text, id) => {
     let state = 0;
     for (let i = 0; i < text.length; i++) {
-      const cls = classOf(text.charCodeAt(i));
-      const children = trie.children[state]!;
-      let child = children.get(cls);
+      const edge = state * classes + classOf(text.charCodeAt(i));
+      let child = trie.edges.get(edge);
       if (child === undefined) {
-        child = trie.children.length;
-        trie.children.push(new Map());
-        trie.terminal.push([]);
-        children.set(cls, child);
+        child = trie.states++;
+        trie.edges.set(edge, child);
       }
       state = child;
     }
-    trie.terminal[state]!.push(id);
+    const ids = trie.terminal.get(state);
+    if (ids) ids.push(id);
+    else trie.terminal.set(state, [id]);
   });
   return trie;
 }
 
+/**
+ * Aho–Corasick over the trie: `delta` (dense, every state × class) and each
+ * state's output literals (its own, then its failure state's), breadth first
+ * so a failure state is always complete before the states that fail to it.
+ */
 function buildAutomaton(
   trie: Trie,
   classes: number,
 ): { delta: Int32Array; outStart: Int32Array; outIds: Int32Array } {
-  const states = trie.children.length;
+  const { states } = trie;
+  const kids = childrenOf(trie, classes);
   const delta = new Int32Array(states * classes);
   const fail = new Int32Array(states);
-  const outputs: number[][] = trie.terminal.map((t) => [...t]);
-  const order: number[] = [];
-  for (const [cls, child] of trie.children[0]!) {
-    delta[cls] = child;
-    order.push(child);
+  const order = new Int32Array(states);
+  let tail = 1;
+  for (let k = kids.start[0]!; k < kids.start[1]!; k += 2) {
+    delta[kids.pairs[k]!] = kids.pairs[k + 1]!;
+    order[tail++] = kids.pairs[k + 1]!;
   }
-  for (let head = 0; head < order.length; head++) {
+  for (let head = 1; head < tail; head++) {
     const state = order[head]!;
-    outputs[state]!.push(...outputs[fail[state]!]!);
-    for (let cls = 1; cls < classes; cls++) {
-      const child = trie.children[state]!.get(cls);
-      const viaFail = delta[fail[state]! * classes + cls]!;
-      if (child === undefined) {
-        delta[state * classes + cls] = viaFail;
-      } else {
-        delta[state * classes + cls] = child;
-        fail[child] = viaFail;
-        order.push(child);
-      }
+    const row = state * classes;
+    const failRow = fail[state]! * classes;
+    // a state goes where its failure state goes, except along its own edges
+    delta.copyWithin(row, failRow, failRow + classes);
+    for (let k = kids.start[state]!; k < kids.start[state + 1]!; k += 2) {
+      const cls = kids.pairs[k]!;
+      const child = kids.pairs[k + 1]!;
+      fail[child] = delta[failRow + cls]!;
+      delta[row + cls] = child;
+      order[tail++] = child;
     }
   }
-  const outStart = new Int32Array(states + 1);
-  let total = 0;
-  for (let s = 0; s < states; s++) {
-    outStart[s] = total;
-    total += outputs[s]!.length;
+  return { delta, ...outputsOf(trie, fail, order) };
+}
+
+/** Each state's edges as (class, child) pairs, laid out by state. */
+function childrenOf(trie: Trie, classes: number): { start: Int32Array; pairs: Int32Array } {
+  const start = new Int32Array(trie.states + 1);
+  for (const edge of trie.edges.keys()) start[Math.floor(edge / classes) + 1]! += 2;
+  for (let s = 0; s < trie.states; s++) start[s + 1]! += start[s]!;
+  const next = start.slice(0, trie.states);
+  const pairs = new Int32Array(trie.edges.size * 2);
+  for (const [edge, child] of trie.edges) {
+    const state = Math.floor(edge / classes);
+    pairs[next[state]!++] = edge - state * classes;
+    pairs[next[state]!++] = child;
   }
-  outStart[states] = total;
-  const outIds = new Int32Array(total);
-  let k = 0;
-  for (const list of outputs) for (const id of list) outIds[k++] = id;
-  return { delta, outStart, outIds };
+  return { start, pairs };
+}
+
+/** Each state's output literal ids, laid out by state: its own ids, then its failure state's. */
+function outputsOf(
+  trie: Trie,
+  fail: Int32Array,
+  order: Int32Array,
+): { outStart: Int32Array; outIds: Int32Array } {
+  const { states, terminal } = trie;
+  const count = new Int32Array(states);
+  count[0] = terminal.get(0)?.length ?? 0;
+  for (let k = 1; k < states; k++) {
+    const state = order[k]!;
+    count[state] = (terminal.get(state)?.length ?? 0) + count[fail[state]!]!;
+  }
+  const outStart = new Int32Array(states + 1);
+  for (let s = 0; s < states; s++) outStart[s + 1] = outStart[s]! + count[s]!;
+  const outIds = new Int32Array(outStart[states]!);
+  for (let k = 0; k < states; k++) {
+    const state = order[k]!;
+    let at = outStart[state]!;
+    for (const id of terminal.get(state) ?? []) outIds[at++] = id;
+    const from = fail[state]!;
+    if (state !== 0) outIds.copyWithin(at, outStart[from]!, outStart[from + 1]!);
+  }
+  return { outStart, outIds };
 }

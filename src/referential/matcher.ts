@@ -1,8 +1,8 @@
-import { RE2JS } from 're2js';
+import { RE2JS, RE2Set } from 're2js';
 import { translateToJs } from './js-translate.js';
 import { LiteralScanner } from './literal-scanner.js';
 import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
-import { MaskSyntaxUnsupported, parseMask } from './mask-syntax.js';
+import { MaskSyntaxUnsupported, namedGroupsOf, parseMask, type MaskNode } from './mask-syntax.js';
 import type { Route, RouteMatch } from './types.js';
 
 /**
@@ -19,20 +19,87 @@ export interface RouteMatcher {
 
 interface CompiledRoute {
   route: Route;
-  regex: RE2JS;
-  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
-  js: RegExp | undefined;
-  groupNames: string[];
-  exact: MaskLiterals['exact'];
+  mask: CompiledMask;
   /** Literal ids; each inner list must have one id present. The first one is the index key. */
   requirements: number[][];
 }
 
-export interface CompiledMask {
-  regex: RE2JS;
-  groupNames: string[];
-  literals: MaskLiterals;
-  js: RegExp | undefined;
+type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
+
+/**
+ * One mask compiled for matching. The mask is checked by re2js' parser (every
+ * RE2 syntax and size error is found there) and its named groups read; the
+ * rest is built when first needed: its literals when a matcher indexes it,
+ * its JavaScript translation or else its re2js program when it first runs
+ * (a program weighs kilobytes; building them all was most of the time and
+ * memory of validating 50,000 rows, and most rows never run).
+ */
+export class CompiledMask {
+  readonly groupNames: string[];
+  private readonly mask: string;
+  /** Whether the analyser reads the mask (else: no literals, no translation). */
+  private readonly readable: boolean;
+  private analysed: MaskLiterals | undefined;
+  private runner: RegExp | RE2JS | undefined;
+
+  constructor(mask: string) {
+    this.mask = mask;
+    const node = readMask(mask);
+    this.readable = node !== undefined;
+    if (node) {
+      this.groupNames = namedGroupsOf(node);
+    } else {
+      this.runner = RE2JS.compile(mask);
+      this.groupNames = Object.keys(this.runner.namedGroups());
+    }
+  }
+
+  /** The literals every match contains (none known when the analyser does not read the mask). */
+  get literals(): MaskLiterals {
+    return (this.analysed ??= this.readable ? analyseMask(parseMask(this.mask)) : { requirements: [] });
+  }
+
+  /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
+  get js(): RegExp | undefined {
+    const runner = this.run();
+    return runner instanceof RegExp ? runner : undefined;
+  }
+
+  /** The re2js program (RE2 semantics). */
+  get regex(): RE2JS {
+    const runner = this.run();
+    return runner instanceof RE2JS ? runner : RE2JS.compile(this.mask);
+  }
+
+  test(name: string): boolean {
+    return (this.runner ?? this.run()).test(name);
+  }
+
+  exec(name: string): ExecResult | null {
+    return (this.runner ?? this.run()).exec(name) as ExecResult | null;
+  }
+
+  private run(): RegExp | RE2JS {
+    if (this.runner === undefined) {
+      const js = this.readable ? translateToJs(parseMask(this.mask)) : undefined;
+      this.runner = js ?? RE2JS.compile(this.mask);
+    }
+    return this.runner;
+  }
+}
+
+/**
+ * The mask's tree, after re2js' parser accepted it (throws its syntax error
+ * otherwise); undefined when the analyser does not read the mask.
+ */
+function readMask(mask: string): MaskNode | undefined {
+  new RE2Set().add(mask);
+  try {
+    return parseMask(mask);
+  } catch (error) {
+    if (error instanceof MaskSyntaxUnsupported) return undefined;
+    throw error;
+  }
 }
 
 const MASK_CACHE_LIMIT = 50_000;
@@ -46,30 +113,17 @@ const maskCache = new Map<string, CompiledMask>();
 export function compileMask(mask: string): CompiledMask {
   let compiled = maskCache.get(mask);
   if (!compiled) {
-    compiled = compileMaskUncached(mask);
+    compiled = new CompiledMask(mask);
     if (maskCache.size >= MASK_CACHE_LIMIT) maskCache.clear();
     maskCache.set(mask, compiled);
   }
   return compiled;
 }
 
-function compileMaskUncached(mask: string): CompiledMask {
-  const regex = RE2JS.compile(mask);
-  const groupNames = Object.keys(regex.namedGroups());
-  try {
-    const node = parseMask(mask);
-    return { regex, groupNames, literals: analyseMask(node), js: translateToJs(node) };
-  } catch (error) {
-    if (error instanceof MaskSyntaxUnsupported)
-      return { regex, groupNames, literals: { requirements: [] }, js: undefined };
-    throw error;
-  }
-}
-
 /** A mask's RE2 `test`, by its JavaScript translation when there is one. */
 export function maskTester(mask: string): (name: string) => boolean {
-  const { js, regex } = compileMask(mask);
-  return js ? (name) => js.test(name) : (name) => regex.test(name);
+  const compiled = compileMask(mask);
+  return (name) => compiled.test(name);
 }
 
 /** The mask's literal facts, or none when the analyser does not understand the mask. */
@@ -82,7 +136,14 @@ export function literalsOf(mask: string): MaskLiterals {
   }
 }
 
+/**
+ * The rows of one source bucket. Nothing is compiled until the first name of
+ * that bucket is matched: a scan of one bucket builds one automaton, not one
+ * per bucket of the referential.
+ */
 class BucketMatcher {
+  private readonly pending: Route[] = [];
+  private sealed = false;
   private readonly routes: CompiledRoute[] = [];
   private readonly literalIds = new Map<string, number>();
   private readonly literals: Literal[] = [];
@@ -97,9 +158,13 @@ class BucketMatcher {
   private candidates = new Int32Array(0);
 
   add(route: Route): void {
-    const { regex, groupNames, literals, js } = compileMask(route.mask);
-    const requirements = literals.requirements.map((req) => req.map((l) => this.literalId(l)));
-    this.routes.push({ route, regex, js, groupNames, exact: literals.exact, requirements });
+    this.pending.push(route);
+  }
+
+  private compile(route: Route): void {
+    const mask = compileMask(route.mask);
+    const requirements = mask.literals.requirements.map((req) => req.map((l) => this.literalId(l)));
+    this.routes.push({ route, mask, requirements });
   }
 
   private literalId(l: Literal): number {
@@ -113,7 +178,10 @@ class BucketMatcher {
     return id;
   }
 
-  seal(): void {
+  private seal(): void {
+    this.sealed = true;
+    for (const route of this.pending) this.compile(route);
+    this.pending.length = 0;
     this.scanner = new LiteralScanner(this.literals);
     this.byLiteral = this.literals.map(() => []);
     this.routes.forEach((r, index) => {
@@ -127,7 +195,9 @@ class BucketMatcher {
     this.candidates = new Int32Array(this.routes.length);
   }
 
-  match(name: string): readonly RouteMatch[] {
+  /** Every route whose mask is found in `name`, in order; `except` is skipped before its mask runs. */
+  match(name: string, except?: Route): readonly RouteMatch[] {
+    if (!this.sealed) this.seal();
     const stamp = this.nextStamp();
     const { found, candidates, routeSeen } = this;
     const foundCount = this.scanner.scan(name, this.seen, stamp, found);
@@ -147,7 +217,7 @@ class BucketMatcher {
     let out: RouteMatch[] | undefined;
     for (let c = 0; c < count; c++) {
       const r = this.routes[candidates[c]!]!;
-      if (!this.requirementsHold(r, stamp)) continue;
+      if (r.route === except || !this.requirementsHold(r, stamp)) continue;
       const m = evaluate(r, name);
       if (m) (out ??= []).push(m);
     }
@@ -176,13 +246,12 @@ class BucketMatcher {
   }
 }
 
-type ExecResult = Array<string | undefined> & { groups?: Record<string, string | undefined> };
-
 const NO_GROUPS: Record<string, string | undefined> = Object.freeze({});
 const NO_MATCH: readonly RouteMatch[] = Object.freeze([]);
 
 function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
-  const exact = r.exact;
+  const { literals, groupNames } = r.mask;
+  const exact = literals.exact;
   if (exact) {
     const ok =
       exact.start && exact.end
@@ -194,15 +263,12 @@ function evaluate(r: CompiledRoute, name: string): RouteMatch | undefined {
             : name.includes(exact.text);
     return ok ? { route: r.route, groups: {} } : undefined;
   }
-  if (r.groupNames.length === 0) {
-    const ok = r.js ? r.js.test(name) : r.regex.test(name);
-    return ok ? { route: r.route, groups: {} } : undefined;
-  }
-  const result = (r.js ? r.js.exec(name) : r.regex.exec(name)) as ExecResult | null;
+  if (groupNames.length === 0) return r.mask.test(name) ? { route: r.route, groups: {} } : undefined;
+  const result = r.mask.exec(name);
   if (!result) return undefined;
   const groups: Record<string, string> = {};
   const found = result.groups ?? NO_GROUPS;
-  for (const g of r.groupNames) groups[g] = found[g] ?? '';
+  for (const g of groupNames) groups[g] = found[g] ?? '';
   return { route: r.route, groups };
 }
 
@@ -230,7 +296,6 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
     if (!bucket) buckets.set(route.sourceBucket, (bucket = new BucketMatcher()));
     bucket.add(route);
   }
-  for (const buckets of byProject.values()) for (const b of buckets.values()) b.seal();
   return {
     match(sourceProject, sourceBucket, fileName) {
       const bucket = byProject.get(sourceProject)?.get(sourceBucket);
@@ -239,9 +304,27 @@ export function compileMatcher(routes: readonly Route[]): RouteMatcher {
   };
 }
 
+/**
+ * Matches names against one group of routes, whatever their source bucket or
+ * `enabled` (validation's search for rows whose masks share a name); `except`
+ * is left out before its mask runs, so a row's own sample runs no regex of it.
+ */
+export function compileGroupMatcher(routes: readonly Route[]): {
+  match(name: string, except?: Route): readonly RouteMatch[];
+} {
+  const group = new BucketMatcher();
+  for (const route of routes) group.add(route);
+  return { match: (name, except) => group.match(name, except) };
+}
+
 /** The reference matcher: every enabled route's regex run on every name. Slow; for tests. */
 export function compileNaiveMatcher(routes: readonly Route[]): RouteMatcher {
-  const compiled = routes.filter((r) => r.enabled).map((route) => ({ route, ...compileMask(route.mask) }));
+  const compiled = routes
+    .filter((r) => r.enabled)
+    .map((route) => {
+      const regex = RE2JS.compile(route.mask);
+      return { route, regex, groupNames: Object.keys(regex.namedGroups()) };
+    });
   return {
     match(sourceProject, sourceBucket, fileName) {
       const out: RouteMatch[] = [];

@@ -40,6 +40,38 @@ describe('loadReferentialText (CSV)', () => {
     expect(rows[1]!.fields.destination_project).toBe('d\n\n2');
   });
 
+  it('reads a CSV without quotes as the CSV parser reads the same fields quoted', () => {
+    const quoteAll = (text: string): string =>
+      text
+        .split(/(\r\n|\r|\n)/)
+        .map((part) =>
+          /^(\r\n|\r|\n)$/.test(part) || part.trim() === ''
+            ? part
+            : part
+                .replace(/^\ufeff/, '')
+                .split(',')
+                .map((f) => `"${f}"`)
+                .join(','),
+        )
+        .join('');
+    const texts = [
+      `${HEADER}\np,b,^a,d,e,\n\n   \n  p , b ,x$,d,e, dir \n`,
+      `\ufeff${HEADER},action\r\np,b,a,d,e,f,copy\r\n\r\np,b,c,d,e\rp,b,\\.csv$,d,e,,\n\n`,
+      `${HEADER}\n,,,,,\n\np,b,a,d,e,f`,
+      `${HEADER}`,
+      '',
+    ];
+    for (const text of texts) {
+      const quoted = quoteAll(text);
+      if (text.trim() !== '') expect(quoted).toContain('"');
+      expect(loadReferentialText(text, 'r.csv')).toEqual(loadReferentialText(quoted, 'r.csv'));
+    }
+    const tooMany = `${HEADER}\np,b,a,d,e,f,extra\n`;
+    expect(invalid(() => loadReferentialText(tooMany, 'r.csv')).problems).toEqual(
+      invalid(() => loadReferentialText(quoteAll(tooMany), 'r.csv')).problems,
+    );
+  });
+
   it('handles CRLF line endings and a BOM', () => {
     const rows = loadReferentialText(`\ufeff${HEADER}\r\np,b,a,d,e,\r\n\r\np,b,c,d,e,x\r\n`, 'r.csv');
     expect(rows.map((r) => [r.line, r.fields.source_file_mask, r.fields.destination_directory])).toEqual([

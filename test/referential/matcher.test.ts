@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compileMatcher, compileNaiveMatcher, literalsOf } from '../../src/referential/matcher.js';
+import { RE2JS } from 're2js';
+import {
+  compileMask,
+  compileMatcher,
+  compileNaiveMatcher,
+  literalsOf,
+} from '../../src/referential/matcher.js';
 import type { RouteMatch } from '../../src/referential/types.js';
 import { pick, random, route, routes } from './helpers.js';
 
@@ -225,6 +231,69 @@ function randomName(rnd: () => number): string {
   }
   return name;
 }
+
+describe('compiled masks', () => {
+  it('give RE2 answers by their JavaScript translation or their re2js program, rebuilt when asked', () => {
+    const cases: Array<[string, string[]]> = [
+      ['^sale_(?P<country>[a-z]{2})_\\d{8}\\.csv$', ['sale_fr_20240131.csv', 'sale_FR_20240131.csv']],
+      ['(?i)finance_report', ['Q1_FINANCE_REPORT.pdf', 'finance-report']],
+      ['\\pL+\\.csv', ['été.csv', '.csv']],
+    ];
+    for (const [mask, names] of cases) {
+      const compiled = compileMask(mask);
+      const reference = RE2JS.compile(mask);
+      for (const name of names) {
+        expect(compiled.test(name)).toBe(reference.test(name));
+        expect(compiled.regex.test(name)).toBe(reference.test(name));
+        expect(compiled.exec(name)?.[0] ?? null).toBe(reference.exec(name)?.[0] ?? null);
+      }
+    }
+    expect(compileMask('(?i)finance_report')).toBe(compileMask('(?i)finance_report'));
+  });
+
+  it('refuse exactly the masks re2js refuses, and name the groups re2js names (property)', () => {
+    const rnd = random(7);
+    let refused = 0;
+    const samples = [
+      '(?P<a>x)(?P<b>(?P<c>y)|z)*',
+      '(?P<a>x)(?P<a>y)',
+      '(?P<1a>x)',
+      'x{1001}',
+      '[z-a]',
+      '(?<n>x)',
+      'a**',
+    ];
+    for (let i = 0; i < 600; i++) samples.push(randomMask(rnd));
+    for (const mask of samples) {
+      let expected: string[] | undefined;
+      try {
+        expected = Object.keys(RE2JS.compile(mask).namedGroups());
+      } catch {
+        expected = undefined;
+      }
+      let got: string[] | undefined;
+      try {
+        got = compileMask(mask).groupNames;
+      } catch {
+        got = undefined;
+      }
+      expect({ mask, groups: got }).toEqual({ mask, groups: expected });
+      if (expected === undefined) refused++;
+    }
+    expect(refused).toBeGreaterThanOrEqual(4);
+  });
+
+  it('matches in one bucket after another bucket matched (each bucket compiled on its first name)', () => {
+    const m = compileMatcher([
+      route('^a_', { sourceBucket: 'x' }, 1),
+      route('^b_', { sourceBucket: 'y' }, 2),
+    ]);
+    expect(m.match('p', 'y', 'b_1').map((r) => r.route.id)).toEqual(['row-2']);
+    expect(m.match('p', 'x', 'b_1')).toEqual([]);
+    expect(m.match('p', 'x', 'a_1').map((r) => r.route.id)).toEqual(['row-1']);
+    expect(m.match('p', 'y', 'a_1')).toEqual([]);
+  });
+});
 
 describe('prefilter equivalence (property)', () => {
   it('the fast matcher returns exactly what running every re2js regex returns', () => {
