@@ -1,7 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { constants, linkSync, promises as fsp, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { ChecksumMismatchError, PreconditionError } from '../../model/errors.js';
+import { PreconditionError } from '../../model/errors.js';
 import { encodeCrc32c } from '../checksum.js';
 import { at, lstatAt, syncDir, type DirHandle } from './dirs.js';
 import { errnoOf, generationOf, tempName } from './paths.js';
@@ -78,57 +78,111 @@ export async function stageFile(dir: DirHandle, body: Readable | Buffer): Promis
   }
 }
 
-/** Bytes read at a time to checksum a source while the kernel copies it. */
-const CHECKSUM_READ_BYTES = 4 << 20;
+/** Bytes read from the source, checksummed and written at a time by a copy (and by crc32cOfHandle). */
+const COPY_CHUNK_BYTES = 8 << 20;
+/**
+ * Bytes a copy writes between two background flushes (fdatasync) of its
+ * temp file: the disk writes the copy while it is being made, so the fsync
+ * that ends it waits for at most this much, not the whole file. A file
+ * smaller than this is flushed once, at the end.
+ */
+const FLUSH_EVERY_BYTES = 16 << 20;
 
 /**
- * Copies the file at `sourcePath` (on Linux the source handle's own
- * `/proc/self/fd/N`, so the bytes are those of the file opened, whatever its
- * path names now) to a new temporary file in `dir` inside the
- * kernel (copy_file_range: no bytes through the process) while computing the
- * CRC32C of the source through `source`, its open handle; fsyncs the copy and
- * returns it. The caller checks afterwards that the source did not change
- * meanwhile. The copy is read back while it is fsynced and its CRC32C
- * compared with the source's (E_CHECKSUM_MISMATCH otherwise), so the bytes
- * are compared on both sides, not trusted from one stream. A failure reading
- * the source handle is thrown as BodyError.
+ * Copies what the open `source` handle holds (the file opened, whatever its
+ * path names now) into a new temporary file in `dir` in one pass: read a
+ * chunk, add it to the CRC32C, write it; the disk is asked to write what is
+ * already copied in the background as the copy goes on (BackgroundFlush).
+ * The copy is fsynced and returned with the CRC32C of exactly the bytes
+ * written to it, so it is never read back: the bytes it holds are the bytes
+ * checksummed. The caller checks afterwards that the source did not change
+ * meanwhile. A failure reading the source is thrown as BodyError; on any
+ * failure the temporary file is removed.
  */
-export async function stageCopy(
-  dir: DirHandle,
-  sourcePath: string,
-  source: fsp.FileHandle,
-  location: string,
-): Promise<Staged> {
+export async function stageCopy(dir: DirHandle, source: fsp.FileHandle): Promise<Staged> {
   const tmp = tempName();
+  const handle = await fsp.open(at(dir, tmp), CREATE_FLAGS, 0o666);
+  const flush = new BackgroundFlush(handle);
   try {
-    const [, sourceState] = await Promise.all([
-      // COPYFILE_EXCL creates with O_EXCL, which never follows a symbolic link
-      fsp.copyFile(sourcePath, at(dir, tmp), constants.COPYFILE_EXCL),
-      // a failure reading the source is the source's, as in stageFile
-      crc32cOfHandle(source).catch((error: unknown) => {
-        throw new BodyError(error);
-      }),
-    ]);
-    const handle = await fsp.open(at(dir, tmp), constants.O_RDWR | constants.O_NOFOLLOW);
-    try {
-      // read the copy back while it goes to disk
-      const [copyState] = await Promise.all([crc32cOfHandle(handle), handle.sync()]);
-      const st = await handle.stat({ bigint: true });
-      const crc = encodeCrc32c(sourceState);
-      if (copyState !== sourceState) {
-        throw new ChecksumMismatchError(
-          location,
-          { size: Number(st.size), crc32c: crc },
-          { size: Number(st.size), crc32c: encodeCrc32c(copyState) },
-        );
-      }
-      return { tmp, dir, st, crc32c: crc };
-    } finally {
-      await handle.close();
+    const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+    let state = 0;
+    let unflushed = 0;
+    for (let position = 0; ;) {
+      const length = await readChunk(source, buffer, position);
+      if (length === 0) break;
+      const chunk = buffer.subarray(0, length);
+      state = crc32c(chunk, state);
+      await writeChunk(handle, chunk, position);
+      position += length;
+      unflushed += length;
+      if (unflushed >= FLUSH_EVERY_BYTES && flush.start()) unflushed = 0;
     }
+    await flush.settle();
+    await handle.sync();
+    const st = await handle.stat({ bigint: true });
+    await handle.close();
+    return { tmp, dir, st, crc32c: encodeCrc32c(state) };
   } catch (error) {
+    await flush.settle().catch(() => undefined);
+    await handle.close().catch(() => undefined);
     removeAt(dir, tmp);
     throw error;
+  }
+}
+
+/**
+ * One fdatasync of a file at a time, run while the caller goes on writing.
+ * Its failure is kept and thrown by `settle`: Linux reports a write-back
+ * error to one fsync of a file description only, so a later fsync of the
+ * same handle may not see it again.
+ */
+class BackgroundFlush {
+  private running: Promise<void> | undefined;
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly handle: fsp.FileHandle) {}
+
+  /** Starts a flush unless one is running; true when it started one. */
+  start(): boolean {
+    if (this.running) return false;
+    this.running = this.handle.datasync().then(
+      () => {
+        this.running = undefined;
+      },
+      (error: unknown) => {
+        this.failure ??= { error };
+        this.running = undefined;
+      },
+    );
+    return true;
+  }
+
+  /** Waits for the running flush; throws the first failure of any. */
+  async settle(): Promise<void> {
+    await this.running;
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/** Fills `buffer` from `source` at `position` (less only at the end of the file); a failure is the source's (BodyError). */
+async function readChunk(source: fsp.FileHandle, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  try {
+    while (filled < buffer.length) {
+      const { bytesRead } = await source.read(buffer, filled, buffer.length - filled, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+  } catch (error) {
+    throw new BodyError(error);
+  }
+  return filled;
+}
+
+async function writeChunk(handle: fsp.FileHandle, chunk: Buffer, position: number): Promise<void> {
+  for (let done = 0; done < chunk.length;) {
+    const { bytesWritten } = await handle.write(chunk, done, chunk.length - done, position + done);
+    done += bytesWritten;
   }
 }
 
@@ -143,7 +197,7 @@ export function removeAt(dir: DirHandle, name: string): void {
 
 /** The CRC32C state of everything an open file holds, read with one reused buffer. */
 export async function crc32cOfHandle(handle: fsp.FileHandle): Promise<number> {
-  const buffer = Buffer.allocUnsafe(CHECKSUM_READ_BYTES);
+  const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
   let state = 0;
   for (let position = 0; ;) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);

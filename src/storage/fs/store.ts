@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
 import { BodyError, commitFile, crc32cOfHandle, removeAt, stageCopy, stageFile } from './atomic.js';
 import { encodeCrc32c } from '../checksum.js';
-import { closeDir, openDirPath, RACE_FREE, syncDir, withKeyDir, type DirHandle } from './dirs.js';
+import { closeDir, openDirPath, syncDir, withKeyDir, type DirHandle } from './dirs.js';
 import {
   createdOf,
   ensureDir,
@@ -66,10 +66,11 @@ const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
  * Writes and copies go to a temp file (FS_TEMP_PREFIX) in the target folder,
  * fsynced, then renamed into place (readers see the old file or the whole new
  * one); a killed process leaves only temp files, which list() skips and
- * cleanup() removes. A copy is made by the kernel (copy_file_range) from the
- * opened source while the source's CRC32C is read, then read back and
- * compared. rename() moves within one filesystem and keeps the generation;
- * across filesystems it throws E_UNSUPPORTED.
+ * cleanup() removes. A copy reads the opened source once, in large chunks,
+ * computing the CRC32C of the bytes it writes (no second read of either side),
+ * and checks the source's generation did not change meanwhile. rename()
+ * moves within one filesystem and keeps the generation; across filesystems
+ * it throws E_UNSUPPORTED.
  */
 export class FsStore implements ObjectStore {
   readonly backend = 'fs' as const;
@@ -219,10 +220,10 @@ export class FsStore implements ObjectStore {
 
   /**
    * Copies the opened source file into a temp file next to the destination
-   * inside the kernel while computing the source's CRC32C from that handle,
-   * reads the copy back to compare (returned as `crc32c`), then puts it in
-   * place. If the source's generation is not `ifSourceGenerationMatch` when
-   * opened, or changed while copying, PreconditionError and nothing is written.
+   * in one pass (read, CRC32C, write; see stageCopy), fsyncs it, then puts it
+   * in place; `crc32c` is that of the bytes written, so the destination's own.
+   * If the source's generation is not `ifSourceGenerationMatch` when opened,
+   * or changed while copying, PreconditionError and nothing is written.
    */
   async copy(
     source: ObjectStore,
@@ -245,11 +246,12 @@ export class FsStore implements ObjectStore {
     try {
       return await this.inKeyDir(rd, where, true, async (dir, name) => {
         precheck(dir, name, where, expected);
-        // Linux: the kernel copies the file the handle holds, whatever its path names now
-        const sourcePath = RACE_FREE ? `/proc/self/fd/${handle.fd}` : rs.file;
-        const staged = await stageCopy(dir, sourcePath, handle, where.location);
+        const staged = await stageCopy(dir, handle);
+        // the copy holds what was read; it is the source when the source is the same generation
+        // (size, mtime, inode) after the read as before it, and every byte of that size was read
         const after = generationOf(await handle.stat({ bigint: true }));
-        if (after !== generationOf(before) || !(await pathStillHolds(rs.file, after))) {
+        const whole = staged.st.size === before.size;
+        if (!whole || after !== generationOf(before) || !(await pathStillHolds(rs.file, after))) {
           removeAt(dir, staged.tmp);
           throw new PreconditionError(srcWhere, generationOf(before), after);
         }
