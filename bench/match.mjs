@@ -4,6 +4,7 @@
 import { argv, cpuUsage, hrtime, stdout } from 'node:process';
 import { pathToFileURL } from 'node:url';
 import { compileReferential } from '../dist/referential/index.js';
+import { DOMAINS } from './lib/names.mjs';
 
 const HEADER = [
   'source_project',
@@ -15,33 +16,6 @@ const HEADER = [
 ];
 const TARGET = 1_000_000;
 
-const DOMAINS = [
-  'finance',
-  'sale',
-  'payroll',
-  'invoice',
-  'orders',
-  'customers',
-  'inventory',
-  'shipments',
-  'returns',
-  'marketing',
-  'ledger',
-  'budget',
-  'forecast',
-  'claims',
-  'policies',
-  'refunds',
-  'pricing',
-  'suppliers',
-  'contracts',
-  'audit',
-  'treasury',
-  'expenses',
-  'timesheets',
-  'leads',
-  'campaigns',
-];
 const COUNTRIES = ['fr', 'de', 'es', 'it', 'uk', 'us', 'nl', 'be'];
 
 /** Deterministic pseudo-random numbers (mulberry32). */

@@ -7,6 +7,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CLI, median, nodeCommand, row, runDirectly, tempDir, timed } from './lib/common.mjs';
+import { DOMAINS } from './lib/names.mjs';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict';
@@ -14,34 +15,6 @@ const BUCKETS = 10;
 const SECONDS = 5;
 const MIB = 400;
 const LINEARITY = 12;
-
-const DOMAINS = [
-  'finance',
-  'sale',
-  'payroll',
-  'invoice',
-  'orders',
-  'customers',
-  'inventory',
-  'shipments',
-  'returns',
-  'marketing',
-  'ledger',
-  'budget',
-  'forecast',
-  'claims',
-  'policies',
-  'refunds',
-  'pricing',
-  'suppliers',
-  'contracts',
-  'audit',
-  'treasury',
-  'expenses',
-  'timesheets',
-  'leads',
-  'campaigns',
-];
 
 /**
  * Mask shapes as referentials write them (the seed's `finance.*.csv`, anchored
