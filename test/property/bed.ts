@@ -122,7 +122,7 @@ export class Bed {
       case 'watcherRun':
         return this.watcherRun();
       case 'moveBack':
-        return this.moveBack(action.pick, obs);
+        return this.moveBack(action.pick, step, obs);
       case 'take':
         return this.take(action.pick, step, obs);
       case 'rename':
@@ -229,8 +229,12 @@ export class Bed {
     return `watcher run: ${outcomes.join(', ') || 'nothing handed'}`;
   }
 
-  /** An operator moves a delivered file back where its bytes landed: a rename, inode and mtime kept. */
-  private async moveBack(pick: number, obs: Observation): Promise<string> {
+  /**
+   * An operator moves a delivered file back where its bytes landed: a rename,
+   * inode and mtime kept. For the destination it is a take: what a policy
+   * let those bytes replace there is handed over as when a consumer takes them.
+   */
+  private async moveBack(pick: number, step: number, obs: Observation): Promise<string> {
     const moves: { from: string; to: Landing }[] = [];
     for (const [location, bytes] of obs.files) {
       if (this.isLandingPlace(location)) continue;
@@ -242,6 +246,7 @@ export class Bed {
     if (!move) return 'skip: nothing to move back';
     await mkdir(path.dirname(this.ws.file(move.to.location)), { recursive: true });
     await rename(this.ws.file(move.from), this.ws.file(move.to.location));
+    this.model.took(move.to.bytes, move.from, step);
     return `moved ${move.from} back to ${move.to.location}`;
   }
 
