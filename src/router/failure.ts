@@ -39,7 +39,8 @@ export async function recordFailure(
     lastError: message,
     nextAttemptAt,
   });
-  ctx.log.warn(
+  // the delivery's own line (observability/delivery-log.ts) says it at warn or error; this adds the attempt and the stack
+  ctx.log.debug(
     {
       delivery: record.id,
       route: record.routeId,
@@ -48,7 +49,7 @@ export async function recordFailure(
       dead,
       ...(error instanceof SwitchyardError ? { error: message } : { err: error }),
     },
-    dead ? 'delivery dead' : 'delivery failed, will retry',
+    dead ? 'delivery failure recorded: dead' : 'delivery failure recorded: will retry',
   );
   const result = resultFromRecord(record, dead ? 'dead' : 'failed');
   result.error = { code, message };

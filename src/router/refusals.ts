@@ -15,6 +15,7 @@ export interface RefusalContext {
   claims: Claims;
   owner: string;
   dryRun?: boolean;
+  now: () => number;
 }
 
 /**
@@ -45,6 +46,7 @@ export async function recordRefused(
     error: { code: refused.code, message: refused.message },
   };
   if (ctx.dryRun) return result;
+  const started = ctx.now();
   const plan = {
     id,
     source,
@@ -69,6 +71,7 @@ export async function recordRefused(
   } finally {
     ctx.claims.forget(plan.id);
   }
+  result.durationMs = ctx.now() - started;
   return result;
 }
 

@@ -16,7 +16,13 @@ export interface DeliveryResult {
   action: RouteAction;
   error?: { code: string; message: string };
   nextAttemptAt?: number;
+  /**
+   * Set when this call carried the delivery to `state` (claimed and
+   * attempted it, recorded its refusal, settled it after its source
+   * vanished); absent for one it found standing or only planned.
+   */
   durationMs?: number;
+  /** The object's size, once this call wrote and verified it. */
   bytes?: number;
 }
 

@@ -131,7 +131,9 @@ export class Router {
         error: { code: errorCode(error), message: errorMessage(error) },
       };
       if (isTransient(error)) result.retryAfterMs = this.retry.baseDelayMs;
-      this.log.warn({ err: error, bucket: event.bucket, key: event.key }, 'event failed');
+      const failed = { err: error, project: event.project, bucket: event.bucket, key: event.key };
+      if (isTransient(error)) this.log.warn(failed, 'event failed, will retry');
+      else this.log.error(failed, 'event dead');
     }
     result.durationMs = this.now() - started;
     this.options.hooks?.event?.(result);
@@ -285,11 +287,9 @@ export class Router {
       });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
-        return {
-          result: resultFromRecord(record, 'superseded', outcome.destination),
-          held: true,
-          sourceGone: false,
-        };
+        const result = resultFromRecord(record, 'superseded', outcome.destination);
+        result.durationMs = this.now() - started;
+        return { result, held: true, sourceGone: false };
       }
       const state = outcome.sourceGone ? 'done' : 'verified';
       await this.ledger.transition(plan.id, owner, state, {
@@ -362,6 +362,7 @@ export class Router {
       owner: this.options.owner,
       holds: (record) => destinationHolds(this.options.stores, record),
       retryAfter: (deliveries) => this.retryAfter(deliveries),
+      now: this.now,
     };
   }
 
@@ -372,6 +373,7 @@ export class Router {
       claims: this.claims,
       owner: this.options.owner,
       dryRun: this.options.dryRun,
+      now: this.now,
     };
   }
 

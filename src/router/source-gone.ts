@@ -4,6 +4,9 @@ import type { Location } from '../storage/types.js';
 import type { Claims } from './claims.js';
 import { resultFromRecord, type DeliveryResult, type RouteResult } from './result.js';
 
+/** What a delivery whose source vanished before it was delivered is recorded with. */
+const GONE = { code: 'E_NOT_FOUND', message: 'source gone before delivery' } as const;
+
 /** Delivery states that still need work after the source vanished. */
 const UNFINISHED: readonly DeliveryResult['state'][] = ['failed', 'planned', 'written', 'verified'];
 
@@ -14,6 +17,7 @@ export interface SourceGoneContext {
   /** Whether the delivery's destination holds its bytes now (destinationHolds). */
   holds(record: DeliveryRecord): Promise<boolean>;
   retryAfter(deliveries: DeliveryResult[]): number;
+  now: () => number;
 }
 
 /**
@@ -43,6 +47,7 @@ export async function settleGoneSource(
       result.deliveries.push(resultFromRecord(record, record.state));
       continue;
     }
+    const started = ctx.now();
     const claim = await ctx.claims.claim(record);
     if (claim.status !== 'claimed') {
       result.deliveries.push(
@@ -57,13 +62,17 @@ export async function settleGoneSource(
         record.id,
         ctx.owner,
         holds ? 'done' : 'gone',
-        holds ? {} : { errorCode: 'E_NOT_FOUND', lastError: 'source gone before delivery' },
+        holds ? {} : { errorCode: GONE.code, lastError: GONE.message },
       );
     } finally {
       ctx.claims.forget(record.id);
     }
     if (holds) finished++;
-    result.deliveries.push(resultFromRecord(record, holds ? 'done' : 'gone'));
+    const settled = resultFromRecord(record, holds ? 'done' : 'gone');
+    settled.durationMs = ctx.now() - started;
+    if (holds) settled.bytes = record.size;
+    else settled.error = { ...GONE };
+    result.deliveries.push(settled);
   }
   const states = new Set(result.deliveries.map((d) => d.state));
   if (result.deliveries.every((d) => d.state === 'done' || d.state === 'superseded')) {

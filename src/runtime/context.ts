@@ -9,6 +9,8 @@ import type { Logger } from '../util/log.js';
 import { openReferentialSource, ReferentialSource } from '../referential/source.js';
 import type { Referential } from '../referential/types.js';
 import type { Problem } from '../model/errors.js';
+import { deliveryLogHooks } from '../observability/delivery-log.js';
+import { withHooks } from '../observability/hooks.js';
 import { Router, type RouterHooks } from '../router/router.js';
 import type { RetryPolicy } from '../router/retry.js';
 import { StoreRegistry } from '../storage/registry.js';
@@ -33,6 +35,7 @@ export interface Context {
 }
 
 export interface ContextOptions {
+  /** Called as the router routes, after the log line of each delivery it carried (observability/delivery-log.ts). */
   hooks?: RouterHooks;
   retry?: RetryPolicy;
   leaseMs?: number;
@@ -77,7 +80,7 @@ export async function openContext(
     owner,
     logger,
     dryRun: config.dryRun,
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    hooks: withHooks(deliveryLogHooks(logger), options.hooks),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
   });

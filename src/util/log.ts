@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type Logger, type DestinationStream, type LogFn } from 'pino';
 
 export type { Logger };
 
@@ -39,7 +39,9 @@ export interface LoggerOptions {
 
 /**
  * JSON logs with Cloud Logging's `severity` field and `message` key, to
- * standard error by default.
+ * standard error by default. A line has one `message`: a logged object's own
+ * `message` field becomes `detail` when the call gives a message, and the
+ * message when it gives none.
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
@@ -48,6 +50,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       messageKey: 'message',
       base: { component: 'switchyard' },
       redact: { paths: REDACT, censor: '[redacted]' },
+      hooks: { logMethod: oneMessage },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: {
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT', level: label }),
@@ -55,6 +58,23 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     options.destination ?? pino.destination({ fd: 2, sync: false }),
   );
+}
+
+/**
+ * Keeps a line to one `message` key: pino writes the call's message after the
+ * object's fields, so an object with a `message` of its own would make two
+ * (which JSON parsers, Cloud Logging's included, resolve by dropping one).
+ */
+function oneMessage(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
+  const [first, ...rest] = args as unknown[];
+  if (first === null || typeof first !== 'object' || first instanceof Error || !('message' in first)) {
+    method.apply(this, args);
+    return;
+  }
+  const { message, ...fields } = first as Record<string, unknown>;
+  const next =
+    typeof rest[0] === 'string' ? [{ ...fields, detail: message }, ...rest] : [fields, String(message)];
+  method.apply(this, next as Parameters<LogFn>);
 }
 
 /** A logger that drops everything (tests, library use). */

@@ -67,10 +67,11 @@ describe('serve logs', () => {
       (await bed.ctx.reports.query({ search: 'fin_q2' })).items[0]!.generation,
     );
     const about = entries.filter(
-      (e) =>
-        JSON.stringify(e).includes(record!.id) || e.route === 'finance' || /delivery/.test(String(e.message)),
+      (e) => JSON.stringify(e).includes(record!.id) || e.source === SAMPLES.conflict,
     );
     expect(about.length).toBeGreaterThanOrEqual(2);
     for (const entry of about) expect(entry.delivery, JSON.stringify(entry)).toBe(record!.id);
+    for (const entry of entries.filter((e) => /\bdelivery\b/.test(String(e.message))))
+      expect(entry.delivery, JSON.stringify(entry)).toEqual(expect.any(String));
   });
 });
