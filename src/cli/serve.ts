@@ -4,6 +4,7 @@ import type { QuietPeriods } from '../config/schema.js';
 import { UsageError } from '../model/errors.js';
 import { queueSink, type EventSink } from '../intake/sink.js';
 import type { Logger } from '../util/log.js';
+import { drainCompleted } from '../drains/batch-run.js';
 import { checkSchedule, startBatchSchedule, type BatchSchedule } from '../drains/batch-schedule.js';
 import type { Context } from '../runtime/context.js';
 import { openMeteredContext, startEventMode, type EventMode, type EventModeOptions } from '../modes/event.js';
@@ -136,7 +137,7 @@ async function startServing(
         await queue?.close();
       },
     });
-    if (queue) schedule = startSchedule(ctx, queue, options);
+    if (queue) schedule = startSchedule(ctx, queue, options, metrics);
     return mode;
   } catch (error) {
     await ctx.close();
@@ -167,8 +168,11 @@ function listenOptions(
   };
 }
 
-function startSchedule(ctx: Context, queue: Queue, options: ServeOptions): BatchSchedule {
+function startSchedule(ctx: Context, queue: Queue, options: ServeOptions, metrics: Metrics): BatchSchedule {
   return startBatchSchedule(ctx, queue, {
+    onDrain: (result) => {
+      if (drainCompleted(result)) metrics.drainSucceeded();
+    },
     schedule: options.schedule!,
     ...(options.timezone ? { timezone: options.timezone } : {}),
     ...(options.maxBatch ? { maxBatch: options.maxBatch } : {}),

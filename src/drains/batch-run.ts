@@ -15,6 +15,13 @@ export type ExclusiveDrainResult =
   /** Another drain holds the lock; nothing was pulled. */
   | { skipped: 'locked'; holder: LockHolder; message: string };
 
+/** A drain that ran to its end: it emptied the queue or spent its time budget (not skipped, stopped or cut off by a lost lock). */
+export function drainCompleted(result: ExclusiveDrainResult): boolean {
+  return (
+    !result.skipped && (result.report.stoppedBy === 'empty' || result.report.stoppedBy === 'time-budget')
+  );
+}
+
 /** The lock name for drains of one queue. */
 export function drainLockName(queue: Queue): string {
   return `drain:${queue.name}`;

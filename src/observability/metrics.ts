@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LedgerReports } from '../ledger/types.js';
 import type { Queue } from '../queue/types.js';
@@ -11,6 +12,8 @@ export interface MetricsSources {
   referential?: { readonly reloadFailures: number; ageSeconds(): number };
 }
 
+const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
 /**
  * switchyard's Prometheus metrics. Counters move as this process routes;
  * gauges (queue depth, dead letters, unrouted files and their age) are read
@@ -23,11 +26,20 @@ export class Metrics {
   readonly bytes: Counter<'route'>;
   readonly duration: Histogram<'route' | 'outcome'>;
   readonly events: Counter<'outcome' | 'origin'>;
+  /** Batch mode only (a queue is given): when a drain last finished, unix seconds; 0 until one has. */
+  private readonly lastDrain: Gauge | undefined;
 
   constructor(sources: MetricsSources = {}, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
+    // prom-client's own names start with process_ and nodejs_: switchyard_process_cpu_…, switchyard_nodejs_heap_…
     if (options.defaultMetrics !== false)
-      collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_process_' });
+      collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_' });
+    new Gauge({
+      name: 'switchyard_build_info',
+      help: 'Always 1: the switchyard version and the Node.js version this process runs.',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version: VERSION, node: process.versions.node }, 1);
     const routing = routingMetrics(registers);
     this.deliveries = routing.deliveries;
     this.bytes = routing.bytes;
@@ -37,6 +49,18 @@ export class Metrics {
     if (referential) registerReferentialMetrics(referential, registers);
     if (queue) registerQueueMetrics(queue, registers);
     if (reports) registerLedgerMetrics(reports, registers);
+    this.lastDrain = queue
+      ? new Gauge({
+          name: 'switchyard_last_successful_drain_timestamp_seconds',
+          help: 'When a drain of the queue by this process last finished (emptied the queue or spent its time budget), unix seconds; 0 until one has.',
+          registers,
+        })
+      : undefined;
+  }
+
+  /** A drain finished: not skipped for the lock, not thrown, its lock kept to the end. */
+  drainSucceeded(atMs: number = Date.now()): void {
+    this.lastDrain?.set(atMs / 1000);
   }
 
   /** Router hooks that feed the counters. */

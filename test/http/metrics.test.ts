@@ -126,3 +126,30 @@ describe('Metrics queue gauges (batch mode)', () => {
     expect(stats.oldestAgeMs).toBe(4_000);
   });
 });
+
+describe('Metrics build info, process metrics and the last successful drain', () => {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+  it('switchyard_build_info{version,node} is 1; process metrics have one switchyard_ prefix', async () => {
+    const all = families(await new Metrics().text());
+    expect(value(all, 'switchyard_build_info', { version, node: process.versions.node })).toBe(1);
+    expect(all.get('switchyard_process_cpu_user_seconds_total')?.type).toBe('COUNTER');
+    expect(value(all, 'switchyard_process_start_time_seconds')).toBeGreaterThan(0);
+    expect(all.has('switchyard_nodejs_eventloop_lag_seconds')).toBe(true);
+    expect([...all.keys()].filter((name) => name.includes('process_process'))).toEqual([]);
+  });
+
+  it('the time of the last successful drain: 0 until one, then its unix seconds; batch mode only', async () => {
+    const queue = new MemoryQueue();
+    const metrics = new Metrics({ queue }, { defaultMetrics: false });
+    const name = 'switchyard_last_successful_drain_timestamp_seconds';
+    expect(value(families(await metrics.text()), name)).toBe(0);
+    metrics.drainSucceeded(1_700_000_123_000);
+    expect(value(families(await metrics.text()), name)).toBe(1_700_000_123);
+
+    const eventMode = new Metrics({}, { defaultMetrics: false });
+    eventMode.drainSucceeded();
+    expect(families(await eventMode.text()).has(name)).toBe(false);
+    await queue.close();
+  });
+});

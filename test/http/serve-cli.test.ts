@@ -85,6 +85,12 @@ describe('switchyard serve (the built CLI)', () => {
     expect(answer.status).toBe(202);
     expect(answer.json.outcome).toBe('queued');
     await until(() => ws!.exists('finance/raw_data/finance_q3.csv'), 'the scheduled drain to route the file');
+    const lastDrain = async () => {
+      const text = await (await fetch(`${served!.url}/metrics`)).text();
+      return Number(/^switchyard_last_successful_drain_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
+    };
+    await until(async () => (await lastDrain()) > 0, 'the drain to be reported to /metrics');
+    expect((await lastDrain()) * 1000).toBeGreaterThan(Date.now() - 60_000);
     served.child.kill('SIGINT');
     expect(await served.exited).toBe(0);
   });
