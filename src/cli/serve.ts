@@ -35,6 +35,7 @@ interface ServeOptions extends CommonOptionValues {
   timeBudget?: number;
   grace: number;
   settle?: number;
+  publicReads?: boolean;
 }
 
 /** Sizes like `1048576`, `512KiB`, `1MiB`, `2mb`. */
@@ -88,6 +89,10 @@ function declareServeOptions(): Command {
       duration,
     )
     .option('--body-limit <size>', 'largest accepted request body (default 1MiB)', byteSize)
+    .option(
+      '--public-reads',
+      'the dashboard, GET /api/* and /metrics need no credential even when one is configured (actions and POST /events still do)',
+    )
     .addOption(
       new Option(
         '--mode <mode>',
@@ -157,10 +162,11 @@ function listenOptions(
   options: ServeOptions,
   config: RuntimeConfig,
   io: Io,
-): Pick<EventModeOptions, 'port' | 'host' | 'watch' | 'watcher' | 'graceMs' | 'bodyLimit'> {
+): Pick<EventModeOptions, 'port' | 'host' | 'watch' | 'watcher' | 'graceMs' | 'bodyLimit' | 'publicReads'> {
   return {
     port: listenPort(options, config, io),
     host: options.host ?? config.server.host ?? '127.0.0.1',
+    publicReads: options.publicReads === true,
     watch: options.watch,
     watcher: { quiet: quietPeriods(config, options.settle) },
     graceMs: options.grace,

@@ -31,6 +31,11 @@ export interface EventModeOptions {
   mount?(app: Hono): void;
   /** Serve the web dashboard and its `/api/...` at `/` (default true). */
   dashboard?: boolean;
+  /**
+   * The dashboard, `GET /api/*` and `/metrics` open to anyone who reaches the
+   * port even when a credential is configured (default false: they need it).
+   */
+  publicReads?: boolean;
   /** Longest wait for requests in flight at shutdown (default 30 s). */
   graceMs?: number;
   /** Runs at shutdown after the server and watcher stopped, before the context closes (e.g. stop a schedule). */
@@ -69,7 +74,12 @@ export async function startEventMode(ctx: Context, options: EventModeOptions): P
     throw error;
   }
   log.info(
-    { url: server.url, credential: auth.description, watching: watcher?.buckets.length ?? 0 },
+    {
+      url: server.url,
+      credential: auth.description,
+      reads: auth.configured && !options.publicReads ? 'need the credential' : 'open',
+      watching: watcher?.buckets.length ?? 0,
+    },
     'switchyard serving',
   );
   if (!auth.configured)
@@ -108,6 +118,7 @@ function createApp(ctx: Context, options: EventModeOptions, sink: EventSink, aut
     bodyLimit: options.bodyLimit ?? ctx.config.server.bodyLimitBytes,
     projects: () => sourceProjects(ctx),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    publicReads: options.publicReads === true,
   });
   if (options.dashboard !== false) {
     app.route(
@@ -119,6 +130,7 @@ function createApp(ctx: Context, options: EventModeOptions, sink: EventSink, aut
         stores: ctx.stores,
         sink,
         auth,
+        publicReads: options.publicReads === true,
         logger: ctx.logger,
       }),
     );

@@ -11,10 +11,12 @@ interface Page {
 
 describe('dashboard JSON API, served by switchyard serve', () => {
   let bed: DashboardBed;
+  const bearer = { authorization: `Bearer ${DASHBOARD_TOKEN}` };
   const get = async <T = Record<string, unknown>>(
     path: string,
+    headers: Record<string, string> = bearer,
   ): Promise<{ status: number; json: T; headers: Headers }> => {
-    const response = await fetch(`${bed.url}${path}`);
+    const response = await fetch(`${bed.url}${path}`, { headers });
     return { status: response.status, json: (await response.json()) as T, headers: response.headers };
   };
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
@@ -37,26 +39,53 @@ describe('dashboard JSON API, served by switchyard serve', () => {
   });
 
   it('serves the page and its assets with a strict content security policy, and a script that parses', async () => {
-    const page = await fetch(`${bed.url}/`);
+    const page = await fetch(`${bed.url}/`, { headers: bearer });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     const html = await page.text();
     expect(html).toContain('/assets/dashboard.js');
-    const script = await fetch(`${bed.url}/assets/dashboard.js`);
+    const script = await fetch(`${bed.url}/assets/dashboard.js`, { headers: bearer });
     expect(script.headers.get('content-type')).toContain('javascript');
     const again = await fetch(`${bed.url}/assets/dashboard.js`, {
-      headers: { 'if-none-match': script.headers.get('etag')! },
+      headers: { ...bearer, 'if-none-match': script.headers.get('etag')! },
     });
     expect(again.status).toBe(304);
     const bundle = await readFile(DASHBOARD_BUNDLE, 'utf8');
     expect(await script.text()).toBe(bundle);
     expect(() => new Function(bundle)).not.toThrow();
     expect(bundle).not.toMatch(/\b(import|export)\s*[{*]|\brequire\(/);
-    const style = await fetch(`${bed.url}/assets/dashboard.css`);
+    const style = await fetch(`${bed.url}/assets/dashboard.css`, { headers: bearer });
     expect(style.headers.get('content-type')).toContain('text/css');
     expect(style.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{16}"$/);
-    expect((await fetch(`${bed.url}/assets/nope.js`)).status).toBe(404);
+    expect((await fetch(`${bed.url}/assets/nope.js`, { headers: bearer })).status).toBe(404);
     expect((await fetch(`${bed.url}/healthz`)).status).toBe(200);
+  });
+
+  it('with a token configured, the page, its assets, the API and /metrics need it (Bearer, or Basic as a browser logs in); /healthz does not', async () => {
+    const basic = (user: string, password: string) => ({
+      authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    });
+    for (const path of ['/', '/assets/dashboard.js', '/api/summary', '/api/deliveries', '/metrics']) {
+      const wrong: Array<Record<string, string>> = [
+        {},
+        { authorization: 'Bearer wrong' },
+        basic('switchyard', 'wrong'),
+      ];
+      for (const headers of wrong) {
+        const refused = await fetch(`${bed.url}${path}`, { headers });
+        expect(refused.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
+        expect(refused.headers.get('www-authenticate')).toBe('Basic realm="switchyard"');
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('E_UNAUTHORIZED');
+      }
+      expect((await fetch(`${bed.url}${path}`, { headers: bearer })).status, path).toBe(200);
+      expect(
+        (await fetch(`${bed.url}${path}`, { headers: basic('anyone', DASHBOARD_TOKEN) })).status,
+        path,
+      ).toBe(200);
+    }
+    expect((await fetch(`${bed.url}/healthz`)).status).toBe(200);
+    const summary = await get<{ authenticated: boolean }>('/api/summary', basic('me', DASHBOARD_TOKEN));
+    expect(summary.json.authenticated).toBe(true);
   });
 
   it('summary, routes and flows equal what the ledger holds; the row that matched nothing is listed', async () => {
@@ -67,7 +96,7 @@ describe('dashboard JSON API, served by switchyard serve', () => {
       authenticated: boolean;
       routes: number;
     }>('/api/summary');
-    expect(summary.json).toMatchObject({ counts, tokenRequired: true, authenticated: false, routes: 6 });
+    expect(summary.json).toMatchObject({ counts, tokenRequired: true, authenticated: true, routes: 6 });
     expect(counts.byState).toMatchObject({ done: 5, dead: 1 });
     expect(counts.unrouted).toBe(1);
 
@@ -199,5 +228,34 @@ describe('dashboard JSON API, served by switchyard serve', () => {
     expect((await get<Explained>('/api/explain?file=nothing.bin')).json.results).toEqual([]);
     expect((await get('/api/explain?file=')).status).toBe(400);
     expect((await get('/api/explain?file=a/../../etc')).status).toBe(400);
+  });
+});
+
+describe('dashboard with --public-reads', () => {
+  let bed: DashboardBed;
+  beforeAll(async () => {
+    bed = await openDashboardBed({ publicReads: true });
+    await bed.routeSamples();
+  });
+  afterAll(async () => {
+    await bed?.close();
+  });
+
+  it('reads need no credential; actions and POST /events still do', async () => {
+    for (const path of ['/', '/assets/dashboard.js', '/api/summary', '/api/failures', '/metrics'])
+      expect((await fetch(`${bed.url}${path}`)).status, path).toBe(200);
+    const summary = (await (await fetch(`${bed.url}/api/summary`)).json()) as Record<string, unknown>;
+    expect(summary).toMatchObject({ tokenRequired: true, authenticated: false });
+    const dead = (await bed.ctx.reports.query({ states: ['dead'] })).items[0]!;
+    const retry = await fetch(`${bed.url}/api/deliveries/${dead.id}/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(retry.status).toBe(401);
+    expect(retry.headers.get('www-authenticate')).toBe('Basic realm="switchyard"');
+    const event = await fetch(`${bed.url}/events`, { method: 'POST', body: '{}' });
+    expect(event.status).toBe(401);
+    expect(event.headers.get('www-authenticate')).toBe('Bearer realm="switchyard"');
   });
 });

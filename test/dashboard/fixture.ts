@@ -56,11 +56,12 @@ export interface DashboardBed {
 }
 
 /**
- * `switchyard serve` in a temp workspace (fs + SQLite, token set), on a free
- * port, watcher off; its browser script bundled from the current sources.
+ * `switchyard serve` in a temp workspace (fs + SQLite, token set: reading
+ * needs it unless `publicReads`), on a free port, watcher off; its browser
+ * script bundled from the current sources.
  */
 export async function openDashboardBed(
-  options: { logger?: Logger; token?: string } = {},
+  options: { logger?: Logger; token?: string; publicReads?: boolean } = {},
 ): Promise<DashboardBed> {
   ensureDashboardBundle();
   const ws = await Workspace.create(DASHBOARD_ROUTES);
@@ -76,6 +77,7 @@ export async function openDashboardBed(
     watch: false,
     metrics,
     graceMs: 2_000,
+    publicReads: options.publicReads === true,
   });
   const route = (location: string): Promise<RouteResult> => {
     const [project, bucket, ...key] = location.split('/');

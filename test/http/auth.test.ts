@@ -4,6 +4,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
+import { Metrics } from '../../src/observability/metrics.js';
 import { createAuthenticator, type Authenticator } from '../../src/triggers/http/auth.js';
 import { isLoopback } from '../../src/triggers/http/server.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -94,7 +95,10 @@ describe('Pub/Sub push OIDC tokens, verified offline against a JWKS', () => {
 describe('the receiver behind OIDC', () => {
   let bed: Bed;
   beforeAll(async () => {
-    bed = await openBed({ auth: createAuthenticator({ oidc: oidc() }) });
+    bed = await openBed({
+      auth: createAuthenticator({ oidc: oidc() }),
+      metrics: new Metrics({}, { defaultMetrics: false }),
+    });
   });
   afterAll(async () => bed?.close());
 
@@ -108,6 +112,18 @@ describe('the receiver behind OIDC', () => {
     const ok = await bed.post(push, { authorization: `Bearer ${await sign()}` });
     expect(ok.status).toBe(200);
     expect(ok.json.outcome).toBe('routed');
+  });
+
+  it('with OIDC alone, /metrics needs a credential too; /healthz does not', async () => {
+    const open = await fetch(`${bed.url}/metrics`);
+    expect(open.status).toBe(401);
+    expect(open.headers.get('www-authenticate')).toBe('Basic realm="switchyard"');
+    const signed = await fetch(`${bed.url}/metrics`, {
+      headers: { authorization: `Bearer ${await sign()}` },
+    });
+    expect(signed.status).toBe(200);
+    expect(await signed.text()).toContain('switchyard_build_info');
+    expect((await fetch(`${bed.url}/healthz`)).status).toBe(200);
   });
 });
 

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { loadConfig } from '../../src/config/load.js';
 import { routerSink, type EventSink } from '../../src/intake/sink.js';
 import { createAuthenticator, type Authenticator } from '../../src/triggers/http/auth.js';
+import type { Metrics } from '../../src/observability/metrics.js';
 import { createReceiverApp } from '../../src/triggers/http/receiver.js';
 import { startServer, type ServerHandle } from '../../src/triggers/http/server.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -67,6 +68,7 @@ export interface BedOptions {
   auth?: Authenticator;
   bodyLimit?: number;
   sink?: (ctx: Context) => EventSink;
+  metrics?: Metrics;
 }
 
 export async function openBed(options: BedOptions = {}): Promise<Bed> {
@@ -82,6 +84,7 @@ export async function openBed(options: BedOptions = {}): Promise<Bed> {
     router: ctx.router,
     auth: options.auth ?? createAuthenticator({ token: TOKEN }),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   const server = await startServer(app, { port: 0, host: '127.0.0.1' });
   return {

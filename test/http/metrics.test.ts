@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { MemoryQueue } from '../../src/queue/memory/queue.js';
-import { openDashboardBed, type DashboardBed } from '../dashboard/fixture.js';
+import { DASHBOARD_TOKEN, openDashboardBed, type DashboardBed } from '../dashboard/fixture.js';
 
 interface PromSample {
   value?: string;
@@ -60,7 +60,9 @@ describe('/metrics of a running server equals the ledger', () => {
 
   it('deliveries by route and outcome, bytes, durations, dead letters, unrouted files and their age', async () => {
     const before = Date.now();
-    const response = await fetch(`${bed.url}/metrics`);
+    const response = await fetch(`${bed.url}/metrics`, {
+      headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` },
+    });
     const after = Date.now();
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');

@@ -62,16 +62,34 @@ export function createAuthenticator(options: AuthOptions = {}): Authenticator {
   };
 }
 
+/**
+ * The scheme a 401 invites: `Bearer` for notification senders; `Basic` where
+ * people read (dashboard, API, metrics), so a browser asks for a login: the
+ * token is the password, any user name.
+ */
+export type Challenge = 'Bearer' | 'Basic';
+
 /** Hono middleware answering 401 `E_UNAUTHORIZED` (with `WWW-Authenticate`) when the credential is missing or wrong. */
-export function requireAuth(auth: Authenticator): MiddlewareHandler {
+export function requireAuth(auth: Authenticator, challenge: Challenge = 'Bearer'): MiddlewareHandler {
   return async (c, next) => {
     const result = await auth.verify(c.req.header('authorization'));
     if (!result.ok) {
-      c.header('WWW-Authenticate', 'Bearer realm="switchyard"');
+      c.header('WWW-Authenticate', `${challenge} realm="switchyard"`);
       return jsonError(c, 401, 'E_UNAUTHORIZED', `[switchyard] [http] ${result.reason}`);
     }
     await next();
   };
+}
+
+/**
+ * What reading (the dashboard, `/api/*`, `/metrics`) needs: the server's
+ * credential once one is configured, asked for with a Basic challenge;
+ * nothing when `publicReads` opens them (or when none is configured: the
+ * server then listens on a loopback address only).
+ */
+export function requireReader(auth: Authenticator, publicReads = false): MiddlewareHandler {
+  if (publicReads) return async (_c, next) => next();
+  return requireAuth(auth, 'Basic');
 }
 
 /** Reads the JWKS file named by `server.oidc.jwksFile`; throws ConfigInvalidError when it is not a key set. */

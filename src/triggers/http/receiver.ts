@@ -6,7 +6,7 @@ import type { EventSink } from '../../intake/sink.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Referential } from '../../referential/types.js';
-import { requireAuth, type Authenticator, createAuthenticator } from './auth.js';
+import { requireAuth, requireReader, type Authenticator, createAuthenticator } from './auth.js';
 import { jsonError, publicDetails, retryAfterSeconds } from './errors.js';
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -24,13 +24,15 @@ export interface ReceiverOptions {
   logger?: Logger;
   /** Projects `POST /events/<project>` may name (default: the referential's source projects). */
   projects?: () => Iterable<string>;
+  /** `GET /metrics` without a credential even when one is configured (`serve --public-reads`). */
+  publicReads?: boolean;
 }
 
 /**
  * The HTTP receiver: `POST /events` and `POST /events/<project>` take one
  * notification (any format `decodeNotification` reads) and answer only once
- * each event reached the sink's outcome (invariant 5); `GET /healthz`;
- * `GET /metrics`. Returns the Hono app so callers can mount more routes
+ * each event reached the sink's outcome (invariant 5); `GET /healthz`
+ * (always open); `GET /metrics` (the credential too, unless `publicReads`). Returns the Hono app so callers can mount more routes
  * (`app.route('/', other)`).
  *
  * Answers: 200 routed / duplicate / unrouted / ignored / dead (permanent:
@@ -64,7 +66,7 @@ export function createReceiverApp(options: ReceiverOptions): Hono {
   );
 
   app.get('/healthz', (c) => c.json({ status: 'ok', routes: options.router.referential.routes.length }));
-  app.get('/metrics', async (c) => {
+  app.get('/metrics', requireReader(auth, options.publicReads), async (c) => {
     if (!options.metrics)
       return jsonError(c, 404, 'E_ROUTE_NOT_FOUND', '[switchyard] [http] metrics are not enabled');
     return c.body(await options.metrics.text(), 200, { 'content-type': options.metrics.contentType });

@@ -7,7 +7,7 @@ import type { Ledger, LedgerReports, RouteStat } from '../../../ledger/types.js'
 import { silentLogger, type Logger } from '../../../util/log.js';
 import type { Referential, Route } from '../../../referential/types.js';
 import type { StoreRegistry } from '../../../storage/registry.js';
-import { createAuthenticator, requireAuth, type Authenticator } from '../auth.js';
+import { createAuthenticator, requireAuth, requireReader, type Authenticator } from '../auth.js';
 import { jsonError } from '../errors.js';
 import { retryDelivery, retryUnrouted } from './actions.js';
 import type {
@@ -44,8 +44,10 @@ export interface DashboardOptions {
   stores: StoreRegistry;
   /** Where retried sources go: the router in event mode, the queue in batch mode. */
   sink: EventSink;
-  /** Actions (retry) need a valid credential; reading never does. Default: none configured. */
+  /** Actions (retry) need a valid credential, and so does reading unless `publicReads`. Default: none configured. */
   auth?: Authenticator;
+  /** The page and `GET /api/*` without a credential even when one is configured (`serve --public-reads`). */
+  publicReads?: boolean;
   logger?: Logger;
   now?: () => number;
   /** Deliveries one search page examines, newest first (default 50,000). */
@@ -59,8 +61,11 @@ const MAX_PAGE = 500;
 /**
  * The web dashboard and its JSON API, a Hono app mounted at `/` by `serve`.
  * Every `GET /api/...` is a bounded read of the ledger (keyset pages, the
- * rollup, a search scan of at most `searchScanLimit` rows); `POST` actions
- * need `Authorization: Bearer <token>` and a JSON body.
+ * rollup, a search scan of at most `searchScanLimit` rows). Once a
+ * credential is configured, everything here needs it (`Authorization:
+ * Bearer <token>`, or HTTP Basic with the token as the password: a browser's
+ * login), reads excepted when `publicReads`; `POST` actions also need a JSON
+ * body.
  */
 export function createDashboardApp(options: DashboardOptions): Hono {
   const dashboard: Dashboard = {
@@ -75,6 +80,9 @@ export function createDashboardApp(options: DashboardOptions): Hono {
     scanLimit: options.searchScanLimit ?? DEFAULT_SEARCH_SCAN,
   };
   const app = new Hono();
+  // per path, not '*': this app is mounted at '/' beside /events and /healthz
+  const reader = requireReader(dashboard.auth, options.publicReads);
+  for (const path of ['/', '/assets/*', '/api/*']) app.use(path, reader);
   serveAssets(app, dashboard.log);
   serveOverviewApi(app, dashboard);
   serveLedgerApi(app, dashboard);
@@ -253,7 +261,7 @@ function serveExplainApi(app: Hono, d: Dashboard): void {
 /** `POST` retry actions: they need a credential and a JSON body. */
 function serveActions(app: Hono, d: Dashboard): void {
   const { ledger, sink, log } = d;
-  const guard = requireAuth(d.auth);
+  const guard = requireAuth(d.auth, 'Basic');
   app.post(
     '/api/deliveries/:id/retry',
     guard,

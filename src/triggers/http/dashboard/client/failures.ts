@@ -11,12 +11,14 @@ export type AfterAction = () => Promise<unknown>;
 
 /**
  * A button that POSTs `body` to `path` (an action: the token is needed when
- * the server has one), says what came of it, then calls `after`.
+ * the server has one, from the token box or the browser's login), says what
+ * came of it, then calls `after`.
  */
 function retryButton(label: string, path: string, body: object, after: AfterAction): HTMLButtonElement {
   const button = el('button', { type: 'button', class: 'retry', text: label });
   button.addEventListener('click', () => {
-    if (view.tokenRequired && !token()) {
+    // logged in (the browser sends the token as HTTP Basic) or a token entered: the server judges it
+    if (view.tokenRequired && !view.authenticated && !token()) {
       toast('Enter the token first: retrying needs it.', true);
       byId('token', HTMLInputElement).focus();
       return;

@@ -16,6 +16,8 @@ export interface ViewState {
   unroutedCursor: string | null;
   /** The server wants a token for actions (it has one configured). */
   tokenRequired: boolean;
+  /** The page's requests carry an accepted credential: the token box's, or the browser's login (HTTP Basic). */
+  authenticated: boolean;
 }
 
 export const view: ViewState = {
@@ -28,6 +30,7 @@ export const view: ViewState = {
   failuresCursor: null,
   unroutedCursor: null,
   tokenRequired: false,
+  authenticated: false,
 };
 
 export function isMeasure(value: string | null): value is Measure {

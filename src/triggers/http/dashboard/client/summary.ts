@@ -16,6 +16,7 @@ export async function loadSummary(): Promise<void> {
   if (!s) return;
   const c = s.counts.byState;
   view.tokenRequired = s.tokenRequired;
+  view.authenticated = s.authenticated;
   setCard('done', count(c.done));
   setCard('in-progress', count(c.planned + c.written + c.verified));
   setCard('failed', count(c.failed));
