@@ -43,10 +43,14 @@ export function duration(value: string): number {
   return ms;
 }
 
-/** The options every command that touches data shares. */
+/**
+ * The options every command that touches data shares. A long-running command
+ * (`daemon`: serve, worker) logs at info by default, a one-shot command at
+ * warn; `--help` shows the command's own default.
+ */
 export function withCommonOptions(
   command: Command,
-  extra: { queue?: boolean; concurrency?: boolean } = {},
+  extra: { queue?: boolean; concurrency?: boolean; daemon?: boolean } = {},
 ): Command {
   command
     .option('--routes <path>', 'routing referential (CSV, YAML or JSON; gs:// or s3:// URI)', undefined)
@@ -61,7 +65,11 @@ export function withCommonOptions(
       're-read the referential when it changes, checking this often (default 30s; 0 disables)',
       duration,
     )
-    .option('--log-level <level>', 'trace, debug, info, warn, error or silent', 'warn');
+    .option(
+      '--log-level <level>',
+      'trace, debug, info, warn, error or silent',
+      extra.daemon ? 'info' : 'warn',
+    );
   if (extra.concurrency !== false) {
     command.option(
       '--concurrency <n>',
@@ -111,21 +119,17 @@ export function loggerFrom(options: CommonOptionValues): Logger {
   return createLogger({ level: options.logLevel ?? 'warn' });
 }
 
-/**
- * The logger of a long-running command (serve, worker): level info unless
- * --log-level was given, where one-shot commands default to warn.
- */
-export function daemonLoggerFrom(command: Command, options: CommonOptionValues): Logger {
-  const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
-  return loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
-}
-
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
 /** Errors of the command line or the configuration: exit code 2 (anything else that stops a command: 1). */
-const CONFIG_CODES = new Set(['E_USAGE', 'E_CONFIG_INVALID', 'E_PROJECT_UNDECLARED']);
+const CONFIG_CODES = new Set([
+  'E_USAGE',
+  'E_CONFIG_INVALID',
+  'E_PROJECT_UNDECLARED',
+  'E_REFERENTIAL_MISSING',
+]);
 
 /** Prints an error (as JSON on stdout with --json) and returns its exit code. */
 export function reportError(io: Io, error: unknown, json: boolean | undefined): ExitCode {

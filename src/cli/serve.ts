@@ -14,8 +14,8 @@ import type { Queue } from '../queue/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,
-  daemonLoggerFrom,
   duration,
+  loggerFrom,
   nonNegativeInt,
   positiveInt,
   withCommonOptions,
@@ -53,7 +53,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
   const command = declareServeOptions();
   return command.action(async (options: ServeOptions) => {
     const config = await configFrom(options, io);
-    const logger = daemonLoggerFrom(command, options);
+    const logger = loggerFrom(options);
     checkBatchMode(options);
     const queue = options.mode === 'batch' ? await openConfiguredQueue(config) : undefined;
     const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});
@@ -73,7 +73,7 @@ function declareServeOptions(): Command {
       'event mode: receive notifications on POST /events (GCS CloudEvents, Pub/Sub push, S3, SNS, EventBridge) and watch local source buckets; ' +
         'batch mode: queue them and drain on a schedule',
     ),
-    { queue: true },
+    { queue: true, daemon: true },
   )
     .option(
       '--port <n>',

@@ -8,8 +8,8 @@ import { openConfiguredQueue } from '../queue/url.js';
 import { DEFAULT_RETRY } from '../router/retry.js';
 import {
   configFrom,
-  daemonLoggerFrom,
   duration,
+  loggerFrom,
   positiveInt,
   withCommonOptions,
   type CommonOptionValues,
@@ -55,7 +55,7 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
   return command.action(async (options: WorkerCliOptions) => {
     const config = await configFrom(options, io);
     checkWorkerOptions(config, options);
-    const logger = daemonLoggerFrom(command, options);
+    const logger = loggerFrom(options);
     const stop = stopOnSignal(logger);
     try {
       await work(config, options, logger, stop.signal);
@@ -72,7 +72,7 @@ function declareWorkerOptions(): Command {
     new Command('worker').description(
       'long-running consumer of the queue: route notifications as they arrive; run as many as you like on a shared queue and ledger',
     ),
-    { queue: true },
+    { queue: true, daemon: true },
   )
     .option('--max-batch <n>', 'messages pulled at a time (default: --concurrency)', positiveInt)
     .option(

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_CONFLICT'
   | 'E_CHECKSUM_MISMATCH'
   | 'E_REFERENTIAL_INVALID'
+  | 'E_REFERENTIAL_MISSING'
   | 'E_CONFIG_INVALID'
   | 'E_PROJECT_UNDECLARED'
   | 'E_EVENT_INVALID'
@@ -141,6 +142,19 @@ export class ReferentialInvalidError extends PermanentError {
       { source, problems },
     );
     this.problems = problems;
+  }
+}
+
+/** No referential where the configuration says it is (a file, or a gs:// / s3:// object). */
+export class ReferentialMissingError extends PermanentError {
+  constructor(location: string, options?: { cause?: unknown }) {
+    super(
+      'E_REFERENTIAL_MISSING',
+      `[switchyard] [referential] no referential at ${location}: expected the routing referential ` +
+        '(CSV, YAML or JSON; a gs:// or s3:// object) named by --routes or `routes:` in switchyard.yaml (default ./routes.csv)',
+      { location },
+      options,
+    );
   }
 }
 

@@ -24,7 +24,7 @@ export function columnProblems(rows: readonly RawRow[]): Problem[] {
     else files.set(row.file, [row]);
   }
   for (const [file, fileRows] of files) {
-    const present = new Set(fileRows.flatMap((r) => Object.keys(r.fields)));
+    const present = new Set(fileRows.flatMap((r) => [...Object.keys(r.fields), ...(r.header ?? [])]));
     problems.push(...requiredProblems(file, fileRows, present));
     for (const column of present) {
       if (KNOWN.has(column) || column.toLowerCase().startsWith(ANNOTATION_PREFIX)) continue;
@@ -54,12 +54,31 @@ function requiredProblems(file: string, rows: RawRow[], present: Set<string>): P
           file,
           line: row.line,
           column,
-          message: `missing field "${column}": expected every row to set it`,
+          message: missingField(row, column),
           severity: 'error',
         });
     }
   }
   return problems;
+}
+
+/**
+ * Why a row has no `column`. A CSV row shorter than its header says how many
+ * fields it has and, when only the last, possibly empty, required column is
+ * missing, that its trailing comma is likely lost (`p,a,\.csv$,p,b` for an
+ * empty destination_directory) with the row as it should read.
+ */
+function missingField(row: RawRow, column: string): string {
+  const header = row.header?.filter((name) => name !== '');
+  if (!header) return `missing field "${column}": expected every row to set it`;
+  const given = Object.keys(row.fields).length;
+  const missing = REQUIRED_COLUMNS.filter((c) => !(c in row.fields));
+  const shortBy = `this row has ${given} field(s), the header ${header.length}`;
+  if (missing.length === 1 && column === 'destination_directory') {
+    const values = header.slice(0, given).map((name) => row.fields[name] ?? '');
+    return `missing field "${column}" (${shortBy}): an empty ${column} still needs its comma; expected the row to end with ",": ${values.join(',')},`;
+  }
+  return `missing field "${column}" (${shortBy}): expected a value, or an empty field between commas, for each column of the header`;
 }
 
 function firstLineWith(rows: RawRow[], column: string): number {

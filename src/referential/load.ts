@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type * as Yaml from 'yaml';
-import { ReferentialInvalidError, type Problem } from '../model/errors.js';
+import { ReferentialInvalidError, ReferentialMissingError, type Problem } from '../model/errors.js';
 import type { RawRow } from './types.js';
 
 export type ReferentialFormat = 'csv' | 'yaml' | 'json';
@@ -43,8 +43,18 @@ export function loadReferentialText(
 /** Reads a referential file; the format comes from its extension. */
 export async function loadReferentialFile(path: string): Promise<RawRow[]> {
   const format = formatOf(path);
-  const text = await readFile(path, 'utf8');
-  return loadReferentialText(text, path, format);
+  return loadReferentialText(await readReferentialText(path), path, format);
+}
+
+/** The text of a local referential file; ReferentialMissingError when there is no such file. */
+export async function readReferentialText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ReferentialMissingError(path, { cause: error });
+    throw error;
+  }
 }
 
 interface CsvRecord {
@@ -84,7 +94,7 @@ function loadCsv(text: string, file: string): RawRow[] {
     header.forEach((name, i) => {
       if (name !== '' && i < rec.record.length) fields[name] = rec.record[i]!;
     });
-    rows.push({ file, line, fields });
+    rows.push(rec.record.length < header.length ? { file, line, fields, header } : { file, line, fields });
   }
   if (problems.length > 0) throw new ReferentialInvalidError(file, problems);
   return rows;

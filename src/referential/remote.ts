@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ProjectConfig } from '../storage/backends.js';
-import { ConfigInvalidError, NotFoundError, PermanentError } from '../model/errors.js';
+import { ConfigInvalidError, PermanentError, ReferentialMissingError } from '../model/errors.js';
 import type { ObjectStore } from '../storage/types.js';
 
 /**
@@ -92,7 +92,7 @@ export async function readRemoteText(
   ref: RemoteReferential,
 ): Promise<{ text: string; version: string }> {
   const info = await store.stat(ref.bucket, ref.key);
-  if (!info) throw new NotFoundError(ref.uri);
+  if (!info) throw new ReferentialMissingError(ref.uri);
   if (info.size > MAX_REFERENTIAL_BYTES) throw tooLarge(ref, info.size);
   const body = await store.read(ref.bucket, ref.key, { generation: info.generation });
   return { text: await textOf(body, ref), version: info.generation };

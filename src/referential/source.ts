@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { ProjectConfig } from '../storage/backends.js';
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import type { ObjectStore } from '../storage/types.js';
-import { loadReferentialText } from './load.js';
+import { loadReferentialText, readReferentialText } from './load.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import { referentialOf } from './referential.js';
 import { isReferentialUri, readRemoteText, remoteVersion, resolveRemoteReferential } from './remote.js';
@@ -45,7 +45,7 @@ export function fileReader(path: string): ReferentialReader {
     settles: true,
     async read() {
       const before = await version();
-      const text = await readFile(path, 'utf8');
+      const text = await readReferentialText(path);
       const after = await version();
       return before !== undefined && before === after ? { text, version: after } : undefined;
     },
@@ -130,7 +130,7 @@ export class ReferentialSource {
     this.log = options.logger ?? silentLogger();
   }
 
-  /** Reads and compiles the first version; throws (ReferentialInvalidError, NotFoundError, …) when it cannot. */
+  /** Reads and compiles the first version; throws (ReferentialInvalidError, ReferentialMissingError, …) when it cannot. */
   static async open(options: ReferentialSourceOptions): Promise<ReferentialSource> {
     for (let attempt = 1; ; attempt++) {
       const read = await options.reader.read();

@@ -8,6 +8,12 @@ export interface RawRow {
   /** 1-based line of the row in its file (the header is line 1 in a CSV). */
   line: number;
   fields: Record<string, string>;
+  /**
+   * The header of a CSV row with fewer fields than it (one array shared by
+   * the file's rows): a column of it the row has no field for was cut short
+   * (a lost trailing comma), not missing from the file.
+   */
+  header?: readonly string[];
 }
 
 /** A validated, compiled row. */
