@@ -115,6 +115,13 @@ describe('a log line per delivery', () => {
     expect(linesFor('scanned').length).toBe(before + 1);
   });
 
+  it('an event no retry can route (a bucket no row names) is logged at ERROR', async () => {
+    await ctx.router.route({ bucket: 'nobody-knows', key: 'x.csv', origin: 'manual' });
+    expect(entries().filter((e) => e.key === 'x.csv')).toEqual([
+      expect.objectContaining({ severity: 'ERROR', message: 'event dead', bucket: 'nobody-knows' }),
+    ]);
+  });
+
   it('the queue drain and the worker', async () => {
     const queue = new MemoryQueue({ pollMs: 5 });
     await ws.put('land/queue/q.csv', 'queued\n');
