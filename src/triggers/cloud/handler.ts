@@ -21,7 +21,8 @@ export type { Env } from './config.js';
  *   project the referential names must be declared, see cloudConfig);
  * - SWITCHYARD_DATA: data root for declared local (fs) projects;
  * - SWITCHYARD_STATE: state folder (default `$TMPDIR/switchyard`, the only writable place on Lambda);
- * - SWITCHYARD_LEDGER: ledger URL (default SQLite in the state folder; use postgres:// to share it);
+ * - SWITCHYARD_LEDGER: ledger URL (default `memory:`, see cloudConfig; `sqlite:` for a file in the
+ *   state folder, postgres:// to share one);
  * - SWITCHYARD_PROJECT: the source project of every event (default: resolved from the referential by bucket);
  * - SWITCHYARD_LOG_LEVEL: default `info`.
  */
