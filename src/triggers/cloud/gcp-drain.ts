@@ -24,6 +24,7 @@ import type { RuntimeConfig } from '../../config/load.js';
 import { cloudConfig } from './config.js';
 import { ConfigInvalidError, errorCode, errorMessage } from '../../model/errors.js';
 import { createLogger, type Logger } from '../../util/log.js';
+import { routeSdkWarnings } from '../../util/sdk-warnings.js';
 import { drain, type DrainOptions } from '../../drains/batch.js';
 import { drainExclusive, type ExclusiveDrainResult } from '../../drains/batch-run.js';
 import { openContext, type Context } from '../../runtime/context.js';
@@ -67,6 +68,7 @@ export function createGcpDrain(options: GcpDrainOptions | (() => Promise<GcpDrai
     opened ??= (async () => {
       const settings = typeof options === 'function' ? await options() : options;
       const logger = settings.logger ?? createLogger({ level: 'info' });
+      routeSdkWarnings(logger);
       const ctx = await openContext(settings.config, logger);
       try {
         const queue = await openConfiguredQueue(settings.config);

@@ -5,6 +5,7 @@ import { errorCode, errorMessage, TransientError } from '../../model/errors.js';
 import { intake, type IntakeAnswer } from '../../intake/intake.js';
 import { routerSink, type EventSink } from '../../intake/sink.js';
 import { createLogger, type Logger } from '../../util/log.js';
+import { routeSdkWarnings } from '../../util/sdk-warnings.js';
 import { openContext, type Context } from '../../runtime/context.js';
 import type { NotificationInput } from '../../notifications/decode.js';
 import { isRecord } from '../../notifications/json.js';
@@ -70,6 +71,7 @@ export function cloudRuntime(env: Env, cwd: string = process.cwd()): CloudRuntim
 
 async function open(env: Env, cwd: string): Promise<CloudRuntime> {
   const logger = createLogger({ level: env.SWITCHYARD_LOG_LEVEL || 'info' });
+  routeSdkWarnings(logger);
   const config = await cloudConfig(cloudFlags(env), env, cwd);
   const ctx = await openContext(config, logger);
   return {
