@@ -68,7 +68,6 @@ export function createGcpDrain(options: GcpDrainOptions | (() => Promise<GcpDrai
     opened ??= (async () => {
       const settings = typeof options === 'function' ? await options() : options;
       const logger = settings.logger ?? createLogger({ level: 'info' });
-      routeSdkWarnings(logger);
       const ctx = await openContext(settings.config, logger);
       try {
         const queue = await openConfiguredQueue(settings.config);
@@ -157,7 +156,9 @@ export async function gcpDrainOptionsFromEnv(
   if (env.SWITCHYARD_MAX_BATCH) drainOptions.maxBatch = int(env, 'SWITCHYARD_MAX_BATCH');
   if (env.SWITCHYARD_MAX_ATTEMPTS) drainOptions.maxAttempts = int(env, 'SWITCHYARD_MAX_ATTEMPTS');
   if (env.SWITCHYARD_LEASE) drainOptions.leaseMs = ms(env, 'SWITCHYARD_LEASE');
-  return { config, logger: createLogger({ level: env.SWITCHYARD_LOG_LEVEL ?? 'info' }), drain: drainOptions };
+  const logger = createLogger({ level: env.SWITCHYARD_LOG_LEVEL ?? 'info' });
+  routeSdkWarnings(logger);
+  return { config, logger, drain: drainOptions };
 }
 
 function int(env: Record<string, string | undefined>, name: string): number {
