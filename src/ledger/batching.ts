@@ -57,6 +57,11 @@ export class BatchingLedger implements Ledger {
     );
   }
 
+  /** Ledger.hold of the wrapped ledger (a read, not queued), else a claim. */
+  hold(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+    return this.inner.hold ? this.inner.hold(plan, owner, leaseMs) : this.claim(plan, owner, leaseMs);
+  }
+
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
     return Promise.all(plans.map((p) => this.claim(p, owner, leaseMs)));
   }
