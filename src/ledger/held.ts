@@ -3,9 +3,9 @@ import { applyTransition, claimDecision, newRecord } from './rules.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, TransitionPatch } from './types.js';
 
 /**
- * Deliveries `Ledger.hold` granted in this process that are not written yet:
+ * Deliveries `Ledger.holdMany` granted in this process that are not written yet:
  * the claim lives here, in memory, and the record reaches the ledger once,
- * at its first transition to a state other than `written` (see Ledger.hold).
+ * at its first transition to a state other than `written` (see Ledger.holdMany).
  * A process that dies with holds leaves nothing behind: what it wrote at the
  * destination is judged there by the next attempt.
  */

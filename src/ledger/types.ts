@@ -215,7 +215,7 @@ export interface Ledger extends DeliveryLookup {
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   /**
-   * A claim that writes nothing when the ledger has no record of the id: the
+   * Claims that write nothing when the ledger has no record of the id: the
    * delivery is held in this process's memory and its record is written
    * whole, once, by its first transition to any state but `written` (a move
    * that stands is one insert, `done`). For a known id it is `claim`. A
@@ -225,8 +225,9 @@ export interface Ledger extends DeliveryLookup {
    * where the destination write itself refuses to replace what is there (a
    * hard link, a conditional write), so that exactly one write stands and
    * the other judges it. Optional: a ledger without it is claimed instead.
+   * Answers in the order of `plans`, as `claimMany` does.
    */
-  hold?(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
+  holdMany?(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;

@@ -21,13 +21,15 @@ export class Claims {
   }
 
   /**
-   * Ledger.hold under the same discipline (a claim where the ledger has no
+   * Ledger.holdMany under the same discipline (a claim where the ledger has no
    * hold): for a delivery whose destination write refuses to replace.
    */
   hold(plan: DeliveryPlan): Promise<ClaimResult> {
     const ledger = this.ledger;
-    return this.exclusive(plan, () =>
-      ledger.hold ? ledger.hold(plan, this.owner, this.leaseMs) : ledger.claim(plan, this.owner, this.leaseMs),
+    return this.exclusive(plan, async () =>
+      ledger.holdMany
+        ? ((await ledger.holdMany([plan], this.owner, this.leaseMs))[0] as ClaimResult)
+        : ledger.claim(plan, this.owner, this.leaseMs),
     );
   }
 

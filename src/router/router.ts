@@ -408,7 +408,7 @@ export class Router {
 }
 
 /**
- * Whether a delivery may be held rather than claimed (Ledger.hold): where
+ * Whether a delivery may be held rather than claimed (Ledger.holdMany): where
  * the destination write itself refuses to replace what is there, two
  * writers of one delivery cannot both stand, so the ledger need not be asked
  * first and the record is written once the delivery stands.

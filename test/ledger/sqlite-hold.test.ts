@@ -1,4 +1,4 @@
-// SQLite-only: Ledger.hold, the lean path of a delivery whose destination
+// SQLite-only: Ledger.holdMany, the lean path of a delivery whose destination
 // write refuses to replace. A hold writes nothing; the record reaches the
 // file once, whole, at its first transition other than `written`, and the
 // rollups count a record inserted `done` exactly as one that went through
@@ -11,10 +11,14 @@ import { createMemoryLedger } from '../../src/ledger/memory/ledger.js';
 import { HOUR_MS } from '../../src/ledger/sqlite/rollup.js';
 import { LEDGER_MIGRATIONS } from '../../src/ledger/sqlite/schema.js';
 import { sqliteLedgerStore } from '../../src/ledger/sqlite/ledger.js';
-import type { DeliveryPlan, LedgerStore } from '../../src/ledger/types.js';
+import type { ClaimResult, DeliveryPlan, Ledger, LedgerStore } from '../../src/ledger/types.js';
 import { migrateSqlite, openSqliteFile, type SqliteDatabase } from '../../src/util/sqlite.js';
 
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
+
+async function hold(ledger: Ledger, plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+  return (await ledger.holdMany!([plan], owner, leaseMs))[0]!;
+}
 
 function plan(n: number): DeliveryPlan {
   return {
@@ -55,10 +59,10 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
     const { clock, sqlite } = await open();
     const { ledger } = sqlite;
     const p = plan(1);
-    expect((await ledger.hold!(p, 'a', 60_000)).status).toBe('claimed');
+    expect((await hold(ledger, p, 'a', 60_000)).status).toBe('claimed');
     expect(rows()).toBe(0);
     expect((await ledger.claim(p, 'b', 60_000)).status).toBe('busy');
-    expect((await ledger.hold!(p, 'b', 60_000)).status).toBe('busy');
+    expect((await hold(ledger, p, 'b', 60_000)).status).toBe('busy');
     expect((await ledger.claim(p, 'a', 60_000)).status).toBe('claimed');
     expect(await ledger.transition(p.id, 'a', 'written', { bytesThroughProcess: 0 })).toBe(true);
     expect(rows()).toBe(0);
@@ -69,9 +73,9 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
     expect(rows()).toBe(0);
     expect(await ledger.get(p.id)).toBeUndefined();
     // a lapsed hold is anyone's
-    expect((await ledger.hold!(p, 'a', 1_000)).status).toBe('claimed');
+    expect((await hold(ledger, p, 'a', 1_000)).status).toBe('claimed');
     clock.now += 2_000;
-    expect((await ledger.hold!(p, 'b', 60_000)).status).toBe('claimed');
+    expect((await hold(ledger, p, 'b', 60_000)).status).toBe('claimed');
     expect(await ledger.transition(p.id, 'a', 'done')).toBe(false);
     expect(await ledger.transition(p.id, 'b', 'done', { sourceDeletedAt: clock.now })).toBe(true);
     expect(rows()).toBe(1);
@@ -86,16 +90,32 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
     await ledger.claim(p, 'a', 60_000);
     await ledger.transition(p.id, 'a', 'failed', { lastError: 'x', nextAttemptAt: T0 });
     await ledger.release(p.id, 'a');
-    expect((await ledger.hold!(p, 'b', 60_000)).status).toBe('claimed');
+    expect((await hold(ledger, p, 'b', 60_000)).status).toBe('claimed');
     expect(db!.prepare('SELECT claimed_by FROM deliveries WHERE id = ?').pluck().get(p.id)).toBe('b');
+  });
+
+  it('answers a group in order: known ids claimed in the file, new ones held', async () => {
+    const { sqlite } = await open();
+    const { ledger } = sqlite;
+    const plans = [plan(10), plan(11), plan(12), plan(13)];
+    await ledger.claim(plans[1]!, 'a', 60_000);
+    await ledger.claim(plans[3]!, 'other', 60_000);
+    const answers = await ledger.holdMany!(plans, 'a', 60_000);
+    expect(answers.map((a) => [a.record.id, a.status])).toEqual([
+      [plans[0]!.id, 'claimed'],
+      [plans[1]!.id, 'claimed'],
+      [plans[2]!.id, 'claimed'],
+      [plans[3]!.id, 'busy'],
+    ]);
+    expect(rows()).toBe(2);
   });
 
   it('keeps the row already there when two processes held one delivery', async () => {
     const { sqlite } = await open();
     const other = sqliteLedgerStore(db!, { now: () => T0 });
     const p = plan(3);
-    expect((await sqlite.ledger.hold!(p, 'a', 60_000)).status).toBe('claimed');
-    expect((await other.ledger.hold!(p, 'b', 60_000)).status).toBe('claimed');
+    expect((await hold(sqlite.ledger, p, 'a', 60_000)).status).toBe('claimed');
+    expect((await hold(other.ledger, p, 'b', 60_000)).status).toBe('claimed');
     expect(await other.ledger.transition(p.id, 'b', 'done')).toBe(true);
     expect(await sqlite.ledger.transition(p.id, 'a', 'failed', { lastError: 'lost the race' })).toBe(false);
     expect((await sqlite.ledger.get(p.id))?.state).toBe('done');
@@ -110,7 +130,7 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
       // memory claims and walks the states; SQLite holds and writes once
       await memory.ledger.claim(p, 'w', 60_000);
       if (n % 2) await memory.ledger.transition(p.id, 'w', 'verified');
-      expect((await sqlite.ledger.hold!(p, 'w', 60_000)).status).toBe('claimed');
+      expect((await hold(sqlite.ledger, p, 'w', 60_000)).status).toBe('claimed');
       if (n % 2) await sqlite.ledger.transition(p.id, 'w', 'verified');
       clock.now += n % 5 === 0 ? HOUR_MS : 500;
       const state = n % 9 === 0 ? 'failed' : 'done';
@@ -133,7 +153,7 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
     const plans = Array.from({ length: 40 }, (_, n) => plan(n));
     for (const p of plans) {
       await memory.ledger.claim(p, 'w', 60_000);
-      await sqlite.ledger.hold!(p, 'w', 60_000);
+      await hold(sqlite.ledger, p, 'w', 60_000);
     }
     clock.now += 10;
     const items = plans.map((p) => ({ id: p.id, state: 'done' as const }));

@@ -19,7 +19,7 @@ import type {
 /** A fresh claim: the plan's columns and the lease (the others start NULL), bound by position. */
 const INSERT_CLAIM = `INSERT INTO deliveries (${PLAN_COLUMNS.join(', ')}, state, attempts, created_at, updated_at, claimed_by, claim_expires_at)
   VALUES (${PLAN_COLUMNS.map(() => '?').join(', ')}, 'planned', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
-/** A held delivery's whole record, written once (Ledger.hold); a row already there wins. */
+/** A held delivery's whole record, written once (Ledger.holdMany); a row already there wins. */
 const INSERT_RECORD = `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')})
   VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
 const SOURCE = 'source_project = ? AND source_bucket = ? AND source_key = ?';
@@ -43,13 +43,26 @@ export class SqliteLedger implements Ledger {
     return this.c.tx.write(() => this.claimOne(plan, owner, leaseMs, this.c.now()));
   }
 
-  /** Ledger.hold: a read of the id, and no write unless the ledger knows it. */
-  async hold(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+  /**
+   * Ledger.holdMany: one read of the ids, and no write unless the ledger
+   * knows one (those are claimed, in one write transaction).
+   */
+  async holdMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
     const now = this.c.now();
-    if (this.held.has(plan.id)) return this.held.claim(plan.id, owner, leaseMs, now);
-    if (this.c.statement('SELECT 1 FROM deliveries WHERE id = ?').get(plan.id) !== undefined)
-      return this.claim(plan, owner, leaseMs);
-    return this.held.take(plan, owner, leaseMs, now);
+    const known = this.c.tx.read(() => {
+      const exists = this.c.statement('SELECT 1 FROM deliveries WHERE id = ?');
+      return plans.map((p) => !this.held.has(p.id) && exists.get(p.id) !== undefined);
+    });
+    const claimed = known.some(Boolean)
+      ? await this.claimMany(plans.filter((_, i) => known[i]), owner, leaseMs)
+      : [];
+    let k = 0;
+    return plans.map((plan, i) => {
+      if (known[i]) return claimed[k++] as ClaimResult;
+      return this.held.has(plan.id)
+        ? this.held.claim(plan.id, owner, leaseMs, now)
+        : this.held.take(plan, owner, leaseMs, now);
+    });
   }
 
   async claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
