@@ -1,4 +1,4 @@
-/* global process, URL */
+/* global process */
 // Backfill: `scan` of a bucket of 1,000,000 files (--quick: 100,000) keeps its memory bounded.
 // The bucket is synthetic (a store that makes up its listing pages and answers stat, holding
 // nothing), so the figure is switchyard's own: the listing, the routing pool, the summary and
@@ -68,7 +68,13 @@ async function child(count, dir) {
   try {
     const report = await scan(ctx, { concurrency: config.concurrency, details: false });
     const seconds = (performance.now() - started) / 1000;
-    process.stdout.write(JSON.stringify({ listed: report.listed, unrouted: report.unrouted, filesPerSecond: report.listed / seconds }));
+    process.stdout.write(
+      JSON.stringify({
+        listed: report.listed,
+        unrouted: report.unrouted,
+        filesPerSecond: report.listed / seconds,
+      }),
+    );
   } finally {
     await ctx.close();
   }
