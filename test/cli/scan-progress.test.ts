@@ -32,6 +32,7 @@ describe('scan progress', () => {
   it('formats sizes and durations', () => {
     expect(formatBytes(0)).toBe('0 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(79.38)).toBe('79 B');
     expect(formatSeconds(75)).toBe('1m15s');
     expect(formatSeconds(7260)).toBe('2h01m');
     expect(formatSeconds(42.4)).toBe('42s');
