@@ -1,7 +1,9 @@
 // `switchyard scan` as a backfill: a key prefix, ages, progress on standard
 // error, a summary line unless --verbose, and a listing that streams.
 import { utimes } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { Router } from '../../src/router/router.js';
 import { FsStore } from '../../src/storage/fs/store.js';
 import { Workspace } from '../helpers/workspace.js';
@@ -119,6 +121,33 @@ describe('switchyard scan (backfill)', () => {
     await ws.put('source_bucket/raw_data/finance_2.csv', '1\n');
     const plain = await ws.run('scan');
     expect(plain.stderr).toBe('');
+  });
+
+  it('on a terminal, redraws one progress line without --progress, and ends it', async () => {
+    ws = await Workspace.create();
+    await ws.put('source_bucket/raw_data/finance_1.csv', '1\n');
+    let stdout = '';
+    let stderr = '';
+    const sink = (append: (s: string) => void, tty: boolean) =>
+      Object.assign(
+        new Writable({
+          write(chunk, _enc, cb) {
+            append(String(chunk));
+            cb();
+          },
+        }),
+        { isTTY: tty },
+      );
+    const code = await main(['node', 'switchyard', 'scan'], {
+      stdout: sink((s) => (stdout += s), false),
+      stderr: sink((s) => (stderr += s), true),
+      env: {},
+      cwd: ws.dir,
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr.endsWith('\x1b[K\n'), 'the line is cleared to its end and ended').toBe(true);
+    expect(stderr).toMatch(/\rscan: 1 files, 2 B in [\d.]+s, [\d.]+ files\/s, \d+(\.\d)? (B|KiB)\/s/);
+    expect(stdout).toBe('routed 1, unrouted 0, failed 0 (dead 0), skipped 0\n');
   });
 
   it('streams the listing: the first file is routed before the second page is listed', async () => {
