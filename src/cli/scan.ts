@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { UsageError } from '../model/errors.js';
 import { openContext } from '../runtime/context.js';
 import { scan, type ScanFilter, type ScanProgress } from '../modes/scan.js';
 import {
@@ -39,6 +40,7 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
     )
     .option('--verbose', 'a line per delivery instead of the summary line')
     .action(async (options: ScanOptionValues) => {
+      const filter = filterOf(options);
       const config = await configFrom(options, io);
       const logger = loggerFrom(options);
       const ctx = await openContext(config, logger);
@@ -52,7 +54,7 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
       try {
         const report = await scan(ctx, {
           concurrency: config.concurrency,
-          filter: filterOf(options),
+          filter,
           details: Boolean(options.json || options.verbose),
           onProgress: (p) => {
             last = p;
@@ -69,7 +71,13 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
     });
 }
 
+/** The scan's filter; a band no file can be in (`--min-age` over `--max-age`) is a usage error. */
 function filterOf(options: ScanOptionValues): ScanFilter {
+  if (options.minAge !== undefined && options.maxAge !== undefined && options.minAge > options.maxAge)
+    throw new UsageError('--min-age is longer than --max-age: no file can be in that band', {
+      minAgeMs: options.minAge,
+      maxAgeMs: options.maxAge,
+    });
   return {
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     ...(options.minAge !== undefined ? { minAgeMs: options.minAge } : {}),

@@ -75,6 +75,9 @@ describe('switchyard scan (backfill)', () => {
     const run = await ws.run('scan', '--min-age', 'a week');
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("option '--min-age <duration>' argument 'a week' is invalid");
+    const band = await ws.run('scan', '--min-age', '2d', '--max-age', '1d');
+    expect(band.code).toBe(2);
+    expect(band.stderr).toContain('--min-age is longer than --max-age');
   });
 
   it('prints a summary line, not a line per file, unless --verbose', async () => {
