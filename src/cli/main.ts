@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { processIo, reportError, type Io } from './common.js';
+import { applyEnv, declareEnv } from './env-options.js';
 import { createLogger } from '../util/log.js';
 import { routeSdkWarnings } from '../util/sdk-warnings.js';
 
@@ -67,6 +68,8 @@ export async function buildProgram(
           writeErr: (s) => io.stderr.write(s),
         }),
     );
+  declareEnv(program);
+  program.hook('preAction', (_program, command) => applyEnv(command, io.env));
   return program;
 }
 
