@@ -4,6 +4,7 @@ import { checkLocalRoots } from '../config/local-roots.js';
 import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
 import { errorCode, errorMessage, SwitchyardError } from '../model/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { routeSdkWarnings } from '../util/sdk-warnings.js';
 
 /** What a command's action returns: the process exit code. */
 export type ExitCode = number;
@@ -115,8 +116,11 @@ export async function configFrom(
   return config;
 }
 
+/** The command's logger; the cloud SDKs' warnings (the AWS SDK's Node-version notice) go through it as JSON lines. */
 export function loggerFrom(options: CommonOptionValues): Logger {
-  return createLogger({ level: options.logLevel ?? 'warn' });
+  const logger = createLogger({ level: options.logLevel ?? 'warn' });
+  routeSdkWarnings(logger);
+  return logger;
 }
 
 export function printJson(io: Io, value: unknown): void {

@@ -2,10 +2,25 @@ import { Command } from 'commander';
 import { enqueueLocations } from '../drains/batch-enqueue.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import { StoreRegistry } from '../storage/registry.js';
+import type { RuntimeConfig } from '../config/load.js';
+import { formatLocation } from '../model/keys.js';
+import { referentialChecks } from '../referential/config-checks.js';
+import { loadReferential } from '../referential/index.js';
+import { isObjectUri, resolveLocation } from '../referential/uri-location.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
 
 interface EnqueueOptions extends CommonOptionValues {
   stat: boolean;
+}
+
+/**
+ * `PROJECT/BUCKET/KEY` for each location: a gs:// or s3:// one is mapped to
+ * its project by the referential's buckets (loaded only when one is given).
+ */
+async function projectLocations(config: RuntimeConfig, locations: string[]): Promise<string[]> {
+  if (!locations.some(isObjectUri)) return locations;
+  const { referential } = await loadReferential(config.routes, referentialChecks(config));
+  return locations.map((text) => formatLocation(resolveLocation(text, referential, config.projects)));
 }
 
 /** `switchyard enqueue PROJECT/BUCKET/KEY...`: queue files by hand for the next drain. */
@@ -17,14 +32,15 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
       concurrency: false,
     },
   )
-    .argument('<locations...>', 'PROJECT/BUCKET/KEY of each file')
+    .argument('<locations...>', 'PROJECT/BUCKET/KEY of each file, or gs://BUCKET/KEY or s3://BUCKET/KEY')
     .option('--no-stat', 'queue without looking the files up (no generation or size in the event)')
     .action(async (locations: string[], options: EnqueueOptions) => {
       const config = await configFrom(options, io);
       const stores = new StoreRegistry(config);
       const queue = await openConfiguredQueue(config);
       try {
-        const report = await enqueueLocations(stores, queue, locations, { stat: options.stat });
+        const resolved = await projectLocations(config, locations);
+        const report = await enqueueLocations(stores, queue, resolved, { stat: options.stat });
         if (options.json) {
           printJson(io, { queue: queue.name, ...report });
         } else {

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
+import { formatLocation } from '../model/keys.js';
+import { resolveLocation } from '../referential/uri-location.js';
 import { explain } from '../router/explain.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { referentialChecks } from '../referential/config-checks.js';
@@ -10,7 +12,10 @@ import { formatTable } from './table.js';
 export function explainCommand(io: Io, setExit: (code: number) => void): Command {
   return new Command('explain')
     .description('show which rows match an object and where it would go (the object need not exist)')
-    .argument('<location>', 'PROJECT/BUCKET/KEY, e.g. source_bucket/raw_data/finance_2024.csv')
+    .argument(
+      '<location>',
+      'PROJECT/BUCKET/KEY (e.g. source_bucket/raw_data/finance_2024.csv), or gs://BUCKET/KEY or s3://BUCKET/KEY',
+    )
     .option('--routes <path>', 'routing referential (default routes.csv)')
     .option('--data <dir>', 'data root for local projects (default ./data)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
@@ -20,11 +25,14 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
       const { referential } = await loadReferential(config.routes, referentialChecks(config));
       const stores = new StoreRegistry(config);
       try {
-        const result = await explain(referential, stores, location).catch((error: unknown) => {
-          throw error instanceof Error && 'code' in error && error.code === 'E_KEY_UNSAFE'
-            ? new UsageError(error.message, { location })
-            : error;
-        });
+        const source = async () => formatLocation(resolveLocation(location, referential, config.projects));
+        const result = await source()
+          .then((text) => explain(referential, stores, text))
+          .catch((error: unknown) => {
+            throw error instanceof Error && 'code' in error && error.code === 'E_KEY_UNSAFE'
+              ? new UsageError(error.message, { location })
+              : error;
+          });
         if (options.json) {
           printJson(io, result);
         } else if (result.matches.length === 0) {

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { processIo, reportError, type Io } from './common.js';
+import { applyEnv, declareEnv } from './env-options.js';
+import { createLogger } from '../util/log.js';
+import { routeSdkWarnings } from '../util/sdk-warnings.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -65,12 +68,18 @@ export async function buildProgram(
           writeErr: (s) => io.stderr.write(s),
         }),
     );
+  declareEnv(program);
+  program.hook('preAction', (_program, command) => applyEnv(command, io.env));
   return program;
 }
 
 /** Runs the CLI; resolves to the exit code (never calls process.exit). */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exit = 0;
+  // Commands without a logger of their own (status, dead-letters, enqueue) may
+  // open an SDK client too: its warnings are JSON lines as well (loggerFrom
+  // takes them over for the commands that log).
+  routeSdkWarnings(createLogger({ level: 'warn' }));
   try {
     const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync(argv);

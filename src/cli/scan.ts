@@ -1,36 +1,86 @@
 import { Command } from 'commander';
+import { UsageError } from '../model/errors.js';
 import { openContext } from '../runtime/context.js';
-import { scan } from '../modes/scan.js';
+import { scan, type ScanFilter, type ScanProgress } from '../modes/scan.js';
 import {
   configFrom,
+  duration,
   loggerFrom,
   printJson,
-  progressReporter,
   withCommonOptions,
   type CommonOptionValues,
   type Io,
 } from './common.js';
+import { scanProgressReporter } from './scan-progress.js';
 import { printSummaryTable } from './table.js';
+
+interface ScanOptionValues extends CommonOptionValues {
+  prefix?: string;
+  minAge?: number;
+  maxAge?: number;
+  progress?: boolean;
+  verbose?: boolean;
+}
 
 export function scanCommand(io: Io, setExit: (code: number) => void): Command {
   return withCommonOptions(
     new Command('scan').description(
       "route every file now in the referential's source buckets (backfill; also recovers from lost notifications and killed runs)",
     ),
-  ).action(async (options: CommonOptionValues) => {
-    const config = await configFrom(options, io);
-    const logger = loggerFrom(options);
-    const ctx = await openContext(config, logger);
-    try {
-      const report = await scan(ctx, {
-        concurrency: config.concurrency,
-        onProgress: progressReporter(io, 'scan', !options.json, logger),
-      });
-      if (options.json) printJson(io, { dryRun: config.dryRun, ...report });
-      else printSummaryTable(io, report, config.dryRun);
-      setExit(report.failed > 0 ? 1 : 0);
-    } finally {
-      await ctx.close();
-    }
-  });
+  )
+    .option(
+      '--prefix <keyprefix>',
+      'only keys starting with KEYPREFIX within each source bucket (listed by prefix)',
+    )
+    .option('--min-age <duration>', 'only files last written at least this long ago (10m, 2h, 7d)', duration)
+    .option('--max-age <duration>', 'only files last written at most this long ago (10m, 2h, 7d)', duration)
+    .option(
+      '--progress',
+      'progress on standard error on any stream, not only a terminal (files/s, bytes/s, ETA)',
+    )
+    .option('--verbose', 'a line per delivery instead of the summary line')
+    .action(async (options: ScanOptionValues) => {
+      const filter = filterOf(options);
+      const config = await configFrom(options, io);
+      const logger = loggerFrom(options);
+      const ctx = await openContext(config, logger);
+      const tty = Boolean(io.stderr.isTTY);
+      const progress =
+        options.progress || (tty && !options.json)
+          ? scanProgressReporter({ tty, write: (s) => io.stderr.write(s) })
+          : undefined;
+      // the scan's own progress record, updated in place; the last one it reported is final
+      let last: Readonly<ScanProgress> | undefined;
+      try {
+        const report = await scan(ctx, {
+          concurrency: config.concurrency,
+          filter,
+          details: Boolean(options.json || options.verbose),
+          onProgress: (p) => {
+            last = p;
+            progress?.update(p);
+          },
+        });
+        if (last) progress?.finish(last);
+        if (options.json) printJson(io, { dryRun: config.dryRun, ...report });
+        else printSummaryTable(io, report, config.dryRun);
+        setExit(report.failed > 0 ? 1 : 0);
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+/** The scan's filter; a band no file can be in (`--min-age` over `--max-age`) is a usage error. */
+function filterOf(options: ScanOptionValues): ScanFilter {
+  if (options.minAge !== undefined && options.maxAge !== undefined && options.minAge > options.maxAge)
+    throw new UsageError('--min-age is longer than --max-age: no file can be in that band', {
+      minAgeMs: options.minAge,
+      maxAgeMs: options.maxAge,
+    });
+  return {
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+    ...(options.minAge !== undefined ? { minAgeMs: options.minAge } : {}),
+    ...(options.maxAge !== undefined ? { maxAgeMs: options.maxAge } : {}),
+  };
 }

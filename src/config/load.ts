@@ -64,6 +64,8 @@ export const DEFAULT_CONFIG_FILE = 'switchyard.yaml';
 export interface LoadOptions {
   /** Refuse undeclared projects even when `projects` declares none (cloud entry points). */
   declaredOnly?: boolean;
+  /** The ledger when neither `--ledger` nor the file names one (default: SQLite in the state folder). */
+  defaultLedger?: string;
 }
 
 /**
@@ -105,7 +107,7 @@ export async function loadConfig(
     dataRoot,
     stateDir,
     queueUrl: flags.queue ?? file.queue ?? `sqlite:${path.join(stateDir, 'queue.db')}`,
-    ledgerUrl: flags.ledger ?? file.ledger ?? `sqlite:${path.join(stateDir, 'ledger.db')}`,
+    ledgerUrl: flags.ledger ?? file.ledger ?? options.defaultLedger ?? `sqlite:${path.join(stateDir, 'ledger.db')}`,
     concurrency,
     dryRun: flags.dryRun ?? false,
     projects,

@@ -88,10 +88,19 @@ export const configFileSchema = z
             audience: z.string().min(1),
             issuer: z.string().min(1).default('https://accounts.google.com'),
             serviceAccountEmail: z.string().min(1).optional(),
-            /** Path to a JWKS JSON file (offline verification). */
-            jwksFile: z.string().min(1),
+            /**
+             * Where Google's public keys are fetched (and cached, fetched again
+             * for a key not seen yet). Default: Google's OAuth2 certs endpoint.
+             */
+            jwksUrl: z.url({ protocol: /^https?$/ }).optional(),
+            /** Path to a JWKS JSON file instead (air-gapped hosts: verified offline). */
+            jwksFile: z.string().min(1).optional(),
           })
           .strict()
+          .refine((oidc) => !(oidc.jwksUrl && oidc.jwksFile), {
+            message: 'give jwksUrl or jwksFile, not both',
+            path: ['jwksFile'],
+          })
           .optional(),
       })
       .strict()

@@ -13,7 +13,7 @@ import type { Location } from '../storage/types.js';
 
 type Pending =
   | {
-      kind: 'claim';
+      kind: 'claim' | 'hold';
       plan: DeliveryPlan;
       owner: string;
       leaseMs: number;
@@ -57,6 +57,18 @@ export class BatchingLedger implements Ledger {
     );
   }
 
+  /** Ledger.holdMany, queued like claims (the wrapped ledger's holdMany, else its claimMany). */
+  holdMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
+    return Promise.all(
+      plans.map(
+        (plan) =>
+          new Promise<ClaimResult>((resolve, reject) =>
+            this.enqueue({ kind: 'hold', plan, owner, leaseMs, resolve, reject }),
+          ),
+      ),
+    );
+  }
+
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
     return Promise.all(plans.map((p) => this.claim(p, owner, leaseMs)));
   }
@@ -87,13 +99,13 @@ export class BatchingLedger implements Ledger {
       const run = ops.slice(i, j);
       i = j;
       try {
-        if (first.kind === 'claim') {
-          const claims = run as Array<Extract<Pending, { kind: 'claim' }>>;
-          const results = await this.inner.claimMany(
-            claims.map((c) => c.plan),
-            first.owner,
-            first.leaseMs,
-          );
+        if (first.kind !== 'transition') {
+          const claims = run as Array<Extract<Pending, { kind: 'claim' | 'hold' }>>;
+          const plans = claims.map((c) => c.plan);
+          const results =
+            first.kind === 'hold' && this.inner.holdMany
+              ? await this.inner.holdMany(plans, first.owner, first.leaseMs)
+              : await this.inner.claimMany(plans, first.owner, first.leaseMs);
           claims.forEach((c, k) => c.resolve(results[k] as ClaimResult));
         } else {
           const transitions = run as Array<Extract<Pending, { kind: 'transition' }>>;
@@ -172,5 +184,5 @@ export function batchingStore(store: LedgerStore, maxBatch?: number): LedgerStor
 
 function sameRun(a: Pending, b: Pending): boolean {
   if (a.kind !== b.kind || a.owner !== b.owner) return false;
-  return a.kind === 'claim' && b.kind === 'claim' ? a.leaseMs === b.leaseMs : true;
+  return a.kind !== 'transition' && b.kind !== 'transition' ? a.leaseMs === b.leaseMs : true;
 }

@@ -140,3 +140,25 @@ export function unroutedFromRow(row: UnroutedRow): UnroutedRecord {
   if (row.reason !== null && row.reason !== undefined) record.reason = row.reason;
   return record;
 }
+
+/** A record's values in `DELIVERY_COLUMNS` order (absent fields NULL): a whole row to insert. */
+export function rowValues(record: DeliveryRecord): (string | number | null)[] {
+  return [
+    ...planValues(record),
+    record.state,
+    record.attempts,
+    record.errorCode ?? null,
+    record.lastError ?? null,
+    record.nextAttemptAt ?? null,
+    record.crc32c ?? null,
+    record.bytesThroughProcess ?? null,
+    record.createdAt,
+    record.updatedAt,
+    record.writtenAt ?? null,
+    record.verifiedAt ?? null,
+    record.doneAt ?? null,
+    record.sourceDeletedAt ?? null,
+    record.claimedBy ?? null,
+    record.claimExpiresAt ?? null,
+  ];
+}

@@ -214,6 +214,20 @@ export interface DeliveryLookup {
 export interface Ledger extends DeliveryLookup {
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
+  /**
+   * Claims that write nothing when the ledger has no record of the id: the
+   * delivery is held in this process's memory and its record is written
+   * whole, once, by its first transition to any state but `written` (a move
+   * that stands is one insert, `done`). For a known id it is `claim`. A
+   * `claim` of a held id renews it for its holder and answers `busy` to
+   * anyone else; `release` ends a hold without writing. Another process sees
+   * nothing of a hold, so two may deliver one id at once: callers hold only
+   * where the destination write itself refuses to replace what is there (a
+   * hard link, a conditional write), so that exactly one write stands and
+   * the other judges it. Optional: a ledger without it is claimed instead.
+   * Answers in the order of `plans`, as `claimMany` does.
+   */
+  holdMany?(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean>;
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]>;
   release(id: string, owner: string): Promise<void>;

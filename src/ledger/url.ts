@@ -15,7 +15,11 @@ export interface OpenLedgerOptions {
  * - undefined or `sqlite:` → `<stateDir>/ledger.db`; `sqlite:PATH` → that file
  *   (relative paths resolve against the working directory);
  * - `postgres://…` / `postgresql://…` → the shared PostgreSQL ledger
- *   (`?schema=NAME` selects a schema); `pg` loads only then.
+ *   (`?schema=NAME` selects a schema); `pg` loads only then;
+ * - `memory:` → a ledger in this process's memory, gone with it (the cloud
+ *   entry points' default: no native module, and the destination's provenance
+ *   metadata keeps deliveries idempotent across instances).
+ * `better-sqlite3` (a native module) loads only for a `sqlite:` ledger.
  * Any other scheme is refused with ConfigInvalidError naming the URL.
  */
 export async function openLedger(url: string | undefined, options: OpenLedgerOptions): Promise<LedgerStore> {
@@ -25,13 +29,17 @@ export async function openLedger(url: string | undefined, options: OpenLedgerOpt
     const { openSqliteLedger } = await import('./sqlite/ledger.js');
     return openSqliteLedger(file ? path.resolve(file) : path.join(options.stateDir, 'ledger.db'));
   }
+  if (target === 'memory:') {
+    const { createMemoryLedger } = await import('./memory/ledger.js');
+    return createMemoryLedger();
+  }
   if (/^postgres(ql)?:\/\//i.test(target)) {
     const { openPostgresLedger } = await import('./postgres/ledger.js');
     return openPostgresLedger(target, options.logger ? { logger: options.logger } : {});
   }
   throw new ConfigInvalidError(
     'ledger',
-    `unknown ledger URL ${JSON.stringify(redactUrl(target))}: expected sqlite:PATH or postgres://…`,
+    `unknown ledger URL ${JSON.stringify(redactUrl(target))}: expected sqlite:PATH, postgres://… or memory:`,
     {
       url: redactUrl(target),
     },

@@ -4,7 +4,13 @@ import type { RuntimeConfig } from '../config/load.js';
 import { UsageError } from '../model/errors.js';
 import { startWatcher, type Watcher, type WatcherOptions } from '../triggers/fs-watch/watcher.js';
 import { routerSink, type EventSink } from '../intake/sink.js';
-import { createAuthenticator, loadJwks, type Authenticator } from '../triggers/http/auth.js';
+import {
+  createAuthenticator,
+  GOOGLE_JWKS_URL,
+  loadJwks,
+  type Authenticator,
+  type OidcOptions,
+} from '../triggers/http/auth.js';
 import { createDashboardApp } from '../triggers/http/dashboard/app.js';
 import { createReceiverApp } from '../triggers/http/receiver.js';
 import { isLoopback, startServer, type ServerHandle } from '../triggers/http/server.js';
@@ -154,23 +160,39 @@ async function stopEventMode(
   log.info('stopped');
 }
 
-/** The credential the config names: `token` (SWITCHYARD_TOKEN or server.tokenEnv) and/or `server.oidc` (JWKS read now). */
+/**
+ * The credential the config names: `token` (SWITCHYARD_TOKEN or
+ * server.tokenEnv) and/or `server.oidc`, whose keys are fetched from
+ * `jwksUrl` (Google's by default) or read now from `jwksFile`.
+ */
 export async function authFromConfig(config: RuntimeConfig): Promise<Authenticator> {
   const oidc = config.server.oidc;
   if (!oidc) return createAuthenticator(config.token ? { token: config.token } : {});
   const base = config.configFile ? path.dirname(config.configFile) : config.cwd;
-  const jwksFile = path.resolve(base, oidc.jwksFile);
-  const jwks = await loadJwks(jwksFile);
+  const keys = await oidcKeySource(oidc, base);
   return createAuthenticator({
     ...(config.token ? { token: config.token } : {}),
     oidc: {
       audience: oidc.audience,
       issuer: oidc.issuer,
-      jwks,
-      reload: () => loadJwks(jwksFile),
+      ...keys,
       ...(oidc.serviceAccountEmail ? { serviceAccountEmail: oidc.serviceAccountEmail } : {}),
     },
   });
+}
+
+/**
+ * Where `server.oidc`'s keys come from: the file `jwksFile` (relative to
+ * switchyard.yaml; read now, and again for a key it lacks), else the URL
+ * `jwksUrl`, else Google's.
+ */
+export async function oidcKeySource(
+  oidc: { jwksUrl?: string | undefined; jwksFile?: string | undefined },
+  base: string,
+): Promise<Pick<OidcOptions, 'jwks' | 'reload' | 'jwksUrl'>> {
+  if (!oidc.jwksFile) return { jwksUrl: oidc.jwksUrl ?? GOOGLE_JWKS_URL };
+  const file = path.resolve(base, oidc.jwksFile);
+  return { jwks: await loadJwks(file), reload: () => loadJwks(file) };
 }
 
 /**

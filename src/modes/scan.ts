@@ -1,23 +1,56 @@
 import type { ObjectEvent } from '../model/event.js';
 import type { DeliveryState } from '../ledger/types.js';
 import { isFolderPlaceholder } from '../model/keys.js';
-import type { ListProblem } from '../storage/types.js';
+import type { ListProblem, ObjectInfo } from '../storage/types.js';
 import type { RouteResult } from '../router/result.js';
 import { forEachPool, InOrder } from '../util/pool.js';
 import type { Context } from '../runtime/context.js';
 import { recoverInterrupted } from '../runtime/recover.js';
 import { SummaryBuilder, type RunSummary } from '../runtime/summary.js';
 
+/** Which listed files a scan routes (a backfill of part of the buckets). */
+export interface ScanFilter {
+  /** Only keys starting with this (within each bucket), pushed down to every store's listing. */
+  prefix?: string;
+  /** Only objects last written at least this long ago (ms): not files still landing. */
+  minAgeMs?: number;
+  /** Only objects last written at most this long ago (ms). */
+  maxAgeMs?: number;
+}
+
+/** How far a scan is: what it routed, and what it listed so far. */
+export interface ScanProgress {
+  /** Files routed (whatever their outcome), and their bytes. */
+  files: number;
+  bytes: number;
+  /** Files listed to be routed so far, and their bytes. */
+  listed: number;
+  listedBytes: number;
+  /** Every source bucket is listed: `listed` is the total. */
+  listingDone: boolean;
+}
+
 export interface ScanOptions {
   concurrency: number;
-  /** Called as files are routed: done so far, total listed. */
-  onProgress?(done: number, total: number): void;
+  filter?: ScanFilter;
+  /** The clock ages are measured against (default Date.now, read once at the start). */
+  now?: number;
+  /** Called as files are listed and routed, and once at the end. */
+  onProgress?(progress: Readonly<ScanProgress>): void;
+  /**
+   * Keep a line per delivery and the name of every unrouted file in the
+   * report (default true). Without them a scan's memory does not grow with
+   * the number of files: counts, errors and failed deliveries are kept.
+   */
+  details?: boolean;
 }
 
 export interface ScanReport extends RunSummary {
   listed: number;
   recovered: number;
   tempFilesRemoved: number;
+  /** Bytes of the files listed to be routed. */
+  bytes: number;
 }
 
 /**
@@ -26,78 +59,138 @@ export interface ScanReport extends RunSummary {
  * UTF-8) is reported in `errors[]`, never touched. First it finishes deliveries a killed run left half-done and
  * removes the temp files it left, so a re-run after a crash ends with nothing
  * lost and nothing duplicated.
+ *
+ * The listing streams: a page is fetched only as the routing takes its
+ * files, so a scan of a million files holds a page, the events in flight and
+ * (with `details`) the report's lines, never the whole listing.
  */
 export async function scan(ctx: Context, options: ScanOptions): Promise<ScanReport> {
-  const referential = ctx.referential();
   const recovery = ctx.config.dryRun ? { results: [], tempFilesRemoved: 0 } : await recoverInterrupted(ctx);
   const recovered = new Set(
     recovery.results.filter((r) => r.outcome !== 'gone').map((r) => locationKey(r.event)),
   );
+  const summary = new SummaryBuilder({ details: options.details !== false });
+  for (const r of recovery.results) summary.add(r);
 
-  const events: ObjectEvent[] = [];
-  const problems: SourceProblem[] = [];
-  for (const { project, bucket } of referential.sources()) {
+  const progress: ScanProgress = { files: 0, bytes: 0, listed: 0, listedBytes: 0, listingDone: false };
+  const report = (): void => options.onProgress?.(progress);
+  const wanted = admits(options.filter ?? {}, options.now ?? Date.now());
+  const events = listEvents(ctx, options.filter?.prefix, {
+    skip: (event, item) => recovered.has(locationKey(event)) || !wanted(item),
+    listed: (event) => {
+      progress.listed++;
+      progress.listedBytes += event.size ?? 0;
+    },
+    problem: (source, problem) => summary.addProblem(formatSource(source, problem.key), problem),
+    done: () => {
+      progress.listingDone = true;
+      report();
+    },
+  });
+  // Each result is folded into the summary as soon as those listed before it
+  // are: a run keeps one line per delivery, not every event's whole result.
+  const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
+  report();
+  await forEachPool(events, options.concurrency, async (event, index) => {
+    inOrder.put(index, await ctx.router.route(event));
+    progress.files++;
+    progress.bytes += event.size ?? 0;
+    report();
+  });
+  progress.listingDone = true;
+  report();
+  return {
+    ...summary.summary,
+    listed: progress.listed + recovered.size,
+    bytes: progress.listedBytes,
+    recovered: recovery.results.length,
+    tempFilesRemoved: recovery.tempFilesRemoved,
+  };
+}
+
+interface ListHooks {
+  /** True for a file the scan leaves alone (recovered already, or outside the filter). */
+  skip(event: ObjectEvent, item: ObjectInfo): boolean;
+  listed(event: ObjectEvent): void;
+  problem(source: { project: string; bucket: string }, problem: ListProblem): void;
+  /** Every bucket is listed. */
+  done(): void;
+}
+
+/**
+ * The files of every source bucket, page by page as they are taken. A file
+ * whose name is not UTF-8 cannot be routed (it has no key) and is never
+ * touched: it is recorded as unrouted under its escaped name, so `status`,
+ * the dashboard and the unrouted-files metric show it.
+ */
+async function* listEvents(
+  ctx: Context,
+  prefix: string | undefined,
+  hooks: ListHooks,
+): AsyncGenerator<ObjectEvent> {
+  for (const { project, bucket } of ctx.referential().sources()) {
     const store = await ctx.stores.storeFor(project);
     let pageToken: string | undefined;
     do {
-      const page = await store.list(bucket, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });
+      const page = await store.list(bucket, {
+        pageSize: 1000,
+        ...(prefix ? { prefix } : {}),
+        ...(pageToken ? { pageToken } : {}),
+      });
+      for (const problem of page.problems ?? []) {
+        if (problem.key.startsWith(prefix ?? '')) {
+          hooks.problem({ project, bucket }, problem);
+          await recordProblem(ctx, { project, bucket }, problem);
+        }
+      }
       for (const item of page.items) {
-        if (isFolderPlaceholder(item.key) || recovered.has(locationKey({ project, bucket, key: item.key })))
-          continue;
-        events.push({
+        if (isFolderPlaceholder(item.key)) continue;
+        const event: ObjectEvent = {
           project,
           bucket,
           key: item.key,
           generation: item.generation,
           size: item.size,
           origin: 'scan',
-        });
+        };
+        if (hooks.skip(event, item)) continue;
+        hooks.listed(event);
+        yield event;
       }
-      for (const problem of page.problems ?? []) problems.push({ project, bucket, problem });
       pageToken = page.nextPageToken;
     } while (pageToken);
   }
-  await recordProblems(ctx, problems);
+  hooks.done();
+}
 
-  let done = 0;
-  options.onProgress?.(0, events.length);
-  // Each result is folded into the summary as soon as those listed before it
-  // are: a run keeps one line per delivery, not every event's whole result.
-  const summary = new SummaryBuilder();
-  for (const r of recovery.results) summary.add(r);
-  for (const p of problems) summary.addProblem(`${p.project}/${p.bucket}/${p.problem.key}`, p.problem);
-  const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
-  await forEachPool(events, options.concurrency, async (event, index) => {
-    inOrder.put(index, await ctx.router.route(event));
-    options.onProgress?.(++done, events.length);
-  });
-  return {
-    ...summary.summary,
-    listed: events.length + recovered.size,
-    recovered: recovery.results.length,
-    tempFilesRemoved: recovery.tempFilesRemoved,
+/** Whether a listed object passes the filter's ages, measured from `now` to its last write. */
+function admits(filter: ScanFilter, now: number): (item: ObjectInfo) => boolean {
+  const { minAgeMs, maxAgeMs } = filter;
+  if (minAgeMs === undefined && maxAgeMs === undefined) return () => true;
+  return (item) => {
+    const age = now - item.updated.getTime();
+    return (minAgeMs === undefined || age >= minAgeMs) && (maxAgeMs === undefined || age <= maxAgeMs);
   };
 }
 
-interface SourceProblem {
-  project: string;
-  bucket: string;
-  problem: ListProblem;
+async function recordProblem(
+  ctx: Context,
+  source: { project: string; bucket: string },
+  problem: ListProblem,
+): Promise<void> {
+  if (ctx.config.dryRun) return;
+  if (problem.code !== 'E_KEY_ENCODING' || problem.generation === undefined) return;
+  await ctx.ledger.recordUnrouted(
+    { ...source, key: problem.key },
+    problem.generation,
+    problem.size ?? 0,
+    Date.now(),
+    problem.code,
+  );
 }
 
-/**
- * A file whose name is not UTF-8 cannot be routed (it has no key) and is
- * never touched: it is recorded as unrouted under its escaped name, so
- * `status`, the dashboard and the unrouted-files metric show it.
- */
-async function recordProblems(ctx: Context, problems: SourceProblem[]): Promise<void> {
-  if (ctx.config.dryRun) return;
-  const now = Date.now();
-  for (const { project, bucket, problem } of problems) {
-    if (problem.code !== 'E_KEY_ENCODING' || problem.generation === undefined) continue;
-    const source = { project, bucket, key: problem.key };
-    await ctx.ledger.recordUnrouted(source, problem.generation, problem.size ?? 0, now, problem.code);
-  }
+function formatSource(source: { project: string; bucket: string }, key: string): string {
+  return `${source.project}/${source.bucket}/${key}`;
 }
 
 function locationKey(e: { project?: string; bucket: string; key: string }): string {

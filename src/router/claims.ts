@@ -17,12 +17,25 @@ export class Claims {
   ) {}
 
   claim(plan: DeliveryPlan): Promise<ClaimResult> {
-    return this.hold(plan, () => this.ledger.claim(plan, this.owner, this.leaseMs));
+    return this.exclusive(plan, () => this.ledger.claim(plan, this.owner, this.leaseMs));
+  }
+
+  /**
+   * Ledger.holdMany under the same discipline (a claim where the ledger has no
+   * hold): for a delivery whose destination write refuses to replace.
+   */
+  hold(plan: DeliveryPlan): Promise<ClaimResult> {
+    const ledger = this.ledger;
+    return this.exclusive(plan, async () =>
+      ledger.holdMany
+        ? ((await ledger.holdMany([plan], this.owner, this.leaseMs))[0] as ClaimResult)
+        : ledger.claim(plan, this.owner, this.leaseMs),
+    );
   }
 
   /** Ledger.reopen under the same discipline; a delivery the ledger no longer knows answers as a claim. */
   reopen(plan: DeliveryPlan, reason: ReopenReason): Promise<ClaimResult> {
-    return this.hold(plan, async () => {
+    return this.exclusive(plan, async () => {
       const reopened = await this.ledger.reopen(plan.id, this.owner, this.leaseMs, reason);
       return reopened ?? this.ledger.claim(plan, this.owner, this.leaseMs);
     });
@@ -32,7 +45,7 @@ export class Claims {
     this.holding.delete(id);
   }
 
-  private async hold(plan: DeliveryPlan, ask: () => Promise<ClaimResult>): Promise<ClaimResult> {
+  private async exclusive(plan: DeliveryPlan, ask: () => Promise<ClaimResult>): Promise<ClaimResult> {
     if (this.holding.has(plan.id)) {
       const now = this.now();
       return {

@@ -22,6 +22,13 @@ export interface DeliveryInput {
   byteSlots?: Semaphore;
   /** Called after the destination is written, before it is verified (the ledger's `written`). */
   onWritten(patch: { crc32c?: string; bytesThroughProcess: number; destination: Location }): Promise<void>;
+  /**
+   * Called when a rename has put the object at `destination`, durably, and
+   * before the source is removed (CopyOptions.beforeSourceRemoved): a
+   * record made here stands before the source goes. Its failure keeps the
+   * source and fails the delivery.
+   */
+  onMoved?(destination: Location): Promise<void>;
 }
 
 export type DeliveryOutcome =
@@ -116,7 +123,11 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   const to = { bucket: destination.bucket, key: destination.key };
 
   if (renamable) {
-    const renamed = await tryRename(dst, src, from, to, record.generation, ifGenerationMatch);
+    const renamed = await tryRename(dst, src, from, to, {
+      ifSourceGenerationMatch: record.generation,
+      ifGenerationMatch,
+      ...(input.onMoved ? { beforeSourceRemoved: () => input.onMoved!(destination) } : {}),
+    });
     if (renamed) return renamedOutcome(input, renamed, destination);
   }
 
@@ -306,11 +317,10 @@ async function tryRename(
   src: ObjectStore,
   from: { bucket: string; key: string },
   to: { bucket: string; key: string },
-  generation: string,
-  ifGenerationMatch: string,
+  options: CopyOptions,
 ): Promise<ObjectInfo | undefined> {
   try {
-    return await dst.rename!(src, from, to, { ifSourceGenerationMatch: generation, ifGenerationMatch });
+    return await dst.rename!(src, from, to, options);
   } catch (error) {
     if (error instanceof SwitchyardError && error.code === 'E_UNSUPPORTED') return undefined;
     throw error;

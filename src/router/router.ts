@@ -3,7 +3,7 @@ import type { ObjectEvent } from '../model/event.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
-import type { Referential } from '../referential/types.js';
+import type { Referential, Route } from '../referential/types.js';
 import { formatLocation, isFolderPlaceholder, sameLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
@@ -254,9 +254,10 @@ export class Router {
   }
 
   /**
-   * Claims one delivery and carries it to `verified` (or straight to `done`
-   * when a rename already moved the source), or records its failure.
-   * `held`: this call claimed it, so the caller finishes and releases it.
+   * Claims (or holds, see mayHold) one delivery and carries it to `verified`
+   * (or straight to `done` when a rename moved the source: recorded before
+   * the source went), or records its failure. `held`: this call claimed it,
+   * so the caller finishes and releases it.
    */
   private async deliverOne(
     planned: PlannedDelivery,
@@ -266,14 +267,18 @@ export class Router {
     mayRename: boolean,
   ): Promise<{ result: DeliveryResult; held: boolean; sourceGone: boolean }> {
     const { plan, route } = planned;
-    const claim = await this.claimStanding(plan, { store: sourceStore, object });
+    const stores = this.options.stores;
+    // a store that cannot be had fails below, once claimed, so the failure is recorded
+    const known = await stores.storeFor(plan.destination.project).catch(() => undefined);
+    const claim = await this.claimStanding(plan, { store: sourceStore, object }, mayHold(route, known));
     const record = claim.record;
     if (claim.status !== 'claimed')
       return { result: resultFromRecord(record, standingState(claim)), held: false, sourceGone: false };
     const started = this.now();
     const renew = this.renewWhileHeld(plan, owner);
+    const moved = { recorded: false };
     try {
-      const destinationStore = await this.options.stores.storeFor(record.destination.project);
+      const destinationStore = known ?? (await stores.storeFor(record.destination.project));
       const outcome = await executeDelivery({
         record,
         route,
@@ -284,20 +289,22 @@ export class Router {
         mayRename,
         byteSlots: this.byteSlots,
         onWritten: this.recordWritten(plan, owner, record),
+        onMoved: this.recordMoved(plan, owner, record, moved),
       });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
-        const result = resultFromRecord(record, 'superseded', outcome.destination);
-        result.durationMs = this.now() - started;
-        return { result, held: true, sourceGone: false };
+        const superseded = resultFromRecord(record, 'superseded', outcome.destination);
+        superseded.durationMs = this.now() - started;
+        return { result: superseded, held: true, sourceGone: false };
       }
       const state = outcome.sourceGone ? 'done' : 'verified';
-      await this.ledger.transition(plan.id, owner, state, {
-        crc32c: outcome.crc32c || undefined,
-        ...movedDestination(record, outcome.destination),
-        bytesThroughProcess: outcome.bytesThroughProcess,
-        ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
-      });
+      if (!moved.recorded)
+        await this.ledger.transition(plan.id, owner, state, {
+          crc32c: outcome.crc32c || undefined,
+          ...movedDestination(record, outcome.destination),
+          bytesThroughProcess: outcome.bytesThroughProcess,
+          ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
+        });
       const result = resultFromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;
       result.bytes = object.size;
@@ -339,12 +346,33 @@ export class Router {
   }
 
   /**
-   * Claims a delivery; one the ledger remembers as done is looked at where it
+   * Records a rename `done`, with its deletion stamp, once the destination
+   * stands and before the source is removed; `moved.recorded` tells the
+   * caller it is written.
+   */
+  private recordMoved(
+    plan: DeliveryPlan,
+    owner: string,
+    record: DeliveryRecord,
+    moved: { recorded: boolean },
+  ): NonNullable<DeliveryInput['onMoved']> {
+    return async (destination) => {
+      await this.ledger.transition(plan.id, owner, 'done', {
+        ...movedDestination(record, destination),
+        bytesThroughProcess: 0,
+        sourceDeletedAt: this.now(),
+      });
+      moved.recorded = true;
+    };
+  }
+
+  /**
+   * Claims a delivery (`lean`: holds it, see Claims.hold); one the ledger remembers as done is looked at where it
    * went: while the destination holds the bytes it stays done (a duplicate),
    * otherwise it is reopened and delivered again as a new attempt.
    */
-  private async claimStanding(plan: DeliveryPlan, source: SourceNow): Promise<ClaimResult> {
-    const claim = await this.claims.claim(plan);
+  private async claimStanding(plan: DeliveryPlan, source: SourceNow, lean = false): Promise<ClaimResult> {
+    const claim = await (lean ? this.claims.hold(plan) : this.claims.claim(plan));
     if (claim.status !== 'terminal' || claim.record.state !== 'done') return claim;
     if (await destinationHolds(this.options.stores, claim.record, source)) return claim;
     this.log.info(
@@ -382,6 +410,16 @@ export class Router {
     if (due.length === 0) return this.retry.baseDelayMs;
     return Math.max(0, Math.min(...due) - this.now());
   }
+}
+
+/**
+ * Whether a delivery may be held rather than claimed (Ledger.holdMany): where
+ * the destination write itself refuses to replace what is there, two
+ * writers of one delivery cannot both stand, so the ledger need not be asked
+ * first and the record is written once the delivery stands.
+ */
+function mayHold(route: Route, destinationStore: ObjectStore | undefined): boolean {
+  return route.onConflict !== 'overwrite' && destinationStore?.capabilities.conditionalWrite === true;
 }
 
 /**

@@ -32,8 +32,23 @@ export interface RunSummary extends OutcomeCounts {
   errors: Array<{ source: string; code: string; message: string }>;
 }
 
+export interface SummaryOptions {
+  /**
+   * Keep a line per delivery and the name of every unrouted file (default
+   * true); without them the summary holds counts, errors and the lines of
+   * deliveries that failed only, whatever the number of files.
+   */
+  details?: boolean;
+}
+
 /** Folds route results into a RunSummary one at a time, so a long run need not keep them all. */
 export class SummaryBuilder {
+  private readonly details: boolean;
+
+  constructor(options: SummaryOptions = {}) {
+    this.details = options.details !== false;
+  }
+
   readonly summary: RunSummary = {
     routed: 0,
     unrouted: 0,
@@ -55,7 +70,7 @@ export class SummaryBuilder {
     summary.errors.push({ source, code: problem.code, message: problem.message });
     if (problem.code === 'E_KEY_ENCODING' && problem.generation !== undefined) {
       summary.unrouted++;
-      summary.unroutedFiles.push(source);
+      if (this.details) summary.unroutedFiles.push(source);
     }
   }
 
@@ -71,7 +86,7 @@ export class SummaryBuilder {
         break;
       case 'unrouted':
         summary.unrouted++;
-        summary.unroutedFiles.push(source);
+        if (this.details) summary.unroutedFiles.push(source);
         break;
       case 'dead':
         summary.dead++;
@@ -86,6 +101,7 @@ export class SummaryBuilder {
     }
     if (r.error) summary.errors.push({ source, ...r.error });
     for (const d of r.deliveries) {
+      if (!this.details && !d.error) continue;
       summary.deliveries.push({
         source,
         route: d.routeId,

@@ -131,6 +131,12 @@ export interface CopyOptions extends WriteOptions {
    * changed since.
    */
   sourceInfo?: ObjectInfo;
+  /**
+   * A move (rename) calls it once the destination stands durably and before
+   * the source is removed: what must be recorded before the source goes (the
+   * ledger's `done`). If it fails, the source is kept and the error thrown.
+   */
+  beforeSourceRemoved?: () => Promise<void>;
 }
 
 export interface DeleteOptions {

@@ -30,6 +30,8 @@ export async function cloudWorkspace(
   process.env.SWITCHYARD_ROUTES = path.join(ws.dir, 'routes.csv');
   process.env.SWITCHYARD_DATA = ws.data;
   process.env.SWITCHYARD_STATE = path.join(ws.dir, '.switchyard');
+  // The SQLite ledger (not the cloud default, memory:) so holdDelivery can claim in it as another instance.
+  process.env.SWITCHYARD_LEDGER = `sqlite:${path.join(ws.dir, '.switchyard', 'ledger.db')}`;
   process.env.SWITCHYARD_LOG_LEVEL = 'silent';
   return ws;
 }

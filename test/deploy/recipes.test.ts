@@ -30,6 +30,25 @@ describe('README recipes', () => {
     expect(lines.filter((line) => CLOBBERS_DEPLOY.test(line))).toEqual([]);
   });
 
+  it.each(docs)('%s: every runtime a recipe deploys is Node.js 24 (nodejs24, nodejs24.x)', (file) => {
+    const text = readFileSync(path.join(ROOT, file), 'utf8');
+    const lines = shellLines(text).join('\n');
+    const runtimes = [...lines.matchAll(/--runtime[= ](\S+)/g)].map((m) => m[1]);
+    expect(runtimes.filter((r) => r !== 'nodejs24' && r !== 'nodejs24.x')).toEqual([]);
+    expect(text.match(/\bnodejs(1\d|2[0-3])(\.x)?\b/g) ?? []).toEqual([]);
+  });
+
+  it('walks Google Cloud and AWS from zero in the README\'s Deploy section', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const deploy = /^## Deploy\n([\s\S]*?)^## /m.exec(readme)?.[1] ?? '';
+    const lines = shellLines(deploy);
+    expect(lines.filter((l) => l.includes('terraform init && terraform apply'))).toHaveLength(2);
+    expect(lines.some((l) => /^gcloud storage cp \S+ gs:\/\//.test(l))).toBe(true);
+    expect(lines.some((l) => /^aws s3 cp \S+ s3:\/\//.test(l))).toBe(true);
+    for (const module of ['./deploy/terraform/gcp', './deploy/terraform/aws'])
+      expect(deploy).toContain(`source              = "${module}"`);
+  });
+
   it('recognises the recipe that used to stage into deploy/', () => {
     const old = 'rm -rf deploy && mkdir deploy && cp -r dist package.json deploy/';
     expect(shellLines(`\`\`\`sh\n${old}\n\`\`\`\n`).filter((l) => CLOBBERS_DEPLOY.test(l))).toEqual([old]);

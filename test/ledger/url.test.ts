@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,17 @@ describe('openLedger', () => {
       await store.close();
       expect((await stat(path.join(dir, file))).isFile()).toBe(true);
     }
+  });
+
+  it('opens memory: in this process, writing no file', async () => {
+    const store = await openLedger('memory:', { stateDir: dir });
+    await store.ledger.claim(plan(1), 'a', 1_000);
+    expect((await store.reports.get(plan(1).id))?.id).toBe(plan(1).id);
+    await store.close();
+    const fresh = await openLedger('memory:', { stateDir: dir });
+    expect(await fresh.reports.get(plan(1).id)).toBeUndefined();
+    await fresh.close();
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('refuses an unknown scheme, naming the URL without its password', async () => {

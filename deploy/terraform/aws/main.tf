@@ -39,7 +39,7 @@ resource "terraform_data" "inputs" {
       error_message = "A bucket is in both event_buckets and batch_buckets: expected each source bucket in one mode."
     }
     precondition {
-      condition     = fileexists("${var.source_dir}/dist/triggers/cloud/aws.js") && fileexists("${var.source_dir}/node_modules/better-sqlite3/package.json")
+      condition     = fileexists("${var.source_dir}/dist/triggers/cloud/aws.js") && fileexists("${var.source_dir}/node_modules/@node-rs/crc32/package.json")
       error_message = "source_dir has no dist/triggers/cloud/aws.js or no node_modules: expected the staged build folder with its production dependencies installed (see README.md)."
     }
     precondition {

@@ -15,7 +15,7 @@ variable "source_dir" {
 }
 
 variable "lambda_architecture" {
-  description = "x86_64 or arm64: the architecture node_modules was installed on (better-sqlite3 and @node-rs/crc32 are native)."
+  description = "x86_64 or arm64: the architecture node_modules was installed on (@node-rs/crc32 is native; better-sqlite3 too, loaded only for a sqlite: ledger_url)."
   type        = string
   default     = "x86_64"
 
@@ -118,7 +118,7 @@ variable "log_retention_days" {
 }
 
 variable "ledger_url" {
-  description = "SWITCHYARD_LEDGER, e.g. postgres://… to share one ledger; empty: SQLite in /tmp, per instance (the destination's metadata keeps deliveries idempotent)."
+  description = "SWITCHYARD_LEDGER, e.g. postgres://… to share one ledger; empty: memory:, a ledger in each instance's memory that needs no native module (the destination's metadata keeps deliveries idempotent)."
   type        = string
   default     = ""
   sensitive   = true

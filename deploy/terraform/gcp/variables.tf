@@ -122,7 +122,7 @@ variable "memory" {
 }
 
 variable "ledger_url" {
-  description = "SWITCHYARD_LEDGER, e.g. postgres://… (Cloud SQL) to share one ledger and the drain lock; empty: SQLite in /tmp, per instance (the destination's metadata keeps deliveries idempotent)."
+  description = "SWITCHYARD_LEDGER, e.g. postgres://… (Cloud SQL) to share one ledger and the drain lock; empty: memory:, a ledger in each instance's memory that needs no native module (the destination's metadata keeps deliveries idempotent)."
   type        = string
   default     = ""
   sensitive   = true

@@ -1,7 +1,9 @@
 import type { Location } from '../../storage/types.js';
-import { planValues, PLAN_COLUMNS, recordFromRow } from '../rows.js';
+import { HeldDeliveries } from '../held.js';
+import { DELIVERY_COLUMNS, planValues, PLAN_COLUMNS, recordFromRow, rowValues } from '../rows.js';
 import { claimDecision, newRecord } from '../rules.js';
 import type { SqliteConnection } from './connection.js';
+import { rollupInserts } from './rollup.js';
 import { REOPEN_DONE, transitionSql } from './sql.js';
 import type {
   ClaimResult,
@@ -17,6 +19,9 @@ import type {
 /** A fresh claim: the plan's columns and the lease (the others start NULL), bound by position. */
 const INSERT_CLAIM = `INSERT INTO deliveries (${PLAN_COLUMNS.join(', ')}, state, attempts, created_at, updated_at, claimed_by, claim_expires_at)
   VALUES (${PLAN_COLUMNS.map(() => '?').join(', ')}, 'planned', 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`;
+/** A held delivery's whole record, written once (Ledger.holdMany); a row already there wins. */
+const INSERT_RECORD = `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')})
+  VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
 const SOURCE = 'source_project = ? AND source_bucket = ? AND source_key = ?';
 const UNROUTED_KEY = 'project = ? AND bucket = ? AND key = ?';
 const REVIVE =
@@ -29,17 +34,46 @@ const REVIVE =
  * file never both hold one delivery.
  */
 export class SqliteLedger implements Ledger {
+  private readonly held = new HeldDeliveries();
+
   constructor(private readonly c: SqliteConnection) {}
 
   async claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+    if (this.held.has(plan.id)) return this.held.claim(plan.id, owner, leaseMs, this.c.now());
     return this.c.tx.write(() => this.claimOne(plan, owner, leaseMs, this.c.now()));
+  }
+
+  /**
+   * Ledger.holdMany: one read of the ids, and no write unless the ledger
+   * knows one (those are claimed, in one write transaction).
+   */
+  async holdMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
+    const now = this.c.now();
+    const known = this.c.tx.read(() => {
+      const exists = this.c.statement('SELECT 1 FROM deliveries WHERE id = ?');
+      return plans.map((p) => !this.held.has(p.id) && exists.get(p.id) !== undefined);
+    });
+    const claimed = known.some(Boolean)
+      ? await this.claimMany(plans.filter((_, i) => known[i]), owner, leaseMs)
+      : [];
+    let k = 0;
+    return plans.map((plan, i) => {
+      if (known[i]) return claimed[k++] as ClaimResult;
+      return this.held.has(plan.id)
+        ? this.held.claim(plan.id, owner, leaseMs, now)
+        : this.held.take(plan, owner, leaseMs, now);
+    });
   }
 
   async claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
     if (plans.length === 0) return [];
     return this.c.tx.write(() => {
       const now = this.c.now();
-      return plans.map((plan) => this.claimOne(plan, owner, leaseMs, now));
+      return plans.map((plan) =>
+        this.held.has(plan.id)
+          ? this.held.claim(plan.id, owner, leaseMs, now)
+          : this.claimOne(plan, owner, leaseMs, now),
+      );
     });
   }
 
@@ -49,18 +83,29 @@ export class SqliteLedger implements Ledger {
     state: DeliveryState,
     patch?: TransitionPatch,
   ): Promise<boolean> {
-    return this.c.tx.write(() => this.transitionOne(id, owner, state, patch, this.c.now()));
+    return (await this.transitionMany([patch ? { id, state, patch } : { id, state }], owner))[0] as boolean;
   }
 
   async transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]> {
     if (items.length === 0) return [];
     return this.c.tx.write(() => {
       const now = this.c.now();
-      return items.map((item) => this.transitionOne(item.id, owner, item.state, item.patch, now));
+      const inserted: DeliveryRecord[] = [];
+      const results = items.map((item) => {
+        const advanced = this.held.advance(item.id, owner, item.state, item.patch, now);
+        if (!advanced) return this.transitionOne(item.id, owner, item.state, item.patch, now);
+        if (!advanced.write) return true;
+        const written = this.c.run(INSERT_RECORD, rowValues(advanced.record)).changes === 1;
+        if (written && advanced.record.state === 'done') inserted.push(advanced.record);
+        return written;
+      });
+      for (const { sql, params } of rollupInserts(inserted)) this.c.run(sql, params);
+      return results;
     });
   }
 
   async release(id: string, owner: string): Promise<void> {
+    if (this.held.release(id, owner)) return;
     this.c.run(
       'UPDATE deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ?',
       [id, owner],
@@ -84,11 +129,11 @@ export class SqliteLedger implements Ledger {
   }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
-    return this.c.getOne(id);
+    return this.held.get(id) ?? this.c.getOne(id);
   }
 
   async forGeneration(source: Location, generation: string): Promise<DeliveryRecord[]> {
-    return this.c
+    const stored = this.c
       .rows(`SELECT * FROM deliveries WHERE ${SOURCE} AND generation = ? ORDER BY route_id, id`, [
         source.project,
         source.bucket,
@@ -96,6 +141,9 @@ export class SqliteLedger implements Ledger {
         generation,
       ])
       .map(recordFromRow);
+    const held = this.held.forGeneration(source, generation);
+    if (held.length === 0) return stored;
+    return [...stored, ...held].sort((a, b) => byBinary(a.routeId, b.routeId) || byBinary(a.id, b.id));
   }
 
   async forDestination(destination: Location): Promise<DeliveryRecord[]> {
@@ -219,4 +267,10 @@ export class SqliteLedger implements Ledger {
     const { sql, params } = transitionSql(id, owner, state, patch, now);
     return this.c.run(sql, params).changes === 1;
   }
+}
+
+/** SQLite's BINARY order of two texts (as `ORDER BY` sorts them). */
+function byBinary(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }

@@ -124,6 +124,7 @@ export async function moveLinked(from: HeldEntry, to: HeldEntry, options: CopyOp
     }
     await commitFile(to.dir, tmp, to.name, to.where.location, options.ifGenerationMatch);
   }
+  await options.beforeSourceRemoved?.();
   // unlink the source only if its name still holds the inode moved (dev, inode)
   const still = lstatOrUndefined(from.dir, from.name);
   if (still && still.ino === linked.ino && still.dev === linked.dev) unlinkSync(source);

@@ -10,9 +10,10 @@
  * SWITCHYARD_ROUTES, SWITCHYARD_CONFIG (every project the referential names
  * must be declared there, see cloudConfig), SWITCHYARD_LEDGER, SWITCHYARD_STATE
  * (default /tmp/switchyard), SWITCHYARD_DATA, SWITCHYARD_CONCURRENCY,
- * SWITCHYARD_MAX_BATCH, SWITCHYARD_TIME_BUDGET (default 45s: keep it under the
- * function's timeout), SWITCHYARD_MAX_ATTEMPTS, SWITCHYARD_LEASE,
- * SWITCHYARD_LOG_LEVEL.
+ * SWITCHYARD_ROUTES_POLL, SWITCHYARD_MAX_BATCH, SWITCHYARD_TIME_BUDGET
+ * (default 45s: keep it under the function's timeout), SWITCHYARD_MAX_ATTEMPTS,
+ * SWITCHYARD_LEASE, SWITCHYARD_LOG_LEVEL: the names the CLI reads for its
+ * flags (src/config/env.ts), so one table in the README documents both.
  */
 import {
   cloudEvent,
@@ -22,8 +23,10 @@ import {
 } from '@google-cloud/functions-framework';
 import type { RuntimeConfig } from '../../config/load.js';
 import { cloudConfig } from './config.js';
+import { commonFlagsFromEnv, envDuration, envPositiveInt, envText } from '../../config/env.js';
 import { ConfigInvalidError, errorCode, errorMessage } from '../../model/errors.js';
 import { createLogger, type Logger } from '../../util/log.js';
+import { routeSdkWarnings } from '../../util/sdk-warnings.js';
 import { drain, type DrainOptions } from '../../drains/batch.js';
 import { drainExclusive, type ExclusiveDrainResult } from '../../drains/batch-run.js';
 import { openContext, type Context } from '../../runtime/context.js';
@@ -125,56 +128,31 @@ export function createGcpDrain(options: GcpDrainOptions | (() => Promise<GcpDrai
   }
 }
 
-/** The function's settings from its environment variables. */
+/** The function's settings from its environment variables (the CLI's names: README, "Configuration"). */
 export async function gcpDrainOptionsFromEnv(
   env: Record<string, string | undefined>,
   cwd: string = process.cwd(),
 ): Promise<GcpDrainOptions> {
-  const queue = env.SWITCHYARD_QUEUE;
-  if (!queue)
+  const flags = commonFlagsFromEnv(env);
+  if (!flags.queue)
     throw new ConfigInvalidError(
       'SWITCHYARD_QUEUE',
       'not set: expected pubsub://projects/P/subscriptions/S (the GCS notification subscription)',
     );
-  const config = await cloudConfig(
-    {
-      queue,
-      state: env.SWITCHYARD_STATE ?? '/tmp/switchyard',
-      ...(env.SWITCHYARD_CONFIG ? { config: env.SWITCHYARD_CONFIG } : {}),
-      ...(env.SWITCHYARD_ROUTES ? { routes: env.SWITCHYARD_ROUTES } : {}),
-      ...(env.SWITCHYARD_LEDGER ? { ledger: env.SWITCHYARD_LEDGER } : {}),
-      ...(env.SWITCHYARD_DATA ? { data: env.SWITCHYARD_DATA } : {}),
-      ...(env.SWITCHYARD_CONCURRENCY ? { concurrency: int(env, 'SWITCHYARD_CONCURRENCY') } : {}),
-    },
-    env,
-    cwd,
-  );
+  const config = await cloudConfig({ state: '/tmp/switchyard', ...flags }, env, cwd);
   const drainOptions: DrainOptions = {
-    timeBudgetMs: env.SWITCHYARD_TIME_BUDGET ? ms(env, 'SWITCHYARD_TIME_BUDGET') : 45_000,
+    timeBudgetMs: envDuration(env, 'SWITCHYARD_TIME_BUDGET') ?? 45_000,
   };
-  if (env.SWITCHYARD_MAX_BATCH) drainOptions.maxBatch = int(env, 'SWITCHYARD_MAX_BATCH');
-  if (env.SWITCHYARD_MAX_ATTEMPTS) drainOptions.maxAttempts = int(env, 'SWITCHYARD_MAX_ATTEMPTS');
-  if (env.SWITCHYARD_LEASE) drainOptions.leaseMs = ms(env, 'SWITCHYARD_LEASE');
-  return { config, logger: createLogger({ level: env.SWITCHYARD_LOG_LEVEL ?? 'info' }), drain: drainOptions };
-}
-
-function int(env: Record<string, string | undefined>, name: string): number {
-  const n = Number(env[name]);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ConfigInvalidError(name, `expected a positive integer, got ${JSON.stringify(env[name])}`);
-  return n;
-}
-
-/** `500ms`, `30s`, `5m`, `1h` or plain milliseconds. */
-function ms(env: Record<string, string | undefined>, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec((env[name] ?? '').trim());
-  if (!m)
-    throw new ConfigInvalidError(
-      name,
-      `expected a duration like 30s, 5m or 1500ms, got ${JSON.stringify(env[name])}`,
-    );
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 'ms') as 'ms' | 's' | 'm' | 'h'];
-  return Math.round(Number(m[1]) * unit);
+  const maxBatch = envPositiveInt(env, 'SWITCHYARD_MAX_BATCH');
+  if (maxBatch !== undefined) drainOptions.maxBatch = maxBatch;
+  const maxAttempts = envPositiveInt(env, 'SWITCHYARD_MAX_ATTEMPTS');
+  if (maxAttempts !== undefined) drainOptions.maxAttempts = maxAttempts;
+  const lease = envDuration(env, 'SWITCHYARD_LEASE');
+  if (lease !== undefined) drainOptions.leaseMs = lease;
+  const level = envText(env, 'SWITCHYARD_LOG_LEVEL') ?? 'info';
+  const logger = createLogger({ level });
+  routeSdkWarnings(logger);
+  return { config, logger, drain: drainOptions };
 }
 
 /** The drain the registered functions run, configured from the environment on first invocation. */

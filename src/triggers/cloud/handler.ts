@@ -1,10 +1,12 @@
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CommonFlags } from '../../config/load.js';
+import { commonFlagsFromEnv, envText } from '../../config/env.js';
 import { errorCode, errorMessage, TransientError } from '../../model/errors.js';
 import { intake, type IntakeAnswer } from '../../intake/intake.js';
 import { routerSink, type EventSink } from '../../intake/sink.js';
 import { createLogger, type Logger } from '../../util/log.js';
+import { routeSdkWarnings } from '../../util/sdk-warnings.js';
 import { openContext, type Context } from '../../runtime/context.js';
 import type { NotificationInput } from '../../notifications/decode.js';
 import { isRecord } from '../../notifications/json.js';
@@ -15,23 +17,21 @@ import type { Env } from './config.js';
 export type { Env } from './config.js';
 
 /**
- * What the cloud entry points read from the environment (all optional):
+ * What the cloud entry points read from the environment (all optional), by
+ * the names the CLI reads for the same flags (src/config/env.ts):
  * - SWITCHYARD_ROUTES: the referential (path, gs:// or s3:// URI);
  * - SWITCHYARD_CONFIG: switchyard.yaml (projects and their backends: every
  *   project the referential names must be declared, see cloudConfig);
  * - SWITCHYARD_DATA: data root for declared local (fs) projects;
  * - SWITCHYARD_STATE: state folder (default `$TMPDIR/switchyard`, the only writable place on Lambda);
- * - SWITCHYARD_LEDGER: ledger URL (default SQLite in the state folder; use postgres:// to share it);
+ * - SWITCHYARD_LEDGER: ledger URL (default `memory:`, see cloudConfig; `sqlite:` for a file in the
+ *   state folder, postgres:// to share one);
+ * - SWITCHYARD_CONCURRENCY, SWITCHYARD_ROUTES_POLL: as the flags;
  * - SWITCHYARD_PROJECT: the source project of every event (default: resolved from the referential by bucket);
  * - SWITCHYARD_LOG_LEVEL: default `info`.
  */
 export function cloudFlags(env: Env): CommonFlags {
-  const flags: CommonFlags = { state: env.SWITCHYARD_STATE || path.join(tmpdir(), 'switchyard') };
-  if (env.SWITCHYARD_ROUTES) flags.routes = env.SWITCHYARD_ROUTES;
-  if (env.SWITCHYARD_CONFIG) flags.config = env.SWITCHYARD_CONFIG;
-  if (env.SWITCHYARD_DATA) flags.data = env.SWITCHYARD_DATA;
-  if (env.SWITCHYARD_LEDGER) flags.ledger = env.SWITCHYARD_LEDGER;
-  return flags;
+  return { state: path.join(tmpdir(), 'switchyard'), ...commonFlagsFromEnv(env) };
 }
 
 /** One function instance's context, sink and logger, opened on first use and reused by every invocation. */
@@ -68,15 +68,12 @@ export function cloudRuntime(env: Env, cwd: string = process.cwd()): CloudRuntim
 }
 
 async function open(env: Env, cwd: string): Promise<CloudRuntime> {
-  const logger = createLogger({ level: env.SWITCHYARD_LOG_LEVEL || 'info' });
+  const logger = createLogger({ level: envText(env, 'SWITCHYARD_LOG_LEVEL') ?? 'info' });
+  routeSdkWarnings(logger);
   const config = await cloudConfig(cloudFlags(env), env, cwd);
   const ctx = await openContext(config, logger);
-  return {
-    ctx,
-    sink: routerSink(ctx.router),
-    logger,
-    ...(env.SWITCHYARD_PROJECT ? { project: env.SWITCHYARD_PROJECT } : {}),
-  };
+  const project = envText(env, 'SWITCHYARD_PROJECT');
+  return { ctx, sink: routerSink(ctx.router), logger, ...(project ? { project } : {}) };
 }
 
 /**

@@ -1,21 +1,31 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { MiddlewareHandler } from 'hono';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { ConfigInvalidError } from '../../model/errors.js';
+import type { JSONWebKeySet } from 'jose';
 import { jsonError } from './errors.js';
+import { localKeys, remoteKeys, type OidcKeys } from './oidc-keys.js';
+
+export { GOOGLE_JWKS_URL, loadJwks } from './oidc-keys.js';
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
 
-/** Verifies Pub/Sub push's Google-signed OIDC tokens offline, against a JWKS read at start. */
+/**
+ * Verifies Pub/Sub push's Google-signed OIDC tokens, against Google's keys
+ * fetched from `jwksUrl` (Google's by default) and cached, or against a key
+ * set in hand (`jwks`, from a file on an air-gapped host).
+ */
 export interface OidcOptions {
   audience: string;
   issuer?: string;
   /** When set, the token's `email` claim must equal it and `email_verified` be true. */
   serviceAccountEmail?: string;
-  jwks: JSONWebKeySet;
+  /** Where the keys are fetched when no `jwks` is given. Default: GOOGLE_JWKS_URL. */
+  jwksUrl?: string;
+  /** Least time between two fetches of `jwksUrl` (default 30 s). */
+  jwksCooldownMs?: number;
+  /** A key set in hand instead of fetching one. */
+  jwks?: JSONWebKeySet;
   /**
-   * Reads the key set again (Google rotates its signing keys): called when a
+   * Reads `jwks` again (Google rotates its signing keys): called when a
    * token names a key the set lacks, at most once a minute.
    */
   reload?: () => Promise<JSONWebKeySet>;
@@ -44,7 +54,7 @@ export interface Authenticator {
 export function createAuthenticator(options: AuthOptions = {}): Authenticator {
   const token = options.token ? digest(options.token) : undefined;
   const oidc = options.oidc;
-  const keys = oidc ? new KeySet(oidc) : undefined;
+  const keys = oidc ? keysOf(oidc) : undefined;
   const kinds = [token ? 'bearer token' : '', oidc ? 'Pub/Sub OIDC token' : ''].filter(Boolean);
   return {
     configured: kinds.length > 0,
@@ -92,59 +102,22 @@ export function requireReader(auth: Authenticator, publicReads = false): Middlew
   return requireAuth(auth, 'Basic');
 }
 
-/** Reads the JWKS file named by `server.oidc.jwksFile`; throws ConfigInvalidError when it is not a key set. */
-export async function loadJwks(file: string): Promise<JSONWebKeySet> {
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new ConfigInvalidError(
-      'server.oidc.jwksFile',
-      `cannot read JWKS ${file}: ${(error as Error).message}`,
-      { path: file },
-    );
-  }
-  if (!value || typeof value !== 'object' || !Array.isArray((value as { keys?: unknown }).keys)) {
-    throw new ConfigInvalidError('server.oidc.jwksFile', `${file} is not a JWKS ({"keys": [...]})`, {
-      path: file,
-    });
-  }
-  return value as JSONWebKeySet;
+function keysOf(oidc: OidcOptions): OidcKeys {
+  if (oidc.jwks) return localKeys(oidc.jwks, oidc.reload);
+  return remoteKeys({
+    ...(oidc.jwksUrl !== undefined ? { url: oidc.jwksUrl } : {}),
+    ...(oidc.jwksCooldownMs !== undefined ? { cooldownMs: oidc.jwksCooldownMs } : {}),
+  });
 }
 
-const RELOAD_INTERVAL_MS = 60_000;
-
-/** The JWKS in use, read again when a token names an unknown key (rate-limited). */
-class KeySet {
-  private keys: ReturnType<typeof createLocalJWKSet>;
-  private reloadedAt = 0;
-
-  constructor(private readonly oidc: OidcOptions) {
-    this.keys = createLocalJWKSet(oidc.jwks);
-  }
-
-  async verify(jwt: string): Promise<JWTPayload> {
-    const options = {
-      issuer: this.oidc.issuer ?? GOOGLE_ISSUER,
-      audience: this.oidc.audience,
+async function verifyOidc(jwt: string, oidc: OidcOptions, keys: OidcKeys): Promise<AuthResult> {
+  try {
+    const payload = await keys.verify(jwt, {
+      issuer: oidc.issuer ?? GOOGLE_ISSUER,
+      audience: oidc.audience,
       algorithms: ['RS256'],
       clockTolerance: 30,
-    };
-    try {
-      return (await jwtVerify(jwt, this.keys, options)).payload;
-    } catch (error) {
-      const unknownKey = (error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY';
-      if (!unknownKey || !this.oidc.reload || Date.now() - this.reloadedAt < RELOAD_INTERVAL_MS) throw error;
-      this.reloadedAt = Date.now();
-      this.keys = createLocalJWKSet(await this.oidc.reload());
-      return (await jwtVerify(jwt, this.keys, options)).payload;
-    }
-  }
-}
-
-async function verifyOidc(jwt: string, oidc: OidcOptions, keys: KeySet): Promise<AuthResult> {
-  try {
-    const payload = await keys.verify(jwt);
+    });
     if (oidc.serviceAccountEmail) {
       if (payload.email !== oidc.serviceAccountEmail)
         return { ok: false, reason: 'OIDC token email is not the configured service account' };
