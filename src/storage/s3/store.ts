@@ -1,12 +1,4 @@
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  type GetObjectCommandInput,
-  type HeadObjectCommandInput,
-  type HeadObjectCommandOutput,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from './config.js';
@@ -20,7 +12,14 @@ import { listObjectsPage, listVersionsPage } from './list.js';
 import { generationOf, matchesGeneration, parseGeneration, quoteEtag } from './generation.js';
 import { headToInfo } from './metadata.js';
 import { copySourceOf, destinationParams, statedHead } from './params.js';
-import { answeredByCopy, copyDestination, copyObjectInput, writtenByCopy } from './copy-object.js';
+import {
+  answeredByCopy,
+  copyDestination,
+  copyObjectHeaders,
+  copyObjectInput,
+  writtenByCopy,
+} from './copy-object.js';
+import type { LeanHead } from './lean-shapes.js';
 import { multipartCopy } from './part-copy.js';
 import type {
   CopyOptions,
@@ -82,16 +81,22 @@ export class S3Store implements ObjectStore {
     });
   }
 
-  private async head(bucket: string, key: string, extra: Partial<HeadObjectCommandInput> = {}) {
+  private get lean() {
+    return this.settings.lean;
+  }
+
+  private async head(
+    bucket: string,
+    key: string,
+    extra: { VersionId?: string; IfMatch?: string } = {},
+  ): Promise<LeanHead | undefined> {
     try {
-      return await this.client.send(
-        new HeadObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(this.capabilities.checksumHeaders ? { ChecksumMode: 'ENABLED' as const } : {}),
-          ...extra,
-        }),
-      );
+      return await this.lean.lookObject({
+        Bucket: bucket,
+        Key: key,
+        ...(this.capabilities.checksumHeaders ? { ChecksumMode: 'ENABLED' as const } : {}),
+        ...extra,
+      });
     } catch (error) {
       if (isS3NotFound(error)) return undefined;
       throw this.fail(error, 'HeadObject', bucket, key);
@@ -141,7 +146,7 @@ export class S3Store implements ObjectStore {
       : written.ETag
         ? { IfMatch: quoteEtag(written.ETag) }
         : {};
-    let head: HeadObjectCommandOutput | undefined;
+    let head: LeanHead | undefined;
     try {
       head = await this.head(bucket, key, pin);
     } catch (error) {
@@ -291,7 +296,7 @@ export class S3Store implements ObjectStore {
             ? { IfMatch: quoteEtag(head.ETag) }
             : {};
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...guard }));
+      await this.lean.deleteObject({ Bucket: bucket, Key: key, ...guard });
     } catch (error) {
       if (isS3PreconditionFailed(error) && expected !== undefined) {
         throw await this.preconditionFailed(bucket, key, expected, error);
@@ -305,7 +310,7 @@ export class S3Store implements ObjectStore {
     try {
       return this.capabilities.versioning
         ? await listVersionsPage(this.client, bucket, options)
-        : await listObjectsPage(this.client, bucket, options);
+        : await listObjectsPage(this.lean, bucket, options);
     } catch (error) {
       throw this.fail(error, 'ListObjects', bucket, options.prefix ?? '');
     }
@@ -376,7 +381,7 @@ export class S3Store implements ObjectStore {
   private async copyWith(
     from: Ref,
     to: Ref,
-    src: HeadObjectCommandOutput,
+    src: LeanHead,
     options: CopyOptions,
     conditions: Conditions,
   ): Promise<ObjectInfo> {
@@ -401,7 +406,11 @@ export class S3Store implements ObjectStore {
       return this.infoAfterWrite(to.bucket, to.key, written);
     }
     const input = copyObjectInput(to, copySource, sourceEtag, destination, conditions);
-    const out = await this.client.send(new CopyObjectCommand(input));
+    const out = await this.lean.copyObject({
+      Bucket: to.bucket,
+      Key: to.key,
+      headers: copyObjectHeaders(input),
+    });
     // what the copy answered is what a look would report: a CRC32C the server
     // computed (asked for by ChecksumAlgorithm) and the ETag; a look only where
     // the answer lacks them (a checksum-capable server that sent none)
@@ -431,7 +440,7 @@ export class S3Store implements ObjectStore {
     error: unknown,
     from: Ref,
     to: Ref,
-    src: HeadObjectCommandOutput,
+    src: LeanHead,
     options: CopyOptions,
   ): Promise<Error> {
     const now = await this.head(from.bucket, from.key).catch(() => undefined);
@@ -448,6 +457,7 @@ export class S3Store implements ObjectStore {
 
   async close(): Promise<void> {
     this.client.destroy();
+    this.lean.destroy();
   }
 }
 
