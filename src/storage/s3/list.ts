@@ -1,4 +1,4 @@
-import { ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { LeanS3Client } from './lean-client.js';
 import { isFolderPlaceholder } from '../../model/keys.js';
 import { generationOf, modifiedSeconds, unquoteEtag } from './generation.js';
@@ -65,6 +65,7 @@ export async function listVersionsPage(
   const marker = options.pageToken
     ? (JSON.parse(Buffer.from(options.pageToken, 'base64url').toString('utf8')) as { k?: string; v?: string })
     : {};
+  const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
   const out = await client.send(
     new ListObjectVersionsCommand({
       Bucket: bucket,

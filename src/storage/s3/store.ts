@@ -1,5 +1,4 @@
-import { GetObjectCommand, type GetObjectCommandInput } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { GetObjectCommandInput } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
@@ -20,7 +19,6 @@ import {
   writtenByCopy,
 } from './copy-object.js';
 import type { LeanHead } from './lean-shapes.js';
-import { multipartCopy } from './part-copy.js';
 import type {
   CopyOptions,
   DeleteOptions,
@@ -64,8 +62,9 @@ export class S3Store implements ObjectStore {
     this.identity = options.settings.identity;
   }
 
-  private get client() {
-    return this.settings.client;
+  /** The SDK's client, imported on first use (sdk-client.ts). */
+  private sdk() {
+    return this.settings.sdk.get();
   }
 
   private where(bucket: string, key: string): string {
@@ -171,7 +170,8 @@ export class S3Store implements ObjectStore {
     const input = await this.pinnedRead(bucket, key, expected);
     let body: Readable;
     try {
-      const out = await this.client.send(new GetObjectCommand(input));
+      const [{ GetObjectCommand }, client] = await Promise.all([import('@aws-sdk/client-s3'), this.sdk()]);
+      const out = await client.send(new GetObjectCommand(input));
       body = out.Body as Readable;
       if (expected !== undefined && !input.VersionId && !matchesGeneration(out, expected)) {
         // the ETag held but the object was written again since (the same bytes, later)
@@ -226,21 +226,10 @@ export class S3Store implements ObjectStore {
       options.ifGenerationMatch,
       options.destinationInfo,
     );
-    let payload: Readable | Buffer;
-    let localCrc: () => string;
-    if (Buffer.isBuffer(body)) {
-      payload = body;
-      this.stats.bytesOut += body.length;
-      const crc = crc32cOf(body);
-      localCrc = () => crc;
-    } else {
-      const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
-      body.on('error', (error) => metered.destroy(error));
-      payload = body.pipe(metered);
-      localCrc = () => metered.crc32c;
-    }
+    const { payload, localCrc } = this.metered(body);
+    const [{ Upload }, client] = await Promise.all([import('@aws-sdk/lib-storage'), this.sdk()]);
     const upload = new Upload({
-      client: this.client,
+      client,
       queueSize: this.settings.uploadQueueSize,
       partSize: Math.max(
         S3_MIN_PART_BYTES,
@@ -271,6 +260,18 @@ export class S3Store implements ObjectStore {
     const info = await this.infoAfterWrite(bucket, key, written);
     info.crc32c ??= localCrc();
     return info;
+  }
+
+  /** The body counted into `stats.bytesOut`, and its CRC32C once sent. */
+  private metered(body: Readable | Buffer): { payload: Readable | Buffer; localCrc: () => string } {
+    if (Buffer.isBuffer(body)) {
+      this.stats.bytesOut += body.length;
+      const crc = crc32cOf(body);
+      return { payload: body, localCrc: () => crc };
+    }
+    const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
+    body.on('error', (error) => metered.destroy(error));
+    return { payload: body.pipe(metered), localCrc: () => metered.crc32c };
   }
 
   async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
@@ -309,7 +310,7 @@ export class S3Store implements ObjectStore {
     assertSafeBucket(bucket);
     try {
       return this.capabilities.versioning
-        ? await listVersionsPage(this.client, bucket, options)
+        ? await listVersionsPage(await this.sdk(), bucket, options)
         : await listObjectsPage(this.lean, bucket, options);
     } catch (error) {
       throw this.fail(error, 'ListObjects', bucket, options.prefix ?? '');
@@ -390,8 +391,9 @@ export class S3Store implements ObjectStore {
     const sourceEtag = quoteEtag(src.ETag ?? '');
     const size = src.ContentLength ?? 0;
     if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
+      const { multipartCopy } = await import('./part-copy.js');
       const written = await multipartCopy({
-        client: this.client,
+        client: await this.sdk(),
         copySource,
         sourceEtag,
         size,
@@ -456,7 +458,7 @@ export class S3Store implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.settings.sdk.destroy();
     this.lean.destroy();
   }
 }
