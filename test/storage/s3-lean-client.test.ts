@@ -248,6 +248,29 @@ describe('lean S3 client against fauxqs', () => {
     }
   });
 
+  it('streams an object, pinned to its ETag: another ETag is PreconditionFailed (412)', async () => {
+    const s3 = client();
+    try {
+      const body = Buffer.alloc(3 * 1024 * 1024 + 7, 9);
+      await fetch(`${fauxqs.endpoint}/lean/big%20one.bin`, { method: 'PUT', body });
+      const head = await s3.headObject({ Bucket: 'lean', Key: 'big one.bin' });
+      const got = await s3.getObject({ Bucket: 'lean', Key: 'big one.bin', IfMatch: head.ETag ?? '' });
+      expect(got).toMatchObject({ ETag: head.ETag, ContentLength: body.length });
+      const chunks: Buffer[] = [];
+      for await (const chunk of got.Body) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).equals(body)).toBe(true);
+      await expect(
+        s3.getObject({ Bucket: 'lean', Key: 'big one.bin', IfMatch: '"00000000000000000000000000000000"' }),
+      ).rejects.toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+      await expect(s3.getObject({ Bucket: 'lean', Key: 'no such.bin' })).rejects.toMatchObject({
+        name: 'NoSuchKey',
+        $metadata: { httpStatusCode: 404 },
+      });
+    } finally {
+      s3.destroy();
+    }
+  });
+
   it('gives the store the typed errors it gave with the SDK: NoSuchKey → NotFoundError', async () => {
     const store = createS3Store(
       'cloud',

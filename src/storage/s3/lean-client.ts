@@ -2,6 +2,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { Readable } from 'node:stream';
 import { TRANSIENT_S3_ERRORS } from './errors.js';
 import {
   copyOf,
@@ -58,6 +59,13 @@ interface LeanAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+}
+
+/** An answer whose body is still to be read. */
+interface LeanStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: http.IncomingMessage;
 }
 
 /** SHA-256 and HMAC-SHA-256 in the Checksum shape SignatureV4 takes, by node:crypto. */
@@ -202,6 +210,27 @@ export class LeanS3Client {
     return listPageOf(answer.body);
   }
 
+  /**
+   * GetObject: the object's look (as HeadObject's) and its bytes, streamed.
+   * Tried again only until an answer starts; a failure while reading is the
+   * stream's error.
+   */
+  async getObject(input: {
+    Bucket: string;
+    Key: string;
+    VersionId?: string;
+    IfMatch?: string;
+  }): Promise<LeanHead & { Body: Readable }> {
+    const answer = await this.open({
+      method: 'GET',
+      bucket: input.Bucket,
+      key: input.Key,
+      query: input.VersionId ? { versionId: input.VersionId } : {},
+      headers: input.IfMatch ? { 'if-match': input.IfMatch } : {},
+    });
+    return { ...headOf(answer.status, answer.headers), Body: answer.body };
+  }
+
   /** Closes the kept-alive sockets. */
   destroy(): void {
     this.agent.destroy();
@@ -209,11 +238,20 @@ export class LeanS3Client {
 
   /** One request, tried again on a network failure, 5xx or throttling; a 3xx/4xx/5xx answer throws LeanS3Error. */
   private async send(request: LeanRequest): Promise<LeanAnswer> {
+    const { status, headers, body } = await this.open(request);
+    return { status, headers, body: await text(body) };
+  }
+
+  /**
+   * One request, tried again on a network failure, 5xx or throttling, its
+   * answer's body left to read; a 3xx/4xx/5xx answer throws LeanS3Error.
+   */
+  private async open(request: LeanRequest): Promise<LeanStream> {
     for (let attempt = 1; ; attempt++) {
       try {
         const answer = await this.once(request);
         if (answer.status >= 300 && !(answer.status === 404 && request.absentOk))
-          throw errorOf(answer.status, answer.headers, answer.body);
+          throw errorOf(answer.status, answer.headers, await text(answer.body));
         return answer;
       } catch (error) {
         if (attempt >= this.attempts || !retryable(error)) throw error;
@@ -222,7 +260,7 @@ export class LeanS3Client {
     }
   }
 
-  private async once(request: LeanRequest): Promise<LeanAnswer> {
+  private async once(request: LeanRequest): Promise<LeanStream> {
     const virtual = !this.pathStyle && virtualHostable(request.bucket, this.tls);
     const hostname = virtual ? `${request.bucket}.${this.base.hostname}` : this.base.hostname;
     const host = this.base.port ? `${hostname}:${this.base.port}` : hostname;
@@ -249,7 +287,7 @@ export class LeanS3Client {
       .map((name) => `${uriEscape(name)}=${uriEscape(query[name] ?? '')}`)
       .join('&');
     const transport = this.tls ? https : http;
-    return new Promise<LeanAnswer>((resolve, reject) => {
+    return new Promise<LeanStream>((resolve, reject) => {
       const req = transport.request(
         {
           protocol: this.base.protocol,
@@ -265,22 +303,20 @@ export class LeanS3Client {
           // before it knows that: an answer with no Content-Length (fauxqs' 404) closes
           // it, and the next request pays a new connection. The server kept it open.
           if (request.method === 'HEAD' && res.headers.connection !== 'close') keepAlive(req);
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
         },
       );
       req.on('error', reject);
       req.end();
     });
   }
+}
+
+/** An answer's whole body as text (XML, or nothing). */
+async function text(body: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Marks a request's socket reusable once its answer ends (ClientRequest's `shouldKeepAlive`). */

@@ -1,4 +1,3 @@
-import type { GetObjectCommandInput } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
@@ -18,6 +17,7 @@ import {
   copyObjectInput,
   writtenByCopy,
 } from './copy-object.js';
+import type { LeanS3Client } from './lean-client.js';
 import type { LeanHead } from './lean-shapes.js';
 import type {
   CopyOptions,
@@ -34,6 +34,7 @@ import type {
 
 type Ref = { bucket: string; key: string };
 type Conditions = { IfMatch?: string; IfNoneMatch?: string };
+type GetInput = Parameters<LeanS3Client['getObject']>[0];
 
 const PART_COPY_CONCURRENCY = 4;
 
@@ -170,9 +171,8 @@ export class S3Store implements ObjectStore {
     const input = await this.pinnedRead(bucket, key, expected);
     let body: Readable;
     try {
-      const [{ GetObjectCommand }, client] = await Promise.all([import('@aws-sdk/client-s3'), this.sdk()]);
-      const out = await client.send(new GetObjectCommand(input));
-      body = out.Body as Readable;
+      const out = await this.lean.getObject(input);
+      body = out.Body;
       if (expected !== undefined && !input.VersionId && !matchesGeneration(out, expected)) {
         // the ETag held but the object was written again since (the same bytes, later)
         body.destroy();
@@ -196,12 +196,8 @@ export class S3Store implements ObjectStore {
    * look confirmed it is the current one), or made conditional on its ETag;
    * the answer's Last-Modified is then checked against the generation too.
    */
-  private async pinnedRead(
-    bucket: string,
-    key: string,
-    expected: string | undefined,
-  ): Promise<GetObjectCommandInput> {
-    const input: GetObjectCommandInput = { Bucket: bucket, Key: key };
+  private async pinnedRead(bucket: string, key: string, expected: string | undefined): Promise<GetInput> {
+    const input: GetInput = { Bucket: bucket, Key: key };
     if (expected === undefined) return input;
     const pinned = parseGeneration(expected);
     if ('etag' in pinned) return { ...input, IfMatch: quoteEtag(pinned.etag) };
