@@ -4,6 +4,7 @@
 // included), and its failures typed by the store as the SDK's were.
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PermanentError, PreconditionError, TransientError } from '../../src/model/errors.js';
 import { createS3Store } from '../../src/storage/s3/store.js';
@@ -153,6 +154,39 @@ describe('lean S3 client: signatures', () => {
     } finally {
       client.destroy();
       await server.stop();
+    }
+  });
+});
+
+describe('lean S3 client: connections', () => {
+  it('keeps the socket after a HEAD answered 404 without Content-Length (as fauxqs answers a missing key)', async () => {
+    let connections = 0;
+    // a raw server, so the answer is exactly fauxqs' bytes (Node's own server would add headers)
+    const server = net.createServer((socket) => {
+      connections++;
+      let pending = '';
+      socket.on('data', (data) => {
+        pending += data.toString('latin1');
+        for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+          pending = pending.slice(end + 4);
+          socket.write('HTTP/1.1 404 Not Found\r\nx-amz-request-id: r\r\nConnection: keep-alive\r\n\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new LeanS3Client({
+      endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    try {
+      for (let i = 0; i < 10; i++)
+        expect(await client.lookObject({ Bucket: 'b', Key: `missing-${i}` })).toBeUndefined();
+      expect(connections).toBe(1);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

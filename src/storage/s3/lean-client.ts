@@ -302,7 +302,8 @@ export class LeanS3Client {
           // A HEAD answer never has a body, but Node decides whether to keep the socket
           // before it knows that: an answer with no Content-Length (fauxqs' 404) closes
           // it, and the next request pays a new connection. The server kept it open.
-          if (request.method === 'HEAD' && res.headers.connection !== 'close') keepAlive(req);
+          if (request.method === 'HEAD' && res.httpVersion !== '1.0' && res.headers.connection !== 'close')
+            keepAlive(req);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res });
         },
       );
