@@ -3,7 +3,7 @@ import { translateToJs } from './js-translate.js';
 import { LiteralScanner } from './literal-scanner.js';
 import { checkMaskSyntax } from './mask-check.js';
 import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
-import { MaskSyntaxUnsupported, parseMask } from './mask-syntax.js';
+import { MaskSyntaxUnsupported, parseMask, type MaskNode } from './mask-syntax.js';
 import type { Route, RouteMatch } from './types.js';
 
 /**
@@ -59,6 +59,18 @@ export class CompiledMask {
   /** The literals every match contains (none known when the analyser does not read the mask). */
   get literals(): MaskLiterals {
     return (this.analysed ??= this.readable ? analyseMask(parseMask(this.mask)) : { requirements: [] });
+  }
+
+  /**
+   * Reads the mask's tree once for `use` (to build a sample of it, say);
+   * with `keepLiterals`, its literals are taken from the same reading.
+   * Undefined when the analyser does not read the mask.
+   */
+  withTree<T>(use: (node: MaskNode) => T, keepLiterals = false): T | undefined {
+    if (!this.readable) return undefined;
+    const node = parseMask(this.mask);
+    if (keepLiterals) this.analysed ??= analyseMask(node);
+    return use(node);
   }
 
   /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */

@@ -116,17 +116,28 @@ function anchoredEnd(node: MaskNode): boolean {
 
 /** The sample of a valid mask (a best effort when the analyser does not read it). */
 export function sampleMask(mask: string, test: (name: string) => boolean = defaultTest(mask)): MaskSample {
+  let node: MaskNode;
   try {
-    const node = parseMask(mask);
-    const b = new SampleBuilder();
-    b.visit(node);
-    const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < b.text.length);
-    return { test, text: b.text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
+    node = parseMask(mask);
   } catch (error) {
     if (!(error instanceof MaskSyntaxUnsupported)) throw error;
-    const text = mask.replace(/\\(.)/g, '$1').replace(/[^A-Za-z0-9_.-]/g, '');
-    return { test, text, slots: [], edges: { start: true, end: true } };
+    return unreadSample(mask, test);
   }
+  return sampleOfTree(node, test);
+}
+
+/** The sample of a mask the analyser read (`node`: its tree). */
+export function sampleOfTree(node: MaskNode, test: (name: string) => boolean): MaskSample {
+  const b = new SampleBuilder();
+  b.visit(node);
+  const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < b.text.length);
+  return { test, text: b.text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
+}
+
+/** The sample of a mask the analyser does not read: its word characters. */
+export function unreadSample(mask: string, test: (name: string) => boolean): MaskSample {
+  const text = mask.replace(/\\(.)/g, '$1').replace(/[^A-Za-z0-9_.-]/g, '');
+  return { test, text, slots: [], edges: { start: true, end: true } };
 }
 
 function defaultTest(mask: string): (name: string) => boolean {
