@@ -37,10 +37,22 @@ export function analyseMask(node: MaskNode): MaskLiterals {
   const reqs = [...info.reqs];
   const whole = toRequirement(info.exact);
   if (whole) reqs.push(whole);
-  const result: MaskLiterals = { requirements: dedupe(reqs) };
+  // kept as long as the mask is: flat copies, not the pieces they were built from
+  const requirements = dedupe(reqs).map((r) => r.map((l) => ({ text: flat(l.text), folded: l.folded })));
+  const result: MaskLiterals = { requirements };
   const exact = exactLiteral(node);
-  if (exact) result.exact = exact;
+  if (exact) result.exact = { ...exact, text: flat(exact.text) };
   return result;
+}
+
+/**
+ * The same text, flat: V8 keeps a string built by repeated `+` as a tree of
+ * its pieces (kilobytes for a 40-character literal built a character at a
+ * time); converting it to a number flattens it in place.
+ */
+function flat(text: string): string {
+  void Number(text);
+  return text;
 }
 
 /** Folds one UTF-16 code unit the way folded literals expect; -1 keeps it. */

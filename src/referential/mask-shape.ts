@@ -21,8 +21,8 @@
 const MAX_SHAPED_LENGTH = 128;
 /** RE2's size limit (re2js `Parser.MAX_SIZE`); shaped masks stay far below it. */
 const RE2_MAX_SIZE = 1_398_101;
-const GROUP_HEADER = /^\(\?(?:P?<[^>]*>|[imsU]*(?:-[imsU]*)?[:)])/;
-const REPEAT = /^\{(\d*)(?:,(\d*))?\}/;
+const GROUP_HEADER = /\(\?(?:P?<[^>]*>|[imsU]*(?:-[imsU]*)?[:)])/y;
+const REPEAT = /\{(\d*)(?:,(\d*))?\}/y;
 
 export function maskShape(mask: string): string {
   if (mask.length > MAX_SHAPED_LENGTH) return mask;
@@ -43,12 +43,14 @@ export function maskShape(mask: string): string {
       out += mask.slice(i, end);
       i = end;
     } else if (c === '(' && mask[i + 1] === '?') {
-      const m = GROUP_HEADER.exec(mask.slice(i));
+      GROUP_HEADER.lastIndex = i;
+      const m = GROUP_HEADER.exec(mask);
       if (!m) return mask;
       out += m[0];
       i += m[0].length;
     } else if (c === '{') {
-      const m = REPEAT.exec(mask.slice(i));
+      REPEAT.lastIndex = i;
+      const m = REPEAT.exec(mask);
       if (m) {
         const bound = Math.max(Number(m[1] || 0), Number(m[2] || 0), 1);
         repeats *= bound;
