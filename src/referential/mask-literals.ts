@@ -203,13 +203,20 @@ function dedupe(reqs: Requirement[]): Requirement[] {
   const seen = new Set<string>();
   const out: Requirement[] = [];
   for (const r of reqs) {
-    const key = JSON.stringify(r);
+    const key = requirementKey(r);
     if (!seen.has(key)) {
       seen.add(key);
       out.push(r);
     }
   }
   return out.sort((a, b) => requirementScore(b) - requirementScore(a));
+}
+
+/** One string per distinct requirement (its literals in order, length-prefixed). */
+function requirementKey(r: Requirement): string {
+  let key = '';
+  for (const l of r) key += `${l.folded ? 'i' : 's'}${l.text.length}:${l.text}`;
+  return key;
 }
 
 /** `abc`, `^abc`, `abc$`, `^abc$`, `\Aabc\z`: decidable by a plain string test. */
