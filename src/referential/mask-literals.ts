@@ -161,6 +161,15 @@ function catInfo(items: MaskNode[]): Info {
     if (r) reqs.push(r);
   };
   for (const item of items) {
+    if (item.t === 'lit' && acc !== null && acc.length === 1) {
+      // one more character after one literal: what product() below gives, without its sets
+      const l = lit(item.ch, item.fold);
+      const c: Literal | null = l && concatLiteral(acc[0]!, l);
+      if (c) {
+        acc = [c];
+        continue;
+      }
+    }
     const info = infoOf(item);
     reqs.push(...info.reqs);
     if (!info.exact) {

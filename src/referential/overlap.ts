@@ -70,17 +70,29 @@ function spellsExtension(items: MaskNode[], from: number): boolean {
   return TYPICAL_EXTENSIONS.some((ext) => text.startsWith(ext));
 }
 
+/** Builds a sample's text from pieces joined once (not a character at a time). */
 class SampleBuilder {
-  text = '';
+  private readonly parts: string[] = [];
+  /** The length of the text so far. */
+  length = 0;
   slots: number[] = [];
+
+  get text(): string {
+    return this.parts.join('');
+  }
+
+  private append(piece: string): void {
+    this.parts.push(piece);
+    this.length += piece.length;
+  }
 
   visit(node: MaskNode): void {
     switch (node.t) {
       case 'lit':
-        this.text += node.ch;
+        this.append(node.ch);
         return;
       case 'class':
-        this.text += node.dot ? '_' : classChar(node.fold ? `(?i:${node.source})` : node.source);
+        this.append(node.dot ? '_' : classChar(node.fold ? `(?i:${node.source})` : node.source));
         return;
       case 'assert':
         return;
@@ -92,11 +104,11 @@ class SampleBuilder {
         return;
       case 'rep':
         for (let i = 0; i < Math.min(node.min, 64); i++) this.visit(node.node);
-        if (node.max > node.min) this.slots.push(this.text.length);
+        if (node.max > node.min) this.slots.push(this.length);
         return;
       case 'cat':
         node.items.forEach((item, i) => {
-          if (item.t === 'class' && item.dot && spellsExtension(node.items, i + 1)) this.text += '.';
+          if (item.t === 'class' && item.dot && spellsExtension(node.items, i + 1)) this.append('.');
           else this.visit(item);
         });
         return;
@@ -130,10 +142,9 @@ export function sampleMask(mask: string, test: (name: string) => boolean = defau
 export function sampleOfTree(node: MaskNode, test: (name: string) => boolean): MaskSample {
   const b = new SampleBuilder();
   b.visit(node);
-  const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < b.text.length);
-  // built a character at a time, V8 keeps it as a tree of pieces: flatten it (in place) to keep it
-  void Number(b.text);
-  return { test, text: b.text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
+  const text = b.text;
+  const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < text.length);
+  return { test, text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
 }
 
 /** The sample of a mask the analyser does not read: its word characters. */
