@@ -54,7 +54,7 @@ interface CsvRecord {
 }
 
 function loadCsv(text: string, file: string): RawRow[] {
-  const normalized = text.replace(/\r\n?/g, '\n');
+  const normalized = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
   const records = normalized.includes('"') ? quotedRecords(normalized, file) : unquotedRecords(normalized);
   const [head, ...body] = records.filter((r) => r.record.some((v) => v.trim() !== ''));
   if (!head) return [];
