@@ -107,17 +107,19 @@ export async function configFrom(
   return config;
 }
 
+/** The logger of a one-shot command: each line written when logged, nothing left to flush at exit. */
 export function loggerFrom(options: CommonOptionValues): Logger {
-  return createLogger({ level: options.logLevel ?? 'warn' });
+  return createLogger({ level: options.logLevel ?? 'warn', sync: true });
 }
 
 /**
  * The logger of a long-running command (serve, worker): level info unless
- * --log-level was given, where one-shot commands default to warn.
+ * --log-level was given, where one-shot commands default to warn; lines
+ * written asynchronously.
  */
 export function daemonLoggerFrom(command: Command, options: CommonOptionValues): Logger {
   const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
-  return loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
+  return createLogger({ level: defaultLevel ? 'info' : (options.logLevel ?? 'warn') });
 }
 
 export function printJson(io: Io, value: unknown): void {
