@@ -59,6 +59,30 @@ const distImportMetaUrl = {
   },
 };
 
+/**
+ * commander requires node:child_process (which loads net and dgram) when it
+ * loads, for subcommands that are executables, which switchyard has none of:
+ * it is required on a spawn instead. A commander whose source no longer
+ * reads so fails the build rather than keep the cost unnoticed.
+ */
+const lazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const contents = readFileSync(args.path, 'utf8');
+      if (!contents.includes(eager)) throw new Error(`${args.path}: expected the line ${eager}`);
+      return {
+        contents: contents.replace(
+          eager,
+          "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };",
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
+
 const partial = `${outdir}.${process.pid}.partial`;
 const { outputFiles } = await build({
   entryPoints: { main: path.join(src, 'cli', 'main.ts') },
@@ -75,7 +99,7 @@ const { outputFiles } = await build({
   banner: {
     js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
   },
-  plugins: [distImportMetaUrl],
+  plugins: [distImportMetaUrl, lazyChildProcess],
   legalComments: 'none',
   logLevel: 'warning',
   write: false,
