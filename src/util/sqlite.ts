@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigInvalidError } from '../model/errors.js';
 
-export type SqliteDatabase = Database.Database;
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/**
+ * better-sqlite3, required rather than imported: an ES module importing a
+ * CommonJS one makes Node start its CommonJS export scanner (a WebAssembly
+ * module) first, on every start, for this one package.
+ */
+const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 
 /** One step of a component's schema. Append-only: never edit a released one. */
 export interface SqliteMigration {
