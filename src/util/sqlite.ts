@@ -12,7 +12,27 @@ export type SqliteDatabase = BetterSqlite3.Database;
  * CommonJS one makes Node start its CommonJS export scanner (a WebAssembly
  * module) first, on every start, for this one package.
  */
-const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+const requireCjs = createRequire(import.meta.url);
+const Database = requireCjs('better-sqlite3') as typeof BetterSqlite3;
+
+let addon: string | null | undefined;
+
+/**
+ * Where better-sqlite3's install puts its addon (build/Release), handed to
+ * it: its own search (the `bindings` package: a stack trace and a dozen
+ * paths tried) took longer than opening the database. Elsewhere (a debug
+ * build): left to that search.
+ */
+function addonOption(): BetterSqlite3.Options {
+  if (addon === undefined) {
+    try {
+      addon = requireCjs.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      addon = null;
+    }
+  }
+  return addon === null ? {} : { nativeBinding: addon };
+}
 
 /** One step of a component's schema. Append-only: never edit a released one. */
 export interface SqliteMigration {
@@ -33,7 +53,7 @@ export function openSqliteFile(
   options: { synchronous?: 'NORMAL' | 'FULL' } = {},
 ): SqliteDatabase {
   if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, addonOption());
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
@@ -77,7 +97,7 @@ function createSqliteFile(path: string, component: string, migrations: readonly 
   mkdirSync(folder, { recursive: true });
   const staged = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.creating`;
   try {
-    const db = new Database(staged);
+    const db = new Database(staged, addonOption());
     try {
       db.pragma('synchronous = OFF');
       db.pragma('journal_mode = WAL');
