@@ -108,20 +108,25 @@ export async function configFrom(
   return config;
 }
 
-/** The command's logger; the cloud SDKs' warnings (the AWS SDK's Node-version notice) go through it as JSON lines. */
+/**
+ * The logger of a one-shot command: each line written when logged, nothing
+ * left to flush at exit; the cloud SDKs' warnings (the AWS SDK's
+ * Node-version notice) go through it as JSON lines.
+ */
 export function loggerFrom(options: CommonOptionValues): Logger {
-  const logger = createLogger({ level: options.logLevel ?? 'warn' });
+  const logger = createLogger({ level: options.logLevel ?? 'warn', sync: true });
   routeSdkWarnings(logger);
   return logger;
 }
 
 /**
  * The logger of a long-running command (serve, worker): level info unless
- * --log-level was given, where one-shot commands default to warn.
+ * --log-level was given, where one-shot commands default to warn; lines
+ * written asynchronously.
  */
 export function daemonLoggerFrom(command: Command, options: CommonOptionValues): Logger {
   const defaultLevel = command.getOptionValueSource('logLevel') === 'default';
-  return loggerFrom({ ...options, logLevel: defaultLevel ? 'info' : options.logLevel });
+  return createLogger({ level: defaultLevel ? 'info' : (options.logLevel ?? 'warn') });
 }
 
 export function printJson(io: Io, value: unknown): void {
