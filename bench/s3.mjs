@@ -171,6 +171,9 @@ async function switchyard(dir, env, source, destination) {
     `${HEADER}\nsrc,${source},\\.bin$,lake,${destination},switchyard/{path},copy\n`,
   );
   const [cmd, args] = nodeCommand(path.join(dir, 'runner.mjs'), []);
+  // SWITCHYARD_BENCH_CPU_PROF=DIR: a V8 CPU profile of each switchyard run, written to DIR
+  const profile = process.env.SWITCHYARD_BENCH_CPU_PROF;
+  if (profile) args.unshift('--cpu-prof', '--cpu-prof-dir', profile);
   const r = await timed(cmd, args, { cwd: dir, env });
   if (r.code !== 0) throw new Error(`switchyard failed: ${r.stderr}`);
   const out = JSON.parse(r.stdout);
@@ -270,7 +273,8 @@ async function counted(proxy, fn) {
 }
 
 export async function run({ quick = false } = {}) {
-  const count = quick ? 200 : 1000;
+  // SWITCHYARD_BENCH_S3_OBJECTS: the small objects' count (default 1,000; --quick 200)
+  const count = Number(process.env.SWITCHYARD_BENCH_S3_OBJECTS) || (quick ? 200 : 1000);
   const largeBytes = (quick ? 64 : 1024) * MIB;
   const largeLabel = quick ? '64 MiB object' : '1 GiB object (multipart upload, 8 MiB parts)';
   const fauxqs = await startFauxqs();

@@ -20,6 +20,10 @@ export async function startCountingProxy(target) {
         agent,
       },
       (answer) => {
+        // an answer to HEAD has no body, yet Node closes the socket of one without a
+        // Content-Length (fauxqs' 404): keep it, as the server does, so the proxy adds
+        // no connection per missing object that the client did not cause
+        if (req.method === 'HEAD' && answer.headers.connection !== 'close') forward.shouldKeepAlive = true;
         res.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
         answer.pipe(res);
       },

@@ -116,9 +116,24 @@ export async function configFrom(
   return config;
 }
 
-/** The command's logger; the cloud SDKs' warnings (the AWS SDK's Node-version notice) go through it as JSON lines. */
+/**
+ * The logger of a one-shot command: each line written when logged, nothing
+ * left to flush at exit; the cloud SDKs' warnings (the AWS SDK's
+ * Node-version notice) go through it as JSON lines.
+ */
 export function loggerFrom(options: CommonOptionValues): Logger {
-  const logger = createLogger({ level: options.logLevel ?? 'warn' });
+  const logger = createLogger({ level: options.logLevel ?? 'warn', sync: true });
+  routeSdkWarnings(logger);
+  return logger;
+}
+
+/**
+ * The logger of a long-running command (serve, worker): its level is the
+ * option's (info by default, see withCommonOptions); lines written
+ * asynchronously; the SDKs' warnings through it, as loggerFrom's.
+ */
+export function daemonLoggerFrom(options: CommonOptionValues): Logger {
+  const logger = createLogger({ level: options.logLevel ?? 'info' });
   routeSdkWarnings(logger);
   return logger;
 }

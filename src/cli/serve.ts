@@ -15,7 +15,7 @@ import { openConfiguredQueue } from '../queue/url.js';
 import {
   configFrom,
   duration,
-  loggerFrom,
+  daemonLoggerFrom,
   nonNegativeInt,
   positiveInt,
   withCommonOptions,
@@ -53,7 +53,7 @@ export function serveCommand(io: Io, setExit: (code: number) => void): Command {
   const command = declareServeOptions();
   return command.action(async (options: ServeOptions) => {
     const config = await configFrom(options, io);
-    const logger = loggerFrom(options);
+    const logger = daemonLoggerFrom(options);
     checkBatchMode(options);
     const queue = options.mode === 'batch' ? await openConfiguredQueue(config) : undefined;
     const { ctx, metrics } = await openMeteredContext(config, logger, queue ? { queue } : {});

@@ -9,7 +9,7 @@ import { DEFAULT_RETRY } from '../router/retry.js';
 import {
   configFrom,
   duration,
-  loggerFrom,
+  daemonLoggerFrom,
   positiveInt,
   withCommonOptions,
   type CommonOptionValues,
@@ -55,7 +55,7 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
   return command.action(async (options: WorkerCliOptions) => {
     const config = await configFrom(options, io);
     checkWorkerOptions(config, options);
-    const logger = loggerFrom(options);
+    const logger = daemonLoggerFrom(options);
     const stop = stopOnSignal(logger);
     try {
       await work(config, options, logger, stop.signal);

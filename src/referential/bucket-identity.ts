@@ -21,13 +21,14 @@ export interface LocalBucketIdentityOptions {
 /**
  * Identity by real path for local-folder projects (`fs`, and any project the
  * config does not list): a bucket folder that is a symbolic link to another
- * is that other bucket. Each bucket's real path is resolved once, when first
+ * is that other bucket. Each bucket's identity is worked out once, when first
  * asked; a folder that does not exist compares by its absolute path. Other
  * backends compare by name.
  */
 export function localBucketIdentity(options: LocalBucketIdentityOptions): BucketIdentity {
   const resolved = new Map<string, string>();
-  return (project, bucket) => {
+  const byPair = new Map<string, string>();
+  const identify = (project: string, bucket: string): string => {
     const config = options.projects?.[project] ?? { backend: 'fs' as const, root: options.dataRoot };
     const root = localRootOf(config, options.dataRoot);
     if (root === undefined) return `${config.backend}:${bucketByName(project, bucket)}`;
@@ -37,6 +38,13 @@ export function localBucketIdentity(options: LocalBucketIdentityOptions): Bucket
       identity = `fs:${realPathOr(folder)}`;
       resolved.set(folder, identity);
     }
+    return identity;
+  };
+  // asked twice per row: each pair is worked out once
+  return (project, bucket) => {
+    const pair = `${project}\u0000${bucket}`;
+    let identity = byPair.get(pair);
+    if (identity === undefined) byPair.set(pair, (identity = identify(project, bucket)));
     return identity;
   };
 }

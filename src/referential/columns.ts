@@ -24,7 +24,12 @@ export function columnProblems(rows: readonly RawRow[]): Problem[] {
     else files.set(row.file, [row]);
   }
   for (const [file, fileRows] of files) {
-    const present = new Set(fileRows.flatMap((r) => [...Object.keys(r.fields), ...(r.header ?? [])]));
+    const present = new Set<string>();
+    for (const r of fileRows) {
+      for (const column of Object.keys(r.fields)) present.add(column);
+      // a row cut short still had its header's columns
+      if (r.header) for (const column of r.header) present.add(column);
+    }
     problems.push(...requiredProblems(file, fileRows, present));
     for (const column of present) {
       if (KNOWN.has(column) || column.toLowerCase().startsWith(ANNOTATION_PREFIX)) continue;

@@ -1,6 +1,6 @@
 import type { Problem } from '../model/errors.js';
-import { compileGroupMatcher, maskTester } from './matcher.js';
-import { findCommonName, sampleMask, type MaskSample } from './overlap.js';
+import { compileGroupMatcher, compileMask } from './matcher.js';
+import { findCommonName, sampleOfTree, unreadSample, type MaskSample } from './overlap.js';
 import type { Route } from './types.js';
 
 /** Above this many pairs in one group, only each row's own sample is tried against the others. */
@@ -19,12 +19,22 @@ const MAX_PAIRS = 20_000;
 export function crossRowProblems(routes: readonly Route[]): Problem[] {
   const enabled = routes.filter((r) => r.enabled);
   const samples = new Map<Route, MaskSample>();
-  const sample = (r: Route): MaskSample => {
+  const sample = (r: Route, withLiterals = false): MaskSample => {
     let s = samples.get(r);
-    if (!s) samples.set(r, (s = sampleMask(r.mask, maskTester(r.mask))));
+    if (!s) samples.set(r, (s = sampleOf(r.mask, withLiterals)));
     return s;
   };
   return overlaps(enabled, sample);
+}
+
+/**
+ * The mask's sample, from one reading of the mask; `withLiterals` keeps the
+ * literals the group matcher indexes it by from that same reading.
+ */
+function sampleOf(mask: string, withLiterals: boolean): MaskSample {
+  const compiled = compileMask(mask);
+  const test = (name: string): boolean => compiled.test(name);
+  return compiled.withTree((node) => sampleOfTree(node, test), withLiterals) ?? unreadSample(mask, test);
 }
 
 function at(r: Route): string {
@@ -64,7 +74,9 @@ type Overlap = [earlier: Route, later: Route, name: string];
 /** At most this many other rows are named in one aggregated warning. */
 const LISTED = 5;
 
-function overlaps(routes: Route[], sample: (r: Route) => MaskSample): Problem[] {
+type Sampler = (r: Route, withLiterals?: boolean) => MaskSample;
+
+function overlaps(routes: Route[], sample: Sampler): Problem[] {
   const projectClashes: Overlap[] = [];
   const keyClashes: Overlap[] = [];
   const bySource = groupBy(routes, (r) => `${r.sourceProject}\u0000${r.sourceBucket}`);
@@ -143,11 +155,7 @@ function sameKeyWarning([a, b, name]: Overlap): Problem {
 }
 
 /** Pairs (earlier, later) of a group whose masks share a name, with that name. */
-function commonNames(
-  group: Route[],
-  relevant: (a: Route, b: Route) => boolean,
-  sample: (r: Route) => MaskSample,
-): Overlap[] {
+function commonNames(group: Route[], relevant: (a: Route, b: Route) => boolean, sample: Sampler): Overlap[] {
   const found: Overlap[] = [];
   const pairs = (group.length * (group.length - 1)) / 2;
   if (pairs <= MAX_PAIRS) {
@@ -163,6 +171,7 @@ function commonNames(
     return found;
   }
   const order = new Map(group.map((r, i) => [r, i]));
+  for (const r of group) sample(r, true);
   const matcher = compileGroupMatcher(group);
   const seen = new Set<string>();
   group.forEach((r, i) => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { parse as parseCsv } from 'csv-parse/sync';
+import type * as CsvParse from 'csv-parse/sync';
 import type * as Yaml from 'yaml';
 import { ReferentialInvalidError, ReferentialMissingError, type Problem } from '../model/errors.js';
 import type { RawRow } from './types.js';
@@ -64,7 +64,7 @@ interface CsvRecord {
 }
 
 function loadCsv(text: string, file: string): RawRow[] {
-  const normalized = text.replace(/\r\n?/g, '\n');
+  const normalized = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
   const records = normalized.includes('"') ? quotedRecords(normalized, file) : unquotedRecords(normalized);
   const [head, ...body] = records.filter((r) => r.record.some((v) => v.trim() !== ''));
   if (!head) return [];
@@ -104,7 +104,7 @@ function loadCsv(text: string, file: string): RawRow[] {
 function quotedRecords(text: string, file: string): CsvRecord[] {
   let parsed: Array<{ record: string[]; raw: string; info: { lines: number } }>;
   try {
-    parsed = parseCsv(text, {
+    parsed = csvParse().parse(text, {
       bom: true,
       info: true,
       raw: true,
@@ -146,6 +146,14 @@ function startLine(rawText: string, lines: number): number {
 }
 
 const require = createRequire(import.meta.url);
+
+/**
+ * csv-parse, loaded on the first CSV with a quote: most referentials have
+ * none and are split by lines and commas (`unquotedRecords`).
+ */
+function csvParse(): typeof CsvParse {
+  return require('csv-parse/sync') as typeof CsvParse;
+}
 
 /**
  * The YAML parser, loaded on the first YAML or JSON referential: it is 80

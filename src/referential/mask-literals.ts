@@ -37,10 +37,22 @@ export function analyseMask(node: MaskNode): MaskLiterals {
   const reqs = [...info.reqs];
   const whole = toRequirement(info.exact);
   if (whole) reqs.push(whole);
-  const result: MaskLiterals = { requirements: dedupe(reqs) };
+  // kept as long as the mask is: flat copies, not the pieces they were built from
+  const requirements = dedupe(reqs).map((r) => r.map((l) => ({ text: flat(l.text), folded: l.folded })));
+  const result: MaskLiterals = { requirements };
   const exact = exactLiteral(node);
-  if (exact) result.exact = exact;
+  if (exact) result.exact = { ...exact, text: flat(exact.text) };
   return result;
+}
+
+/**
+ * The same text, flat: V8 keeps a string built by repeated `+` as a tree of
+ * its pieces (kilobytes for a 40-character literal built a character at a
+ * time); converting it to a number flattens it in place.
+ */
+function flat(text: string): string {
+  void Number(text);
+  return text;
 }
 
 /** Folds one UTF-16 code unit the way folded literals expect; -1 keeps it. */
@@ -149,6 +161,15 @@ function catInfo(items: MaskNode[]): Info {
     if (r) reqs.push(r);
   };
   for (const item of items) {
+    if (item.t === 'lit' && acc !== null && acc.length === 1) {
+      // one more character after one literal: what product() below gives, without its sets
+      const l = lit(item.ch, item.fold);
+      const c: Literal | null = l && concatLiteral(acc[0]!, l);
+      if (c) {
+        acc = [c];
+        continue;
+      }
+    }
     const info = infoOf(item);
     reqs.push(...info.reqs);
     if (!info.exact) {
@@ -191,13 +212,20 @@ function dedupe(reqs: Requirement[]): Requirement[] {
   const seen = new Set<string>();
   const out: Requirement[] = [];
   for (const r of reqs) {
-    const key = JSON.stringify(r);
+    const key = requirementKey(r);
     if (!seen.has(key)) {
       seen.add(key);
       out.push(r);
     }
   }
   return out.sort((a, b) => requirementScore(b) - requirementScore(a));
+}
+
+/** One string per distinct requirement (its literals in order, length-prefixed). */
+function requirementKey(r: Requirement): string {
+  let key = '';
+  for (const l of r) key += `${l.folded ? 'i' : 's'}${l.text.length}:${l.text}`;
+  return key;
 }
 
 /** `abc`, `^abc`, `abc$`, `^abc$`, `\Aabc\z`: decidable by a plain string test. */

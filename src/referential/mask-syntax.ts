@@ -34,6 +34,9 @@ interface Flags {
 const PERL_CLASSES = new Set(['d', 'D', 's', 'S', 'w', 'W']);
 const CONTROL_ESCAPES: Record<string, string> = { a: '\x07', f: '\f', t: '\t', n: '\n', r: '\r', v: '\v' };
 const MAX_REPEAT = 1000;
+const REPEAT_COUNT = /\{(\d+)(,(\d*))?\}/y;
+/** Characters `parseAtom` reads as syntax; any other (below the surrogates) is a literal. */
+const SPECIAL = new Set(['(', '[', '.', '^', '$', '\\', '*', '+', '?']);
 
 /** Parses an RE2 mask (already accepted by re2js) into a `MaskNode` tree. */
 export function parseMask(mask: string): MaskNode {
@@ -63,8 +66,15 @@ class Parser {
     while (this.pos < this.src.length) {
       const c = this.src[this.pos]!;
       if (c === '|' || c === ')') break;
+      if (!SPECIAL.has(c) && c < '\ud800') {
+        // a plain character, as parseAtom reads it, without its one-atom list
+        this.pos++;
+        items.push(this.lit(c));
+        this.parseRepetitions(items);
+        continue;
+      }
       const atoms = this.parseAtom();
-      for (const atom of atoms) items.push(atom);
+      for (let k = 0; k < atoms.length; k++) items.push(atoms[k]!);
       if (atoms.length > 0) this.parseRepetitions(items);
     }
     return items.length === 1 ? items[0]! : { t: 'cat', items };
@@ -91,7 +101,8 @@ class Parser {
     if (c === '+') return this.advance(1, { min: 1, max: Infinity });
     if (c === '?') return this.advance(1, { min: 0, max: 1 });
     if (c !== '{') return undefined;
-    const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos));
+    REPEAT_COUNT.lastIndex = this.pos;
+    const m = REPEAT_COUNT.exec(this.src);
     if (!m) return undefined;
     const min = Number(m[1]);
     const max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);

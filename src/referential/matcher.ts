@@ -1,8 +1,9 @@
-import { RE2JS, RE2Set } from 're2js';
+import { RE2JS } from 're2js';
 import { translateToJs } from './js-translate.js';
 import { LiteralScanner } from './literal-scanner.js';
+import { checkMaskSyntax } from './mask-check.js';
 import { analyseMask, type Literal, type MaskLiterals } from './mask-literals.js';
-import { MaskSyntaxUnsupported, namedGroupsOf, parseMask, type MaskNode } from './mask-syntax.js';
+import { MaskSyntaxUnsupported, parseMask, type MaskNode } from './mask-syntax.js';
 import type { Route, RouteMatch } from './types.js';
 
 /**
@@ -28,7 +29,8 @@ type ExecResult = Array<string | undefined> & { groups?: Record<string, string |
 
 /**
  * One mask compiled for matching. The mask is checked by re2js' parser (every
- * RE2 syntax and size error is found there) and its named groups read; the
+ * RE2 syntax and size error is found there; once per mask shape, see
+ * mask-check.ts) and its named groups read; the
  * rest is built when first needed: its literals when a matcher indexes it,
  * its JavaScript translation or else its re2js program when it first runs
  * (a program weighs kilobytes; building them all was most of the time and
@@ -44,10 +46,10 @@ export class CompiledMask {
 
   constructor(mask: string) {
     this.mask = mask;
-    const node = readMask(mask);
-    this.readable = node !== undefined;
-    if (node) {
-      this.groupNames = namedGroupsOf(node);
+    const syntax = checkMaskSyntax(mask);
+    this.readable = syntax.readable;
+    if (syntax.readable) {
+      this.groupNames = [...syntax.groupNames];
     } else {
       this.runner = RE2JS.compile(mask);
       this.groupNames = Object.keys(this.runner.namedGroups());
@@ -57,6 +59,18 @@ export class CompiledMask {
   /** The literals every match contains (none known when the analyser does not read the mask). */
   get literals(): MaskLiterals {
     return (this.analysed ??= this.readable ? analyseMask(parseMask(this.mask)) : { requirements: [] });
+  }
+
+  /**
+   * Reads the mask's tree once for `use` (to build a sample of it, say);
+   * with `keepLiterals`, its literals are taken from the same reading.
+   * Undefined when the analyser does not read the mask.
+   */
+  withTree<T>(use: (node: MaskNode) => T, keepLiterals = false): T | undefined {
+    if (!this.readable) return undefined;
+    const node = parseMask(this.mask);
+    if (keepLiterals) this.analysed ??= analyseMask(node);
+    return use(node);
   }
 
   /** The same mask as a JavaScript RegExp, when that is provably equivalent and linear. */
@@ -85,20 +99,6 @@ export class CompiledMask {
       this.runner = js ?? RE2JS.compile(this.mask);
     }
     return this.runner;
-  }
-}
-
-/**
- * The mask's tree, after re2js' parser accepted it (throws its syntax error
- * otherwise); undefined when the analyser does not read the mask.
- */
-function readMask(mask: string): MaskNode | undefined {
-  new RE2Set().add(mask);
-  try {
-    return parseMask(mask);
-  } catch (error) {
-    if (error instanceof MaskSyntaxUnsupported) return undefined;
-    throw error;
   }
 }
 

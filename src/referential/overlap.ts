@@ -70,17 +70,29 @@ function spellsExtension(items: MaskNode[], from: number): boolean {
   return TYPICAL_EXTENSIONS.some((ext) => text.startsWith(ext));
 }
 
+/** Builds a sample's text from pieces joined once (not a character at a time). */
 class SampleBuilder {
-  text = '';
+  private readonly parts: string[] = [];
+  /** The length of the text so far. */
+  length = 0;
   slots: number[] = [];
+
+  get text(): string {
+    return this.parts.join('');
+  }
+
+  private append(piece: string): void {
+    this.parts.push(piece);
+    this.length += piece.length;
+  }
 
   visit(node: MaskNode): void {
     switch (node.t) {
       case 'lit':
-        this.text += node.ch;
+        this.append(node.ch);
         return;
       case 'class':
-        this.text += node.dot ? '_' : classChar(node.fold ? `(?i:${node.source})` : node.source);
+        this.append(node.dot ? '_' : classChar(node.fold ? `(?i:${node.source})` : node.source));
         return;
       case 'assert':
         return;
@@ -92,11 +104,11 @@ class SampleBuilder {
         return;
       case 'rep':
         for (let i = 0; i < Math.min(node.min, 64); i++) this.visit(node.node);
-        if (node.max > node.min) this.slots.push(this.text.length);
+        if (node.max > node.min) this.slots.push(this.length);
         return;
       case 'cat':
         node.items.forEach((item, i) => {
-          if (item.t === 'class' && item.dot && spellsExtension(node.items, i + 1)) this.text += '.';
+          if (item.t === 'class' && item.dot && spellsExtension(node.items, i + 1)) this.append('.');
           else this.visit(item);
         });
         return;
@@ -116,17 +128,29 @@ function anchoredEnd(node: MaskNode): boolean {
 
 /** The sample of a valid mask (a best effort when the analyser does not read it). */
 export function sampleMask(mask: string, test: (name: string) => boolean = defaultTest(mask)): MaskSample {
+  let node: MaskNode;
   try {
-    const node = parseMask(mask);
-    const b = new SampleBuilder();
-    b.visit(node);
-    const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < b.text.length);
-    return { test, text: b.text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
+    node = parseMask(mask);
   } catch (error) {
     if (!(error instanceof MaskSyntaxUnsupported)) throw error;
-    const text = mask.replace(/\\(.)/g, '$1').replace(/[^A-Za-z0-9_.-]/g, '');
-    return { test, text, slots: [], edges: { start: true, end: true } };
+    return unreadSample(mask, test);
   }
+  return sampleOfTree(node, test);
+}
+
+/** The sample of a mask the analyser read (`node`: its tree). */
+export function sampleOfTree(node: MaskNode, test: (name: string) => boolean): MaskSample {
+  const b = new SampleBuilder();
+  b.visit(node);
+  const text = b.text;
+  const slots = [...new Set(b.slots)].filter((s) => s > 0 && s < text.length);
+  return { test, text, slots, edges: { start: !anchoredStart(node), end: !anchoredEnd(node) } };
+}
+
+/** The sample of a mask the analyser does not read: its word characters. */
+export function unreadSample(mask: string, test: (name: string) => boolean): MaskSample {
+  const text = mask.replace(/\\(.)/g, '$1').replace(/[^A-Za-z0-9_.-]/g, '');
+  return { test, text, slots: [], edges: { start: true, end: true } };
 }
 
 function defaultTest(mask: string): (name: string) => boolean {

@@ -13,7 +13,12 @@ interface Edge {
   route: Route;
   from: number;
   to: number;
-  anchors: MaskAnchors;
+  /** Read when first needed: only edges inside a cycle are ever compared. */
+  anchors?: MaskAnchors;
+}
+
+function anchorsOf(e: Edge): MaskAnchors {
+  return (e.anchors ??= maskAnchors(e.route.mask));
 }
 
 export interface CycleReport {
@@ -74,7 +79,7 @@ function buildGraph(
     const from = node(route.sourceProject, route.sourceBucket);
     if (!sources.has(from)) sources.set(from, route);
     const to = node(route.destinationProject, route.destinationBucket);
-    if (from !== to) edges.push({ route, from, to, anchors: maskAnchors(route.mask) });
+    if (from !== to) edges.push({ route, from, to });
   }
   return { edges, labels, sources };
 }
@@ -98,7 +103,7 @@ function travelable(edges: Edge[], component: number[], count: (n: number) => vo
     if (e.route.onConflict === 'version') return true;
     let index = indexes.get(e.to);
     if (!index) indexes.set(e.to, (index = new AnchorIndex(next)));
-    return index.mayMatch(e.anchors, count);
+    return index.mayMatch(anchorsOf(e), count);
   });
 }
 
@@ -110,7 +115,8 @@ class AnchorIndex {
 
   constructor(edges: Edge[]) {
     const seen = new Set<string>();
-    for (const { anchors } of edges) {
+    for (const edge of edges) {
+      const anchors = anchorsOf(edge);
       const key = `${anchors.prefix}\u0000${anchors.suffix}`;
       if (seen.has(key)) continue;
       seen.add(key);

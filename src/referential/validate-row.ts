@@ -136,16 +136,41 @@ function checkMask(mask: string, report: Report): string[] {
   }
 }
 
+/** What a directory template says on its own, whatever the mask (read once per distinct directory). */
+interface DirectoryFacts {
+  syntax: string[];
+  placeholders: string[];
+  absolute: boolean;
+  /** The `.` or `..` segment that escapes, if any. */
+  escaping: string | undefined;
+}
+
+const DIRECTORY_CACHE_LIMIT = 10_000;
+const directories = new Map<string, DirectoryFacts>();
+const BUILTINS: ReadonlySet<string> = new Set<string>(BUILTIN_PLACEHOLDERS);
+
+function directoryFacts(directory: string): DirectoryFacts {
+  let facts = directories.get(directory);
+  if (facts) return facts;
+  const { parts, problems } = parseTemplate(directory);
+  const skeleton = parts.map((p) => ('text' in p ? p.text : 'X')).join('');
+  facts = {
+    syntax: problems.map((p) => p.message),
+    placeholders: parts.flatMap((p) => ('placeholder' in p ? [p.placeholder] : [])),
+    absolute: directory.startsWith('/'),
+    escaping: skeleton.split('/').find((segment) => segment === '..' || segment === '.'),
+  };
+  if (directories.size >= DIRECTORY_CACHE_LIMIT) directories.clear();
+  directories.set(directory, facts);
+  return facts;
+}
+
 function checkDirectory(directory: string, groups: string[], report: Report): void {
   const column = 'destination_directory';
-  const { parts, problems } = parseTemplate(directory);
-  for (const p of problems) report(column, p.message);
-  const known = new Set<string>([...BUILTIN_PLACEHOLDERS, ...groups]);
-  const builtins = new Set<string>(BUILTIN_PLACEHOLDERS);
-  for (const part of parts) {
-    if (!('placeholder' in part)) continue;
-    const name = part.placeholder;
-    if (!known.has(name)) {
+  const facts = directoryFacts(directory);
+  for (const message of facts.syntax) report(column, message);
+  for (const name of facts.placeholders) {
+    if (!BUILTINS.has(name) && !groups.includes(name)) {
       const fromMask = groups.length > 0 ? groups.map((g) => `{${g}}`).join(' ') : 'none';
       report(
         column,
@@ -154,25 +179,21 @@ function checkDirectory(directory: string, groups: string[], report: Report): vo
     }
   }
   for (const g of groups) {
-    if (builtins.has(g))
+    if (BUILTINS.has(g))
       report(
         'source_file_mask',
         `named group "${g}" hides the built-in placeholder {${g}}: the group's value is used`,
         'warning',
       );
   }
-  if (directory.startsWith('/')) {
+  if (facts.absolute) {
     report(column, `expected a directory relative to the bucket, got absolute ${JSON.stringify(directory)}`);
   }
-  const skeleton = parts.map((p) => ('text' in p ? p.text : 'X')).join('');
-  for (const segment of skeleton.split('/')) {
-    if (segment === '..' || segment === '.') {
-      report(
-        column,
-        `"${segment}" segment would escape the bucket or its folder: expected plain folder names, got ${JSON.stringify(directory)}`,
-      );
-      break;
-    }
+  if (facts.escaping !== undefined) {
+    report(
+      column,
+      `"${facts.escaping}" segment would escape the bucket or its folder: expected plain folder names, got ${JSON.stringify(directory)}`,
+    );
   }
 }
 
@@ -205,6 +226,12 @@ function flag(row: RawRow, column: string, fallback: boolean, report: Report): b
   return undefined;
 }
 
+/** Each typical extension, matched where a `.` ends (sticky, any case, not followed by a word character). */
+const EXTENSION_AFTER = TYPICAL_EXTENSIONS.map((ext) => ({
+  ext,
+  at: new RegExp(`${ext}(?![A-Za-z0-9])`, 'iy'),
+}));
+
 /** The extension an unescaped `.` directly precedes (`.*.csv` → `csv`), if any. */
 export function dotBeforeExtension(mask: string): string | undefined {
   let inClass = false;
@@ -225,9 +252,10 @@ export function dotBeforeExtension(mask: string): string | undefined {
       if (mask[i + 1] === '^') i++;
       if (mask[i + 1] === ']') i++;
     } else if (c === '.') {
-      const rest = mask.slice(i + 1);
-      const ext = TYPICAL_EXTENSIONS.find((e) => new RegExp(`^${e}(?![A-Za-z0-9])`, 'i').test(rest));
-      if (ext) return rest.slice(0, ext.length);
+      for (const { ext, at } of EXTENSION_AFTER) {
+        at.lastIndex = i + 1;
+        if (at.test(mask)) return mask.slice(i + 1, i + 1 + ext.length);
+      }
     }
   }
   return undefined;

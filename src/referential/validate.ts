@@ -50,14 +50,13 @@ export function validateRows(
   const routes: Route[] = [];
   const indexInFile = new Map<string, number>();
   const byId = new Map<string, RawRow>();
-  const byContent = new Map<string, RawRow>();
+  const contents = new ContentIndex();
   for (const row of rows) {
     const index = (indexInFile.get(row.file) ?? 0) + 1;
     indexInFile.set(row.file, index);
     const checked = checkRow(row, index);
     problems.push(...checked.problems);
-    const content = contentKey(row);
-    const twin = byContent.get(content);
+    const twin = contents.twinOf(row);
     if (twin) {
       problems.push(
         error(
@@ -68,7 +67,7 @@ export function validateRows(
       );
       continue;
     }
-    byContent.set(content, row);
+    contents.add(row);
     const id = fieldOf(row, 'route_id') || `row-${index}`;
     const first = byId.get(id);
     if (first) {
@@ -108,6 +107,43 @@ function where(row: RawRow): string {
 
 function error(row: RawRow, column: string, message: string): Problem {
   return { file: row.file, line: row.line, column, message, severity: 'error' };
+}
+
+/**
+ * Rows by content, to find exact duplicates. Only rows of one file sharing a
+ * mask can be alike, so a row's whole content is spelt out only once another
+ * row of its file has its mask (most masks are used once).
+ */
+class ContentIndex {
+  private readonly byMask = new Map<string, RawRow | Map<string, RawRow>>();
+
+  /** The row added earlier with the same content as `row`, if any. */
+  twinOf(row: RawRow): RawRow | undefined {
+    const same = this.byMask.get(maskKey(row));
+    if (same === undefined) return undefined;
+    if (same instanceof Map) return same.get(contentKey(row));
+    return contentKey(same) === contentKey(row) ? same : undefined;
+  }
+
+  /** Adds a row no row added has the content of. */
+  add(row: RawRow): void {
+    const key = maskKey(row);
+    const same = this.byMask.get(key);
+    if (same === undefined) this.byMask.set(key, row);
+    else if (same instanceof Map) same.set(contentKey(row), row);
+    else
+      this.byMask.set(
+        key,
+        new Map([
+          [contentKey(same), same],
+          [contentKey(row), row],
+        ]),
+      );
+  }
+}
+
+function maskKey(row: RawRow): string {
+  return `${row.file}\u0000${fieldOf(row, 'source_file_mask')}`;
 }
 
 function contentKey(row: RawRow): string {

@@ -1,9 +1,38 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigInvalidError } from '../model/errors.js';
 
-export type SqliteDatabase = Database.Database;
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/**
+ * better-sqlite3, required rather than imported: an ES module importing a
+ * CommonJS one makes Node start its CommonJS export scanner (a WebAssembly
+ * module) first, on every start, for this one package.
+ */
+const requireCjs = createRequire(import.meta.url);
+const Database = requireCjs('better-sqlite3') as typeof BetterSqlite3;
+
+let addon: string | null | undefined;
+
+/**
+ * Where better-sqlite3's install puts its addon (build/Release), handed to
+ * it: its own search (the `bindings` package: a stack trace and a dozen
+ * paths tried) took longer than opening the database. Elsewhere (a debug
+ * build): left to that search.
+ */
+function addonOption(): BetterSqlite3.Options {
+  if (addon === undefined) {
+    try {
+      addon = requireCjs.resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      addon = null;
+    }
+  }
+  return addon === null ? {} : { nativeBinding: addon };
+}
 
 /** One step of a component's schema. Append-only: never edit a released one. */
 export interface SqliteMigration {
@@ -24,7 +53,7 @@ export function openSqliteFile(
   options: { synchronous?: 'NORMAL' | 'FULL' } = {},
 ): SqliteDatabase {
   if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = new Database(path, addonOption());
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
@@ -36,20 +65,97 @@ export function openSqliteFile(
 }
 
 /**
+ * Opens `path` as openSqliteFile does, with `component`'s tables at their
+ * newest version (migrateSqlite). A file that does not exist yet is made
+ * whole beside it first: WAL set and tables created without syncing, then
+ * one fsync of the file, a hard link to `path` and one fsync of the folder.
+ * A first run pays those two fsyncs instead of about eight (a rollback
+ * journal to switch to WAL, the WAL's first commit, the checkpoint at
+ * close), and a crash leaves no half-made file at `path`. Of processes
+ * creating it together, the first link wins and the others open its file.
+ */
+export function openMigratedSqlite(
+  path: string,
+  component: string,
+  migrations: readonly SqliteMigration[],
+  options: { synchronous?: 'NORMAL' | 'FULL' } = {},
+): SqliteDatabase {
+  if (path !== ':memory:' && !path.startsWith('file:') && !existsSync(path))
+    createSqliteFile(path, component, migrations);
+  const db = openSqliteFile(path, options);
+  try {
+    migrateSqlite(db, component, migrations);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function createSqliteFile(path: string, component: string, migrations: readonly SqliteMigration[]): void {
+  const folder = dirname(path);
+  mkdirSync(folder, { recursive: true });
+  const staged = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.creating`;
+  try {
+    const db = new Database(staged, addonOption());
+    try {
+      db.pragma('synchronous = OFF');
+      db.pragma('journal_mode = WAL');
+      migrateSqlite(db, component, migrations);
+    } finally {
+      db.close();
+    }
+    syncPath(staged);
+    try {
+      linkSync(staged, path);
+    } catch {
+      // EEXIST: another process made it first, and its file is the one opened;
+      // anything else (a file system without hard links): it is made in place
+      return;
+    }
+    syncPath(folder);
+  } finally {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${staged}${suffix}`, { force: true });
+  }
+}
+
+function syncPath(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Brings `component`'s tables to the newest version, in one IMMEDIATE
  * transaction: processes opening the same file together migrate once. Several
  * components (ledger, queue) may share a file; each has its own row in
- * `schema_version`.
+ * `schema_version`. Tables already at the newest version are only read: no
+ * write lock is waited for.
  */
 export function migrateSqlite(
   db: SqliteDatabase,
   component: string,
   migrations: readonly SqliteMigration[],
 ): void {
+  const newest = Math.max(0, ...migrations.map((m) => m.version));
+  const known = db
+    .prepare<[], number>("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'")
+    .pluck()
+    .get();
+  if (
+    known !== undefined &&
+    db
+      .prepare<[string], number>('SELECT version FROM schema_version WHERE component = ?')
+      .pluck()
+      .get(component) === newest
+  )
+    return;
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL, applied_at INTEGER NOT NULL)',
   );
-  const newest = Math.max(0, ...migrations.map((m) => m.version));
   const read = db.prepare<[string], number>('SELECT version FROM schema_version WHERE component = ?').pluck();
   const write = db.prepare(
     'INSERT INTO schema_version (component, version, applied_at) VALUES (?, ?, ?) ' +

@@ -1,10 +1,12 @@
 // Routing end to end through the CLI (in-process) and openContext with one
 // referential and a switchyard.yaml mapping projects to S3 (fauxqs, a real
 // S3 protocol server in a child process) and to local folders.
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseS3Event } from '../../src/notifications/s3-event.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -13,6 +15,7 @@ import { scan } from '../../src/modes/scan.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { provenanceToMetadata } from '../../src/storage/provenance.js';
 import type { ObjectStore } from '../../src/storage/types.js';
+import { startS3CountingProxy, type S3CountingProxy } from '../helpers/s3-counting-proxy.js';
 import type { Workspace } from '../helpers/workspace.js';
 import {
   cloudWorkspace,
@@ -43,6 +46,7 @@ describe('routing with S3 backends (fauxqs)', () => {
   afterEach(async () => {
     await ctx?.close();
     ctx = undefined;
+    for (const proxy of proxies.splice(0)) await proxy.stop();
     await ws?.remove();
     ws = undefined;
   });
@@ -127,8 +131,8 @@ describe('routing with S3 backends (fauxqs)', () => {
     );
     await s3Put(cloud, landing, 'c_1.csv', 'copied');
     await s3Put(cloud, landing, 'm_1.csv', 'moved');
+    const requests = await countedAtServer(cloud, ws);
     ctx = await openContext(await configOf(ws), silentLogger());
-    const requests = countRequests(await ctx.stores.storeFor('src'), await ctx.stores.storeFor('lake'));
 
     const copied = await ctx.router.route({
       project: 'src',
@@ -149,6 +153,26 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(requests.take()).toEqual({ HeadObject: 3, CopyObject: 1, DeleteObject: 1 });
     expect(await s3Get(cloud, lake, 'in/m_1.csv')).toEqual(Buffer.from('moved'));
     expect(await s3Keys(cloud, landing)).toEqual(['c_1.csv']);
+  });
+
+  it('a scan copies each object with 3 requests at the server (a look at source and destination, CopyObject) and one listing for all', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,copy\n`);
+    const count = 12;
+    for (let i = 0; i < count; i++) await s3Put(cloud, landing, `o-${i}.bin`, `object ${i}`);
+    const requests = await countedAtServer(cloud, ws);
+    ctx = await openContext(await configOf(ws), silentLogger());
+    const report = await scan(ctx, { concurrency: 4 });
+    expect(report).toMatchObject({ routed: count, failed: 0 });
+    const counted = requests.take();
+    expect(counted).toEqual({ ListObjectsV2: 1, HeadObject: 2 * count, CopyObject: count });
+    const perObject = (Object.values(counted).reduce((a, b) => a + b, 0) - 1) / count;
+    expect(perObject).toBe(3);
+    expect(await s3Get(cloud, lake, 'in/o-7.bin')).toEqual(Buffer.from('object 7'));
+    // a re-run finds every destination delivered: a look at each side, no copy
+    await scan(ctx, { concurrency: 4 });
+    expect(requests.take()).toEqual({ ListObjectsV2: 1, HeadObject: 2 * count });
   });
 
   it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, the destination never', async () => {
@@ -323,28 +347,21 @@ describe('routing with S3 backends (fauxqs)', () => {
 
 type CopyFn = ObjectStore['copy'];
 
-/** Counts the S3 requests the stores' clients send, by command; `take()` returns and resets them. */
-function countRequests(...stores: ObjectStore[]): { take(): Record<string, number> } {
-  let counts: Record<string, number> = {};
-  const clients = new Set(stores.map((s) => (s as unknown as { client: S3Client }).client));
-  for (const client of clients) {
-    client.middlewareStack.add(
-      (next, context) => (args) => {
-        const name = context.commandName?.replace(/Command$/, '') ?? 'unknown';
-        counts[name] = (counts[name] ?? 0) + 1;
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-  }
-  return {
-    take() {
-      const taken = counts;
-      counts = {};
-      return taken;
-    },
-  };
+/**
+ * Points the workspace's S3 projects at a proxy in front of fauxqs that counts
+ * the requests reaching the server, by S3 operation (stopped with the test).
+ */
+async function countedAtServer(cloud: Cloud, ws: Workspace): Promise<S3CountingProxy> {
+  const proxy = await startS3CountingProxy(cloud.fauxqs.endpoint);
+  proxies.push(proxy);
+  const file = path.join(ws.dir, 'switchyard.yaml');
+  const yaml = await readFile(file, 'utf8');
+  await writeFile(file, yaml.replaceAll(cloud.fauxqs.endpoint, proxy.endpoint));
+  return proxy;
 }
+
+/** The proxies of the running test, stopped after it. */
+const proxies: S3CountingProxy[] = [];
 
 /** `store`, recording every write, copy and rename into `calls`. */
 function spyWrites(store: ObjectStore, calls: string[]): ObjectStore {

@@ -172,6 +172,23 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
       'routes.csv:4: source_file_mask: exact duplicate of the row at routes.csv:2: expected each row once',
     ]);
   });
+
+  it('exact duplicates among rows sharing a mask: the first row of the same content is named', () => {
+    const r = check([
+      'p,in,^a,d,out,x',
+      'p,in,^a,d,out,y',
+      'p,in,^a,d,out,z',
+      'p,in,^a,d,out,y',
+      'p,in,^a,d,out,x',
+      'p,in,^a,d,out,  x  ',
+      'q,in,^a,d,out,z',
+    ]);
+    expect(r.errors).toEqual([
+      'routes.csv:5: source_file_mask: exact duplicate of the row at routes.csv:3: expected each row once',
+      'routes.csv:6: source_file_mask: exact duplicate of the row at routes.csv:2: expected each row once',
+      'routes.csv:7: source_file_mask: exact duplicate of the row at routes.csv:2: expected each row once',
+    ]);
+  });
 });
 
 describe('validateRows: warnings never fail', () => {

@@ -8,6 +8,8 @@ import {
   matchesGeneration,
   parseGeneration,
 } from '../../src/storage/s3/generation.js';
+import type { LeanS3Client } from '../../src/storage/s3/lean-client.js';
+import type { LeanListPage } from '../../src/storage/s3/lean-shapes.js';
 import { listObjectsPage, listVersionsPage } from '../../src/storage/s3/list.js';
 import { headToInfo } from '../../src/storage/s3/metadata.js';
 import { statedHead } from '../../src/storage/s3/params.js';
@@ -17,6 +19,11 @@ const MD5 = Buffer.from(ETAG, 'hex').toString('base64');
 // what ListObjectsV2 answers (milliseconds) and HeadObject for the same write (an HTTP date: seconds)
 const LISTED = new Date('2026-03-01T10:20:30.789Z');
 const LOOKED = new Date(new Date('2026-03-01T10:20:30.789Z').toUTCString());
+
+/** A lean client whose ListObjectsV2 answers `output`. */
+function listing(output: Omit<LeanListPage, 'IsTruncated'>): Pick<LeanS3Client, 'listObjectsV2'> {
+  return { listObjectsV2: async () => ({ IsTruncated: false, ...output }) };
+}
 
 /** An S3Client whose every command answers `output`. */
 function answering(output: object): S3Client {
@@ -43,7 +50,7 @@ describe('S3 generation', () => {
   it('names one object alike from a listing (ms), a look (s) and a copy answer', async () => {
     const looked = headToInfo('b', 'k', { ETag: `"${ETAG}"`, LastModified: LOOKED, ContentLength: 3 });
     const listed = await listObjectsPage(
-      answering({ Contents: [{ Key: 'k', ETag: `"${ETAG}"`, LastModified: LISTED, Size: 3 }] }),
+      listing({ Contents: [{ Key: 'k', ETag: `"${ETAG}"`, LastModified: LISTED, Size: 3 }] }),
       'b',
       {},
     );
@@ -95,7 +102,7 @@ describe('S3 generation', () => {
     expect(headToInfo('b', 'k', { ETag: `"${ETAG}"`, SSECustomerAlgorithm: 'AES256' }).md5).toBeUndefined();
     expect(headToInfo('b', 'k', { ETag: `"${ETAG}-2"` }).md5).toBeUndefined();
     const listed = await listObjectsPage(
-      answering({ Contents: [{ Key: 'k', ETag: `"${ETAG}"`, LastModified: LISTED, Size: 3 }] }),
+      listing({ Contents: [{ Key: 'k', ETag: `"${ETAG}"`, LastModified: LISTED, Size: 3 }] }),
       'b',
       {},
     );

@@ -1,4 +1,4 @@
-import { migrateSqlite, openSqliteFile, type SqliteDatabase } from '../../util/sqlite.js';
+import { openMigratedSqlite, type SqliteDatabase } from '../../util/sqlite.js';
 import { SqliteConnection } from './connection.js';
 import { SqliteReports } from './reports.js';
 import { LEDGER_MIGRATIONS } from './schema.js';
@@ -20,14 +20,8 @@ export async function openSqliteLedger(
   path: string,
   options: SqliteLedgerOptions = {},
 ): Promise<LedgerStore> {
-  const db = openSqliteFile(path);
-  try {
-    db.pragma('cache_size = -16000');
-    migrateSqlite(db, 'ledger', LEDGER_MIGRATIONS);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  const db = openMigratedSqlite(path, 'ledger', LEDGER_MIGRATIONS);
+  db.pragma('cache_size = -16000');
   return sqliteLedgerStore(db, options);
 }
 

@@ -1,4 +1,4 @@
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from '../crc32c.js';
 import { constants, linkSync, promises as fsp, renameSync, unlinkSync, type BigIntStats } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { PreconditionError } from '../../model/errors.js';

@@ -1,5 +1,7 @@
-import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import type { S3ProjectConfig } from './config.js';
+import { LeanS3Client, type LeanCredentials } from './lean-client.js';
+import { LazyS3Client } from './sdk-client.js';
 import { ConfigInvalidError } from '../../model/errors.js';
 import type { StoreCapabilities } from '../types.js';
 
@@ -12,7 +14,10 @@ export const DEFAULT_PART_COPY_THRESHOLD_BYTES = 5 * 1024 * MIB;
 
 /** Everything the S3 store needs, resolved once from the project config and the env. */
 export interface S3Settings {
-  client: S3Client;
+  /** The SDK's client, for what the lean client does not do (reads, uploads, part copies, versions). */
+  sdk: LazyS3Client;
+  /** HeadObject, CopyObject, DeleteObject, ListObjectsV2: the routing hot path (lean-client.ts). */
+  lean: LeanS3Client;
   capabilities: StoreCapabilities;
   /** Stores with equal identities can copy between each other server-side. */
   identity: string;
@@ -62,7 +67,25 @@ export function s3Capabilities(config: S3ProjectConfig): StoreCapabilities {
 }
 
 /**
- * Builds the S3 client. Credentials are only ever referenced: env var names
+ * The lean client for the hot path, on the SDK client's endpoint, region and
+ * credentials: the static ones as given, else the SDK client's provider
+ * (profile, default chain), resolved and refreshed the same way.
+ */
+function leanClientFor(
+  config: S3ProjectConfig,
+  sdk: LazyS3Client,
+  credentials: LeanCredentials | undefined,
+): LeanS3Client {
+  return new LeanS3Client({
+    region: config.region,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.forcePathStyle !== undefined ? { forcePathStyle: config.forcePathStyle } : {}),
+    credentials: credentials ?? (async () => (await sdk.get()).config.credentials()),
+  });
+}
+
+/**
+ * Builds the S3 clients (the lean one, the SDK's on first use). Credentials are only ever referenced: env var names
  * resolved against `env`, a shared-config profile, or the SDK's default chain.
  */
 export function resolveS3Settings(
@@ -102,8 +125,10 @@ export function resolveS3Settings(
         ? `profile:${config.profile}`
         : 'default-chain',
   });
+  const sdk = new LazyS3Client(clientConfig);
   const settings: S3Settings = {
-    client: new S3Client(clientConfig),
+    sdk,
+    lean: leanClientFor(config, sdk, clientConfig.credentials as LeanCredentials | undefined),
     capabilities,
     identity,
     partSizeBytes: config.partSizeBytes ?? DEFAULT_PART_BYTES,

@@ -1,10 +1,7 @@
-import type {
-  CopyObjectCommandInput,
-  CopyObjectCommandOutput,
-  HeadObjectCommandOutput,
-} from '@aws-sdk/client-s3';
+import type { CopyObjectCommandInput } from '@aws-sdk/client-s3';
 import { userMetadata } from '../provenance.js';
 import type { S3Settings } from './client.js';
+import type { LeanCopy, LeanHead } from './lean-shapes.js';
 import { decodeMetadata, headToInfo } from './metadata.js';
 import { destinationParams } from './params.js';
 import type { CopyOptions, ObjectInfo } from '../types.js';
@@ -16,11 +13,7 @@ type Conditions = { IfMatch?: string; IfNoneMatch?: string };
 export type CopyDestination = ReturnType<typeof destinationParams>;
 
 /** The destination's headers for a copy of `src`: the caller's options win over what the source carries. */
-export function copyDestination(
-  settings: S3Settings,
-  src: HeadObjectCommandOutput,
-  options: CopyOptions,
-): CopyDestination {
+export function copyDestination(settings: S3Settings, src: LeanHead, options: CopyOptions): CopyDestination {
   return destinationParams(settings, {
     contentType: options.contentType ?? src.ContentType,
     contentEncoding: options.contentEncoding ?? src.ContentEncoding,
@@ -50,7 +43,7 @@ export function copyObjectInput(
 }
 
 /** The ETag and version CopyObject answered, to pin the look after it. */
-export function writtenByCopy(out: CopyObjectCommandOutput): { ETag?: string; VersionId?: string } {
+export function writtenByCopy(out: LeanCopy): { ETag?: string; VersionId?: string } {
   return {
     ...(out.CopyObjectResult?.ETag ? { ETag: out.CopyObjectResult.ETag } : {}),
     ...(out.VersionId ? { VersionId: out.VersionId } : {}),
@@ -67,7 +60,7 @@ export function writtenByCopy(out: CopyObjectCommandOutput): { ETag?: string; Ve
  */
 export function answeredByCopy(
   to: Ref,
-  out: CopyObjectCommandOutput,
+  out: LeanCopy,
   destination: CopyDestination,
   size: number,
 ): ObjectInfo | undefined {
@@ -85,4 +78,26 @@ export function answeredByCopy(
     ...(result.ChecksumCRC32C ? { ChecksumCRC32C: result.ChecksumCRC32C } : {}),
     ...(result.ChecksumType ? { ChecksumType: result.ChecksumType } : {}),
   });
+}
+
+/** The headers carrying CopyObject's input (the lean client's request), as the SDK would send them. */
+export function copyObjectHeaders(input: CopyObjectCommandInput): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') headers[name] = value;
+  };
+  set('x-amz-copy-source', input.CopySource);
+  set('x-amz-copy-source-if-match', input.CopySourceIfMatch);
+  set('x-amz-metadata-directive', input.MetadataDirective);
+  set('content-type', input.ContentType);
+  set('content-encoding', input.ContentEncoding);
+  set('cache-control', input.CacheControl);
+  for (const [name, value] of Object.entries(input.Metadata ?? {})) set(`x-amz-meta-${name}`, value);
+  set('x-amz-storage-class', input.StorageClass);
+  set('x-amz-server-side-encryption', input.ServerSideEncryption);
+  set('x-amz-server-side-encryption-aws-kms-key-id', input.SSEKMSKeyId);
+  set('x-amz-checksum-algorithm', input.ChecksumAlgorithm);
+  set('if-match', input.IfMatch);
+  set('if-none-match', input.IfNoneMatch);
+  return headers;
 }

@@ -11,7 +11,8 @@ interface SdkErrorShape {
 }
 
 const NOT_FOUND = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion', 'NoSuchUpload']);
-const TRANSIENT = new Set([
+/** S3 error codes worth trying again (throttling, timeouts, server trouble). */
+export const TRANSIENT_S3_ERRORS: ReadonlySet<string> = new Set([
   'SlowDown',
   'Throttling',
   'ThrottlingException',
@@ -72,7 +73,7 @@ export function mapS3Error(
     status,
     name,
   };
-  if (status === undefined || status >= 500 || status === 429 || TRANSIENT.has(name)) {
+  if (status === undefined || status >= 500 || status === 429 || TRANSIENT_S3_ERRORS.has(name)) {
     return new TransientError('E_BACKEND', message, details, { cause: error });
   }
   return new PermanentError('E_BACKEND_PERMANENT', message, details, { cause: error });

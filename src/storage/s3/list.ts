@@ -1,4 +1,5 @@
-import { ListObjectsV2Command, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { LeanS3Client } from './lean-client.js';
 import { isFolderPlaceholder } from '../../model/keys.js';
 import { generationOf, modifiedSeconds, unquoteEtag } from './generation.js';
 import type { ListOptions, ListPage, ObjectInfo } from '../types.js';
@@ -33,18 +34,16 @@ function listedToInfo(bucket: string, item: Listed): ObjectInfo {
 
 /** One page of ListObjectsV2 (ContinuationToken paging). Items carry no user metadata; stat for that. */
 export async function listObjectsPage(
-  client: S3Client,
+  client: Pick<LeanS3Client, 'listObjectsV2'>,
   bucket: string,
   options: ListOptions,
 ): Promise<ListPage> {
-  const out = await client.send(
-    new ListObjectsV2Command({
-      Bucket: bucket,
-      ...(options.prefix ? { Prefix: options.prefix } : {}),
-      MaxKeys: options.pageSize ?? 1000,
-      ...(options.pageToken ? { ContinuationToken: options.pageToken } : {}),
-    }),
-  );
+  const out = await client.listObjectsV2({
+    Bucket: bucket,
+    ...(options.prefix ? { Prefix: options.prefix } : {}),
+    MaxKeys: options.pageSize ?? 1000,
+    ...(options.pageToken ? { ContinuationToken: options.pageToken } : {}),
+  });
   const items = (out.Contents ?? [])
     .filter((item) => item.Key !== undefined && !isFolderPlaceholder(item.Key))
     .map((item) => listedToInfo(bucket, item));
@@ -66,6 +65,7 @@ export async function listVersionsPage(
   const marker = options.pageToken
     ? (JSON.parse(Buffer.from(options.pageToken, 'base64url').toString('utf8')) as { k?: string; v?: string })
     : {};
+  const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
   const out = await client.send(
     new ListObjectVersionsCommand({
       Bucket: bucket,

@@ -1,6 +1,7 @@
-import type { HeadObjectCommandOutput, PutObjectCommandInput } from '@aws-sdk/client-s3';
+import type { PutObjectCommandInput } from '@aws-sdk/client-s3';
 import type { S3Settings } from './client.js';
 import { parseGeneration, quoteEtag } from './generation.js';
+import type { LeanHead } from './lean-shapes.js';
 import { encodeMetadata } from './metadata.js';
 import type { ObjectInfo, WriteOptions } from '../types.js';
 
@@ -41,10 +42,7 @@ export function destinationParams(settings: S3Settings, options: WriteOptions) {
  * versioned source is looked at again: a copy pinned to an old version would
  * succeed after an overwrite.
  */
-export function statedHead(
-  info: ObjectInfo | undefined,
-  expected: string | undefined,
-): HeadObjectCommandOutput | undefined {
+export function statedHead(info: ObjectInfo | undefined, expected: string | undefined): LeanHead | undefined {
   if (!info?.etag) return undefined;
   const stated = parseGeneration(info.generation);
   if (!('etag' in stated) || stated.etag !== info.etag) return undefined;

@@ -1,13 +1,3 @@
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  type GetObjectCommandInput,
-  type HeadObjectCommandInput,
-  type HeadObjectCommandOutput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
@@ -20,8 +10,15 @@ import { listObjectsPage, listVersionsPage } from './list.js';
 import { generationOf, matchesGeneration, parseGeneration, quoteEtag } from './generation.js';
 import { headToInfo } from './metadata.js';
 import { copySourceOf, destinationParams, statedHead } from './params.js';
-import { answeredByCopy, copyDestination, copyObjectInput, writtenByCopy } from './copy-object.js';
-import { multipartCopy } from './part-copy.js';
+import {
+  answeredByCopy,
+  copyDestination,
+  copyObjectHeaders,
+  copyObjectInput,
+  writtenByCopy,
+} from './copy-object.js';
+import type { LeanS3Client } from './lean-client.js';
+import type { LeanHead } from './lean-shapes.js';
 import type {
   CopyOptions,
   DeleteOptions,
@@ -37,6 +34,7 @@ import type {
 
 type Ref = { bucket: string; key: string };
 type Conditions = { IfMatch?: string; IfNoneMatch?: string };
+type GetInput = Parameters<LeanS3Client['getObject']>[0];
 
 const PART_COPY_CONCURRENCY = 4;
 
@@ -65,8 +63,9 @@ export class S3Store implements ObjectStore {
     this.identity = options.settings.identity;
   }
 
-  private get client() {
-    return this.settings.client;
+  /** The SDK's client, imported on first use (sdk-client.ts). */
+  private sdk() {
+    return this.settings.sdk.get();
   }
 
   private where(bucket: string, key: string): string {
@@ -82,16 +81,22 @@ export class S3Store implements ObjectStore {
     });
   }
 
-  private async head(bucket: string, key: string, extra: Partial<HeadObjectCommandInput> = {}) {
+  private get lean() {
+    return this.settings.lean;
+  }
+
+  private async head(
+    bucket: string,
+    key: string,
+    extra: { VersionId?: string; IfMatch?: string } = {},
+  ): Promise<LeanHead | undefined> {
     try {
-      return await this.client.send(
-        new HeadObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(this.capabilities.checksumHeaders ? { ChecksumMode: 'ENABLED' as const } : {}),
-          ...extra,
-        }),
-      );
+      return await this.lean.lookObject({
+        Bucket: bucket,
+        Key: key,
+        ...(this.capabilities.checksumHeaders ? { ChecksumMode: 'ENABLED' as const } : {}),
+        ...extra,
+      });
     } catch (error) {
       if (isS3NotFound(error)) return undefined;
       throw this.fail(error, 'HeadObject', bucket, key);
@@ -141,7 +146,7 @@ export class S3Store implements ObjectStore {
       : written.ETag
         ? { IfMatch: quoteEtag(written.ETag) }
         : {};
-    let head: HeadObjectCommandOutput | undefined;
+    let head: LeanHead | undefined;
     try {
       head = await this.head(bucket, key, pin);
     } catch (error) {
@@ -166,8 +171,8 @@ export class S3Store implements ObjectStore {
     const input = await this.pinnedRead(bucket, key, expected);
     let body: Readable;
     try {
-      const out = await this.client.send(new GetObjectCommand(input));
-      body = out.Body as Readable;
+      const out = await this.lean.getObject(input);
+      body = out.Body;
       if (expected !== undefined && !input.VersionId && !matchesGeneration(out, expected)) {
         // the ETag held but the object was written again since (the same bytes, later)
         body.destroy();
@@ -191,12 +196,8 @@ export class S3Store implements ObjectStore {
    * look confirmed it is the current one), or made conditional on its ETag;
    * the answer's Last-Modified is then checked against the generation too.
    */
-  private async pinnedRead(
-    bucket: string,
-    key: string,
-    expected: string | undefined,
-  ): Promise<GetObjectCommandInput> {
-    const input: GetObjectCommandInput = { Bucket: bucket, Key: key };
+  private async pinnedRead(bucket: string, key: string, expected: string | undefined): Promise<GetInput> {
+    const input: GetInput = { Bucket: bucket, Key: key };
     if (expected === undefined) return input;
     const pinned = parseGeneration(expected);
     if ('etag' in pinned) return { ...input, IfMatch: quoteEtag(pinned.etag) };
@@ -221,21 +222,10 @@ export class S3Store implements ObjectStore {
       options.ifGenerationMatch,
       options.destinationInfo,
     );
-    let payload: Readable | Buffer;
-    let localCrc: () => string;
-    if (Buffer.isBuffer(body)) {
-      payload = body;
-      this.stats.bytesOut += body.length;
-      const crc = crc32cOf(body);
-      localCrc = () => crc;
-    } else {
-      const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
-      body.on('error', (error) => metered.destroy(error));
-      payload = body.pipe(metered);
-      localCrc = () => metered.crc32c;
-    }
+    const { payload, localCrc } = this.metered(body);
+    const [{ Upload }, client] = await Promise.all([import('@aws-sdk/lib-storage'), this.sdk()]);
     const upload = new Upload({
-      client: this.client,
+      client,
       queueSize: this.settings.uploadQueueSize,
       partSize: Math.max(
         S3_MIN_PART_BYTES,
@@ -268,6 +258,18 @@ export class S3Store implements ObjectStore {
     return info;
   }
 
+  /** The body counted into `stats.bytesOut`, and its CRC32C once sent. */
+  private metered(body: Readable | Buffer): { payload: Readable | Buffer; localCrc: () => string } {
+    if (Buffer.isBuffer(body)) {
+      this.stats.bytesOut += body.length;
+      const crc = crc32cOf(body);
+      return { payload: body, localCrc: () => crc };
+    }
+    const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
+    body.on('error', (error) => metered.destroy(error));
+    return { payload: body.pipe(metered), localCrc: () => metered.crc32c };
+  }
+
   async delete(bucket: string, key: string, options: DeleteOptions = {}): Promise<void> {
     assertSafeBucket(bucket);
     assertSafeKey(key);
@@ -291,7 +293,7 @@ export class S3Store implements ObjectStore {
             ? { IfMatch: quoteEtag(head.ETag) }
             : {};
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, ...guard }));
+      await this.lean.deleteObject({ Bucket: bucket, Key: key, ...guard });
     } catch (error) {
       if (isS3PreconditionFailed(error) && expected !== undefined) {
         throw await this.preconditionFailed(bucket, key, expected, error);
@@ -304,8 +306,8 @@ export class S3Store implements ObjectStore {
     assertSafeBucket(bucket);
     try {
       return this.capabilities.versioning
-        ? await listVersionsPage(this.client, bucket, options)
-        : await listObjectsPage(this.client, bucket, options);
+        ? await listVersionsPage(await this.sdk(), bucket, options)
+        : await listObjectsPage(this.lean, bucket, options);
     } catch (error) {
       throw this.fail(error, 'ListObjects', bucket, options.prefix ?? '');
     }
@@ -376,7 +378,7 @@ export class S3Store implements ObjectStore {
   private async copyWith(
     from: Ref,
     to: Ref,
-    src: HeadObjectCommandOutput,
+    src: LeanHead,
     options: CopyOptions,
     conditions: Conditions,
   ): Promise<ObjectInfo> {
@@ -385,8 +387,9 @@ export class S3Store implements ObjectStore {
     const sourceEtag = quoteEtag(src.ETag ?? '');
     const size = src.ContentLength ?? 0;
     if (this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes) {
+      const { multipartCopy } = await import('./part-copy.js');
       const written = await multipartCopy({
-        client: this.client,
+        client: await this.sdk(),
         copySource,
         sourceEtag,
         size,
@@ -401,7 +404,11 @@ export class S3Store implements ObjectStore {
       return this.infoAfterWrite(to.bucket, to.key, written);
     }
     const input = copyObjectInput(to, copySource, sourceEtag, destination, conditions);
-    const out = await this.client.send(new CopyObjectCommand(input));
+    const out = await this.lean.copyObject({
+      Bucket: to.bucket,
+      Key: to.key,
+      headers: copyObjectHeaders(input),
+    });
     // what the copy answered is what a look would report: a CRC32C the server
     // computed (asked for by ChecksumAlgorithm) and the ETag; a look only where
     // the answer lacks them (a checksum-capable server that sent none)
@@ -431,7 +438,7 @@ export class S3Store implements ObjectStore {
     error: unknown,
     from: Ref,
     to: Ref,
-    src: HeadObjectCommandOutput,
+    src: LeanHead,
     options: CopyOptions,
   ): Promise<Error> {
     const now = await this.head(from.bucket, from.key).catch(() => undefined);
@@ -447,7 +454,8 @@ export class S3Store implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    this.settings.sdk.destroy();
+    this.lean.destroy();
   }
 }
 

@@ -1,0 +1,90 @@
+// bin/switchyard.js as users run it: the esbuild bundle (dist/bundle/, made by
+// `npm run build` and by ensureBuilt), not tsc's dist/cli/. Each command here
+// reaches code whose paths the bundle must keep working: the package version,
+// the native CRC32C and SQLite addons, csv-parse, the dashboard's script.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/build.js';
+import { SEED_CSV, Workspace } from '../helpers/workspace.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'switchyard.js');
+const TRACE = fileURLToPath(new URL('./fixtures/trace-imports.mjs', import.meta.url));
+const run = promisify(execFile);
+
+async function cli(
+  cwd: string,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', TRACE, BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** The files under dist/ the module loader resolved, relative to dist/. */
+function distImports(stderr: string): string[] {
+  const dist = `${new URL('../../dist/', import.meta.url).href}`;
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith(`imported ${dist}`))
+    .map((line) => line.slice(`imported ${dist}`.length));
+}
+
+describe('the bundled CLI (bin/switchyard.js)', () => {
+  let ws: Workspace | undefined;
+  beforeAll(ensureBuilt, 300_000);
+  afterEach(async () => {
+    await ws?.remove();
+    ws = undefined;
+  });
+
+  it('loads dist/bundle/ and no module of tsc’s dist/', async () => {
+    ws = await Workspace.create();
+    const { version } = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    const answer = await cli(ws.dir, '--version');
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(answer.stdout.trim()).toBe(version);
+    const imports = distImports(answer.stderr);
+    expect(imports).toContain('bundle/main.js');
+    expect(imports.filter((file) => !file.startsWith('bundle/'))).toEqual([]);
+  });
+
+  it('scan copies and verifies a file (CRC32C addon, SQLite ledger created), then finds nothing left to do', async () => {
+    ws = await Workspace.create(
+      SEED_CSV.replace('finance,raw_data,\n', 'finance,raw_data,,copy\n').replace(
+        'destination_directory\n',
+        'destination_directory,action\n',
+      ),
+    );
+    await ws.put('source_bucket/raw_data/finance_2024.csv', 'a,b\n1,2\n');
+    const first = await cli(ws.dir, 'scan', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    expect((await ws.read('finance/raw_data/finance_2024.csv')).toString()).toBe('a,b\n1,2\n');
+    expect(await ws.exists('source_bucket/raw_data/finance_2024.csv')).toBe(true);
+    const again = await cli(ws.dir, 'scan', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ routed: 0, skipped: 1, failed: 0 });
+    expect(distImports(again.stderr).filter((file) => !file.startsWith('bundle/'))).toEqual([]);
+  });
+
+  it('validate reads a referential with quotes (csv-parse) and reports a bad mask by line', async () => {
+    ws = await Workspace.create(`${SEED_CSV}"source_bucket","raw_data","bad(","sales","raw_data",""\n`);
+    const answer = await cli(ws.dir, 'validate', '--json');
+    expect(answer.code).toBe(1);
+    expect(answer.stdout).toContain('"line": 4');
+  });
+});
