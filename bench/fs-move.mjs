@@ -78,8 +78,9 @@ export async function run({ quick = false } = {}) {
         reference:
           rcloneRate === null ? 'rclone move (missing: apt-get install -y rclone)' : 'rclone move --include',
         referenceValue: rcloneRate,
-        target: 'faster than rclone',
-        holds: rcloneRate === null ? null : filesPerSec > rcloneRate,
+        // issue [10]: rclone's time / switchyard's ≥ 0.8 (the goal beyond: faster than rclone)
+        target: '≥ 0.8× rclone (goal: > 1)',
+        holds: rcloneRate === null ? null : filesPerSec >= 0.8 * rcloneRate,
       }),
     );
     rows.push(row(`fs→fs move, ${count} files: switchyard peak RSS`, r.maxRssBytes / 2 ** 20, 'MiB'));
@@ -113,7 +114,7 @@ async function floorRows(count, rcloneMs) {
     const part = (what, ms) => row(`fs→fs move, ${count} files: floor, ${what}`, ms / 1000, 's');
     return [
       part('start-up (switchyard scan of an empty folder)', start.ms),
-      part(`ledger alone (${count} claims + done, SQLite)`, ledgerMs),
+      part(`ledger alone (${count} holds + done records, SQLite)`, ledgerMs),
       part('system calls alone (Node, synchronous: lstat, link, lstat ×2, unlink, folder fsyncs)', syscallMs),
       row(
         `fs→fs move, ${count} files: floor on two cores, start-up + max(ledger, system calls)`,

@@ -1,7 +1,8 @@
 // The parts of an fs→fs move that no implementation keeping switchyard's
 // guarantees can skip, each timed alone on the same machine in the same run:
-// - the ledger: one claim and one `done` per delivery, in batches of 512,
-//   straight on the SQLite ledger (no router, no file system);
+// - the ledger: what the router asks of it for a no-clobber move, in batches
+//   of 512, straight on the SQLite ledger (no router, no file system): a hold
+//   (one read; Ledger.holdMany) and the `done` record inserted once;
 // - the system calls a no-clobber, generation-checked move makes, from Node,
 //   synchronously (no thread pool, no promises, no ledger): lstat from the
 //   listing, link into the destination, lstat of the link, lstat of the
@@ -25,7 +26,7 @@ import { ROOT } from './common.mjs';
 
 const BATCH = 512;
 
-/** Milliseconds to claim and finish `count` deliveries on a fresh SQLite ledger in `dir`. */
+/** Milliseconds to hold and record `count` moves done on a fresh SQLite ledger in `dir`. */
 export async function ledgerFloorMs(dir, count) {
   const dist = (file) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
   const { openSqliteLedger } = await import(dist('ledger/sqlite/ledger.js'));
@@ -53,7 +54,7 @@ export async function ledgerFloorMs(dir, count) {
   try {
     for (let i = 0; i < plans.length; i += BATCH) {
       const batch = plans.slice(i, i + BATCH);
-      await ledger.claimMany(batch, 'bench', 15_000);
+      await ledger.holdMany(batch, 'bench', 15_000);
       const at = Date.now();
       await ledger.transitionMany(
         batch.map((p) => ({
