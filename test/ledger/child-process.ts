@@ -33,7 +33,11 @@ export async function compileForChildren(entries: string[], outDir: string): Pro
     });
     const target = join(outDir, relative(ROOT, file)).replace(/\.ts$/, '.js');
     await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, outputText);
+    // CommonJS has no import.meta: the module's own file URL is what the source asks for
+    await writeFile(
+      target,
+      outputText.replaceAll('import.meta.url', "require('node:url').pathToFileURL(__filename).href"),
+    );
   }
   await writeFile(join(outDir, 'package.json'), '{"type":"commonjs"}');
 }
