@@ -29,7 +29,7 @@ export function diffCommand(io: Io, setExit: (code: number) => void): Command {
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option(
       '--json',
-      'print {"rows":{"added","removed","changed"},"files":{"changed","unrouted","byRoute":[{"from","to","files","examples"}]}}',
+      'print one JSON object: {"rows": {added, removed, changed}, "files": {changed, unrouted, "byRoute": [{from, to, files, examples}]}}',
     )
     .action(async (oldLocation: string, newLocation: string, options: CommonOptionValues) => {
       const config = await configFrom(options, io);
@@ -52,7 +52,11 @@ export function diffCommand(io: Io, setExit: (code: number) => void): Command {
           };
           printJson(io, json);
         } else {
-          io.stdout.write(`${formatRows(rows)}\n${formatFiles(files, listed)}\n`);
+          const named = new Map([
+            [before.source, oldLocation],
+            [after.source, newLocation],
+          ]);
+          io.stdout.write(`${formatRows(rows, named)}\n${formatFiles(files, listed)}`);
         }
         setExit(0);
       } finally {
@@ -80,8 +84,9 @@ function printInvalid(io: Io, inputs: ReferentialInput[], json: boolean | undefi
   io.stderr.write(`${problems.length} error(s) in ${sources.join(' and ')}: nothing compared\n`);
 }
 
-function formatRows(diff: RowDiff): string {
-  const at = (row: DiffRow) => `${row.route.file}:${row.route.line}`;
+/** The rows' table; `named` gives each referential as the command line named it. */
+function formatRows(diff: RowDiff, named: ReadonlyMap<string, string>): string {
+  const at = (row: DiffRow) => `${named.get(row.route.file) ?? row.route.file}:${row.route.line}`;
   const lines = [
     ...diff.added.map((r) => ['added', rowLabel(r), at(r), '']),
     ...diff.removed.map((r) => ['removed', rowLabel(r), at(r), '']),

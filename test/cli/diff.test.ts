@@ -118,8 +118,8 @@ describe('switchyard diff on local folders', () => {
     const run = await ws.run('diff', 'old.csv', 'new.csv');
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n').map((l) => l.replace(/\s+/g, ' ').trim());
-    const oldCsv = path.join(ws.dir, 'old.csv');
-    const newCsv = path.join(ws.dir, 'new.csv');
+    const oldCsv = 'old.csv';
+    const newCsv = 'new.csv';
     expect(lines).toContain('rows: 1 added, 1 removed, 2 changed');
     expect(lines).toContain(`added logs ${newCsv}:4`);
     expect(lines).toContain(`removed sales ${oldCsv}:3`);
