@@ -174,6 +174,29 @@ describe('switchyard diff on local folders', () => {
     });
   });
 
+  it('a route that keeps a file but moves its destination pairs with itself, whatever the row order', async () => {
+    const head = HEAD.replace(',action,route_id', ',route_id');
+    ws = await Workspace.create(
+      [head, 'land,in,\\.csv$,out,a,,alpha', 'land,in,^x,out,b,,beta', ''].join('\n'),
+      'old.csv',
+    );
+    await writeFile(
+      path.join(ws.dir, 'new.csv'),
+      [head, 'land,in,^x,out,b,two,beta', 'land,in,\\.csv$,out,a,one,alpha', ''].join('\n'),
+    );
+    await ws.put('land/in/x.csv', 'x\n');
+    const run = await ws.run('diff', 'old.csv', 'new.csv', '--json');
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.json<DiffJson>().files).toEqual({
+      changed: 1,
+      unrouted: 0,
+      byRoute: [
+        { from: 'alpha', to: 'alpha', files: 1, examples: ['land/in/x.csv'] },
+        { from: 'beta', to: 'beta', files: 1, examples: ['land/in/x.csv'] },
+      ],
+    });
+  });
+
   it('an invalid OLD or NEW: its errors by file and line, exit 2, nothing listed', async () => {
     ws = await workspace();
     await writeFile(
