@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RuntimeConfig } from '../config/load.js';
-import { NotFoundError, ReferentialInvalidError, SwitchyardError, type Problem } from '../model/errors.js';
+import { ReferentialInvalidError, SwitchyardError, type Problem } from '../model/errors.js';
 import { referentialChecks } from '../referential/config-checks.js';
 import { loadReferentialText, validateRows } from '../referential/index.js';
 import { referentialOf } from '../referential/referential.js';
@@ -58,7 +58,10 @@ async function readLocal(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new NotFoundError(file, { cause: error });
+    if (code === 'ENOENT')
+      throw new ReferentialInvalidError(file, [
+        atStart(file, 'not found: expected a referential file (.csv, .yaml, .yml or .json) at this path'),
+      ]);
     if (code === 'EISDIR')
       throw new ReferentialInvalidError(file, [
         atStart(file, 'expected a referential file (.csv, .yaml, .yml or .json), got a folder'),

@@ -213,6 +213,7 @@ describe('switchyard diff on local folders', () => {
     expect(list).not.toHaveBeenCalled();
 
     const json = await ws.run('diff', 'missing.csv', 'bad.csv', '--json');
+    expect(json.stdout).toContain('not found: expected a referential file');
     expect(json.code).toBe(2);
     const error = json.json<{
       error: { code: string; details: { problems: Array<{ file: string; line: number }> } };
