@@ -59,8 +59,14 @@ export function diffRows(before: readonly DiffRow[], after: readonly DiffRow[]):
   return { added, removed, changed };
 }
 
-/** The rows of a side, from the raw rows and the routes validated from them (a route keeps its row's file and line). */
+/**
+ * The rows of a side, from the raw rows and the routes validated from them:
+ * a referential without errors has a route per row, in row order; otherwise
+ * a route is found by its row's file and line.
+ */
 export function diffRowsOf(rows: readonly RawRow[], routes: readonly Route[]): DiffRow[] {
+  if (rows.length === routes.length)
+    return routes.map((route, i) => ({ route, hasRouteId: fieldOf(rows[i]!, 'route_id') !== '' }));
   const withId = new Set<string>();
   for (const row of rows) if (fieldOf(row, 'route_id') !== '') withId.add(`${row.file}\u0000${row.line}`);
   return routes.map((route) => ({ route, hasRouteId: withId.has(`${route.file}\u0000${route.line}`) }));

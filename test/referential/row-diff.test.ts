@@ -36,6 +36,14 @@ describe('diffRows', () => {
     ]);
   });
 
+  it('rows of one YAML line keep their own identities', () => {
+    const before = rowsOf(`${HEAD},route_id\np,b,^a,q,c,,one\np,b,^z,q,c,,\n`);
+    const row = (mask: string, id: string) =>
+      `{source_project: p, source_bucket: b, source_file_mask: "${mask}", destination_project: q, destination_bucket: c, destination_directory: "", route_id: "${id}"}`;
+    const after = rowsOf(`[${row('^a', 'one')}, ${row('^z', '')}]\n`, 'next.yaml');
+    expect(diffRows(before, after)).toEqual({ added: [], removed: [], changed: [] });
+  });
+
   it('names a property the compiled route gains by its column (snake case)', () => {
     const [before] = rowsOf(`${HEAD}\np,b,^a,q,c,\n`);
     const after: DiffRow = {
