@@ -17,6 +17,7 @@ export type CommandFactory = (io: Io, setExit: (code: number) => void) => Comman
 const COMMANDS: Record<string, () => Promise<CommandFactory>> = {
   validate: async () => (await import('./validate.js')).validateCommand,
   explain: async () => (await import('./explain.js')).explainCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
   scan: async () => (await import('./scan.js')).scanCommand,
   status: async () => (await import('./status.js')).statusCommand,
   demo: async () => (await import('./demo.js')).demoCommand,

@@ -9,6 +9,7 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 const COMMANDS = [
   'validate',
   'explain',
+  'diff',
   'scan',
   'status',
   'demo',
