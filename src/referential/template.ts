@@ -167,10 +167,16 @@ export function expandName(template: string, ctx: TemplateContext): string {
   const name = expand(template, ctx);
   const quoted = JSON.stringify(template);
   if (name === '' || name === '.' || name === '..') {
-    throw new KeyUnsafeError(name, `file name ${JSON.stringify(name)} from template ${quoted}: expected a name`);
+    throw new KeyUnsafeError(
+      name,
+      `file name ${JSON.stringify(name)} from template ${quoted}: expected a name`,
+    );
   }
   if (name.includes('/') || name.includes('\\')) {
-    throw new KeyUnsafeError(name, `file name ${JSON.stringify(name)} from template ${quoted} holds a path separator`);
+    throw new KeyUnsafeError(
+      name,
+      `file name ${JSON.stringify(name)} from template ${quoted} holds a path separator`,
+    );
   }
   if (CONTROL.test(name)) {
     throw new KeyUnsafeError(name, `control character in file name (template ${quoted})`);
