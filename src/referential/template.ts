@@ -90,12 +90,17 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The IANA zone as Intl spells it (`europe/paris` → `Europe/Paris`), or undefined when Intl does not know it. */
-export function canonicalTimeZone(timeZone: string): string | undefined {
+/**
+ * Whether Intl knows `timeZone` (an IANA name such as `Europe/Paris`, any
+ * case, or `UTC`). The name is kept as written: how Intl spells it back
+ * (`Asia/Kolkata` or `Asia/Calcutta`) depends on the ICU of the Node.
+ */
+export function knownTimeZone(timeZone: string): boolean {
   try {
-    return formatterFor(timeZone).resolvedOptions().timeZone;
+    formatterFor(timeZone);
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -2,7 +2,7 @@ import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
-import { BUILTIN_PLACEHOLDERS, canonicalTimeZone, parseTemplate } from './template.js';
+import { BUILTIN_PLACEHOLDERS, knownTimeZone, parseTemplate } from './template.js';
 import type { ConflictPolicy, RawRow, Route } from './types.js';
 
 export const REQUIRED_COLUMNS = [
@@ -257,11 +257,10 @@ function checkName(template: string, groups: string[], report: Report): void {
   }
 }
 
-/** A `timezone` Intl knows, as Intl spells it; a warning when no template of the row reads a date. */
+/** A `timezone` Intl knows, as written; a warning when no template of the row reads a date. */
 function checkTimezone(value: string, id: string, templates: string[], report: Report): string | undefined {
   if (value === '') return undefined;
-  const zone = canonicalTimeZone(value);
-  if (zone === undefined) {
+  if (!knownTimeZone(value)) {
     report(
       'timezone',
       `row ${id}: invalid timezone ${JSON.stringify(value)}: expected an IANA time zone name such as Europe/Paris or UTC`,
@@ -274,11 +273,11 @@ function checkTimezone(value: string, id: string, templates: string[], report: R
   if (!readsDate) {
     report(
       'timezone',
-      `row ${id}: timezone ${zone} is not used: neither destination_directory nor destination_name has a date placeholder`,
+      `row ${id}: timezone ${value} is not used: neither destination_directory nor destination_name has a date placeholder`,
       'warning',
     );
   }
-  return zone;
+  return value;
 }
 
 function choice<T extends string>(
