@@ -186,3 +186,20 @@ describe('validate: checks that read the delivered name', () => {
     expect(warnings.join('\n')).toMatch(/can write the same key d\/out\/x\/out_in_.*\.csv .*is written as/);
   });
 });
+
+describe('README: the destination_name example', () => {
+  it('says where its file goes', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const csv = readme.match(/```csv\n(source_project[^\n]*destination_name[\s\S]*?)```/)?.[1];
+    expect(csv).toBeDefined();
+    const { routes, problems } = validateRows(loadReferentialText(csv!, 'README.csv'));
+    expect(problems.filter((p) => p.severity === 'error')).toEqual([]);
+    const groups = { country: 'fr' };
+    const at = new Date('2024-06-30T23:30:00Z');
+    expect(destinationKeyOf(routes[0]!, 'sale_fr_0001.csv', at, groups).key).toBe(
+      'fr/2024/sale_fr_0001_20240701.csv',
+    );
+    expect(readme).toContain('`sales/raw/fr/2024/sale_fr_0001_20240701.csv`');
+  });
+});
