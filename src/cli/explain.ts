@@ -38,8 +38,16 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
         } else if (result.matches.length === 0) {
           io.stdout.write(`${result.source}: no row matches; the file would stay where it is (unrouted)\n`);
         } else {
-          const rows = result.matches.map((m) => [m.route, `${m.file}:${m.line}`, m.action, m.destination]);
-          io.stdout.write(`${formatTable(['route', 'row', 'action', 'destination'], rows)}\n`);
+          const renamed = result.matches.some((m) => m.destinationName !== result.name);
+          const rows = result.matches.map((m) => [
+            m.route,
+            `${m.file}:${m.line}`,
+            m.action,
+            m.destination,
+            ...(renamed ? [m.destinationName] : []),
+          ]);
+          const columns = ['route', 'row', 'action', 'destination', ...(renamed ? ['name'] : [])];
+          io.stdout.write(`${formatTable(columns, rows)}\n`);
           for (const r of result.refused) io.stdout.write(`${r.route}: refused: ${r.message}\n`);
           if (!result.exists) io.stderr.write(`note: ${result.note}\n`);
         }

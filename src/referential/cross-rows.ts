@@ -1,6 +1,7 @@
 import type { Problem } from '../model/errors.js';
 import { compileGroupMatcher, compileMask } from './matcher.js';
 import { findCommonName, sampleOfTree, unreadSample, type MaskSample } from './overlap.js';
+import { deliveredName } from './renamed.js';
 import type { Route } from './types.js';
 
 /** Above this many pairs in one group, only each row's own sample is tried against the others. */
@@ -13,7 +14,10 @@ const MAX_PAIRS = 20_000;
  * - two rows can write the same destination key (same destination project,
  *   bucket and directory template, and a name both masks match); an error
  *   (E_CONFLICT_POLICY_MIXED) when they come from different source buckets
- *   and only one of them overwrites.
+ *   and only one of them overwrites. With `destination_name`, two rows meet
+ *   at a key when both give a common name the same new name, or when the
+ *   name one row gives its sample is a name the other delivers unchanged
+ *   (witnesses, like the masks' common names: finding none proves nothing).
  * Cycles and rows into their own bucket: see routing-cycles.ts, self-routes.ts.
  */
 export function crossRowProblems(routes: readonly Route[]): Problem[] {
@@ -69,7 +73,8 @@ function sameDestination(a: Route, b: Route): boolean {
   );
 }
 
-type Overlap = [earlier: Route, later: Route, name: string];
+/** `key`: the file name both rows write, when it is not `name` (a `destination_name` renamed it). */
+type Overlap = [earlier: Route, later: Route, name: string, key?: string];
 
 /** At most this many other rows are named in one aggregated warning. */
 const LISTED = 5;
@@ -84,7 +89,8 @@ function overlaps(routes: Route[], sample: Sampler): Problem[] {
     const relevant = (a: Route, b: Route): boolean =>
       a.destinationProject !== b.destinationProject || sameDestination(a, b);
     for (const o of commonNames(group, relevant, sample)) {
-      (o[0].destinationProject !== o[1].destinationProject ? projectClashes : keyClashes).push(o);
+      if (o[0].destinationProject !== o[1].destinationProject) projectClashes.push(o);
+      else keyClashes.push(...sameKey(o));
     }
   }
   const byDestination = groupBy(
@@ -94,7 +100,8 @@ function overlaps(routes: Route[], sample: Sampler): Problem[] {
   for (const group of byDestination) {
     const differentSource = (a: Route, b: Route): boolean =>
       a.sourceProject !== b.sourceProject || a.sourceBucket !== b.sourceBucket;
-    keyClashes.push(...commonNames(group, differentSource, sample));
+    const found = commonNames(group, differentSource, sample).flatMap(sameKey);
+    keyClashes.push(...found, ...renamedOnto(group, sample, found));
   }
   return [
     ...aggregate(projectClashes, projectWarning, 'with another destination project'),
@@ -129,10 +136,14 @@ function projectWarning([a, b, name]: Overlap): Problem {
   );
 }
 
-function sameKeyWarning([a, b, name]: Overlap): Problem {
+function sameKeyWarning([a, b, name, renamed]: Overlap): Problem {
   const dir = b.destinationDirectory.replace(/^\/+|\/+$/g, '');
-  const key = `${b.destinationProject}/${b.destinationBucket}/${dir ? `${dir}/` : ''}${name}`;
+  const key = `${b.destinationProject}/${b.destinationBucket}/${dir ? `${dir}/` : ''}${renamed ?? name}`;
   const sameSource = a.sourceProject === b.sourceProject && a.sourceBucket === b.sourceBucket;
+  const why =
+    renamed === undefined
+      ? `both masks match ${JSON.stringify(name)}`
+      : `a file ${JSON.stringify(name)} is written as ${JSON.stringify(renamed)} by destination_name`;
   const from = sameSource
     ? `both from ${b.sourceProject}/${b.sourceBucket}`
     : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
@@ -143,15 +154,58 @@ function sameKeyWarning([a, b, name]: Overlap): Problem {
     return problem(
       b,
       'on_conflict',
-      `E_CONFLICT_POLICY_MIXED: this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}) with on_conflict ${b.onConflict} and ${a.onConflict}: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations`,
+      `E_CONFLICT_POLICY_MIXED: this row and the one at ${at(a)} can write the same key ${key} (${from}, ${why}) with on_conflict ${b.onConflict} and ${a.onConflict}: an overwrite would replace what the other row delivered; expected the same on_conflict, or distinct destinations`,
       'error',
     );
   }
   return problem(
     b,
     'destination_directory',
-    `this row and the one at ${at(a)} can write the same key ${key} (${from}, both masks match ${JSON.stringify(name)}): expected distinct destinations`,
+    `this row and the one at ${at(a)} can write the same key ${key} (${from}, ${why}): expected distinct destinations`,
   );
+}
+
+/**
+ * A common name of two rows with one destination directory is a common key
+ * when both deliver it under one name: always without `destination_name`;
+ * with one, when the names they give it agree (none when a row refuses it).
+ */
+function sameKey(o: Overlap): Overlap[] {
+  const [a, b, name] = o;
+  if (a.destinationName === undefined && b.destinationName === undefined) return [o];
+  const delivered = deliveredName(a, name);
+  if (delivered === undefined || delivered !== deliveredName(b, name)) return [];
+  return [delivered === name ? o : [a, b, name, delivered]];
+}
+
+/**
+ * Pairs of one destination directory where a renaming row's sample, renamed,
+ * is a name the other row delivers as that same name (or gives that name
+ * too): two different source files meet at one key. Pairs already `found`
+ * are left out; groups over MAX_PAIRS pairs are not searched.
+ */
+function renamedOnto(group: Route[], sample: Sampler, found: Overlap[]): Overlap[] {
+  const renaming = group.filter((r) => r.destinationName !== undefined);
+  if (renaming.length === 0 || renaming.length * group.length > MAX_PAIRS) return [];
+  const order = new Map(group.map((r, i) => [r, i]));
+  const seen = new Set(found.map(([a, b]) => `${order.get(a)}:${order.get(b)}`));
+  const out: Overlap[] = [];
+  for (const r of renaming) {
+    const input = sample(r).text;
+    const renamed = deliveredName(r, input);
+    if (renamed === undefined) continue;
+    for (const other of group) {
+      if (other === r) continue;
+      const otherInput = other.destinationName === undefined ? renamed : sample(other).text;
+      if (deliveredName(other, otherInput) !== renamed) continue;
+      const [a, b] = order.get(other)! < order.get(r)! ? [other, r] : [r, other];
+      const pairKey = `${order.get(a)}:${order.get(b)}`;
+      if (seen.has(pairKey)) continue;
+      seen.add(pairKey);
+      out.push([a, b, a === r ? input : otherInput, renamed]);
+    }
+  }
+  return out;
 }
 
 /** Pairs (earlier, later) of a group whose masks share a name, with that name. */

@@ -1,8 +1,7 @@
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
-import { joinKey } from '../model/keys.js';
 import { loadReferentialFile } from './load.js';
 import { compileMatcher } from './matcher.js';
-import { expandDirectory } from './template.js';
+import { destinationKeyOf } from './destination-key.js';
 import type { RawRow, Referential, Route } from './types.js';
 import { validateRows, type ValidateOptions } from './validate.js';
 
@@ -84,15 +83,15 @@ export function explainName(
   const name = key.slice(key.lastIndexOf('/') + 1);
   return referential.match(project, bucket, name).map(({ route, groups }) => {
     try {
-      const directory = expandDirectory(route.destinationDirectory, { key, created, groups });
+      const destination = destinationKeyOf(route, key, created, groups);
       return {
         route,
         groups,
-        directory,
+        directory: destination.directory,
         destination: {
           project: route.destinationProject,
           bucket: route.destinationBucket,
-          key: joinKey(directory, name),
+          key: destination.key,
         },
       };
     } catch (error) {

@@ -87,7 +87,9 @@ function buildGraph(
 /**
  * The edges (all inside cycles) that may carry a file on: some edge leaving
  * their destination in the same component may match a name they deliver.
- * A `version` row may rename what it delivers, so it always may.
+ * A `version` row may rename what it delivers, and so may a row with a
+ * `destination_name` (its mask's anchors no longer describe the name
+ * delivered), so they always may.
  */
 function travelable(edges: Edge[], component: number[], count: (n: number) => void): Edge[] {
   const leaving = new Map<number, Edge[]>();
@@ -100,7 +102,7 @@ function travelable(edges: Edge[], component: number[], count: (n: number) => vo
   return edges.filter((e) => {
     const next = leaving.get(e.to);
     if (!next || component[e.to] !== component[e.from]) return false;
-    if (e.route.onConflict === 'version') return true;
+    if (e.route.onConflict === 'version' || renames(e.route)) return true;
     let index = indexes.get(e.to);
     if (!index) indexes.set(e.to, (index = new AnchorIndex(next)));
     return index.mayMatch(anchorsOf(e), count);
@@ -162,6 +164,11 @@ class AnchorIndex {
       yield* this.byPrefix.get(this.sorted[i]!) ?? [];
     }
   }
+}
+
+/** Whether a row may deliver under another name than the source's (`{name}` gives it back). */
+function renames(route: Route): boolean {
+  return route.destinationName !== undefined && route.destinationName !== '{name}';
 }
 
 function cycleProblems(edges: Edge[], component: number[], labels: string[]): Problem[] {

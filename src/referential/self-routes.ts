@@ -11,6 +11,12 @@ import type { Route } from './types.js';
  * - a warning when the destination is another folder of the source bucket
  *   (`landing` → `landing/archive/`): the delivered file keeps its name, so
  *   the row's mask matches it again in the source bucket.
+ * A `destination_name` that gives the name back (`{name}`, `{stem}.{ext}`)
+ * keeps the key as no template does. Any other name template in the
+ * source's own folder is a warning, not proof of safety: which names it
+ * gives back (`{stem}` of a name without a dot, a group's value) depends on
+ * the file, so the router refuses those one by one (E_DESTINATION_IS_SOURCE),
+ * and a new name the mask matches again is not routed by the same row twice.
  */
 export function selfRouteProblems(routes: readonly Route[], identity: BucketIdentity): Problem[] {
   const problems: Problem[] = [];
@@ -21,7 +27,7 @@ export function selfRouteProblems(routes: readonly Route[], identity: BucketIden
     const dst = `${r.destinationProject}/${r.destinationBucket}`;
     const src = `${r.sourceProject}/${r.sourceBucket}`;
     const sameName = dst === src ? '' : ` (the same folder as ${src})`;
-    if (keepsKey(r.destinationDirectory)) {
+    if (keepsKey(r.destinationDirectory) && keepsName(r.destinationName)) {
       problems.push({
         file: r.file,
         line: r.line,
@@ -31,6 +37,17 @@ export function selfRouteProblems(routes: readonly Route[], identity: BucketIden
           'delivers a file onto itself: expected a destination other than the source location, got the same bucket and key',
         severity: 'error',
       });
+    } else if (keepsKey(r.destinationDirectory)) {
+      problems.push({
+        file: r.file,
+        line: r.line,
+        column: 'destination_name',
+        message:
+          `row ${r.id} renames files in their own folder of ${src}${sameName} (name ${JSON.stringify(r.destinationName)}): ` +
+          `a file whose name the template gives back is refused as delivered onto itself, and mask ${JSON.stringify(r.mask)} may match a new name again ` +
+          '(the same row is not applied twice to a file it wrote, another row may be): expected a destination folder of its own',
+        severity: 'warning',
+      });
     } else {
       problems.push({
         file: r.file,
@@ -38,13 +55,20 @@ export function selfRouteProblems(routes: readonly Route[], identity: BucketIden
         column: 'destination_directory',
         message:
           `destination ${dst}/${r.destinationDirectory.replace(/^\/+|\/+$/g, '')}/ is inside this row's source bucket${sameName}: ` +
-          `delivered files keep their name, so mask ${JSON.stringify(r.mask)} matches them again there; ` +
+          (r.destinationName === undefined
+            ? `delivered files keep their name, so mask ${JSON.stringify(r.mask)} matches them again there; `
+            : `mask ${JSON.stringify(r.mask)} may match the names destination_name ${JSON.stringify(r.destinationName)} gives them there; `) +
           'routing skips keys already under the destination directory',
         severity: 'warning',
       });
     }
   }
   return problems;
+}
+
+/** No name template, or one that gives every file name back. */
+function keepsName(template: string | undefined): boolean {
+  return template === undefined || template === '{name}' || template === '{stem}.{ext}';
 }
 
 /** An empty directory, or `{path}` alone: the destination key is the source key. */

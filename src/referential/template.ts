@@ -62,18 +62,79 @@ function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-function builtinValue(name: string, ctx: TemplateContext): string | undefined {
+/** Calendar fields of an instant in one time zone. */
+interface DateFields {
+  yyyy: string;
+  mm: string;
+  dd: string;
+  hh: string;
+}
+
+const FORMATTER_LIMIT = 1_000;
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      hourCycle: 'h23',
+    });
+    if (formatters.size >= FORMATTER_LIMIT) formatters.clear();
+    formatters.set(timeZone, f);
+  }
+  return f;
+}
+
+/**
+ * Whether Intl knows `timeZone` (an IANA name such as `Europe/Paris`, any
+ * case, or `UTC`). The name is kept as written: how Intl spells it back
+ * (`Asia/Kolkata` or `Asia/Calcutta`) depends on the ICU of the Node.
+ */
+export function knownTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Year, month, day and hour of `at` on the wall clock of `timeZone` (UTC when absent). */
+export function dateFields(at: Date, timeZone?: string): DateFields {
+  if (timeZone === undefined || timeZone === 'UTC') {
+    return {
+      yyyy: String(at.getUTCFullYear()).padStart(4, '0'),
+      mm: pad(at.getUTCMonth() + 1),
+      dd: pad(at.getUTCDate()),
+      hh: pad(at.getUTCHours()),
+    };
+  }
+  const fields: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(at)) {
+    if (part.type !== 'literal') fields[part.type] = Number(part.value);
+  }
+  return {
+    yyyy: String(fields['year']).padStart(4, '0'),
+    mm: pad(fields['month']!),
+    dd: pad(fields['day']!),
+    hh: pad(fields['hour']!),
+  };
+}
+
+function builtinValue(name: string, ctx: TemplateContext, date: () => DateFields): string | undefined {
   const file = fileNameOf(ctx.key);
   const dot = file.lastIndexOf('.');
   switch (name) {
     case 'yyyy':
-      return String(ctx.created.getUTCFullYear()).padStart(4, '0');
     case 'mm':
-      return pad(ctx.created.getUTCMonth() + 1);
     case 'dd':
-      return pad(ctx.created.getUTCDate());
     case 'hh':
-      return pad(ctx.created.getUTCHours());
+      return date()[name];
     case 'name':
       return file;
     case 'stem':
@@ -98,8 +159,41 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * segment or a control character: the key must not escape its bucket.
  */
 export function expandDirectory(template: string, ctx: TemplateContext): string {
+  return normalizeDirectory(expand(template, ctx), template);
+}
+
+/**
+ * Expands a `destination_name` template for one object, with the placeholders
+ * of a directory template. Throws `KeyUnsafeError` when the name is empty,
+ * `.` or `..`, or holds `/`, `\` or a control character: a name is one
+ * segment of the key.
+ */
+export function expandName(template: string, ctx: TemplateContext): string {
+  const name = expand(template, ctx);
+  const quoted = JSON.stringify(template);
+  if (name === '' || name === '.' || name === '..') {
+    throw new KeyUnsafeError(
+      name,
+      `file name ${JSON.stringify(name)} from template ${quoted}: expected a name`,
+    );
+  }
+  if (name.includes('/') || name.includes('\\')) {
+    throw new KeyUnsafeError(
+      name,
+      `file name ${JSON.stringify(name)} from template ${quoted} holds a path separator`,
+    );
+  }
+  if (CONTROL.test(name)) {
+    throw new KeyUnsafeError(name, `control character in file name (template ${quoted})`);
+  }
+  return name;
+}
+
+function expand(template: string, ctx: TemplateContext): string {
   const { parts, problems } = parseTemplate(template);
   if (problems.length > 0) throw new KeyUnsafeError(template, problems[0]!.message);
+  let fields: DateFields | undefined;
+  const date = (): DateFields => (fields ??= dateFields(ctx.created, ctx.timeZone));
   let out = '';
   for (const part of parts) {
     if ('text' in part) {
@@ -118,7 +212,7 @@ export function expandDirectory(template: string, ctx: TemplateContext): string 
       out += value;
       continue;
     }
-    const value = builtinValue(name, ctx);
+    const value = builtinValue(name, ctx, date);
     if (value === undefined) {
       throw new KeyUnsafeError(
         template,
@@ -127,7 +221,7 @@ export function expandDirectory(template: string, ctx: TemplateContext): string 
     }
     out += value;
   }
-  return normalizeDirectory(out, template);
+  return out;
 }
 
 /** Collapses `//`, strips leading and trailing `/`, and refuses `.`/`..` segments and control characters. */

@@ -34,6 +34,10 @@ export interface Route {
   enabled: boolean;
   /** Column `allow_cycle`: this row may take part in a routing cycle (every row of the cycle must say so). */
   allowCycle: boolean;
+  /** Column `destination_name`: template of the delivered file's name; absent, the name is kept. */
+  destinationName?: string;
+  /** Column `timezone`: IANA zone of the date placeholders of both templates; absent, UTC. */
+  timezone?: string;
 }
 
 /** A row that matched a file name, with the mask's named groups. */
@@ -46,8 +50,10 @@ export interface RouteMatch {
 export interface TemplateContext {
   /** Source object key (its folder gives `{path}`, its last segment `{name}`). */
   key: string;
-  /** Creation time of the object generation (UTC fields), never the clock. */
+  /** Creation time of the object generation, never the clock. */
   created: Date;
+  /** IANA zone the date placeholders are read in; absent, UTC. */
+  timeZone?: string;
   groups: Record<string, string>;
 }
 

@@ -2,7 +2,7 @@ import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
-import { BUILTIN_PLACEHOLDERS, parseTemplate } from './template.js';
+import { BUILTIN_PLACEHOLDERS, knownTimeZone, parseTemplate } from './template.js';
 import type { ConflictPolicy, RawRow, Route } from './types.js';
 
 export const REQUIRED_COLUMNS = [
@@ -14,7 +14,7 @@ export const REQUIRED_COLUMNS = [
   'destination_directory',
 ] as const;
 
-export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled', 'allow_cycle'] as const;
+export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled', 'allow_cycle', 'destination_name', 'timezone'] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
 const CONFLICTS: readonly ConflictPolicy[] = ['fail', 'overwrite', 'version'];
@@ -64,6 +64,9 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const enabled = flag(row, 'enabled', true, report);
   const allowCycle = flag(row, 'allow_cycle', false, report);
   const id = fieldOf(row, 'route_id') || `row-${index}`;
+  const name = fieldOf(row, 'destination_name');
+  if (name !== '') checkName(name, groups, report);
+  const timezone = checkTimezone(fieldOf(row, 'timezone'), id, [directory, name], report);
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
   if (REQUIRED_COLUMNS.some((c) => !(c in row.fields))) return { problems };
@@ -82,6 +85,8 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
     enabled: enabled ?? true,
     allowCycle: allowCycle ?? false,
   };
+  if (name !== '') route.destinationName = name;
+  if (timezone !== undefined) route.timezone = timezone;
   return { route, problems };
 }
 
@@ -195,6 +200,84 @@ function checkDirectory(directory: string, groups: string[], report: Report): vo
       `"${facts.escaping}" segment would escape the bucket or its folder: expected plain folder names, got ${JSON.stringify(directory)}`,
     );
   }
+}
+
+/** Placeholders that always give at least one character other than `.`. */
+const NEVER_EMPTY: ReadonlySet<string> = new Set(['yyyy', 'mm', 'dd', 'hh', 'name', 'stem']);
+const DATE_PLACEHOLDERS: ReadonlySet<string> = new Set(['yyyy', 'mm', 'dd', 'hh']);
+
+/**
+ * A `destination_name` template: valid syntax, known placeholders, one key
+ * segment whatever the file (no `/` or `\\` in its text, no `{path}`), and
+ * never empty, `.` or `..`: with its text alone `''`, `.` or `..`, some
+ * placeholder must always give a character (a date, `{name}`, `{stem}`;
+ * `{ext}` and mask groups may be empty). Without any placeholder every file
+ * gets one name (a warning).
+ */
+function checkName(template: string, groups: string[], report: Report): void {
+  const column = 'destination_name';
+  const { parts, problems } = parseTemplate(template);
+  for (const p of problems) report(column, p.message);
+  const text = parts.flatMap((p) => ('text' in p ? [p.text] : [])).join('');
+  const placeholders = parts.flatMap((p) => ('placeholder' in p ? [p.placeholder] : []));
+  for (const name of placeholders) {
+    if (groups.includes(name)) continue;
+    if (!BUILTINS.has(name)) {
+      const fromMask = groups.length > 0 ? groups.map((g) => `{${g}}`).join(' ') : 'none';
+      report(
+        column,
+        `unknown placeholder {${name}}: expected one of ${BUILTIN_PLACEHOLDERS.map((b) => `{${b}}`).join(' ')} or a named group of the mask (mask groups: ${fromMask})`,
+      );
+    } else if (name === 'path') {
+      report(
+        column,
+        `{path} is a folder and would put "/" in the file name: expected it in destination_directory`,
+      );
+    }
+  }
+  if (text.includes('/') || text.includes('\\')) {
+    report(
+      column,
+      `expected a file name without "/" or "\\" (folders go in destination_directory), got ${JSON.stringify(template)}`,
+    );
+  }
+  const alwaysSome = placeholders.some((p) => NEVER_EMPTY.has(p) && !groups.includes(p));
+  if (!alwaysSome && (text === '' || text === '.' || text === '..')) {
+    report(
+      column,
+      `name template ${JSON.stringify(template)} can give ${text === '' ? 'an empty name' : `the name "${text}"`} (its placeholders may be empty): expected text or a placeholder that is never empty ({name}, {stem}, a date)`,
+    );
+  }
+  if (placeholders.length === 0 && problems.length === 0) {
+    report(
+      column,
+      `name template ${JSON.stringify(template)} has no placeholder: every file of this row gets the same name, and all but the first meet on_conflict`,
+      'warning',
+    );
+  }
+}
+
+/** A `timezone` Intl knows, as written; a warning when no template of the row reads a date. */
+function checkTimezone(value: string, id: string, templates: string[], report: Report): string | undefined {
+  if (value === '') return undefined;
+  if (!knownTimeZone(value)) {
+    report(
+      'timezone',
+      `row ${id}: invalid timezone ${JSON.stringify(value)}: expected an IANA time zone name such as Europe/Paris or UTC`,
+    );
+    return undefined;
+  }
+  const readsDate = templates.some((t) =>
+    parseTemplate(t).parts.some((p) => 'placeholder' in p && DATE_PLACEHOLDERS.has(p.placeholder)),
+  );
+  if (!readsDate) {
+    report(
+      'timezone',
+      `row ${id}: timezone ${value} is not used: neither destination_directory nor destination_name has a date placeholder`,
+      'warning',
+    );
+  }
+  return value;
 }
 
 function choice<T extends string>(

@@ -15,6 +15,10 @@ export interface ExplainResult {
   matches: Array<{
     route: string;
     destination: string;
+    /** The file name delivered: the source's, or what the row's `destination_name` makes of it. */
+    destinationName: string;
+    /** The zone the date placeholders were read in. */
+    timezone: string;
     action: string;
     onConflict: string;
     file: string;
@@ -64,6 +68,8 @@ export async function explain(
     matches: plan.deliveries.map(({ plan: p, route }) => ({
       route: route.id,
       destination: formatLocation(p.destination),
+      destinationName: fileNameOf(p.destination.key),
+      timezone: route.timezone ?? 'UTC',
       action: route.action,
       onConflict: route.onConflict,
       file: route.file,

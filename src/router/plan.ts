@@ -1,9 +1,9 @@
 import { errorCode, errorMessage } from '../model/errors.js';
 import { deliveryId } from '../ledger/delivery-id.js';
 import type { DeliveryPlan } from '../ledger/types.js';
-import { expandDirectory } from '../referential/template.js';
+import { destinationKeyOf } from '../referential/destination-key.js';
 import type { Referential, Route } from '../referential/types.js';
-import { assertSafeKey, fileNameOf, joinKey } from '../model/keys.js';
+import { fileNameOf } from '../model/keys.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
 
 export interface PlannedDelivery {
@@ -32,7 +32,8 @@ export interface Plan {
 /**
  * Every row that matches the object's file name becomes one delivery
  * (fan-out). The destination key is the expanded directory joined with the
- * file name; it is checked like any other key (invariant 4).
+ * file name, or with the expanded `destination_name` when the row has one;
+ * it is checked like any other key (invariant 4).
  */
 export function planDeliveries(referential: Referential, source: Location, object: ObjectInfo): Plan {
   const name = fileNameOf(source.key);
@@ -40,13 +41,7 @@ export function planDeliveries(referential: Referential, source: Location, objec
   const refused: RefusedDelivery[] = [];
   for (const { route, groups } of referential.match(source.project, source.bucket, name)) {
     try {
-      const directory = expandDirectory(route.destinationDirectory, {
-        key: source.key,
-        created: object.created,
-        groups,
-      });
-      const key = joinKey(directory, name);
-      assertSafeKey(key);
+      const { key } = destinationKeyOf(route, source.key, object.created, groups);
       const destination = { project: route.destinationProject, bucket: route.destinationBucket, key };
       deliveries.push({
         route,
