@@ -1,4 +1,5 @@
 import type { RouteAction } from '../ledger/types.js';
+import type { TransformName } from '../storage/transform.js';
 
 export type ConflictPolicy = 'fail' | 'overwrite' | 'version';
 
@@ -28,6 +29,8 @@ export interface Route {
   enabled: boolean;
   /** Column `allow_cycle`: this row may take part in a routing cycle (every row of the cycle must say so). */
   allowCycle: boolean;
+  /** Column `transform`: the bytes are rewritten on the way and the file name follows (transformedName). */
+  transform?: TransformName;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

@@ -4,6 +4,7 @@ import type { DeliveryPlan } from '../ledger/types.js';
 import { expandDirectory } from '../referential/template.js';
 import type { Referential, Route } from '../referential/types.js';
 import { assertSafeKey, fileNameOf, joinKey } from '../model/keys.js';
+import { transformedName } from '../storage/transform.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
 
 export interface PlannedDelivery {
@@ -32,7 +33,8 @@ export interface Plan {
 /**
  * Every row that matches the object's file name becomes one delivery
  * (fan-out). The destination key is the expanded directory joined with the
- * file name; it is checked like any other key (invariant 4).
+ * file name (renamed by the row's transform: `.gz` added or removed, `.csv` →
+ * `.jsonl`); it is checked like any other key (invariant 4).
  */
 export function planDeliveries(referential: Referential, source: Location, object: ObjectInfo): Plan {
   const name = fileNameOf(source.key);
@@ -45,7 +47,7 @@ export function planDeliveries(referential: Referential, source: Location, objec
         created: object.created,
         groups,
       });
-      const key = joinKey(directory, name);
+      const key = joinKey(directory, transformedName(name, route.transform));
       assertSafeKey(key);
       const destination = { project: route.destinationProject, bucket: route.destinationBucket, key };
       deliveries.push({
