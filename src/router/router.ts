@@ -10,6 +10,7 @@ import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
 import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
+import type { CsvOptions, TransformName } from '../storage/transform.js';
 import { executeDelivery, type DeliveryInput } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
@@ -56,6 +57,8 @@ export interface RouterOptions {
    * may run, but each streamed copy holds buffers.
    */
   byteConcurrency?: number;
+  /** How `csv-to-jsonl` rows read CSV (switchyard.yaml `csv`). */
+  csv?: CsvOptions;
 }
 
 const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
@@ -286,6 +289,7 @@ export class Router {
         destinationStore,
         mayRename,
         byteSlots: this.byteSlots,
+        ...(this.options.csv ? { csv: this.options.csv } : {}),
         onWritten: this.recordWritten(plan, owner, record),
         onMoved: this.recordMoved(plan, owner, record, moved),
       });
@@ -371,12 +375,18 @@ export class Router {
   private async claimStanding(plan: DeliveryPlan, source: SourceNow, lean = false): Promise<ClaimResult> {
     const claim = await (lean ? this.claims.hold(plan) : this.claims.claim(plan));
     if (claim.status !== 'terminal' || claim.record.state !== 'done') return claim;
-    if (await destinationHolds(this.options.stores, claim.record, source)) return claim;
+    const transform = this.transformOf(claim.record.routeId);
+    if (await destinationHolds(this.options.stores, claim.record, source, transform)) return claim;
     this.log.info(
       { delivery: plan.id, destination: formatLocation(claim.record.destination) },
       'done in the ledger but not at the destination: delivering again',
     );
     return this.claims.reopen(claim.record, DESTINATION_LOST);
+  }
+
+  /** The transform of the row a delivery was made by, as the referential says now. */
+  private transformOf(routeId: string): TransformName | undefined {
+    return this.options.referential().routes.find((r) => r.id === routeId)?.transform;
   }
 
   /** What settling an event whose source is gone needs. */
@@ -385,7 +395,7 @@ export class Router {
       ledger: this.ledger,
       claims: this.claims,
       owner: this.options.owner,
-      holds: (record) => destinationHolds(this.options.stores, record),
+      holds: (record) => destinationHolds(this.options.stores, record, undefined, this.transformOf(record.routeId)),
       retryAfter: (deliveries) => this.retryAfter(deliveries),
     };
   }

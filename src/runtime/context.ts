@@ -77,6 +77,7 @@ export async function openContext(
     owner,
     logger,
     dryRun: config.dryRun,
+    ...(config.csv ? { csv: config.csv } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
