@@ -65,6 +65,8 @@ export function transformStages(transform: TransformName, csv: CsvOptions = DEFA
           columns: true,
           delimiter: csv.delimiter,
           quote: csv.quote,
+          // RFC 4180: a quote inside a quoted field is written twice
+          escape: csv.quote,
           bom: true,
           skip_empty_lines: true,
         }),
