@@ -1,5 +1,7 @@
 import type { Problem } from '../model/errors.js';
+import { transformedPrefix, transformedSuffix } from '../storage/transform.js';
 import type { BucketIdentity } from './bucket-identity.js';
+import { anchorsCompatible, maskAnchors } from './mask-anchors.js';
 import type { Route } from './types.js';
 
 /**
@@ -11,6 +13,11 @@ import type { Route } from './types.js';
  * - a warning when the destination is another folder of the source bucket
  *   (`landing` → `landing/archive/`): the delivered file keeps its name, so
  *   the row's mask matches it again in the source bucket.
+ *
+ * A row with a transform renames what it delivers: into its own folder, it
+ * is only a warning when its mask cannot match the renamed name (its
+ * literal start and end rule it out, e.g. `\.csv$` under `gzip`); when the
+ * mask may, it stays an error (the row would take its own output again).
  */
 export function selfRouteProblems(routes: readonly Route[], identity: BucketIdentity): Problem[] {
   const problems: Problem[] = [];
@@ -21,14 +28,27 @@ export function selfRouteProblems(routes: readonly Route[], identity: BucketIden
     const dst = `${r.destinationProject}/${r.destinationBucket}`;
     const src = `${r.sourceProject}/${r.sourceBucket}`;
     const sameName = dst === src ? '' : ` (the same folder as ${src})`;
-    if (keepsKey(r.destinationDirectory)) {
+    if (keepsKey(r.destinationDirectory) && r.transform && !matchesOwnOutput(r)) {
+      problems.push({
+        file: r.file,
+        line: r.line,
+        column: 'transform',
+        message:
+          `row ${r.id} (${src} → ${dst}${sameName}) writes its ${r.transform} output beside the source, renamed; ` +
+          `mask ${JSON.stringify(r.mask)} cannot match the renamed name, so the output is not routed again`,
+        severity: 'warning',
+      });
+    } else if (keepsKey(r.destinationDirectory)) {
       problems.push({
         file: r.file,
         line: r.line,
         column: 'destination_bucket',
         message:
           `E_DESTINATION_IS_SOURCE: row ${r.id} (${src} → ${dst}${sameName}, directory ${JSON.stringify(r.destinationDirectory)}) ` +
-          'delivers a file onto itself: expected a destination other than the source location, got the same bucket and key',
+          (r.transform
+            ? `delivers its ${r.transform} output beside the source where its mask may match it again: ` +
+              'expected a mask that cannot match the renamed name, or another destination'
+            : 'delivers a file onto itself: expected a destination other than the source location, got the same bucket and key'),
         severity: 'error',
       });
     } else {
@@ -45,6 +65,16 @@ export function selfRouteProblems(routes: readonly Route[], identity: BucketIden
     }
   }
   return problems;
+}
+
+/** Whether the row's mask may match a name it delivered (its anchors, the end renamed by its transform). */
+function matchesOwnOutput(r: Route): boolean {
+  const anchors = maskAnchors(r.mask);
+  const arriving = {
+    prefix: transformedPrefix(anchors.prefix, r.transform),
+    suffix: transformedSuffix(anchors.suffix, r.transform),
+  };
+  return anchorsCompatible(arriving, anchors);
 }
 
 /** An empty directory, or `{path}` alone: the destination key is the source key. */

@@ -35,6 +35,35 @@ export function transformedName(name: string, transform: TransformName | undefin
   }
 }
 
+/**
+ * What the names a mask's literal suffix allows end with once renamed by
+ * `transform` ('' when nothing certain: any ending may arrive), so that
+ * cycle checks compare the name that arrives, not the one that left.
+ */
+export function transformedSuffix(suffix: string, transform: TransformName | undefined): string {
+  const lower = suffix.toLowerCase();
+  switch (transform) {
+    case undefined:
+      return suffix;
+    case 'gzip':
+      return `${suffix}.gz`;
+    case 'gunzip':
+      return lower.endsWith('.gz') ? suffix.slice(0, -3) : '';
+    case 'csv-to-jsonl':
+      return lower.endsWith('.csv') ? `${suffix.slice(0, -4)}.jsonl` : '.jsonl';
+  }
+}
+
+/**
+ * What the names a mask's literal prefix allows start with once renamed:
+ * the prefix less the characters a rename may replace (a whole name may be
+ * that literal), so the start that is certain.
+ */
+export function transformedPrefix(prefix: string, transform: TransformName | undefined): string {
+  const replaced = transform === 'csv-to-jsonl' ? 4 : transform === 'gunzip' ? 3 : 0;
+  return prefix.slice(0, Math.max(0, prefix.length - replaced));
+}
+
 /** The content type a transformed object is written with (undefined: the source's is dropped, none set). */
 export function transformedContentType(transform: TransformName): string | undefined {
   switch (transform) {
