@@ -127,7 +127,13 @@ export class ChecksumMismatchError extends TransientError {
  * source line where CSV parsing failed.
  */
 export class TransformError extends PermanentError {
-  constructor(source: string, transform: string, reason: string, line?: number, options?: { cause?: unknown }) {
+  constructor(
+    source: string,
+    transform: string,
+    reason: string,
+    line?: number,
+    options?: { cause?: unknown },
+  ) {
     const at = line === undefined ? '' : ` at line ${line}`;
     super(
       'E_TRANSFORM_FAILED',

@@ -27,7 +27,10 @@ function arrivingOf(e: Edge): MaskAnchors {
   const anchors = anchorsOf(e);
   if (!e.route.transform) return anchors;
   const { transform } = e.route;
-  return { prefix: transformedPrefix(anchors.prefix, transform), suffix: transformedSuffix(anchors.suffix, transform) };
+  return {
+    prefix: transformedPrefix(anchors.prefix, transform),
+    suffix: transformedSuffix(anchors.suffix, transform),
+  };
 }
 
 export interface CycleReport {

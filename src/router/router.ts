@@ -395,7 +395,8 @@ export class Router {
       ledger: this.ledger,
       claims: this.claims,
       owner: this.options.owner,
-      holds: (record) => destinationHolds(this.options.stores, record, undefined, this.transformOf(record.routeId)),
+      holds: (record) =>
+        destinationHolds(this.options.stores, record, undefined, this.transformOf(record.routeId)),
       retryAfter: (deliveries) => this.retryAfter(deliveries),
     };
   }

@@ -110,7 +110,11 @@ class JsonLines extends Transform {
     super({ writableObjectMode: true });
   }
 
-  override _transform(record: Record<string, string>, _encoding: BufferEncoding, callback: TransformCallback) {
+  override _transform(
+    record: Record<string, string>,
+    _encoding: BufferEncoding,
+    callback: TransformCallback,
+  ) {
     callback(null, `${JSON.stringify(record)}\n`);
   }
 }

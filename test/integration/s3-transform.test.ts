@@ -74,7 +74,10 @@ describe('transformations with S3 (fauxqs)', () => {
   it('S3 → S3 on one server: csv-to-jsonl streams through the process; a re-run without a ledger is judged by provenance', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
-    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},json,copy,csv-to-jsonl\n`);
+    ws = await cloudWorkspace(
+      cloud,
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},json,copy,csv-to-jsonl\n`,
+    );
     await s3Put(cloud, landing, 'cities.csv', CSV);
 
     const first = await ws.run('scan', '--json');

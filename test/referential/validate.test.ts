@@ -84,7 +84,10 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
   it('transform: gzip, gunzip, csv-to-jsonl or none (any case); another value is refused naming row and value', () => {
     const header = `${HEADER},transform`;
     const { routes, problems } = validateRows(
-      loadReferentialText(`${header}\np,in,^a,d,out,x,GZIP\np,in,^b,d,out,y,\np,in,^c,d,out,z,csv-to-jsonl\n`, 'routes.csv'),
+      loadReferentialText(
+        `${header}\np,in,^a,d,out,x,GZIP\np,in,^b,d,out,y,\np,in,^c,d,out,z,csv-to-jsonl\n`,
+        'routes.csv',
+      ),
     );
     expect(problems).toEqual([]);
     expect(routes.map((r) => r.transform)).toEqual(['gzip', undefined, 'csv-to-jsonl']);
