@@ -77,6 +77,18 @@ describe('transformations on local folders', () => {
     expect(await ws.exists('land/in/eu.csv')).toBe(false);
   });
 
+  it('a delimiter or quote that is not one character, or the same one, is refused by validate', async () => {
+    ws = await Workspace.create(`${HEADER}\nland,in,\\.csv$,json,raw,,move,fail,csv-to-jsonl\n`);
+    await writeFile(path.join(ws.dir, 'switchyard.yaml'), "csv:\n  delimiter: ';;'\n");
+    const long = await ws.run('validate');
+    expect(long.code).not.toBe(0);
+    expect(long.stderr + long.stdout).toMatch(/csv\.delimiter.*expected one character/s);
+    await writeFile(path.join(ws.dir, 'switchyard.yaml'), "csv:\n  quote: ','\n");
+    const same = await ws.run('validate');
+    expect(same.code).not.toBe(0);
+    expect(same.stderr + same.stdout).toMatch(/expected a quote other than the delimiter/);
+  });
+
   it('malformed CSV dead-letters with E_TRANSFORM_FAILED naming the line, keeps the source and leaves no destination', async () => {
     ws = await Workspace.create(`${HEADER}\nland,in,\\.csv$,json,raw,,move,fail,csv-to-jsonl\n`);
     await ws.put('land/in/bad.csv', 'a,b\n1,2\n3,4,5\n6,7\n');
