@@ -91,7 +91,7 @@ export function transformStages(transform: TransformName, csv: CsvOptions = DEFA
     case 'csv-to-jsonl':
       return [
         csvParse().parse({
-          columns: true,
+          columns: uniqueHeader,
           delimiter: csv.delimiter,
           quote: csv.quote,
           // RFC 4180: a quote inside a quoted field is written twice
@@ -102,6 +102,25 @@ export function transformStages(transform: TransformName, csv: CsvOptions = DEFA
         new JsonLines(),
       ];
   }
+}
+
+/**
+ * The header row as the records' names: a name given twice would silently
+ * keep one of the two values, so it is refused (line 1).
+ */
+function uniqueHeader(names: string[]): string[] {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      const error = Object.assign(new Error(`column ${JSON.stringify(name)} appears twice in the header`), {
+        code: 'CSV_DUPLICATE_COLUMN',
+        lines: 1,
+      });
+      throw error;
+    }
+    seen.add(name);
+  }
+  return names;
 }
 
 /** Each record (an object of the header's names to strings) as one line of JSON. */

@@ -128,6 +128,22 @@ describe('transformedDigest and transformAcross', () => {
     expect(await store.stat('b', 'out/x')).toBeUndefined();
   });
 
+  it('a header naming one column twice is refused at line 1 (one of the two values would be lost)', async () => {
+    const store = new MemoryStore();
+    const info = await store.write('b', 'in/t.csv', Buffer.from('id,id\n1,2\n'));
+    const source = {
+      store,
+      bucket: 'b',
+      key: 'in/t.csv',
+      generation: info.generation,
+      transform: 'csv-to-jsonl' as const,
+    };
+    await expect(transformedDigest(source)).rejects.toMatchObject({
+      code: 'E_TRANSFORM_FAILED',
+      details: { line: 1, reason: 'column "id" appears twice in the header' },
+    });
+  });
+
   it('a source that is no longer the generation asked for fails as the read does, not as a transform', async () => {
     const store = new MemoryStore();
     await store.write('b', 'in/t.csv', Buffer.from('a\n1\n'));
