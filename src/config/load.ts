@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigInvalidError } from '../model/errors.js';
 import { resolveProjectPaths, type ProjectConfig } from '../storage/backends.js';
+import { DEFAULT_CSV, type CsvOptions } from '../storage/transform.js';
 import type { ConfigFile, QuietPeriods } from './schema.js';
 
 /**
@@ -53,6 +54,8 @@ export interface RuntimeConfig {
   declaredOnly: boolean;
   /** The folder watcher's quiet periods (`watch.settle`), if any. */
   watch: { settle?: QuietPeriods };
+  /** How `csv-to-jsonl` rows read CSV (`csv`; default `,` and `"`). */
+  csv?: CsvOptions;
   server: NonNullable<ConfigFile['server']>;
   /** Bearer token for the HTTP receiver's actions, if any (from the env var the config names). */
   token?: string;
@@ -113,6 +116,7 @@ export async function loadConfig(
     projects,
     declaredOnly: options.declaredOnly === true || Object.keys(projects).length > 0,
     watch: file.watch?.settle ? { settle: file.watch.settle } : {},
+    ...(file.csv ? { csv: { ...DEFAULT_CSV, ...file.csv } } : {}),
     server,
     token,
     env,

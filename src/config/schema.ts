@@ -108,6 +108,18 @@ export const configFileSchema = z
     concurrency: z.number().int().positive().optional(),
     /** The folder watcher of `serve`. */
     watch: watchSchema.optional(),
+    /** How `csv-to-jsonl` rows read CSV: RFC 4180 with a header row; one character each (default `,` and `"`). */
+    csv: z
+      .object({
+        delimiter: z.string().length(1, 'expected one character').optional(),
+        quote: z.string().length(1, 'expected one character').optional(),
+      })
+      .strict()
+      .refine((csv) => (csv.delimiter ?? ',') !== (csv.quote ?? '"'), {
+        message: 'expected a quote other than the delimiter',
+        path: ['quote'],
+      })
+      .optional(),
   })
   .strict()
   .superRefine((file, ctx) => {

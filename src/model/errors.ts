@@ -30,7 +30,8 @@ export type ErrorCode =
   | 'E_ROUTING_LOOP'
   | 'E_SYMLINK'
   | 'E_MESSAGE_UNREADABLE'
-  | 'E_KEY_ENCODING';
+  | 'E_KEY_ENCODING'
+  | 'E_TRANSFORM_FAILED';
 
 export type ErrorDetails = Record<string, unknown>;
 
@@ -116,6 +117,30 @@ export class ChecksumMismatchError extends TransientError {
       'E_CHECKSUM_MISMATCH',
       `[switchyard] verification failed for ${location}: expected ${describeBytes(expected)}, got ${describeBytes(actual)}`,
       { location, expected, actual },
+    );
+  }
+}
+
+/**
+ * The source's bytes cannot be transformed as the row asks (malformed CSV,
+ * data that is not gzip): retrying reads the same bytes, so it is permanent;
+ * the source is kept and nothing is left at the destination. `line`: the
+ * source line where CSV parsing failed.
+ */
+export class TransformError extends PermanentError {
+  constructor(
+    source: string,
+    transform: string,
+    reason: string,
+    line?: number,
+    options?: { cause?: unknown },
+  ) {
+    const at = line === undefined ? '' : ` at line ${line}`;
+    super(
+      'E_TRANSFORM_FAILED',
+      `[switchyard] [transform] ${transform} of ${source} failed${at}: ${reason}; the source is kept`,
+      { source, transform, reason, ...(line === undefined ? {} : { line }) },
+      options,
     );
   }
 }

@@ -1,4 +1,5 @@
 import { assertSafeKey, fileNameOf, joinKey } from '../model/keys.js';
+import { transformedName } from '../storage/transform.js';
 import { expandDirectory, expandName } from './template.js';
 import type { Route } from './types.js';
 
@@ -13,7 +14,9 @@ export interface DestinationKey {
  * The destination key of `route` for the object at `key` created at
  * `created`, with the mask's named `groups`: the row's directory template
  * joined with its `destination_name` template (the source file name when it
- * has none), date placeholders read in the row's `timezone` (UTC when none).
+ * has none), date placeholders read in the row's `timezone` (UTC when none),
+ * the name then renamed by the row's `transform` (`.gz` added or removed,
+ * `.csv` → `.jsonl`).
  * Throws `KeyUnsafeError` when either template gives an unsafe part.
  */
 export function destinationKeyOf(
@@ -24,7 +27,8 @@ export function destinationKeyOf(
 ): DestinationKey {
   const ctx = { key, created, groups, ...(route.timezone ? { timeZone: route.timezone } : {}) };
   const directory = expandDirectory(route.destinationDirectory, ctx);
-  const name = route.destinationName ? expandName(route.destinationName, ctx) : fileNameOf(key);
+  const named = route.destinationName ? expandName(route.destinationName, ctx) : fileNameOf(key);
+  const name = transformedName(named, route.transform);
   const destination = joinKey(directory, name);
   assertSafeKey(destination);
   return { directory, name, key: destination };

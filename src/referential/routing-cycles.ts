@@ -1,6 +1,7 @@
 import type { Problem } from '../model/errors.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import { anchorsCompatible, maskAnchors, type MaskAnchors } from './mask-anchors.js';
+import { transformedPrefix, transformedSuffix } from '../storage/transform.js';
 import { stronglyConnected } from './scc.js';
 import type { Route } from './types.js';
 
@@ -19,6 +20,17 @@ interface Edge {
 
 function anchorsOf(e: Edge): MaskAnchors {
   return (e.anchors ??= maskAnchors(e.route.mask));
+}
+
+/** What the names a row delivers are known to start and end with: its mask's anchors, the end renamed by its transform. */
+function arrivingOf(e: Edge): MaskAnchors {
+  const anchors = anchorsOf(e);
+  if (!e.route.transform) return anchors;
+  const { transform } = e.route;
+  return {
+    prefix: transformedPrefix(anchors.prefix, transform),
+    suffix: transformedSuffix(anchors.suffix, transform),
+  };
 }
 
 export interface CycleReport {
@@ -105,7 +117,7 @@ function travelable(edges: Edge[], component: number[], count: (n: number) => vo
     if (e.route.onConflict === 'version' || renames(e.route)) return true;
     let index = indexes.get(e.to);
     if (!index) indexes.set(e.to, (index = new AnchorIndex(next)));
-    return index.mayMatch(anchorsOf(e), count);
+    return index.mayMatch(arrivingOf(e), count);
   });
 }
 

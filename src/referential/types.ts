@@ -1,4 +1,5 @@
 import type { RouteAction } from '../ledger/types.js';
+import type { TransformName } from '../storage/transform.js';
 
 export type ConflictPolicy = 'fail' | 'overwrite' | 'version';
 
@@ -38,6 +39,8 @@ export interface Route {
   destinationName?: string;
   /** Column `timezone`: IANA zone of the date placeholders of both templates; absent, UTC. */
   timezone?: string;
+  /** Column `transform`: the bytes are rewritten on the way and the file name follows (transformedName). */
+  transform?: TransformName;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

@@ -2,6 +2,7 @@ import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
+import { TRANSFORMS, type TransformName } from '../storage/transform.js';
 import { BUILTIN_PLACEHOLDERS, knownTimeZone, parseTemplate } from './template.js';
 import type { ConflictPolicy, RawRow, Route } from './types.js';
 
@@ -14,7 +15,16 @@ export const REQUIRED_COLUMNS = [
   'destination_directory',
 ] as const;
 
-export const OPTIONAL_COLUMNS = ['action', 'on_conflict', 'route_id', 'enabled', 'allow_cycle', 'destination_name', 'timezone'] as const;
+export const OPTIONAL_COLUMNS = [
+  'action',
+  'on_conflict',
+  'route_id',
+  'enabled',
+  'allow_cycle',
+  'destination_name',
+  'timezone',
+  'transform',
+] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
 const CONFLICTS: readonly ConflictPolicy[] = ['fail', 'overwrite', 'version'];
@@ -63,6 +73,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const onConflict = choice(row, 'on_conflict', CONFLICTS, 'fail', report);
   const enabled = flag(row, 'enabled', true, report);
   const allowCycle = flag(row, 'allow_cycle', false, report);
+  const transform = choice<TransformName | 'none'>(row, 'transform', [...TRANSFORMS, 'none'], 'none', report);
   const id = fieldOf(row, 'route_id') || `row-${index}`;
   const name = fieldOf(row, 'destination_name');
   if (name !== '') checkName(name, groups, report);
@@ -84,6 +95,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
     onConflict: onConflict ?? 'fail',
     enabled: enabled ?? true,
     allowCycle: allowCycle ?? false,
+    ...(transform && transform !== 'none' ? { transform } : {}),
   };
   if (name !== '') route.destinationName = name;
   if (timezone !== undefined) route.timezone = timezone;

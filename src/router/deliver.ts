@@ -5,6 +5,8 @@ import { formatLocation } from '../model/keys.js';
 import { userMetadata } from '../storage/provenance.js';
 import { proveSameBytes } from '../storage/same-bytes.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
+import { transformAcross, transformedDigest } from '../storage/transform-across.js';
+import { transformedContentType, type CsvOptions } from '../storage/transform.js';
 import type { CopyOptions, Location, ObjectInfo, ObjectStore, Provenance } from '../storage/types.js';
 import type { Semaphore } from '../util/pool.js';
 import { versionedKey } from './plan.js';
@@ -29,6 +31,8 @@ export interface DeliveryInput {
    * source and fails the delivery.
    */
   onMoved?(destination: Location): Promise<void>;
+  /** How a `csv-to-jsonl` row reads its CSV (switchyard.yaml `csv`; default `,` and `"`). */
+  csv?: CsvOptions;
 }
 
 export type DeliveryOutcome =
@@ -42,9 +46,11 @@ export type DeliveryOutcome =
   | { state: 'superseded'; destination: Location; reason: string };
 
 /**
- * The source generation's size and content identity: its CRC32C and/or MD5
- * as a look stated them (S3: the server's CRC32C, or a single-part non-KMS
- * ETag), else as a read of the source computed them.
+ * The size and content identity the destination must hold: the source
+ * generation's CRC32C and/or MD5 as a look stated them (S3: the server's
+ * CRC32C, or a single-part non-KMS ETag), else as a read of the source
+ * computed them; under a transform, the size and CRC32C of the transformed
+ * bytes (transformedDigest).
  */
 interface Expected {
   size: number;
@@ -75,12 +81,16 @@ export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOut
 async function attemptDelivery(input: DeliveryInput, round: number): Promise<DeliveryOutcome> {
   const { record, route, object, sourceStore: src, destinationStore: dst } = input;
   let destination = record.destination;
-  const expected: Expected = {
-    size: object.size,
-    crc32c: record.crc32c ?? object.crc32c,
-    ...(object.md5 ? { md5: object.md5 } : {}),
-  };
-  const renamable = input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
+  const transform = route.transform;
+  const expected: Expected = transform
+    ? await transformedIdentity(input)
+    : {
+        size: object.size,
+        crc32c: record.crc32c ?? object.crc32c,
+        ...(object.md5 ? { md5: object.md5 } : {}),
+      };
+  // transformed bytes are written by this process: never a rename nor a server-side copy
+  const renamable = !transform && input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
 
   // A first rename needs no look first, nor a first server-side copy to a
   // store that enforces `ifGenerationMatch: '0'` itself (S3 If-None-Match: *
@@ -88,6 +98,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   // with PreconditionError, so the next round judges what is there. An
   // overwrite needs the generation it replaces, so it looks first.
   const blind =
+    !transform &&
     round === 1 &&
     (renamable ||
       (route.onConflict !== 'overwrite' &&
@@ -137,7 +148,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
     copyAndVerify(input, destination, { ifGenerationMatch, destinationInfo: seen }, expected);
   // bytes pass through this process when streaming across stores, and in a
   // local copy (read, checksummed, written here); a cloud copy stays server-side
-  const throughProcess = !dst.canCopyFrom(src) || dst.capabilities.copyUsesProcess;
+  const throughProcess = transform !== undefined || !dst.canCopyFrom(src) || dst.capabilities.copyUsesProcess;
   return input.byteSlots && throughProcess ? input.byteSlots.run(copy) : copy();
 }
 
@@ -169,13 +180,14 @@ async function copyAndVerify(
     expected.crc32c = read.crc32c;
     if (read.md5) expected.md5 = read.md5;
   }
+  const transform = input.route.transform;
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
     ifSourceGenerationMatch: record.generation,
     sourceInfo: object,
-    size: object.size,
-    contentType: object.contentType,
-    contentEncoding: object.contentEncoding,
+    size: expected.size,
+    contentType: transform ? transformedContentType(transform) : object.contentType,
+    contentEncoding: transform ? undefined : object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
     provenance: expected.crc32c || expected.md5 ? provenanceOf(input, expected) : undefined,
@@ -185,7 +197,7 @@ async function copyAndVerify(
   const reported = destinationReport(written);
   if (writtenCrc && expected.crc32c && writtenCrc !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected, {
-      size: object.size,
+      size: expected.size,
       crc32c: writtenCrc,
     });
   }
@@ -214,13 +226,44 @@ async function writeOnce(
   to: Ref,
   options: CopyOptions,
 ): Promise<{ written: ObjectInfo; writtenCrc: string | undefined; bytesThroughProcess: number }> {
-  const { sourceStore: src, destinationStore: dst } = input;
+  const { sourceStore: src, destinationStore: dst, route, record } = input;
+  if (route.transform) {
+    const source = { store: src, ...from, generation: record.generation, transform: route.transform };
+    const copied = await transformAcross({ ...source, ...csvOf(input) }, dst, to, options);
+    return { written: copied.info, writtenCrc: copied.crc32c, bytesThroughProcess: copied.bytes };
+  }
   if (dst.canCopyFrom(src)) {
     const written = await dst.copy(src, from, to, options);
     return { written, writtenCrc: written.crc32c, bytesThroughProcess: 0 };
   }
   const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
   return { written: copied.info, writtenCrc: copied.crc32c, bytesThroughProcess: copied.bytes };
+}
+
+/**
+ * Size and CRC32C of what the row's transform makes of this source
+ * generation, by one pass through it that writes nothing: the provenance is
+ * written with the object, so its identity must be known before the write;
+ * data the transform refuses fails here (TransformError), before anything
+ * is written. The pass takes a byte slot like a streamed copy.
+ */
+async function transformedIdentity(input: DeliveryInput): Promise<Expected> {
+  const { record, sourceStore, route } = input;
+  const digest = () =>
+    transformedDigest({
+      store: sourceStore,
+      bucket: record.source.bucket,
+      key: record.source.key,
+      generation: record.generation,
+      transform: route.transform!,
+      ...csvOf(input),
+    });
+  const { size, crc32c } = await (input.byteSlots ? input.byteSlots.run(digest) : digest());
+  return { size, crc32c };
+}
+
+function csvOf(input: DeliveryInput): { csv?: CsvOptions } {
+  return input.csv ? { csv: input.csv } : {};
 }
 
 /** A destination found already holding this generation's bytes: verified, nothing written. */
@@ -258,17 +301,22 @@ async function judgeExisting(
   existing: ObjectInfo,
   expected: Expected,
 ): Promise<Verdict> {
-  const { record, object, sourceStore: src, destinationStore: dst } = input;
+  const { record, object, route, sourceStore: src, destinationStore: dst } = input;
   const sourceName = formatLocation(record.source);
   const provenance = existing.provenance;
   const at = { ...record.destination, key: existing.key };
-  if (provenance?.source === sourceName && provenance.generation === record.generation) {
-    const claimed = { size: object.size, crc32c: provenance.crc32c, md5: provenance.md5 };
+  if (
+    provenance?.source === sourceName &&
+    provenance.generation === record.generation &&
+    provenance.transform === route.transform
+  ) {
+    // under a transform, `expected` is the transformed bytes' size (and provenance.crc32c their CRC32C)
+    const claimed = { size: expected.size, crc32c: provenance.crc32c, md5: provenance.md5 };
     const proof = proveSameBytes(claimed, existing);
     if (proof === 'same') return { kind: 'delivered', crc32c: claimed.crc32c ?? existing.crc32c ?? '' };
     if (proof === 'unknown' && provenance.crc32c) {
       const actual = await checksumAt(dst, at, existing);
-      if (actual.size === object.size && actual.crc32c === provenance.crc32c)
+      if (actual.size === expected.size && actual.crc32c === provenance.crc32c)
         return { kind: 'delivered', crc32c: actual.crc32c };
     }
   }
@@ -335,5 +383,6 @@ function provenanceOf(input: DeliveryInput, identity: Expected): Provenance {
     ...(identity.md5 ? { md5: identity.md5 } : {}),
     route: input.route.id,
     sourceUpdated: input.object.updated.toISOString(),
+    ...(input.route.transform ? { transform: input.route.transform } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { formatLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import { proveSameBytes } from '../storage/same-bytes.js';
 import { readChecksum } from '../storage/stream-to-store.js';
+import type { TransformName } from '../storage/transform.js';
 import type { ObjectInfo, ObjectStore } from '../storage/types.js';
 
 /** The source of the delivery as it is now, when it still exists. */
@@ -27,16 +28,19 @@ export const DESTINATION_LOST: ReopenReason = {
  * file: same inode, size and time), the same MD5 as the source; otherwise
  * size and CRC32C, read from the file where the backend keeps none.
  * A permanent failure to look is "does not hold"; a transient one throws.
+ * `transform`: the delivery's row transforms the bytes (transformedHolds).
  */
 export async function destinationHolds(
   stores: StoreRegistry,
   record: DeliveryRecord,
   source?: SourceNow,
+  transform?: TransformName,
 ): Promise<boolean> {
   try {
     const store = await stores.storeFor(record.destination.project);
     const { bucket, key } = record.destination;
     const info = await store.stat(bucket, key);
+    if (transform) return info !== undefined && (await transformedHolds(store, record, info, transform));
     if (!info || info.size !== record.size) return false;
     if (info.provenance) {
       const { provenance } = info;
@@ -61,6 +65,33 @@ export async function destinationHolds(
     if (error instanceof SwitchyardError && !error.transient) return false;
     throw error;
   }
+}
+
+/**
+ * A transformed destination holds the delivery when its provenance names
+ * this source generation and transform and the CRC32C of the transformed
+ * bytes the ledger kept (and a checksum the destination states agrees);
+ * without provenance (a local folder), when its CRC32C is the one the ledger
+ * kept. The source's size says nothing about the transformed bytes.
+ */
+async function transformedHolds(
+  store: ObjectStore,
+  record: DeliveryRecord,
+  info: ObjectInfo,
+  transform: TransformName,
+): Promise<boolean> {
+  if (!record.crc32c) return false;
+  const { provenance } = info;
+  if (provenance) {
+    return (
+      provenance.generation === record.generation &&
+      provenance.source === formatLocation(record.source) &&
+      provenance.transform === transform &&
+      provenance.crc32c === record.crc32c &&
+      proveSameBytes({ size: info.size, crc32c: provenance.crc32c }, info) !== 'different'
+    );
+  }
+  return (await readChecksum(store, record.destination.bucket, info.key, info)).crc32c === record.crc32c;
 }
 
 async function sourceChecksum(source: SourceNow | undefined): Promise<string | undefined> {

@@ -32,8 +32,9 @@ export interface Plan {
 /**
  * Every row that matches the object's file name becomes one delivery
  * (fan-out). The destination key is the expanded directory joined with the
- * file name, or with the expanded `destination_name` when the row has one;
- * it is checked like any other key (invariant 4).
+ * file name, or with the expanded `destination_name` when the row has one,
+ * then renamed by the row's transform (`.gz` added or removed, `.csv` →
+ * `.jsonl`); it is checked like any other key (invariant 4).
  */
 export function planDeliveries(referential: Referential, source: Location, object: ObjectInfo): Plan {
   const name = fileNameOf(source.key);

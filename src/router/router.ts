@@ -10,6 +10,7 @@ import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
 import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
+import type { CsvOptions, TransformName } from '../storage/transform.js';
 import { executeDelivery, type DeliveryInput } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
@@ -56,6 +57,8 @@ export interface RouterOptions {
    * may run, but each streamed copy holds buffers.
    */
   byteConcurrency?: number;
+  /** How `csv-to-jsonl` rows read CSV (switchyard.yaml `csv`). */
+  csv?: CsvOptions;
 }
 
 const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
@@ -82,7 +85,8 @@ export class Router {
   private readonly now: () => number;
   /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
   private readonly claims: Claims;
-  private readonly byteSlots: Semaphore;
+  /** What every delivery shares: the byte slots, and how CSV is read for `csv-to-jsonl`. */
+  private readonly shared: Pick<DeliveryInput, 'byteSlots' | 'csv'>;
   /** What recording a failed delivery needs, built once. */
   private readonly failures: FailureContext;
 
@@ -91,7 +95,10 @@ export class Router {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.log = options.logger ?? silentLogger();
     this.now = options.now ?? Date.now;
-    this.byteSlots = new Semaphore(options.byteConcurrency ?? 8);
+    this.shared = {
+      byteSlots: new Semaphore(options.byteConcurrency ?? 8),
+      ...(options.csv ? { csv: options.csv } : {}),
+    };
     this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
     this.failures = { ledger: options.ledger, retry: this.retry, log: this.log, now: this.now };
   }
@@ -287,7 +294,7 @@ export class Router {
         sourceStore,
         destinationStore,
         mayRename,
-        byteSlots: this.byteSlots,
+        ...this.shared,
         onWritten: this.recordWritten(plan, owner, record),
         onMoved: this.recordMoved(plan, owner, record, moved),
       });
@@ -374,12 +381,18 @@ export class Router {
   private async claimStanding(plan: DeliveryPlan, source: SourceNow, lean = false): Promise<ClaimResult> {
     const claim = await (lean ? this.claims.hold(plan) : this.claims.claim(plan));
     if (claim.status !== 'terminal' || claim.record.state !== 'done') return claim;
-    if (await destinationHolds(this.options.stores, claim.record, source)) return claim;
+    const transform = this.transformOf(claim.record.routeId);
+    if (await destinationHolds(this.options.stores, claim.record, source, transform)) return claim;
     this.log.info(
       { delivery: plan.id, destination: formatLocation(claim.record.destination) },
       'done in the ledger but not at the destination: delivering again',
     );
     return this.claims.reopen(claim.record, DESTINATION_LOST);
+  }
+
+  /** The transform of the row a delivery was made by, as the referential says now. */
+  private transformOf(routeId: string): TransformName | undefined {
+    return this.options.referential().routes.find((r) => r.id === routeId)?.transform;
   }
 
   /** What settling an event whose source is gone needs. */
@@ -388,7 +401,8 @@ export class Router {
       ledger: this.ledger,
       claims: this.claims,
       owner: this.options.owner,
-      holds: (record) => destinationHolds(this.options.stores, record),
+      holds: (record) =>
+        destinationHolds(this.options.stores, record, undefined, this.transformOf(record.routeId)),
       retryAfter: (deliveries) => this.retryAfter(deliveries),
       now: this.now,
     };

@@ -80,6 +80,7 @@ export async function openContext(
     owner,
     logger,
     dryRun: config.dryRun,
+    ...(config.csv ? { csv: config.csv } : {}),
     hooks: withHooks(deliveryLogHooks(logger), options.hooks),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),

@@ -12,6 +12,7 @@ export function provenanceToMetadata(p: Provenance): Record<string, string> {
   if (p.crc32c) out[`${PREFIX}crc32c`] = p.crc32c;
   if (p.md5) out[`${PREFIX}md5`] = p.md5;
   if (p.sourceUpdated) out[`${PREFIX}source-updated`] = p.sourceUpdated;
+  if (p.transform) out[`${PREFIX}transform`] = p.transform;
   return out;
 }
 
@@ -25,6 +26,7 @@ export function provenanceFromMetadata(metadata: Record<string, string> | undefi
   const route = metadata[`${PREFIX}route`];
   if (!source || !generation || !(crc32c || md5) || !route) return undefined;
   const sourceUpdated = metadata[`${PREFIX}source-updated`];
+  const transform = metadata[`${PREFIX}transform`];
   return {
     source,
     generation,
@@ -32,6 +34,7 @@ export function provenanceFromMetadata(metadata: Record<string, string> | undefi
     ...(md5 ? { md5 } : {}),
     route,
     ...(sourceUpdated ? { sourceUpdated } : {}),
+    ...(transform ? { transform } : {}),
   };
 }
 

@@ -24,6 +24,12 @@ export interface Provenance {
   crc32c?: string;
   md5?: string;
   route: string;
+  /**
+   * The row's transform (`gzip`, `csv-to-jsonl`…) when the object is the
+   * source transformed: `crc32c` is then the CRC32C of the transformed bytes
+   * (what the destination must hold), not the source's.
+   */
+  transform?: string;
   /** ISO time the source generation was last written; an older one never overwrites a newer one. */
   sourceUpdated?: string;
 }

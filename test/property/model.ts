@@ -1,4 +1,6 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { Route } from '../../src/referential/types.js';
+import { transformedName, type TransformName } from '../../src/storage/transform.js';
 
 /**
  * The test's own memory of what it did, and the oracle that judges an
@@ -35,6 +37,19 @@ interface ModelRoute {
   destination: string;
   action: 'move' | 'copy';
   onConflict: 'fail' | 'overwrite' | 'version';
+  transform?: TransformName;
+}
+
+/** What a row's transform makes of bytes (hex), as zlib's one-shot calls do; undefined: it refuses them. */
+function transformed(bytes: string, transform: TransformName | undefined): string | undefined {
+  const input = Buffer.from(bytes, 'hex');
+  try {
+    if (transform === 'gzip') return gzipSync(input).toString('hex');
+    if (transform === 'gunzip') return gunzipSync(input).toString('hex');
+  } catch {
+    return undefined;
+  }
+  return transform === undefined ? bytes : undefined;
 }
 
 export class Model {
@@ -61,6 +76,13 @@ export class Model {
     };
     this.landings.push(landing);
     this.everLanded.add(bytes);
+    // what a transform row may make of them, once or twice along a chain of rows
+    for (const once of [transformed(bytes, 'gzip'), transformed(bytes, 'gunzip')]) {
+      if (once === undefined) continue;
+      this.everLanded.add(once);
+      const twice = transformed(once, 'gzip');
+      if (twice !== undefined) this.everLanded.add(twice);
+    }
     return landing;
   }
 
@@ -81,6 +103,7 @@ export class Model {
             .join('/'),
           action: r.action,
           onConflict: r.onConflict,
+          ...(r.transform ? { transform: r.transform } : {}),
         })),
     );
   }
@@ -149,7 +172,11 @@ export class Model {
     obs: Observation,
     visited: Set<string>,
   ): boolean {
-    const destination = `${route.destination}/${fileName(source)}`;
+    const destination = `${route.destination}/${transformedName(fileName(source), route.transform)}`;
+    // a transform the bytes cannot go through delivers nothing: they must still be at the source
+    const output = transformed(bytes, route.transform);
+    if (output === undefined) return false;
+    bytes = output;
     if (this.accountedAt(bytes, destination, since, obs, visited)) return true;
     if (route.onConflict === 'version') {
       // a version a consumer took is no longer on disk: its take still counts

@@ -7,7 +7,7 @@ import fc from 'fast-check';
  */
 
 export const HEADER =
-  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id';
+  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,transform,route_id';
 
 /** Landing buckets, all in project `land`. `drop` is a source only when a row says so. */
 export const LANDING_BUCKETS = ['in', 'drop'] as const;
@@ -34,6 +34,8 @@ export interface RowSpec {
   directory: string;
   action: 'move' | 'copy';
   onConflict: 'fail' | 'overwrite' | 'version';
+  /** `gzip` always succeeds; `gunzip` of bytes that are not gzip fails, and the source must stay. */
+  transform?: '' | 'gzip' | 'gunzip';
 }
 
 /**
@@ -72,6 +74,7 @@ const rowArb: fc.Arbitrary<RowSpec> = fc
     directory: fc.constantFrom('', 'a'),
     action: fc.constantFrom('move' as const, 'copy' as const),
     onConflict: fc.constantFrom('fail' as const, 'overwrite' as const, 'version' as const),
+    transform: fc.constantFrom('' as const, '' as const, '' as const, 'gzip' as const, 'gunzip' as const),
   })
   .map(({ destination, ...row }) => ({
     ...row,
@@ -155,6 +158,7 @@ export function referentialCsv(scenario: Scenario): string {
         r.directory,
         r.action,
         r.onConflict,
+        r.transform ?? '',
       ].join(','),
     ),
   );

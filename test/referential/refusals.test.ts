@@ -216,3 +216,44 @@ describe('routing cycles', () => {
     expect(large).toBeLessThan(small * 10 * 2);
   });
 });
+
+describe('transforms rename what arrives (cycle and self-route checks compare the renamed name)', () => {
+  const TX = `${HEADER},transform`;
+  const tx = (...lines: string[]): string => [TX, ...lines].join('\n');
+
+  it('a → b as .csv, b → a taking only .csv, is no cycle when a → b gzips (.csv.gz arrives in b)', () => {
+    expect(check(tx('p,a,\\.csv$,p,b,,gzip', 'p,b,\\.csv$,p,a,,')).errors).toEqual([]);
+    // without the transform, the same two rows are a cycle
+    expect(check(tx('p,a,\\.csv$,p,b,,', 'p,b,\\.csv$,p,a,,')).errors).toHaveLength(2);
+  });
+
+  it('a rename the next row matches keeps the cycle: gunzip of .csv.gz arrives as .csv', () => {
+    const r = check(tx('p,a,\\.csv\\.gz$,p,b,,gunzip', 'p,b,\\.csv$,p,a,,gzip'));
+    expect(r.errors).toEqual([
+      expect.stringContaining('E_ROUTING_LOOP: row row-1'),
+      expect.stringContaining('E_ROUTING_LOOP: row row-2'),
+    ]);
+  });
+
+  it('a literal whole-name mask is compared by what a rename cannot change', () => {
+    // ^x\.csv$ under gzip delivers x.csv.gz, whose gunzip back is x.csv again: a cycle
+    expect(check(tx('p,a,^x\\.csv$,p,b,,gzip', 'p,b,^x\\.csv\\.gz$,p,a,,gunzip')).errors).toHaveLength(2);
+    // ^x\.csv$ under csv-to-jsonl delivers x.jsonl, which ^x\.csv$ back cannot match
+    expect(check(tx('p,a,^x\\.csv$,p,b,,csv-to-jsonl', 'p,b,^x\\.csv$,p,a,,')).errors).toEqual([]);
+    expect(check(tx('p,a,^x\\.csv$,p,b,,', 'p,b,^x\\.csv$,p,a,,')).errors).toHaveLength(2);
+  });
+
+  it('beside the source: a warning when the mask cannot match the renamed name, an error when it may', () => {
+    const ok = check(tx('src,in,\\.csv$,src,in,,gzip'));
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings).toEqual([
+      expect.stringMatching(/^routes\.csv:2: transform: warning: row row-1 .*cannot match the renamed name/),
+    ]);
+    expect(check(tx('src,in,\\.gz$,src,in,,gzip')).errors).toEqual([
+      expect.stringMatching(
+        /^routes\.csv:2: destination_bucket: E_DESTINATION_IS_SOURCE: row row-1 .*delivers its gzip output beside the source where its mask may match it again/,
+      ),
+    ]);
+    expect(check(tx('src,in,data,src,in,,csv-to-jsonl')).errors).toHaveLength(1);
+  });
+});

@@ -76,9 +76,24 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
       'destination_directory',
     ]);
     expect(r.warnings).toEqual([
-      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone (columns starting with "x_" are notes)',
+      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone, transform (columns starting with "x_" are notes)',
     ]);
     expect(r.ids).toEqual([]);
+  });
+
+  it('transform: gzip, gunzip, csv-to-jsonl or none (any case); another value is refused naming row and value', () => {
+    const header = `${HEADER},transform`;
+    const { routes, problems } = validateRows(
+      loadReferentialText(
+        `${header}\np,in,^a,d,out,x,GZIP\np,in,^b,d,out,y,\np,in,^c,d,out,z,csv-to-jsonl\n`,
+        'routes.csv',
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(routes.map((r) => r.transform)).toEqual(['gzip', undefined, 'csv-to-jsonl']);
+    expect(check(['p,in,^a,d,out,x,zip'], header).errors).toEqual([
+      'routes.csv:2: transform: invalid transform "zip": expected one of gzip, gunzip, csv-to-jsonl, none',
+    ]);
   });
 
   it('a field missing from one YAML row is reported at that row', () => {

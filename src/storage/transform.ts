@@ -1,0 +1,159 @@
+import { createRequire } from 'node:module';
+import { Transform, type TransformCallback } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import type * as CsvParse from 'csv-parse';
+
+/** The values of the referential's `transform` column. */
+export const TRANSFORMS = ['gzip', 'gunzip', 'csv-to-jsonl'] as const;
+export type TransformName = (typeof TRANSFORMS)[number];
+
+/** How CSV sources are read (`csv` in switchyard.yaml): RFC 4180 with a header row. */
+export interface CsvOptions {
+  /** One character between fields (default `,`). */
+  delimiter: string;
+  /** One character around a field holding the delimiter, a quote or a line break (default `"`). */
+  quote: string;
+}
+
+export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"' };
+
+/**
+ * The destination file name once transformed: `gzip` adds `.gz`, `gunzip`
+ * removes it (a name without it is kept), `csv-to-jsonl` turns `.csv` into
+ * `.jsonl` (a name without `.csv` gains `.jsonl`).
+ */
+export function transformedName(name: string, transform: TransformName | undefined): string {
+  switch (transform) {
+    case undefined:
+      return name;
+    case 'gzip':
+      return `${name}.gz`;
+    case 'gunzip':
+      return /.\.gz$/i.test(name) ? name.slice(0, -3) : name;
+    case 'csv-to-jsonl':
+      return /.\.csv$/i.test(name) ? `${name.slice(0, -4)}.jsonl` : `${name}.jsonl`;
+  }
+}
+
+/**
+ * What the names a mask's literal suffix allows end with once renamed by
+ * `transform` ('' when nothing certain: any ending may arrive), so that
+ * cycle checks compare the name that arrives, not the one that left.
+ */
+export function transformedSuffix(suffix: string, transform: TransformName | undefined): string {
+  const lower = suffix.toLowerCase();
+  switch (transform) {
+    case undefined:
+      return suffix;
+    case 'gzip':
+      return `${suffix}.gz`;
+    case 'gunzip':
+      return lower.endsWith('.gz') ? suffix.slice(0, -3) : '';
+    case 'csv-to-jsonl':
+      return lower.endsWith('.csv') ? `${suffix.slice(0, -4)}.jsonl` : '.jsonl';
+  }
+}
+
+/**
+ * What the names a mask's literal prefix allows start with once renamed:
+ * the prefix less the characters a rename may replace (a whole name may be
+ * that literal), so the start that is certain.
+ */
+export function transformedPrefix(prefix: string, transform: TransformName | undefined): string {
+  const replaced = transform === 'csv-to-jsonl' ? 4 : transform === 'gunzip' ? 3 : 0;
+  return prefix.slice(0, Math.max(0, prefix.length - replaced));
+}
+
+/** The content type a transformed object is written with (undefined: the source's is dropped, none set). */
+export function transformedContentType(transform: TransformName): string | undefined {
+  switch (transform) {
+    case 'gzip':
+      return 'application/gzip';
+    case 'gunzip':
+      return undefined;
+    case 'csv-to-jsonl':
+      return 'application/x-ndjson';
+  }
+}
+
+/**
+ * The streams the bytes go through, in order, each with backpressure and a
+ * bounded buffer (memory does not grow with the object). Their output is a
+ * pure function of their input, so the same source gives the same bytes
+ * (and CRC32C) every time.
+ */
+export function transformStages(transform: TransformName, csv: CsvOptions = DEFAULT_CSV): Transform[] {
+  switch (transform) {
+    case 'gzip':
+      return [createGzip()];
+    case 'gunzip':
+      return [createGunzip()];
+    case 'csv-to-jsonl':
+      return [
+        csvParse().parse({
+          columns: uniqueHeader,
+          delimiter: csv.delimiter,
+          quote: csv.quote,
+          // RFC 4180: a quote inside a quoted field is written twice
+          escape: csv.quote,
+          bom: true,
+          skip_empty_lines: true,
+        }),
+        new JsonLines(),
+      ];
+  }
+}
+
+/**
+ * The header row as the records' names: a name given twice would silently
+ * keep one of the two values, so it is refused (line 1).
+ */
+function uniqueHeader(names: string[]): string[] {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) {
+      const error = Object.assign(new Error(`column ${JSON.stringify(name)} appears twice in the header`), {
+        code: 'CSV_DUPLICATE_COLUMN',
+        lines: 1,
+      });
+      throw error;
+    }
+    seen.add(name);
+  }
+  return names;
+}
+
+/** Each record (an object of the header's names to strings) as one line of JSON. */
+class JsonLines extends Transform {
+  constructor() {
+    super({ writableObjectMode: true });
+  }
+
+  override _transform(
+    record: Record<string, string>,
+    _encoding: BufferEncoding,
+    callback: TransformCallback,
+  ) {
+    callback(null, `${JSON.stringify(record)}\n`);
+  }
+}
+
+/**
+ * Whether an error is the transform's own (the data cannot be transformed:
+ * zlib's `Z_*`, csv-parse's `CSV_*`), not a read or write failure passed
+ * along the pipeline; and the source line it names (CSV).
+ */
+export function transformFailure(error: unknown): { reason: string; line?: number } | undefined {
+  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
+  if (!/^(Z_|CSV_)/.test(error.code)) return undefined;
+  const lines = 'lines' in error && typeof error.lines === 'number' ? error.lines : undefined;
+  const reason = error.message.replace(/ (on|at) line \d+/, '');
+  return lines === undefined ? { reason } : { reason, line: lines };
+}
+
+const require = createRequire(import.meta.url);
+
+/** csv-parse's streaming parser, loaded on the first CSV transform only. */
+function csvParse(): typeof CsvParse {
+  return require('csv-parse') as typeof CsvParse;
+}
