@@ -51,7 +51,7 @@ export async function readReferentialInput(
 }
 
 /** Errors that say the referential is absent or unreadable as one (anything else, a network failure, is thrown). */
-const AS_PROBLEM = new Set(['E_NOT_FOUND', 'E_REFERENTIAL_INVALID']);
+const AS_PROBLEM = new Set(['E_NOT_FOUND', 'E_REFERENTIAL_MISSING', 'E_REFERENTIAL_INVALID']);
 
 async function readLocal(file: string): Promise<string> {
   try {
