@@ -35,6 +35,11 @@ export class StoreRegistry {
 
   constructor(private readonly options: StoreRegistryOptions) {}
 
+  /** The projects switchyard.yaml declares (their backends name what `gs://` and `s3://` locations map to). */
+  get projects(): Readonly<Record<string, ProjectConfig>> {
+    return this.options.projects ?? {};
+  }
+
   storeFor(project: string): Promise<ObjectStore> {
     let store = this.stores.get(project);
     if (!store) {

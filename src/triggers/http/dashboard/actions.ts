@@ -2,7 +2,7 @@ import { PermanentError, UsageError } from '../../../model/errors.js';
 import type { EventSink } from '../../../intake/sink.js';
 import type { Ledger } from '../../../ledger/types.js';
 import type { Logger } from '../../../util/log.js';
-import { assertSafeBucket, assertSafeKey, parseLocation } from '../../../model/keys.js';
+import { assertSafeBucket, assertSafeKey, parseLocation, type Location } from '../../../model/keys.js';
 import type { RetryAnswer } from './api-types.js';
 import { deliveryView, isRetryableRoute } from './views.js';
 
@@ -60,11 +60,20 @@ export async function retryDelivery(
   };
 }
 
-/** Routes an unrouted file again (after a referential change, say): `PROJECT/BUCKET/KEY`. */
-export async function retryUnrouted(sink: EventSink, location: unknown, log: Logger): Promise<RetryAnswer> {
+/**
+ * Routes an unrouted file again (after a referential change, say):
+ * `PROJECT/BUCKET/KEY`, or a `gs://` / `s3://` URI that `resolve` maps to
+ * its project.
+ */
+export async function retryUnrouted(
+  sink: EventSink,
+  location: unknown,
+  log: Logger,
+  resolve: (text: string) => Location = parseLocation,
+): Promise<RetryAnswer> {
   if (typeof location !== 'string')
     throw new UsageError('[switchyard] [dashboard] body must be {"source": "PROJECT/BUCKET/KEY"}');
-  const source = parseLocation(location);
+  const source = resolve(location);
   assertSafeBucket(source.bucket);
   assertSafeKey(source.key);
   log.info({ source: location }, 'unrouted file routed again from the dashboard');

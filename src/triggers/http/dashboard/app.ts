@@ -5,7 +5,9 @@ import { errorCode, errorMessage, PermanentError, SwitchyardError } from '../../
 import type { EventSink } from '../../../intake/sink.js';
 import type { Ledger, LedgerReports, RouteStat } from '../../../ledger/types.js';
 import { silentLogger, type Logger } from '../../../util/log.js';
+import type { Location } from '../../../model/keys.js';
 import type { Referential, Route } from '../../../referential/types.js';
+import { resolveLocation } from '../../../referential/uri-location.js';
 import type { StoreRegistry } from '../../../storage/registry.js';
 import { createAuthenticator, requireAuth, requireReader, type Authenticator } from '../auth.js';
 import { jsonError } from '../errors.js';
@@ -276,7 +278,8 @@ function serveActions(app: Hono, d: Dashboard): void {
     answer<RetryAnswer>(log, async (c) => {
       requireJson(c);
       const body = (await c.req.json().catch(() => ({}))) as { source?: unknown };
-      return retryUnrouted(sink, body.source, log);
+      const resolve = (text: string): Location => resolveLocation(text, d.referential(), d.stores.projects);
+      return retryUnrouted(sink, body.source, log, resolve);
     }),
   );
 }

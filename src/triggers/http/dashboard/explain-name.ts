@@ -2,13 +2,15 @@ import path from 'node:path';
 import { UsageError } from '../../../model/errors.js';
 import { explain, type ExplainResult } from '../../../router/explain.js';
 import type { Referential } from '../../../referential/types.js';
-import { assertSafeKey, fileNameOf } from '../../../model/keys.js';
+import { assertSafeKey, fileNameOf, formatLocation } from '../../../model/keys.js';
+import { isObjectUri, resolveLocation } from '../../../referential/uri-location.js';
 import type { StoreRegistry } from '../../../storage/registry.js';
 import type { ExplainAnswer, ExplainResultView } from './api-types.js';
 
 /**
  * Explains a file name typed in the dashboard: `PROJECT/BUCKET/KEY` when it
- * names a source bucket of the referential, else a key looked up in every
+ * names a source bucket of the referential (or `gs://BUCKET/KEY`,
+ * `s3://BUCKET/KEY`, mapped to their project as the CLI does), else a key looked up in every
  * source bucket whose rows match its file name (those that match nothing are
  * left out: no result means no row would take it).
  */
@@ -26,6 +28,14 @@ export async function explainInput(
       length: text.length,
     });
   const sources = referential.sources();
+  if (isObjectUri(text)) {
+    const location = formatLocation(resolveLocation(text, referential, stores.projects));
+    return {
+      input: text,
+      results: [shortFiles(await explain(referential, stores, location, now))],
+      sources: sources.map((s) => `${s.project}/${s.bucket}`),
+    };
+  }
   const shown = sources.map((s) => `${s.project}/${s.bucket}`);
   const named = sources.find(
     (s) =>
