@@ -3,7 +3,7 @@ import { deliveryId } from '../ledger/delivery-id.js';
 import type { DeliveryPlan } from '../ledger/types.js';
 import { destinationKeyOf } from '../referential/destination-key.js';
 import type { Referential, Route } from '../referential/types.js';
-import { fileNameOf } from '../model/keys.js';
+import { fileNameOf, formatLocation } from '../model/keys.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
 
 export interface PlannedDelivery {
@@ -60,7 +60,8 @@ export function planDeliveries(referential: Referential, source: Location, objec
       refused.push({ route, code: errorCode(error), message: errorMessage(error) });
     }
   }
-  return { deliveries: oneDeliveryPerDestination(deliveries), refused };
+  const merged = oneDeliveryPerDestination(deliveries);
+  return { deliveries: merged.deliveries, refused: [...refused, ...merged.refused] };
 }
 
 /** How strictly a conflict policy keeps what a destination holds: lower is stricter. */
@@ -70,24 +71,49 @@ const STRICTNESS = { fail: 0, version: 1, overwrite: 2 } as const;
  * Rows that send one file to one destination key become one delivery (two
  * rows racing on one key would let an `overwrite` row replace what a `fail`
  * row keeps): the row with the strictest conflict policy (first of equals),
- * a move when any of them moves. `validate` warns about such rows.
+ * a move when any of them moves. `validate` warns about such rows. Rows that
+ * would write different bytes there (different transforms) cannot be one
+ * delivery, and one would replace or refuse the other: all of them are
+ * refused (E_CONFLICT), so the source is kept.
  */
-function oneDeliveryPerDestination(deliveries: PlannedDelivery[]): PlannedDelivery[] {
-  if (deliveries.length < 2) return deliveries;
-  const byKey = new Map<string, PlannedDelivery>();
+function oneDeliveryPerDestination(deliveries: PlannedDelivery[]): Plan {
+  if (deliveries.length < 2) return { deliveries, refused: [] };
+  const byKey = new Map<string, PlannedDelivery[]>();
   for (const d of deliveries) {
     const { project, bucket, key } = d.plan.destination;
     const at = `${project}\u0000${bucket}\u0000${key}`;
-    const kept = byKey.get(at);
-    if (!kept) {
-      byKey.set(at, d);
-      continue;
-    }
-    const stricter = STRICTNESS[d.route.onConflict] < STRICTNESS[kept.route.onConflict] ? d : kept;
-    const action = kept.plan.action === 'move' || d.plan.action === 'move' ? 'move' : 'copy';
-    byKey.set(at, { route: stricter.route, plan: { ...stricter.plan, action } });
+    const group = byKey.get(at);
+    if (group) group.push(d);
+    else byKey.set(at, [d]);
   }
-  return byKey.size === deliveries.length ? deliveries : [...byKey.values()];
+  if (byKey.size === deliveries.length) return { deliveries, refused: [] };
+  const plan: Plan = { deliveries: [], refused: [] };
+  for (const group of byKey.values()) {
+    const transforms = new Set(group.map((d) => d.route.transform ?? 'none'));
+    if (transforms.size > 1) plan.refused.push(...group.map((d) => differentBytes(d, group)));
+    else plan.deliveries.push(group.reduce(merge));
+  }
+  return plan;
+}
+
+/** One delivery of two to one key: the stricter row's, a move when either moves. */
+function merge(kept: PlannedDelivery, d: PlannedDelivery): PlannedDelivery {
+  const stricter = STRICTNESS[d.route.onConflict] < STRICTNESS[kept.route.onConflict] ? d : kept;
+  const action = kept.plan.action === 'move' || d.plan.action === 'move' ? 'move' : 'copy';
+  return { route: stricter.route, plan: { ...stricter.plan, action } };
+}
+
+/** The refusal of a row whose destination key another row fills with other bytes. */
+function differentBytes(d: PlannedDelivery, group: PlannedDelivery[]): RefusedDelivery {
+  const rows = group.map((g) => `${g.route.id} (transform ${g.route.transform ?? 'none'})`).join(', ');
+  return {
+    route: d.route,
+    code: 'E_CONFLICT',
+    message:
+      `[switchyard] rows ${rows} would write different bytes to ${formatLocation(d.plan.destination)}: ` +
+      'expected one destination key per output; the source is kept',
+    destination: d.plan.destination,
+  };
 }
 
 /** `report.csv` → `report.<generation>.csv`: the `version` conflict policy's key. */

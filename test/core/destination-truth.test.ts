@@ -179,6 +179,21 @@ describe('router: rows that send one file to one destination key', () => {
     expect(await f.ws.files()).toEqual(['fin/raw/sale.csv']);
     expect(result.deliveries.map((d) => [d.routeId, d.action])).toEqual([['keep', 'move']]);
   });
+
+  it('are refused, the source kept, when their rows would write different bytes there (transforms differ)', async () => {
+    const rows =
+      'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,transform\n' +
+      'land,in,\\.csv$,fin,raw,a,move,plain,\nland,in,\\.csv$,fin,raw,a,move,unzip,gunzip\n';
+    const f = (fx = await routerFixture(rows, { bypassValidation: true }));
+    await f.ws.put('land/in/sale.csv', 'not gzip');
+    const result = await f.ctx.router.route(f.event('land/in/sale.csv'));
+    expect(result.outcome).not.toBe('routed');
+    expect(result.deliveries.map((d) => [d.routeId, d.state, d.error?.code])).toEqual([
+      ['plain', 'dead', 'E_CONFLICT'],
+      ['unzip', 'dead', 'E_CONFLICT'],
+    ]);
+    expect(await f.ws.files()).toEqual(['land/in/sale.csv']);
+  });
 });
 
 describe('guards: staticPrefix', () => {
