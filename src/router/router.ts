@@ -392,7 +392,7 @@ export class Router {
 
   /** The transform of the row a delivery was made by, as the referential says now. */
   private transformOf(routeId: string): TransformName | undefined {
-    return this.options.referential().routes.find((r) => r.id === routeId)?.transform;
+    return transformsOf(this.options.referential()).get(routeId);
   }
 
   /** What settling an event whose source is gone needs. */
@@ -424,6 +424,19 @@ export class Router {
     if (due.length === 0) return this.retry.baseDelayMs;
     return Math.max(0, Math.min(...due) - this.now());
   }
+}
+
+/** Transforms by route id, per referential (a reload is a new object): a lookup, not a search of every row, for each delivery seen again. */
+const TRANSFORMS = new WeakMap<Referential, Map<string, TransformName>>();
+
+function transformsOf(referential: Referential): Map<string, TransformName> {
+  let byId = TRANSFORMS.get(referential);
+  if (!byId) {
+    byId = new Map();
+    for (const r of referential.routes) if (r.transform) byId.set(r.id, r.transform);
+    TRANSFORMS.set(referential, byId);
+  }
+  return byId;
 }
 
 /**
