@@ -54,7 +54,11 @@ export function withCommonOptions(
   extra: { queue?: boolean; concurrency?: boolean; daemon?: boolean } = {},
 ): Command {
   command
-    .option('--routes <path>', 'routing referential (CSV, YAML or JSON; gs:// or s3:// URI)', undefined)
+    .option(
+      '--routes <path>',
+      'routing referential (CSV, YAML or JSON; gs:// or s3:// URI, or bq://PROJECT.DATASET.TABLE)',
+      undefined,
+    )
     .option('--data <dir>', 'data root for local projects: DATA/<project>/<bucket>/<key> (default ./data)')
     .option('--state <dir>', 'state folder for the SQLite ledger and queue (default ./.switchyard)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')

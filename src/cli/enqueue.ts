@@ -4,8 +4,8 @@ import { openConfiguredQueue } from '../queue/url.js';
 import { StoreRegistry } from '../storage/registry.js';
 import type { RuntimeConfig } from '../config/load.js';
 import { formatLocation } from '../model/keys.js';
-import { referentialChecks } from '../referential/config-checks.js';
-import { loadReferential } from '../referential/index.js';
+import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
+import { loadReferentialAt } from '../referential/source.js';
 import { isObjectUri, resolveLocation } from '../referential/uri-location.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
 
@@ -17,9 +17,17 @@ interface EnqueueOptions extends CommonOptionValues {
  * `PROJECT/BUCKET/KEY` for each location: a gs:// or s3:// one is mapped to
  * its project by the referential's buckets (loaded only when one is given).
  */
-async function projectLocations(config: RuntimeConfig, locations: string[]): Promise<string[]> {
+async function projectLocations(
+  config: RuntimeConfig,
+  stores: StoreRegistry,
+  locations: string[],
+): Promise<string[]> {
   if (!locations.some(isObjectUri)) return locations;
-  const { referential } = await loadReferential(config.routes, referentialChecks(config));
+  const { referential } = await loadReferentialAt(
+    config.routes,
+    referentialAccess(config, (project) => stores.storeFor(project)),
+    referentialChecks(config),
+  );
   return locations.map((text) => formatLocation(resolveLocation(text, referential, config.projects)));
 }
 
@@ -39,7 +47,7 @@ export function enqueueCommand(io: Io, setExit: (code: number) => void): Command
       const stores = new StoreRegistry(config);
       const queue = await openConfiguredQueue(config);
       try {
-        const resolved = await projectLocations(config, locations);
+        const resolved = await projectLocations(config, stores, locations);
         const report = await enqueueLocations(stores, queue, resolved, { stat: options.stat });
         if (options.json) {
           printJson(io, { queue: queue.name, ...report });

@@ -4,8 +4,8 @@ import { formatLocation } from '../model/keys.js';
 import { resolveLocation } from '../referential/uri-location.js';
 import { explain } from '../router/explain.js';
 import { StoreRegistry } from '../storage/registry.js';
-import { referentialChecks } from '../referential/config-checks.js';
-import { loadReferential } from '../referential/index.js';
+import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
+import { loadReferentialAt } from '../referential/source.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
 import { formatTable } from './table.js';
 
@@ -16,15 +16,22 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
       '<location>',
       'PROJECT/BUCKET/KEY (e.g. source_bucket/raw_data/finance_2024.csv), or gs://BUCKET/KEY or s3://BUCKET/KEY',
     )
-    .option('--routes <path>', 'routing referential (default routes.csv)')
+    .option(
+      '--routes <path>',
+      'routing referential (default routes.csv; gs:// or s3:// URI, or bq://PROJECT.DATASET.TABLE)',
+    )
     .option('--data <dir>', 'data root for local projects (default ./data)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option('--json', 'print one JSON object')
     .action(async (location: string, options: CommonOptionValues) => {
       const config = await configFrom(options, io);
-      const { referential } = await loadReferential(config.routes, referentialChecks(config));
       const stores = new StoreRegistry(config);
       try {
+        const { referential } = await loadReferentialAt(
+          config.routes,
+          referentialAccess(config, (project) => stores.storeFor(project)),
+          referentialChecks(config),
+        );
         const source = async () => formatLocation(resolveLocation(location, referential, config.projects));
         const result = await source()
           .then((text) => explain(referential, stores, text))

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RuntimeConfig } from '../config/load.js';
 import { ReferentialInvalidError, SwitchyardError, type Problem } from '../model/errors.js';
-import { referentialChecks } from '../referential/config-checks.js';
+import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
 import { loadReferentialText, validateRows } from '../referential/index.js';
 import { referentialOf } from '../referential/referential.js';
-import { isReferentialUri, readRemoteText, resolveRemoteReferential } from '../referential/remote.js';
+import { isRemoteLocation, readReferentialRowsAt } from '../referential/readers.js';
 import type { RawRow, Referential, Route } from '../referential/types.js';
 import type { ObjectStore } from '../storage/types.js';
 
@@ -16,12 +16,13 @@ export type ReferentialInput =
 
 /**
  * Reads `location` — a local file (.csv, .yaml/.yml, .json, relative to
- * `cwd`) or a `gs://` / `s3://` URI read through the store of the config's
- * `routesProject` — and validates it under `config` (declared projects,
- * local bucket identity). A file that is absent, unreadable as a
+ * `cwd`), a `gs://` / `s3://` URI read through the store of the config's
+ * `routesProject`, or a `bq://PROJECT.DATASET.TABLE` table — and validates
+ * it under `config` (declared projects, local bucket identity). A file that is absent, unreadable as a
  * referential, or with errors gives its problems (FILE:LINE: column), never
- * a throw; a configuration that cannot reach a URI (no `routesProject`)
- * throws its ConfigInvalidError.
+ * a throw; a configuration that cannot reach a URI (no `routesProject`,
+ * a malformed URI) throws its ConfigInvalidError, a denied or failed read
+ * its backend error.
  */
 export async function readReferentialInput(
   location: string,
@@ -29,15 +30,12 @@ export async function readReferentialInput(
   cwd: string,
   storeFor: (project: string) => Promise<ObjectStore>,
 ): Promise<ReferentialInput> {
-  const remote = isReferentialUri(location)
-    ? resolveRemoteReferential(location, config.projects, config.routesProject)
-    : undefined;
-  const source = remote ? remote.uri : path.resolve(cwd, location);
+  const remote = isRemoteLocation(location);
+  const source = remote ? location : path.resolve(cwd, location);
   try {
-    const text = remote
-      ? (await readRemoteText(await storeFor(remote.project), remote)).text
-      : await readLocal(source);
-    const rows = loadReferentialText(text, source);
+    const rows = remote
+      ? await readReferentialRowsAt(source, referentialAccess(config, storeFor))
+      : loadReferentialText(await readLocal(source), source);
     const { routes, problems } = validateRows(rows, { source, ...referentialChecks(config) });
     const errors = problems.filter((p) => p.severity === 'error');
     if (errors.length > 0) return { ok: false, source, problems: errors };

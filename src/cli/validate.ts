@@ -5,10 +5,10 @@ import path from 'node:path';
 import { checkConfigText, type ConfigCheck } from '../config/config-problems.js';
 import { DEFAULT_CONFIG_FILE, type RuntimeConfig } from '../config/load.js';
 import { checkLocalRoots } from '../config/local-roots.js';
-import { referentialChecks } from '../referential/config-checks.js';
+import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
 import { ConfigInvalidError, errorMessage, SwitchyardError, type Problem } from '../model/errors.js';
-import { loadReferentialText, readReferentialRows, validateRows } from '../referential/index.js';
-import { isReferentialUri, readRemoteText, resolveRemoteReferential } from '../referential/remote.js';
+import { readReferentialRows, validateRows } from '../referential/index.js';
+import { isRemoteLocation, readReferentialRowsAt } from '../referential/readers.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { configFrom, printJson, type CommonOptionValues, type Io } from './common.js';
 
@@ -46,7 +46,10 @@ function declareValidateOptions(): Command {
       'check the referential and switchyard.yaml (keys, types, credentials by reference, each project backend constructible); ' +
         'print each problem as FILE:LINE: column: message',
     )
-    .option('--routes <path>', 'routing referential (default routes.csv; gs:// or s3:// URI)')
+    .option(
+      '--routes <path>',
+      'routing referential (default routes.csv; gs:// or s3:// URI, or bq://PROJECT.DATASET.TABLE)',
+    )
     .option('--data <dir>', 'data root for local projects (default ./data)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option('--json', 'print { ok, routes, projects, errors, warnings } as JSON');
@@ -220,16 +223,13 @@ async function validateReferential(
   check: ConfigCheck | undefined,
 ): Promise<{ routes: number; problems: Problem[]; sources: Set<string> }> {
   try {
-    let rows;
-    let source = config.routes;
-    if (isReferentialUri(config.routes)) {
-      const ref = resolveRemoteReferential(config.routes, config.projects, config.routesProject);
-      const { text } = await readRemoteText(await stores.storeFor(ref.project), ref);
-      source = ref.uri;
-      rows = loadReferentialText(text, ref.uri);
-    } else {
-      rows = await readReferentialRows(config.routes);
-    }
+    const source = config.routes;
+    const rows = isRemoteLocation(source)
+      ? await readReferentialRowsAt(
+          source,
+          referentialAccess(config, (project) => stores.storeFor(project)),
+        )
+      : await readReferentialRows(source);
     const validated = validateRows(rows, { source, ...referentialChecks(config) });
     return {
       routes: validated.routes.length,

@@ -65,9 +65,16 @@ export const watchSchema = z
 /** `switchyard.yaml`. Paths are relative to the working directory. */
 export const configFileSchema = z
   .object({
-    /** Path of the referential, or `gs://BUCKET/KEY` / `s3://BUCKET/KEY` (then `routesProject` is required). */
+    /**
+     * Path of the referential, `gs://BUCKET/KEY` / `s3://BUCKET/KEY` (then
+     * `routesProject` is required) or `bq://PROJECT.DATASET.TABLE`.
+     */
     routes: z.string().min(1).optional(),
-    /** Project whose bucket holds a `gs://` / `s3://` referential; its backend must match the scheme. */
+    /**
+     * Project whose bucket holds a `gs://` / `s3://` referential (its backend
+     * must match the scheme); for `bq://`, optionally a gcs project whose
+     * `keyFile` reads the table (else Application Default Credentials).
+     */
     routesProject: z.string().min(1).optional(),
     /** How often (ms) the referential is checked for changes and re-read; 0 disables. Default 30000. */
     routesPollMs: z.number().int().min(0).optional(),
@@ -134,9 +141,9 @@ export const configFileSchema = z
         });
       }
     }
-    const scheme = /^(gs|s3):\/\//i.exec(file.routes ?? '')?.[1]?.toLowerCase();
-    const backend = scheme === 'gs' ? 'gcs' : scheme;
-    if (backend && file.routesProject === undefined) {
+    const scheme = /^(gs|s3|bq):\/\//i.exec(file.routes ?? '')?.[1]?.toLowerCase();
+    const backend = scheme === 'gs' || scheme === 'bq' ? 'gcs' : scheme;
+    if (backend && scheme !== 'bq' && file.routesProject === undefined) {
       ctx.addIssue({
         code: 'custom',
         path: ['routesProject'],
@@ -155,7 +162,10 @@ export const configFileSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['routesProject'],
-        message: `routes ${file.routes} needs a ${backend} project, but project \`${file.routesProject}\` has backend \`${project.backend}\``,
+        message:
+          scheme === 'bq'
+            ? `routes ${file.routes} is a BigQuery table: \`routesProject\` must name a gcs project (its keyFile reads the table), but project \`${file.routesProject}\` has backend \`${project.backend}\``
+            : `routes ${file.routes} needs a ${backend} project, but project \`${file.routesProject}\` has backend \`${project.backend}\``,
       });
     }
   });

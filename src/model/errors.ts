@@ -176,7 +176,7 @@ export class ReferentialMissingError extends PermanentError {
     super(
       'E_REFERENTIAL_MISSING',
       `[switchyard] [referential] no referential at ${location}: expected the routing referential ` +
-        '(CSV, YAML or JSON; a gs:// or s3:// object) named by --routes or `routes:` in switchyard.yaml (default ./routes.csv)',
+        '(CSV, YAML or JSON; a gs:// or s3:// object; a bq:// table) named by --routes or `routes:` in switchyard.yaml (default ./routes.csv)',
       { location },
       options,
     );

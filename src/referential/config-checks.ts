@@ -1,6 +1,8 @@
 import { localBucketIdentity } from './bucket-identity.js';
 import type { ValidateOptions } from './validate.js';
 import { declaredProjects, type RuntimeConfig } from '../config/load.js';
+import type { ObjectStore } from '../storage/types.js';
+import type { ReferentialAccess } from './readers.js';
 
 /**
  * What the referential is checked against under `config`: which local
@@ -15,5 +17,18 @@ export function referentialChecks(
   return {
     bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
     ...(declared ? { declaredProjects: declared } : {}),
+  };
+}
+
+/** How `config` reaches a remote referential: `routesProject`, its projects' stores, `BIGQUERY_EMULATOR_HOST`. */
+export function referentialAccess(
+  config: Pick<RuntimeConfig, 'routesProject' | 'projects' | 'env'>,
+  storeFor: (project: string) => Promise<ObjectStore>,
+): ReferentialAccess {
+  return {
+    ...(config.routesProject !== undefined ? { project: config.routesProject } : {}),
+    projects: config.projects,
+    storeFor,
+    env: config.env,
   };
 }

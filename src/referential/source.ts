@@ -1,67 +1,21 @@
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import type { ProjectConfig } from '../storage/backends.js';
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import type { ObjectStore } from '../storage/types.js';
-import { loadReferentialText, readReferentialText } from './load.js';
+import { loadReferentialText } from './load.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import { referentialOf } from './referential.js';
-import { isReferentialUri, readRemoteText, remoteVersion, resolveRemoteReferential } from './remote.js';
-import type { Referential } from './types.js';
+import {
+  readSteady,
+  referentialReaderFor,
+  type ReferentialAccess,
+  type ReferentialContent,
+  type ReferentialReader,
+} from './readers.js';
+import type { RawRow, Referential } from './types.js';
 import { formatProblem, validateRows, type ValidateOptions } from './validate.js';
 
 /** Default interval between two checks for a new version of the referential. */
 export const DEFAULT_ROUTES_POLL_MS = 30_000;
-
-/**
- * Where a referential's text comes from. `version` is a cheap check (fs
- * mtime, size and inode; a GCS generation; an S3 version id or ETag) that
- * changes whenever the content may have; undefined when the referential is
- * gone. `read` returns undefined when the content changed while it was read
- * (a file being written): the next check tries again. A reader that
- * `settles` is read only once two checks in a row saw the same new version
- * (a local file: its size and mtime stopped changing), so a file still
- * being written is not read half-way.
- */
-export interface ReferentialReader {
-  version(): Promise<string | undefined>;
-  read(): Promise<{ text: string; version: string } | undefined>;
-  settles?: boolean;
-}
-
-export function fileReader(path: string): ReferentialReader {
-  const version = async () => {
-    try {
-      const s = await stat(path, { bigint: true });
-      return `${s.mtimeNs}-${s.size}-${s.ino}`;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  };
-  return {
-    version,
-    settles: true,
-    async read() {
-      const before = await version();
-      const text = await readReferentialText(path);
-      const after = await version();
-      return before !== undefined && before === after ? { text, version: after } : undefined;
-    },
-  };
-}
-
-/** Reads `gs://` / `s3://` referentials through the store of the project that holds them. */
-export function storeReader(
-  store: () => Promise<ObjectStore>,
-  ref: Parameters<typeof readRemoteText>[1],
-): ReferentialReader {
-  return {
-    version: async () => remoteVersion(await store(), ref),
-    read: async () => readRemoteText(await store(), ref),
-  };
-}
 
 /** Parses, validates and compiles referential text, as `loadReferential` does for a file. */
 export function compileReferentialText(
@@ -69,14 +23,38 @@ export function compileReferentialText(
   source: string,
   options: Omit<ValidateOptions, 'source'> = {},
 ): { referential: Referential; problems: Problem[] } {
-  const rows = loadReferentialText(text, source);
+  return compileReferentialRows(loadReferentialText(text, source), source, options);
+}
+
+/**
+ * Reads one version of the referential at a path, a `gs://` / `s3://` URI
+ * or a `bq://` table, then validates and compiles it (commands that do not
+ * poll: `explain`, `enqueue`).
+ */
+export async function loadReferentialAt(
+  location: string,
+  access: ReferentialAccess,
+  options: Omit<ValidateOptions, 'source'> = {},
+): Promise<{ referential: Referential; problems: Problem[] }> {
+  const read = await readSteady(location, referentialReaderFor(location, access));
+  return 'text' in read
+    ? compileReferentialText(read.text, location, options)
+    : compileReferentialRows(read.rows, location, options);
+}
+
+/** Validates and compiles rows already split (a BigQuery table's). */
+export function compileReferentialRows(
+  rows: readonly RawRow[],
+  source: string,
+  options: Omit<ValidateOptions, 'source'> = {},
+): { referential: Referential; problems: Problem[] } {
   const { routes, problems } = validateRows(rows, { ...options, source });
   if (problems.some((p) => p.severity === 'error')) throw new ReferentialInvalidError(source, problems);
   return { referential: referentialOf(routes, source), problems };
 }
 
 export interface ReferentialSourceOptions {
-  /** Path or `gs://` / `s3://` URI, as problems and logs name it. */
+  /** Path, `gs://` / `s3://` URI or `bq://` table, as problems and logs name it. */
   location: string;
   reader: ReferentialReader;
   /** Interval of `start()`'s checks; 0 disables them. Default 30 s. */
@@ -132,13 +110,8 @@ export class ReferentialSource {
 
   /** Reads and compiles the first version; throws (ReferentialInvalidError, ReferentialMissingError, …) when it cannot. */
   static async open(options: ReferentialSourceOptions): Promise<ReferentialSource> {
-    for (let attempt = 1; ; attempt++) {
-      const read = await options.reader.read();
-      if (read) return new ReferentialSource(options, snapshotOf(read.text, read.version, options));
-      if (attempt >= 5)
-        throw new Error(`[switchyard] [referential] ${options.location} kept changing while read`);
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
+    const read = await readSteady(options.location, options.reader);
+    return new ReferentialSource(options, snapshotOf(read, options));
   }
 
   /** A referential that never changes (tests, embedding, `demo`). */
@@ -218,14 +191,14 @@ export class ReferentialSource {
       this.unsettled = undefined;
       const read = await reader.read();
       if (!read) return { changed: false, problems: [] };
-      if (digestOf(read.text) === this.snapshot.digest) {
+      if (digestOf(read) === this.snapshot.digest) {
         this.snapshot = { ...this.snapshot, version: read.version };
         this.refused = undefined;
         return { changed: false, problems: [] };
       }
       let next: Snapshot;
       try {
-        next = snapshotOf(read.text, read.version, this.options);
+        next = snapshotOf(read, this.options);
       } catch (error) {
         if (error instanceof ReferentialInvalidError) return this.refuse(read.version, error.problems);
         throw error;
@@ -276,52 +249,48 @@ export class ReferentialSource {
 }
 
 function snapshotOf(
-  text: string,
-  version: string,
+  read: ReferentialContent,
   options: Pick<ReferentialSourceOptions, 'location' | 'bucketIdentity' | 'declaredProjects'>,
 ): Snapshot {
-  const { referential, problems } = compileReferentialText(text, options.location, {
+  const checks = {
     ...(options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {}),
     ...(options.declaredProjects ? { declaredProjects: options.declaredProjects } : {}),
-  });
-  return { referential, problems, version, digest: digestOf(text), loadedAt: Date.now() };
+  };
+  const { referential, problems } =
+    'text' in read
+      ? compileReferentialText(read.text, options.location, checks)
+      : compileReferentialRows(read.rows, options.location, checks);
+  return { referential, problems, version: read.version, digest: digestOf(read), loadedAt: Date.now() };
 }
 
-function digestOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/** Text as read; a table's rows as their positions and fields, so an unchanged table is not compiled again. */
+function digestOf(read: ReferentialContent): string {
+  const hash = createHash('sha256');
+  if ('text' in read) return hash.update(read.text).digest('hex');
+  for (const row of read.rows) hash.update(JSON.stringify([row.line, row.fields]));
+  return hash.digest('hex');
 }
 
 function problemAt(file: string, message: string): Problem {
   return { file, line: 1, column: '', message, severity: 'error' };
 }
 
-export interface OpenReferentialSourceOptions {
-  /** `RuntimeConfig.routes`: a path or a `gs://` / `s3://` URI. */
+export interface OpenReferentialSourceOptions extends ReferentialAccess {
+  /** `RuntimeConfig.routes`: a path, a `gs://` / `s3://` URI or a `bq://PROJECT.DATASET.TABLE` table. */
   location: string;
-  /** Project holding a URI's bucket (`routesProject`). */
-  project?: string;
-  projects: Record<string, ProjectConfig>;
-  storeFor(project: string): Promise<ObjectStore>;
   pollMs?: number;
   logger?: Logger;
   bucketIdentity?: BucketIdentity;
   declaredProjects?: readonly string[];
 }
 
-/** Opens the source for a path or a `gs://` / `s3://` URI (not started: call `start()`). */
+/** Opens the source for a path, a `gs://` / `s3://` URI or a `bq://` table (not started: call `start()`). */
 export async function openReferentialSource(
   options: OpenReferentialSourceOptions,
 ): Promise<ReferentialSource> {
-  let reader: ReferentialReader;
-  if (isReferentialUri(options.location)) {
-    const ref = resolveRemoteReferential(options.location, options.projects, options.project);
-    reader = storeReader(() => options.storeFor(ref.project), ref);
-  } else {
-    reader = fileReader(options.location);
-  }
   return ReferentialSource.open({
     location: options.location,
-    reader,
+    reader: referentialReaderFor(options.location, options),
     ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.bucketIdentity ? { bucketIdentity: options.bucketIdentity } : {}),

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config/load.js';
-import { referentialChecks } from '../referential/config-checks.js';
+import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
 import type { Ledger, LedgerReports } from '../ledger/types.js';
 import { batchingStore } from '../ledger/batching.js';
 import { openLedger } from '../ledger/url.js';
@@ -58,9 +58,7 @@ export async function openContext(
     ? ReferentialSource.fixed(options.referential)
     : await openReferentialSource({
         location: config.routes,
-        ...(config.routesProject !== undefined ? { project: config.routesProject } : {}),
-        projects: config.projects,
-        storeFor: (project) => stores.storeFor(project),
+        ...referentialAccess(config, (project) => stores.storeFor(project)),
         ...(config.routesPollMs !== undefined ? { pollMs: config.routesPollMs } : {}),
         logger,
         ...referentialChecks(config),

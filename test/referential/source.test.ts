@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, type Logger } from '../../src/util/log.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { fileReader, ReferentialSource, type ReferentialReader } from '../../src/referential/source.js';
+import { ReferentialSource } from '../../src/referential/source.js';
+import { fileReader, type ReferentialReader } from '../../src/referential/readers.js';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory';
