@@ -35,6 +35,8 @@ export interface BigQueryRestDouble {
   deny(id: string): void;
   /** Rows per tabledata.list page (default 1000). */
   pageSize: number;
+  /** Called after each tabledata.list page is answered (a test changes the table between pages). */
+  onPage: ((table: string) => void) | undefined;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startBigQueryRestDouble(): Promise<BigQueryRestDouble> {
     endpoint: '',
     calls,
     pageSize: 1000,
+    onPage: undefined,
     setTable(id: string, fields: DoubleField[], rows: DoubleCell[][]) {
       const previous = tables.get(id);
       clock += 1000;
@@ -100,7 +103,8 @@ export async function startBigQueryRestDouble(): Promise<BigQueryRestDouble> {
         `Access Denied: Table ${project}:${dataset}.${tableId}: Permission bigquery.tables.get denied`,
       );
     if (operation === 'tables.get') return sendJson(res, 200, tableJson(project, dataset, tableId, table));
-    return sendJson(res, 200, pageJson(table, url.searchParams, double.pageSize));
+    sendJson(res, 200, pageJson(table, url.searchParams, double.pageSize));
+    double.onPage?.(id);
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -112,6 +116,12 @@ export async function startBigQueryRestDouble(): Promise<BigQueryRestDouble> {
     },
     set pageSize(n: number) {
       double.pageSize = n;
+    },
+    get onPage() {
+      return double.onPage;
+    },
+    set onPage(hook: ((table: string) => void) | undefined) {
+      double.onPage = hook;
     },
     get endpoint() {
       return double.endpoint;
