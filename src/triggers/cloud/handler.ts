@@ -19,7 +19,8 @@ export type { Env } from './config.js';
 /**
  * What the cloud entry points read from the environment (all optional), by
  * the names the CLI reads for the same flags (src/config/env.ts):
- * - SWITCHYARD_ROUTES: the referential (path, gs:// or s3:// URI);
+ * - SWITCHYARD_ROUTES: the referential (path, gs:// or s3:// URI, or bq://PROJECT.DATASET.TABLE;
+ *   BIGQUERY_EMULATOR_HOST sends its requests to an emulator, unauthenticated);
  * - SWITCHYARD_CONFIG: switchyard.yaml (projects and their backends: every
  *   project the referential names must be declared, see cloudConfig);
  * - SWITCHYARD_DATA: data root for declared local (fs) projects;
