@@ -3,6 +3,7 @@
 // the REST API (test/doubles/bigquery-rest-double.ts): tables.get for the
 // version and schema, tabledata.list paged by pageToken for the rows.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigFile } from '../../src/config/load.js';
 import { BigQueryTableReader } from '../../src/referential/bigquery-reader.js';
 import { parseBigQueryUri } from '../../src/referential/bigquery-uri.js';
 import { referentialReaderFor } from '../../src/referential/readers.js';
@@ -57,6 +58,27 @@ describe('parseBigQueryUri', () => {
     expect(() => parseBigQueryUri(uri)).toThrow(
       expect.objectContaining({ code: 'E_CONFIG_INVALID', details: expect.objectContaining({ value: uri }) }),
     );
+  });
+});
+
+describe('switchyard.yaml with routes: bq://', () => {
+  it('needs no routesProject; one given must be a gcs project (its keyFile reads the table)', async () => {
+    const table = 'routes: bq://proj-a.routing.routes\n';
+    await expect(parseConfigFile(table, 'f')).resolves.toMatchObject({
+      routes: 'bq://proj-a.routing.routes',
+    });
+    await expect(
+      parseConfigFile(
+        `${table}routesProject: lake\nprojects:\n  lake: { backend: gcs, keyFile: k.json }\n`,
+        'f',
+      ),
+    ).resolves.toMatchObject({ routesProject: 'lake' });
+    await expect(
+      parseConfigFile(
+        `${table}routesProject: aws\nprojects:\n  aws: { backend: s3, region: eu-west-3 }\n`,
+        'f',
+      ),
+    ).rejects.toThrow(/routesProject.*must name a gcs project/s);
   });
 });
 
