@@ -22,7 +22,7 @@ export function diffCommand(io: Io, setExit: (code: number) => void): Command {
     )
     .argument(
       '<old>',
-      'the referential in effect: a .csv, .yaml or .json file, or gs://BUCKET/KEY / s3://BUCKET/KEY',
+      'the referential in effect: a .csv, .yaml or .json file, gs://BUCKET/KEY / s3://BUCKET/KEY, or bq://PROJECT.DATASET.TABLE',
     )
     .argument('<new>', 'the referential to compare with it, likewise')
     .option('--data <dir>', 'data root for local projects (default ./data)')
