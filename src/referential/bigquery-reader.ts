@@ -90,7 +90,10 @@ export class BigQueryTableReader {
   }
 
   private open(): Promise<Table> {
-    this.table ??= tableOf(this.ref, this.access);
+    this.table ??= tableOf(this.ref, this.access).catch((error: unknown) => {
+      this.table = undefined;
+      throw error;
+    });
     return this.table;
   }
 }

@@ -92,7 +92,7 @@ export function referentialReaderFor(location: string, access: ReferentialAccess
   return fileReader(location);
 }
 
-/** The location as problems name it: a URI as written, a path as given. */
+/** Whether `location` is a URI (`gs://`, `s3://`, `bq://`) rather than a path: kept as written, never resolved against a folder. */
 export function isRemoteLocation(location: string): boolean {
   return isBigQueryUri(location) || isReferentialUri(location);
 }
