@@ -39,8 +39,9 @@ const REFERENTIAL_COLUMNS: ReadonlySet<string> = new Set([...REQUIRED_COLUMNS, .
 /**
  * The columns of `fields` a referential row is read from. A column of a type
  * with no CSV text (RECORD, REPEATED, BYTES, TIMESTAMP, JSON…) is refused when
- * the referential reads it (a required or optional column, or an `x_*`
- * annotation) and left out otherwise.
+ * the referential reads it (a required or optional column) and left out
+ * otherwise (an `x_*` annotation, a column of the table's own, such as an
+ * audit timestamp).
  */
 export function referentialFields(
   uri: string,
@@ -52,7 +53,7 @@ export function referentialFields(
     const type = (field.type ?? 'STRING').toUpperCase();
     const repeated = (field.mode ?? '').toUpperCase() === 'REPEATED';
     if (TEXT_TYPES.has(type) && !repeated) kept.push({ ...field, index });
-    else if (REFERENTIAL_COLUMNS.has(field.name) || field.name.startsWith('x_'))
+    else if (REFERENTIAL_COLUMNS.has(field.name))
       problems.push({
         file: uri,
         line: 1,

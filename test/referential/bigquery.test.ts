@@ -167,8 +167,8 @@ describe('bq:// referential against the REST double', () => {
     });
     bq.setTable(
       'proj-a.routing.audit',
-      [...SIX, { name: 'audit', type: 'RECORD' }],
-      [row('\\.csv$', 'raw', ['{}'])],
+      [...SIX, { name: 'audit', type: 'RECORD' }, { name: 'x_updated', type: 'TIMESTAMP' }],
+      [row('\\.csv$', 'raw', ['{}', '1767225600000000'])],
     );
     const { referential } = await loadReferentialAt('bq://proj-a.routing.audit', access());
     expect(referential.routes).toHaveLength(1);
