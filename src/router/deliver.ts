@@ -201,10 +201,17 @@ async function copyAndVerify(
       crc32c: writtenCrc,
     });
   }
-  const proof = proveSameBytes(expected, reported);
+  let proof = proveSameBytes(expected, reported);
   if (proof === 'different') throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
-  if (proof === 'unknown')
+  if (proof === 'unknown') {
     expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key, object)).crc32c;
+    // The source's CRC32C is known now (from the bytes the copy read from that
+    // generation, or a read of it): the destination's own, when its answer
+    // states one (FsStore's one-pass copy), is compared with it, no read back.
+    proof = proveSameBytes(expected, reported);
+    if (proof === 'different')
+      throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
+  }
   await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
   if (proof === 'same') {
     const crc32c = expected.crc32c ?? '';

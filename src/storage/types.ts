@@ -51,9 +51,11 @@ export interface ObjectInfo {
   /**
    * Set on what a write or copy returns when `crc32c` is the destination's
    * own checksum of what it now holds: reported by the backend for the
-   * object just written (S3 checksum headers, GCS object metadata), or read
-   * back from it and compared with the source's (FsStore.copy).
-   * Verification compares it with the source's and reads nothing again.
+   * object just written (S3 checksum headers, GCS object metadata), or
+   * computed by this process over the very bytes it wrote, fsynced and put in
+   * place (FsStore.copy, FsStore.write). Verification compares it with the
+   * source's (for a copy, the CRC32C of the bytes it read from the source
+   * generation) and reads nothing again.
    */
   destinationChecksum?: boolean;
   /**

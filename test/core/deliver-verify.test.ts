@@ -2,13 +2,18 @@
 // the write (S3 checksum headers, GCS metadata, FsStore's one-pass copy):
 // the report (a CRC32C the destination computed, or the MD5 of an S3
 // single-part ETag) is compared with the source's and nothing is read again.
-import { describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChecksumMismatchError } from '../../src/model/errors.js';
 import type { DeliveryRecord } from '../../src/ledger/types.js';
 import type { Route } from '../../src/referential/types.js';
 import { executeDelivery } from '../../src/router/deliver.js';
+import { crc32cOf } from '../../src/storage/checksum.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { MemoryBackend, MemoryStore } from '../../src/storage/memory/store.js';
 import type { ObjectInfo, ObjectStore } from '../../src/storage/types.js';
+import { tempDir } from '../helpers/router-fixture.js';
 
 const ROUTE: Route = {
   id: 'r',
@@ -25,6 +30,38 @@ const ROUTE: Route = {
   enabled: true,
   allowCycle: false,
 };
+
+/** A planned delivery of `object` from `src/in` to `dst/out`, same key. */
+function recordOf(object: ObjectInfo): DeliveryRecord {
+  const now = Date.now();
+  return {
+    id: 'd1',
+    source: { project: 'src', bucket: 'in', key: object.key },
+    generation: object.generation,
+    routeId: 'r',
+    destination: { project: 'dst', bucket: 'out', key: object.key },
+    action: 'copy',
+    size: object.size,
+    state: 'planned',
+    attempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function deliverWith(object: ObjectInfo, src: ObjectStore, dst: ObjectStore) {
+  const record = recordOf(object);
+  return executeDelivery({
+    record,
+    route: ROUTE,
+    source: record.source,
+    object,
+    sourceStore: src,
+    destinationStore: dst,
+    mayRename: false,
+    onWritten: async () => undefined,
+  });
+}
 
 /**
  * Two stores on one memory backend (so copies are server-side); `looks`
@@ -53,31 +90,7 @@ async function setup(report: (info: ObjectInfo) => ObjectInfo) {
     },
   });
   const object = await src.write('in', 'a.csv', Buffer.from('the bytes'));
-  const now = Date.now();
-  const record: DeliveryRecord = {
-    id: 'd1',
-    source: { project: 'src', bucket: 'in', key: 'a.csv' },
-    generation: object.generation,
-    routeId: 'r',
-    destination: { project: 'dst', bucket: 'out', key: 'a.csv' },
-    action: 'copy',
-    size: object.size,
-    state: 'planned',
-    attempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
-  const deliver = () =>
-    executeDelivery({
-      record,
-      route: ROUTE,
-      source: record.source,
-      object,
-      sourceStore: src,
-      destinationStore: dst,
-      mayRename: false,
-      onWritten: async () => undefined,
-    });
+  const deliver = () => deliverWith(object, src, dst);
   return { deliver, looks: () => looks, crc32c: object.crc32c };
 }
 
@@ -112,5 +125,50 @@ describe('verifying a copy the destination reported', () => {
     const outcome = await fx.deliver();
     expect(outcome).toMatchObject({ state: 'verified', crc32c: fx.crc32c });
     expect(fx.looks()).toBe(1); // its stat: a memory store keeps CRC32C like checksum headers
+  });
+});
+
+describe('verifying a copy whose source states no checksum (local folders)', () => {
+  let remove: (() => Promise<void>) | undefined;
+  afterEach(async () => remove?.());
+
+  async function folders() {
+    const tmp = await tempDir();
+    remove = tmp.remove;
+    return {
+      src: new FsStore({ root: path.join(tmp.dir, 'src') }),
+      dst: new FsStore({ root: path.join(tmp.dir, 'dst') }),
+      file: (key: string) => path.join(tmp.dir, 'dst', 'out', key),
+    };
+  }
+
+  it('fs → fs: the CRC32C the copy computed over the bytes it read and wrote verifies it; the destination is not read back', async () => {
+    const { src, dst, file } = await folders();
+    const bytes = Buffer.from('the bytes of a local copy');
+    const object = await src.write('in', 'a.csv', bytes);
+    expect(object.crc32c).toBeDefined(); // the write's answer; a look at a local file states none
+    const { crc32c: _crc, ...looked } = object;
+    const readChecksum = vi.spyOn(dst, 'readChecksum');
+    const read = vi.spyOn(dst, 'read');
+    const outcome = await deliverWith(looked, src, dst);
+    expect(outcome).toMatchObject({ state: 'verified', crc32c: crc32cOf(bytes) });
+    expect(readChecksum).not.toHaveBeenCalled();
+    expect(read).not.toHaveBeenCalled();
+    expect(await readFile(file('a.csv'))).toEqual(bytes);
+  });
+
+  it('a streamed copy whose destination states a CRC32C other than that of the bytes sent fails (E_CHECKSUM_MISMATCH)', async () => {
+    const { dst } = await folders();
+    const src = new MemoryStore({ name: 'memory:src' });
+    const { crc32c: _crc, md5: _md5, ...object } = await src.write('in', 'a.csv', Buffer.from('the bytes'));
+    const write = dst.write.bind(dst);
+    vi.spyOn(dst, 'write').mockImplementation(async (...args) => ({
+      ...(await write(...args)),
+      crc32c: 'AAAAAA==',
+      destinationChecksum: true,
+    }));
+    const readChecksum = vi.spyOn(dst, 'readChecksum');
+    await expect(deliverWith(object, src, dst)).rejects.toBeInstanceOf(ChecksumMismatchError);
+    expect(readChecksum).not.toHaveBeenCalled();
   });
 });
