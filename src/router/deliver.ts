@@ -105,7 +105,8 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
         dst.capabilities.conditionalWrite &&
         dst.canCopyFrom(src) &&
         !dst.capabilities.copyUsesProcess));
-  const existing = blind ? undefined : await dst.stat(destination.bucket, destination.key);
+  // the look a write makes first: a store may answer "nothing there" from a fresh listing (statBeforeWrite)
+  const existing = blind ? undefined : await lookBeforeWrite(dst, destination);
   let ifGenerationMatch = '0';
   if (existing) {
     const verdict = await judgeExisting(input, existing, expected);
@@ -225,6 +226,10 @@ async function copyAndVerify(
 }
 
 type Ref = { bucket: string; key: string };
+
+function lookBeforeWrite(store: ObjectStore, at: Location): Promise<ObjectInfo | undefined> {
+  return store.statBeforeWrite ? store.statBeforeWrite(at.bucket, at.key) : store.stat(at.bucket, at.key);
+}
 
 /** The write itself: a copy between stores that allow it, else a stream through this process. */
 async function writeOnce(

@@ -215,6 +215,16 @@ export interface ObjectStore {
   readonly stats?: StoreStats;
 
   stat(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /**
+   * The look at a destination before a write or copy there (undefined:
+   * nothing there). Where present it may answer "nothing" from a listing of
+   * the key's folder made a moment ago rather than a look at the key (S3 on
+   * a server that does not enforce `ifGenerationMatch: '0'`: one listing per
+   * page of keys instead of a HEAD each); anything it finds it describes as
+   * `stat` does. Absent: `stat`. Never for the truth of a delivery
+   * (destination-truth.ts), only for the look a write makes first.
+   */
+  statBeforeWrite?(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   read(bucket: string, key: string, options?: ReadOptions): Promise<Readable>;
   write(bucket: string, key: string, body: Readable | Buffer, options?: WriteOptions): Promise<ObjectInfo>;
   delete(bucket: string, key: string, options?: DeleteOptions): Promise<void>;

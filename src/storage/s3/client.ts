@@ -11,6 +11,7 @@ export const S3_MIN_PART_BYTES = 5 * MIB;
 export const S3_MAX_PARTS = 10_000;
 export const DEFAULT_PART_BYTES = 8 * MIB;
 export const DEFAULT_PART_COPY_THRESHOLD_BYTES = 5 * 1024 * MIB;
+export const DEFAULT_DESTINATION_LISTING_MS = 2000;
 
 /** Everything the S3 store needs, resolved once from the project config and the env. */
 export interface S3Settings {
@@ -24,6 +25,8 @@ export interface S3Settings {
   partSizeBytes: number;
   partCopyThresholdBytes: number;
   uploadQueueSize: number;
+  /** How long a listing of a destination folder stands for a look at each key in it (0: never); see listed-keys.ts. */
+  destinationListingMs: number;
   storageClass?: string;
   serverSideEncryption?: S3ProjectConfig['serverSideEncryption'];
   sseKmsKeyId?: string;
@@ -134,6 +137,10 @@ export function resolveS3Settings(
     partSizeBytes: config.partSizeBytes ?? DEFAULT_PART_BYTES,
     partCopyThresholdBytes: config.partCopyThresholdBytes ?? DEFAULT_PART_COPY_THRESHOLD_BYTES,
     uploadQueueSize: config.uploadQueueSize ?? 2,
+    // a server enforcing If-None-Match needs neither a look nor a listing before a copy
+    destinationListingMs: capabilities.conditionalWrite
+      ? 0
+      : (config.destinationListingMs ?? DEFAULT_DESTINATION_LISTING_MS),
   };
   if (config.storageClass) settings.storageClass = config.storageClass;
   if (config.serverSideEncryption) settings.serverSideEncryption = config.serverSideEncryption;

@@ -49,6 +49,13 @@ export const s3ProjectSchema = z
     /** Parts uploaded at once (default 2); an upload holds about 1.5 × (queue + 1) × part size in memory. */
     uploadQueueSize: z.number().int().positive().optional(),
     capabilities: s3CapabilitiesSchema.optional(),
+    /**
+     * Where the server does not enforce a create-only copy (`conditionalWrite`
+     * false), how long one listing of a destination folder answers that a key
+     * is free, instead of a look (HEAD) at each key before its copy (default
+     * 2000 ms; 0: a look per key). See listed-keys.ts.
+     */
+    destinationListingMs: z.number().int().nonnegative().optional(),
   })
   .strict();
 

@@ -201,11 +201,13 @@ export class LeanS3Client {
     Prefix?: string;
     MaxKeys?: number;
     ContinuationToken?: string;
+    StartAfter?: string;
   }): Promise<LeanListPage> {
     const query: Record<string, string> = { 'list-type': '2' };
     if (input.Prefix) query['prefix'] = input.Prefix;
     if (input.MaxKeys !== undefined) query['max-keys'] = String(input.MaxKeys);
     if (input.ContinuationToken) query['continuation-token'] = input.ContinuationToken;
+    if (input.StartAfter) query['start-after'] = input.StartAfter;
     const answer = await this.send({ method: 'GET', bucket: input.Bucket, query });
     return listPageOf(answer.body);
   }

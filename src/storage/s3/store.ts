@@ -18,6 +18,7 @@ import {
   writtenByCopy,
 } from './copy-object.js';
 import type { LeanS3Client } from './lean-client.js';
+import { ListedKeys } from './listed-keys.js';
 import type { LeanHead } from './lean-shapes.js';
 import type {
   CopyOptions,
@@ -55,12 +56,17 @@ export class S3Store implements ObjectStore {
   /** Equal identities share endpoint, region and credentials. */
   readonly identity: string;
   private readonly settings: S3Settings;
+  /** Destination folders listed before copies, where the server enforces no create-only copy (listed-keys.ts). */
+  private readonly listed: ListedKeys | undefined;
 
-  constructor(options: { name: string; settings: S3Settings }) {
+  constructor(options: { name: string; settings: S3Settings; now?: () => number }) {
     this.name = options.name;
     this.settings = options.settings;
     this.capabilities = options.settings.capabilities;
     this.identity = options.settings.identity;
+    const ttl = options.settings.destinationListingMs;
+    this.listed =
+      ttl > 0 ? new ListedKeys((b, p, after) => this.listAfter(b, p, after), ttl, options.now) : undefined;
   }
 
   /** The SDK's client, imported on first use (sdk-client.ts). */
@@ -164,6 +170,36 @@ export class S3Store implements ObjectStore {
     return head ? headToInfo(bucket, key, head) : undefined;
   }
 
+  /**
+   * stat, or, where a listing of the key's folder stands for it
+   * (`destinationListingMs`), "nothing there" from that listing; a key the
+   * listing holds is looked at.
+   */
+  async statBeforeWrite(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    assertSafeBucket(bucket);
+    assertSafeKey(key);
+    if (this.listed && (await this.listed.lookup(bucket, key)) === 'absent') return undefined;
+    return this.stat(bucket, key);
+  }
+
+  /** One page of the keys of `prefix` after `startAfter` (ListedKeys' listing). */
+  private async listAfter(bucket: string, prefix: string, startAfter: string) {
+    try {
+      const page = await this.lean.listObjectsV2({
+        Bucket: bucket,
+        ...(prefix ? { Prefix: prefix } : {}),
+        ...(startAfter ? { StartAfter: startAfter } : {}),
+        MaxKeys: 1000,
+      });
+      return {
+        keys: page.Contents.flatMap((item) => (item.Key ? [item.Key] : [])),
+        truncated: page.IsTruncated,
+      };
+    } catch (error) {
+      throw this.fail(error, 'ListObjects', bucket, prefix);
+    }
+  }
+
   async read(bucket: string, key: string, options: ReadOptions = {}): Promise<Readable> {
     assertSafeBucket(bucket);
     assertSafeKey(key);
@@ -253,6 +289,7 @@ export class S3Store implements ObjectStore {
       }
       throw this.fail(error, 'PutObject', bucket, key);
     }
+    this.listed?.written(bucket, key);
     const info = await this.infoAfterWrite(bucket, key, written);
     info.crc32c ??= localCrc();
     return info;
@@ -348,10 +385,13 @@ export class S3Store implements ObjectStore {
     try {
       info = await this.copyWith(from, to, src, options, conditions);
     } catch (error) {
+      // a copy that failed may still have written (an answer lost on the way back)
+      this.listed?.written(to.bucket, to.key);
       if (isS3PreconditionFailed(error))
         throw await this.copyPreconditionFailed(error, from, to, src, options);
       throw this.fail(error, 'CopyObject', to.bucket, to.key);
     }
+    this.listed?.written(to.bucket, to.key);
     if (stated && proof && !this.capabilities.conditionalWrite && info.md5 && info.md5 !== proof) {
       // the server copied other bytes than the stated generation's: the source changed since.
       // (A destination whose answer states no MD5, a bucket encrypting with KMS by default,
