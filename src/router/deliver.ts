@@ -158,10 +158,13 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
  * verifies the bytes there by what the destination vouches for in the
  * write's or copy's answer (proveSameBytes: its CRC32C, or its MD5 from a
  * single-part non-KMS S3 ETag), reading nothing back when that proves them.
- * Only where no identity is in common (an S3 multipart or SSE-KMS ETag and
- * no checksum) is the source read, once, before the write (provenance needs
- * an identity), and the destination read after it when its answer still
- * proves nothing.
+ * A server-side copy the server vouches for (ObjectStore.copyVouched: S3
+ * CopyObject pinned to the source's ETag where the pin is enforced) needs
+ * no identity in common: its provenance names the source's ETag, nothing
+ * is read. Otherwise, only where no identity is in common (an S3 multipart
+ * or SSE-KMS ETag and no checksum) is the source read, once, before the
+ * write (provenance needs an identity), and the destination read after it
+ * when its answer still proves nothing.
  */
 async function copyAndVerify(
   input: DeliveryInput,
@@ -172,7 +175,10 @@ async function copyAndVerify(
   const { record, object, sourceStore: src, destinationStore: dst } = input;
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
-  if (!expected.crc32c && !expected.md5 && dst.capabilities.metadata) {
+  const transform = input.route.transform;
+  // a copy the server vouches for needs no identity of the source first: the provenance names its ETag
+  const vouched = !transform && dst.copyVouched?.(src, object.size) === true && !!object.etag;
+  if (!expected.crc32c && !expected.md5 && dst.capabilities.metadata && !vouched) {
     // Provenance is written with the object, so an identity must be known first;
     // the MD5 too where the destination can vouch for no more than an ETag.
     const read = await readChecksum(src, from.bucket, from.key, object, {
@@ -181,7 +187,7 @@ async function copyAndVerify(
     expected.crc32c = read.crc32c;
     if (read.md5) expected.md5 = read.md5;
   }
-  const transform = input.route.transform;
+  const etag = vouched && !expected.crc32c && !expected.md5 ? object.etag : undefined;
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
     ifSourceGenerationMatch: record.generation,
@@ -191,7 +197,7 @@ async function copyAndVerify(
     contentEncoding: transform ? undefined : object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
-    provenance: expected.crc32c || expected.md5 ? provenanceOf(input, expected) : undefined,
+    provenance: expected.crc32c || expected.md5 || etag ? provenanceOf(input, expected, etag) : undefined,
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
   // what the destination says it holds, from the write's or copy's answer (no second look)
@@ -204,6 +210,11 @@ async function copyAndVerify(
   }
   let proof = proveSameBytes(expected, reported);
   if (proof === 'different') throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
+  if (proof === 'unknown' && vouched) {
+    // nothing in common to compare, but the server vouched for the copy (pinned to the source's ETag)
+    proof = 'same';
+    expected.crc32c ??= writtenCrc;
+  }
   if (proof === 'unknown') {
     expected.crc32c ??= writtenCrc ?? (await readChecksum(src, from.bucket, from.key, object)).crc32c;
     // The source's CRC32C is known now (from the bytes the copy read from that
@@ -387,12 +398,13 @@ async function tryRename(
   }
 }
 
-function provenanceOf(input: DeliveryInput, identity: Expected): Provenance {
+function provenanceOf(input: DeliveryInput, identity: Expected, etag?: string): Provenance {
   return {
     source: formatLocation(input.record.source),
     generation: input.record.generation,
     ...(identity.crc32c ? { crc32c: identity.crc32c } : {}),
     ...(identity.md5 ? { md5: identity.md5 } : {}),
+    ...(etag ? { etag } : {}),
     route: input.route.id,
     sourceUpdated: input.object.updated.toISOString(),
     ...(input.route.transform ? { transform: input.route.transform } : {}),

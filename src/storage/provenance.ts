@@ -11,20 +11,22 @@ export function provenanceToMetadata(p: Provenance): Record<string, string> {
   };
   if (p.crc32c) out[`${PREFIX}crc32c`] = p.crc32c;
   if (p.md5) out[`${PREFIX}md5`] = p.md5;
+  if (p.etag) out[`${PREFIX}etag`] = p.etag;
   if (p.sourceUpdated) out[`${PREFIX}source-updated`] = p.sourceUpdated;
   if (p.transform) out[`${PREFIX}transform`] = p.transform;
   return out;
 }
 
-/** Reads provenance back from user metadata; undefined when absent or incomplete (no CRC32C nor MD5). */
+/** Reads provenance back from user metadata; undefined when absent or incomplete (no CRC32C, MD5 nor vouched ETag). */
 export function provenanceFromMetadata(metadata: Record<string, string> | undefined): Provenance | undefined {
   if (!metadata) return undefined;
   const source = metadata[`${PREFIX}source`];
   const generation = metadata[`${PREFIX}generation`];
   const crc32c = metadata[`${PREFIX}crc32c`];
   const md5 = metadata[`${PREFIX}md5`];
+  const etag = metadata[`${PREFIX}etag`];
   const route = metadata[`${PREFIX}route`];
-  if (!source || !generation || !(crc32c || md5) || !route) return undefined;
+  if (!source || !generation || !(crc32c || md5 || etag) || !route) return undefined;
   const sourceUpdated = metadata[`${PREFIX}source-updated`];
   const transform = metadata[`${PREFIX}transform`];
   return {
@@ -32,6 +34,7 @@ export function provenanceFromMetadata(metadata: Record<string, string> | undefi
     generation,
     ...(crc32c ? { crc32c } : {}),
     ...(md5 ? { md5 } : {}),
+    ...(etag ? { etag } : {}),
     route,
     ...(sourceUpdated ? { sourceUpdated } : {}),
     ...(transform ? { transform } : {}),

@@ -23,6 +23,13 @@ export interface Provenance {
    */
   crc32c?: string;
   md5?: string;
+  /**
+   * The source generation's ETag, as the only identity when neither CRC32C
+   * nor MD5 of the source was known: the object is a server-side copy the
+   * server vouched for (ObjectStore.copyVouched: pinned to that ETag or
+   * version, a pin the server enforces), not a checksum anyone computed.
+   */
+  etag?: string;
   route: string;
   /**
    * The row's transform (`gzip`, `csv-to-jsonl`…) when the object is the
@@ -232,6 +239,16 @@ export interface ObjectStore {
 
   /** True when `copy`/`rename` from `source` are possible without bytes through this process. */
   canCopyFrom(source: ObjectStore): boolean;
+  /**
+   * True when a successful `copy` from `source` of an object of `size`
+   * bytes is the server's word that the destination holds the source
+   * generation's bytes: one server-side request pinned to the generation
+   * (S3 CopyObject with `x-amz-copy-source-if-match` or a version id) on a
+   * server that enforces the pin (`conditionalWrite`). The caller then
+   * needs no checksum of the source before the copy, nor a read after it.
+   * Absent: false.
+   */
+  copyVouched?(source: ObjectStore, size: number): boolean;
   /** Server-side copy from `source` (a store for which canCopyFrom is true). */
   copy(
     source: ObjectStore,

@@ -229,6 +229,39 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(await s3Keys(cloud, landing)).toEqual([]);
   });
 
+  it('a multipart source copied where the server enforces the copy pin is not read: its provenance names the source ETag', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,copy\n`);
+    const body = Buffer.alloc(6 * 1024 * 1024, 9);
+    await new Upload({
+      client: cloud.s3,
+      partSize: 5 * 1024 * 1024,
+      params: { Bucket: landing, Key: 'big.bin', Body: body },
+    }).done();
+    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
+    expect(etag).toMatch(/-2$/);
+    // declared as AWS states it (fauxqs itself does not enforce x-amz-copy-source-if-match)
+    await editYaml(ws, (yaml) =>
+      yaml.replaceAll(
+        '    partSizeBytes: 5242880\n',
+        '    partSizeBytes: 5242880\n    capabilities: { conditionalWrite: true }\n',
+      ),
+    );
+    ctx = await openContext(await configOf(ws), silentLogger());
+    expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 1, failed: 0 });
+    // the ledger's done delivery holds by the destination's provenance: nothing read, nothing copied
+    expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 0, failed: 0 });
+    expect((await ctx.stores.storeFor('src')).stats?.bytesIn).toBe(0);
+    expect((await ctx.stores.storeFor('lake')).stats?.bytesIn).toBe(0);
+    const head = await s3Head(cloud, lake, 'in/big.bin');
+    expect(head.Metadata?.['switchyard-etag']).toBe(etag);
+    expect(head.Metadata?.['switchyard-crc32c']).toBeUndefined();
+    // the copy is single-part: its ETag is the MD5 of the bytes
+    expect(head.ContentLength).toBe(body.length);
+    expect(head.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
+  });
+
   it('a move deletes the source only after verification: a copy whose answer names other bytes keeps it', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
@@ -399,6 +432,11 @@ async function countedAtServer(
     );
   await writeFile(file, yaml);
   return proxy;
+}
+
+async function editYaml(ws: Workspace, edit: (yaml: string) => string): Promise<void> {
+  const file = path.join(ws.dir, 'switchyard.yaml');
+  await writeFile(file, edit(await readFile(file, 'utf8')));
 }
 
 /** The proxies of the running test, stopped after it. */

@@ -354,6 +354,17 @@ export class S3Store implements ObjectStore {
     return source instanceof S3Store && source.identity === this.identity;
   }
 
+  /**
+   * One CopyObject, pinned to the source's ETag (`CopySourceIfMatch`) or
+   * version, on a server that enforces it (`conditionalWrite`): its success
+   * is the server's word that the destination holds that generation's
+   * bytes. Not a part copy (several requests, above `partCopyThresholdBytes`).
+   */
+  copyVouched(source: ObjectStore, size: number): boolean {
+    if (!this.canCopyFrom(source) || !this.capabilities.conditionalWrite) return false;
+    return !(this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes);
+  }
+
   async copy(source: ObjectStore, from: Ref, to: Ref, options: CopyOptions = {}): Promise<ObjectInfo> {
     if (!this.canCopyFrom(source)) throw this.cannotCopyFrom(source);
     for (const ref of [from, to]) {
