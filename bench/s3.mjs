@@ -19,7 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import process from 'node:process';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
@@ -96,7 +96,8 @@ await ctx.close();
 process.stdout.write(JSON.stringify({ routed: report.routed, failed: report.failed, errors: report.errors.slice(0, 3), stats, ledgerBytes }));
 `;
 
-function yaml(endpoint) {
+/** `listingMs`: destinationListingMs (undefined: the default; 0: a HEAD per destination key). */
+function yaml(endpoint, listingMs) {
   const project = (name) => `  ${name}:
     backend: s3
     endpoint: "${endpoint}"
@@ -105,7 +106,7 @@ function yaml(endpoint) {
     accessKeyIdEnv: BENCH_S3_KEY_ID
     secretAccessKeyEnv: BENCH_S3_SECRET
     partSizeBytes: ${PART_BYTES}
-`;
+${listingMs === undefined ? '' : `    destinationListingMs: ${listingMs}\n`}`;
   return `projects:\n${project('src')}${project('lake')}`;
 }
 
@@ -293,13 +294,31 @@ export async function run({ quick = false } = {}) {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   try {
-    for (const bucket of ['small-src', 'small-dst', 'large-src', 'large-dst', 'empty-src', 'empty-dst']) {
+    for (const bucket of [
+      'small-src',
+      'small-dst',
+      'small-dst-head',
+      'small-dst-head2',
+      'large-src',
+      'large-dst',
+      'empty-src',
+      'empty-dst',
+    ]) {
       await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     }
     const smallBytes = await seedSmall(s3, 'small-src', count);
     await seedLarge(s3, 'large-src', largeBytes);
     await writeFile(path.join(dir, 'switchyard.yaml'), yaml(proxy.endpoint));
     await writeFile(path.join(dir, 'runner.mjs'), RUNNER(pathToFileURL(path.join(ROOT, 'dist')).href));
+    // the same copy with a HEAD per destination key instead of one listing of its folder (A/B, same run),
+    // each run with its own ledger
+    const headDir = async (name) => {
+      const at = path.join(dir, name);
+      await mkdir(at);
+      await writeFile(path.join(at, 'switchyard.yaml'), yaml(proxy.endpoint, 0));
+      await writeFile(path.join(at, 'runner.mjs'), RUNNER(pathToFileURL(path.join(ROOT, 'dist')).href));
+      return at;
+    };
     const env = {
       PATH: process.env.PATH,
       BENCH_S3_KEY_ID: CREDENTIALS.accessKeyId,
@@ -322,12 +341,33 @@ export async function run({ quick = false } = {}) {
         : null;
 
     const rows = [];
+    // A/B: a HEAD per key before and after the listed run (warm-up falls on the first), the faster kept
+    const headRun = async (destination) => {
+      const at = await headDir(destination);
+      return counted(proxy, () => switchyard(at, env, 'small-src', destination));
+    };
+    const headsBefore = await headRun('small-dst-head');
     const smallOurs = await ours('small-src', 'small-dst');
+    const headsAfter = await headRun('small-dst-head2');
+    const smallHeads = headsBefore.ms <= headsAfter.ms ? headsBefore : headsAfter;
     if (smallOurs.routed !== count) throw new Error(`switchyard routed ${smallOurs.routed} of ${count}`);
     await expectKeys(s3, 'small-dst', 'switchyard/in/', count, 'switchyard');
     const smallTheirs = await theirs('small-src', 'small-dst');
     if (smallTheirs) await expectKeys(s3, 'small-dst', 'rclone/in/', count, 'rclone');
     rows.push(...rowsFor(`${count} × 4 KiB objects`, smallBytes, count, smallOurs, smallTheirs, 1));
+    for (const bucket of ['small-dst-head', 'small-dst-head2'])
+      await expectKeys(s3, bucket, 'switchyard/in/', count, 'switchyard (HEAD per key)');
+    rows.push(
+      row(
+        `S3→S3 ${count} × 4 KiB objects: objects/s, destination folder listed vs a HEAD per key`,
+        perSecond(count, smallOurs.ms, ourFloor),
+        'objects/s',
+        {
+          reference: `destinationListingMs: 0 (${(smallHeads.requests / count).toFixed(3)} requests per object)`,
+          referenceValue: perSecond(count, smallHeads.ms, ourFloor),
+        },
+      ),
+    );
 
     const largeOurs = await ours('large-src', 'large-dst');
     if (largeOurs.routed !== 1) throw new Error(`switchyard routed ${largeOurs.routed} of 1`);
