@@ -6,11 +6,12 @@ import { compareKeys, folderOf, justBefore, ListedKeys } from '../../src/storage
 
 function bucketOf(keys: string[], pageSize = 1000) {
   const sorted = [...keys].sort(compareKeys);
-  const calls: Array<{ prefix: string; after: string }> = [];
-  const list = async (_bucket: string, prefix: string, after: string) => {
-    calls.push({ prefix, after });
+  const calls: Array<{ prefix: string; after: string; maxKeys?: number }> = [];
+  const list = async (_bucket: string, prefix: string, after: string, maxKeys: number) => {
+    calls.push({ prefix, after, maxKeys });
     const matching = sorted.filter((k) => k.startsWith(prefix) && compareKeys(k, after) > 0);
-    return { keys: matching.slice(0, pageSize), truncated: matching.length > pageSize };
+    const page = Math.min(pageSize, maxKeys);
+    return { keys: matching.slice(0, page), truncated: matching.length > page };
   };
   return { sorted, calls, list };
 }
@@ -23,7 +24,7 @@ describe('ListedKeys', () => {
     expect(await listed.lookup('b', 'in/b.bin')).toBe('absent');
     expect(await listed.lookup('b', 'in/c.bin')).toBe('listed');
     expect(await listed.lookup('b', 'in/d.bin')).toBe('absent');
-    expect(bucket.calls).toEqual([{ prefix: 'in/', after: 'in/a.bi' }]);
+    expect(bucket.calls).toEqual([{ prefix: 'in/', after: 'in/a.bi', maxKeys: 16 }]);
   });
 
   it('a truncated page covers up to its last key only; a key beyond it is listed again from just before it', async () => {
@@ -36,10 +37,21 @@ describe('ListedKeys', () => {
     // in/k-3.bin lies beyond the page's last key (in/k-2.bin): not answered by it
     expect(await listed.lookup('b', 'in/k-3.bin')).toBe('listed');
     expect(await listed.lookup('b', 'in/k-35.bin')).toBe('absent');
-    expect(bucket.calls).toEqual([
+    expect(bucket.calls.map(({ prefix, after }) => ({ prefix, after }))).toEqual([
       { prefix: 'in/', after: 'in/k-0.bi' },
       { prefix: 'in/', after: 'in/k-3.bi' },
     ]);
+  });
+
+  it('a first listing asks for 16 keys, each next one for twice the looks the last answered, up to 1,000', async () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => `in/k-${String(i).padStart(5, '0')}.bin`);
+    const bucket = bucketOf(keys);
+    const listed = new ListedKeys(bucket.list, 1000, () => 0);
+    for (const key of keys) expect(await listed.lookup('b', key)).toBe('listed');
+    const sizes = bucket.calls.map((c) => c.maxKeys);
+    expect(sizes.slice(0, 7)).toEqual([16, 32, 64, 128, 256, 512, 1000]);
+    expect(sizes.every((n) => n !== undefined && n <= 1000)).toBe(true);
+    expect(bucket.calls.length).toBeLessThan(12);
   });
 
   it('a listing older than the window answers nothing: the folder is listed again', async () => {

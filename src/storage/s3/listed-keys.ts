@@ -9,13 +9,20 @@ export interface ListedWindow {
   keys: Set<string>;
   /** When the listing was asked for (ms, the clock given to ListedKeys). */
   at: number;
+  /** Looks it answered: the next listing of the folder asks for twice as many keys. */
+  hits: number;
 }
+
+/** Keys a first listing of a folder asks for: about what a look at one key costs. */
+export const FIRST_PAGE_KEYS = 16;
+export const MAX_PAGE_KEYS = 1000;
 
 /** Lists one page of `prefix` after `startAfter`: the keys, and the last key when more follow. */
 export type ListAfter = (
   bucket: string,
   prefix: string,
   startAfter: string,
+  maxKeys: number,
 ) => Promise<{ keys: string[]; truncated: boolean }>;
 
 /** What a recent listing says of a key: it was not there, it was (look at it), or nothing is known. */
@@ -27,7 +34,11 @@ export type ListedAnswer = 'absent' | 'listed';
  * the key's folder per page of keys instead of a look (HEAD) per key. A
  * listing starts just before the key asked about and covers the keys up to
  * its last one (a scan asks in key order, so one page answers for the next
- * thousand keys); it answers for `ttlMs` after it was asked for, and never
+ * keys). A folder's first listing asks for 16 keys, about the cost of a
+ * look, and each next one for twice the looks the last answered, up to
+ * 1,000: a scan soon lists a thousand keys at a time, a trickle of events
+ * into a large folder never pays for a thousand keys to answer one look.
+ * A listing answers for `ttlMs` after it was asked for, and never
  * for a key this process has written since (`written`). An object another
  * writer creates in that window may be replaced where a look per key would
  * have seen it — the look itself leaves such a window on these servers, only
@@ -37,6 +48,8 @@ export type ListedAnswer = 'absent' | 'listed';
 export class ListedKeys {
   private readonly windows = new Map<string, ListedWindow[]>();
   private readonly pending = new Map<string, Promise<void>>();
+  /** Per folder, the looks its last listing answered (kept past the listing's window). */
+  private readonly lastHits = new Map<string, number>();
 
   constructor(
     private readonly list: ListAfter,
@@ -76,6 +89,8 @@ export class ListedKeys {
     const windows = this.fresh(slot);
     const window = windows.find((w) => covers(w, key));
     if (!window) return undefined;
+    window.hits++;
+    this.lastHits.set(slot, window.hits);
     return window.keys.has(key) ? 'listed' : 'absent';
   }
 
@@ -91,8 +106,11 @@ export class ListedKeys {
   private async fetch(slot: string, bucket: string, prefix: string, key: string): Promise<void> {
     const at = this.now();
     const after = justBefore(key);
-    const page = await this.list(bucket, prefix, after);
-    const window: ListedWindow = { prefix, after, keys: new Set(page.keys), at };
+    const hits = this.lastHits.get(slot);
+    const maxKeys =
+      hits === undefined ? FIRST_PAGE_KEYS : Math.min(MAX_PAGE_KEYS, Math.max(FIRST_PAGE_KEYS, 2 * hits));
+    const page = await this.list(bucket, prefix, after, maxKeys);
+    const window: ListedWindow = { prefix, after, keys: new Set(page.keys), at, hits: 0 };
     const last = page.keys[page.keys.length - 1];
     if (page.truncated) {
       // a truncated page says nothing beyond its last key (nor anything at all if it holds none)

@@ -66,7 +66,9 @@ export class S3Store implements ObjectStore {
     this.identity = options.settings.identity;
     const ttl = options.settings.destinationListingMs;
     this.listed =
-      ttl > 0 ? new ListedKeys((b, p, after) => this.listAfter(b, p, after), ttl, options.now) : undefined;
+      ttl > 0
+        ? new ListedKeys((b, p, after, max) => this.listAfter(b, p, after, max), ttl, options.now)
+        : undefined;
   }
 
   /** The SDK's client, imported on first use (sdk-client.ts). */
@@ -183,13 +185,13 @@ export class S3Store implements ObjectStore {
   }
 
   /** One page of the keys of `prefix` after `startAfter` (ListedKeys' listing). */
-  private async listAfter(bucket: string, prefix: string, startAfter: string) {
+  private async listAfter(bucket: string, prefix: string, startAfter: string, maxKeys: number) {
     try {
       const page = await this.lean.listObjectsV2({
         Bucket: bucket,
         ...(prefix ? { Prefix: prefix } : {}),
         ...(startAfter ? { StartAfter: startAfter } : {}),
-        MaxKeys: 1000,
+        MaxKeys: maxKeys,
       });
       return {
         keys: page.Contents.flatMap((item) => (item.Key ? [item.Key] : [])),
