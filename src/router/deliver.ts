@@ -176,8 +176,7 @@ async function copyAndVerify(
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
   const transform = input.route.transform;
-  // a copy the server vouches for needs no identity of the source first: the provenance names its ETag
-  const vouched = !transform && dst.copyVouched?.(src, object.size) === true && !!object.etag;
+  const vouched = vouchedCopy(input);
   if (!expected.crc32c && !expected.md5 && dst.capabilities.metadata && !vouched) {
     // Provenance is written with the object, so an identity must be known first;
     // the MD5 too where the destination can vouch for no more than an ETag.
@@ -187,7 +186,6 @@ async function copyAndVerify(
     expected.crc32c = read.crc32c;
     if (read.md5) expected.md5 = read.md5;
   }
-  const etag = vouched && !expected.crc32c && !expected.md5 ? object.etag : undefined;
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
     ifSourceGenerationMatch: record.generation,
@@ -197,7 +195,7 @@ async function copyAndVerify(
     contentEncoding: transform ? undefined : object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
-    provenance: expected.crc32c || expected.md5 || etag ? provenanceOf(input, expected, etag) : undefined,
+    provenance: provenanceIfKnown(input, expected, vouched),
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
   // what the destination says it holds, from the write's or copy's answer (no second look)
@@ -237,6 +235,15 @@ async function copyAndVerify(
 }
 
 type Ref = { bucket: string; key: string };
+
+/**
+ * A server-side copy the server vouches for (ObjectStore.copyVouched): it
+ * needs no identity of the source first, the provenance names its ETag.
+ */
+function vouchedCopy({ route, object, sourceStore, destinationStore }: DeliveryInput): boolean {
+  if (route.transform || !object.etag) return false;
+  return destinationStore.copyVouched?.(sourceStore, object.size) === true;
+}
 
 function lookBeforeWrite(store: ObjectStore, at: Location): Promise<ObjectInfo | undefined> {
   return store.statBeforeWrite ? store.statBeforeWrite(at.bucket, at.key) : store.stat(at.bucket, at.key);
@@ -396,6 +403,16 @@ async function tryRename(
     if (error instanceof SwitchyardError && error.code === 'E_UNSUPPORTED') return undefined;
     throw error;
   }
+}
+
+/** The provenance to write; undefined without an identity (a CRC32C, an MD5, or the ETag of a vouched copy). */
+function provenanceIfKnown(
+  input: DeliveryInput,
+  identity: Expected,
+  vouched: boolean,
+): Provenance | undefined {
+  const etag = vouched && !identity.crc32c && !identity.md5 ? input.object.etag : undefined;
+  return identity.crc32c || identity.md5 || etag ? provenanceOf(input, identity, etag) : undefined;
 }
 
 function provenanceOf(input: DeliveryInput, identity: Expected, etag?: string): Provenance {
