@@ -164,9 +164,15 @@ function commandsOf(metafile) {
 
 const all = await bundle(undefined);
 const outputs = [all, ...(await Promise.all(commandsOf(all.metafile).map((name) => bundle(name))))];
-for (const output of outputs)
-  if (/\bimport\(/.test(output.text.replace(/\/\/.*|\/\*[\s\S]*?\*\//g, '')))
-    throw new Error(`build-cli: ${output.path} still holds an import(), which the bin's vm.Script cannot run`);
+for (const output of outputs) {
+  const left = Object.values(output.metafile.outputs).flatMap((o) =>
+    o.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path),
+  );
+  if (left.length > 0)
+    throw new Error(
+      `build-cli: ${output.path} still imports ${left.join(', ')} with import(), which the bin's vm.Script cannot run`,
+    );
+}
 
 const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });
