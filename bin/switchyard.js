@@ -1,13 +1,130 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-import module from 'node:module';
+'use strict';
+// CommonJS (bin/package.json): Node starts a CommonJS main module without its
+// ES module loader. Loads the bundle `npm run build` makes
+// (scripts/build-cli.mjs): dist/bundle/<command>.cjs when the command line
+// names a command that has one, dist/bundle/main.cjs (every command)
+// otherwise; tsc's dist/cli/main.js when there is no bundle.
+//
+// The bundle is compiled with V8's code cache: the code V8 compiled for it in
+// an earlier run (every function that run called, so neither parsed nor
+// compiled again), kept per user in $XDG_CACHE_HOME/switchyard/v8 (else
+// ~/.cache/switchyard/v8), named by the bundle's content hash (its first
+// line), the platform and V8 version, and Node's options. Written once, after
+// a run that found none (or one V8 refused); a cache that cannot be read or
+// written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
+// variable Node >= 22.1 reads for its own cache) turns it off.
+const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const module_ = require('node:module');
+const path = require('node:path');
+const vm = require('node:vm');
 
-// V8's compiled code kept on disk between runs (Node >= 22.1; absent on 20).
-module.enableCompileCache?.();
+// Node's own compile cache (>= 22.1; absent on 20) for the modules Node loads
+// itself: better-sqlite3's JavaScript, tsc's dist/ when there is no bundle.
+module_.enableCompileCache?.();
 
-// The bundle `npm run build` makes (scripts/build-cli.mjs): one file to load
-// instead of a hundred modules. tsc's dist/cli/main.js when it is missing.
-const bundle = new URL('../dist/bundle/main.js', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
+const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle');
+const HEADER = /^\/\/ switchyard-bundle ([0-9a-f]{16})\n/;
 
-process.exitCode = await main(process.argv);
+/** The bundle a command line needs: its command's own (the first argument that is not an option), else every command's. */
+function bundleSource(argv) {
+  const named = argv.slice(2).find((a) => !a.startsWith('-'));
+  const files = /^[a-z][a-z-]*$/.test(named ?? '') ? [`${named}.cjs`, 'main.cjs'] : ['main.cjs'];
+  for (const name of files) {
+    const file = path.join(BUNDLE, name);
+    try {
+      return { file, source: readFileSync(file, 'utf8') };
+    } catch (error) {
+      if (error.code !== 'ENOENT') throw error;
+    }
+  }
+  return undefined;
+}
+
+/** A short, stable hash of a string (FNV-1a, 32 bits, hex). */
+function fnv1a(text) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Where this bundle's code cache is (or goes), if it has one. */
+function cachePath(file, source) {
+  if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
+  const hash = HEADER.exec(source)?.[1];
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  if (!hash || !base) return undefined;
+  const flags = fnv1a(`${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`);
+  const name = path.basename(file, '.cjs');
+  return path.join(
+    base,
+    'switchyard',
+    'v8',
+    `${name}.${hash}.${process.platform}-${process.arch}.v8-${process.versions.v8}.${flags}.cache`,
+  );
+}
+
+function readCache(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the code cache beside a temporary name then renames it in, and drops this bundle's older ones for the same V8. */
+function writeCache(file, script) {
+  const dir = path.dirname(file);
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+    renameSync(temporary, file);
+    const [name, , ...rest] = path.basename(file).split('.');
+    const sameV8 = rest.join('.');
+    for (const other of readdirSync(dir)) {
+      const [otherName, , ...otherRest] = other.split('.');
+      if (other !== path.basename(file) && otherName === name && otherRest.join('.') === sameV8)
+        rmSync(path.join(dir, other), { force: true });
+    }
+  } catch {
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // no folder to remove it from
+    }
+  }
+}
+
+/** Compiles and runs a CommonJS bundle as Node's loader would, with the code cache; resolves to its exports and a cache writer. */
+function loadBundle(file, source) {
+  const cache = cachePath(file, source);
+  const cachedData = cache === undefined ? undefined : readCache(cache);
+  // the wrapper on the first line, so line numbers in stack traces are the file's
+  const script = new vm.Script(
+    `(function (exports, require, module, __filename, __dirname) {${source}\n})`,
+    { filename: file, cachedData },
+  );
+  const module = { exports: {} };
+  script
+    .runInThisContext()
+    .call(module.exports, module.exports, module_.createRequire(file), module, file, path.dirname(file));
+  const stale = cache !== undefined && (cachedData === undefined || script.cachedDataRejected === true);
+  return { exports: module.exports, saveCache: () => stale && writeCache(cache, script) };
+}
+
+async function run() {
+  const bundle = bundleSource(process.argv);
+  if (bundle === undefined) {
+    const { main } = await import('../dist/cli/main.js');
+    return main(process.argv);
+  }
+  const { exports, saveCache } = loadBundle(bundle.file, bundle.source);
+  const code = await exports.main(process.argv);
+  saveCache();
+  return code;
+}
+
+run().then((code) => {
+  process.exitCode = code;
+});

@@ -1,21 +1,34 @@
 // Bundles the command line (src/cli/main.ts and every module it reaches) into
 // dist/bundle/, the third step of `npm run build`; bin/switchyard.js loads it.
-// One file (plus a chunk per lazily imported part: a command, a storage or
-// ledger backend, the YAML config path) instead of a hundred modules resolved,
-// read and compiled one by one: start-up is a measured figure (bench/startup.mjs).
+// One CommonJS file per command (dist/bundle/<command>.cjs: the program with
+// that command alone, what a run naming it needs) and one with every command
+// (dist/bundle/main.cjs: help, `--version`, a typo), instead of a hundred
+// modules resolved, read and compiled one by one: start-up is a measured
+// figure (bench/startup.mjs). CommonJS because bin/switchyard.js compiles a
+// bundle with V8's code cache (vm.Script `cachedData`), which Node 20 offers
+// for a script, not for an ES module; and one file per command because a
+// CommonJS bundle has no chunks to leave unloaded.
 //
 // - Native and optional dependencies stay external and load only where the
-//   code imports them: better-sqlite3, @node-rs/crc32, the cloud SDKs, pg, NATS.
+//   code requires them: better-sqlite3, @node-rs/crc32, the cloud SDKs, pg,
+//   NATS, YAML, and zod (850 KB that only a YAML configuration's check runs,
+//   which would otherwise sit in every file). A dynamic `import()` of one
+//   becomes a `require` (all of them are CommonJS packages), so a bundle
+//   compiled outside Node's module loader needs no import callback.
 // - `import.meta.url` in a source file is rewritten to the URL that file has
-//   in dist/ (dist/<path>.js), so a path computed from it (package.json, the
-//   dashboard's script, `createRequire`) finds what it found unbundled. Every
-//   output file sits directly in dist/bundle/, one folder below dist/ like
-//   dist/cli/, so the rewrite holds for any chunk a module lands in.
-// - Bundled CommonJS packages (commander, pino, csv-parse...) `require` Node's
-//   modules: the banner gives each output file a `require` of its own.
+//   in dist/ (dist/<path>.js), computed from the bundle's own `__filename`,
+//   so a path computed from it (package.json, the dashboard's script,
+//   `createRequire`) finds what it found unbundled. Every output file sits
+//   directly in dist/bundle/, one folder below dist/ like dist/cli/.
+// - Minified (whitespace and syntax; names kept, for stack traces and the
+//   error catalogue's `new.target.name`): less for V8 to read and pre-parse.
+// - The first line of each file names it by the hash of its contents
+//   (`// switchyard-bundle <hash>`): bin/switchyard.js keys its code cache by
+//   it, since V8 checks only a source's length against a cache.
 //
 // Written to a temporary folder then renamed over dist/bundle/, so a CLI
 // starting meanwhile never loads half a bundle.
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +50,7 @@ const EXTERNAL = [
   'pg-*',
   '@nats-io/*',
   'yaml',
+  'zod',
 ];
 
 /** `import.meta.url` of a src/ file, as the URL of the file tsc makes of it in dist/. */
@@ -51,7 +65,7 @@ const distImportMetaUrl = {
       return {
         contents: contents.replaceAll(
           'import.meta.url',
-          `new URL(${JSON.stringify(relative)}, import.meta.url).href`,
+          `new URL(${JSON.stringify(relative)}, __switchyardBundleUrl).href`,
         ),
         loader: 'ts',
       };
@@ -83,35 +97,87 @@ const lazyChildProcess = {
   },
 };
 
-const partial = `${outdir}.${process.pid}.partial`;
-const { outputFiles } = await build({
-  entryPoints: { main: path.join(src, 'cli', 'main.ts') },
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: EXTERNAL,
-  // the error catalogue names each error after its class (`new.target.name`)
-  keepNames: true,
-  chunkNames: 'chunk-[hash]',
-  banner: {
-    js: "import { createRequire as __switchyardRequire } from 'node:module'; const require = __switchyardRequire(import.meta.url);",
-  },
-  plugins: [distImportMetaUrl, lazyChildProcess],
-  legalComments: 'none',
-  logLevel: 'warning',
-  write: false,
-});
+const MAIN = path.join(src, 'cli', 'main.ts');
 
+/**
+ * The program with one command: src/cli/main.ts's other commands' modules (its
+ * dynamic imports) are replaced by a module that fails, never loaded since
+ * main.ts loads the module of the command a command line names, the one
+ * bin/switchyard.js picked this file for.
+ */
+function onlyCommand(name) {
+  return {
+    name: 'only-command',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/[a-z-]+\.js$/ }, (args) => {
+        if (args.importer !== MAIN || args.kind !== 'dynamic-import') return undefined;
+        if (args.path === `./${name}.js`) return undefined;
+        return { path: args.path, namespace: 'other-command' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'other-command' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`dist/bundle/${name}.cjs holds the ${name} command only, not ${args.path}`)});`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/** One bundle: the whole program (`command` undefined) or the program with one command. */
+async function bundle(command) {
+  const { outputFiles, metafile } = await build({
+    entryPoints: { [command ?? 'main']: MAIN },
+    outdir,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    // every `import()` left (of an external package) as a `require`
+    supported: { 'dynamic-import': false },
+    outExtension: { '.js': '.cjs' },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // the error catalogue names each error after its class (`new.target.name`)
+    keepNames: true,
+    banner: { js: "var __switchyardBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [...(command ? [onlyCommand(command)] : []), distImportMetaUrl, lazyChildProcess],
+    legalComments: 'none',
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+  });
+  const [file] = outputFiles;
+  const hash = createHash('sha256').update(file.contents).digest('hex').slice(0, 16);
+  return { path: file.path, text: `// switchyard-bundle ${hash}\n${file.text}`, metafile };
+}
+
+/** The commands main.ts loads on demand: its dynamic imports of ./<command>.js. */
+function commandsOf(metafile) {
+  const main = metafile.inputs[path.relative(process.cwd(), MAIN).split(path.sep).join('/')];
+  if (!main) throw new Error(`build-cli: ${MAIN} is not among the bundle's inputs`);
+  const names = main.imports
+    .filter((i) => i.kind === 'dynamic-import' && /^src\/cli\/[a-z-]+\.ts$/.test(i.path))
+    .map((i) => path.basename(i.path, '.ts'));
+  if (names.length === 0) throw new Error(`build-cli: found no command module imported by ${MAIN}`);
+  return names;
+}
+
+const all = await bundle(undefined);
+const outputs = [all, ...(await Promise.all(commandsOf(all.metafile).map((name) => bundle(name))))];
+for (const output of outputs) {
+  const left = Object.values(output.metafile.outputs).flatMap((o) =>
+    o.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path),
+  );
+  if (left.length > 0)
+    throw new Error(
+      `build-cli: ${output.path} still imports ${left.join(', ')} with import(), which the bin's vm.Script cannot run`,
+    );
+}
+
+const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });
 mkdirSync(partial, { recursive: true });
-for (const file of outputFiles) {
-  const target = path.join(partial, path.relative(outdir, file.path));
-  mkdirSync(path.dirname(target), { recursive: true });
-  writeFileSync(target, file.contents);
-}
+for (const output of outputs) writeFileSync(path.join(partial, path.relative(outdir, output.path)), output.text);
 const previous = `${outdir}.${process.pid}.previous`;
 rmSync(previous, { recursive: true, force: true });
 try {

@@ -47,7 +47,7 @@ export function ensureBuilt(): void {
  */
 function ensureCliBundle(): void {
   const script = path.join(ROOT, 'scripts', 'build-cli.mjs');
-  if (fresh(path.join(ROOT, 'dist', 'bundle', 'main.js'), path.join(ROOT, 'src'), script)) return;
+  if (fresh(path.join(ROOT, 'dist', 'bundle', 'main.cjs'), path.join(ROOT, 'src'), script)) return;
   execFileSync(process.execPath, [script], { cwd: ROOT, stdio: 'inherit' });
 }
 
