@@ -23,7 +23,9 @@ export class HeldDeliveries {
 
   /** A new hold of a delivery the ledger has no record of. */
   take(plan: DeliveryPlan, owner: string, leaseMs: number, now: number): ClaimResult {
-    const record: DeliveryRecord = { ...newRecord(plan, now), claimedBy: owner, claimExpiresAt: now + leaseMs };
+    const record = newRecord(plan, now);
+    record.claimedBy = owner;
+    record.claimExpiresAt = now + leaseMs;
     this.held.set(plan.id, record);
     return { status: 'claimed', record: { ...record } };
   }

@@ -84,6 +84,8 @@ export function deliveryLines(result: RouteResult): DeliveryLogLine[] {
 
 /** Writes one line per delivery the result carried (see deliveryLines). */
 export function logDeliveries(logger: Logger, result: RouteResult): void {
+  // a scan at `warn` logs no done delivery: build no line (and no location text) for them
+  if (!result.deliveries.some((d) => logger.isLevelEnabled(LEVEL[d.state] ?? 'info'))) return;
   for (const line of deliveryLines(result)) logger[line.level](line.fields, line.message);
 }
 

@@ -45,7 +45,7 @@ export async function screenDeliveries(
 ): Promise<Screened> {
   const identities = new Map<string, Promise<string | undefined>>();
   const identity = (project: string, bucket: string): Promise<string | undefined> => {
-    const name = JSON.stringify([project, bucket]);
+    const name = `${project}\u0000${bucket}`;
     let known = identities.get(name);
     if (!known) {
       // a destination whose store cannot be had fails in its own delivery, recorded there

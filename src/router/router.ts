@@ -217,9 +217,11 @@ export class Router {
   ): Promise<RouteResult> {
     const owner = this.options.owner;
     const mayRename = active.length === 1 && refusedCount === 0 && active[0]?.plan.action === 'move';
-    const outcomes = await mapPool(active, 4, (d) =>
-      this.deliverOne(d, owner, sourceStore, object, mayRename),
-    );
+    // most files have one delivery: no pool of lanes around it
+    const outcomes =
+      active.length === 1
+        ? [await this.deliverOne(active[0] as PlannedDelivery, owner, sourceStore, object, mayRename)]
+        : await mapPool(active, 4, (d) => this.deliverOne(d, owner, sourceStore, object, mayRename));
     try {
       result.deliveries.push(...outcomes.map((o) => o.result));
       const pendingDone = outcomes
@@ -235,13 +237,15 @@ export class Router {
       if (settled && sourceDeleted && !renamed)
         await this.ledger.markSourceDeleted(source, object.generation, this.now());
 
-      const done = await this.ledger.transitionMany(
-        pendingDone.map((d) => ({ id: d.id, state: 'done' as const })),
-        owner,
-      );
-      pendingDone.forEach((d, i) => {
-        if (done[i]) d.state = 'done';
-      });
+      if (pendingDone.length > 0) {
+        const done = await this.ledger.transitionMany(
+          pendingDone.map((d) => ({ id: d.id, state: 'done' as const })),
+          owner,
+        );
+        pendingDone.forEach((d, i) => {
+          if (done[i]) d.state = 'done';
+        });
+      }
       for (const d of outcomes) {
         if (!d.held) continue;
         if (d.result.state === 'done') this.options.hooks?.delivery?.(d.result, d.result.durationMs ?? 0);

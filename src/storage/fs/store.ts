@@ -40,6 +40,14 @@ import { BucketIdentities } from './identity.js';
 
 export { FS_TEMP_PREFIX } from './paths.js';
 
+/** An open bucket folder and how many operations use it now. */
+interface SharedBucket {
+  readonly dir: DirHandle;
+  users: number;
+  /** performance.now() when it was opened. */
+  readonly openedAt: number;
+}
+
 export interface FsStoreOptions {
   /** The project folder, `DATA/<project>`: buckets are its sub-folders, keys paths under them. */
   root: string;
@@ -49,6 +57,14 @@ export interface FsStoreOptions {
 }
 
 const DEFAULT_PAGE_SIZE = 1000;
+/**
+ * How long an open bucket folder handle may be handed to operations that
+ * start while others still use it (see acquireBucket): an operation acts in
+ * the folder that was at the bucket's real path at most this long before it
+ * started, as one that opened it itself acts in it for as long as it runs.
+ */
+export const BUCKET_HANDLE_REUSE_MS = 50;
+
 /** Age after which a temp file whose writer cannot be checked (another host, an older name) counts as abandoned. */
 const DEFAULT_TEMP_STALE_MS = 60 * 60_000;
 
@@ -91,6 +107,8 @@ export class FsStore implements ObjectStore {
   /** Real path of each bucket folder, resolved when first opened. */
   private readonly realBuckets = new Map<string, string>();
   private readonly identities: BucketIdentities;
+  /** The bucket folders open now, by bucket path, shared by the operations running in them (acquireBucket). */
+  private readonly openBuckets = new Map<string, SharedBucket>();
 
   constructor(options: FsStoreOptions) {
     this.root = pathResolve(options.root);
@@ -374,13 +392,40 @@ export class FsStore implements ObjectStore {
     create: boolean,
     act: (dir: DirHandle, name: string) => Promise<T> | T,
   ): Promise<T> {
-    const bucketDir = this.openBucket(r, create);
+    const bucket = this.acquireBucket(r, create);
     const name = r.segments[r.segments.length - 1] as string;
     try {
-      return await withKeyDir(bucketDir, r.segments, where, create, (dir) => act(dir, name));
+      return await withKeyDir(bucket.dir, r.segments, where, create, (dir) => act(dir, name));
     } finally {
-      closeDir(bucketDir);
+      this.releaseBucket(r.bucketDir, bucket);
     }
+  }
+
+  /**
+   * The bucket folder's handle for one operation: the one operations running
+   * now hold, when it was opened at most BUCKET_HANDLE_REUSE_MS ago, else a
+   * new one (openBucket). Many files routed at once open their bucket folder
+   * a few times, not once each; a handle is closed when its last user is
+   * done, so none outlives the operations that use it. Folders below the
+   * bucket are still opened by each operation (withKeyDir).
+   */
+  private acquireBucket(r: ResolvedKey, create: boolean): SharedBucket {
+    const shared = this.openBuckets.get(r.bucketDir);
+    const now = performance.now();
+    if (shared && now - shared.openedAt <= BUCKET_HANDLE_REUSE_MS) {
+      shared.users++;
+      return shared;
+    }
+    const opened: SharedBucket = { dir: this.openBucket(r, create), users: 1, openedAt: now };
+    // an older handle still in use stays open until its last user releases it
+    this.openBuckets.set(r.bucketDir, opened);
+    return opened;
+  }
+
+  private releaseBucket(bucketDir: string, bucket: SharedBucket): void {
+    if (--bucket.users > 0) return;
+    if (this.openBuckets.get(bucketDir) === bucket) this.openBuckets.delete(bucketDir);
+    closeDir(bucket.dir);
   }
 
   private async openForRead(
