@@ -9,7 +9,7 @@ import { TransformError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import {
   convert,
-  CsvToParquet,
+  type CsvToParquet,
   DEFAULT_PARQUET,
   parquetOptionsFor,
   zstdAvailable,
