@@ -14,9 +14,9 @@ const MAX_PAIRS = 20_000;
  * - two rows can write the same destination key (same destination project,
  *   bucket and directory template, and a name both masks match); an error
  *   (E_CONFLICT_POLICY_MIXED) when they come from different source buckets
- *   and only one of them overwrites, and an error (E_CONFLICT) when one
- *   file reaches one key by two rows with different transforms (different
- *   bytes: the router refuses that file). With `destination_name` or a
+ *   and only one of them overwrites; E_CONFLICT (a warning: nothing is lost)
+ *   when one file reaches one key by two rows with different transforms
+ *   (different bytes: the router refuses that file and keeps it). With `destination_name` or a
  *   transform, two rows meet at a key when both give a common name the same
  *   new name, or when the name one row gives its sample is a name the other
  *   delivers too (witnesses, like the masks' common names: finding none
@@ -158,12 +158,11 @@ function sameKeyWarning([a, b, name, renamed, otherName]: Overlap): Problem {
     : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
   // One file, one key, two transforms: different bytes for one key, which the
   // router refuses for every such file (router/plan.ts, E_CONFLICT).
-  if (otherName === undefined && (a.transform ?? 'none') !== (b.transform ?? 'none')) {
+  if (sameSource && otherName === undefined && (a.transform ?? 'none') !== (b.transform ?? 'none')) {
     return problem(
       b,
       'transform',
-      `E_CONFLICT: this row and the one at ${at(a)} write one file to the same key ${key} (${from}, ${why}) with different bytes (transform ${b.transform ?? 'none'} and ${a.transform ?? 'none'}): the router refuses such a file and keeps it; expected the same transform, or distinct destinations`,
-      'error',
+      `E_CONFLICT: this row and the one at ${at(a)} write one file to the same key ${key} (${from}, ${why}) with different bytes (transform ${b.transform ?? 'none'} and ${a.transform ?? 'none'}): the router refuses such a file (the source kept, dead-lettered); expected the same transform, or distinct destinations`,
     );
   }
   // Files from two sources meeting at one key: an overwrite row would replace
@@ -220,14 +219,17 @@ function renamedOnto(group: Route[], sample: Sampler, found: Overlap[]): Overlap
       if (other === r) continue;
       const candidates =
         other.destinationName === undefined ? namesDelivering(other, renamed) : [sample(other).text];
-      const otherInput = candidates.find((c) => deliveredName(other, c) === renamed);
+      // one name in one bucket is one file: the masks' common names (commonNames) cover it
+      const oneBucket = r.sourceProject === other.sourceProject && r.sourceBucket === other.sourceBucket;
+      const otherInput = candidates.find(
+        (c) => !(oneBucket && c === input) && deliveredName(other, c) === renamed,
+      );
       if (otherInput === undefined) continue;
       const [a, b] = order.get(other)! < order.get(r)! ? [other, r] : [r, other];
       const pairKey = `${order.get(a)}:${order.get(b)}`;
       if (seen.has(pairKey)) continue;
       seen.add(pairKey);
-      if (otherInput === input) out.push([a, b, input, renamed]);
-      else out.push(a === r ? [a, b, input, renamed, otherInput] : [a, b, otherInput, renamed, input]);
+      out.push(a === r ? [a, b, input, renamed, otherInput] : [a, b, otherInput, renamed, input]);
     }
   }
   return out;

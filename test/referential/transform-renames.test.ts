@@ -110,14 +110,25 @@ describe('a csv-to-parquet row beside its source', () => {
 });
 
 describe('two rows, one destination key', () => {
-  it('one file written by two rows with different transforms to one key is an error naming both rows', () => {
+  it('one file written by two rows with different transforms to one key is E_CONFLICT naming both rows', () => {
     // x.csv → x.jsonl twice: by the transform, and by a template without one
-    const { errors } = check('p,in,\\.csv$,d,out,x,,csv-to-jsonl', 'p,in,\\.csv$,d,out,x,{stem}.jsonl,');
-    expect(errors).toEqual([
+    const { errors, warnings } = check(
+      'p,in,\\.csv$,d,out,x,,csv-to-jsonl',
+      'p,in,\\.csv$,d,out,x,{stem}.jsonl,',
+    );
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([
       expect.stringMatching(
-        /^routes\.csv:3: transform: E_CONFLICT: this row and the one at routes\.csv:2 \(row-1\) write one file to the same key d\/out\/x\/.*\.jsonl .*transform none and csv-to-jsonl/,
+        /^routes\.csv:3: transform: warning: E_CONFLICT: this row and the one at routes\.csv:2 \(row-1\) write one file to the same key d\/out\/x\/.*\.jsonl .*transform none and csv-to-jsonl/,
       ),
     ]);
+    // gunzip keeps a name without .gz: x.csv is written as x.csv by both rows, once decompressed
+    const gunzip = check('p,in,\\.csv$,d,out,,,gunzip', 'p,in,\\.csv$,d,out,,,');
+    expect(gunzip.warnings).toEqual([expect.stringMatching(/E_CONFLICT: .*transform none and gunzip\)/)]);
+    // from two buckets they are two files: the usual same-key warning
+    const twoBuckets = check('p,in,\\.csv$,d,out,,,gunzip', 'p,other,\\.csv$,d,out,,,');
+    expect(twoBuckets.warnings.join('\n')).toMatch(/can write the same key/);
+    expect(twoBuckets.warnings.join('\n')).not.toMatch(/E_CONFLICT/);
   });
 
   it('two transforms that rename differently do not meet, and a transform keeps rows apart from a plain copy', () => {
