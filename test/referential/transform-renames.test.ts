@@ -107,6 +107,15 @@ describe('a csv-to-parquet row beside its source', () => {
       expect.stringMatching(/E_DESTINATION_IS_SOURCE: .*csv-to-parquet output/),
     ]);
   });
+
+  it('a destination_name giving the name back is read with the transform: {name} under csv-to-parquet is a warning, {stem}.{ext} of .gz under gzip an error', () => {
+    const kept = check('src,in,\\.csv$,src,in,,{name},csv-to-parquet');
+    expect(kept.errors).toEqual([]);
+    expect(kept.warnings).toEqual([expect.stringMatching(/cannot match the renamed name/)]);
+    expect(check('src,in,\\.gz$,src,in,,{stem}.{ext},gzip').errors).toEqual([
+      expect.stringMatching(/E_DESTINATION_IS_SOURCE: .*gzip output beside the source/),
+    ]);
+  });
 });
 
 describe('two rows, one destination key', () => {
