@@ -3,6 +3,8 @@ import path from 'node:path';
 import { ConfigInvalidError } from '../model/errors.js';
 import { resolveProjectPaths, type ProjectConfig } from '../storage/backends.js';
 import { DEFAULT_CSV, type CsvOptions } from '../storage/transform.js';
+import type { ParquetSettings } from '../storage/csv-parquet.js';
+import { parquetSettings } from './parquet.js';
 import type { ConfigFile, QuietPeriods } from './schema.js';
 
 /**
@@ -56,6 +58,8 @@ export interface RuntimeConfig {
   watch: { settle?: QuietPeriods };
   /** How `csv-to-jsonl` rows read CSV (`csv`; default `,` and `"`). */
   csv?: CsvOptions;
+  /** How `csv-to-parquet` rows write (`transforms.parquet`; default snappy, row groups of 65,536 rows or 64 MiB). */
+  parquet?: ParquetSettings;
   server: NonNullable<ConfigFile['server']>;
   /** Bearer token for the HTTP receiver's actions, if any (from the env var the config names). */
   token?: string;
@@ -110,13 +114,15 @@ export async function loadConfig(
     dataRoot,
     stateDir,
     queueUrl: flags.queue ?? file.queue ?? `sqlite:${path.join(stateDir, 'queue.db')}`,
-    ledgerUrl: flags.ledger ?? file.ledger ?? options.defaultLedger ?? `sqlite:${path.join(stateDir, 'ledger.db')}`,
+    ledgerUrl:
+      flags.ledger ?? file.ledger ?? options.defaultLedger ?? `sqlite:${path.join(stateDir, 'ledger.db')}`,
     concurrency,
     dryRun: flags.dryRun ?? false,
     projects,
     declaredOnly: options.declaredOnly === true || Object.keys(projects).length > 0,
     watch: file.watch?.settle ? { settle: file.watch.settle } : {},
     ...(file.csv ? { csv: { ...DEFAULT_CSV, ...file.csv } } : {}),
+    ...(file.transforms?.parquet ? { parquet: parquetSettings(file.transforms.parquet) } : {}),
     server,
     token,
     env,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { projectSchema } from '../storage/project-schema.js';
 import { DURATION_EXAMPLES, parseDuration } from './duration.js';
+import { parquetSchema } from './parquet.js';
 
 /**
  * Quiet periods of the folder watcher (`watch.settle`), in ms: `default` for
@@ -127,6 +128,8 @@ export const configFileSchema = z
         path: ['quote'],
       })
       .optional(),
+    /** How transforms write: `parquet` for `csv-to-parquet` rows (compression, row groups, column types by route_id). */
+    transforms: z.object({ parquet: parquetSchema.optional() }).strict().optional(),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -8,15 +8,16 @@ import type { ReferentialAccess } from './readers.js';
  * What the referential is checked against under `config`: which local
  * bucket folders are one (by real path), and the only projects rows may
  * name when switchyard.yaml declares its projects (or a cloud entry point
- * runs). Every command and mode that loads the referential uses these.
+ * runs), and the Parquet schemas whose route_id must name a csv-to-parquet row. Every command and mode that loads the referential uses these.
  */
 export function referentialChecks(
-  config: Pick<RuntimeConfig, 'dataRoot' | 'projects' | 'declaredOnly'>,
-): Pick<ValidateOptions, 'bucketIdentity' | 'declaredProjects'> {
+  config: Pick<RuntimeConfig, 'dataRoot' | 'projects' | 'declaredOnly' | 'parquet'>,
+): Pick<ValidateOptions, 'bucketIdentity' | 'declaredProjects' | 'parquetSchemas'> {
   const declared = declaredProjects(config);
   return {
     bucketIdentity: localBucketIdentity({ dataRoot: config.dataRoot, projects: config.projects }),
     ...(declared ? { declaredProjects: declared } : {}),
+    ...(config.parquet ? { parquetSchemas: config.parquet.schemas } : {}),
   };
 }
 

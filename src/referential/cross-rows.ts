@@ -1,7 +1,7 @@
 import type { Problem } from '../model/errors.js';
 import { compileGroupMatcher, compileMask } from './matcher.js';
 import { findCommonName, sampleOfTree, unreadSample, type MaskSample } from './overlap.js';
-import { deliveredName } from './renamed.js';
+import { deliveredName, namesDelivering, renamesFiles } from './renamed.js';
 import type { Route } from './types.js';
 
 /** Above this many pairs in one group, only each row's own sample is tried against the others. */
@@ -14,10 +14,13 @@ const MAX_PAIRS = 20_000;
  * - two rows can write the same destination key (same destination project,
  *   bucket and directory template, and a name both masks match); an error
  *   (E_CONFLICT_POLICY_MIXED) when they come from different source buckets
- *   and only one of them overwrites. With `destination_name`, two rows meet
- *   at a key when both give a common name the same new name, or when the
- *   name one row gives its sample is a name the other delivers unchanged
- *   (witnesses, like the masks' common names: finding none proves nothing).
+ *   and only one of them overwrites; E_CONFLICT (a warning: nothing is lost)
+ *   when one file reaches one key by two rows with different transforms
+ *   (different bytes: the router refuses that file and keeps it). With `destination_name` or a
+ *   transform, two rows meet at a key when both give a common name the same
+ *   new name, or when the name one row gives its sample is a name the other
+ *   delivers too (witnesses, like the masks' common names: finding none
+ *   proves nothing).
  * Cycles and rows into their own bucket: see routing-cycles.ts, self-routes.ts.
  */
 export function crossRowProblems(routes: readonly Route[]): Problem[] {
@@ -73,8 +76,12 @@ function sameDestination(a: Route, b: Route): boolean {
   );
 }
 
-/** `key`: the file name both rows write, when it is not `name` (a `destination_name` renamed it). */
-type Overlap = [earlier: Route, later: Route, name: string, key?: string];
+/**
+ * `key`: the file name both rows write, when it is not `name` (a
+ * `destination_name` or a transform renamed it); `otherName`: the other
+ * source file's name when the rows meet from two files (renamedOnto).
+ */
+type Overlap = [earlier: Route, later: Route, name: string, key?: string, otherName?: string];
 
 /** At most this many other rows are named in one aggregated warning. */
 const LISTED = 5;
@@ -136,17 +143,28 @@ function projectWarning([a, b, name]: Overlap): Problem {
   );
 }
 
-function sameKeyWarning([a, b, name, renamed]: Overlap): Problem {
+function sameKeyWarning([a, b, name, renamed, otherName]: Overlap): Problem {
   const dir = b.destinationDirectory.replace(/^\/+|\/+$/g, '');
   const key = `${b.destinationProject}/${b.destinationBucket}/${dir ? `${dir}/` : ''}${renamed ?? name}`;
   const sameSource = a.sourceProject === b.sourceProject && a.sourceBucket === b.sourceBucket;
   const why =
     renamed === undefined
       ? `both masks match ${JSON.stringify(name)}`
-      : `a file ${JSON.stringify(name)} is written as ${JSON.stringify(renamed)} by destination_name`;
+      : otherName === undefined
+        ? `a file ${JSON.stringify(name)} is written as ${JSON.stringify(renamed)}`
+        : `a file ${JSON.stringify(name)} is written as ${JSON.stringify(renamed)}, as is a file ${JSON.stringify(otherName)}`;
   const from = sameSource
     ? `both from ${b.sourceProject}/${b.sourceBucket}`
     : `from ${a.sourceProject}/${a.sourceBucket} and ${b.sourceProject}/${b.sourceBucket}`;
+  // One file, one key, two transforms: different bytes for one key, which the
+  // router refuses for every such file (router/plan.ts, E_CONFLICT).
+  if (sameSource && otherName === undefined && (a.transform ?? 'none') !== (b.transform ?? 'none')) {
+    return problem(
+      b,
+      'transform',
+      `E_CONFLICT: this row and the one at ${at(a)} write one file to the same key ${key} (${from}, ${why}) with different bytes (transform ${b.transform ?? 'none'} and ${a.transform ?? 'none'}): the router refuses such a file (the source kept, dead-lettered); expected the same transform, or distinct destinations`,
+    );
+  }
   // Files from two sources meeting at one key: an overwrite row would replace
   // what the other row keeps (a file of one source bucket is one delivery per
   // key, by the strictest policy: router/plan.ts).
@@ -167,25 +185,28 @@ function sameKeyWarning([a, b, name, renamed]: Overlap): Problem {
 
 /**
  * A common name of two rows with one destination directory is a common key
- * when both deliver it under one name: always without `destination_name`;
- * with one, when the names they give it agree (none when a row refuses it).
+ * when both deliver it under one name: always when neither renames (no
+ * `destination_name`, no transform); otherwise when the names they give it
+ * (destination_name, then the transform's extension) agree.
  */
 function sameKey(o: Overlap): Overlap[] {
   const [a, b, name] = o;
-  if (a.destinationName === undefined && b.destinationName === undefined) return [o];
+  if (!renamesFiles(a) && !renamesFiles(b)) return [o];
   const delivered = deliveredName(a, name);
   if (delivered === undefined || delivered !== deliveredName(b, name)) return [];
   return [delivered === name ? o : [a, b, name, delivered]];
 }
 
 /**
- * Pairs of one destination directory where a renaming row's sample, renamed,
- * is a name the other row delivers as that same name (or gives that name
- * too): two different source files meet at one key. Pairs already `found`
- * are left out; groups over MAX_PAIRS pairs are not searched.
+ * Pairs of one destination directory where a renaming row's sample, renamed
+ * (by `destination_name` or a transform), is a name the other row delivers
+ * too, from another file: a name it turns into that one by its transform
+ * alone, or its own sample renamed alike. Two different source files meet at
+ * one key. Pairs already `found` are left out; groups over MAX_PAIRS pairs
+ * are not searched.
  */
 function renamedOnto(group: Route[], sample: Sampler, found: Overlap[]): Overlap[] {
-  const renaming = group.filter((r) => r.destinationName !== undefined);
+  const renaming = group.filter(renamesFiles);
   if (renaming.length === 0 || renaming.length * group.length > MAX_PAIRS) return [];
   const order = new Map(group.map((r, i) => [r, i]));
   const seen = new Set(found.map(([a, b]) => `${order.get(a)}:${order.get(b)}`));
@@ -196,13 +217,19 @@ function renamedOnto(group: Route[], sample: Sampler, found: Overlap[]): Overlap
     if (renamed === undefined) continue;
     for (const other of group) {
       if (other === r) continue;
-      const otherInput = other.destinationName === undefined ? renamed : sample(other).text;
-      if (deliveredName(other, otherInput) !== renamed) continue;
+      const candidates =
+        other.destinationName === undefined ? namesDelivering(other, renamed) : [sample(other).text];
+      // one name in one bucket is one file: the masks' common names (commonNames) cover it
+      const oneBucket = r.sourceProject === other.sourceProject && r.sourceBucket === other.sourceBucket;
+      const otherInput = candidates.find(
+        (c) => !(oneBucket && c === input) && deliveredName(other, c) === renamed,
+      );
+      if (otherInput === undefined) continue;
       const [a, b] = order.get(other)! < order.get(r)! ? [other, r] : [r, other];
       const pairKey = `${order.get(a)}:${order.get(b)}`;
       if (seen.has(pairKey)) continue;
       seen.add(pairKey);
-      out.push([a, b, a === r ? input : otherInput, renamed]);
+      out.push(a === r ? [a, b, input, renamed, otherInput] : [a, b, otherInput, renamed, input]);
     }
   }
   return out;

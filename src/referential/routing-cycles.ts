@@ -1,7 +1,7 @@
 import type { Problem } from '../model/errors.js';
 import type { BucketIdentity } from './bucket-identity.js';
 import { anchorsCompatible, maskAnchors, type MaskAnchors } from './mask-anchors.js';
-import { transformedPrefix, transformedSuffix } from '../storage/transform.js';
+import { deliveredAnchors } from './renamed.js';
 import { stronglyConnected } from './scc.js';
 import type { Route } from './types.js';
 
@@ -22,15 +22,14 @@ function anchorsOf(e: Edge): MaskAnchors {
   return (e.anchors ??= maskAnchors(e.route.mask));
 }
 
-/** What the names a row delivers are known to start and end with: its mask's anchors, the end renamed by its transform. */
+/**
+ * What the names a row delivers are known to start and end with: its mask's
+ * anchors, or the literal ends of its `destination_name`, renamed by its
+ * transform (renamed.ts).
+ */
 function arrivingOf(e: Edge): MaskAnchors {
-  const anchors = anchorsOf(e);
-  if (!e.route.transform) return anchors;
-  const { transform } = e.route;
-  return {
-    prefix: transformedPrefix(anchors.prefix, transform),
-    suffix: transformedSuffix(anchors.suffix, transform),
-  };
+  if (!e.route.transform && e.route.destinationName === undefined) return anchorsOf(e);
+  return deliveredAnchors(e.route, anchorsOf(e));
 }
 
 export interface CycleReport {
@@ -99,9 +98,9 @@ function buildGraph(
 /**
  * The edges (all inside cycles) that may carry a file on: some edge leaving
  * their destination in the same component may match a name they deliver.
- * A `version` row may rename what it delivers, and so may a row with a
- * `destination_name` (its mask's anchors no longer describe the name
- * delivered), so they always may.
+ * A `version` row may rename what it delivers (`name.<generation>.ext`),
+ * so it always may; a row with a `destination_name` is compared by the
+ * literal text its template starts and ends with (none: it may).
  */
 function travelable(edges: Edge[], component: number[], count: (n: number) => void): Edge[] {
   const leaving = new Map<number, Edge[]>();
@@ -114,7 +113,7 @@ function travelable(edges: Edge[], component: number[], count: (n: number) => vo
   return edges.filter((e) => {
     const next = leaving.get(e.to);
     if (!next || component[e.to] !== component[e.from]) return false;
-    if (e.route.onConflict === 'version' || renames(e.route)) return true;
+    if (e.route.onConflict === 'version') return true;
     let index = indexes.get(e.to);
     if (!index) indexes.set(e.to, (index = new AnchorIndex(next)));
     return index.mayMatch(arrivingOf(e), count);
@@ -176,11 +175,6 @@ class AnchorIndex {
       yield* this.byPrefix.get(this.sorted[i]!) ?? [];
     }
   }
-}
-
-/** Whether a row may deliver under another name than the source's (`{name}` gives it back). */
-function renames(route: Route): boolean {
-  return route.destinationName !== undefined && route.destinationName !== '{name}';
 }
 
 function cycleProblems(edges: Edge[], component: number[], labels: string[]): Problem[] {

@@ -3,6 +3,7 @@ import { bucketByName, type BucketIdentity } from './bucket-identity.js';
 import { columnProblems } from './columns.js';
 import { crossRowProblems } from './cross-rows.js';
 import { undeclaredProjectProblems } from './declared-projects.js';
+import { parquetSchemaProblems } from './parquet-schemas.js';
 import { routingCycles } from './routing-cycles.js';
 import { selfRouteProblems } from './self-routes.js';
 import { checkRow, fieldOf, OPTIONAL_COLUMNS, REQUIRED_COLUMNS } from './validate-row.js';
@@ -23,6 +24,8 @@ export interface ValidateOptions {
    * project (an undeclared one is a local folder under the data root).
    */
   declaredProjects?: readonly string[];
+  /** switchyard.yaml's `transforms.parquet.schemas` (by route_id): one naming no csv-to-parquet row is a warning. */
+  parquetSchemas?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -87,6 +90,9 @@ export function validateRows(
   problems.push(...selfRouteProblems(routes, identity));
   problems.push(...routingCycles(routes, identity).problems);
   problems.push(...crossRowProblems(routes));
+  if (options.parquetSchemas) {
+    problems.push(...parquetSchemaProblems(routes, options.parquetSchemas, options.source ?? 'routes'));
+  }
   return { routes, problems: sortProblems(problems) };
 }
 

@@ -7,6 +7,7 @@ import { proveSameBytes } from '../storage/same-bytes.js';
 import { copyAcross, readChecksum } from '../storage/stream-to-store.js';
 import { transformAcross, transformedDigest } from '../storage/transform-across.js';
 import { transformedContentType, type CsvOptions } from '../storage/transform.js';
+import { parquetOptionsFor, type ParquetOptions, type ParquetSettings } from '../storage/csv-parquet.js';
 import type { CopyOptions, Location, ObjectInfo, ObjectStore, Provenance } from '../storage/types.js';
 import type { Semaphore } from '../util/pool.js';
 import { versionedKey } from './plan.js';
@@ -33,6 +34,8 @@ export interface DeliveryInput {
   onMoved?(destination: Location): Promise<void>;
   /** How a `csv-to-jsonl` row reads its CSV (switchyard.yaml `csv`; default `,` and `"`). */
   csv?: CsvOptions;
+  /** How a `csv-to-parquet` row writes (switchyard.yaml `transforms.parquet`, its schema by route_id). */
+  parquet?: ParquetSettings;
 }
 
 export type DeliveryOutcome =
@@ -292,8 +295,14 @@ async function transformedIdentity(input: DeliveryInput): Promise<Expected> {
   return { size, crc32c };
 }
 
-function csvOf(input: DeliveryInput): { csv?: CsvOptions } {
-  return input.csv ? { csv: input.csv } : {};
+/** How the row's transform reads CSV and writes Parquet (its schema found by its route_id). */
+function csvOf(input: DeliveryInput): { csv?: CsvOptions; parquet?: ParquetOptions } {
+  return {
+    ...(input.csv ? { csv: input.csv } : {}),
+    ...(input.route.transform === 'csv-to-parquet'
+      ? { parquet: parquetOptionsFor(input.parquet, input.route.id) }
+      : {}),
+  };
 }
 
 /** A destination found already holding this generation's bytes: verified, nothing written. */

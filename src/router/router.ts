@@ -11,6 +11,7 @@ import { mapPool, Semaphore } from '../util/pool.js';
 import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
 import type { CsvOptions, TransformName } from '../storage/transform.js';
+import type { ParquetSettings } from '../storage/csv-parquet.js';
 import { executeDelivery, type DeliveryInput } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
@@ -57,8 +58,10 @@ export interface RouterOptions {
    * may run, but each streamed copy holds buffers.
    */
   byteConcurrency?: number;
-  /** How `csv-to-jsonl` rows read CSV (switchyard.yaml `csv`). */
+  /** How `csv-to-jsonl` and `csv-to-parquet` rows read CSV (switchyard.yaml `csv`). */
   csv?: CsvOptions;
+  /** How `csv-to-parquet` rows write (switchyard.yaml `transforms.parquet`). */
+  parquet?: ParquetSettings;
 }
 
 const SETTLED: ReadonlySet<DeliveryResult['state']> = new Set<DeliveryState>([
@@ -85,8 +88,8 @@ export class Router {
   private readonly now: () => number;
   /** Deliveries this process holds right now: a concurrent duplicate in the same process is `in-flight`. */
   private readonly claims: Claims;
-  /** What every delivery shares: the byte slots, and how CSV is read for `csv-to-jsonl`. */
-  private readonly shared: Pick<DeliveryInput, 'byteSlots' | 'csv'>;
+  /** What every delivery shares: the byte slots, how CSV is read and how Parquet is written. */
+  private readonly shared: Pick<DeliveryInput, 'byteSlots' | 'csv' | 'parquet'>;
   /** What recording a failed delivery needs, built once. */
   private readonly failures: FailureContext;
 
@@ -98,6 +101,7 @@ export class Router {
     this.shared = {
       byteSlots: new Semaphore(options.byteConcurrency ?? 8),
       ...(options.csv ? { csv: options.csv } : {}),
+      ...(options.parquet ? { parquet: options.parquet } : {}),
     };
     this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
     this.failures = { ledger: options.ledger, retry: this.retry, log: this.log, now: this.now };

@@ -79,6 +79,7 @@ export async function openContext(
     logger,
     dryRun: config.dryRun,
     ...(config.csv ? { csv: config.csv } : {}),
+    ...(config.parquet ? { parquet: config.parquet } : {}),
     hooks: withHooks(deliveryLogHooks(logger), options.hooks),
     ...(options.retry ? { retry: options.retry } : {}),
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),

@@ -5,6 +5,7 @@ import { ChecksumStream, type ReadDigest } from './checksum.js';
 import type { CopyAcrossResult } from './stream-to-store.js';
 import { transformFailure, transformStages, type CsvOptions, type TransformName } from './transform.js';
 import type { CopyOptions, ObjectStore } from './types.js';
+import type { ParquetOptions } from './csv-parquet.js';
 
 /** One source generation to transform: where it is, which generation, how. */
 export interface TransformSource {
@@ -15,6 +16,8 @@ export interface TransformSource {
   generation: string;
   transform: TransformName;
   csv?: CsvOptions;
+  /** How `csv-to-parquet` writes: compression, row group bounds, the row's column types. */
+  parquet?: ParquetOptions;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function transformAcross(
 
 async function open(source: TransformSource): Promise<{ body: Readable; stages: Transform[] }> {
   const body = await source.store.read(source.bucket, source.key, { generation: source.generation });
-  return { body, stages: transformStages(source.transform, source.csv) };
+  return { body, stages: transformStages(source.transform, source.csv, source.parquet) };
 }
 
 /** The transform's own failure as TransformError; any other error (the read, the write) as it was. */

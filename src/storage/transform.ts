@@ -2,9 +2,10 @@ import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import type * as CsvParse from 'csv-parse';
+import { CsvToParquet, DEFAULT_PARQUET, type ParquetOptions } from './csv-parquet.js';
 
 /** The values of the referential's `transform` column. */
-export const TRANSFORMS = ['gzip', 'gunzip', 'csv-to-jsonl'] as const;
+export const TRANSFORMS = ['gzip', 'gunzip', 'csv-to-jsonl', 'csv-to-parquet'] as const;
 export type TransformName = (typeof TRANSFORMS)[number];
 
 /** How CSV sources are read (`csv` in switchyard.yaml): RFC 4180 with a header row. */
@@ -20,7 +21,8 @@ export const DEFAULT_CSV: CsvOptions = { delimiter: ',', quote: '"' };
 /**
  * The destination file name once transformed: `gzip` adds `.gz`, `gunzip`
  * removes it (a name without it is kept), `csv-to-jsonl` turns `.csv` into
- * `.jsonl` (a name without `.csv` gains `.jsonl`).
+ * `.jsonl` (a name without `.csv` gains `.jsonl`), `csv-to-parquet` likewise
+ * into `.parquet`.
  */
 export function transformedName(name: string, transform: TransformName | undefined): string {
   switch (transform) {
@@ -32,6 +34,8 @@ export function transformedName(name: string, transform: TransformName | undefin
       return /.\.gz$/i.test(name) ? name.slice(0, -3) : name;
     case 'csv-to-jsonl':
       return /.\.csv$/i.test(name) ? `${name.slice(0, -4)}.jsonl` : `${name}.jsonl`;
+    case 'csv-to-parquet':
+      return /.\.csv$/i.test(name) ? `${name.slice(0, -4)}.parquet` : `${name}.parquet`;
   }
 }
 
@@ -51,6 +55,8 @@ export function transformedSuffix(suffix: string, transform: TransformName | und
       return lower.endsWith('.gz') ? suffix.slice(0, -3) : '';
     case 'csv-to-jsonl':
       return lower.endsWith('.csv') ? `${suffix.slice(0, -4)}.jsonl` : '.jsonl';
+    case 'csv-to-parquet':
+      return lower.endsWith('.csv') ? `${suffix.slice(0, -4)}.parquet` : '.parquet';
   }
 }
 
@@ -60,7 +66,8 @@ export function transformedSuffix(suffix: string, transform: TransformName | und
  * that literal), so the start that is certain.
  */
 export function transformedPrefix(prefix: string, transform: TransformName | undefined): string {
-  const replaced = transform === 'csv-to-jsonl' ? 4 : transform === 'gunzip' ? 3 : 0;
+  const replaced =
+    transform === 'csv-to-jsonl' || transform === 'csv-to-parquet' ? 4 : transform === 'gunzip' ? 3 : 0;
   return prefix.slice(0, Math.max(0, prefix.length - replaced));
 }
 
@@ -73,6 +80,8 @@ export function transformedContentType(transform: TransformName): string | undef
       return undefined;
     case 'csv-to-jsonl':
       return 'application/x-ndjson';
+    case 'csv-to-parquet':
+      return 'application/vnd.apache.parquet';
   }
 }
 
@@ -82,7 +91,11 @@ export function transformedContentType(transform: TransformName): string | undef
  * pure function of their input, so the same source gives the same bytes
  * (and CRC32C) every time.
  */
-export function transformStages(transform: TransformName, csv: CsvOptions = DEFAULT_CSV): Transform[] {
+export function transformStages(
+  transform: TransformName,
+  csv: CsvOptions = DEFAULT_CSV,
+  parquet: ParquetOptions = DEFAULT_PARQUET,
+): Transform[] {
   switch (transform) {
     case 'gzip':
       return [createGzip()];
@@ -100,6 +113,19 @@ export function transformStages(transform: TransformName, csv: CsvOptions = DEFA
           skip_empty_lines: true,
         }),
         new JsonLines(),
+      ];
+    case 'csv-to-parquet':
+      return [
+        csvParse().parse({
+          delimiter: csv.delimiter,
+          quote: csv.quote,
+          escape: csv.quote,
+          bom: true,
+          skip_empty_lines: true,
+          // each record with the line it ends on, for the refusals of a typed column
+          info: true,
+        }),
+        new CsvToParquet(parquet),
       ];
   }
 }
@@ -140,12 +166,12 @@ class JsonLines extends Transform {
 
 /**
  * Whether an error is the transform's own (the data cannot be transformed:
- * zlib's `Z_*`, csv-parse's `CSV_*`), not a read or write failure passed
+ * zlib's `Z_*`, csv-parse's `CSV_*`, the Parquet stage's `PARQUET_*`), not a read or write failure passed
  * along the pipeline; and the source line it names (CSV).
  */
 export function transformFailure(error: unknown): { reason: string; line?: number } | undefined {
   if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'string') return undefined;
-  if (!/^(Z_|CSV_)/.test(error.code)) return undefined;
+  if (!/^(Z_|CSV_|PARQUET_)/.test(error.code)) return undefined;
   const lines = 'lines' in error && typeof error.lines === 'number' ? error.lines : undefined;
   const reason = error.message.replace(/ (on|at) line \d+/, '');
   return lines === undefined ? { reason } : { reason, line: lines };

@@ -81,7 +81,7 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
     expect(r.ids).toEqual([]);
   });
 
-  it('transform: gzip, gunzip, csv-to-jsonl or none (any case); another value is refused naming row and value', () => {
+  it('transform: gzip, gunzip, csv-to-jsonl, csv-to-parquet or none (any case); another value is refused naming row and value', () => {
     const header = `${HEADER},transform`;
     const { routes, problems } = validateRows(
       loadReferentialText(
@@ -92,7 +92,7 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
     expect(problems).toEqual([]);
     expect(routes.map((r) => r.transform)).toEqual(['gzip', undefined, 'csv-to-jsonl']);
     expect(check(['p,in,^a,d,out,x,zip'], header).errors).toEqual([
-      'routes.csv:2: transform: invalid transform "zip": expected one of gzip, gunzip, csv-to-jsonl, none',
+      'routes.csv:2: transform: invalid transform "zip": expected one of gzip, gunzip, csv-to-jsonl, csv-to-parquet, none',
     ]);
   });
 

@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+const { main } = await import('../p-esm-min/main.js');
+process.exitCode = await main(process.argv);
