@@ -59,7 +59,13 @@ lake,raw,.*,backup,all,{path},copy,backup,,
     });
     notifier = new Notifier({ ca: sink.ca, backoffMs: 1 });
     const report = await drain(f.ctx, f.queue, { notifier });
-    expect(report).toMatchObject({ routed: 4, acked: 4, notified: 1, manifestFailures: 0, notifyFailures: 0 });
+    expect(report).toMatchObject({
+      routed: 4,
+      acked: 4,
+      notified: 1,
+      manifestFailures: 0,
+      notifyFailures: 0,
+    });
     expect(report.id).toMatch(/^drain-\d{8}T\d{6}Z-[0-9a-f]{6}$/);
     const name = `_MANIFEST-${report.id}.json`;
     expect(report.manifests.sort()).toEqual([`lake/raw/sales/de/${name}`, `lake/raw/sales/fr/${name}`]);
@@ -135,7 +141,13 @@ lake,raw,.*,backup,all,{path},copy,backup,,
   it('never writes a manifest over an existing one (E_PRECONDITION), nor one with an unsafe id (E_MANIFEST_ID)', async () => {
     f = await batchFixture(`${HEADER}\nland,in,^a_,lake,raw,,move,r,true,\n`);
     const store = await f.ctx.stores.storeFor('lake');
-    const manifest: Manifest = { id: 'g-1', kind: 'group', route: 'r', createdAt: new Date(0).toISOString(), files: [] };
+    const manifest: Manifest = {
+      id: 'g-1',
+      kind: 'group',
+      route: 'r',
+      createdAt: new Date(0).toISOString(),
+      files: [],
+    };
     await writeManifest(store, 'raw', 'x/', manifest);
     const before = await f.ws.read('lake/raw/x/_MANIFEST-g-1.json');
     await expect(writeManifest(store, 'raw', 'x/', { ...manifest, route: 'other' })).rejects.toMatchObject({
