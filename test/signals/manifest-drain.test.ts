@@ -9,6 +9,7 @@ import { scan } from '../../src/modes/scan.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { Notifier } from '../../src/signals/notifier.js';
 import { writeManifest, type Manifest } from '../../src/signals/manifest.js';
+import { deliveredFiles, signalFromContext } from '../../src/drains/drain-signal.js';
 import { batchFixture, type BatchFixture } from '../batch/helpers.js';
 import { startHttpsSink, type HttpsSink } from './https-server.js';
 
@@ -175,5 +176,37 @@ lake,raw,.*,backup,all,{path},copy,backup,,
     expect(await f.ws.read('lake/raw/a_1.csv')).toEqual(Buffer.from('one\n'));
     expect(report.manifests).toEqual([`lake/raw/_MANIFEST-${report.id}.json`]);
     expect(await f.queue.stats()).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
+  });
+
+  it('a complete group signals through signalFromContext: one manifest per folder, rows sharing it named per file', async () => {
+    const routes = `${HEADER}
+land,in,^a_,lake,raw,shared,copy,ra,true,
+land,in,^b_,lake,raw,shared,copy,rb,true,
+`;
+    f = await batchFixture(routes);
+    await f.ws.put('land/in/a_1.csv', 'a\n');
+    await f.ws.put('land/in/b_1.csv', 'bb\n');
+    const results = await f.ctx.router.routeMany([f.event('land/in/a_1.csv'), f.event('land/in/b_1.csv')], 2);
+    const deliveries = deliveredFiles(results);
+    expect(deliveries).toHaveLength(2);
+    const report = await signalFromContext(f.ctx, {
+      id: 'group-2026-12-06.sales',
+      kind: 'group',
+      deliveries,
+    });
+    expect(report).toMatchObject({
+      manifests: ['lake/raw/shared/_MANIFEST-group-2026-12-06.sales.json'],
+      notified: 0,
+    });
+    const [manifest] = await manifestsIn('lake/raw/shared');
+    expect(manifest).toMatchObject({ id: 'group-2026-12-06.sales', kind: 'group', route: null });
+    expect([...manifest!.files].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: 'a_1.csv', size: 2, crc32c: crc32cOf('a\n'), source: 'land/in/a_1.csv', route: 'ra' },
+      { name: 'b_1.csv', size: 3, crc32c: crc32cOf('bb\n'), source: 'land/in/b_1.csv', route: 'rb' },
+    ]);
+    // the same group signalled again never replaces its manifest: the failure is reported, nothing thrown
+    const again = await signalFromContext(f.ctx, { id: 'group-2026-12-06.sales', kind: 'group', deliveries });
+    expect(again).toMatchObject({ manifests: [], manifestFailures: 1 });
+    expect(again.errors[0]).toMatchObject({ kind: 'manifest', code: 'E_PRECONDITION', route: 'ra,rb' });
   });
 });
