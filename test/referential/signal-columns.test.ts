@@ -3,6 +3,7 @@ import { loadReferentialText } from '../../src/referential/load.js';
 import { formatProblem, validateRows } from '../../src/referential/validate.js';
 import { parseNotifyUrl } from '../../src/referential/notify-url.js';
 import { isManifestKey, manifestFileName } from '../../src/referential/manifest-name.js';
+import { Workspace } from '../helpers/workspace.js';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,route_id,write_manifest,notify';
@@ -98,5 +99,31 @@ describe('write_manifest and notify columns', () => {
     expect(isManifestKey('_MANIFEST-g1.json')).toBe(true);
     expect(isManifestKey('sales/_MANIFEST-g1.json.bak')).toBe(false);
     expect(isManifestKey('sales/x_MANIFEST-g1.json')).toBe(false);
+  });
+
+  it('switchyard validate --json names the row, the column and the value of each refusal', async () => {
+    const ws = await Workspace.create(
+      `${HEADER}\np,in,^a,d,out,,daily,sometimes,\np,in,^b,d,out,,hourly,true,ftp://example.com/x\np,in,^c,d,out,,ok,true,https://example.com/x\n`,
+    );
+    try {
+      const run = await ws.run('validate', '--json');
+      expect(run.code).toBe(1);
+      const report = run.json<{ errors: Array<{ line: number; column: string; message: string }> }>();
+      const mine = report.errors.filter((e) => e.column === 'write_manifest' || e.column === 'notify');
+      expect(mine).toEqual([
+        expect.objectContaining({
+          line: 2,
+          column: 'write_manifest',
+          message: expect.stringContaining('row daily: invalid write_manifest "sometimes"'),
+        }),
+        expect.objectContaining({
+          line: 3,
+          column: 'notify',
+          message: expect.stringContaining('row hourly: invalid notify "ftp://example.com/x"'),
+        }),
+      ]);
+    } finally {
+      await ws.remove();
+    }
   });
 });
