@@ -7,7 +7,7 @@ const FLOORS = [
   ['storage'],
   ['config'],
   ['referential', 'ledger'],
-  ['queue', 'notifications'],
+  ['queue', 'notifications', 'signals'],
   ['router'],
   ['observability'],
   ['intake'],

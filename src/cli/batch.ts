@@ -143,4 +143,11 @@ function printReport(io: Io, report: DrainReport, dryRun: boolean): void {
     io.stdout.write(`unrouted (no row matches, left in place): ${file}\n`);
   for (const e of report.errors) io.stderr.write(`${e.source}: ${e.message}\n`);
   for (const d of report.deadLetters) io.stderr.write(`dead letter: ${d.source}: ${d.reason}\n`);
+  if (report.manifests.length || report.notified || report.manifestFailures || report.notifyFailures)
+    io.stdout.write(
+      `drain ${report.id}: manifests ${report.manifests.length} (failed ${report.manifestFailures}), ` +
+        `notified ${report.notified} (failed ${report.notifyFailures})\n`,
+    );
+  for (const e of report.signalErrors)
+    io.stderr.write(`${e.kind} ${e.target} (route ${e.route}): ${e.message}\n`);
 }

@@ -178,6 +178,7 @@ function startSchedule(ctx: Context, queue: Queue, options: ServeOptions, metric
   return startBatchSchedule(ctx, queue, {
     onDrain: (result) => {
       if (drainCompleted(result)) metrics.drainSucceeded();
+      if (!result.skipped) metrics.signalled(result.report);
     },
     schedule: options.schedule!,
     ...(options.timezone ? { timezone: options.timezone } : {}),

@@ -13,6 +13,8 @@ const MAX_SAMPLES = 100;
  * dead-lettered in the queue).
  */
 export interface DrainReport extends OutcomeCounts {
+  /** This drain's id (`drain-<UTC time>-<hex>`): its manifests are `_MANIFEST-<id>.json`. */
+  id: string;
   /** Messages pulled (each delivery of a message counts). */
   messages: number;
   batches: number;
@@ -35,10 +37,26 @@ export interface DrainReport extends OutcomeCounts {
   unroutedFiles: string[];
   errors: Array<{ source: string; code: string; message: string }>;
   deadLetters: Array<{ source: string; reason: string }>;
+  /** `PROJECT/BUCKET/KEY` of each manifest written (rows with `write_manifest`). */
+  manifests: string[];
+  /** Messages sent to the rows' `notify` URLs. */
+  notified: number;
+  /** Manifests not written and messages not sent (logged; the files stay delivered, nothing is retried). */
+  manifestFailures: number;
+  notifyFailures: number;
+  /** The first of those failures (at most 100). */
+  signalErrors: Array<{
+    kind: 'manifest' | 'notify';
+    target: string;
+    route: string;
+    code: string;
+    message: string;
+  }>;
 }
 
-export function emptyDrainReport(): DrainReport {
+export function emptyDrainReport(id: string): DrainReport {
   return {
+    id,
     routed: 0,
     unrouted: 0,
     failed: 0,
@@ -60,6 +78,11 @@ export function emptyDrainReport(): DrainReport {
     unroutedFiles: [],
     errors: [],
     deadLetters: [],
+    manifests: [],
+    notified: 0,
+    manifestFailures: 0,
+    notifyFailures: 0,
+    signalErrors: [],
   };
 }
 

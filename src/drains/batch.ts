@@ -14,6 +14,8 @@ import { applySettlement, settleMessage, type SettleTarget } from './settle.js';
 import type { Context } from '../runtime/context.js';
 import { keepLeasesAlive } from './message-leases.js';
 import { recoverInterrupted } from '../runtime/recover.js';
+import type { Notifier } from '../signals/notifier.js';
+import { deliveredFiles, newDrainId, signalFromContext } from './drain-signal.js';
 
 export type { DrainReport } from './batch-report.js';
 
@@ -45,6 +47,8 @@ export interface DrainOptions {
   /** Messages settled so far and an estimate of the total. */
   onProgress?(done: number, total: number): void;
   random?: () => number;
+  /** Sends the rows' `notify` messages (default: one opened for the drain, closed at its end). */
+  notifier?: Notifier;
 }
 
 /**
@@ -60,7 +64,8 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
   const started = Date.now();
   const { maxBatch, leaseMs, concurrency, pullWaitMs, policy } = drainSettings(ctx, queue, options);
   const dryRun = ctx.config.dryRun;
-  const report = emptyDrainReport();
+  const report = emptyDrainReport(newDrainId(new Date(started)));
+  const delivered: RouteResult[] = [];
 
   if (options.recover !== false && !dryRun) {
     const recovery = await recoverInterrupted(ctx);
@@ -93,7 +98,10 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
       report.messages += messages.length;
       for (const m of messages) leased.add(m.id);
 
-      const results = await routeBatch(ctx, messages, concurrency, (r) => countResult(report, r));
+      const results = await routeBatch(ctx, messages, concurrency, (r) => {
+        countResult(report, r);
+        if (!dryRun && r.outcome === 'routed') delivered.push(r);
+      });
       if (dryRun) {
         held.push(...messages.map((m) => m.id));
       } else {
@@ -107,10 +115,28 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
     clearInterval(extender);
     for (const id of held) await queue.nack(id, 0).catch(() => undefined);
   }
+  await signalDrain(ctx, report, delivered, options.notifier);
   report.durationMs = Date.now() - started;
   const { messages, batches, routed, failed, dead, stoppedBy } = report;
   ctx.logger.info({ messages, batches, routed, failed, dead, stoppedBy }, 'drain finished');
   return report;
+}
+
+/** Manifests and notify messages of what the drain delivered (drain-signal.ts), counted into its report. */
+async function signalDrain(
+  ctx: Context,
+  report: DrainReport,
+  delivered: RouteResult[],
+  notifier: Notifier | undefined,
+): Promise<void> {
+  const deliveries = deliveredFiles(delivered);
+  if (deliveries.length === 0) return;
+  const signals = await signalFromContext(ctx, { id: report.id, kind: 'drain', deliveries }, notifier);
+  report.manifests = signals.manifests;
+  report.notified = signals.notified;
+  report.manifestFailures = signals.manifestFailures;
+  report.notifyFailures = signals.notifyFailures;
+  report.signalErrors = signals.errors.slice(0, 100);
 }
 
 /** The options with their defaults filled in. */

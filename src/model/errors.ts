@@ -31,7 +31,10 @@ export type ErrorCode =
   | 'E_SYMLINK'
   | 'E_MESSAGE_UNREADABLE'
   | 'E_KEY_ENCODING'
-  | 'E_TRANSFORM_FAILED';
+  | 'E_TRANSFORM_FAILED'
+  | 'E_NOTIFY_URL'
+  | 'E_NOTIFY_FAILED'
+  | 'E_MANIFEST_ID';
 
 export type ErrorDetails = Record<string, unknown>;
 

@@ -26,6 +26,9 @@ export class Metrics {
   readonly bytes: Counter<'route'>;
   readonly duration: Histogram<'route' | 'outcome'>;
   readonly events: Counter<'outcome' | 'origin'>;
+  /** Manifests written and notify messages sent, or not (`outcome`: `written`/`failed`, `sent`/`failed`). */
+  readonly manifests: Counter<'outcome'>;
+  readonly notifications: Counter<'outcome'>;
   /** Batch mode only (a queue is given): when a drain last finished, unix seconds; 0 until one has. */
   private readonly lastDrain: Gauge | undefined;
 
@@ -45,6 +48,18 @@ export class Metrics {
     this.bytes = routing.bytes;
     this.duration = routing.duration;
     this.events = routing.events;
+    this.manifests = new Counter({
+      name: 'switchyard_manifests_total',
+      help: 'Manifests (_MANIFEST-<id>.json) of drains and groups, by outcome: written or failed.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'switchyard_notify_messages_total',
+      help: "Messages to the rows' notify URLs, by outcome: sent or failed (a failed one is not sent again).",
+      labelNames: ['outcome'],
+      registers,
+    });
     const { reports, queue, referential } = sources;
     if (referential) registerReferentialMetrics(referential, registers);
     if (queue) registerQueueMetrics(queue, registers);
@@ -61,6 +76,19 @@ export class Metrics {
   /** A drain finished: not skipped for the lock, not thrown, its lock kept to the end. */
   drainSucceeded(atMs: number = Date.now()): void {
     this.lastDrain?.set(atMs / 1000);
+  }
+
+  /** Counts what a drain or group signalled downstream (its manifests and notify messages). */
+  signalled(report: {
+    manifests: readonly string[];
+    manifestFailures: number;
+    notified: number;
+    notifyFailures: number;
+  }): void {
+    if (report.manifests.length) this.manifests.inc({ outcome: 'written' }, report.manifests.length);
+    if (report.manifestFailures) this.manifests.inc({ outcome: 'failed' }, report.manifestFailures);
+    if (report.notified) this.notifications.inc({ outcome: 'sent' }, report.notified);
+    if (report.notifyFailures) this.notifications.inc({ outcome: 'failed' }, report.notifyFailures);
   }
 
   /** Router hooks that feed the counters. */

@@ -41,6 +41,10 @@ export interface Route {
   timezone?: string;
   /** Column `transform`: the bytes are rewritten on the way and the file name follows (transformedName). */
   transform?: TransformName;
+  /** Column `write_manifest`: each drain or complete group writes `_MANIFEST-<id>.json` where it delivered. */
+  writeManifest?: boolean;
+  /** Column `notify`: URL (`https://`, `sqs://`, `pubsub://`, `nats://`) sent one message per drain or group delivered. */
+  notify?: string;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

@@ -4,6 +4,7 @@ import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
 import { TRANSFORMS, type TransformName } from '../storage/transform.js';
 import { BUILTIN_PLACEHOLDERS, knownTimeZone, parseTemplate } from './template.js';
+import { notifyUrlProblem, redactNotifyUrl } from './notify-url.js';
 import type { ConflictPolicy, RawRow, Route } from './types.js';
 
 export const REQUIRED_COLUMNS = [
@@ -24,6 +25,8 @@ export const OPTIONAL_COLUMNS = [
   'destination_name',
   'timezone',
   'transform',
+  'write_manifest',
+  'notify',
 ] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
@@ -78,6 +81,8 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const name = fieldOf(row, 'destination_name');
   if (name !== '') checkName(name, groups, report);
   const timezone = checkTimezone(fieldOf(row, 'timezone'), id, [directory, name], report);
+  const writeManifest = strictFlag(row, 'write_manifest', id, report);
+  const notify = checkNotify(fieldOf(row, 'notify'), id, report);
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
   if (REQUIRED_COLUMNS.some((c) => !(c in row.fields))) return { problems };
@@ -99,6 +104,8 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   };
   if (name !== '') route.destinationName = name;
   if (timezone !== undefined) route.timezone = timezone;
+  if (writeManifest) route.writeManifest = true;
+  if (notify !== undefined) route.notify = notify;
   return { route, problems };
 }
 
@@ -318,6 +325,24 @@ function flag(row: RawRow, column: string, fallback: boolean, report: Report): b
     column,
     `invalid ${column} ${JSON.stringify(fieldOf(row, column))}: expected true or false (also yes/no, 1/0)`,
   );
+  return undefined;
+}
+
+/** `write_manifest`: `true` or `false` only (empty: false), naming the row and the value otherwise. */
+function strictFlag(row: RawRow, column: string, id: string, report: Report): boolean {
+  const value = fieldOf(row, column);
+  if (value === '' || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  report(column, `row ${id}: invalid ${column} ${JSON.stringify(value)}: expected true or false`);
+  return false;
+}
+
+/** `notify`: a URL of one of the four schemes (notify-url.ts), naming the row and the value otherwise. */
+function checkNotify(value: string, id: string, report: Report): string | undefined {
+  if (value === '') return undefined;
+  const problem = notifyUrlProblem(value);
+  if (problem === undefined) return value;
+  report('notify', `row ${id}: invalid notify ${JSON.stringify(redactNotifyUrl(value))}: ${problem}`);
   return undefined;
 }
 

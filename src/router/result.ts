@@ -24,6 +24,8 @@ export interface DeliveryResult {
   durationMs?: number;
   /** The object's size, once this call wrote and verified it. */
   bytes?: number;
+  /** CRC32C (base64) of what this call wrote and verified at the destination, when it knows it without reading. */
+  crc32c?: string;
 }
 
 export interface RouteResult {

@@ -5,6 +5,7 @@ import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import type { Referential, Route } from '../referential/types.js';
 import { formatLocation, isFolderPlaceholder, sameLocation } from '../model/keys.js';
+import { writtenManifestNote } from '../referential/manifest-name.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
 import { mapPool, Semaphore } from '../util/pool.js';
@@ -171,6 +172,8 @@ export class Router {
     const { source } = admission;
     const { project } = source;
     if (isFolderPlaceholder(event.key)) return { event, source, outcome: 'ignored', deliveries: [] };
+    const manifest = writtenManifestNote(source, this.referential);
+    if (manifest) return { event, source, outcome: 'ignored', deliveries: [], note: manifest };
 
     const sourceStore = await this.options.stores.storeFor(project);
     const object = await sourceStore.stat(source.bucket, source.key);
@@ -322,7 +325,7 @@ export class Router {
         });
       const result = resultFromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;
-      result.bytes = object.size;
+      Object.assign(result, { bytes: object.size }, outcome.crc32c ? { crc32c: outcome.crc32c } : {});
       return { result, held: true, sourceGone: outcome.sourceGone };
     } catch (error) {
       const result = await recordFailure(this.failures, record, owner, error).catch((failure: unknown) =>

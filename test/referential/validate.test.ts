@@ -76,7 +76,7 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
       'destination_directory',
     ]);
     expect(r.warnings).toEqual([
-      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone, transform (columns starting with "x_" are notes)',
+      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone, transform, write_manifest, notify (columns starting with "x_" are notes)',
     ]);
     expect(r.ids).toEqual([]);
   });
