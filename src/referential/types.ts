@@ -41,6 +41,14 @@ export interface Route {
   timezone?: string;
   /** Column `transform`: the bytes are rewritten on the way and the file name follows (transformedName). */
   transform?: TransformName;
+  /**
+   * Column `complete_when`: RE2 mask of a marker file name. Files this row
+   * matches in one folder are a group, delivered together once a marker
+   * lands in that folder (router/group.ts).
+   */
+  completeWhen?: string;
+  /** Column `group_timeout` in ms (default 24h): an incomplete group older than this is dead-lettered. */
+  groupTimeoutMs?: number;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

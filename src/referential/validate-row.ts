@@ -1,5 +1,6 @@
 import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
+import { checkGroupColumns } from './group-columns.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
 import { TRANSFORMS, type TransformName } from '../storage/transform.js';
@@ -24,6 +25,8 @@ export const OPTIONAL_COLUMNS = [
   'destination_name',
   'timezone',
   'transform',
+  'complete_when',
+  'group_timeout',
 ] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
@@ -78,6 +81,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const name = fieldOf(row, 'destination_name');
   if (name !== '') checkName(name, groups, report);
   const timezone = checkTimezone(fieldOf(row, 'timezone'), id, [directory, name], report);
+  const group = checkGroupColumns(fieldOf(row, 'complete_when'), fieldOf(row, 'group_timeout'), mask, report);
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
   if (REQUIRED_COLUMNS.some((c) => !(c in row.fields))) return { problems };
@@ -96,6 +100,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
     enabled: enabled ?? true,
     allowCycle: allowCycle ?? false,
     ...(transform && transform !== 'none' ? { transform } : {}),
+    ...group,
   };
   if (name !== '') route.destinationName = name;
   if (timezone !== undefined) route.timezone = timezone;
