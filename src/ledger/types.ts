@@ -79,7 +79,7 @@ export interface UnroutedRecord {
 export interface WaitingGroupKey {
   project: string;
   bucket: string;
-  /** The members' folder: their keys' dirname with its trailing `/` (`''` at the bucket's root). */
+  /** The members' folder: their keys' dirname without trailing `/` (`''` at the bucket's root, `folderOf`). */
   folder: string;
   routeId: string;
 }

@@ -31,7 +31,8 @@ export type ErrorCode =
   | 'E_SYMLINK'
   | 'E_MESSAGE_UNREADABLE'
   | 'E_KEY_ENCODING'
-  | 'E_TRANSFORM_FAILED';
+  | 'E_TRANSFORM_FAILED'
+  | 'E_GROUP_TIMEOUT';
 
 export type ErrorDetails = Record<string, unknown>;
 

@@ -27,9 +27,15 @@ export function checkGroupColumns(
   if (timeout !== '') {
     const ms = parseDuration(timeout);
     if (ms === undefined || ms <= 0)
-      report('group_timeout', `invalid group_timeout ${JSON.stringify(timeout)}: expected ${DURATION_EXAMPLES} or 24h`);
+      report(
+        'group_timeout',
+        `invalid group_timeout ${JSON.stringify(timeout)}: expected ${DURATION_EXAMPLES} or 24h`,
+      );
     else if (completeWhen === '')
-      report('group_timeout', `group_timeout ${JSON.stringify(timeout)} without complete_when: expected a complete_when mask (only groups time out)`);
+      report(
+        'group_timeout',
+        `group_timeout ${JSON.stringify(timeout)} without complete_when: expected a complete_when mask (only groups time out)`,
+      );
     else out.groupTimeoutMs = ms;
   }
   if (completeWhen === '') return out;

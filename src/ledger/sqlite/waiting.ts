@@ -4,7 +4,6 @@ import type { SqliteConnection } from './connection.js';
 
 const KEY = 'project = ? AND bucket = ? AND folder = ? AND route_id = ?';
 
-
 /** The SQLite ledger's waiting groups (table `waiting_groups`, migration 7). */
 export class SqliteWaitingBook implements WaitingBook {
   constructor(private readonly c: SqliteConnection) {}
