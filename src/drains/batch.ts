@@ -107,6 +107,7 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
     clearInterval(extender);
     for (const id of held) await queue.nack(id, 0).catch(() => undefined);
   }
+  if (!dryRun) report.groupsTimedOut = (await ctx.router.expireGroups()).length;
   report.durationMs = Date.now() - started;
   const { messages, batches, routed, failed, dead, stoppedBy } = report;
   ctx.logger.info({ messages, batches, routed, failed, dead, stoppedBy }, 'drain finished');
