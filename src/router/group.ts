@@ -76,10 +76,11 @@ export class GroupRouter {
   ): Route[] {
     const rows = groupRowsOf(referential, source.project, source.bucket);
     if (rows.length === 0) return [];
-    if (planned.some((d) => d.route.completeWhen !== undefined)) return rows;
+    const name = fileNameOf(source.key);
+    // by the masks, not the plan: one delivery of rows meeting at one key may carry another row's id
+    if (rows.some((r) => testerOf(r.mask)(name))) return rows;
     // a marker is a file no row routes: one another row routes is routed by it
     if (planned.length > 0 || refused > 0) return [];
-    const name = fileNameOf(source.key);
     return rows.some((r) => testerOf(r.completeWhen ?? '')(name)) ? rows : [];
   }
 
