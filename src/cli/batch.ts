@@ -133,7 +133,7 @@ function printDrainResult(
 function printReport(io: Io, report: DrainReport, dryRun: boolean): void {
   const verb = dryRun ? 'would route' : 'routed';
   io.stdout.write(
-    `${verb} ${report.routed}, unrouted ${report.unrouted}, failed ${report.failed} (dead ${report.dead}), skipped ${report.skipped}\n` +
+    `${verb} ${report.routed}, unrouted ${report.unrouted}, failed ${report.failed} (dead ${report.dead}), skipped ${report.skipped}${report.waiting > 0 ? `, waiting ${report.waiting}` : ''}\n` +
       `messages ${report.messages} in ${report.batches} batch(es): acked ${report.acked}, retried later ${report.nacked}, ` +
       `dead-lettered ${report.deadLettered}, ignored ${report.ignored}` +
       (report.recovered ? `; recovered ${report.recovered} interrupted` : '') +

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { RuntimeConfig } from '../config/load.js';
 import { openLedger } from '../ledger/url.js';
-import type { LedgerCounts, LedgerReports, RouteStat } from '../ledger/types.js';
+import type { LedgerCounts, LedgerReports, RouteStat, WaitingGroup } from '../ledger/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import type { QueueStats } from '../queue/types.js';
 import { configFrom, printJson, withCommonOptions, type CommonOptionValues, type Io } from './common.js';
@@ -14,6 +14,9 @@ interface StatusReading {
   queueStats: QueueStats;
   /** The `--json` document. */
   status: Record<string, unknown>;
+  /** Groups waiting for their marker, oldest first (at most 1,000). */
+  waiting: WaitingGroup[];
+  now: number;
 }
 
 export function statusCommand(io: Io, setExit: (code: number) => void): Command {
@@ -41,6 +44,7 @@ async function readStatus(config: RuntimeConfig, reports: LedgerReports): Promis
   const counts = await reports.counts();
   const routes = await reports.routeStats();
   const unrouted = await reports.listUnrouted(20);
+  const waiting = await reports.listWaiting(1000);
   const queue = await openConfiguredQueue(config);
   const queueStats = await queue.stats().finally(() => queue.close());
   const now = Date.now();
@@ -50,21 +54,33 @@ async function readStatus(config: RuntimeConfig, reports: LedgerReports): Promis
     oldestUnroutedAgeMs: counts.oldestUnroutedAt ? now - counts.oldestUnroutedAt : null,
     queue: { url: config.queueUrl, ...queueStats },
     routes,
+    waitingGroups: waiting.length,
+    oldestWaitingAgeMs: waiting[0] ? now - waiting[0].firstSeenAt : null,
+    waiting: waiting.slice(0, 20).map((g) => ({
+      folder: `${g.project}/${g.bucket}/${g.folder}`,
+      routeId: g.routeId,
+      members: g.members,
+      ageMs: now - g.firstSeenAt,
+    })),
     recentUnrouted: unrouted.map((u) => ({
       source: `${u.source.project}/${u.source.bucket}/${u.source.key}`,
       lastSeenAt: new Date(u.lastSeenAt).toISOString(),
       ...(u.reason ? { code: u.reason } : {}),
     })),
   };
-  return { counts, routes, queueStats, status };
+  return { counts, routes, queueStats, status, waiting, now };
 }
 
-function printStatus(io: Io, { counts, routes, queueStats }: StatusReading): void {
+function printStatus(io: Io, { counts, routes, queueStats, waiting, now }: StatusReading): void {
   const states = Object.entries(counts.byState)
     .map(([state, n]) => `${state} ${n}`)
     .join(', ');
   io.stdout.write(`deliveries: ${states}\n`);
   io.stdout.write(`unrouted files: ${counts.unrouted}\n`);
+  if (waiting.length > 0) {
+    const oldest = Math.round((now - (waiting[0]?.firstSeenAt ?? now)) / 1000);
+    io.stdout.write(`waiting groups: ${waiting.length} (oldest ${oldest}s)\n`);
+  }
   io.stdout.write(queueLine(queueStats));
   if (routes.length) {
     io.stdout.write(

@@ -25,7 +25,7 @@ export function printSummaryTable(io: Io, summary: RunSummary, dryRun: boolean):
     io.stdout.write(`${formatTable(['source', 'route', 'destination', 'state'], rows)}\n\n`);
   const verb = dryRun ? 'would route' : 'routed';
   io.stdout.write(
-    `${verb} ${summary.routed}, unrouted ${summary.unrouted}, failed ${summary.failed} (dead ${summary.dead}), skipped ${summary.skipped}\n`,
+    `${verb} ${summary.routed}, unrouted ${summary.unrouted}, failed ${summary.failed} (dead ${summary.dead}), skipped ${summary.skipped}${summary.waiting > 0 ? `, waiting ${summary.waiting}` : ''}\n`,
   );
   for (const e of summary.errors) io.stderr.write(`${e.source}: ${e.message}\n`);
 }

@@ -30,6 +30,8 @@ export interface DrainReport extends OutcomeCounts {
   /** Sources of deliveries an interrupted run left half-done, routed again first. */
   recovered: number;
   tempFilesRemoved: number;
+  /** Groups (`complete_when`) older than their `group_timeout`, dead-lettered at the end of the drain. */
+  groupsTimedOut: number;
   /** Why the drain ended. */
   stoppedBy: 'empty' | 'time-budget' | 'stopped' | 'lock-lost';
   durationMs: number;
@@ -62,6 +64,8 @@ export function emptyDrainReport(id: string): DrainReport {
     failed: 0,
     dead: 0,
     skipped: 0,
+    waiting: 0,
+    groupsTimedOut: 0,
     outcomes: {},
     messages: 0,
     batches: 0,
@@ -110,6 +114,9 @@ export function countResult(report: DrainReport, result: RouteResult): void {
     case 'failed':
     case 'in-flight':
       report.failed++;
+      break;
+    case 'waiting':
+      report.waiting++;
       break;
     default:
       report.skipped++;

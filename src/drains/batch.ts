@@ -115,6 +115,7 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
     clearInterval(extender);
     for (const id of held) await queue.nack(id, 0).catch(() => undefined);
   }
+  if (!dryRun) report.groupsTimedOut = (await ctx.router.expireGroups()).length;
   await signalDrain(ctx, report, delivered, options.notifier);
   report.durationMs = Date.now() - started;
   const { messages, batches, routed, failed, dead, stoppedBy } = report;

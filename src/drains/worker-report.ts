@@ -19,6 +19,10 @@ export interface WorkerStats {
   routed: number;
   unrouted: number;
   skipped: number;
+  /** Members of groups waiting for their marker (acknowledged). */
+  waiting: number;
+  /** Groups older than their `group_timeout`, dead-lettered by the worker's upkeep. */
+  groupsTimedOut: number;
   failed: number;
   dead: number;
   /** Messages pulled and not settled yet. */
@@ -47,6 +51,8 @@ export function emptyWorkerStats(now: number): WorkerStats {
     routed: 0,
     unrouted: 0,
     skipped: 0,
+    waiting: 0,
+    groupsTimedOut: 0,
     failed: 0,
     dead: 0,
     inHand: 0,
@@ -72,6 +78,9 @@ export function countOutcome(stats: WorkerStats, result: RouteResult): void {
     case 'failed':
     case 'in-flight':
       stats.failed++;
+      break;
+    case 'waiting':
+      stats.waiting++;
       break;
     default:
       stats.skipped++;

@@ -378,6 +378,7 @@ class QueueWorker {
     this.upkeepRunning = true;
     try {
       this.stats.releasedClaims += await releaseDeadLocalClaims(this.ctx);
+      this.stats.groupsTimedOut += (await this.ctx.router.expireGroups()).length;
       const maxAge = this.options.tempMaxAgeMs ?? 10 * 60_000;
       if (maxAge > 0) {
         const removed = await sweepTempFiles(this.ctx, maxAge);

@@ -8,6 +8,7 @@ import type {
   ReopenReason,
   TransitionItem,
   TransitionPatch,
+  WaitingBook,
 } from './types.js';
 import type { Location } from '../storage/types.js';
 
@@ -43,6 +44,11 @@ export class BatchingLedger implements Ledger {
     readonly inner: Ledger,
     private readonly maxBatch = 512,
   ) {}
+
+  /** Waiting groups are written apart from claims and transitions: the wrapped ledger's own. */
+  get waiting(): WaitingBook {
+    return this.inner.waiting;
+  }
 
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
     return new Promise((resolve, reject) =>

@@ -75,6 +75,40 @@ export interface UnroutedRecord {
   resolvedAt?: number;
 }
 
+/** One group (`complete_when`) of one row in one folder of a source bucket. */
+export interface WaitingGroupKey {
+  project: string;
+  bucket: string;
+  /** The members' folder: their keys' dirname without trailing `/` (`''` at the bucket's root, `folderOf`). */
+  folder: string;
+  routeId: string;
+}
+
+/** A group whose marker has not landed, as the ledger remembers it. */
+export interface WaitingGroup extends WaitingGroupKey {
+  firstSeenAt: number;
+  lastSeenAt: number;
+  /** Members present when it was last seen waiting. */
+  members: number;
+  /** Set when the group timed out (`group_timeout`): its members were dead-lettered. */
+  deadAt?: number;
+  reason?: string;
+}
+
+/**
+ * The ledger's memory of waiting groups (router/group.ts). Every backend
+ * guarantees: `record` keeps the first time a group was seen waiting (a
+ * group that had timed out starts again), `resolve` forgets a group that
+ * completed, `expire` marks an open group dead once (true only for the call
+ * that did), `open` lists the groups neither resolved nor dead, oldest first.
+ */
+export interface WaitingBook {
+  record(group: WaitingGroupKey, members: number, at: number): Promise<void>;
+  resolve(group: WaitingGroupKey): Promise<void>;
+  expire(group: WaitingGroupKey, at: number, reason: string): Promise<boolean>;
+  open(limit?: number): Promise<WaitingGroup[]>;
+}
+
 export type ClaimResult =
   /** This caller now holds the delivery until the lease expires. */
   | { status: 'claimed'; record: DeliveryRecord }
@@ -212,6 +246,8 @@ export interface DeliveryLookup {
  *   round trip / transaction, results in input order.
  */
 export interface Ledger extends DeliveryLookup {
+  /** Groups waiting for their marker (`complete_when`). */
+  readonly waiting: WaitingBook;
   claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult>;
   claimMany(plans: DeliveryPlan[], owner: string, leaseMs: number): Promise<ClaimResult[]>;
   /**
@@ -285,6 +321,8 @@ export interface Ledger extends DeliveryLookup {
  *   and rollups, never by reading every delivery.
  */
 export interface LedgerReports extends DeliveryLookup {
+  /** Groups waiting for their marker, oldest first (`WaitingBook.open`). */
+  listWaiting(limit: number): Promise<WaitingGroup[]>;
   listUnrouted(limit: number, offset?: number): Promise<UnroutedRecord[]>;
   query(query: DeliveryQuery): Promise<DeliveryPage>;
   counts(): Promise<LedgerCounts>;

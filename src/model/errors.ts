@@ -34,7 +34,8 @@ export type ErrorCode =
   | 'E_TRANSFORM_FAILED'
   | 'E_NOTIFY_URL'
   | 'E_NOTIFY_FAILED'
-  | 'E_MANIFEST_ID';
+  | 'E_MANIFEST_ID'
+  | 'E_GROUP_TIMEOUT';
 
 export type ErrorDetails = Record<string, unknown>;
 

@@ -7,10 +7,22 @@
  * - `gone`: the source no longer exists and nothing was in flight for it;
  * - `in-flight`: another worker holds a delivery: ask the sender to retry;
  * - `failed`: a transient failure, retried later (`retryAfterMs`);
- * - `dead`: a permanent failure or the retry budget spent: never retried.
+ * - `dead`: a permanent failure or the retry budget spent: never retried;
+ * - `waiting`: a member of a group (`complete_when`) whose marker has not
+ *   landed: recorded with its folder, delivered when a later arrival in the
+ *   folder finds the group complete (terminal: a queue cannot hold a message
+ *   for hours, and waiting is no failure).
  */
 export type EventOutcome =
-  'routed' | 'duplicate' | 'unrouted' | 'ignored' | 'gone' | 'in-flight' | 'failed' | 'dead';
+  | 'routed'
+  | 'duplicate'
+  | 'unrouted'
+  | 'ignored'
+  | 'gone'
+  | 'in-flight'
+  | 'failed'
+  | 'dead'
+  | 'waiting';
 
 /** Terminal for a queue or an HTTP sender: acknowledge (invariant 5). */
 export const TERMINAL_OUTCOMES: ReadonlySet<EventOutcome> = new Set([
@@ -20,4 +32,5 @@ export const TERMINAL_OUTCOMES: ReadonlySet<EventOutcome> = new Set([
   'ignored',
   'gone',
   'dead',
+  'waiting',
 ]);

@@ -47,6 +47,8 @@ export interface ScanOptions {
 
 export interface ScanReport extends RunSummary {
   listed: number;
+  /** Groups (`complete_when`) older than their `group_timeout`, dead-lettered after the listing was routed. */
+  groupsTimedOut: number;
   recovered: number;
   tempFilesRemoved: number;
   /** Bytes of the files listed to be routed. */
@@ -99,7 +101,9 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   });
   progress.listingDone = true;
   report();
+  const timedOut = ctx.config.dryRun ? [] : await ctx.router.expireGroups();
   return {
+    groupsTimedOut: timedOut.length,
     ...summary.summary,
     listed: progress.listed + recovered.size,
     bytes: progress.listedBytes,

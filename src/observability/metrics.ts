@@ -139,7 +139,7 @@ function routingMetrics(
   });
   const events = new Counter({
     name: 'switchyard_events_total',
-    help: 'Events (notifications, scanned files) by outcome: routed, duplicate, unrouted, ignored, gone, in-flight, failed, dead.',
+    help: 'Events (notifications, scanned files) by outcome: routed, duplicate, unrouted, ignored, gone, in-flight, failed, dead, waiting.',
     labelNames: ['outcome', 'origin'],
     registers,
   });
@@ -224,6 +224,24 @@ function registerLedgerMetrics(reports: LedgerReports, registers: Registry[]): v
     registers,
     async collect() {
       const oldest = (await counts()).oldestUnroutedAt;
+      this.set(oldest ? (Date.now() - oldest) / 1000 : 0);
+    },
+  });
+  const waiting = lazy(() => reports.listWaiting(100_000));
+  new Gauge({
+    name: 'switchyard_waiting_groups',
+    help: 'Groups (complete_when) waiting for their marker, their members kept in place.',
+    registers,
+    async collect() {
+      this.set((await waiting()).length);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_waiting_oldest_age_seconds',
+    help: 'Age of the oldest waiting group, from its first member seen (0 when none).',
+    registers,
+    async collect() {
+      const oldest = (await waiting())[0]?.firstSeenAt;
       this.set(oldest ? (Date.now() - oldest) / 1000 : 0);
     },
   });

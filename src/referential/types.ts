@@ -45,6 +45,14 @@ export interface Route {
   writeManifest?: boolean;
   /** Column `notify`: URL (`https://`, `sqs://`, `pubsub://`, `nats://`) sent one message per drain or group delivered. */
   notify?: string;
+  /**
+   * Column `complete_when`: RE2 mask of a marker file name. Files this row
+   * matches in one folder are a group, delivered together once a marker
+   * lands in that folder (router/group.ts).
+   */
+  completeWhen?: string;
+  /** Column `group_timeout` in ms (default 24h): an incomplete group older than this is dead-lettered. */
+  groupTimeoutMs?: number;
 }
 
 /** A row that matched a file name, with the mask's named groups. */

@@ -1,5 +1,6 @@
 import type { Problem } from '../model/errors.js';
 import type { RouteAction } from '../ledger/types.js';
+import { checkGroupColumns } from './group-columns.js';
 import { compileMask } from './matcher.js';
 import { TYPICAL_EXTENSIONS } from './overlap.js';
 import { TRANSFORMS, type TransformName } from '../storage/transform.js';
@@ -27,6 +28,8 @@ export const OPTIONAL_COLUMNS = [
   'transform',
   'write_manifest',
   'notify',
+  'complete_when',
+  'group_timeout',
 ] as const;
 
 const ACTIONS: readonly RouteAction[] = ['move', 'copy'];
@@ -83,6 +86,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
   const timezone = checkTimezone(fieldOf(row, 'timezone'), id, [directory, name], report);
   const writeManifest = strictFlag(row, 'write_manifest', id, report);
   const notify = checkNotify(fieldOf(row, 'notify'), id, report);
+  const group = checkGroupColumns(fieldOf(row, 'complete_when'), fieldOf(row, 'group_timeout'), mask, report);
 
   if (problems.some((p) => p.severity === 'error')) return { problems };
   if (REQUIRED_COLUMNS.some((c) => !(c in row.fields))) return { problems };
@@ -101,6 +105,7 @@ export function checkRow(row: RawRow, index: number): { route?: Route; problems:
     enabled: enabled ?? true,
     allowCycle: allowCycle ?? false,
     ...(transform && transform !== 'none' ? { transform } : {}),
+    ...group,
   };
   if (name !== '') route.destinationName = name;
   if (timezone !== undefined) route.timezone = timezone;

@@ -28,6 +28,15 @@ export interface DeliveryResult {
   crc32c?: string;
 }
 
+/** A group's state after a member or marker re-evaluated its folder (router/group.ts). */
+export interface GroupSummary {
+  folder: string;
+  /** Rows whose group in this folder is complete and was carried whole (members, then markers). */
+  completed: string[];
+  /** Rows whose group still waits for its marker (or for a member its manifest names). */
+  waiting: string[];
+}
+
 export interface RouteResult {
   event: ObjectEvent;
   source?: Location;
@@ -39,6 +48,8 @@ export interface RouteResult {
   note?: string;
   retryAfterMs?: number;
   durationMs?: number;
+  /** Set when the file is a member or marker of a group (`complete_when`). */
+  group?: GroupSummary;
 }
 
 /** A delivery as the ledger records it, reported in `state` (at `destination` when it wrote elsewhere). */

@@ -30,6 +30,8 @@ import {
 } from './result.js';
 import { deleteSource } from './delete-source.js';
 import { settleGoneSource, type SourceGoneContext } from './source-gone.js';
+import { GroupRouter, type GroupOutcome } from './group.js';
+import { expireGroups, type ExpiredGroup } from './group-timeout.js';
 
 export type { DeliveryResult, EventOutcome, RouteResult } from './result.js';
 
@@ -38,6 +40,8 @@ export interface RouterHooks {
   delivery?(result: DeliveryResult, durationMs: number): void;
   /** An event was routed to an outcome. */
   event?(result: RouteResult): void;
+  /** A folder's groups were evaluated (`complete_when`): what completed, what waits (manifests, notifications). */
+  group?(outcome: GroupOutcome): void;
 }
 
 export interface RouterOptions {
@@ -93,6 +97,8 @@ export class Router {
   private readonly shared: Pick<DeliveryInput, 'byteSlots' | 'csv' | 'parquet'>;
   /** What recording a failed delivery needs, built once. */
   private readonly failures: FailureContext;
+  /** Members and markers of groups (`complete_when`): see group.ts. */
+  private readonly groups: GroupRouter;
 
   constructor(private readonly options: RouterOptions) {
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -106,6 +112,15 @@ export class Router {
     };
     this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
     this.failures = { ledger: options.ledger, retry: this.retry, log: this.log, now: this.now };
+    this.groups = new GroupRouter({
+      ledger: options.ledger,
+      log: this.log,
+      now: this.now,
+      ...(options.dryRun ? { dryRun: true } : {}),
+      deliverMember: (source, object) => this.routeMember(source, object),
+      deliverMarker: (source, object, planned) => this.deliverKept(source, object, planned),
+      onGroup: (outcome) => options.hooks?.group?.(outcome),
+    });
   }
 
   get ledger(): Ledger {
@@ -152,6 +167,22 @@ export class Router {
     return result;
   }
 
+  /**
+   * Dead-letters the waiting groups older than their row's `group_timeout`
+   * (group-timeout.ts), sources kept; scans, drains and workers call it.
+   */
+  async expireGroups(): Promise<ExpiredGroup[]> {
+    if (this.options.dryRun) return [];
+    return expireGroups({
+      ledger: this.ledger,
+      stores: this.options.stores,
+      referential: this.referential,
+      refusals: this.refusals,
+      log: this.log,
+      now: this.now,
+    });
+  }
+
   /** The project a bucket belongs to, from the event or the referential (E_BUCKET_UNKNOWN, E_BUCKET_AMBIGUOUS). */
   resolveProject(event: ObjectEvent): string {
     return resolveProject(event, this.referential);
@@ -162,7 +193,34 @@ export class Router {
     return admitEvent(event, this.referential);
   }
 
-  private async routeUnsafe(event: ObjectEvent): Promise<RouteResult> {
+  /** A member of a complete group, routed by the normal path with its source kept (the group deletes it); never rejects. */
+  private async routeMember(source: Location, object: ObjectInfo): Promise<RouteResult> {
+    const event: ObjectEvent = { ...source, generation: object.generation, origin: 'scan' };
+    try {
+      return await this.routeUnsafe(event, true);
+    } catch (error) {
+      const transient = isTransient(error);
+      return {
+        event,
+        source,
+        outcome: transient ? 'failed' : 'dead',
+        deliveries: [],
+        error: { code: errorCode(error), message: errorMessage(error) },
+        ...(transient ? { retryAfterMs: this.retry.baseDelayMs } : {}),
+      };
+    }
+  }
+
+  /** Carries planned deliveries of an object (a group's marker), its source kept. */
+  private async deliverKept(source: Location, object: ObjectInfo, planned: PlannedDelivery[]): Promise<RouteResult> {
+    const store = await this.options.stores.storeFor(source.project);
+    const event: ObjectEvent = { ...source, generation: object.generation, origin: 'scan' };
+    const result: RouteResult = { event, source, generation: object.generation, outcome: 'routed', deliveries: [] };
+    return this.deliverAndSettle(result, store, source, object, planned, 0, true);
+  }
+
+  /** `member`: a group member routed by its group (group.ts): not a group again, its source kept. */
+  private async routeUnsafe(event: ObjectEvent, member = false): Promise<RouteResult> {
     const admission = this.admit(event);
     if (admission.kind === 'refused') throw admission.error;
     if (admission.kind === 'unsafe') {
@@ -181,6 +239,8 @@ export class Router {
 
     const referential = this.referential;
     const { deliveries, refused } = planDeliveries(referential, source, object);
+    const groupRows = member ? [] : GroupRouter.rowsFor(referential, source, deliveries, refused.length);
+    if (groupRows.length > 0) return this.groups.route(event, sourceStore, source, object, groupRows);
     const result: RouteResult = {
       event,
       source,
@@ -206,13 +266,14 @@ export class Router {
     const active = screened.active;
     const undelivered = withoutDelivering(result, active, refused.length, this.options.dryRun);
     if (undelivered) return undelivered;
-    return this.deliverAndSettle(result, sourceStore, source, object, active, refused.length);
+    return this.deliverAndSettle(result, sourceStore, source, object, active, refused.length, member);
   }
 
   /**
    * Carries the active deliveries, then settles the event: the source is
-   * deleted once every delivery is settled, verified deliveries are marked
-   * done, and the claims this call took are released.
+   * deleted once every delivery is settled (unless `keepSource`: a group
+   * deletes its sources once whole), verified deliveries are marked done,
+   * and the claims this call took are released.
    */
   private async deliverAndSettle(
     result: RouteResult,
@@ -221,9 +282,11 @@ export class Router {
     object: ObjectInfo,
     active: PlannedDelivery[],
     refusedCount: number,
+    keepSource = false,
   ): Promise<RouteResult> {
     const owner = this.options.owner;
-    const mayRename = active.length === 1 && refusedCount === 0 && active[0]?.plan.action === 'move';
+    const mayRename =
+      !keepSource && active.length === 1 && refusedCount === 0 && active[0]?.plan.action === 'move';
     // most files have one delivery: no pool of lanes around it
     const outcomes =
       active.length === 1
@@ -238,7 +301,7 @@ export class Router {
       const moves = result.deliveries.some((d) => d.action === 'move' && d.state !== 'superseded');
       const renamed = outcomes.some((o) => o.sourceGone);
       let sourceDeleted = renamed;
-      if (settled && moves && !renamed)
+      if (settled && moves && !renamed && !keepSource)
         sourceDeleted = await deleteSource(sourceStore, source, object, result, this.log);
       // a rename stamped the deletion with its own transition (deliverOne)
       if (settled && sourceDeleted && !renamed)

@@ -23,6 +23,8 @@ export interface OutcomeCounts {
   dead: number;
   /** Already done, ignored, or gone: nothing to do. */
   skipped: number;
+  /** Members of groups (`complete_when`) waiting for their marker: recorded, terminal, not a failure. */
+  waiting: number;
   outcomes: Partial<Record<EventOutcome, number>>;
 }
 
@@ -55,6 +57,7 @@ export class SummaryBuilder {
     failed: 0,
     dead: 0,
     skipped: 0,
+    waiting: 0,
     outcomes: {},
     deliveries: [],
     unroutedFiles: [],
@@ -95,6 +98,9 @@ export class SummaryBuilder {
       case 'failed':
       case 'in-flight':
         summary.failed++;
+        break;
+      case 'waiting':
+        summary.waiting++;
         break;
       default:
         summary.skipped++;

@@ -76,6 +76,41 @@ export function testLedger(
       await ledger.release(p.id, 'setup');
     };
 
+    const group = (folder: string, routeId = 'r1') => ({ project: 'p', bucket: 'in', folder, routeId });
+
+    test('a waiting group keeps its first sighting; reports list open groups oldest first', async () => {
+      await ledger.waiting.record(group('b/'), 1, 2_000);
+      await ledger.waiting.record(group('a/'), 1, 1_000);
+      await ledger.waiting.record(group('b/'), 3, 5_000);
+      await ledger.waiting.record(group('b/'), 2, 1_500);
+      const open = await ledger.waiting.open();
+      expect(open.map((g) => g.folder)).toEqual(['a/', 'b/']);
+      expect(open[1]).toEqual({ ...group('b/'), firstSeenAt: 1_500, lastSeenAt: 5_000, members: 2 });
+      expect(await reports.listWaiting(1)).toEqual([open[0]]);
+      expect(await ledger.waiting.open(1)).toEqual([open[0]]);
+    });
+
+    test('a group is told apart by folder and route, and forgotten once resolved', async () => {
+      await ledger.waiting.record(group('a/', 'r1'), 1, 1_000);
+      await ledger.waiting.record(group('a/', 'r2'), 1, 1_000);
+      await ledger.waiting.resolve(group('a/', 'r1'));
+      expect((await reports.listWaiting(10)).map((g) => g.routeId)).toEqual(['r2']);
+      await ledger.waiting.resolve(group('nope/'));
+      expect(await reports.listWaiting(10)).toHaveLength(1);
+    });
+
+    test('a group expires once, leaves the open list, and starts again when seen waiting anew', async () => {
+      await ledger.waiting.record(group('a/'), 2, 1_000);
+      expect(await ledger.waiting.expire(group('a/'), 9_000, 'timed out')).toBe(true);
+      expect(await ledger.waiting.expire(group('a/'), 9_500, 'again')).toBe(false);
+      expect(await ledger.waiting.expire(group('never/'), 9_500, 'never')).toBe(false);
+      expect(await ledger.waiting.open()).toEqual([]);
+      await ledger.waiting.record(group('a/'), 1, 12_000);
+      expect(await ledger.waiting.open()).toEqual([
+        { ...group('a/'), firstSeenAt: 12_000, lastSeenAt: 12_000, members: 1 },
+      ]);
+    });
+
     test('claim inserts a new delivery, then leases it to the caller', async () => {
       const p = plan(1);
       const before = Date.now();

@@ -115,7 +115,8 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
     await client.connect();
     try {
       await client.query(`ALTER TABLE "${schema}".unrouted DROP COLUMN reason`);
-      await client.query(`DELETE FROM "${schema}".switchyard_schema_version WHERE version = 2`);
+      await client.query(`DROP TABLE "${schema}".waiting_groups`);
+      await client.query(`DELETE FROM "${schema}".switchyard_schema_version WHERE version IN (2, 3)`);
       await client.query(
         `INSERT INTO "${schema}".unrouted (project, bucket, key, generation, size, first_seen_at, last_seen_at)
          VALUES ('p', 'in', 'old.bin', 'g', 1, 1000, 1000)`,
@@ -124,7 +125,8 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
       await client.end();
     }
     const migrated = await open(url);
-    expect(migrated.migrationsApplied).toEqual([2]);
+    expect(migrated.migrationsApplied).toEqual([2, 3]);
+    expect(await migrated.reports.listWaiting(10)).toEqual([]);
     expect(await migrated.reports.listUnrouted(10)).toEqual([
       {
         source: { project: 'p', bucket: 'in', key: 'old.bin' },
@@ -148,7 +150,7 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
     const url = shared!.newUrl();
     const stores = await Promise.all(Array.from({ length: 5 }, () => open(url)));
     const applied = stores.map((s) => s.migrationsApplied);
-    expect(applied.filter((v) => v.length > 0)).toEqual([[1, 2]]);
+    expect(applied.filter((v) => v.length > 0)).toEqual([[1, 2, 3]]);
     const { connectionString, schema } = parsePostgresUrl(url);
     const client = new pg.Client({ connectionString });
     await client.connect();
@@ -157,6 +159,7 @@ describe.skipIf(!shared)('PostgresLedger shared by several workers', () => {
       expect(rows.rows).toEqual([
         { component: 'ledger', version: 1 },
         { component: 'ledger', version: 2 },
+        { component: 'ledger', version: 3 },
       ]);
     } finally {
       await client.end();

@@ -29,7 +29,9 @@ describe('SQLite ledger migration', () => {
        VALUES ('p', 'in', 'old.bin', 'g', 1, 1000, 1000)`,
     ).run();
     migrateSqlite(db, 'ledger', LEDGER_MIGRATIONS);
-    expect(db.prepare("SELECT version FROM schema_version WHERE component = 'ledger'").pluck().get()).toBe(6);
+    expect(db.prepare("SELECT version FROM schema_version WHERE component = 'ledger'").pluck().get()).toBe(
+      LEDGER_MIGRATIONS.at(-1)?.version,
+    );
     const { ledger, reports } = sqliteLedgerStore(db);
     expect(await reports.listUnrouted(10)).toEqual([
       {
@@ -48,5 +50,20 @@ describe('SQLite ledger migration', () => {
       'E_KEY_ENCODING',
     );
     expect((await reports.listUnrouted(1))[0]?.reason).toBe('E_KEY_ENCODING');
+  });
+
+  it('adds waiting_groups to a version-6 ledger', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'switchyard-migrate-'));
+    db = openSqliteFile(join(dir, 'ledger.db'));
+    migrateSqlite(
+      db,
+      'ledger',
+      LEDGER_MIGRATIONS.filter((m) => m.version <= 6),
+    );
+    migrateSqlite(db, 'ledger', LEDGER_MIGRATIONS);
+    const { ledger, reports } = sqliteLedgerStore(db);
+    const group = { project: 'p', bucket: 'in', folder: 'day/', routeId: 'r' };
+    await ledger.waiting.record(group, 2, 1000);
+    expect(await reports.listWaiting(5)).toEqual([{ ...group, firstSeenAt: 1000, lastSeenAt: 1000, members: 2 }]);
   });
 });

@@ -38,6 +38,8 @@ interface ModelRoute {
   action: 'move' | 'copy';
   onConflict: 'fail' | 'overwrite' | 'version';
   transform?: TransformName;
+  /** A group row's marker mask: a marker no row routes goes to its destination once its group is whole. */
+  completeWhen?: RegExp;
 }
 
 /** What a row's transform makes of bytes (hex), as zlib's one-shot calls do; undefined: it refuses them. */
@@ -63,6 +65,8 @@ export class Model {
   readonly links = new Map<string, { target: string; inside?: string }>();
   outsideAtStart: Map<string, string> | undefined;
   private previous: Map<string, string> | undefined;
+  /** Folders where a group's marker was ever seen. */
+  private readonly markerSeen = new Set<string>();
   /** Routes in effect after the last reload (none yet: undefined). */
   routesAfterReload: number | undefined;
 
@@ -104,6 +108,7 @@ export class Model {
           action: r.action,
           onConflict: r.onConflict,
           ...(r.transform ? { transform: r.transform } : {}),
+          ...(r.completeWhen ? { completeWhen: new RegExp(r.completeWhen) } : {}),
         })),
     );
   }
@@ -122,6 +127,7 @@ export class Model {
       if (!this.everLanded.has(bytes))
         problems.push(`(b) ${location} holds bytes ${bytes.slice(0, 24)} that never landed`);
     }
+    problems.push(...this.groupsWhole(obs));
     problems.push(...this.outsideChanges(obs));
     problems.push(...this.failOverwrites(obs));
     if (this.routesAfterReload === 0)
@@ -195,6 +201,31 @@ export class Model {
     return false;
   }
 
+  /**
+   * (g) A group moves whole or not at all: a member (a file every referential
+   * in effect makes a member of a group) leaves the folder it landed in only
+   * once a marker was there; before, it waits in place.
+   */
+  private groupsWhole(obs: Observation): string[] {
+    for (const location of obs.files.keys())
+      if (this.referentials.some((routes) => routes.some((r) => r.completeWhen?.test(fileName(location)))))
+        this.markerSeen.add(parentOf(location));
+    const problems: string[] = [];
+    for (const l of this.landings) {
+      if (this.holds(l.bytes, l.location, l.step, obs) || this.markerSeen.has(parentOf(l.location))) continue;
+      const member = this.referentials.every((routes) =>
+        matching(routes, l.location).some(
+          (r) => r.completeWhen !== undefined && r.mask.test(fileName(l.location)),
+        ),
+      );
+      if (member)
+        problems.push(
+          `(g) ${l.location} (bytes ${l.bytes}, a group member) left its folder before any marker landed there`,
+        );
+    }
+    return problems;
+  }
+
   private outsideChanges(obs: Observation): string[] {
     const problems: string[] = [];
     const before = this.outsideAtStart ?? new Map<string, string>();
@@ -228,11 +259,14 @@ export class Model {
   }
 }
 
+/** The rows that route a file there: those whose mask matches it, else (a marker) the group rows whose marker mask does, delivering it as it is. */
 function matching(routes: readonly ModelRoute[], location: string): ModelRoute[] {
   const [project, bucket] = location.split('/');
-  return routes.filter(
-    (r) => r.sourceProject === project && r.sourceBucket === bucket && r.mask.test(fileName(location)),
-  );
+  const here = routes.filter((r) => r.sourceProject === project && r.sourceBucket === bucket);
+  const name = fileName(location);
+  const matched = here.filter((r) => r.mask.test(name));
+  if (matched.length > 0) return matched;
+  return here.filter((r) => r.completeWhen?.test(name)).map(({ transform: _transform, ...r }) => r);
 }
 
 function fileName(location: string): string {

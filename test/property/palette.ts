@@ -7,14 +7,23 @@ import fc from 'fast-check';
  */
 
 export const HEADER =
-  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,transform,route_id';
+  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,transform,complete_when,route_id';
 
 /** Landing buckets, all in project `land`. `drop` is a source only when a row says so. */
 export const LANDING_BUCKETS = ['in', 'drop'] as const;
 export type LandingBucket = (typeof LANDING_BUCKETS)[number];
 
 /** Keys a producer writes; `sub/` is the folder an attacker may swap for a link. */
-export const NAMES = ['sale_1.csv', 'fin.csv', 'notes.txt', 'sub/sale_2.csv', 'sub/fin.csv', 'data.bin'];
+export const NAMES = [
+  'sale_1.csv',
+  'fin.csv',
+  'notes.txt',
+  'sub/sale_2.csv',
+  'sub/fin.csv',
+  'data.bin',
+  '_SUCCESS',
+  'sub/_SUCCESS',
+];
 export const SWAPPABLE_FOLDER = 'sub';
 
 /** Files of the folder outside the data root that a swapped link points to (names a listing of `sub/` may hold). */
@@ -36,6 +45,8 @@ export interface RowSpec {
   onConflict: 'fail' | 'overwrite' | 'version';
   /** `gzip` always succeeds; `gunzip` of bytes that are not gzip fails, and the source must stay. */
   transform?: '' | 'gzip' | 'gunzip';
+  /** A group row (`complete_when`): its files in one folder wait for `_SUCCESS` there, then move whole. */
+  completeWhen?: '' | '^_SUCCESS$';
 }
 
 /**
@@ -75,9 +86,12 @@ const rowArb: fc.Arbitrary<RowSpec> = fc
     action: fc.constantFrom('move' as const, 'copy' as const),
     onConflict: fc.constantFrom('fail' as const, 'overwrite' as const, 'version' as const),
     transform: fc.constantFrom('' as const, '' as const, '' as const, 'gzip' as const, 'gunzip' as const),
+    completeWhen: fc.constantFrom('' as const, '' as const, '^_SUCCESS$' as const),
   })
-  .map(({ destination, ...row }) => ({
+  .map(({ destination, completeWhen, ...row }) => ({
     ...row,
+    // a mask that matches the marker cannot make a group (validate refuses it)
+    completeWhen: row.mask === '.' ? ('' as const) : completeWhen,
     destinationProject: destination[0],
     destinationBucket: destination[1],
   }));
@@ -159,6 +173,7 @@ export function referentialCsv(scenario: Scenario): string {
         r.action,
         r.onConflict,
         r.transform ?? '',
+        r.completeWhen ?? '',
       ].join(','),
     ),
   );

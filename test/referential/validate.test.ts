@@ -76,7 +76,7 @@ describe('validateRows: errors, as FILE:LINE: column: message', () => {
       'destination_directory',
     ]);
     expect(r.warnings).toEqual([
-      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone, transform, write_manifest, notify (columns starting with "x_" are notes)',
+      'routes.csv:1: mask: warning: unknown column "mask" is ignored: expected one of source_project, source_bucket, source_file_mask, destination_project, destination_bucket, destination_directory, action, on_conflict, route_id, enabled, allow_cycle, destination_name, timezone, transform, write_manifest, notify, complete_when, group_timeout (columns starting with "x_" are notes)',
     ]);
     expect(r.ids).toEqual([]);
   });
@@ -308,5 +308,45 @@ describe('validateRows: warnings never fail', () => {
     expect(check(['p,in,(?P<yyyy>\\d{4}),d,out,{yyyy}']).warnings).toEqual([
       'routes.csv:2: source_file_mask: warning: named group "yyyy" hides the built-in placeholder {yyyy}: the group\'s value is used',
     ]);
+  });
+});
+
+describe('validateRows: groups (complete_when, group_timeout)', () => {
+  const GROUPS = `${HEADER},complete_when,group_timeout`;
+
+  it('keeps the marker mask and the timeout (24h by default)', () => {
+    const { routes, problems } = validateRows(
+      loadReferentialText(
+        `${GROUPS}\np,in,\\.csv$,d,out,x,^_SUCCESS$,\np,in,\\.parquet$,d,out,y,manifest\\.json$,2h\n`,
+        'routes.csv',
+      ),
+    );
+    expect(problems).toEqual([]);
+    expect(routes.map((r) => [r.completeWhen, r.groupTimeoutMs])).toEqual([
+      ['^_SUCCESS$', 24 * 3_600_000],
+      ['manifest\\.json$', 2 * 3_600_000],
+    ]);
+  });
+
+  it('refuses a marker mask the source mask can also match, naming a common name', () => {
+    const { errors } = check(
+      ['p,in,\\.json$,d,out,x,manifest\\.json$,', 'p,in,^data_,d,out,x,_done$,'],
+      GROUPS,
+    );
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toContain('complete_when');
+    expect(errors[0]).toContain('"manifest.json"');
+    expect(errors[1]).toContain('both match "data_');
+  });
+
+  it('refuses an invalid marker mask, a bad timeout and a timeout without a marker', () => {
+    const { errors } = check(
+      ['p,in,\\.csv$,d,out,x,(,', 'p,in,\\.csv$,d,out,x,^_S$,soon', 'p,in,\\.csv$,d,out,x,,1h'],
+      GROUPS,
+    );
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toContain('invalid RE2 mask "("');
+    expect(errors[1]).toContain('invalid group_timeout "soon"');
+    expect(errors[2]).toContain('without complete_when');
   });
 });

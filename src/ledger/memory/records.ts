@@ -1,5 +1,5 @@
 import type { Location } from '../../storage/types.js';
-import type { DeliveryRecord, UnroutedRecord } from '../types.js';
+import type { DeliveryRecord, UnroutedRecord, WaitingGroup } from '../types.js';
 
 export interface MemoryLedgerOptions {
   now?: () => number;
@@ -10,6 +10,8 @@ export class MemoryRecords {
   readonly deliveries = new Map<string, DeliveryRecord>();
   /** By `locationKey` of the source. */
   readonly unrouted = new Map<string, UnroutedRecord>();
+  /** Waiting groups by `groupKey` (waiting.ts). */
+  readonly waiting = new Map<string, WaitingGroup>();
   readonly now: () => number;
 
   constructor(options: MemoryLedgerOptions = {}) {

@@ -10,7 +10,9 @@ import type {
   LedgerReports,
   RouteStat,
   UnroutedRecord,
+  WaitingGroup,
 } from '../types.js';
+import { oldestFirst } from './waiting.js';
 
 /** The memory ledger's reports: each delivery read as a row of one, folded like the databases' rows. */
 export class MemoryReports implements LedgerReports {
@@ -18,6 +20,10 @@ export class MemoryReports implements LedgerReports {
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
     return this.records.get(id);
+  }
+
+  async listWaiting(limit: number): Promise<WaitingGroup[]> {
+    return oldestFirst(this.records.waiting.values(), limit);
   }
 
   async listUnrouted(limit: number, offset = 0): Promise<UnroutedRecord[]> {

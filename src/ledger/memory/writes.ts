@@ -1,5 +1,6 @@
 import { sameLocation } from '../../model/keys.js';
 import type { Location } from '../../storage/types.js';
+import { MemoryWaitingBook } from './waiting.js';
 import { locationKey, newestFirst, type MemoryRecords } from './records.js';
 import { applyTransition, canTransition, claimDecision, newRecord, reopenRecord, revive } from '../rules.js';
 import type {
@@ -17,7 +18,11 @@ const clone = <T>(value: T): T => structuredClone(value);
 
 /** The memory ledger's write path: every rule applied to the records in place (see rules.ts). */
 export class MemoryLedger implements Ledger {
-  constructor(private readonly records: MemoryRecords) {}
+  readonly waiting: MemoryWaitingBook;
+
+  constructor(private readonly records: MemoryRecords) {
+    this.waiting = new MemoryWaitingBook(records.waiting);
+  }
 
   async claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
     return this.claimOne(plan, owner, leaseMs, this.records.now());

@@ -20,7 +20,9 @@ import type {
   LedgerReports,
   RouteStat,
   UnroutedRecord,
+  WaitingGroup,
 } from '../types.js';
+import { listOpenWaiting } from './waiting.js';
 
 /** The PostgreSQL ledger's reports: grouped on the server, folded by report-rows.ts. */
 export class PostgresReports implements LedgerReports {
@@ -28,6 +30,10 @@ export class PostgresReports implements LedgerReports {
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
     return this.c.getOne(id);
+  }
+
+  async listWaiting(limit: number): Promise<WaitingGroup[]> {
+    return listOpenWaiting(this.c, limit);
   }
 
   async listUnrouted(limit: number, offset = 0): Promise<UnroutedRecord[]> {

@@ -77,6 +77,25 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'unrouted.reason: why a file cannot be routed (E_KEY_ENCODING), when not an unmatched name',
     statements: ['ALTER TABLE unrouted ADD COLUMN reason text'],
   },
+  {
+    version: 3,
+    description: 'waiting_groups: groups (complete_when) waiting for their marker',
+    statements: [
+      `CREATE TABLE waiting_groups (
+        project text NOT NULL,
+        bucket text NOT NULL,
+        folder text NOT NULL,
+        route_id text NOT NULL,
+        first_seen_at bigint NOT NULL,
+        last_seen_at bigint NOT NULL,
+        members integer NOT NULL,
+        dead_at bigint,
+        reason text,
+        PRIMARY KEY (project, bucket, folder, route_id)
+      )`,
+      `CREATE INDEX waiting_groups_open ON waiting_groups (first_seen_at) WHERE dead_at IS NULL`,
+    ],
+  },
 ];
 
 const COMPONENT = 'ledger';

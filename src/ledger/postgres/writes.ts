@@ -1,6 +1,7 @@
 import type { Location } from '../../storage/types.js';
 import type { PgConnection } from './connection.js';
 import * as sql from './sql.js';
+import { PostgresWaitingBook } from './waiting.js';
 import { planValues, PLAN_COLUMNS, recordFromRow, type DeliveryRow } from '../rows.js';
 import { claimDecision } from '../rules.js';
 import type {
@@ -28,7 +29,11 @@ const CLAIM_ROUNDS = 5;
  *   not reach the server, otherwise the TransientError reaches the router.
  */
 export class PostgresLedger implements Ledger {
-  constructor(private readonly c: PgConnection) {}
+  readonly waiting: PostgresWaitingBook;
+
+  constructor(private readonly c: PgConnection) {
+    this.waiting = new PostgresWaitingBook(c);
+  }
 
   async claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
     const [result] = await this.claimMany([plan], owner, leaseMs);

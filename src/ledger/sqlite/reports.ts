@@ -8,6 +8,7 @@ import {
   type UnroutedCountRow,
 } from '../report-rows.js';
 import { recordFromRow, unroutedFromRow, type UnroutedRow } from '../rows.js';
+import { OPEN_WAITING, waitingFromRow, type WaitingRow } from '../waiting-rows.js';
 import { pageOf, pageSize, scanSize } from '../rules.js';
 import type { SqliteConnection } from './connection.js';
 import { COUNT_DONE, FLOW_ROLLUP, rollupParams, ROUTE_ROLLUP, windowParts } from './rollup.js';
@@ -22,6 +23,7 @@ import type {
   LedgerReports,
   RouteStat,
   UnroutedRecord,
+  WaitingGroup,
 } from '../types.js';
 
 /**
@@ -32,6 +34,10 @@ import type {
  */
 export class SqliteReports implements LedgerReports {
   constructor(private readonly c: SqliteConnection) {}
+
+  async listWaiting(limit: number): Promise<WaitingGroup[]> {
+    return this.c.rows<WaitingRow>(OPEN_WAITING('?'), [limit]).map(waitingFromRow);
+  }
 
   async get(id: string): Promise<DeliveryRecord | undefined> {
     return this.c.getOne(id);

@@ -75,4 +75,23 @@ export const LEDGER_MIGRATIONS: readonly SqliteMigration[] = [
     description: 'unrouted.reason: why a file cannot be routed (E_KEY_ENCODING), when not an unmatched name',
     sql: 'ALTER TABLE unrouted ADD COLUMN reason TEXT;',
   },
+  {
+    version: 7,
+    description: 'waiting_groups: groups (complete_when) waiting for their marker',
+    sql: `
+      CREATE TABLE waiting_groups (
+        project TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        route_id TEXT NOT NULL,
+        first_seen_at INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        members INTEGER NOT NULL,
+        dead_at INTEGER,
+        reason TEXT,
+        PRIMARY KEY (project, bucket, folder, route_id)
+      );
+      CREATE INDEX waiting_groups_open ON waiting_groups (first_seen_at) WHERE dead_at IS NULL;
+    `,
+  },
 ];

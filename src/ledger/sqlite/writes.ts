@@ -4,6 +4,7 @@ import { DELIVERY_COLUMNS, planValues, PLAN_COLUMNS, recordFromRow, rowValues } 
 import { claimDecision, newRecord } from '../rules.js';
 import type { SqliteConnection } from './connection.js';
 import { rollupInserts } from './rollup.js';
+import { SqliteWaitingBook } from './waiting.js';
 import { REOPEN_DONE, transitionSql } from './sql.js';
 import type {
   ClaimResult,
@@ -35,8 +36,11 @@ const REVIVE =
  */
 export class SqliteLedger implements Ledger {
   private readonly held = new HeldDeliveries();
+  readonly waiting: SqliteWaitingBook;
 
-  constructor(private readonly c: SqliteConnection) {}
+  constructor(private readonly c: SqliteConnection) {
+    this.waiting = new SqliteWaitingBook(c);
+  }
 
   async claim(plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
     if (this.held.has(plan.id)) return this.held.claim(plan.id, owner, leaseMs, this.c.now());

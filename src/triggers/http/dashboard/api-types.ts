@@ -37,6 +37,8 @@ export interface SummaryAnswer {
     unrouted: number;
     oldestUnroutedAt?: number;
   };
+  /** Groups (complete_when) waiting for their marker, and when the oldest was first seen. */
+  waiting: { groups: number; oldestAt?: number };
 }
 
 /** A route's numbers in the window; `bytes` sums the done deliveries. */

@@ -141,6 +141,7 @@ function serveOverviewApi(app: Hono, d: Dashboard): void {
     '/api/summary',
     answer<SummaryAnswer>(log, async (c) => {
       const counts = await reports.counts();
+      const waiting = await reports.listWaiting(100_000);
       const verdict = await auth.verify(c.req.header('authorization'));
       return {
         now: now(),
@@ -148,6 +149,10 @@ function serveOverviewApi(app: Hono, d: Dashboard): void {
         authenticated: verdict.ok,
         routes: d.referential().routes.length,
         counts,
+        waiting: {
+          groups: waiting.length,
+          ...(waiting[0] ? { oldestAt: waiting[0].firstSeenAt } : {}),
+        },
       };
     }),
   );

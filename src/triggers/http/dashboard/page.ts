@@ -38,6 +38,8 @@ export const PAGE_HTML = `<!doctype html>
     <div class="card bad"><span class="value" data-count="dead">–</span><span class="label">dead letters</span></div>
     <div class="card warn"><span class="value" data-count="unrouted">–</span><span class="label">unrouted files</span></div>
     <div class="card"><span class="value" data-count="oldest-unrouted">–</span><span class="label">oldest unrouted</span></div>
+    <div class="card"><span class="value" data-count="waiting">–</span><span class="label">waiting groups</span></div>
+    <div class="card"><span class="value" data-count="oldest-waiting">–</span><span class="label">oldest waiting</span></div>
     <div class="card"><span class="value" data-count="idle-routes">–</span><span class="label">rows with no match in window</span></div>
   </section>
   <div class="grid">

@@ -23,6 +23,8 @@ export async function loadSummary(): Promise<void> {
   setCard('dead', count(c.dead));
   setCard('unrouted', count(s.counts.unrouted));
   setCard('oldest-unrouted', s.counts.oldestUnroutedAt ? age(s.now - s.counts.oldestUnroutedAt) : '–');
+  setCard('waiting', count(s.waiting.groups));
+  setCard('oldest-waiting', s.waiting.oldestAt ? age(s.now - s.waiting.oldestAt) : '–');
   byId('updated', HTMLElement).textContent = `updated ${time(s.now)}`;
   byId('token-state', HTMLElement).textContent = !s.tokenRequired
     ? 'no token configured (loopback)'
