@@ -41,7 +41,7 @@ export interface Route {
   timezone?: string;
   /** Column `transform`: the bytes are rewritten on the way and the file name follows (transformedName). */
   transform?: TransformName;
-  /** Column `write_manifest`: each drain or complete group writes `_MANIFEST-<id>.json` where it delivered. */
+  /** Column `write_manifest`: each batch drain writes `_MANIFEST-<id>.json` where it delivered. */
   writeManifest?: boolean;
   /** Column `notify`: URL (`https://`, `sqs://`, `pubsub://`, `nats://`) sent one message per drain or group delivered. */
   notify?: string;
