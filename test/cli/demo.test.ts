@@ -21,11 +21,26 @@ describe('switchyard demo --dir', () => {
     const target = path.join(dir, 'fresh');
     const run = await ws.run('demo', '--dir', target, '--json');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.json()).toMatchObject({ dir: target, routed: 5, unrouted: 1 });
-    expect((await readdir(path.join(target, 'data', 'finance', 'raw_data'))).sort()).toEqual([
+    expect(run.json()).toMatchObject({ dir: target, routed: 9, unrouted: 1, waiting: 1 });
+    const data = path.join(target, 'data');
+    expect((await readdir(path.join(data, 'finance', 'raw_data'))).sort()).toEqual([
       'finance_2024-01.csv',
       'finance_2024-02.csv',
       'finance_q1 report.csv',
+    ]);
+    // the transform: CSV in, one JSON line per record out, under its new name
+    expect(
+      await readFile(path.join(data, 'analytics', 'raw_data', 'inventory', 'stock_2024-01.jsonl'), 'utf8'),
+    ).toBe('{"sku":"A-1","on_hand":"12"}\n{"sku":"B-7","on_hand":"0"}\n');
+    // the complete group moved whole, its marker with it; the one without a marker waits in place
+    expect((await readdir(path.join(data, 'sales', 'raw_data', 'orders', '2024-01-05'))).sort()).toEqual([
+      '_SUCCESS',
+      'part-0001.csv',
+      'part-0002.csv',
+    ]);
+    expect(await readdir(path.join(data, 'source_bucket', 'raw_data', 'orders', '2024-01-05'))).toEqual([]);
+    expect(await readdir(path.join(data, 'source_bucket', 'raw_data', 'orders', '2024-01-06'))).toEqual([
+      'part-0001.csv',
     ]);
   });
 
