@@ -30,6 +30,8 @@ export interface GroupContext {
   /** Carries a marker's deliveries, its source kept. */
   deliverMarker(source: Location, object: ObjectInfo, planned: PlannedDelivery[]): Promise<RouteResult>;
   onGroup?(outcome: GroupOutcome): void;
+  /** Whether some row routes this file by its source_file_mask: a marker it matches is left for that row to route. */
+  routedAsFile?(source: Location): boolean;
 }
 
 /** The route id a marker's deliveries are recorded under: its row's, marked (no transform, no rename). */
@@ -82,6 +84,18 @@ export class GroupRouter {
     // a marker is a file no row routes: one another row routes is routed by it
     if (planned.length > 0 || refused > 0) return [];
     return rows.some((r) => testerOf(r.completeWhen ?? '')(name)) ? rows : [];
+  }
+
+  /** Whether an enabled row of the file's bucket matches its name by its source_file_mask. */
+  static routedAsFile(referential: Referential, source: Location): boolean {
+    const name = fileNameOf(source.key);
+    return referential.routes.some(
+      (r) =>
+        r.enabled &&
+        r.sourceProject === source.project &&
+        r.sourceBucket === source.bucket &&
+        testerOf(r.mask)(name),
+    );
   }
 
   /** Routes the event of a member or marker through its folder's group. */
@@ -211,6 +225,8 @@ export class GroupRouter {
         const ofMarker = ev.states.filter((o) => o.markers.some((k) => k.key === marker.key));
         if (!result || result.sourceDeleted || !carried(result) || !moves(result)) continue;
         if (!ofMarker.every((o) => ev.whole.has(o))) continue;
+        // a marker a row also routes as a file keeps its source: that row's own delivery moves it (or keeps it, for a copy)
+        if (this.ctx.routedAsFile?.({ ...source, key: marker.key })) continue;
         await this.deleteOne(store, { ...source, key: marker.key }, marker, result);
       }
     }

@@ -120,6 +120,7 @@ export class Router {
       deliverMember: (source, object) => this.routeMember(source, object),
       deliverMarker: (source, object, planned) => this.deliverKept(source, object, planned),
       onGroup: (outcome) => options.hooks?.group?.(outcome),
+      routedAsFile: (source) => GroupRouter.routedAsFile(this.referential, source),
     });
   }
 
@@ -212,10 +213,20 @@ export class Router {
   }
 
   /** Carries planned deliveries of an object (a group's marker), its source kept. */
-  private async deliverKept(source: Location, object: ObjectInfo, planned: PlannedDelivery[]): Promise<RouteResult> {
+  private async deliverKept(
+    source: Location,
+    object: ObjectInfo,
+    planned: PlannedDelivery[],
+  ): Promise<RouteResult> {
     const store = await this.options.stores.storeFor(source.project);
     const event: ObjectEvent = { ...source, generation: object.generation, origin: 'scan' };
-    const result: RouteResult = { event, source, generation: object.generation, outcome: 'routed', deliveries: [] };
+    const result: RouteResult = {
+      event,
+      source,
+      generation: object.generation,
+      outcome: 'routed',
+      deliveries: [],
+    };
     return this.deliverAndSettle(result, store, source, object, planned, 0, true);
   }
 

@@ -163,11 +163,13 @@ export class Model {
     if (this.holds(bytes, location, since, obs)) return true;
     if (visited.has(location)) return false;
     const seen = new Set(visited).add(location);
-    return this.referentials.some((routes) => {
-      const matched = matching(routes, location);
-      if (!matched.some((r) => r.action === 'move')) return false;
-      return matched.every((r) => this.destinationAccounts(bytes, r, location, since, obs, seen));
-    });
+    return this.referentials.some((routes) =>
+      matchings(routes, location).some(
+        (matched) =>
+          matched.some((r) => r.action === 'move') &&
+          matched.every((r) => this.destinationAccounts(bytes, r, location, since, obs, seen)),
+      ),
+    );
   }
 
   private destinationAccounts(
@@ -214,7 +216,7 @@ export class Model {
     for (const l of this.landings) {
       if (this.holds(l.bytes, l.location, l.step, obs) || this.markerSeen.has(parentOf(l.location))) continue;
       const member = this.referentials.every((routes) =>
-        matching(routes, l.location).some(
+        (matchings(routes, l.location)[0] ?? []).some(
           (r) => r.completeWhen !== undefined && r.mask.test(fileName(l.location)),
         ),
       );
@@ -260,13 +262,16 @@ export class Model {
 }
 
 /** The rows that route a file there: those whose mask matches it, else (a marker) the group rows whose marker mask does, delivering it as it is. */
-function matching(routes: readonly ModelRoute[], location: string): ModelRoute[] {
+function matchings(routes: readonly ModelRoute[], location: string): ModelRoute[][] {
   const [project, bucket] = location.split('/');
   const here = routes.filter((r) => r.sourceProject === project && r.sourceBucket === bucket);
   const name = fileName(location);
   const matched = here.filter((r) => r.mask.test(name));
-  if (matched.length > 0) return matched;
-  return here.filter((r) => r.completeWhen?.test(name)).map(({ transform: _transform, ...r }) => r);
+  const asMarker = here.filter((r) => r.completeWhen?.test(name)).map(({ transform: _transform, ...r }) => r);
+  if (matched.length === 0) return [asMarker];
+  // a marker other rows also match as a file: routed by them alone (no group completed),
+  // or, once its group completes, carried with the group too, under its own name
+  return asMarker.length === 0 ? [matched] : [matched, [...matched, ...asMarker]];
 }
 
 function fileName(location: string): string {
