@@ -29,6 +29,7 @@ export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   '--max-batch',
   '--time-budget',
   '--grace',
+  '--group-check',
   '--max-attempts',
   '--lease',
   '--retry-delay',

@@ -10,6 +10,7 @@ import type { Context } from '../runtime/context.js';
 import { openMeteredContext, startEventMode, type EventMode, type EventModeOptions } from '../modes/event.js';
 import type { Metrics } from '../observability/metrics.js';
 import { recoverInterrupted } from '../runtime/recover.js';
+import { expireGroupsEvery, type GroupExpiry } from '../runtime/group-expiry.js';
 import type { Queue } from '../queue/types.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import {
@@ -36,6 +37,7 @@ interface ServeOptions extends CommonOptionValues {
   grace: number;
   settle?: number;
   publicReads?: boolean;
+  groupCheck: number;
 }
 
 /** Sizes like `1048576`, `512KiB`, `1MiB`, `2mb`. */
@@ -105,7 +107,13 @@ function declareServeOptions(): Command {
     .option('--timezone <tz>', 'batch mode: IANA time zone of --schedule')
     .option('--max-batch <n>', 'batch mode: messages pulled at a time (default 100)', positiveInt)
     .option('--time-budget <duration>', 'batch mode: stop pulling after this long per drain', duration)
-    .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000);
+    .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000)
+    .option(
+      '--group-check <duration>',
+      'event mode: how often incomplete groups are checked against their group_timeout (batch mode: each drain)',
+      duration,
+      60_000,
+    );
 }
 
 /** Batch mode needs a valid --schedule (and --timezone, when given); event mode needs neither. */
@@ -130,6 +138,7 @@ async function startServing(
 ): Promise<EventMode> {
   const { ctx, metrics, queue } = opened;
   let schedule: BatchSchedule | undefined;
+  let expiry: GroupExpiry | undefined;
   try {
     if (!config.dryRun && !queue) await recoverBeforeServing(ctx, logger);
     const sink: EventSink | undefined = queue ? queueSink(queue) : undefined;
@@ -138,11 +147,13 @@ async function startServing(
       metrics,
       ...(sink ? { sink } : {}),
       onStop: async () => {
+        await expiry?.stop();
         await schedule?.stop();
         await queue?.close();
       },
     });
     if (queue) schedule = startSchedule(ctx, queue, options, metrics);
+    else if (!config.dryRun) expiry = expireGroupsEvery(ctx, options.groupCheck);
     return mode;
   } catch (error) {
     await ctx.close();

@@ -15,7 +15,9 @@ import type { Context } from '../runtime/context.js';
 import { keepLeasesAlive } from './message-leases.js';
 import { recoverInterrupted } from '../runtime/recover.js';
 import type { Notifier } from '../signals/notifier.js';
-import { deliveredFiles, newDrainId, signalFromContext } from './drain-signal.js';
+import { deliveredFiles } from '../router/delivered.js';
+import { newSignalId } from '../signals/signal-id.js';
+import { signalFromContext } from './drain-signal.js';
 
 export type { DrainReport } from './batch-report.js';
 
@@ -64,7 +66,7 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
   const started = Date.now();
   const { maxBatch, leaseMs, concurrency, pullWaitMs, policy } = drainSettings(ctx, queue, options);
   const dryRun = ctx.config.dryRun;
-  const report = emptyDrainReport(newDrainId(new Date(started)));
+  const report = emptyDrainReport(newSignalId('drain', new Date(started)));
   const delivered: RouteResult[] = [];
 
   if (options.recover !== false && !dryRun) {

@@ -10,5 +10,8 @@ export function withHooks(...all: Array<RouterHooks | undefined>): RouterHooks {
     event: (result) => {
       for (const h of hooks) h.event?.(result);
     },
+    group: async (outcome) => {
+      for (const h of hooks) await h.group?.(outcome);
+    },
   };
 }

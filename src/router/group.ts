@@ -1,6 +1,7 @@
 import { deliveryId } from '../ledger/delivery-id.js';
 import type { Ledger, WaitingGroupKey } from '../ledger/types.js';
 import type { ObjectEvent } from '../model/event.js';
+import { errorCode, errorMessage } from '../model/errors.js';
 import { fileNameOf, folderOf, joinKey, parseLocation } from '../model/keys.js';
 import type { Referential, Route } from '../referential/types.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
@@ -29,7 +30,8 @@ export interface GroupContext {
   deliverMember(source: Location, object: ObjectInfo): Promise<RouteResult>;
   /** Carries a marker's deliveries, its source kept. */
   deliverMarker(source: Location, object: ObjectInfo, planned: PlannedDelivery[]): Promise<RouteResult>;
-  onGroup?(outcome: GroupOutcome): void;
+  /** Awaited once a folder's groups were evaluated; what it throws is logged, never undoes a delivery. */
+  onGroup?(outcome: GroupOutcome): void | Promise<void>;
   /** Whether some row routes this file by its source_file_mask: a marker it matches is left for that row to route. */
   routedAsFile?(source: Location): boolean;
 }
@@ -149,8 +151,24 @@ export class GroupRouter {
     await this.deleteSources(store, source, evaluation);
     for (const s of complete)
       if (evaluation.whole.has(s)) await this.ctx.ledger.waiting.resolve(this.keyOf(source, folder, s.route));
-    this.ctx.onGroup?.(outcomeOf(evaluation));
+    await this.told(outcomeOf(evaluation));
     return evaluation;
+  }
+
+  /** Tells the hook (manifests, notify) what this evaluation carried; its failure is only logged. */
+  private async told(outcome: GroupOutcome): Promise<void> {
+    try {
+      await this.ctx.onGroup?.(outcome);
+    } catch (error) {
+      this.ctx.log.error(
+        {
+          folder: `${outcome.project}/${outcome.bucket}/${outcome.folder}`,
+          code: errorCode(error),
+          error: errorMessage(error),
+        },
+        'group hook failed; the group stays delivered',
+      );
+    }
   }
 
   /** Whether a marker of this group was delivered earlier along its row: the group was complete then. */

@@ -40,8 +40,12 @@ export interface RouterHooks {
   delivery?(result: DeliveryResult, durationMs: number): void;
   /** An event was routed to an outcome. */
   event?(result: RouteResult): void;
-  /** A folder's groups were evaluated (`complete_when`): what completed, what waits (manifests, notifications). */
-  group?(outcome: GroupOutcome): void;
+  /**
+   * A folder's groups were evaluated (`complete_when`): what completed, what
+   * waits. Awaited before the event is answered (the group's manifests and
+   * notify messages); a hook that fails is logged, the group stays delivered.
+   */
+  group?(outcome: GroupOutcome): void | Promise<void>;
 }
 
 export interface RouterOptions {

@@ -11,9 +11,11 @@ import type { Referential } from '../referential/types.js';
 import type { Problem } from '../model/errors.js';
 import { deliveryLogHooks } from '../observability/delivery-log.js';
 import { withHooks } from '../observability/hooks.js';
-import { Router, type RouterHooks } from '../router/router.js';
+import { Router, type RouterHooks, type RouterOptions } from '../router/router.js';
 import type { RetryPolicy } from '../router/retry.js';
 import { StoreRegistry } from '../storage/registry.js';
+import { Notifier } from '../signals/notifier.js';
+import { groupSignalHooks } from './group-signals.js';
 
 /** Everything a mode needs, opened from one RuntimeConfig and closed together. */
 export interface Context {
@@ -39,6 +41,8 @@ export interface ContextOptions {
   hooks?: RouterHooks;
   retry?: RetryPolicy;
   leaseMs?: number;
+  /** Sends the `notify` messages of complete groups (the caller's, kept open); by default one is opened when first needed and closed with the context. */
+  notifier?: Notifier;
   /** Provide an already loaded referential (tests, `demo`). */
   referential?: Referential;
 }
@@ -71,19 +75,15 @@ export async function openContext(
   const store = batchingStore(await openLedger(config.ledgerUrl, { stateDir: config.stateDir }));
   const { ledger, reports } = store;
   const owner = processOwner();
-  const router = new Router({
-    referential: current,
-    stores,
-    ledger,
-    owner,
+  let notifier: Notifier | undefined;
+  const notifierNow = (): Notifier => options.notifier ?? (notifier ??= new Notifier({ env: config.env }));
+  const router = openRouter(
+    config,
     logger,
-    dryRun: config.dryRun,
-    ...(config.csv ? { csv: config.csv } : {}),
-    ...(config.parquet ? { parquet: config.parquet } : {}),
-    hooks: withHooks(deliveryLogHooks(logger), options.hooks),
-    ...(options.retry ? { retry: options.retry } : {}),
-    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
-  });
+    options,
+    { referential: current, stores, ledger, owner },
+    notifierNow,
+  );
   source.start();
   return {
     config,
@@ -98,8 +98,32 @@ export async function openContext(
     owner,
     async close() {
       await source.stop();
+      await notifier?.close();
       await stores.close();
       await store.close();
     },
   };
+}
+
+/** The router of a context, its hooks: the delivery log, the caller's, and (except in a dry run) the groups' manifests and notify. */
+function openRouter(
+  config: RuntimeConfig,
+  logger: Logger,
+  options: ContextOptions,
+  parts: Pick<RouterOptions, 'referential' | 'stores' | 'ledger' | 'owner'>,
+  notifier: () => Notifier,
+): Router {
+  const signals = config.dryRun
+    ? undefined
+    : groupSignalHooks({ referential: parts.referential, stores: parts.stores, logger, notifier });
+  return new Router({
+    ...parts,
+    logger,
+    dryRun: config.dryRun,
+    ...(config.csv ? { csv: config.csv } : {}),
+    ...(config.parquet ? { parquet: config.parquet } : {}),
+    hooks: withHooks(deliveryLogHooks(logger), options.hooks, signals),
+    ...(options.retry ? { retry: options.retry } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+  });
 }

@@ -1,11 +1,13 @@
 // Groups (complete_when) on S3 (fauxqs, a real S3 protocol server in a child
 // process), through `scan --json` as users run it: members wait for their
-// marker, then move whole with the marker last; a manifest names the group.
+// marker, then move whole with the marker last, and the complete group writes
+// its `_MANIFEST-group-….json`; a manifest marker names the group.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../helpers/workspace.js';
 import {
   cloudWorkspace,
   s3Bucket,
+  s3Get,
   s3Keys,
   s3Put,
   startCloud,
@@ -14,7 +16,7 @@ import {
 } from '../integration/cloud-fixture.js';
 
 const HEADER =
-  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,complete_when';
+  'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,complete_when,write_manifest';
 
 describe('groups on S3 (fauxqs)', () => {
   let cloud: Cloud;
@@ -34,7 +36,7 @@ describe('groups on S3 (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(
       cloud,
-      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in/{path},move,batch,^_SUCCESS$\n`,
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in/{path},move,batch,^_SUCCESS$,true\n`,
     );
     await s3Put(cloud, landing, 'day1/a.csv', 'a');
     await s3Put(cloud, landing, 'day1/b.csv', 'b');
@@ -51,8 +53,24 @@ describe('groups on S3 (fauxqs)', () => {
     await s3Put(cloud, landing, 'day1/_SUCCESS', '');
     const second = (await ws.run('scan', '--json')).json<ScanJson & { waiting: number }>();
     expect(second).toMatchObject({ failed: 0, waiting: 1 });
-    expect(await s3Keys(cloud, lake)).toEqual(['in/day1/_SUCCESS', 'in/day1/a.csv', 'in/day1/b.csv']);
+    const delivered = await s3Keys(cloud, lake);
+    expect(delivered).toEqual([
+      expect.stringMatching(/^in\/day1\/_MANIFEST-group-.*\.json$/),
+      'in/day1/_SUCCESS',
+      'in/day1/a.csv',
+      'in/day1/b.csv',
+    ]);
     expect(await s3Keys(cloud, landing)).toEqual(['day1/deeper/c.csv']);
+    // the complete group's manifest lists its members, not its marker
+    const manifest = JSON.parse(String(await s3Get(cloud, lake, delivered[0]!))) as {
+      kind: string;
+      files: Array<{ name: string; size: number }>;
+    };
+    expect(manifest.kind).toBe('group');
+    expect(manifest.files.map((x) => [x.name, x.size])).toEqual([
+      ['a.csv', 1],
+      ['b.csv', 1],
+    ]);
   });
 
   it('S3 → S3: a manifest marker makes the group exactly its list', async () => {
@@ -60,7 +78,7 @@ describe('groups on S3 (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(
       cloud,
-      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in,copy,batch,manifest\\.json$\n`,
+      `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in,copy,batch,manifest\\.json$,false\n`,
     );
     await s3Put(cloud, landing, 'a.csv', 'a');
     await s3Put(cloud, landing, 'extra.csv', 'x');

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ObjectEvent } from '../../src/model/event.js';
 import { silentLogger } from '../../src/util/log.js';
 import { openContext, type Context } from '../../src/runtime/context.js';
+import type { Notifier } from '../../src/signals/notifier.js';
 import { compileReferential, loadReferentialText, validateRows } from '../../src/referential/index.js';
 import { referentialOf } from '../../src/referential/referential.js';
 import { FsStore } from '../../src/storage/fs/store.js';
@@ -32,6 +33,8 @@ export async function routerFixture(
      * the router's own refusals, its second line of defence.
      */
     bypassValidation?: boolean;
+    /** Sends the groups' `notify` messages (the test's, e.g. trusting its HTTPS sink). */
+    notifier?: Notifier;
   } = {},
 ): Promise<RouterFixture> {
   const ws = await Workspace.create(routesCsv);
@@ -42,6 +45,7 @@ export async function routerFixture(
     : compileReferential(rows, 'routes.csv');
   const ctx = await openContext(config, silentLogger(), {
     referential,
+    ...(options.notifier ? { notifier: options.notifier } : {}),
     retry: {
       maxAttempts: options.maxAttempts ?? 3,
       baseDelayMs: options.baseDelayMs ?? 1,

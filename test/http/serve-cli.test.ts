@@ -75,6 +75,35 @@ describe('switchyard serve (the built CLI)', () => {
     expect(await served.exited).toBe(0);
   });
 
+  it('event mode: an incomplete group older than group_timeout is dead-lettered by the --group-check, its source kept', async () => {
+    ws = await Workspace.create(
+      'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,complete_when,group_timeout\n' +
+        'land,in,\\.csv$,wh,raw,{path},move,^_SUCCESS$,200ms\n',
+    );
+    await ws.put('land/in/d/a.csv', CSV);
+    served = await serve(ws, '--no-watch', '--group-check', '50ms');
+    const s3Event = {
+      Records: [
+        {
+          eventSource: 'aws:s3',
+          eventName: 'ObjectCreated:Put',
+          s3: { bucket: { name: 'in' }, object: { key: 'd/a.csv', size: CSV.length } },
+        },
+      ],
+    };
+    const answer = await postEvent(served.url, s3Event);
+    expect(answer.status).toBe(200);
+    expect(answer.json.outcome).toBe('waiting');
+    await until(async () => {
+      const status = await ws!.run('status', '--json');
+      const json = status.json<{ deliveries: { dead: number }; waitingGroups: number }>();
+      return json.deliveries.dead === 1 && json.waitingGroups === 0;
+    }, 'the group to time out');
+    expect(await ws.exists('land/in/d/a.csv')).toBe(true);
+    served.child.kill('SIGTERM');
+    expect(await served.exited).toBe(0);
+  });
+
   it('batch mode: answers 202 (queued) and the scheduled drain routes the file', async () => {
     ws = await Workspace.create(TEST_ROUTES);
     await ws.put('source_bucket/raw_data/finance_q3.csv', CSV);

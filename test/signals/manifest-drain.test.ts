@@ -9,7 +9,8 @@ import { scan } from '../../src/modes/scan.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { Notifier } from '../../src/signals/notifier.js';
 import { writeManifest, type Manifest } from '../../src/signals/manifest.js';
-import { deliveredFiles, signalFromContext } from '../../src/drains/drain-signal.js';
+import { signalFromContext } from '../../src/drains/drain-signal.js';
+import { deliveredFiles } from '../../src/router/delivered.js';
 import { batchFixture, type BatchFixture } from '../batch/helpers.js';
 import { startHttpsSink, type HttpsSink } from './https-server.js';
 
