@@ -41,7 +41,8 @@ const outdir = path.join(dist, 'bundle');
 
 /** Loaded from node_modules at run time, never bundled: native addons, and SDKs only some configurations use. */
 const EXTERNAL = [
-  'better-sqlite3',
+  // better-sqlite3's addon (the .node file) is loaded by path at run time (util/sqlite.ts hands it over)
+  '*.node',
   '@node-rs/*',
   '@google-cloud/*',
   '@aws-sdk/*',
@@ -53,7 +54,20 @@ const EXTERNAL = [
   'zod',
 ];
 
-/** `import.meta.url` of a src/ file, as the URL of the file tsc makes of it in dist/. */
+/**
+ * better-sqlite3 is required through createRequire in src/util/sqlite.ts (an
+ * ES module importing it would start Node's CommonJS export scanner); in the
+ * bundle it is a plain `require`, so its JavaScript is bundled and compiled
+ * with the code cache instead of a dozen files compiled at every start. Its
+ * addon is still loaded from node_modules, by the path util/sqlite.ts gives.
+ */
+const SQLITE_REQUIRE = "requireCjs('better-sqlite3')";
+let sqliteRequired = false;
+
+/**
+ * In a src/ file: `import.meta.url` as the URL of the file tsc makes of it in
+ * dist/, and better-sqlite3 required so that esbuild bundles it.
+ */
 const distImportMetaUrl = {
   name: 'dist-import-meta-url',
   setup(b) {
@@ -63,10 +77,12 @@ const distImportMetaUrl = {
       const compiled = path.join(dist, path.relative(src, args.path)).replace(/\.ts$/, '.js');
       const relative = path.relative(outdir, compiled).split(path.sep).join('/');
       return {
-        contents: contents.replaceAll(
-          'import.meta.url',
-          `new URL(${JSON.stringify(relative)}, __switchyardBundleUrl).href`,
-        ),
+        contents: contents
+          .replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, __switchyardBundleUrl).href`)
+          .replaceAll(SQLITE_REQUIRE, () => {
+            sqliteRequired = true;
+            return "require('better-sqlite3')";
+          }),
         loader: 'ts',
       };
     });
@@ -163,6 +179,8 @@ function commandsOf(metafile) {
 }
 
 const all = await bundle(undefined);
+// a src/util/sqlite.ts that no longer reads so fails the build rather than leave better-sqlite3 unbundled unnoticed
+if (!sqliteRequired) throw new Error(`build-cli: no src/ file holds ${SQLITE_REQUIRE} (src/util/sqlite.ts)`);
 const outputs = [all, ...(await Promise.all(commandsOf(all.metafile).map((name) => bundle(name))))];
 for (const output of outputs) {
   const left = Object.values(output.metafile.outputs).flatMap((o) =>

@@ -4,7 +4,7 @@ import { ConfigInvalidError } from '../model/errors.js';
 import { resolveProjectPaths, type ProjectConfig } from '../storage/backends.js';
 import { DEFAULT_CSV, type CsvOptions } from '../storage/transform.js';
 import type { ParquetSettings } from '../storage/csv-parquet.js';
-import { parquetSettings } from './parquet.js';
+import { parquetSettings } from './parquet-settings.js';
 import type { ConfigFile, QuietPeriods } from './schema.js';
 
 /**

@@ -1,16 +1,11 @@
 import { z } from 'zod';
-import {
-  DEFAULT_PARQUET,
-  PARQUET_COLUMN_TYPES,
-  PARQUET_COMPRESSIONS,
-  zstdAvailable,
-  type ParquetSettings,
-} from '../storage/csv-parquet.js';
+import { PARQUET_COLUMN_TYPES, PARQUET_COMPRESSIONS, zstdAvailable } from '../storage/csv-parquet.js';
 
 /**
  * `transforms.parquet` of switchyard.yaml: how `csv-to-parquet` rows write.
  * `schemas` gives column types by `route_id` (a column not named is a
  * string); `zstd` is refused on a Node whose node:zlib cannot compress it.
+ * Loaded with zod only when a configuration file is read (config/load.ts).
  */
 export const parquetSchema = z
   .object({
@@ -32,18 +27,3 @@ export const parquetSchema = z
   .strict();
 
 export type ParquetConfigFile = z.infer<typeof parquetSchema>;
-
-/** The file's `transforms.parquet` with its defaults filled in. */
-export function parquetSettings(file: ParquetConfigFile): ParquetSettings {
-  return {
-    options: {
-      compression: file.compression ?? DEFAULT_PARQUET.compression,
-      rowGroupRows: file.rowGroupRows ?? DEFAULT_PARQUET.rowGroupRows,
-      rowGroupBytes:
-        file.rowGroupMiB === undefined
-          ? DEFAULT_PARQUET.rowGroupBytes
-          : Math.round(file.rowGroupMiB * 2 ** 20),
-    },
-    schemas: file.schemas ?? {},
-  };
-}

@@ -1,5 +1,5 @@
-import { request } from 'node:https';
 import { parseQueueUrl } from '../queue/url.js';
+import { https } from '../util/builtins.js';
 import type { NotifyTarget } from '../referential/notify-url.js';
 
 /** Sends one message body to one notify target; `close` frees its connection. */
@@ -40,7 +40,7 @@ function httpsPublisher(url: string, ca: string | Buffer | undefined, timeoutMs:
   return {
     send: (body) =>
       new Promise<void>((resolve, reject) => {
-        const req = request(
+        const req = https().request(
           url,
           {
             method: 'POST',

@@ -1,6 +1,6 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import * as zlib from 'node:zlib';
 import type * as HyparquetWriter from 'hyparquet-writer';
+import { zlib } from '../util/builtins.js';
 
 /** The types a per-route schema may give a column (any other column is a string). */
 export const PARQUET_COLUMN_TYPES = ['string', 'int64', 'double', 'boolean', 'timestamp'] as const;
@@ -29,7 +29,7 @@ export const DEFAULT_PARQUET: ParquetOptions = {
 
 /** Whether this Node's node:zlib can compress zstd (22.15 / 23.8 and later). */
 export function zstdAvailable(): boolean {
-  return typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
+  return typeof (zlib() as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
 }
 
 /** A record from csv-parse with `info: true`: the fields and the line the record ends on. */
@@ -267,7 +267,7 @@ function realDate(date: string): boolean {
 }
 
 function zstdCompress(input: Uint8Array): Uint8Array {
-  const compress = (zlib as unknown as { zstdCompressSync: (b: Uint8Array) => Buffer }).zstdCompressSync;
+  const compress = (zlib() as unknown as { zstdCompressSync: (b: Uint8Array) => Buffer }).zstdCompressSync;
   return compress(input);
 }
 

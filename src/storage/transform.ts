@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
 import type * as CsvParse from 'csv-parse';
 import { CsvToParquet, DEFAULT_PARQUET, type ParquetOptions } from './csv-parquet.js';
+import { zlib } from '../util/builtins.js';
 
 /** The values of the referential's `transform` column. */
 export const TRANSFORMS = ['gzip', 'gunzip', 'csv-to-jsonl', 'csv-to-parquet'] as const;
@@ -98,9 +98,9 @@ export function transformStages(
 ): Transform[] {
   switch (transform) {
     case 'gzip':
-      return [createGzip()];
+      return [zlib().createGzip()];
     case 'gunzip':
-      return [createGunzip()];
+      return [zlib().createGunzip()];
     case 'csv-to-jsonl':
       return [
         csvParse().parse({
