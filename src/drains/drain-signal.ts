@@ -2,9 +2,6 @@ import type { Context } from '../runtime/context.js';
 import { Notifier } from '../signals/notifier.js';
 import { signalDelivered, type SignalReport, type SignalRequest } from '../signals/signal.js';
 
-export type { DeliveredFile } from '../signals/manifest.js';
-export type { SignalReport } from '../signals/signal.js';
-
 /**
  * Writes the manifests and sends the notify messages of what a drain or a
  * complete group delivered (signals/signal.ts), with the context's stores
