@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
 import { formatLocation } from '../model/keys.js';
 import { resolveLocation } from '../referential/uri-location.js';
-import { explain } from '../router/explain.js';
+import { explain, type ExplainGroup } from '../router/explain.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
 import { loadReferentialAt } from '../referential/source.js';
@@ -42,7 +42,7 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
           });
         if (options.json) {
           printJson(io, result);
-        } else if (result.matches.length === 0) {
+        } else if (result.matches.length === 0 && result.groups.length === 0) {
           io.stdout.write(`${result.source}: no row matches; the file would stay where it is (unrouted)\n`);
         } else {
           const renamed = result.matches.some((m) => m.destinationName !== result.name);
@@ -54,7 +54,8 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
             ...(renamed ? [m.destinationName] : []),
           ]);
           const columns = ['route', 'row', 'action', 'destination', ...(renamed ? ['name'] : [])];
-          io.stdout.write(`${formatTable(columns, rows)}\n`);
+          if (rows.length > 0) io.stdout.write(`${formatTable(columns, rows)}\n`);
+          for (const g of result.groups) io.stdout.write(`${groupLine(g)}\n`);
           for (const r of result.refused) io.stdout.write(`${r.route}: refused: ${r.message}\n`);
           if (!result.exists) io.stderr.write(`note: ${result.note}\n`);
         }
@@ -63,4 +64,25 @@ export function explainCommand(io: Io, setExit: (code: number) => void): Command
         await stores.close();
       }
     });
+}
+
+/** One sentence on the group a file belongs to: whether it would go now or wait, and for what. */
+export function groupLine(g: ExplainGroup): string {
+  const role =
+    g.role === 'marker'
+      ? `${g.route}: this file is a marker (complete_when ${g.completeWhen}): it goes last, after its group`
+      : `${g.route}: this file travels with its folder's group (complete_when ${g.completeWhen})`;
+  switch (g.state) {
+    case 'unknown':
+      return `${role}; the folder could not be listed, so whether the group is complete is unknown`;
+    case 'complete':
+      return `${role}; the group is complete (${g.markers.join(', ')}; ${g.members} member(s)): it would be delivered now`;
+    case 'waiting': {
+      const why =
+        g.markers.length === 0
+          ? 'no marker is in the folder yet'
+          : `the manifest names ${g.missing.length} file(s) not there as named: ${g.missing.slice(0, 5).join(', ')}${g.missing.length > 5 ? ', …' : ''}`;
+      return `${role}; it would wait (outcome waiting): ${why}; ${g.members} member(s) in the folder now`;
+    }
+  }
 }

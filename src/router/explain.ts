@@ -1,9 +1,31 @@
 import { ProjectUndeclaredError } from '../model/errors.js';
 import type { Referential } from '../referential/types.js';
+import type { Route } from '../referential/types.js';
 import { planDeliveries } from './plan.js';
-import { fileNameOf, formatLocation, parseLocation } from '../model/keys.js';
+import { groupRowsOf, groupState, listFolder, testerOf } from './group-folder.js';
+import { fileNameOf, folderOf, formatLocation, parseLocation, type Location } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
-import type { ObjectInfo } from '../storage/types.js';
+import type { ObjectInfo, ObjectStore } from '../storage/types.js';
+
+/**
+ * What a row with `complete_when` makes of the file: it travels with its
+ * folder's group, which the folder's listing shows complete (a marker, and
+ * nothing a manifest names missing) or waiting; `unknown` when the folder
+ * could not be listed.
+ */
+export interface ExplainGroup {
+  route: string;
+  /** `member`: the row's mask matches the file; `marker`: its complete_when does. */
+  role: 'member' | 'marker';
+  completeWhen: string;
+  timeoutMs?: number;
+  state: 'complete' | 'waiting' | 'unknown';
+  /** Members of the group in the folder now (the file's siblings the row matches, or a manifest's list). */
+  members: number;
+  markers: string[];
+  /** Names a manifest lists that are not in the folder as listed. */
+  missing: string[];
+}
 
 export interface ExplainResult {
   source: string;
@@ -26,6 +48,8 @@ export interface ExplainResult {
     mask: string;
   }>;
   refused: Array<{ route: string; code: string; message: string }>;
+  /** The groups the file belongs to as a member or a marker (rows with complete_when). */
+  groups: ExplainGroup[];
 }
 
 /**
@@ -59,6 +83,7 @@ export async function explain(
     metadata: {},
   };
   const plan = planDeliveries(referential, source, assumed);
+  const store = await stores.storeFor(source.project).catch(() => undefined);
   return {
     source: formatLocation(source),
     name: fileNameOf(source.key),
@@ -77,5 +102,50 @@ export async function explain(
       mask: route.mask,
     })),
     refused: plan.refused.map((r) => ({ route: r.route.id, code: r.code, message: r.message })),
+    groups: await explainGroups(referential, store, source),
+  };
+}
+
+/** The group rows of the file's bucket that take it as a member or a marker, each with its folder's state now. */
+async function explainGroups(
+  referential: Referential,
+  store: ObjectStore | undefined,
+  source: Location,
+): Promise<ExplainGroup[]> {
+  const name = fileNameOf(source.key);
+  const rows = groupRowsOf(referential, source.project, source.bucket).flatMap(
+    (route): Array<{ route: Route; role: ExplainGroup['role'] }> => {
+      if (testerOf(route.mask)(name)) return [{ route, role: 'member' }];
+      return testerOf(route.completeWhen ?? '')(name) ? [{ route, role: 'marker' }] : [];
+    },
+  );
+  if (rows.length === 0) return [];
+  const listing = store
+    ? await listFolder(store, source.bucket, folderOf(source.key)).catch(() => undefined)
+    : undefined;
+  return Promise.all(rows.map(({ route, role }) => explainGroup(route, role, store, listing)));
+}
+
+async function explainGroup(
+  route: Route,
+  role: ExplainGroup['role'],
+  store: ObjectStore | undefined,
+  listing: ObjectInfo[] | undefined,
+): Promise<ExplainGroup> {
+  const base = {
+    route: route.id,
+    role,
+    completeWhen: route.completeWhen ?? '',
+    ...(route.groupTimeoutMs !== undefined ? { timeoutMs: route.groupTimeoutMs } : {}),
+  };
+  const state = store && listing ? await groupState(store, route, listing).catch(() => undefined) : undefined;
+  if (!state) return { ...base, state: 'unknown', members: 0, markers: [], missing: [] };
+  const complete = state.markers.length > 0 && state.missing.length === 0;
+  return {
+    ...base,
+    state: complete ? 'complete' : 'waiting',
+    members: state.members.length,
+    markers: state.markers.map((m) => fileNameOf(m.key)),
+    missing: state.missing,
   };
 }

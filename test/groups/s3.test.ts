@@ -1,7 +1,8 @@
 // Groups (complete_when) on S3 (fauxqs, a real S3 protocol server in a child
 // process), through `scan --json` as users run it: members wait for their
 // marker, then move whole with the marker last, and the complete group writes
-// its `_MANIFEST-group-….json`; a manifest marker names the group.
+// its `_MANIFEST-group-….json`; a manifest marker names the group, and
+// `explain` says what the group waits for.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../helpers/workspace.js';
 import {
@@ -90,7 +91,17 @@ describe('groups on S3 (fauxqs)', () => {
     );
     expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ routed: 0, failed: 0 });
     expect(await s3Keys(cloud, lake)).toEqual([]);
+    // explain lists the bucket's folder as the router does: the marker waits for b.csv
+    const explained = (await ws.run('explain', `src/${landing}/manifest.json`, '--json')).json<{
+      groups: unknown[];
+    }>();
+    expect(explained.groups).toMatchObject([
+      { route: 'batch', role: 'marker', state: 'waiting', members: 1, missing: ['b.csv'] },
+    ]);
     await s3Put(cloud, landing, 'b.csv', 'b');
+    expect(
+      (await ws.run('explain', `src/${landing}/a.csv`, '--json')).json<{ groups: unknown[] }>().groups,
+    ).toMatchObject([{ role: 'member', state: 'complete', members: 2, markers: ['manifest.json'] }]);
     expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ failed: 0 });
     expect(await s3Keys(cloud, lake)).toEqual(['in/a.csv', 'in/b.csv', 'in/manifest.json']);
     expect(await s3Keys(cloud, landing)).toEqual(['a.csv', 'b.csv', 'extra.csv', 'manifest.json']);
