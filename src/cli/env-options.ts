@@ -37,6 +37,7 @@ export const CONFIG_FLAGS: ReadonlySet<string> = new Set([
   '--progress-every',
   '--idle-exit',
   '--temp-max-age',
+  '--manifest-every',
 ]);
 
 /** Flags of one run, never read from the environment. */

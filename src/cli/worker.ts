@@ -25,6 +25,7 @@ interface WorkerCliOptions extends CommonOptionValues {
   progressEvery: number;
   idleExit?: number;
   tempMaxAge: number;
+  manifestEvery: number;
 }
 
 const HELP = `
@@ -43,6 +44,11 @@ restarting, the worker waits with backoff and reconnects; nothing is acked
 before its deliveries are terminal. SIGTERM or SIGINT: stop pulling, finish
 the work in hand, ack or nack it, close, exit 0. A progress line is logged
 every --progress-every (logs are JSON on standard error).
+
+Rows with write_manifest or notify: what the worker delivered for them is one
+drain's _MANIFEST-drain-….json per destination folder and one message per
+notify row, sent when the queue runs dry, at most --manifest-every after the
+drain's first file, and when the worker stops.
 
 Examples:
   switchyard worker --queue nats://127.0.0.1:4222/switchyard --ledger 'postgres://switchyard@db:5432/switchyard'
@@ -105,6 +111,12 @@ function declareWorkerOptions(): Command {
       'remove temp files killed processes left in local buckets once this old (0: never)',
       duration,
       10 * 60_000,
+    )
+    .option(
+      '--manifest-every <duration>',
+      "write_manifest / notify rows: a drain's manifests and messages at most this long after its first file (sooner when the queue runs dry)",
+      duration,
+      60_000,
     )
     .addHelpText('after', HELP);
 }
@@ -177,6 +189,7 @@ function workerPlan(config: RuntimeConfig, options: WorkerCliOptions, signal: Ab
     progressEveryMs: options.progressEvery,
     ...(options.idleExit !== undefined ? { idleExitMs: options.idleExit } : {}),
     tempMaxAgeMs: options.tempMaxAge,
+    manifestEveryMs: options.manifestEvery,
     signal,
   };
 }

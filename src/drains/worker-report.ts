@@ -34,6 +34,13 @@ export interface WorkerStats {
   outages: number;
   releasedClaims: number;
   tempFilesRemoved: number;
+  /** Drains (windows, see worker-signal.ts) whose manifests and notify messages were sent. */
+  signalledDrains: number;
+  /** `_MANIFEST-drain-….json` files written. */
+  manifests: number;
+  notified: number;
+  manifestFailures: number;
+  notifyFailures: number;
   stoppedBy?: 'signal' | 'idle';
 }
 
@@ -61,6 +68,11 @@ export function emptyWorkerStats(now: number): WorkerStats {
     outages: 0,
     releasedClaims: 0,
     tempFilesRemoved: 0,
+    signalledDrains: 0,
+    manifests: 0,
+    notified: 0,
+    manifestFailures: 0,
+    notifyFailures: 0,
   };
 }
 

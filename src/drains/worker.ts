@@ -6,6 +6,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../router/retry.js';
 import { Semaphore } from '../util/pool.js';
 import type { Context } from '../runtime/context.js';
 import { keepLeasesAlive } from './message-leases.js';
+import { SignalWindow } from './worker-signal.js';
 import { QueueHandle } from './worker-queue.js';
 import { Wake } from './worker-wake.js';
 import {
@@ -40,6 +41,12 @@ export interface WorkerOptions {
   idleExitMs?: number;
   /** Temp files dead processes left in local buckets are removed once this old (default 10 min; 0: never). */
   tempMaxAgeMs?: number;
+  /**
+   * What the worker delivered for rows with `write_manifest` or `notify` is
+   * one drain's manifest and messages at most this long after its first
+   * file (default 60 s), or sooner when the queue runs dry (worker-signal.ts).
+   */
+  manifestEveryMs?: number;
   /** Aborting stops pulling; work in hand finishes and is settled, messages not started are handed back. */
   signal?: AbortSignal;
   onProgress?(stats: WorkerStats): void;
@@ -94,6 +101,7 @@ class QueueWorker {
   private lastBusyAt = Date.now();
   private ackBatch: { ids: string[]; done: Promise<void> } | undefined;
   private upkeepRunning = false;
+  private readonly signals: SignalWindow;
   /** Acks grouped per turn; nacks and dead letters as single queue calls whose failures are counted. */
   private readonly target: SettleTarget = {
     ack: (id) => this.ack(id),
@@ -116,6 +124,17 @@ class QueueWorker {
       maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
     };
     this.slots = new Semaphore(this.concurrency);
+    this.signals = new SignalWindow(ctx, this.manifestEveryMs(), (report) => {
+      this.stats.signalledDrains++;
+      this.stats.manifests += report.manifests.length;
+      this.stats.notified += report.notified;
+      this.stats.manifestFailures += report.manifestFailures;
+      this.stats.notifyFailures += report.notifyFailures;
+    });
+  }
+
+  private manifestEveryMs(): number {
+    return Math.max(1, this.options.manifestEveryMs ?? 60_000);
   }
 
   async run(): Promise<WorkerStats> {
@@ -150,6 +169,7 @@ class QueueWorker {
       for (const timer of timers) clearInterval(timer);
       this.options.signal?.removeEventListener('abort', onAbort);
       while (this.work.size > 0) await Promise.all([...this.work]);
+      await this.signals.close();
       await this.queue.close().catch(() => undefined);
     }
     this.stats.queueReconnects = this.queue.reconnects;
@@ -184,6 +204,8 @@ class QueueWorker {
       const messages = await queue.pull(max, this.leaseMs, this.waitMs);
       this.queue.succeeded();
       if (messages.length > 0 || this.inHand.size > 0) this.lastBusyAt = Date.now();
+      // the queue ran dry with nothing in hand: what was delivered since the last drain is one drain
+      else void this.signals.close();
       // a backend that answers "empty" without waiting must not make this loop spin
       if (messages.length === 0)
         await this.wake.sleep(Math.min(this.waitMs, 100) - (Date.now() - started), () => this.stopping);
@@ -257,6 +279,7 @@ class QueueWorker {
     if (running) return running;
     const routed = this.ctx.router.route(event).then((result) => {
       countOutcome(this.stats, result);
+      this.signals.add(result);
       if (isOutage(result)) this.outage(result.error);
       return result;
     });
@@ -366,6 +389,14 @@ class QueueWorker {
         }, every),
       );
     }
+    timers.push(
+      setInterval(
+        () => {
+          if (this.signals.due()) void this.signals.close();
+        },
+        Math.min(1_000, this.manifestEveryMs()),
+      ),
+    );
     const maxAge = this.options.tempMaxAgeMs ?? 10 * 60_000;
     if (maxAge > 0) timers.push(setInterval(() => void this.upkeep(), Math.max(1_000, maxAge / 2)));
     for (const timer of timers) timer.unref();

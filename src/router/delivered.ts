@@ -9,7 +9,7 @@ import type { RouteResult } from './result.js';
  */
 export function deliveredFiles(
   results: Iterable<RouteResult>,
-  routes?: ReadonlySet<string>,
+  routes?: { has(routeId: string): boolean },
 ): DeliveredFile[] {
   const files: DeliveredFile[] = [];
   for (const r of results) {

@@ -33,6 +33,8 @@ export interface Context {
   /** Warnings found when the referential was loaded. */
   warnings: Problem[];
   owner: string;
+  /** The `notify` sender of this process (the caller's, or one opened at first use and closed with the context). */
+  notifier(): Notifier;
   close(): Promise<void>;
 }
 
@@ -41,7 +43,7 @@ export interface ContextOptions {
   hooks?: RouterHooks;
   retry?: RetryPolicy;
   leaseMs?: number;
-  /** Sends the `notify` messages of complete groups (the caller's, kept open); by default one is opened when first needed and closed with the context. */
+  /** Sends the `notify` messages of drains and complete groups (the caller's, kept open); by default one is opened when first needed and closed with the context. */
   notifier?: Notifier;
   /** Provide an already loaded referential (tests, `demo`). */
   referential?: Referential;
@@ -96,6 +98,7 @@ export async function openContext(
     referentialSource: source,
     warnings,
     owner,
+    notifier: notifierNow,
     async close() {
       await source.stop();
       await notifier?.close();

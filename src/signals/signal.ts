@@ -108,10 +108,16 @@ export async function signalDelivered(ctx: SignalContext, request: SignalRequest
   return report;
 }
 
-/** Rows with `write_manifest` or `notify`, by route id. */
-function signallingRoutes(referential: Referential): Map<string, Route> {
-  const routes = new Map<string, Route>();
-  for (const r of referential.routes) if (r.writeManifest || r.notify !== undefined) routes.set(r.id, r);
+const SIGNALLING = new WeakMap<Referential, Map<string, Route>>();
+
+/** Rows with `write_manifest` or `notify`, by route id (per referential: a reload is a new object). */
+export function signallingRoutes(referential: Referential): ReadonlyMap<string, Route> {
+  let routes = SIGNALLING.get(referential);
+  if (!routes) {
+    routes = new Map();
+    for (const r of referential.routes) if (r.writeManifest || r.notify !== undefined) routes.set(r.id, r);
+    SIGNALLING.set(referential, routes);
+  }
   return routes;
 }
 

@@ -33,7 +33,7 @@ export async function routerFixture(
      * the router's own refusals, its second line of defence.
      */
     bypassValidation?: boolean;
-    /** Sends the groups' `notify` messages (the test's, e.g. trusting its HTTPS sink). */
+    /** Sends the `notify` messages of groups and drains (the test's, e.g. trusting its HTTPS sink). */
     notifier?: Notifier;
   } = {},
 ): Promise<RouterFixture> {
