@@ -78,9 +78,11 @@ export function syncFs() {
   spawnSync('sync');
 }
 
+/** The middle value; of an even count, the mean of the two middle ones (not the upper one: of 2 runs, the slower). */
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export function percentile(values, p) {
