@@ -13,7 +13,10 @@
 // line), the platform and V8 version, and Node's options. Written once, after
 // a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
-// variable Node >= 22.1 reads for its own cache) turns it off.
+// variable Node >= 22.1 reads for its own cache) turns it off. zod and yaml
+// (bin/vendored.json), which only a run with a switchyard.yaml or a YAML
+// referential needs, are in dist/bundle/_vendor.cjs, loaded the same way, with
+// a cache of its own, when a command bundle first requires one of them.
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const module_ = require('node:module');
 const path = require('node:path');
@@ -24,6 +27,10 @@ const vm = require('node:vm');
 module_.enableCompileCache?.();
 
 const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle');
+// Packages bundled apart in dist/bundle/_vendor.cjs (scripts/build-cli.mjs):
+// loaded, with their own code cache, when a command bundle first requires one.
+const VENDORED = new Set(require('./vendored.json'));
+const VENDOR = path.join(BUNDLE, '_vendor.cjs');
 const HEADER = /^\/\/ switchyard-bundle ([0-9a-f]{16})\n/;
 
 /** The bundle a command line needs: its command's own (the first argument that is not an option), else every command's. */
@@ -96,6 +103,28 @@ function writeCache(file, script) {
   }
 }
 
+/** The loaded vendor bundle (undefined: not yet; null: there is none, node_modules serves). */
+let vendor;
+
+/** `require` for a command bundle: a VENDORED package from _vendor.cjs when there is one, anything else from node_modules. */
+function bundleRequire(file) {
+  const plain = module_.createRequire(file);
+  const required = (id) => {
+    if (!VENDORED.has(id)) return plain(id);
+    if (vendor === undefined) {
+      let source;
+      try {
+        source = readFileSync(VENDOR, 'utf8');
+      } catch (error) {
+        if (error.code !== 'ENOENT') throw error;
+      }
+      vendor = source === undefined ? null : loadBundle(VENDOR, source);
+    }
+    return vendor === null ? plain(id) : vendor.exports[id];
+  };
+  return Object.assign(required, { resolve: plain.resolve, cache: plain.cache, main: plain.main });
+}
+
 /** Compiles and runs a CommonJS bundle as Node's loader would, with the code cache; resolves to its exports and a cache writer. */
 function loadBundle(file, source) {
   const cache = cachePath(file, source);
@@ -108,7 +137,7 @@ function loadBundle(file, source) {
   const module = { exports: {} };
   script
     .runInThisContext()
-    .call(module.exports, module.exports, module_.createRequire(file), module, file, path.dirname(file));
+    .call(module.exports, module.exports, bundleRequire(file), module, file, path.dirname(file));
   const stale = cache !== undefined && (cachedData === undefined || script.cachedDataRejected === true);
   return { exports: module.exports, saveCache: () => stale && writeCache(cache, script) };
 }
@@ -122,6 +151,7 @@ async function run() {
   const { exports, saveCache } = loadBundle(bundle.file, bundle.source);
   const code = await exports.main(process.argv);
   saveCache();
+  vendor?.saveCache();
   return code;
 }
 

@@ -39,6 +39,18 @@ const src = path.join(root, 'src');
 const dist = path.join(root, 'dist');
 const outdir = path.join(dist, 'bundle');
 
+/**
+ * Packages a run needs only with a switchyard.yaml (or a YAML referential):
+ * zod and yaml. Bundled into dist/bundle/_vendor.cjs, which bin/switchyard.js
+ * loads with its own code cache the first time a command bundle requires one
+ * of them: a run without them reads none of their code, a run with them
+ * compiles none of it (Node 20's CommonJS loader has no compile cache: zod
+ * alone cost ~40 ms of compiling at every start). bin/vendored.json names
+ * them for both.
+ */
+const VENDORED = JSON.parse(readFileSync(path.join(root, 'bin', 'vendored.json'), 'utf8'));
+const VENDOR_FILE = '_vendor.cjs';
+
 /** Loaded from node_modules at run time, never bundled: native addons, and SDKs only some configurations use. */
 const EXTERNAL = [
   // better-sqlite3's addon (the .node file) is loaded by path at run time (util/sqlite.ts hands it over)
@@ -50,8 +62,8 @@ const EXTERNAL = [
   'pg',
   'pg-*',
   '@nats-io/*',
-  'yaml',
-  'zod',
+  // bundled apart, in _vendor.cjs (below)
+  ...VENDORED,
 ];
 
 /**
@@ -178,6 +190,32 @@ function commandsOf(metafile) {
   return names;
 }
 
+/** dist/bundle/_vendor.cjs: the VENDORED packages, as `module.exports[name]` (not a command: bin picks no `_` file by name). */
+async function vendorBundle() {
+  const { outputFiles } = await build({
+    stdin: {
+      contents: `module.exports = {${VENDORED.map((id) => `${JSON.stringify(id)}: require(${JSON.stringify(id)})`).join(', ')}};`,
+      resolveDir: root,
+      sourcefile: 'vendor.js',
+      loader: 'js',
+    },
+    outfile: path.join(outdir, VENDOR_FILE),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+  });
+  const [file] = outputFiles;
+  const hash = createHash('sha256').update(file.contents).digest('hex').slice(0, 16);
+  return { path: file.path, text: `// switchyard-bundle ${hash}\n${file.text}` };
+}
+
 const all = await bundle(undefined);
 // a src/util/sqlite.ts that no longer reads so fails the build rather than leave better-sqlite3 unbundled unnoticed
 if (!sqliteRequired) throw new Error(`build-cli: no src/ file holds ${SQLITE_REQUIRE} (src/util/sqlite.ts)`);
@@ -191,6 +229,8 @@ for (const output of outputs) {
       `build-cli: ${output.path} still imports ${left.join(', ')} with import(), which the bin's vm.Script cannot run`,
     );
 }
+
+outputs.push(await vendorBundle());
 
 const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });

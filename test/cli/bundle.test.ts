@@ -2,9 +2,10 @@
 // `npm run build` and by ensureBuilt), not tsc's dist/cli/: the named
 // command's own file, or the one with every command. Each command here
 // reaches code whose paths the bundle must keep working: the package version,
-// the native CRC32C and SQLite addons, csv-parse, the dashboard's script.
+// the native CRC32C and SQLite addons, csv-parse, the dashboard's script, and
+// zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -79,6 +80,32 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ routed: 0, skipped: 1, failed: 0 });
     expect(distImports(again.stderr).filter((file) => !file.startsWith('bundle/'))).toEqual([]);
+  });
+
+  it('with a switchyard.yaml, zod and yaml come from bundle/_vendor.cjs, not node_modules', async () => {
+    ws = await Workspace.create(SEED_CSV);
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n  sales: { backend: fs }\n',
+    );
+    await ws.put('source_bucket/raw_data/sale_1.csv', 'x\n');
+    const answer = await cli(ws.dir, 'scan', '--json');
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    const fromModules = answer.stderr
+      .split('\n')
+      .filter((line) => /[\\/]node_modules[\\/](zod|yaml)[\\/]/.test(line));
+    expect(fromModules).toEqual([]);
+    // a project switchyard.yaml does not declare is still refused: its schema ran
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      'projects:\n  source_bucket: { backend: floppy }\n',
+    );
+    const refused = await cli(ws.dir, 'scan', '--json');
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: 'E_CONFIG_INVALID' } });
+    expect(refused.stdout).toContain('expected one of fs, memory, gcs, s3, got \\"floppy\\"');
   });
 
   it('validate reads a referential with quotes (csv-parse) and reports a bad mask by line', async () => {

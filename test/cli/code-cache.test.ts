@@ -1,7 +1,7 @@
 // bin/switchyard.js's V8 code cache: written per user under
 // $XDG_CACHE_HOME/switchyard/v8 after a run that found none, used (not
 // rewritten) by the next run, replaced when V8 refuses it, and never a reason
-// for a run to fail.
+// for a run to fail; the vendor bundle (zod, yaml) keeps one of its own.
 import { execFile } from 'node:child_process';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -69,6 +69,24 @@ describe('the code cache of bin/switchyard.js', () => {
     expect(await readdir(v8)).toEqual([file]);
     expect((await stat(path.join(v8, file))).mtimeMs).toBe(mtimeMs);
     expect(await readFile(path.join(v8, file))).toEqual(written);
+  });
+
+  it('a run with a switchyard.yaml writes the vendor bundle’s cache too, and the next run uses both', async () => {
+    const { dir, env, v8 } = await setUp();
+    await scanOk(dir, env);
+    expect((await readdir(v8)).map((f) => f.split('.')[0])).toEqual(['scan']);
+    await writeFile(
+      path.join(dir, 'switchyard.yaml'),
+      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n  sales: { backend: fs }\n',
+    );
+    await scanOk(dir, env);
+    const files = (await readdir(v8)).sort();
+    expect(files.map((f) => f.split('.')[0])).toEqual(['_vendor', 'scan']);
+    const vendorFile = files[0] as string;
+    const { mtimeMs } = await stat(path.join(v8, vendorFile));
+    await scanOk(dir, env);
+    expect((await readdir(v8)).sort()).toEqual(files);
+    expect((await stat(path.join(v8, vendorFile))).mtimeMs).toBe(mtimeMs);
   });
 
   it('replaces a cache V8 refuses (corrupt) and still runs', async () => {
