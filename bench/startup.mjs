@@ -29,6 +29,8 @@ export async function run({ quick = false } = {}) {
     figure('ledger present', runs.again),
     // the first run after an install or upgrade: no V8 code cache yet (reported, no target)
     figure('ledger present, no code cache', runs.uncached, false),
+    // a deployment's every run: the configuration read and checked (zod, yaml; reported, no target)
+    figure('ledger present, with a switchyard.yaml', runs.configured, false),
   ];
 }
 
