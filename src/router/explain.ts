@@ -1,6 +1,5 @@
 import { ProjectUndeclaredError } from '../model/errors.js';
-import type { Referential } from '../referential/types.js';
-import type { Route } from '../referential/types.js';
+import type { Referential, Route } from '../referential/types.js';
 import { planDeliveries } from './plan.js';
 import { groupRowsOf, groupState, listFolder, testerOf } from './group-folder.js';
 import { fileNameOf, folderOf, formatLocation, parseLocation, type Location } from '../model/keys.js';
