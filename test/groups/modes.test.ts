@@ -9,23 +9,17 @@
 //   process, event mode): members landing stay where they are; the marker
 //   landing delivers them all, the marker never before its members, then
 //   deletes the sources.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { drain } from '../../src/drains/batch.js';
 import { FS_TEMP_PREFIX } from '../../src/storage/fs/paths.js';
 import { batchFixture, type BatchFixture } from '../batch/helpers.js';
+import { serve, type Served } from '../helpers/serve-child.js';
 import { Workspace } from '../helpers/workspace.js';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,complete_when';
 const ROUTES = `${HEADER}\nland,in,\\.csv$,wh,raw,{path},move,batch,^_SUCCESS$\n`;
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/switchyard.js');
 
 /** Polls `condition` every 20 ms for up to 15 s. */
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
@@ -126,36 +120,6 @@ describe('groups in a batch drain (SQLite queue)', () => {
     ]);
   });
 });
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/** `switchyard serve` (event mode, watching the local source buckets) from dist/, as test/http/serve-cli.test.ts runs it. */
-async function serve(ws: Workspace): Promise<Served> {
-  if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
-    throw new Error('dist/ is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn'], {
-    cwd: ws.dir,
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /serving on (http:\/\/[^\s]+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
-  });
-  return { child, url, exited, stderr: () => stderr };
-}
 
 interface DeliveryView {
   source: string;

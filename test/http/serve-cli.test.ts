@@ -1,43 +1,9 @@
-// Runs the built CLI (dist/, `npm run build` first) as a child process, so signals can be sent to it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Runs the built CLI (dist/, `npm run build` first) as a child process (helpers/serve-child.ts), so signals can be sent to it.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serve, type Served } from '../helpers/serve-child.js';
 import { Workspace } from '../helpers/workspace.js';
 import { CSV, fixture, postEvent, TEST_ROUTES } from './harness.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = path.join(ROOT, 'bin/switchyard.js');
-
-interface Served {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-async function serve(ws: Workspace, ...args: string[]): Promise<Served> {
-  if (!existsSync(path.join(ROOT, 'dist/cli/main.js')))
-    throw new Error('dist/ is missing: run `npm run build` first');
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', ...args], {
-    cwd: ws.dir,
-    env: { PATH: process.env.PATH ?? '' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      stderr += chunk;
-      const match = /serving on (http:\/\/[^\s]+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-    void exited.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
-  });
-  return { child, url, exited, stderr: () => stderr };
-}
 
 async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
