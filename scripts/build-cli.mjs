@@ -67,18 +67,25 @@ const EXTERNAL = [
 ];
 
 /**
- * better-sqlite3 is required through createRequire in src/util/sqlite.ts (an
- * ES module importing it would start Node's CommonJS export scanner); in the
- * bundle it is a plain `require`, so its JavaScript is bundled and compiled
- * with the code cache instead of a dozen files compiled at every start. Its
- * addon is still loaded from node_modules, by the path util/sqlite.ts gives.
+ * Packages src/ requires at first use through createRequire (`requireCjs`),
+ * each made a plain `require` in the bundle, by the file that holds it (a
+ * file no longer reading so fails the build rather than go unnoticed):
+ * - better-sqlite3 (an ES module importing it would start Node's CommonJS
+ *   export scanner): its JavaScript is bundled and compiled with the code
+ *   cache instead of a dozen files compiled at every start; its addon is
+ *   still loaded from node_modules, by the path util/sqlite.ts gives;
+ * - yaml, for a YAML or JSON referential: it comes from _vendor.cjs, as the
+ *   configuration's does, not compiled from node_modules.
  */
-const SQLITE_REQUIRE = "requireCjs('better-sqlite3')";
-let sqliteRequired = false;
+const PLAIN_REQUIRES = new Map([
+  ["requireCjs('better-sqlite3')", 'src/util/sqlite.ts'],
+  ["requireCjs('yaml')", 'src/referential/load.ts'],
+]);
+const plainRequiresFound = new Set();
 
 /**
  * In a src/ file: `import.meta.url` as the URL of the file tsc makes of it in
- * dist/, and better-sqlite3 required so that esbuild bundles it.
+ * dist/, and the PLAIN_REQUIRES made plain `require`s esbuild sees.
  */
 const distImportMetaUrl = {
   name: 'dist-import-meta-url',
@@ -88,15 +95,16 @@ const distImportMetaUrl = {
       if (!args.path.startsWith(src + path.sep) || !contents.includes('import.meta.url')) return undefined;
       const compiled = path.join(dist, path.relative(src, args.path)).replace(/\.ts$/, '.js');
       const relative = path.relative(outdir, compiled).split(path.sep).join('/');
-      return {
-        contents: contents
-          .replaceAll('import.meta.url', `new URL(${JSON.stringify(relative)}, __switchyardBundleUrl).href`)
-          .replaceAll(SQLITE_REQUIRE, () => {
-            sqliteRequired = true;
-            return "require('better-sqlite3')";
-          }),
-        loader: 'ts',
-      };
+      let rewritten = contents.replaceAll(
+        'import.meta.url',
+        `new URL(${JSON.stringify(relative)}, __switchyardBundleUrl).href`,
+      );
+      for (const call of PLAIN_REQUIRES.keys())
+        rewritten = rewritten.replaceAll(call, () => {
+          plainRequiresFound.add(call);
+          return call.replace(/^requireCjs/, 'require');
+        });
+      return { contents: rewritten, loader: 'ts' };
     });
   },
 };
@@ -217,8 +225,8 @@ async function vendorBundle() {
 }
 
 const all = await bundle(undefined);
-// a src/util/sqlite.ts that no longer reads so fails the build rather than leave better-sqlite3 unbundled unnoticed
-if (!sqliteRequired) throw new Error(`build-cli: no src/ file holds ${SQLITE_REQUIRE} (src/util/sqlite.ts)`);
+for (const [call, file] of PLAIN_REQUIRES)
+  if (!plainRequiresFound.has(call)) throw new Error(`build-cli: no src/ file holds ${call} (${file})`);
 const outputs = [all, ...(await Promise.all(commandsOf(all.metafile).map((name) => bundle(name))))];
 for (const output of outputs) {
   const left = Object.values(output.metafile.outputs).flatMap((o) =>
@@ -235,7 +243,8 @@ outputs.push(await vendorBundle());
 const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });
 mkdirSync(partial, { recursive: true });
-for (const output of outputs) writeFileSync(path.join(partial, path.relative(outdir, output.path)), output.text);
+for (const output of outputs)
+  writeFileSync(path.join(partial, path.relative(outdir, output.path)), output.text);
 const previous = `${outdir}.${process.pid}.previous`;
 rmSync(previous, { recursive: true, force: true });
 try {

@@ -145,23 +145,24 @@ function startLine(rawText: string, lines: number): number {
   return lines - newlines;
 }
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
 /**
  * csv-parse, loaded on the first CSV with a quote: most referentials have
  * none and are split by lines and commas (`unquotedRecords`).
  */
 function csvParse(): typeof CsvParse {
-  return require('csv-parse/sync') as typeof CsvParse;
+  return requireCjs('csv-parse/sync') as typeof CsvParse;
 }
 
 /**
  * The YAML parser, loaded on the first YAML or JSON referential: it is 80
  * files (~40 ms of every start-up), and most referentials are CSV. Its Node
- * build is CommonJS, so `require` loads it synchronously where it is needed.
+ * build is CommonJS, so `require` loads it synchronously where it is needed
+ * (in the CLI's bundle, from dist/bundle/_vendor.cjs: scripts/build-cli.mjs).
  */
 function yaml(): typeof Yaml {
-  return require('yaml') as typeof Yaml;
+  return requireCjs('yaml') as typeof Yaml;
 }
 
 function loadStructured(text: string, file: string, format: 'yaml' | 'json'): RawRow[] {

@@ -108,6 +108,28 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(refused.stdout).toContain('expected one of fs, memory, gcs, s3, got \\"floppy\\"');
   });
 
+  it('a YAML referential is read with yaml from bundle/_vendor.cjs too', async () => {
+    const routes = [
+      '- source_project: source_bucket',
+      '  source_bucket: raw_data',
+      "  source_file_mask: '^sale'",
+      '  destination_project: sales',
+      '  destination_bucket: raw_data',
+      "  destination_directory: ''",
+      '',
+    ].join('\n');
+    ws = await Workspace.create(routes, 'routes.yaml');
+    await ws.put('source_bucket/raw_data/sale_1.csv', 'x\n');
+    const answer = await cli(ws.dir, 'scan', '--json', '--routes', 'routes.yaml');
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    expect(await ws.exists('sales/raw_data/sale_1.csv')).toBe(true);
+    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    expect(answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]yaml[\\/]/.test(line))).toEqual(
+      [],
+    );
+  });
+
   it('validate reads a referential with quotes (csv-parse) and reports a bad mask by line', async () => {
     ws = await Workspace.create(`${SEED_CSV}"source_bucket","raw_data","bad(","sales","raw_data",""\n`);
     const answer = await cli(ws.dir, 'validate', '--json');
