@@ -28,12 +28,14 @@ export interface ExpiredGroup extends WaitingGroup {
 
 /**
  * Enforces `group_timeout`: each open waiting group older than its row's
- * timeout, whose folder still holds no marker, has its members'
- * deliveries along that row recorded dead (`E_GROUP_TIMEOUT`, the folder
- * and the timeout named), sources kept, and is marked dead in the ledger.
- * A group whose row is gone or has no `complete_when` any more is
- * forgotten (its files route as the referential now says). A group whose
- * marker landed meanwhile is left to the next arrival, scan or drain.
+ * timeout and still incomplete (no marker in its folder, or a manifest
+ * marker naming files that are not there as named) has its present
+ * members' deliveries along that row recorded dead (`E_GROUP_TIMEOUT`, the
+ * folder, what it waited for and the timeout named), sources kept, and is
+ * marked dead in the ledger. A group whose row is gone or has no
+ * `complete_when` any more is forgotten (its files route as the
+ * referential now says). A group complete meanwhile is left to the next
+ * arrival, scan or drain.
  */
 export async function expireGroups(ctx: GroupTimeoutContext): Promise<ExpiredGroup[]> {
   const expired: ExpiredGroup[] = [];
@@ -52,11 +54,18 @@ export async function expireGroups(ctx: GroupTimeoutContext): Promise<ExpiredGro
     if (now - group.firstSeenAt < timeoutMs) continue;
     const store = await ctx.stores.storeFor(group.project);
     const state = await groupState(store, route, await listFolder(store, group.bucket, group.folder));
-    if (state.markers.length > 0) continue;
+    // complete (a marker, nothing a manifest names missing): the next arrival, scan or drain carries it
+    if (state.markers.length > 0 && state.missing.length === 0) continue;
+    const waitedFor =
+      state.markers.length === 0
+        ? `a marker matching ${route.completeWhen}`
+        : `the files its manifest (${state.markers.map((m) => fileNameOf(m.key)).join(', ')}) names, ` +
+          `of which ${state.missing.length} not there as named (${state.missing.slice(0, 5).join(', ')}` +
+          `${state.missing.length > 5 ? ', …' : ''})`;
     const reason =
       `[switchyard] group of row ${route.id} in folder "${group.folder}" of ${group.project}/${group.bucket} ` +
-      `waited ${Math.round((now - group.firstSeenAt) / 1000)}s for a marker matching ${route.completeWhen}: ` +
-      `expected one within group_timeout ${Math.round(timeoutMs / 1000)}s; the sources are kept`;
+      `waited ${Math.round((now - group.firstSeenAt) / 1000)}s for ${waitedFor}: ` +
+      `expected ${state.markers.length === 0 ? 'one' : 'them'} within group_timeout ${Math.round(timeoutMs / 1000)}s; the sources are kept`;
     let deadLettered = 0;
     for (const member of state.members) deadLettered += await deadLetter(ctx, group, member, reason);
     if (await ctx.ledger.waiting.expire(group, now, reason)) {

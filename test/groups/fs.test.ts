@@ -131,6 +131,27 @@ describe('groups (complete_when) on local folders', () => {
     expect(await f.ctx.router.expireGroups()).toEqual([]);
   });
 
+  it('a manifest naming a file that never comes: the group times out too, naming it, sources kept', async () => {
+    f = await routerFixture(`${HEADER}\nland,in,\\.csv$,wh,raw,{path},move,batch,manifest\\.json$,1ms\n`);
+    await f.ws.put('land/in/d/a.csv', 'a');
+    await f.ws.put(
+      'land/in/d/manifest.json',
+      JSON.stringify({ files: [{ name: 'a.csv' }, { name: 'b.csv' }] }),
+    );
+    expect((await route('land/in/d/manifest.json')).outcome).toBe('waiting');
+    await new Promise((r) => setTimeout(r, 5));
+    const expired = await f.ctx.router.expireGroups();
+    expect(expired).toMatchObject([{ folder: 'd', routeId: 'batch', deadLettered: 1 }]);
+    expect(expired[0]?.reason).toContain(
+      'its manifest (manifest.json) names, of which 1 not there as named (b.csv)',
+    );
+    const dead = await f.ctx.reports.query({ states: ['dead'], limit: 10 });
+    expect(dead.items).toMatchObject([{ source: { key: 'd/a.csv' }, errorCode: 'E_GROUP_TIMEOUT' }]);
+    expect(await f.ws.files()).toEqual(['land/in/d/a.csv', 'land/in/d/manifest.json']);
+    expect(await f.ctx.reports.listWaiting(10)).toEqual([]);
+    expect(await f.ctx.router.expireGroups()).toEqual([]);
+  });
+
   it('a waiting group whose marker landed is not timed out', async () => {
     f = await routerFixture(`${HEADER}\nland,in,\\.csv$,wh,raw,{path},move,batch,^_SUCCESS$,1ms\n`);
     await f.ws.put('land/in/d/a.csv', 'a');
