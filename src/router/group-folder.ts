@@ -17,14 +17,17 @@ export interface ManifestEntry {
 /**
  * One row's group in one folder as the listing shows it: the markers (files
  * whose name `complete_when` matches), the members (files the row's mask
- * matches, or exactly the manifest's list), and what a manifest names that
- * is not there as named (`missing`). Complete: a marker and nothing missing.
+ * matches, or exactly the manifest's list), what a manifest names that is
+ * not there as named (`missing`), and, under a manifest, the files the
+ * row's mask matches that no manifest lists (`unlisted`: they wait for a
+ * manifest that lists them). Complete: a marker and nothing missing.
  */
 export interface GroupState {
   route: Route;
   markers: ObjectInfo[];
   members: ObjectInfo[];
   missing: string[];
+  unlisted: ObjectInfo[];
 }
 
 const testers = new Map<string, (name: string) => boolean>();
@@ -86,16 +89,25 @@ export async function groupState(
     (m): m is ManifestEntry[] => m !== undefined,
   );
   if (manifests.length === 0)
-    return { route, markers, members: others.filter((f) => isMember(fileNameOf(f.key))), missing: [] };
+    return {
+      route,
+      markers,
+      members: others.filter((f) => isMember(fileNameOf(f.key))),
+      missing: [],
+      unlisted: [],
+    };
   const byName = new Map(others.map((f) => [fileNameOf(f.key), f]));
   const members: ObjectInfo[] = [];
   const missing: string[] = [];
+  const listed = new Set<string>();
   for (const entry of manifests.flat()) {
+    listed.add(entry.name);
     const file = byName.get(entry.name);
     if (file && (await matchesEntry(store, file, entry))) members.push(file);
     else missing.push(entry.name);
   }
-  return { route, markers, members: [...new Set(members)], missing };
+  const unlisted = others.filter((f) => !listed.has(fileNameOf(f.key)) && isMember(fileNameOf(f.key)));
+  return { route, markers, members: [...new Set(members)], missing, unlisted };
 }
 
 /**

@@ -32,7 +32,8 @@ export interface ExpiredGroup extends WaitingGroup {
  * marker naming files that are not there as named) has its present
  * members' deliveries along that row recorded dead (`E_GROUP_TIMEOUT`, the
  * folder, what it waited for and the timeout named), sources kept, and is
- * marked dead in the ledger. A group whose row is gone or has no
+ * marked dead in the ledger; under a complete manifest group, so have the
+ * files the row's mask matches that no manifest lists. A group whose row is gone or has no
  * `complete_when` any more is forgotten (its files route as the
  * referential now says). A group complete meanwhile is left to the next
  * arrival, scan or drain.
@@ -54,26 +55,37 @@ export async function expireGroups(ctx: GroupTimeoutContext): Promise<ExpiredGro
     if (now - group.firstSeenAt < timeoutMs) continue;
     const store = await ctx.stores.storeFor(group.project);
     const state = await groupState(store, route, await listFolder(store, group.bucket, group.folder));
-    // complete (a marker, nothing a manifest names missing): the next arrival, scan or drain carries it
-    if (state.markers.length > 0 && state.missing.length === 0) continue;
+    const complete = state.markers.length > 0 && state.missing.length === 0;
+    // complete, every file listed: the next arrival, scan or drain carries it
+    if (complete && state.unlisted.length === 0) continue;
+    const manifests = state.markers.map((m) => fileNameOf(m.key)).join(', ');
     const waitedFor =
       state.markers.length === 0
         ? `a marker matching ${route.completeWhen}`
-        : `the files its manifest (${state.markers.map((m) => fileNameOf(m.key)).join(', ')}) names, ` +
-          `of which ${state.missing.length} not there as named (${state.missing.slice(0, 5).join(', ')}` +
-          `${state.missing.length > 5 ? ', …' : ''})`;
+        : complete
+          ? `a manifest listing ${state.unlisted.length} file(s) that ${manifests} does not list ` +
+            `(${names(state.unlisted.map((f) => fileNameOf(f.key)))})`
+          : `the files its manifest (${manifests}) names, of which ${state.missing.length} not there as named ` +
+            `(${names(state.missing)})`;
     const reason =
       `[switchyard] group of row ${route.id} in folder "${group.folder}" of ${group.project}/${group.bucket} ` +
       `waited ${Math.round((now - group.firstSeenAt) / 1000)}s for ${waitedFor}: ` +
       `expected ${state.markers.length === 0 ? 'one' : 'them'} within group_timeout ${Math.round(timeoutMs / 1000)}s; the sources are kept`;
     let deadLettered = 0;
-    for (const member of state.members) deadLettered += await deadLetter(ctx, group, member, reason);
+    // a complete group's members are carried by its marker: only the files it does not list waited
+    const waited = complete ? state.unlisted : [...state.members, ...state.unlisted];
+    for (const member of waited) deadLettered += await deadLetter(ctx, group, member, reason);
     if (await ctx.ledger.waiting.expire(group, now, reason)) {
       ctx.log.warn({ folder: group.folder, routeId: route.id, members: deadLettered }, 'group timed out');
       expired.push({ ...group, deadAt: now, reason, deadLettered });
     }
   }
   return expired;
+}
+
+/** The first names of a list, for a reason. */
+function names(list: readonly string[]): string {
+  return `${list.slice(0, 5).join(', ')}${list.length > 5 ? ', …' : ''}`;
 }
 
 /** One member's delivery along the group's row, recorded dead with the timeout's reason. */

@@ -141,7 +141,7 @@ export class GroupRouter {
     for (const s of waiting)
       await this.ctx.ledger.waiting.record(
         this.keyOf(source, folder, s.route),
-        s.members.length,
+        s.members.length + s.unlisted.length,
         this.ctx.now(),
       );
     const eligible = evaluation.eligible;
@@ -151,6 +151,14 @@ export class GroupRouter {
     await this.deleteSources(store, source, evaluation);
     for (const s of complete)
       if (evaluation.whole.has(s)) await this.ctx.ledger.waiting.resolve(this.keyOf(source, folder, s.route));
+    // files no manifest of the folder lists wait for one that does (status shows them; group_timeout applies)
+    for (const s of complete)
+      if (s.unlisted.length > 0)
+        await this.ctx.ledger.waiting.record(
+          this.keyOf(source, folder, s.route),
+          s.unlisted.length,
+          this.ctx.now(),
+        );
     await this.told(outcomeOf(evaluation));
     return evaluation;
   }
@@ -290,6 +298,9 @@ export class GroupRouter {
     const holds = (st: GroupState): boolean =>
       st.members.some((m) => m.key === source.key) || st.markers.some((m) => m.key === source.key);
     const inComplete = [...ev.complete].some(holds);
+    const unlistedBy = ev.states.filter((st) => st.unlisted.some((f) => f.key === source.key));
+    if (!own && !inComplete && unlistedBy.length > 0)
+      return { ...base, note: unlistedNote(ev, unlistedBy), group };
     if (!own && (!inComplete || all.length === 0)) {
       const waits = ev.waiting.filter(holds);
       if (waits.length > 0 || !ev.isMarker(source.key))
@@ -387,6 +398,13 @@ function waitingNote(ev: Evaluation, waits: GroupState[]): string {
       : `row ${s.route.id}: no marker matching ${s.route.completeWhen ?? ''}`,
   );
   return `waiting in folder "${ev.folder}" (${what.join('; ') || 'its group is not complete'})`;
+}
+
+function unlistedNote(ev: Evaluation, states: GroupState[]): string {
+  const what = states.map(
+    (s) => `row ${s.route.id}: not listed in ${s.markers.map((m) => fileNameOf(m.key)).join(', ')}`,
+  );
+  return `waiting in folder "${ev.folder}" for a manifest that lists it (${what.join('; ')})`;
 }
 
 /** A marker's delivery to one destination folder of its row: its own name, no transform, the row's action and conflict policy. */

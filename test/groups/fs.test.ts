@@ -152,6 +152,37 @@ describe('groups (complete_when) on local folders', () => {
     expect(await f.ctx.router.expireGroups()).toEqual([]);
   });
 
+  it('under a complete manifest group, a file it does not list waits, shows, and times out alone', async () => {
+    f = await routerFixture(`${HEADER}\nland,in,\\.csv$,wh,raw,{path},copy,batch,manifest\\.json$,1ms\n`);
+    await f.ws.put('land/in/d/a.csv', 'a');
+    await f.ws.put('land/in/d/extra.csv', 'x');
+    await f.ws.put('land/in/d/manifest.json', JSON.stringify({ files: [{ name: 'a.csv' }] }));
+    expect((await route('land/in/d/manifest.json')).outcome).toBe('routed');
+    const extra = await route('land/in/d/extra.csv');
+    expect(extra.outcome).toBe('waiting');
+    expect(extra.note).toContain('for a manifest that lists it (row batch: not listed in manifest.json)');
+    expect(await f.ctx.reports.listWaiting(10)).toMatchObject([
+      { folder: 'd', routeId: 'batch', members: 1 },
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    const expired = await f.ctx.router.expireGroups();
+    expect(expired).toMatchObject([{ folder: 'd', routeId: 'batch', deadLettered: 1 }]);
+    expect(expired[0]?.reason).toContain(
+      'a manifest listing 1 file(s) that manifest.json does not list (extra.csv)',
+    );
+    const dead = await f.ctx.reports.query({ states: ['dead'], limit: 10 });
+    expect(dead.items).toMatchObject([{ source: { key: 'd/extra.csv' }, errorCode: 'E_GROUP_TIMEOUT' }]);
+    const done = await f.ctx.reports.query({ states: ['done'], limit: 10 });
+    expect(done.items.map((d) => d.source.key).sort()).toEqual(['d/a.csv', 'd/manifest.json']);
+    expect(await f.ws.files()).toEqual([
+      'land/in/d/a.csv',
+      'land/in/d/extra.csv',
+      'land/in/d/manifest.json',
+      'wh/raw/d/a.csv',
+      'wh/raw/d/manifest.json',
+    ]);
+  });
+
   it('a waiting group whose marker landed is not timed out', async () => {
     f = await routerFixture(`${HEADER}\nland,in,\\.csv$,wh,raw,{path},move,batch,^_SUCCESS$,1ms\n`);
     await f.ws.put('land/in/d/a.csv', 'a');
