@@ -105,5 +105,10 @@ describe('groups on S3 (fauxqs)', () => {
     expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ failed: 0 });
     expect(await s3Keys(cloud, lake)).toEqual(['in/a.csv', 'in/b.csv', 'in/manifest.json']);
     expect(await s3Keys(cloud, landing)).toEqual(['a.csv', 'b.csv', 'extra.csv', 'manifest.json']);
+    // extra.csv, which the manifest does not list, waits for a manifest that does, and shows
+    const again = (await ws.run('scan', '--json')).json<ScanJson & { waiting: number }>();
+    expect(again).toMatchObject({ routed: 0, failed: 0, waiting: 1 });
+    const status = (await ws.run('status', '--json')).json<{ waiting: Array<{ members: number }> }>();
+    expect(status.waiting).toMatchObject([{ members: 1 }]);
   });
 });
