@@ -78,8 +78,9 @@ export function groupLine(g: ExplainGroup): string {
     case 'complete':
       return `${role}; the group is complete (${g.markers.join(', ')}; ${g.members} member(s)): it would be delivered now`;
     case 'waiting': {
-      const why =
-        g.markers.length === 0
+      const why = g.unlisted
+        ? `no manifest in the folder lists it (${g.markers.join(', ')})`
+        : g.markers.length === 0
           ? 'no marker is in the folder yet'
           : `the manifest names ${g.missing.length} file(s) not there as named: ${g.missing.slice(0, 5).join(', ')}${g.missing.length > 5 ? ', …' : ''}`;
       return `${role}; it would wait (outcome waiting): ${why}; ${g.members} member(s) in the folder now`;

@@ -24,6 +24,8 @@ export interface ExplainGroup {
   markers: string[];
   /** Names a manifest lists that are not in the folder as listed. */
   missing: string[];
+  /** The file is a member by the row's mask that no manifest in the folder lists: it waits for one that does. */
+  unlisted: boolean;
 }
 
 export interface ExplainResult {
@@ -122,7 +124,7 @@ async function explainGroups(
   const listing = store
     ? await listFolder(store, source.bucket, folderOf(source.key)).catch(() => undefined)
     : undefined;
-  return Promise.all(rows.map(({ route, role }) => explainGroup(route, role, store, listing)));
+  return Promise.all(rows.map(({ route, role }) => explainGroup(route, role, store, listing, source.key)));
 }
 
 async function explainGroup(
@@ -130,6 +132,7 @@ async function explainGroup(
   role: ExplainGroup['role'],
   store: ObjectStore | undefined,
   listing: ObjectInfo[] | undefined,
+  key: string,
 ): Promise<ExplainGroup> {
   const base = {
     route: route.id,
@@ -138,13 +141,15 @@ async function explainGroup(
     ...(route.groupTimeoutMs !== undefined ? { timeoutMs: route.groupTimeoutMs } : {}),
   };
   const state = store && listing ? await groupState(store, route, listing).catch(() => undefined) : undefined;
-  if (!state) return { ...base, state: 'unknown', members: 0, markers: [], missing: [] };
-  const complete = state.markers.length > 0 && state.missing.length === 0;
+  if (!state) return { ...base, state: 'unknown', members: 0, markers: [], missing: [], unlisted: false };
+  const unlisted = state.unlisted.some((f) => f.key === key);
+  const complete = state.markers.length > 0 && state.missing.length === 0 && !unlisted;
   return {
     ...base,
     state: complete ? 'complete' : 'waiting',
     members: state.members.length,
     markers: state.markers.map((m) => fileNameOf(m.key)),
     missing: state.missing,
+    unlisted,
   };
 }

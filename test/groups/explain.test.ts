@@ -39,6 +39,7 @@ describe('explain on a group row (local folders)', () => {
         members: 2,
         markers: [],
         missing: [],
+        unlisted: false,
       },
     ]);
     const text = await ws.run('explain', 'land/in/day1/a.csv');
@@ -87,5 +88,15 @@ describe('explain on a group row (local folders)', () => {
       'the manifest names 1 file(s) not there as named: b.csv',
     );
     expect((await explain('land/in/x.txt')).groups).toEqual([]);
+    // once b.csv is there the group is complete, but a file it does not list waits for a manifest that does
+    await ws.put('land/in/b.csv', 'b');
+    await ws.put('land/in/extra.csv', 'x');
+    expect((await explain('land/in/a.csv')).groups).toMatchObject([{ state: 'complete', unlisted: false }]);
+    expect((await explain('land/in/extra.csv')).groups).toMatchObject([
+      { role: 'member', state: 'waiting', unlisted: true, members: 2 },
+    ]);
+    expect((await ws.run('explain', 'land/in/extra.csv')).stdout).toContain(
+      'it would wait (outcome waiting): no manifest in the folder lists it (manifest.json)',
+    );
   });
 });
