@@ -33,9 +33,9 @@ export interface ExpiredGroup extends WaitingGroup {
  * members' deliveries along that row recorded dead (`E_GROUP_TIMEOUT`, the
  * folder, what it waited for and the timeout named), sources kept, and is
  * marked dead in the ledger; under a complete manifest group, so have the
- * files the row's mask matches that no manifest lists. A group whose row is gone or has no
- * `complete_when` any more is forgotten (its files route as the
- * referential now says). A group complete meanwhile is left to the next
+ * files the row's mask matches that no manifest lists. A group whose row is
+ * gone or has no `complete_when` any more is forgotten (its files route as
+ * the referential now says). A group complete meanwhile is left to the next
  * arrival, scan or drain.
  */
 export async function expireGroups(ctx: GroupTimeoutContext): Promise<ExpiredGroup[]> {
