@@ -67,13 +67,11 @@ export async function explain(
   now = new Date(),
 ): Promise<ExplainResult> {
   const source = parseLocation(text);
-  let object: ObjectInfo | undefined;
-  try {
-    object = await (await stores.storeFor(source.project)).stat(source.bucket, source.key);
-  } catch (error) {
+  const store = await stores.storeFor(source.project).catch((error: unknown) => {
     if (error instanceof ProjectUndeclaredError) throw error;
-    object = undefined;
-  }
+    return undefined;
+  });
+  const object = await store?.stat(source.bucket, source.key).catch(() => undefined);
   const assumed: ObjectInfo = object ?? {
     bucket: source.bucket,
     key: source.key,
@@ -84,7 +82,6 @@ export async function explain(
     metadata: {},
   };
   const plan = planDeliveries(referential, source, assumed);
-  const store = await stores.storeFor(source.project).catch(() => undefined);
   return {
     source: formatLocation(source),
     name: fileNameOf(source.key),
