@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import type { Location } from '../storage/types.js';
 
 /**
@@ -13,5 +13,11 @@ export function deliveryId(source: Location, generation: string, routeId: string
     routeId,
     source: { bucket: source.bucket, key: source.key, project: source.project },
   });
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  return sha256Hex(canonical).slice(0, 32);
 }
+
+/** One-shot `crypto.hash` where Node has it (20.12+, 21.7+): no Hash object per id. */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha256', text, 'hex')
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');

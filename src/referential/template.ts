@@ -159,7 +159,12 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * segment or a control character: the key must not escape its bucket.
  */
 export function expandDirectory(template: string, ctx: TemplateContext): string {
-  return normalizeDirectory(expand(template, ctx), template);
+  const parsed = parsedTemplate(template);
+  if (parsed.directory !== undefined) return parsed.directory;
+  const directory = normalizeDirectory(expand(template, ctx), template);
+  // a template of text alone expands to the same folder for every object
+  if (parsed.constant) parsed.directory = directory;
+  return directory;
 }
 
 /**
@@ -189,9 +194,36 @@ export function expandName(template: string, ctx: TemplateContext): string {
   return name;
 }
 
+/** A template as routing expands it, parsed once; `directory`: a constant template's folder, once expanded. */
+interface ParsedTemplate {
+  parts: TemplatePart[];
+  problem?: string;
+  constant: boolean;
+  directory?: string;
+}
+
+/** Parsed templates by text: a referential has few distinct ones, and each object expands one or two. */
+const parsedTemplates = new Map<string, ParsedTemplate>();
+const MAX_PARSED_TEMPLATES = 10_000;
+
+function parsedTemplate(template: string): ParsedTemplate {
+  let parsed = parsedTemplates.get(template);
+  if (!parsed) {
+    const { parts, problems } = parseTemplate(template);
+    parsed = {
+      parts,
+      constant: parts.every((p) => 'text' in p),
+      ...(problems[0] ? { problem: problems[0].message } : {}),
+    };
+    if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
+    parsedTemplates.set(template, parsed);
+  }
+  return parsed;
+}
+
 function expand(template: string, ctx: TemplateContext): string {
-  const { parts, problems } = parseTemplate(template);
-  if (problems.length > 0) throw new KeyUnsafeError(template, problems[0]!.message);
+  const { parts, problem } = parsedTemplate(template);
+  if (problem !== undefined) throw new KeyUnsafeError(template, problem);
   let fields: DateFields | undefined;
   const date = (): DateFields => (fields ??= dateFields(ctx.created, ctx.timeZone));
   let out = '';
