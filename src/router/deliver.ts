@@ -165,9 +165,10 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
  * CopyObject pinned to the source's ETag where the pin is enforced) needs
  * no identity in common: its provenance names the source's ETag, nothing
  * is read. Otherwise, only where no identity is in common (an S3 multipart
- * or SSE-KMS ETag and no checksum) is the source read, once, before the
- * write (provenance needs an identity), and the destination read after it
- * when its answer still proves nothing.
+ * or SSE-KMS ETag and no checksum) is the source read, once: while the
+ * server copies it, the provenance naming its ETag; before a write through
+ * this process (whose provenance needs the CRC32C). The destination is read
+ * after the write only when its answer still proves nothing.
  */
 async function copyAndVerify(
   input: DeliveryInput,
@@ -180,15 +181,7 @@ async function copyAndVerify(
   const to = { bucket: destination.bucket, key: destination.key };
   const transform = input.route.transform;
   const vouched = vouchedCopy(input);
-  if (!expected.crc32c && !expected.md5 && dst.capabilities.metadata && !vouched) {
-    // Provenance is written with the object, so an identity must be known first;
-    // the MD5 too where the destination can vouch for no more than an ETag.
-    const read = await readChecksum(src, from.bucket, from.key, object, {
-      md5: !dst.capabilities.checksumHeaders,
-    });
-    expected.crc32c = read.crc32c;
-    if (read.md5) expected.md5 = read.md5;
-  }
+  const { alongside } = await sourceIdentity(input, expected, vouched);
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
     ifSourceGenerationMatch: record.generation,
@@ -198,9 +191,10 @@ async function copyAndVerify(
     contentEncoding: transform ? undefined : object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
-    provenance: provenanceIfKnown(input, expected, vouched),
+    provenance: provenanceIfKnown(input, expected, vouched || alongside !== undefined),
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
+  await alongside;
   // what the destination says it holds, from the write's or copy's answer (no second look)
   const reported = destinationReport(written);
   if (writtenCrc && expected.crc32c && writtenCrc !== expected.crc32c) {
@@ -240,12 +234,51 @@ async function copyAndVerify(
 type Ref = { bucket: string; key: string };
 
 /**
+ * Reads the source where no identity of it is known and the write must carry
+ * one or be proved by one (an S3 multipart or SSE-KMS ETag, no checksum, no
+ * vouched copy): its CRC32C, and its MD5 where the destination can vouch for
+ * no more than an ETag. A write through this process waits for it (the
+ * provenance written with the object carries the CRC32C); a server-side copy
+ * does not (`alongside`: the read, its provenance naming the source's ETag).
+ */
+async function sourceIdentity(
+  input: DeliveryInput,
+  expected: Expected,
+  vouched: boolean,
+): Promise<{ alongside?: Promise<void> }> {
+  const { record, object, sourceStore: src, destinationStore: dst } = input;
+  if (expected.crc32c || expected.md5 || !dst.capabilities.metadata || vouched) return {};
+  const read = readChecksum(src, record.source.bucket, record.source.key, object, {
+    md5: !dst.capabilities.checksumHeaders,
+  }).then((digest) => learnIdentity(expected, digest));
+  if (!serverSideCopy(input)) {
+    await read;
+    return {};
+  }
+  // its failure is the delivery's, raised once the copy settled (copyAndVerify)
+  read.catch(() => undefined);
+  return { alongside: read };
+}
+
+/** What a read of the source found: its CRC32C, and its MD5 when asked for. */
+function learnIdentity(expected: Expected, read: { crc32c: string; md5?: string }): void {
+  expected.crc32c = read.crc32c;
+  if (read.md5) expected.md5 = read.md5;
+}
+
+/** The write is a copy the server makes: no transform, no bytes through this process. */
+function serverSideCopy({ route, object, sourceStore, destinationStore }: DeliveryInput): boolean {
+  if (route.transform || !object.etag) return false;
+  return destinationStore.canCopyFrom(sourceStore) && !destinationStore.capabilities.copyUsesProcess;
+}
+
+/**
  * A server-side copy the server vouches for (ObjectStore.copyVouched): it
  * needs no identity of the source first, the provenance names its ETag.
  */
-function vouchedCopy({ route, object, sourceStore, destinationStore }: DeliveryInput): boolean {
-  if (route.transform || !object.etag) return false;
-  return destinationStore.copyVouched?.(sourceStore, object.size) === true;
+function vouchedCopy(input: DeliveryInput): boolean {
+  const { object, sourceStore, destinationStore } = input;
+  return serverSideCopy(input) && destinationStore.copyVouched?.(sourceStore, object.size) === true;
 }
 
 function lookBeforeWrite(store: ObjectStore, at: Location): Promise<ObjectInfo | undefined> {
@@ -414,13 +447,17 @@ async function tryRename(
   }
 }
 
-/** The provenance to write; undefined without an identity (a CRC32C, an MD5, or the ETag of a vouched copy). */
+/**
+ * The provenance to write; undefined without an identity: a CRC32C, an MD5,
+ * or (`byEtag`) the source's ETag, for a server-side copy the server vouches
+ * for or one whose source is read while it copies.
+ */
 function provenanceIfKnown(
   input: DeliveryInput,
   identity: Expected,
-  vouched: boolean,
+  byEtag: boolean,
 ): Provenance | undefined {
-  const etag = vouched && !identity.crc32c && !identity.md5 ? input.object.etag : undefined;
+  const etag = byEtag && !identity.crc32c && !identity.md5 ? input.object.etag : undefined;
   return identity.crc32c || identity.md5 || etag ? provenanceOf(input, identity, etag) : undefined;
 }
 

@@ -207,7 +207,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(await s3Get(cloud, lake, 'in/c.bin')).toEqual(Buffer.from('source c'));
   });
 
-  it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, the destination never', async () => {
+  it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, while the server copies it; the destination never', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
@@ -217,16 +217,55 @@ describe('routing with S3 backends (fauxqs)', () => {
       partSize: 5 * 1024 * 1024,
       params: { Bucket: landing, Key: 'big.bin', Body: body },
     }).done();
-    expect((await s3Head(cloud, landing, 'big.bin')).ETag).toMatch(/-2"$/);
+    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
+    expect(etag).toMatch(/-2$/);
     ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 1 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
     expect((await ctx.stores.storeFor('src')).stats?.bytesIn).toBe(body.length);
     expect((await ctx.stores.storeFor('lake')).stats?.bytesIn).toBe(0);
+    // the provenance, written with the copy, names the source's ETag; the read's CRC32C is the ledger's
     const head = await s3Head(cloud, lake, 'in/big.bin');
-    expect(head.Metadata?.['switchyard-crc32c']).toBe(crc32cOf(body));
-    expect(head.Metadata?.['switchyard-md5']).toBe(createHash('md5').update(body).digest('base64'));
+    expect(head.Metadata?.['switchyard-etag']).toBe(etag);
+    expect(head.Metadata?.['switchyard-crc32c']).toBeUndefined();
+    const [done] = (await ctx.reports.query({ limit: 10 })).items;
+    expect(done).toMatchObject({ state: 'done', crc32c: crc32cOf(body) });
     expect(await s3Keys(cloud, landing)).toEqual([]);
+  });
+
+  it('a multipart source read while the server copies it: a copy whose answer names other bytes keeps the source', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
+    const body = Buffer.alloc(6 * 1024 * 1024, 5);
+    await new Upload({
+      client: cloud.s3,
+      partSize: 5 * 1024 * 1024,
+      params: { Bucket: landing, Key: 'big.bin', Body: body },
+    }).done();
+    ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    const real = await ctx.stores.storeFor('lake');
+    let corrupt = true;
+    const fake = createHash('md5').update('other bytes').digest('base64');
+    ctx.stores.register(
+      'lake',
+      withCopy(real, async (original) => {
+        const info = await original();
+        return corrupt ? { ...info, md5: fake } : info;
+      }),
+    );
+    const event = { project: 'src', bucket: landing, key: 'big.bin', origin: 'manual' as const };
+    const failed = await ctx.router.route(event);
+    expect(failed.outcome).toBe('failed');
+    expect(failed.deliveries[0]?.error?.code).toBe('E_CHECKSUM_MISMATCH');
+    expect((await s3Get(cloud, landing, 'big.bin'))?.equals(body)).toBe(true);
+
+    corrupt = false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // the copy left meanwhile names this generation's ETag alone: both sides are read, then it is delivered
+    expect((await ctx.router.route(event)).outcome).toBe('routed');
+    expect(await s3Get(cloud, landing, 'big.bin')).toBeUndefined();
+    expect((await s3Get(cloud, lake, 'in/big.bin'))?.equals(body)).toBe(true);
   });
 
   it('a multipart source copied where the server enforces the copy pin is not read: its provenance names the source ETag', async () => {
