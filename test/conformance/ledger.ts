@@ -385,6 +385,27 @@ export function testLedger(
       ]);
     });
 
+    test('a file a delivery is recorded for is no longer unrouted: claimed, or held then recorded', async () => {
+      const claimed = plan(1);
+      const held = plan(2);
+      const elsewhere = plan(3, { source: { project: 'p', bucket: 'other', key: 'folder/file-1.csv' } });
+      for (const p of [claimed, held]) await ledger.recordUnrouted(p.source, 'g0', 5, 1000);
+      await ledger.recordUnrouted(elsewhere.source, 'g0', 5, 1000);
+      expect((await ledger.claim(claimed, 'w', LONG)).status).toBe('claimed');
+      expect((await reports.listUnrouted(10)).map((u) => u.source)).toEqual([held.source, elsewhere.source]);
+      if (ledger.holdMany) {
+        // a hold writes nothing: the file stays unrouted until its record is written
+        expect((await ledger.holdMany([held], 'w', LONG))[0]?.status).toBe('claimed');
+        expect(await ledger.transition(held.id, 'w', 'written')).toBe(true);
+        expect((await reports.counts()).unrouted).toBe(2);
+        expect(await ledger.transition(held.id, 'w', 'done')).toBe(true);
+      } else {
+        expect((await ledger.claim(held, 'w', LONG)).status).toBe('claimed');
+      }
+      expect((await reports.listUnrouted(10)).map((u) => u.source)).toEqual([elsewhere.source]);
+      expect((await reports.counts()).unrouted).toBe(1);
+    });
+
     test('an unrouted file keeps the reason it cannot be routed, until a sighting without one', async () => {
       const bad = { project: 'p', bucket: 'in', key: 'bad\\xFF.csv' };
       await ledger.recordUnrouted(bad, 'g1', 3, 1000, 'E_KEY_ENCODING');

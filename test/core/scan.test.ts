@@ -1,5 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Workspace } from '../helpers/workspace.js';
+import { SEED_CSV, Workspace } from '../helpers/workspace.js';
 
 interface ScanJson {
   routed: number;
@@ -50,6 +52,21 @@ describe('scan on local folders + SQLite (the seed referential)', () => {
     expect(second.code).toBe(0);
     expect(second.json<ScanJson>()).toMatchObject({ routed: 0, unrouted: 1, failed: 0 });
     expect((await ws.files()).length).toBe(6);
+  });
+
+  it('a file unrouted until its row is added is no longer reported unrouted once routed', async () => {
+    ws = await Workspace.create();
+    await ws.put('source_bucket/raw_data/notes.txt', 'no row yet');
+    expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ unrouted: 1 });
+    expect((await ws.run('status', '--json')).json()).toMatchObject({ unrouted: 1 });
+    await writeFile(
+      path.join(ws.dir, 'routes.csv'),
+      `${SEED_CSV}source_bucket,raw_data,notes\\.txt$,archive,raw_data,\n`,
+    );
+    expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ routed: 1, unrouted: 0 });
+    const status = (await ws.run('status', '--json')).json<{ unrouted: number; recentUnrouted: unknown[] }>();
+    expect(status).toMatchObject({ unrouted: 0, recentUnrouted: [] });
+    expect(await ws.files()).toEqual(['archive/raw_data/notes.txt']);
   });
 
   it('counts a file with several deliveries once, and plans nothing under --dry-run', async () => {

@@ -160,6 +160,8 @@ export class MemoryLedger implements Ledger {
     if (!record) {
       record = newRecord(plan, now);
       this.records.deliveries.set(plan.id, record);
+      // a file with a delivery is routed: no longer unrouted
+      void this.resolveUnrouted(plan.source, now);
     }
     const status = claimDecision(record, owner, now);
     if (status === 'claimed') {

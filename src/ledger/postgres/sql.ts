@@ -29,8 +29,10 @@ const PLAN_TYPES: Record<(typeof PLAN_COLUMNS)[number], string> = {
 const INPUT_ARRAYS = PLAN_COLUMNS.map((column, i) => `$${i + 1}::${PLAN_TYPES[column]}[]`).join(', ');
 
 /**
- * Inserts the new plans already leased to the owner, leases the existing
- * claimable ones, and returns every other row as it stands (`claimed` false).
+ * Inserts the new plans already leased to the owner (resolving their
+ * sources' unrouted entries: a file with a delivery is routed), leases the
+ * existing claimable ones, and returns every other row as it stands
+ * (`claimed` false).
  * A row inserted by a concurrent transaction after this statement's snapshot
  * is in no branch: the caller runs the statement again for those ids.
  */
@@ -42,6 +44,11 @@ WITH input AS (
   SELECT ${PLAN_COLUMNS.join(', ')}, 'planned', 0, $13, $13, $12, $14 FROM input
   ON CONFLICT (id) DO NOTHING
   RETURNING *
+), routed AS (
+  UPDATE unrouted u SET resolved_at = $13
+  FROM ins
+  WHERE u.project = ins.source_project AND u.bucket = ins.source_bucket AND u.key = ins.source_key
+    AND u.resolved_at IS NULL
 ), upd AS (
   UPDATE deliveries d SET claimed_by = $12, claim_expires_at = $14
   FROM input i

@@ -25,6 +25,8 @@ const INSERT_RECORD = `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(', ')})
   VALUES (${DELIVERY_COLUMNS.map(() => '?').join(', ')}) ON CONFLICT (id) DO NOTHING`;
 const SOURCE = 'source_project = ? AND source_bucket = ? AND source_key = ?';
 const UNROUTED_KEY = 'project = ? AND bucket = ? AND key = ?';
+/** A file's unrouted entry, once a delivery of it is recorded (Ledger.resolveUnrouted). */
+const RESOLVE_UNROUTED = `UPDATE unrouted SET resolved_at = ? WHERE ${UNROUTED_KEY} AND resolved_at IS NULL`;
 const REVIVE =
   "UPDATE deliveries SET state = 'failed', attempts = 0, next_attempt_at = ?, updated_at = ?, " +
   'claimed_by = NULL, claim_expires_at = NULL WHERE ';
@@ -100,6 +102,7 @@ export class SqliteLedger implements Ledger {
         if (!advanced) return this.transitionOne(item.id, owner, item.state, item.patch, now);
         if (!advanced.write) return true;
         const written = this.c.run(INSERT_RECORD, rowValues(advanced.record)).changes === 1;
+        if (written) this.resolveRouted(advanced.record.source, now);
         if (written && advanced.record.state === 'done') inserted.push(advanced.record);
         return written;
       });
@@ -191,12 +194,12 @@ export class SqliteLedger implements Ledger {
   }
 
   async resolveUnrouted(source: Location, at: number): Promise<void> {
-    this.c.run(`UPDATE unrouted SET resolved_at = ? WHERE ${UNROUTED_KEY} AND resolved_at IS NULL`, [
-      at,
-      source.project,
-      source.bucket,
-      source.key,
-    ]);
+    this.resolveRouted(source, at);
+  }
+
+  /** A file with a delivery recorded is routed: its unrouted entry, if open, is resolved in the same transaction. */
+  private resolveRouted(source: Location, at: number): void {
+    this.c.run(RESOLVE_UNROUTED, [at, source.project, source.bucket, source.key]);
   }
 
   async retryDead(ids?: string[]): Promise<number> {
@@ -243,6 +246,7 @@ export class SqliteLedger implements Ledger {
     const expires = now + leaseMs;
     const inserted = this.c.run(INSERT_CLAIM, [...planValues(plan), now, now, owner, expires]);
     if (inserted.changes === 1) {
+      this.resolveRouted(plan.source, now);
       return {
         status: 'claimed',
         record: { ...newRecord(plan, now), claimedBy: owner, claimExpiresAt: expires },
