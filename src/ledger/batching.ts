@@ -157,6 +157,13 @@ export class BatchingLedger implements Ledger {
   resolveUnrouted(source: Location, at: number): Promise<void> {
     return this.inner.resolveUnrouted(source, at);
   }
+  resolveUnroutedUnseen(
+    bucket: { project: string; bucket: string },
+    seenBefore: number,
+    at: number,
+  ): Promise<number> {
+    return this.inner.resolveUnroutedUnseen(bucket, seenBefore, at);
+  }
   retryDead(ids?: string[]): Promise<number> {
     return this.inner.retryDead(ids);
   }

@@ -281,6 +281,16 @@ export interface Ledger extends DeliveryLookup {
     reason?: string,
   ): Promise<void>;
   resolveUnrouted(source: Location, at: number): Promise<void>;
+  /**
+   * Resolves the open unrouted entries of one bucket last seen before
+   * `seenBefore`: a whole listing of the bucket that began then did not
+   * find them (deleted or renamed by hand). Returns how many.
+   */
+  resolveUnroutedUnseen(
+    bucket: { project: string; bucket: string },
+    seenBefore: number,
+    at: number,
+  ): Promise<number>;
 
   retryDead(ids?: string[]): Promise<number>;
   /**

@@ -77,6 +77,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   const progress: ScanProgress = { files: 0, bytes: 0, listed: 0, listedBytes: 0, listingDone: false };
   const report = (): void => options.onProgress?.(progress);
   const wanted = admits(options.filter ?? {}, options.now ?? Date.now());
+  const listedWhole: ListedBucket[] = [];
   const events = listEvents(ctx, options.filter?.prefix, {
     skip: (event, item) => recovered.has(locationKey(event)) || !wanted(item),
     listed: (event) => {
@@ -84,6 +85,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
       progress.listedBytes += event.size ?? 0;
     },
     problem: (source, problem) => summary.addProblem(formatSource(source, problem.key), problem),
+    bucketListed: (listed) => listedWhole.push(listed),
     done: () => {
       progress.listingDone = true;
       report();
@@ -101,6 +103,7 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   });
   progress.listingDone = true;
   report();
+  if (!ctx.config.dryRun && isWholeListing(options.filter)) await resolveUnseen(ctx, listedWhole);
   const timedOut = ctx.config.dryRun ? [] : await ctx.router.expireGroups();
   return {
     groupsTimedOut: timedOut.length,
@@ -112,11 +115,20 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   };
 }
 
+/** A source bucket listed to its end, and when its listing began. */
+interface ListedBucket {
+  project: string;
+  bucket: string;
+  from: number;
+}
+
 interface ListHooks {
   /** True for a file the scan leaves alone (recovered already, or outside the filter). */
   skip(event: ObjectEvent, item: ObjectInfo): boolean;
   listed(event: ObjectEvent): void;
   problem(source: { project: string; bucket: string }, problem: ListProblem): void;
+  /** One bucket's listing reached its last page. */
+  bucketListed(listed: ListedBucket): void;
   /** Every bucket is listed. */
   done(): void;
 }
@@ -134,6 +146,7 @@ async function* listEvents(
 ): AsyncGenerator<ObjectEvent> {
   for (const { project, bucket } of ctx.referential().sources()) {
     const store = await ctx.stores.storeFor(project);
+    const from = Date.now();
     let pageToken: string | undefined;
     do {
       const page = await store.list(bucket, {
@@ -163,6 +176,7 @@ async function* listEvents(
       }
       pageToken = page.nextPageToken;
     } while (pageToken);
+    hooks.bucketListed({ project, bucket, from });
   }
   hooks.done();
 }
@@ -175,6 +189,23 @@ function admits(filter: ScanFilter, now: number): (item: ObjectInfo) => boolean 
     const age = now - item.updated.getTime();
     return (minAgeMs === undefined || age >= minAgeMs) && (maxAgeMs === undefined || age <= maxAgeMs);
   };
+}
+
+/** A scan without a prefix or an age filter lists every file of each source bucket. */
+function isWholeListing(filter: ScanFilter | undefined): boolean {
+  return !filter?.prefix && filter?.minAgeMs === undefined && filter?.maxAgeMs === undefined;
+}
+
+/**
+ * Once every listed file is routed: a file recorded unrouted that a whole
+ * listing of its bucket did not find (deleted or renamed by hand since) is
+ * no longer reported unrouted. Its entry was last seen before the listing
+ * began; every file the listing found was seen again while routed.
+ */
+async function resolveUnseen(ctx: Context, listed: readonly ListedBucket[]): Promise<void> {
+  for (const { project, bucket, from } of listed) {
+    await ctx.ledger.resolveUnroutedUnseen({ project, bucket }, from, Date.now());
+  }
 }
 
 async function recordProblem(

@@ -406,6 +406,21 @@ export function testLedger(
       expect((await reports.counts()).unrouted).toBe(1);
     });
 
+    test('resolveUnroutedUnseen resolves the open entries of one bucket last seen before a time', async () => {
+      const seen = (key: string, bucket = 'in') => ({ project: 'p', bucket, key });
+      await ledger.recordUnrouted(seen('old.csv'), 'g1', 1, 1000);
+      await ledger.recordUnrouted(seen('new.csv'), 'g1', 1, 3000);
+      await ledger.recordUnrouted(seen('other.csv', 'elsewhere'), 'g1', 1, 1000);
+      await ledger.recordUnrouted(seen('edge.csv'), 'g1', 1, 2000);
+      expect(await ledger.resolveUnroutedUnseen({ project: 'p', bucket: 'in' }, 2000, 4000)).toBe(1);
+      const open = (await reports.listUnrouted(10)).map((u) => `${u.source.bucket}/${u.source.key}`);
+      expect(open.sort()).toEqual(['elsewhere/other.csv', 'in/edge.csv', 'in/new.csv']);
+      expect(await ledger.resolveUnroutedUnseen({ project: 'p', bucket: 'in' }, 2000, 5000)).toBe(0);
+      // seen again later: open again, from that sighting
+      await ledger.recordUnrouted(seen('old.csv'), 'g2', 1, 6000);
+      expect((await reports.listUnrouted(10)).map((u) => u.source.key)).toContain('old.csv');
+    });
+
     test('an unrouted file keeps the reason it cannot be routed, until a sighting without one', async () => {
       const bad = { project: 'p', bucket: 'in', key: 'bad\\xFF.csv' };
       await ledger.recordUnrouted(bad, 'g1', 3, 1000, 'E_KEY_ENCODING');

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_CSV, Workspace } from '../helpers/workspace.js';
@@ -67,6 +67,24 @@ describe('scan on local folders + SQLite (the seed referential)', () => {
     const status = (await ws.run('status', '--json')).json<{ unrouted: number; recentUnrouted: unknown[] }>();
     expect(status).toMatchObject({ unrouted: 0, recentUnrouted: [] });
     expect(await ws.files()).toEqual(['archive/raw_data/notes.txt']);
+  });
+
+  it('a file unrouted then deleted by hand leaves the unrouted list at the next whole scan, not a partial one', async () => {
+    ws = await Workspace.create();
+    await ws.put('source_bucket/raw_data/notes.txt', 'no row');
+    await ws.put('source_bucket/raw_data/keep.txt', 'no row either');
+    expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ unrouted: 2 });
+    await rm(ws.file('source_bucket/raw_data/notes.txt'));
+    type Status = { unrouted: number; recentUnrouted: Array<{ source: string }> };
+    // a scan that lists part of the bucket cannot tell a deleted file from one outside its part
+    for (const partial of [['--prefix', 'keep'], ['--min-age', '1h'], ['--dry-run']]) {
+      expect((await ws.run('scan', '--json', ...partial)).code).toBe(0);
+      expect((await ws.run('status', '--json')).json<Status>().unrouted).toBe(2);
+    }
+    expect((await ws.run('scan', '--json')).json<ScanJson>()).toMatchObject({ unrouted: 1 });
+    const status = (await ws.run('status', '--json')).json<Status>();
+    expect(status.unrouted).toBe(1);
+    expect(status.recentUnrouted.map((u) => u.source)).toEqual(['source_bucket/raw_data/keep.txt']);
   });
 
   it('counts a file with several deliveries once, and plans nothing under --dry-run', async () => {

@@ -115,6 +115,22 @@ export class MemoryLedger implements Ledger {
     if (existing && existing.resolvedAt === undefined) existing.resolvedAt = at;
   }
 
+  async resolveUnroutedUnseen(
+    where: { project: string; bucket: string },
+    seenBefore: number,
+    at: number,
+  ): Promise<number> {
+    let resolved = 0;
+    for (const entry of this.records.unrouted.values()) {
+      const { project, bucket } = entry.source;
+      if (project !== where.project || bucket !== where.bucket) continue;
+      if (entry.resolvedAt !== undefined || entry.lastSeenAt >= seenBefore) continue;
+      entry.resolvedAt = at;
+      resolved++;
+    }
+    return resolved;
+  }
+
   async retryDead(ids?: string[]): Promise<number> {
     const { deliveries } = this.records;
     const targets = ids ? [...new Set(ids)].map((id) => deliveries.get(id)) : [...deliveries.values()];

@@ -120,6 +120,9 @@ export const FOR_DESTINATION = `SELECT * FROM deliveries
 export const MARK_SOURCE_DELETED = `UPDATE deliveries SET source_deleted_at = $5
   WHERE source_project = $1 AND source_bucket = $2 AND source_key = $3 AND generation = $4`;
 
+export const RESOLVE_UNROUTED_UNSEEN = `UPDATE unrouted SET resolved_at = $4
+  WHERE project = $1 AND bucket = $2 AND resolved_at IS NULL AND last_seen_at < $3`;
+
 export const RECORD_UNROUTED = `INSERT INTO unrouted AS u
   (project, bucket, key, generation, size, first_seen_at, last_seen_at, resolved_at, reason)
   VALUES ($1, $2, $3, $4, $5, $6, $6, NULL, $7)

@@ -179,6 +179,19 @@ export class PostgresLedger implements Ledger {
     ]);
   }
 
+  async resolveUnroutedUnseen(
+    where: { project: string; bucket: string },
+    seenBefore: number,
+    at: number,
+  ): Promise<number> {
+    return this.c.count('resolveUnroutedUnseen', sql.RESOLVE_UNROUTED_UNSEEN, [
+      where.project,
+      where.bucket,
+      seenBefore,
+      at,
+    ]);
+  }
+
   async retryDead(ids?: string[]): Promise<number> {
     return this.c.count('retryDead', sql.RETRY_DEAD, [this.c.now(), ids ?? null]);
   }

@@ -197,6 +197,17 @@ export class SqliteLedger implements Ledger {
     this.resolveRouted(source, at);
   }
 
+  async resolveUnroutedUnseen(
+    where: { project: string; bucket: string },
+    seenBefore: number,
+    at: number,
+  ): Promise<number> {
+    return this.c.run(
+      'UPDATE unrouted SET resolved_at = ? WHERE project = ? AND bucket = ? AND resolved_at IS NULL AND last_seen_at < ?',
+      [at, where.project, where.bucket, seenBefore],
+    ).changes;
+  }
+
   /** A file with a delivery recorded is routed: its unrouted entry, if open, is resolved in the same transaction. */
   private resolveRouted(source: Location, at: number): void {
     this.c.run(RESOLVE_UNROUTED, [at, source.project, source.bucket, source.key]);
