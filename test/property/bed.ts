@@ -166,7 +166,23 @@ export class Bed {
     if (!this.ctx) return 'skip: not running';
     const report = await scan(this.ctx, { concurrency: 2 });
     const errors = report.errors.map((e) => `${e.source} ${e.code}`).join('; ');
+    const stale = await this.staleUnrouted();
+    if (stale.length) throw new Error(`after a whole scan, unrouted entries name no file: ${stale.join(', ')}`);
     return `scan: ${JSON.stringify(report.outcomes)}${errors ? ` errors: ${errors}` : ''}`;
+  }
+
+  /**
+   * Open unrouted entries, in the source buckets the referential lists, that
+   * name no regular file under the data root now: after a whole scan there
+   * are none (a file routed since, or moved away by hand, is resolved).
+   */
+  private async staleUnrouted(): Promise<string[]> {
+    const ctx = this.ctx!;
+    const listed = new Set(ctx.referential().sources().map((s) => `${s.project}/${s.bucket}`));
+    const files = (await this.look()).files;
+    return (await ctx.reports.listUnrouted(10_000))
+      .map((u) => `${u.source.project}/${u.source.bucket}/${u.source.key}`)
+      .filter((at) => listed.has(at.split('/').slice(0, 2).join('/')) && !files.has(at));
   }
 
   /** A notification for a landing (present or gone) or for a file under a swapped link; maybe sent twice at once. */

@@ -9,7 +9,8 @@ import { scenarioArb, type Scenario } from './palette.js';
  * a cycle or a destination bucket that is a link to the source) and random
  * interleavings of landings, scans, events, watcher hand-offs and operator or
  * consumer actions. After every step the model's oracle must hold (see
- * model.ts). `SWITCHYARD_PROPERTY_RUNS` sets the number of cases (default
+ * model.ts), and after every whole scan no open unrouted entry of a listed
+ * bucket may name a file that is not there (bed.ts). `SWITCHYARD_PROPERTY_RUNS` sets the number of cases (default
  * 100; `npm run test:property-long` runs thousands), `SWITCHYARD_PROPERTY_SEED`
  * replays a seed printed by a failure.
  */
