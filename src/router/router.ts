@@ -250,7 +250,11 @@ export class Router {
 
     const sourceStore = await this.options.stores.storeFor(project);
     const object = await sourceStore.stat(source.bucket, source.key);
-    if (!object) return settleGoneSource(this.goneSource, event, source);
+    if (!object) {
+      // a file that is not there is not waiting for a row either
+      if (!this.options.dryRun) await this.ledger.resolveUnrouted(source, this.now());
+      return settleGoneSource(this.goneSource, event, source);
+    }
 
     const referential = this.referential;
     const { deliveries, refused } = planDeliveries(referential, source, object);

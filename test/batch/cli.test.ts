@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workspace } from '../helpers/workspace.js';
 import { HEADER } from './helpers.js';
@@ -15,6 +16,18 @@ describe('batch commands', () => {
   afterEach(async () => {
     await ws?.remove();
     ws = undefined;
+  });
+
+  it('a notification for a file recorded unrouted, then deleted, takes it off the unrouted list', async () => {
+    ws = await Workspace.create(ROUTES);
+    await ws.put('land/in/notes.txt', 'no row\n');
+    await ws.put('land/in/other.txt', 'no row either\n');
+    expect((await ws.run('scan', '--json')).json()).toMatchObject({ unrouted: 2 });
+    await rm(ws.file('land/in/notes.txt'));
+    expect((await ws.run('enqueue', 'land/in/notes.txt')).code).toBe(0);
+    expect((await ws.run('batch', '--json')).code).toBe(0);
+    const status = (await ws.run('status', '--json')).json<{ recentUnrouted: Array<{ source: string }> }>();
+    expect(status.recentUnrouted.map((u) => u.source)).toEqual(['land/in/other.txt']);
   });
 
   it('enqueue, status, batch --dry-run, batch: counts like scan --json', async () => {
