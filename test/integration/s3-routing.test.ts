@@ -212,11 +212,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
     const body = Buffer.alloc(6 * 1024 * 1024, 7);
-    await new Upload({
-      client: cloud.s3,
-      partSize: 5 * 1024 * 1024,
-      params: { Bucket: landing, Key: 'big.bin', Body: body },
-    }).done();
+    await putMultipart(cloud, landing, 'big.bin', body);
     const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
     expect(etag).toMatch(/-2$/);
     ctx = await openContext(await configOf(ws), silentLogger());
@@ -238,29 +234,16 @@ describe('routing with S3 backends (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
     const body = Buffer.alloc(6 * 1024 * 1024, 5);
-    await new Upload({
-      client: cloud.s3,
-      partSize: 5 * 1024 * 1024,
-      params: { Bucket: landing, Key: 'big.bin', Body: body },
-    }).done();
+    await putMultipart(cloud, landing, 'big.bin', body);
     ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
-    const real = await ctx.stores.storeFor('lake');
-    let corrupt = true;
-    const fake = createHash('md5').update('other bytes').digest('base64');
-    ctx.stores.register(
-      'lake',
-      withCopy(real, async (original) => {
-        const info = await original();
-        return corrupt ? { ...info, md5: fake } : info;
-      }),
-    );
+    const lying = await lyingCopies(ctx, 'lake', 'other bytes');
     const event = { project: 'src', bucket: landing, key: 'big.bin', origin: 'manual' as const };
     const failed = await ctx.router.route(event);
     expect(failed.outcome).toBe('failed');
     expect(failed.deliveries[0]?.error?.code).toBe('E_CHECKSUM_MISMATCH');
     expect((await s3Get(cloud, landing, 'big.bin'))?.equals(body)).toBe(true);
 
-    corrupt = false;
+    lying.honest();
     await new Promise((resolve) => setTimeout(resolve, 20));
     // the copy left meanwhile names this generation's ETag alone: both sides are read, then it is delivered
     expect((await ctx.router.route(event)).outcome).toBe('routed');
@@ -273,11 +256,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,copy\n`);
     const body = Buffer.alloc(6 * 1024 * 1024, 9);
-    await new Upload({
-      client: cloud.s3,
-      partSize: 5 * 1024 * 1024,
-      params: { Bucket: landing, Key: 'big.bin', Body: body },
-    }).done();
+    await putMultipart(cloud, landing, 'big.bin', body);
     const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
     expect(etag).toMatch(/-2$/);
     // declared as AWS states it (fauxqs itself does not enforce x-amz-copy-source-if-match)
@@ -307,25 +286,16 @@ describe('routing with S3 backends (fauxqs)', () => {
     ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},,move\n`);
     await s3Put(cloud, landing, 'f.csv', 'the real bytes');
     ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
-    const real = await ctx.stores.storeFor('lake');
-    let corrupt = true;
-    const fake = createHash('md5').update('the fake bytes').digest('base64');
-    ctx.stores.register(
-      'lake',
-      withCopy(real, async (original) => {
-        const info = await original();
-        return corrupt ? { ...info, md5: fake } : info;
-      }),
-    );
+    const lying = await lyingCopies(ctx, 'lake', 'the fake bytes');
     const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
 
     const failed = await ctx.router.route(event);
     expect(failed.outcome).toBe('failed');
     expect(failed.deliveries[0]?.error?.code).toBe('E_CHECKSUM_MISMATCH');
     expect(await s3Get(cloud, landing, 'f.csv')).toEqual(Buffer.from('the real bytes'));
-    expect(real.stats?.bytesIn).toBe(0);
+    expect(lying.real.stats?.bytesIn).toBe(0);
 
-    corrupt = false;
+    lying.honest();
     await new Promise((resolve) => setTimeout(resolve, 20));
     // the destination written meanwhile carries this generation's provenance and its bytes: delivered
     const routed = await ctx.router.route(event);
@@ -495,6 +465,43 @@ function spyWrites(store: ObjectStore, calls: string[]): ObjectStore {
       };
     },
   });
+}
+
+/** `body` uploaded to `bucket/key` in parts of 5 MiB: its ETag is no MD5 (`-N`), and fauxqs states no CRC32C. */
+async function putMultipart(cloud: Cloud, bucket: string, key: string, body: Buffer): Promise<void> {
+  await new Upload({
+    client: cloud.s3,
+    partSize: 5 * 1024 * 1024,
+    params: { Bucket: bucket, Key: key, Body: body },
+  }).done();
+}
+
+/**
+ * Registers `project`'s store again with copies whose answers name the MD5
+ * of `otherBytes` instead of what was copied, until `honest()`; `real` is
+ * the store underneath.
+ */
+async function lyingCopies(
+  ctx: Context,
+  project: string,
+  otherBytes: string,
+): Promise<{ real: ObjectStore; honest(): void }> {
+  const real = await ctx.stores.storeFor(project);
+  const fake = createHash('md5').update(otherBytes).digest('base64');
+  let lying = true;
+  ctx.stores.register(
+    project,
+    withCopy(real, async (original) => {
+      const info = await original();
+      return lying ? { ...info, md5: fake } : info;
+    }),
+  );
+  return {
+    real,
+    honest() {
+      lying = false;
+    },
+  };
 }
 
 /** `store` with `copy` replaced (the original, with the same arguments, is passed in). */
