@@ -16,20 +16,11 @@ import { FS_TEMP_PREFIX } from '../../src/storage/fs/paths.js';
 import { batchFixture, type BatchFixture } from '../batch/helpers.js';
 import { serve, type Served } from '../helpers/serve-child.js';
 import { Workspace } from '../helpers/workspace.js';
+import { until } from '../helpers/until.js';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,complete_when';
 const ROUTES = `${HEADER}\nland,in,\\.csv$,wh,raw,{path},move,batch,^_SUCCESS$\n`;
-
-/** Polls `condition` every 20 ms for up to 15 s. */
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 describe('groups in a batch drain (SQLite queue)', () => {
   let f: BatchFixture | undefined;

@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/util/log.js';
 import { openMeteredContext, startEventMode, type EventMode } from '../../src/modes/event.js';
 import { Workspace } from '../helpers/workspace.js';
 import { CSV, fixture, postEvent, TEST_ROUTES } from './harness.js';
+import { until } from '../helpers/until.js';
 
 interface PromMetric {
   name: string;
@@ -27,13 +28,8 @@ async function openWorkspace(): Promise<{ ws: Workspace; config: Awaited<ReturnT
   return { ws, config };
 }
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** How these tests wait: up to 10 s, every 25 ms. */
+const WAIT = { timeoutMs: 10_000, everyMs: 25 };
 
 describe('startEventMode: HTTP receiver + watcher, /healthz, /metrics, graceful shutdown', () => {
   let ws: Workspace | undefined;
@@ -65,6 +61,7 @@ describe('startEventMode: HTTP receiver + watcher, /healthz, /metrics, graceful 
     await until(
       () => ws!.exists('finance/raw_data/finance_2024-01.csv'),
       'the watcher to route the file already there',
+      WAIT,
     );
 
     // The watcher sees this file too: whichever comes second waits (503) or finds it done.
@@ -77,7 +74,7 @@ describe('startEventMode: HTTP receiver + watcher, /healthz, /metrics, graceful 
     }
     expect(routed.status).toBe(200);
     expect(['routed', 'duplicate', 'gone']).toContain(routed.json.outcome);
-    await until(() => ws!.exists('sales/raw_data/sale_de.csv'), 'sale_de.csv to be routed');
+    await until(() => ws!.exists('sales/raw_data/sale_de.csv'), 'sale_de.csv to be routed', WAIT);
 
     const response = await fetch(`${mode.url}/metrics`);
     expect(response.status).toBe(200);

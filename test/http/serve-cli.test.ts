@@ -4,14 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serve, type Served } from '../helpers/serve-child.js';
 import { Workspace } from '../helpers/workspace.js';
 import { CSV, fixture, postEvent, TEST_ROUTES } from './harness.js';
+import { until } from '../helpers/until.js';
 
-async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
+/** How these tests wait: up to 15 s, every 25 ms. */
+const WAIT = { timeoutMs: 15_000, everyMs: 25 };
 
 describe('switchyard serve (the built CLI)', () => {
   let ws: Workspace | undefined;
@@ -60,11 +56,15 @@ describe('switchyard serve (the built CLI)', () => {
     const answer = await postEvent(served.url, s3Event);
     expect(answer.status).toBe(200);
     expect(answer.json.outcome).toBe('waiting');
-    await until(async () => {
-      const status = await ws!.run('status', '--json');
-      const json = status.json<{ deliveries: { dead: number }; waitingGroups: number }>();
-      return json.deliveries.dead === 1 && json.waitingGroups === 0;
-    }, 'the group to time out');
+    await until(
+      async () => {
+        const status = await ws!.run('status', '--json');
+        const json = status.json<{ deliveries: { dead: number }; waitingGroups: number }>();
+        return json.deliveries.dead === 1 && json.waitingGroups === 0;
+      },
+      'the group to time out',
+      WAIT,
+    );
     expect(await ws.exists('land/in/d/a.csv')).toBe(true);
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
@@ -79,12 +79,16 @@ describe('switchyard serve (the built CLI)', () => {
     });
     expect(answer.status).toBe(202);
     expect(answer.json.outcome).toBe('queued');
-    await until(() => ws!.exists('finance/raw_data/finance_q3.csv'), 'the scheduled drain to route the file');
+    await until(
+      () => ws!.exists('finance/raw_data/finance_q3.csv'),
+      'the scheduled drain to route the file',
+      WAIT,
+    );
     const lastDrain = async () => {
       const text = await (await fetch(`${served!.url}/metrics`)).text();
       return Number(/^switchyard_last_successful_drain_timestamp_seconds (\S+)$/m.exec(text)?.[1]);
     };
-    await until(async () => (await lastDrain()) > 0, 'the drain to be reported to /metrics');
+    await until(async () => (await lastDrain()) > 0, 'the drain to be reported to /metrics', WAIT);
     expect((await lastDrain()) * 1000).toBeGreaterThan(Date.now() - 60_000);
     served.child.kill('SIGINT');
     expect(await served.exited).toBe(0);
@@ -134,7 +138,11 @@ describe('switchyard serve (the built CLI)', () => {
     served = await serve(ws, '--settle', '1500ms');
     const written = Date.now();
     await ws.put('source_bucket/raw_data/finance_settle.csv', CSV);
-    await until(() => ws!.exists('finance/raw_data/finance_settle.csv'), 'the watcher to route the file');
+    await until(
+      () => ws!.exists('finance/raw_data/finance_settle.csv'),
+      'the watcher to route the file',
+      WAIT,
+    );
     expect(Date.now() - written).toBeGreaterThanOrEqual(1500);
     expect(served.stderr()).not.toMatch(/error/i);
     served.child.kill('SIGTERM');

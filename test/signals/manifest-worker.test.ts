@@ -14,6 +14,7 @@ import type { Manifest } from '../../src/signals/manifest.js';
 import type { SignalReport } from '../../src/signals/signal.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 import { startHttpsSink, type HttpsSink } from './https-server.js';
+import { until } from '../helpers/until.js';
 
 const HEADER =
   'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,write_manifest,notify';
@@ -24,7 +25,6 @@ const FAST: WorkerOptions = {
   baseDelayMs: 20,
   maxDelayMs: 200,
 };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The queue as the worker sees it; closing it leaves the shared queue open. */
 function view(queue: Queue): Queue {
@@ -70,10 +70,11 @@ describe('worker drains: manifests and notify', () => {
     const running = runWorker(f.ctx, async () => view(queue), { ...FAST, concurrency: 2, idleExitMs: 2_000 });
     const folder = 'lake/raw/sales';
     // the first three are one drain once the queue ran dry (its manifest written), then one more lands
-    for (let i = 0; (await f.ws.files()).filter((p) => p.includes('_MANIFEST-')).length < 1; i++) {
-      if (i > 1_000) throw new Error('no manifest after the queue ran dry');
-      await sleep(10);
-    }
+    await until(
+      async () => (await f!.ws.files()).some((p) => p.includes('_MANIFEST-')),
+      'a manifest after the queue ran dry',
+      { timeoutMs: 10_000, everyMs: 10 },
+    );
     await land(queue, ['sale_3.csv']);
     const stats = await running;
 

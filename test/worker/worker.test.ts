@@ -5,6 +5,7 @@ import { MemoryQueue } from '../../src/queue/memory/queue.js';
 import type { Queue } from '../../src/queue/types.js';
 import { FsStore } from '../../src/storage/fs/store.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
+import { until } from '../helpers/until.js';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id
 land,in,\\.dat$,warehouse,landed,,move,fail,main
@@ -23,13 +24,8 @@ function view(queue: Queue, overrides: Partial<Queue> = {}): Queue {
   return Object.assign(Object.create(queue) as Queue, { close: async () => undefined }, overrides);
 }
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await sleep(10);
-  }
-}
+/** How the worker tests wait: up to 10 s, every 10 ms. */
+const WORKER_WAIT = { timeoutMs: 10_000, everyMs: 10 };
 
 describe('runWorker', () => {
   let f: RouterFixture | undefined;
@@ -50,7 +46,11 @@ describe('runWorker', () => {
     const queue = new MemoryQueue({ pollMs: 5 });
     const names = await land(20, queue);
     const running = runWorker(f.ctx, async () => view(queue), { ...FAST, concurrency: 4, idleExitMs: 300 });
-    await until(async () => (await f!.ws.files()).filter((p) => p.startsWith('warehouse/')).length === 20);
+    await until(
+      async () => (await f!.ws.files()).filter((p) => p.startsWith('warehouse/')).length === 20,
+      'the 20 files in warehouse/',
+      WORKER_WAIT,
+    );
     await f.ws.put('land/in/late.dat', 'late\n');
     await queue.publish([f.event('land/in/late.dat')]);
     const stats = await running;
@@ -84,7 +84,11 @@ describe('runWorker', () => {
       maxBatch: 6,
       signal: stop.signal,
     });
-    await until(async () => (await f!.ws.files()).some((p) => p.startsWith('warehouse/')));
+    await until(
+      async () => (await f!.ws.files()).some((p) => p.startsWith('warehouse/')),
+      'a file in warehouse/',
+      WORKER_WAIT,
+    );
     stop.abort();
     const stats: WorkerStats = await running;
     expect(stats.stoppedBy).toBe('signal');
@@ -123,8 +127,16 @@ describe('runWorker', () => {
     });
     await sleep(300);
     down = false;
-    await until(async () => (await f!.ws.files()).filter((p) => p.startsWith('warehouse/')).length === 5);
-    await until(async () => (await queue.stats()).depth + (await queue.stats()).inFlight === 0);
+    await until(
+      async () => (await f!.ws.files()).filter((p) => p.startsWith('warehouse/')).length === 5,
+      'the 5 files in warehouse/',
+      WORKER_WAIT,
+    );
+    await until(
+      async () => (await queue.stats()).depth + (await queue.stats()).inFlight === 0,
+      'an empty queue',
+      WORKER_WAIT,
+    );
     stop.abort();
     const stats = await running;
     expect(stats.outages).toBeGreaterThanOrEqual(1);
