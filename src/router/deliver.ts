@@ -192,6 +192,7 @@ async function copyAndVerify(
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
     provenance: provenanceIfKnown(input, expected, vouched || alongside !== undefined),
+    ...(alongside ? { sourceReadAlongside: true } : {}),
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
   await alongside;

@@ -147,6 +147,13 @@ export interface CopyOptions extends WriteOptions {
    */
   sourceInfo?: ObjectInfo;
   /**
+   * The caller reads that source generation while the copy runs and compares
+   * the copy's answer with what it read (deliver.ts): a copy of other bytes
+   * fails there, so `sourceInfo` stands for a look at the source even where
+   * the server does not enforce the copy's pin.
+   */
+  sourceReadAlongside?: boolean;
+  /**
    * A move (rename) calls it once the destination stands durably and before
    * the source is removed: what must be recorded before the source goes (the
    * ledger's `done`). If it fails, the source is kept and the error thrown.

@@ -215,9 +215,18 @@ describe('routing with S3 backends (fauxqs)', () => {
     await putMultipart(cloud, landing, 'big.bin', body);
     const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
     expect(etag).toMatch(/-2$/);
+    const requests = await countedAtServer(cloud, ws, 600_000);
     ctx = await openContext(await configOf(ws), silentLogger());
     const report = await scan(ctx, { concurrency: 1 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
+    // one look at the source before the copy (the router's; the read stands for a second), one before its deletion
+    expect(requests.take()).toEqual({
+      ListObjectsV2: 2,
+      HeadObject: 2,
+      GetObject: 1,
+      CopyObject: 1,
+      DeleteObject: 1,
+    });
     expect((await ctx.stores.storeFor('src')).stats?.bytesIn).toBe(body.length);
     expect((await ctx.stores.storeFor('lake')).stats?.bytesIn).toBe(0);
     // the provenance, written with the copy, names the source's ETag; the read's CRC32C is the ledger's

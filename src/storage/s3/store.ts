@@ -378,9 +378,10 @@ export class S3Store implements ObjectStore {
     const proof = this.sourceProof(options.sourceInfo, size);
     // The caller's stat stands for a look at the source where the server
     // checks copy conditions, or where the copy's answer proves which bytes
-    // it copied (`proof`: the source's MD5, checked below).
+    // it copied (`proof`: the source's MD5, checked below; or the caller's
+    // read of the source, compared with it there).
     const stated =
-      this.capabilities.conditionalWrite || proof
+      this.capabilities.conditionalWrite || proof || options.sourceReadAlongside
         ? statedHead(options.sourceInfo, expectedSource)
         : undefined;
     const src = stated ?? (await this.head(from.bucket, from.key));
