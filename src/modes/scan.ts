@@ -95,8 +95,8 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   // are: a run keeps one line per delivery, not every event's whole result.
   const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
   report();
-  await forEachPool(events, options.concurrency, async (event, index) => {
-    inOrder.put(index, await ctx.router.route(event));
+  await forEachPool(events, options.concurrency, async ({ event, object }, index) => {
+    inOrder.put(index, await ctx.router.route(event, object));
     progress.files++;
     progress.bytes += event.size ?? 0;
     report();
@@ -134,7 +134,8 @@ interface ListHooks {
 }
 
 /**
- * The files of every source bucket, page by page as they are taken. A file
+ * The files of every source bucket, page by page as they are taken, each
+ * with what the listing said of it (Router.route). A file
  * whose name is not UTF-8 cannot be routed (it has no key) and is never
  * touched: it is recorded as unrouted under its escaped name, so `status`,
  * the dashboard and the unrouted-files metric show it.
@@ -143,7 +144,7 @@ async function* listEvents(
   ctx: Context,
   prefix: string | undefined,
   hooks: ListHooks,
-): AsyncGenerator<ObjectEvent> {
+): AsyncGenerator<{ event: ObjectEvent; object: ObjectInfo }> {
   for (const { project, bucket } of ctx.referential().sources()) {
     const store = await ctx.stores.storeFor(project);
     const from = Date.now();
@@ -172,7 +173,7 @@ async function* listEvents(
         };
         if (hooks.skip(event, item)) continue;
         hooks.listed(event);
-        yield event;
+        yield { event, object: item };
       }
       pageToken = page.nextPageToken;
     } while (pageToken);

@@ -1,4 +1,10 @@
-import { ChecksumMismatchError, ConflictError, PreconditionError, SwitchyardError } from '../model/errors.js';
+import {
+  ChecksumMismatchError,
+  ConflictError,
+  NotFoundError,
+  PreconditionError,
+  SwitchyardError,
+} from '../model/errors.js';
 import type { DeliveryRecord } from '../ledger/types.js';
 import type { Route } from '../referential/types.js';
 import { formatLocation } from '../model/keys.js';
@@ -68,17 +74,34 @@ interface Expected {
  * checksum mismatch or backend hiccup is transient.
  */
 export async function executeDelivery(input: DeliveryInput): Promise<DeliveryOutcome> {
+  const { bucket, key } = input.record.source;
   for (let round = 1; ; round++) {
     try {
       return await attemptDelivery(input, round);
     } catch (error) {
+      if (error instanceof NotFoundError) throw await sourceGoneAs(input, error);
       // A precondition on the destination means another writer got there first: judge it again.
       // One on the source means the source changed: this generation is over (the caller decides).
       if (!(error instanceof PreconditionError) || round >= 3) throw error;
-      const current = await input.sourceStore.stat(input.record.source.bucket, input.record.source.key);
+      const current = await input.sourceStore.stat(bucket, key);
       if (current?.generation !== input.record.generation) throw error;
     }
   }
+}
+
+/**
+ * A delivery that found nothing where it looked: when the source generation
+ * is no longer there (removed, or written again, since the look or listing
+ * the delivery was planned from), that generation is over, a
+ * PreconditionError like a source changed under the copy; otherwise the
+ * error as it was.
+ */
+async function sourceGoneAs(input: DeliveryInput, error: NotFoundError): Promise<Error> {
+  const { record, sourceStore } = input;
+  const current = await sourceStore.stat(record.source.bucket, record.source.key).catch(() => null);
+  if (current === null || current?.generation === record.generation) return error;
+  const where = `${sourceStore.name}/${record.source.bucket}/${record.source.key}`;
+  return new PreconditionError(where, record.generation, current?.generation, { cause: error });
 }
 
 async function attemptDelivery(input: DeliveryInput, round: number): Promise<DeliveryOutcome> {

@@ -16,7 +16,7 @@ import type { ParquetSettings } from '../storage/csv-parquet.js';
 import { executeDelivery, type DeliveryInput } from './deliver.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
-import { planDeliveries, type PlannedDelivery } from './plan.js';
+import type { PlannedDelivery } from './plan.js';
 import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js';
 import { type RetryPolicy, DEFAULT_RETRY } from './retry.js';
 import { recordFailure, unrecordedFailure, type FailureContext } from './failure.js';
@@ -29,6 +29,7 @@ import {
   type RouteResult,
 } from './result.js';
 import { deleteSource } from './delete-source.js';
+import { lookAndPlan } from './look-and-plan.js';
 import { settleGoneSource, type SourceGoneContext } from './source-gone.js';
 import { GroupRouter, type GroupOutcome } from './group.js';
 import { expireGroups, type ExpiredGroup } from './group-timeout.js';
@@ -149,12 +150,17 @@ export class Router {
     });
   }
 
-  /** Routes one event; never rejects: failures are described in the result. */
-  async route(event: ObjectEvent): Promise<RouteResult> {
+  /**
+   * Routes one event; never rejects: failures are described in the result.
+   * `listed`: what the listing that found the file said of it (a scan), which
+   * stands for the look at the source where the store's listing is as full
+   * as a look (`capabilities.listingAsLook`).
+   */
+  async route(event: ObjectEvent, listed?: ObjectInfo): Promise<RouteResult> {
     const started = this.now();
     let result: RouteResult;
     try {
-      result = await this.routeUnsafe(event);
+      result = await this.routeUnsafe(event, false, listed);
     } catch (error) {
       result = {
         event,
@@ -235,7 +241,7 @@ export class Router {
   }
 
   /** `member`: a group member routed by its group (group.ts): not a group again, its source kept. */
-  private async routeUnsafe(event: ObjectEvent, member = false): Promise<RouteResult> {
+  private async routeUnsafe(event: ObjectEvent, member = false, listed?: ObjectInfo): Promise<RouteResult> {
     const admission = this.admit(event);
     if (admission.kind === 'refused') throw admission.error;
     if (admission.kind === 'unsafe') {
@@ -249,16 +255,14 @@ export class Router {
     if (manifest) return { event, source, outcome: 'ignored', deliveries: [], note: manifest };
 
     const sourceStore = await this.options.stores.storeFor(project);
-    const object = await sourceStore.stat(source.bucket, source.key);
-    if (!object) {
+    const referential = this.referential;
+    const planned = await lookAndPlan(referential, sourceStore, source, { member, listed });
+    if (!planned) {
       // a file that is not there is not waiting for a row either
       if (!this.options.dryRun) await this.ledger.resolveUnrouted(source, this.now());
       return settleGoneSource(this.goneSource, event, source);
     }
-
-    const referential = this.referential;
-    const { deliveries, refused } = planDeliveries(referential, source, object);
-    const groupRows = member ? [] : GroupRouter.rowsFor(referential, source, deliveries, refused.length);
+    const { object, deliveries, refused, groupRows } = planned;
     if (groupRows.length > 0) return this.groups.route(event, sourceStore, source, object, groupRows);
     const result: RouteResult = {
       event,

@@ -106,6 +106,13 @@ export interface StoreCapabilities {
   rename: boolean;
   /** objects carry user metadata (provenance). */
   metadata: boolean;
+  /**
+   * list() describes each object as stat() would (generation, size,
+   * checksums, content headers, metadata): a scan routes what it listed
+   * without looking at each file again. Not S3, whose listing carries
+   * neither content headers nor user metadata.
+   */
+  listingAsLook: boolean;
 }
 
 /**

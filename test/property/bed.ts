@@ -34,7 +34,7 @@ export class Bed {
   readonly trace: string[] = [];
   private ctx: Context | undefined;
   private swaps = 0;
-  /** Runs once, right after the next listing of a `land` bucket returns (a swap racing a scan). */
+  /** Runs once, right after the next listing of a `land` bucket returns (an action racing a scan). */
   private afterList: (() => Promise<void>) | undefined;
 
   private constructor(
@@ -128,9 +128,13 @@ export class Bed {
       case 'rename':
         return this.renameLanded(action.pick, action.name, obs);
       case 'swapLink':
-        return action.duringScan ? this.swapDuringScan(action.bucket) : this.swapLink(action.bucket);
+        return action.duringScan
+          ? this.duringScan({ ...action, duringScan: false }, step)
+          : this.swapLink(action.bucket);
       case 'truncate':
         return this.truncate(action.keepPercent);
+      case 'duringScan':
+        return this.duringScan(action.inner, step);
     }
   }
 
@@ -167,7 +171,8 @@ export class Bed {
     const report = await scan(this.ctx, { concurrency: 2 });
     const errors = report.errors.map((e) => `${e.source} ${e.code}`).join('; ');
     const stale = await this.staleUnrouted();
-    if (stale.length) throw new Error(`after a whole scan, unrouted entries name no file: ${stale.join(', ')}`);
+    if (stale.length)
+      throw new Error(`after a whole scan, unrouted entries name no file: ${stale.join(', ')}`);
     return `scan: ${JSON.stringify(report.outcomes)}${errors ? ` errors: ${errors}` : ''}`;
   }
 
@@ -178,7 +183,12 @@ export class Bed {
    */
   private async staleUnrouted(): Promise<string[]> {
     const ctx = this.ctx!;
-    const listed = new Set(ctx.referential().sources().map((s) => `${s.project}/${s.bucket}`));
+    const listed = new Set(
+      ctx
+        .referential()
+        .sources()
+        .map((s) => `${s.project}/${s.bucket}`),
+    );
     const files = (await this.look()).files;
     return (await ctx.reports.listUnrouted(10_000))
       .map((u) => `${u.source.project}/${u.source.bucket}/${u.source.key}`)
@@ -312,16 +322,20 @@ export class Bed {
     return `swapped ${folder} for a link to ${target}`;
   }
 
-  /** A scan lists the bucket, then `sub/` is swapped for a link before the listed files are routed. */
-  private async swapDuringScan(bucket: LandingBucket): Promise<string> {
-    if (!this.ctx) return this.swapLink(bucket);
-    let swapped = 'no listing happened';
+  /**
+   * A scan lists a bucket, then `inner` happens before the listed files are
+   * routed (a folder swapped for a link, a file taken, renamed or landed):
+   * the scan routes from a listing that is no longer true.
+   */
+  private async duringScan(inner: Action, step: number): Promise<string> {
+    if (!this.ctx) return this.act(inner, step);
+    let happened = 'no listing happened';
     this.afterList = async () => {
-      swapped = await this.swapLink(bucket);
+      happened = await this.act(inner, step);
     };
     const scanned = await this.scan();
     this.afterList = undefined;
-    return `${scanned}, and between its listing and its routing: ${swapped}`;
+    return `${scanned}, and between its listing and its routing: ${happened}`;
   }
 
   /** The referential file is cut short (or emptied), and the running system reloads it. */

@@ -68,7 +68,8 @@ export type Action =
   | { kind: 'take'; pick: number }
   | { kind: 'rename'; pick: number; name: number }
   | { kind: 'swapLink'; bucket: LandingBucket; duringScan: boolean }
-  | { kind: 'truncate'; keepPercent: number };
+  | { kind: 'truncate'; keepPercent: number }
+  | { kind: 'duringScan'; inner: Action };
 
 export interface Scenario {
   rows: RowSpec[];
@@ -99,34 +100,31 @@ const rowArb: fc.Arbitrary<RowSpec> = fc
 const pick = fc.nat({ max: 50 });
 const bucketArb = fc.constantFrom(...LANDING_BUCKETS);
 
+const landArb = fc.record({
+  kind: fc.constant('land' as const),
+  bucket: bucketArb,
+  name: fc.nat({ max: NAMES.length - 1 }),
+  bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }).map((b) => Buffer.from(b).toString('hex')),
+});
+const landAgainArb = fc.record({ kind: fc.constant('landAgain' as const), pick, keepMtime: fc.boolean() });
+const moveBackArb = fc.record({ kind: fc.constant('moveBack' as const), pick });
+const takeArb = fc.record({ kind: fc.constant('take' as const), pick });
+const renameArb = fc.record({
+  kind: fc.constant('rename' as const),
+  pick,
+  name: fc.nat({ max: NAMES.length - 1 }),
+});
+
 export const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('land' as const),
-      bucket: bucketArb,
-      name: fc.nat({ max: NAMES.length - 1 }),
-      bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }).map((b) => Buffer.from(b).toString('hex')),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('landAgain' as const), pick, keepMtime: fc.boolean() }),
-  },
+  { weight: 5, arbitrary: landArb },
+  { weight: 2, arbitrary: landAgainArb },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('scan' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('event' as const), pick, twice: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('watch' as const), pick }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('watcherRun' as const) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('moveBack' as const), pick }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('take' as const), pick }) },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('rename' as const),
-      pick,
-      name: fc.nat({ max: NAMES.length - 1 }),
-    }),
-  },
+  { weight: 2, arbitrary: moveBackArb },
+  { weight: 2, arbitrary: takeArb },
+  { weight: 1, arbitrary: renameArb },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -138,6 +136,14 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant('truncate' as const), keepPercent: fc.nat({ max: 100 }) }),
+  },
+  {
+    // a producer, consumer or operator acts after a scan listed the files and before it routes them
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('duringScan' as const),
+      inner: fc.oneof(landArb, landAgainArb, moveBackArb, takeArb, renameArb),
+    }),
   },
 );
 

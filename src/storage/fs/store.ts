@@ -101,6 +101,7 @@ export class FsStore implements ObjectStore {
     partCopy: false,
     rename: true,
     metadata: false,
+    listingAsLook: true,
   };
   private readonly readChunkBytes: number;
   private readonly listings = new DirListingCache();

@@ -89,6 +89,7 @@ export class GcsStore implements ObjectStore {
       partCopy: true,
       rename: false,
       metadata: true,
+      listingAsLook: true,
     };
   }
 

@@ -96,6 +96,7 @@ export class MemoryStore implements ObjectStore {
     partCopy: false,
     rename: false,
     metadata: true,
+    listingAsLook: true,
   };
   readonly stats: StoreStats = { bytesIn: 0, bytesOut: 0 };
   private readonly shared: MemoryBackend;

@@ -66,6 +66,7 @@ export function s3Capabilities(config: S3ProjectConfig): StoreCapabilities {
     partCopy: c.partCopy ?? onAws,
     rename: false,
     metadata: true,
+    listingAsLook: false,
   };
 }
 
