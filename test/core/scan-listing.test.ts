@@ -43,21 +43,8 @@ describe('scan: the listing stands for a look at each file', () => {
     await fx.ws.put('land/in/a.csv', 'first bytes\n');
     await fx.ws.put('land/in/b.csv', 'b\n');
     const ws = fx.ws;
-    const store = fx.wrap('land', {});
-    const list = store.list.bind(store);
-    let rewritten = false;
-    Object.defineProperty(store, 'list', {
-      configurable: true,
-      value: async (...args: Parameters<ObjectStore['list']>) => {
-        const page = await list(...args);
-        if (!rewritten) {
-          rewritten = true;
-          // written again once listed: other bytes, another size
-          await ws.put('land/in/a.csv', 'the second, longer bytes\n');
-        }
-        return page;
-      },
-    });
+    // written again once listed: other bytes, another size
+    afterFirstListing(fx, () => ws.put('land/in/a.csv', 'the second, longer bytes\n'));
     const first = await scan(fx.ctx, { concurrency: 1 });
     // the listed generation is over: its delivery is superseded, the file kept for the new one
     expect(first).toMatchObject({ routed: 1, failed: 0 });
@@ -77,16 +64,7 @@ describe('scan: the listing stands for a look at each file', () => {
     await fx.ws.put('land/in/a.csv', 'a\n');
     await fx.ws.put('land/in/b.csv', 'b\n');
     const ws = fx.ws;
-    const store = fx.wrap('land', {});
-    const list = store.list.bind(store);
-    Object.defineProperty(store, 'list', {
-      configurable: true,
-      value: async (...args: Parameters<ObjectStore['list']>) => {
-        const page = await list(...args);
-        await rm(ws.file('land/in/a.csv'));
-        return page;
-      },
-    });
+    afterFirstListing(fx, () => rm(ws.file('land/in/a.csv')));
     const report = await scan(fx.ctx, { concurrency: 1, details: true });
     // the listed generation is over, as when it is written again: no dead letter for a file taken by hand
     expect(report).toMatchObject({ routed: 1, failed: 0, dead: 0 });
@@ -95,3 +73,20 @@ describe('scan: the listing stands for a look at each file', () => {
     expect(await fx.ws.files()).toEqual(['lake/raw/b.csv']);
   });
 });
+
+/** The `land` project's store, its first listing followed once by `then`, before the listed files are routed. */
+function afterFirstListing(fx: RouterFixture, then: () => Promise<unknown>): void {
+  const store = fx.wrap('land', {});
+  const list = store.list.bind(store);
+  let done = false;
+  Object.defineProperty(store, 'list', {
+    value: async (...args: Parameters<ObjectStore['list']>) => {
+      const page = await list(...args);
+      if (!done) {
+        done = true;
+        await then();
+      }
+      return page;
+    },
+  });
+}
