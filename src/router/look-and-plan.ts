@@ -11,7 +11,8 @@ import { planDeliveries } from './plan.js';
  * copy pinned to it, a deletion that checks it), so a file written again or
  * removed since its listing ends that generation's delivery as superseded,
  * as a change after a look does (deliver.ts). A file the router would record
- * as it stands (unrouted, refused, a group's member) is looked at first.
+ * as it stands without delivering it (unrouted, refused by a row, a group's
+ * member) is looked at first.
  */
 export async function lookAndPlan(
   referential: Referential,
