@@ -156,15 +156,25 @@ const CONFIG_CODES = new Set([
 
 /** Prints an error (as JSON on stdout with --json) and returns its exit code. */
 export function reportError(io: Io, error: unknown, json: boolean | undefined): ExitCode {
-  const code = errorCode(error);
-  const message = errorMessage(error);
+  const described = errorJson(error);
   if (json) {
-    const details = error instanceof SwitchyardError ? error.details : undefined;
-    printJson(io, { error: { code, message, ...(details ? { details } : {}) } });
+    printJson(io, { error: described });
   } else {
+    const { code, message } = described;
     io.stderr.write(`switchyard: ${message}${message.includes(code) ? '' : ` (${code})`}\n`);
   }
-  return CONFIG_CODES.has(code) ? 2 : 1;
+  return exitCodeOf(error);
+}
+
+/** An error as `--json` prints it: its code, message and details. */
+export function errorJson(error: unknown): { code: string; message: string; details?: unknown } {
+  const details = error instanceof SwitchyardError ? error.details : undefined;
+  return { code: errorCode(error), message: errorMessage(error), ...(details ? { details } : {}) };
+}
+
+/** The exit code of an error that stops a command. */
+export function exitCodeOf(error: unknown): ExitCode {
+  return CONFIG_CODES.has(errorCode(error)) ? 2 : 1;
 }
 
 /** A one-line progress bar on a terminal; periodic log lines otherwise. */

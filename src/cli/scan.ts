@@ -2,15 +2,18 @@ import { Command } from 'commander';
 import { UsageError } from '../model/errors.js';
 import { openContext } from '../runtime/context.js';
 import { scan, type ScanFilter, type ScanProgress } from '../modes/scan.js';
+import type { DeliveryLine } from '../runtime/summary.js';
 import {
   configFrom,
   duration,
+  errorJson,
+  exitCodeOf,
   loggerFrom,
-  printJson,
   withCommonOptions,
   type CommonOptionValues,
   type Io,
 } from './common.js';
+import { StreamedJson } from './json-stream.js';
 import { scanProgressReporter } from './scan-progress.js';
 import { printSummaryTable } from './table.js';
 
@@ -51,20 +54,30 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
           : undefined;
       // the scan's own progress record, updated in place; the last one it reported is final
       let last: Readonly<ScanProgress> | undefined;
+      // --json: the delivery lines are written as they come, not held (a backfill of millions)
+      const json = options.json ? new StreamedJson(io, 'deliveries') : undefined;
       try {
         const report = await scan(ctx, {
           concurrency: config.concurrency,
           filter,
           details: Boolean(options.json || options.verbose),
+          ...(json ? { onDelivery: (line: DeliveryLine) => json.item(line) } : {}),
           onProgress: (p) => {
             last = p;
             progress?.update(p);
           },
         });
         if (last) progress?.finish(last);
-        if (options.json) printJson(io, { dryRun: config.dryRun, ...report });
-        else printSummaryTable(io, report, config.dryRun);
+        if (json) {
+          const { deliveries: _written, ...rest } = report;
+          json.end({ dryRun: config.dryRun, ...rest });
+        } else printSummaryTable(io, report, config.dryRun);
         setExit(report.failed > 0 ? 1 : 0);
+      } catch (error) {
+        // the lines written so far stay in the output, which ends with the error: one JSON object still
+        if (!json?.begun) throw error;
+        json.end({ error: errorJson(error) });
+        setExit(exitCodeOf(error));
       } finally {
         await ctx.close();
       }

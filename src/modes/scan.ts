@@ -6,7 +6,7 @@ import type { RouteResult } from '../router/result.js';
 import { forEachPool, InOrder } from '../util/pool.js';
 import type { Context } from '../runtime/context.js';
 import { recoverInterrupted } from '../runtime/recover.js';
-import { SummaryBuilder, type RunSummary } from '../runtime/summary.js';
+import { SummaryBuilder, type RunSummary, type SummaryOptions } from '../runtime/summary.js';
 
 /** Which listed files a scan routes (a backfill of part of the buckets). */
 export interface ScanFilter {
@@ -43,6 +43,8 @@ export interface ScanOptions {
    * the number of files: counts, errors and failed deliveries are kept.
    */
   details?: boolean;
+  /** Each delivery's line as it is folded into the report, instead of kept in it (SummaryOptions.onDelivery). */
+  onDelivery?: SummaryOptions['onDelivery'];
 }
 
 export interface ScanReport extends RunSummary {
@@ -71,7 +73,10 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
   const recovered = new Set(
     recovery.results.filter((r) => r.outcome !== 'gone').map((r) => locationKey(r.event)),
   );
-  const summary = new SummaryBuilder({ details: options.details !== false });
+  const summary = new SummaryBuilder({
+    details: options.details !== false,
+    ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
+  });
   for (const r of recovery.results) summary.add(r);
 
   const progress: ScanProgress = { files: 0, bytes: 0, listed: 0, listedBytes: 0, listingDone: false };

@@ -41,14 +41,22 @@ export interface SummaryOptions {
    * deliveries that failed only, whatever the number of files.
    */
   details?: boolean;
+  /**
+   * Each delivery's line, handed over as the results are folded (in their
+   * order) instead of kept in `deliveries`: a caller that writes them out as
+   * they come (`scan --json`) holds none of them.
+   */
+  onDelivery?: (line: DeliveryLine) => void;
 }
 
 /** Folds route results into a RunSummary one at a time, so a long run need not keep them all. */
 export class SummaryBuilder {
   private readonly details: boolean;
+  private readonly onDelivery: ((line: DeliveryLine) => void) | undefined;
 
   constructor(options: SummaryOptions = {}) {
     this.details = options.details !== false;
+    this.onDelivery = options.onDelivery;
   }
 
   readonly summary: RunSummary = {
@@ -108,14 +116,16 @@ export class SummaryBuilder {
     if (r.error) summary.errors.push({ source, ...r.error });
     for (const d of r.deliveries) {
       if (!this.details && !d.error) continue;
-      summary.deliveries.push({
+      const line: DeliveryLine = {
         source,
         route: d.routeId,
         destination: d.destination,
         state: d.state,
         action: d.action,
         ...(d.error ? { error: d.error } : {}),
-      });
+      };
+      if (this.onDelivery) this.onDelivery(line);
+      else summary.deliveries.push(line);
     }
   }
 }
