@@ -65,7 +65,7 @@ export class Model {
   readonly links = new Map<string, { target: string; inside?: string }>();
   outsideAtStart: Map<string, string> | undefined;
   private previous: Map<string, string> | undefined;
-  /** Folders where a group's marker was ever seen. */
+  /** Folders where a group's marker was ever seen, or landed (within a step, as while a scan routes). */
   private readonly markerSeen = new Set<string>();
   /** Routes in effect after the last reload (none yet: undefined). */
   routesAfterReload: number | undefined;
@@ -80,6 +80,7 @@ export class Model {
     };
     this.landings.push(landing);
     this.everLanded.add(bytes);
+    if (this.isMarker(location)) this.markerSeen.add(parentOf(location));
     // what a transform row may make of them, once or twice along a chain of rows
     for (const once of [transformed(bytes, 'gzip'), transformed(bytes, 'gunzip')]) {
       if (once === undefined) continue;
@@ -210,8 +211,7 @@ export class Model {
    */
   private groupsWhole(obs: Observation): string[] {
     for (const location of obs.files.keys())
-      if (this.referentials.some((routes) => routes.some((r) => r.completeWhen?.test(fileName(location)))))
-        this.markerSeen.add(parentOf(location));
+      if (this.isMarker(location)) this.markerSeen.add(parentOf(location));
     const problems: string[] = [];
     for (const l of this.landings) {
       if (this.holds(l.bytes, l.location, l.step, obs) || this.markerSeen.has(parentOf(l.location))) continue;
@@ -226,6 +226,11 @@ export class Model {
         );
     }
     return problems;
+  }
+
+  /** A file some referential in effect takes for a group's marker. */
+  private isMarker(location: string): boolean {
+    return this.referentials.some((routes) => routes.some((r) => r.completeWhen?.test(fileName(location))));
   }
 
   private outsideChanges(obs: Observation): string[] {
