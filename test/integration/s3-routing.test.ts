@@ -51,6 +51,20 @@ describe('routing with S3 backends (fauxqs)', () => {
     ws = undefined;
   });
 
+  /** A landing bucket holding `big.bin`, 6 MiB of `fill` uploaded in two parts, routed to `lake/in` by `action`. */
+  async function multipartLanding(action: 'move' | 'copy', fill: number) {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    const workspace = await cloudWorkspace(
+      cloud,
+      `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,${action}\n`,
+    );
+    ws = workspace;
+    const body = Buffer.alloc(6 * 1024 * 1024, fill);
+    await putMultipart(cloud, landing, 'big.bin', body);
+    return { landing, lake, body, workspace };
+  }
+
   it('fs → S3: streams, verifies, writes provenance, deletes the local source; a re-run routes nothing', async () => {
     const lake = await s3Bucket(cloud, 'lake');
     ws = await cloudWorkspace(cloud, `${HEADER}\nland,in,^sale_.*\\.csv$,lake,${lake},sales/{yyyy},move\n`);
@@ -208,15 +222,11 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, while the server copies it; the destination never', async () => {
-    const landing = await s3Bucket(cloud, 'landing');
-    const lake = await s3Bucket(cloud, 'lake');
-    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
-    const body = Buffer.alloc(6 * 1024 * 1024, 7);
-    await putMultipart(cloud, landing, 'big.bin', body);
+    const { landing, lake, body, workspace } = await multipartLanding('move', 7);
     const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
     expect(etag).toMatch(/-2$/);
-    const requests = await countedAtServer(cloud, ws, 600_000);
-    ctx = await openContext(await configOf(ws), silentLogger());
+    const requests = await countedAtServer(cloud, workspace, 600_000);
+    ctx = await openContext(await configOf(workspace), silentLogger());
     const report = await scan(ctx, { concurrency: 1 });
     expect(report).toMatchObject({ routed: 1, failed: 0 });
     // one look at the source before the copy (the router's; the read stands for a second), one before its deletion
@@ -239,12 +249,8 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source read while the server copies it: a copy whose answer names other bytes keeps the source', async () => {
-    const landing = await s3Bucket(cloud, 'landing');
-    const lake = await s3Bucket(cloud, 'lake');
-    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,move\n`);
-    const body = Buffer.alloc(6 * 1024 * 1024, 5);
-    await putMultipart(cloud, landing, 'big.bin', body);
-    ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    const { landing, lake, body, workspace } = await multipartLanding('move', 5);
+    ctx = await openContext(await configOf(workspace), silentLogger(), { retry: FAST_RETRY });
     const lying = await lyingCopies(ctx, 'lake', 'other bytes');
     const event = { project: 'src', bucket: landing, key: 'big.bin', origin: 'manual' as const };
     const failed = await ctx.router.route(event);
@@ -261,21 +267,17 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source copied where the server enforces the copy pin is not read: its provenance names the source ETag', async () => {
-    const landing = await s3Bucket(cloud, 'landing');
-    const lake = await s3Bucket(cloud, 'lake');
-    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.bin$,lake,${lake},in,copy\n`);
-    const body = Buffer.alloc(6 * 1024 * 1024, 9);
-    await putMultipart(cloud, landing, 'big.bin', body);
+    const { landing, lake, body, workspace } = await multipartLanding('copy', 9);
     const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
     expect(etag).toMatch(/-2$/);
     // declared as AWS states it (fauxqs itself does not enforce x-amz-copy-source-if-match)
-    await editYaml(ws, (yaml) =>
+    await editYaml(workspace, (yaml) =>
       yaml.replaceAll(
         '    partSizeBytes: 5242880\n',
         '    partSizeBytes: 5242880\n    capabilities: { conditionalWrite: true }\n',
       ),
     );
-    ctx = await openContext(await configOf(ws), silentLogger());
+    ctx = await openContext(await configOf(workspace), silentLogger());
     expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 1, failed: 0 });
     // the ledger's done delivery holds by the destination's provenance: nothing read, nothing copied
     expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 0, failed: 0 });
