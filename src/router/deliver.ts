@@ -29,7 +29,7 @@ export interface DeliveryInput {
   mayRename: boolean;
   /** Bounds the deliveries moving bytes through this process at once (streamed and local copies); renames and server-side copies skip it. */
   byteSlots?: Semaphore;
-  /** Called after the destination is written, before it is verified (the ledger's `written`). */
+  /** Called after the destination is written when its answer proves nothing, before the read that verifies it (the ledger's `written`). */
   onWritten(patch: { crc32c?: string; bytesThroughProcess: number; destination: Location }): Promise<void>;
   /**
    * Called when a rename has put the object at `destination`, durably, and
@@ -243,11 +243,14 @@ async function copyAndVerify(
     if (proof === 'different')
       throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
   }
-  await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
   if (proof === 'same') {
+    // proven by the write's own answer: `verified` straight away (the ledger
+    // stamps written and verified with one time), no `written` of its own
     const crc32c = expected.crc32c ?? '';
     return { state: 'verified', destination, crc32c, bytesThroughProcess, sourceGone: false };
   }
+  // the bytes stand but prove nothing yet: `written` is recorded before the read that verifies them
+  await input.onWritten({ crc32c: expected.crc32c, bytesThroughProcess, destination });
   const actual = await checksumAt(dst, destination);
   if (actual.size !== expected.size || actual.crc32c !== expected.crc32c) {
     throw new ChecksumMismatchError(formatLocation(destination), expected, actual);
