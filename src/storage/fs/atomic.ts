@@ -90,32 +90,39 @@ const FLUSH_EVERY_BYTES = 16 << 20;
 
 /**
  * Copies what the open `source` handle holds (the file opened, whatever its
- * path names now) into a new temporary file in `dir` in one pass: read a
- * chunk, add it to the CRC32C, write it; the disk is asked to write what is
- * already copied in the background as the copy goes on (BackgroundFlush).
- * The copy is fsynced and returned with the CRC32C of exactly the bytes
- * written to it, so it is never read back: the bytes it holds are the bytes
- * checksummed. The caller checks afterwards that the source did not change
- * meanwhile. A failure reading the source is thrown as BodyError; on any
- * failure the temporary file is removed.
+ * path names now) into a new temporary file in `dir` in one pass: each chunk
+ * is read, added to the CRC32C and written, and the next chunk is read while
+ * this one is written (two buffers: a chunk is never refilled before its
+ * write has returned); the disk is asked to write what is already copied in
+ * the background as the copy goes on (BackgroundFlush). The copy is fsynced
+ * and returned with the CRC32C of exactly the bytes written to it, so it is
+ * never read back: the bytes it holds are the bytes checksummed. The caller
+ * checks afterwards that the source did not change meanwhile. A failure
+ * reading the source is thrown as BodyError; on any failure the temporary
+ * file is removed.
  */
 export async function stageCopy(dir: DirHandle, source: fsp.FileHandle): Promise<Staged> {
   const tmp = tempName();
   const handle = await fsp.open(at(dir, tmp), CREATE_FLAGS, 0o666);
   const flush = new BackgroundFlush(handle);
   try {
-    const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+    const buffers = [Buffer.allocUnsafe(COPY_CHUNK_BYTES), Buffer.allocUnsafe(COPY_CHUNK_BYTES)] as const;
     let state = 0;
     let unflushed = 0;
-    for (let position = 0; ;) {
-      const length = await readChunk(source, buffer, position);
-      if (length === 0) break;
-      const chunk = buffer.subarray(0, length);
+    let position = 0;
+    let chunk: Buffer = buffers[0].subarray(0, await readChunk(source, buffers[0], 0));
+    for (let turn = 1; chunk.length > 0; turn++) {
+      const writing = writeChunk(handle, chunk, position);
+      const next = buffers[turn % 2] as Buffer;
+      const reading = readChunk(source, next, position + chunk.length);
       state = crc32c(chunk, state);
-      await writeChunk(handle, chunk, position);
-      position += length;
-      unflushed += length;
+      const [written, read] = await Promise.allSettled([writing, reading]);
+      if (written.status === 'rejected') throw written.reason;
+      if (read.status === 'rejected') throw read.reason;
+      position += chunk.length;
+      unflushed += chunk.length;
       if (unflushed >= FLUSH_EVERY_BYTES && flush.start()) unflushed = 0;
+      chunk = next.subarray(0, read.value);
     }
     await flush.settle();
     await handle.sync();
