@@ -115,10 +115,14 @@ export async function stageCopy(dir: DirHandle, source: fsp.FileHandle): Promise
       const writing = writeChunk(handle, chunk, position);
       const next = buffers[turn % 2] as Buffer;
       const reading = readChunk(source, next, position + chunk.length);
-      state = crc32c(chunk, state);
-      const [written, read] = await Promise.allSettled([writing, reading]);
+      const current = chunk;
+      const summing = Promise.resolve().then(() => crc32c(current, state));
+      // all three settle before anything is thrown: no call is left running on a buffer
+      const [written, read, summed] = await Promise.allSettled([writing, reading, summing]);
       if (written.status === 'rejected') throw written.reason;
       if (read.status === 'rejected') throw read.reason;
+      if (summed.status === 'rejected') throw summed.reason;
+      state = summed.value;
       position += chunk.length;
       unflushed += chunk.length;
       if (unflushed >= FLUSH_EVERY_BYTES && flush.start()) unflushed = 0;
