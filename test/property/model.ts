@@ -58,6 +58,8 @@ export class Model {
   readonly landings: Landing[] = [];
   /** A consumer took `bytes` from `location` at `step`. */
   private readonly takes: { bytes: string; location: string; step: number }[] = [];
+  /** Locations taken since the last check: one taken inside a step (as while a scan routes) is free again within it. */
+  private readonly takenSinceCheck = new Set<string>();
   /** Every referential that was in effect at some step. */
   private readonly referentials: ModelRoute[][] = [];
   private readonly everLanded = new Set<string>();
@@ -93,6 +95,7 @@ export class Model {
 
   took(bytes: string, location: string, step: number): void {
     this.takes.push({ bytes, location, step });
+    this.takenSinceCheck.add(location);
   }
 
   inEffect(routes: readonly Route[]): void {
@@ -134,6 +137,7 @@ export class Model {
     if (this.routesAfterReload === 0)
       problems.push('(e) a reload left the system routing by an empty referential');
     this.previous = obs.files;
+    this.takenSinceCheck.clear();
     return problems;
   }
 
@@ -255,6 +259,8 @@ export class Model {
     for (const [location, bytes] of this.previous ?? []) {
       const now = obs.files.get(location);
       if (now === undefined || now === bytes) continue;
+      // taken meanwhile (between a scan's listing and its routing): what is there now was delivered to a free key
+      if (this.takenSinceCheck.has(location)) continue;
       const writers = this.referentials.flat().filter((r) => parentOf(location) === r.destination);
       const inSource = this.referentials
         .flat()
