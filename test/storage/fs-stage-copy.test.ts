@@ -41,16 +41,25 @@ describe('stageCopy', () => {
   for (const size of [0, 1, 8 * MIB, 8 * MIB + 1, 3 * 8 * MIB - 5]) {
     it(`copies ${size} bytes in order with their CRC32C`, async () => {
       const bytes = randomBytes(size);
-      const staged = await stageCopy(dir, sourceOf(bytes));
+      const staged = await stageCopy(dir, sourceOf(bytes), size);
       expect(staged.crc32c).toBe(crc32cOf(bytes));
       expect(Number(staged.st.size)).toBe(size);
       expect((await readFile(path.join(folder, staged.tmp))).equals(bytes)).toBe(true);
     });
   }
 
+  it('a source larger than its stated size (it grew) is still copied to its end', async () => {
+    const bytes = randomBytes(3 * 64 * 1024 + 7);
+    const staged = await stageCopy(dir, sourceOf(bytes), 10);
+    expect(Number(staged.st.size)).toBe(bytes.length);
+    expect(staged.crc32c).toBe(crc32cOf(bytes));
+  });
+
   it('a source that fails part-way is a BodyError, and no temporary file is left', async () => {
     const bytes = randomBytes(3 * 8 * MIB);
-    const failed = await stageCopy(dir, sourceOf(bytes, 2 * 8 * MIB)).catch((error: unknown) => error);
+    const failed = await stageCopy(dir, sourceOf(bytes, 2 * 8 * MIB), bytes.length).catch(
+      (error: unknown) => error,
+    );
     expect(failed).toBeInstanceOf(BodyError);
     expect(await readdir(folder)).toEqual([]);
   });

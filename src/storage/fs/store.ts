@@ -145,7 +145,7 @@ export class FsStore implements ObjectStore {
     const r = resolveKey(this.root, bucket, key);
     const { handle, st } = await this.openForRead(r, bucket, key, undefined);
     try {
-      const state = await crc32cOfHandle(handle);
+      const state = await crc32cOfHandle(handle, Number(st.size));
       const after = await handle.stat({ bigint: true });
       if (generationOf(after) !== generationOf(st)) {
         throw new PreconditionError(this.where(bucket, key), generationOf(st), generationOf(after));
@@ -265,7 +265,7 @@ export class FsStore implements ObjectStore {
     try {
       return await this.inKeyDir(rd, where, true, async (dir, name) => {
         precheck(dir, name, where, expected);
-        const staged = await stageCopy(dir, handle);
+        const staged = await stageCopy(dir, handle, Number(before.size));
         // the copy holds what was read; it is the source when the source is the same generation
         // (size, mtime, inode) after the read as before it, and every byte of that size was read
         const after = generationOf(await handle.stat({ bigint: true }));
