@@ -2,7 +2,15 @@ import { realpathSync, type BigIntStats, type promises as fsp } from 'node:fs';
 import { resolve as pathResolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
-import { BodyError, commitFile, crc32cOfHandle, removeAt, stageCopy, stageFile } from './atomic.js';
+import {
+  BodyError,
+  chunkBytesFor,
+  commitFile,
+  crc32cOfHandle,
+  removeAt,
+  stageCopy,
+  stageFile,
+} from './atomic.js';
 import { encodeCrc32c } from '../checksum.js';
 import { closeDir, openDirPath, syncDir, withKeyDir, type DirHandle } from './dirs.js';
 import {
@@ -137,8 +145,9 @@ export class FsStore implements ObjectStore {
 
   async read(bucket: string, key: string, options: ReadOptions = {}): Promise<Readable> {
     const r = resolveKey(this.root, bucket, key);
-    const { handle } = await this.openForRead(r, bucket, key, options.generation);
-    return handle.createReadStream({ highWaterMark: this.readChunkBytes });
+    const { handle, st } = await this.openForRead(r, bucket, key, options.generation);
+    // each read of the stream allocates its whole highWaterMark: the file's size, up to a chunk (see chunkBytesFor)
+    return handle.createReadStream({ highWaterMark: chunkBytesFor(Number(st.size), this.readChunkBytes) });
   }
 
   async readChecksum(bucket: string, key: string): Promise<{ size: number; crc32c: string }> {
