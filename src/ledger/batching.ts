@@ -79,12 +79,28 @@ export class BatchingLedger implements Ledger {
     return Promise.all(plans.map((p) => this.claim(p, owner, leaseMs)));
   }
 
+  /**
+   * Queued together, then flushed: the items reach the wrapped ledger in one
+   * call, in order (queued one by one, a full batch could flush between two of
+   * them, and two flushes may run at once on a ledger that awaits its server).
+   */
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]> {
-    return Promise.all(items.map((i) => this.transition(i.id, owner, i.state, i.patch)));
+    const answers = items.map(
+      (item) =>
+        new Promise<boolean>((resolve, reject) =>
+          this.queue.push({ kind: 'transition', item, owner, resolve, reject }),
+        ),
+    );
+    this.schedule();
+    return Promise.all(answers);
   }
 
   private enqueue(op: Pending): void {
     this.queue.push(op);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.queue.length >= this.maxBatch) {
       void this.flush();
     } else if (!this.scheduled) {

@@ -4,7 +4,7 @@ import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger }
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import type { Referential, Route } from '../referential/types.js';
-import { formatLocation, isFolderPlaceholder, sameLocation } from '../model/keys.js';
+import { formatLocation, isFolderPlaceholder } from '../model/keys.js';
 import { writtenManifestNote } from '../referential/manifest-name.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo, ObjectStore } from '../storage/types.js';
@@ -13,7 +13,8 @@ import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
 import type { CsvOptions, TransformName } from '../storage/transform.js';
 import type { ParquetSettings } from '../storage/csv-parquet.js';
-import { executeDelivery, type DeliveryInput, type DeliveryOutcome } from './deliver.js';
+import { executeDelivery, type DeliveryInput } from './deliver.js';
+import { movedDestination, recordStanding } from './record-standing.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
 import type { PlannedDelivery } from './plan.js';
@@ -401,7 +402,9 @@ export class Router {
         superseded.durationMs = this.now() - started;
         return { result: superseded, held: true, sourceGone: false };
       }
-      const state = moved.recorded ? 'done' : await this.recordStanding(plan, owner, record, outcome);
+      const state = moved.recorded
+        ? 'done'
+        : await recordStanding(this.ledger, owner, record, outcome, this.now());
       const result = resultFromRecord(record, state, outcome.destination);
       result.durationMs = this.now() - started;
       Object.assign(result, { bytes: object.size }, outcome.crc32c ? { crc32c: outcome.crc32c } : {});
@@ -416,30 +419,6 @@ export class Router {
     } finally {
       clearInterval(renew);
     }
-  }
-
-  /**
-   * Records a delivery whose destination stands: `done` when the source went
-   * with it, else `verified`; a copy goes on to `done` in the same group
-   * commit (nothing happens between the two for it; a move's source is
-   * deleted between them, see deliverAndSettle). Returns the state reached.
-   */
-  private async recordStanding(
-    plan: DeliveryPlan,
-    owner: string,
-    record: DeliveryRecord,
-    outcome: Extract<DeliveryOutcome, { state: 'verified' }>,
-  ): Promise<'done' | 'verified'> {
-    const state = outcome.sourceGone ? 'done' : 'verified';
-    const recorded = this.ledger.transition(plan.id, owner, state, {
-      crc32c: outcome.crc32c || undefined,
-      ...movedDestination(record, outcome.destination),
-      bytesThroughProcess: outcome.bytesThroughProcess,
-      ...(outcome.sourceGone ? { sourceDeletedAt: this.now() } : {}),
-    });
-    if (state === 'done' || plan.action !== 'copy') return (await recorded, state);
-    const [, done] = await Promise.all([recorded, this.ledger.transition(plan.id, owner, 'done')]);
-    return done ? 'done' : 'verified';
   }
 
   /** Renews the claim every third of its lease while the delivery runs; the caller clears it. */
@@ -561,13 +540,4 @@ function transformsOf(referential: Referential): Map<string, TransformName> {
  */
 function mayHold(route: Route, destinationStore: ObjectStore | undefined): boolean {
   return route.onConflict !== 'overwrite' && destinationStore?.capabilities.conditionalWrite === true;
-}
-
-/**
- * The destination for a ledger patch, only when the delivery wrote somewhere
- * else than planned (a versioned key): an unchanged one would rewrite the
- * destination index for nothing.
- */
-function movedDestination(record: DeliveryRecord, destination: Location): { destination?: Location } {
-  return sameLocation(record.destination, destination) ? {} : { destination };
 }
