@@ -57,10 +57,9 @@ export class BatchingLedger implements Ledger {
   }
 
   transition(id: string, owner: string, state: DeliveryState, patch?: TransitionPatch): Promise<boolean> {
-    const item: TransitionItem = patch ? { id, state, patch } : { id, state };
-    return new Promise((resolve, reject) =>
-      this.enqueue({ kind: 'transition', item, owner, resolve, reject }),
-    );
+    const answer = this.queueTransition(patch ? { id, state, patch } : { id, state }, owner);
+    this.schedule();
+    return answer;
   }
 
   /** Ledger.holdMany, queued like claims (the wrapped ledger's holdMany, else its claimMany). */
@@ -85,14 +84,16 @@ export class BatchingLedger implements Ledger {
    * them, and two flushes may run at once on a ledger that awaits its server).
    */
   transitionMany(items: TransitionItem[], owner: string): Promise<boolean[]> {
-    const answers = items.map(
-      (item) =>
-        new Promise<boolean>((resolve, reject) =>
-          this.queue.push({ kind: 'transition', item, owner, resolve, reject }),
-        ),
-    );
+    const answers = items.map((item) => this.queueTransition(item, owner));
     this.schedule();
     return Promise.all(answers);
+  }
+
+  /** Queues a transition without scheduling a flush: the caller schedules once it has queued all of its own. */
+  private queueTransition(item: TransitionItem, owner: string): Promise<boolean> {
+    return new Promise((resolve, reject) =>
+      this.queue.push({ kind: 'transition', item, owner, resolve, reject }),
+    );
   }
 
   private enqueue(op: Pending): void {
