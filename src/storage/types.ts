@@ -227,6 +227,13 @@ export interface ReadOptions {
  *   `/` and the backend's own temporary files;
  * - backend failures are wrapped: TransientError (retry) or PermanentError.
  */
+/** One move of ObjectStore.renameMany: `from` (in the source store) to `to`, if `from` is still `generation`. */
+export interface RenameMove {
+  from: { bucket: string; key: string };
+  to: { bucket: string; key: string };
+  generation: string;
+}
+
 export interface ObjectStore {
   readonly backend: 'fs' | 'gcs' | 's3' | 'memory';
   /** Name used in messages, e.g. `fs:/data/finance`. */
@@ -277,6 +284,24 @@ export interface ObjectStore {
     to: { bucket: string; key: string },
     options?: CopyOptions,
   ): Promise<ObjectInfo>;
+
+  /**
+   * rename() of many objects in one pass, each move no-clobber and pinned to
+   * its source generation as rename() with `ifGenerationMatch: '0'`: every
+   * destination is linked and made durable first, then `beforeSourcesRemoved`
+   * is called once with the indexes of the moves whose destination stands
+   * (a record made there stands before any of their sources goes; if it
+   * throws, every one of those sources is kept and the move fails with its
+   * error), then those sources are removed. Resolves with each move's
+   * outcome, in order: the object at its destination, or the error rename()
+   * would have thrown (a move that failed changed nothing). Absent where a
+   * store has no such batch.
+   */
+  renameMany?(
+    source: ObjectStore,
+    moves: RenameMove[],
+    beforeSourcesRemoved: (standing: number[]) => Promise<void>,
+  ): Promise<Array<ObjectInfo | Error>>;
 
   /**
    * What the bucket is, whatever it is called: two buckets with the same

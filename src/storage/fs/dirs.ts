@@ -110,9 +110,40 @@ export function openDirAt(
 }
 
 /**
- * Runs `act` with the folder holding the key's last segment, reached from
- * `bucket` one held segment at a time (created when `create`); every handle
- * opened here is closed when `act` settles. `bucket` stays open (the caller's).
+ * Opens the folder holding the key's last segment, reached from `bucket` one
+ * held segment at a time (created when `create`): `bucket` itself for a key
+ * at the bucket's root. A folder opened here is the caller's to close
+ * (closeKeyDir); every one opened on the way is closed.
+ */
+export function openKeyDir(
+  bucket: DirHandle,
+  segments: readonly string[],
+  where: { location: string; key: string },
+  create: boolean,
+): DirHandle {
+  let dir = bucket;
+  try {
+    for (let i = 0; i < segments.length - 1; i++) {
+      const next = openDirAt(dir, segments[i] as string, where, create);
+      if (dir !== bucket) closeDir(dir);
+      dir = next;
+    }
+    return dir;
+  } catch (error) {
+    if (dir !== bucket) closeDir(dir);
+    throw error;
+  }
+}
+
+/** Closes a folder openKeyDir opened (never the bucket folder, which stays the caller's). */
+export function closeKeyDir(dir: DirHandle, bucket: DirHandle): void {
+  if (dir !== bucket) closeDir(dir);
+}
+
+/**
+ * Runs `act` with the folder holding the key's last segment (openKeyDir);
+ * every handle opened here is closed when `act` settles. `bucket` stays open
+ * (the caller's).
  */
 export async function withKeyDir<T>(
   bucket: DirHandle,
@@ -121,16 +152,11 @@ export async function withKeyDir<T>(
   create: boolean,
   act: (dir: DirHandle) => Promise<T> | T,
 ): Promise<T> {
-  let dir = bucket;
+  const dir = openKeyDir(bucket, segments, where, create);
   try {
-    for (let i = 0; i < segments.length - 1; i++) {
-      const next = openDirAt(dir, segments[i] as string, where, create);
-      if (dir !== bucket) closeDir(dir);
-      dir = next;
-    }
     return await act(dir);
   } finally {
-    if (dir !== bucket) closeDir(dir);
+    closeKeyDir(dir, bucket);
   }
 }
 

@@ -2,7 +2,7 @@ import { constants, linkSync, promises as fsp, renameSync, unlinkSync, type BigI
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
 import { commitFile, currentGeneration, removeAt } from './atomic.js';
 import { at, lstatAt, RACE_FREE, SymlinkError, syncDir, type DirHandle } from './dirs.js';
-import { errnoOf, generationOf, tempName } from './paths.js';
+import { errnoOf, generationOf, isMissing, tempName, wrapFsError, type ResolvedKey } from './paths.js';
 import { fsMeta } from './meta.js';
 import type { CopyOptions } from '../types.js';
 
@@ -87,7 +87,8 @@ export function deleteChecked(
   unlinkSync(at(dir, held));
 }
 
-interface HeldEntry {
+/** A file's name in the held folder that holds it, and how messages name it. */
+export interface HeldEntry {
   dir: DirHandle;
   name: string;
   where: KeyWhere;
@@ -101,35 +102,42 @@ export async function moveLinked(from: HeldEntry, to: HeldEntry, options: CopyOp
     if (!st) throw new NotFoundError(from.where.location);
     generation = generationOf(st);
   }
-  const source = at(from.dir, from.name);
   let linked: BigIntStats;
   if ((options.ifGenerationMatch ?? '0') === '0') {
-    // No overwrite: link straight to the key (link never replaces), then
-    // check it is the generation expected; if a writer replaced the source
-    // in between, take the link back (it is ours: the key was free).
-    linkOrExplain(source, to, from.where.location);
-    linked = lstatAt(to.dir, to.name);
-    if (generationOf(linked) !== generation) {
-      unlinkSync(at(to.dir, to.name));
-      throw linkMismatch(from, generation, linked);
-    }
+    linked = linkChecked(from, to, generation);
     await syncDir(to.dir);
   } else {
     const tmp = tempName('mv-');
-    linkOrExplain(source, { ...to, name: tmp }, from.where.location);
-    linked = lstatAt(to.dir, tmp);
-    if (generationOf(linked) !== generation) {
-      removeAt(to.dir, tmp);
-      throw linkMismatch(from, generation, linked);
-    }
+    linked = linkChecked(from, { ...to, name: tmp }, generation);
     await commitFile(to.dir, tmp, to.name, to.where.location, options.ifGenerationMatch);
   }
   await options.beforeSourceRemoved?.();
-  // unlink the source only if its name still holds the inode moved (dev, inode)
-  const still = lstatOrUndefined(from.dir, from.name);
-  if (still && still.ino === linked.ino && still.dev === linked.dev) unlinkSync(source);
+  unlinkIfSame(from, linked);
   await syncDir(from.dir);
   return linked;
+}
+
+/**
+ * Hard-links the source at `to`, which link(2) never replaces, and checks
+ * the linked inode is `generation`; if a writer replaced the source in
+ * between, the link is taken back (it is ours: the name was free) and the
+ * mismatch thrown. Returns the linked inode's stats. Not durable until the
+ * folder of `to` is fsynced.
+ */
+export function linkChecked(from: HeldEntry, to: HeldEntry, generation: string): BigIntStats {
+  linkOrExplain(at(from.dir, from.name), to, from.where.location);
+  const linked = lstatAt(to.dir, to.name);
+  if (generationOf(linked) !== generation) {
+    removeAt(to.dir, to.name);
+    throw linkMismatch(from, generation, linked);
+  }
+  return linked;
+}
+
+/** Unlinks the source only if its name still holds the inode moved (dev, inode): a file written there since stays. */
+export function unlinkIfSame(from: HeldEntry, linked: BigIntStats): void {
+  const still = lstatOrUndefined(from.dir, from.name);
+  if (still && still.ino === linked.ino && still.dev === linked.dev) unlinkSync(at(from.dir, from.name));
 }
 
 function lstatOrUndefined(dir: DirHandle, name: string): BigIntStats | undefined {
@@ -181,4 +189,21 @@ function unsupported(from: string, to: string, reason: string): PermanentError {
     to,
     reason,
   });
+}
+
+/** What a failed rename throws: its source missing → NotFoundError; anything else named at the destination. */
+export function renameFailure(
+  error: unknown,
+  srcWhere: KeyWhere,
+  where: KeyWhere,
+  rd: ResolvedKey | undefined,
+): Error {
+  if (isMissing(error)) return new NotFoundError(srcWhere.location, { cause: error });
+  return wrapFsError(error, 'rename', where.location, rd?.file ?? where.location);
+}
+
+/** fsyncs each distinct folder once, all at once. */
+export async function syncEach(dirs: DirHandle[]): Promise<void> {
+  const byPath = new Map(dirs.map((dir) => [dir.path, dir]));
+  await Promise.all([...byPath.values()].map(syncDir));
 }

@@ -12,7 +12,15 @@ import {
   stageFile,
 } from './atomic.js';
 import { encodeCrc32c } from '../checksum.js';
-import { closeDir, openDirPath, syncDir, withKeyDir, type DirHandle } from './dirs.js';
+import {
+  closeDir,
+  closeKeyDir,
+  openDirPath,
+  openKeyDir,
+  syncDir,
+  withKeyDir,
+  type DirHandle,
+} from './dirs.js';
 import {
   createdOf,
   ensureDir,
@@ -32,16 +40,22 @@ import type {
   ObjectInfo,
   ObjectStore,
   ReadOptions,
+  RenameMove,
   StoreCapabilities,
   WriteOptions,
 } from '../types.js';
 import {
   deleteChecked,
   fileAt,
+  linkChecked,
   moveLinked,
   openFileAt,
   pathStillHolds,
   precheck,
+  renameFailure,
+  syncEach,
+  unlinkIfSame,
+  type HeldEntry,
   type KeyWhere,
 } from './ops.js';
 import { BucketIdentities } from './identity.js';
@@ -326,8 +340,68 @@ export class FsStore implements ObjectStore {
       );
       return this.info(to.bucket, to.key, linked);
     } catch (error) {
-      if (isMissing(error)) throw new NotFoundError(srcWhere.location, { cause: error });
-      throw wrapFsError(error, 'rename', where.location, rd.file);
+      throw renameFailure(error, srcWhere, where, rd);
+    }
+  }
+
+  /**
+   * ObjectStore.renameMany: rename() with `ifGenerationMatch: '0'` for each
+   * move, its steps taken for all of them at once: link and check each
+   * (linkChecked), fsync each destination folder once, the caller's record,
+   * then unlink each source still holding its inode (unlinkIfSame) and fsync
+   * each source folder once. One pass of system calls per step, where a
+   * rename() per file awaits its own folder fsyncs and record; the folders
+   * stay held from the link to the unlink, as rename() holds them.
+   */
+  async renameMany(
+    source: ObjectStore,
+    moves: RenameMove[],
+    beforeSourcesRemoved: (standing: number[]) => Promise<void>,
+  ): Promise<Array<ObjectInfo | Error>> {
+    const src = this.fsSource(source, 'rename');
+    const outcomes: Array<ObjectInfo | Error> = [];
+    const standing: Array<{ index: number; from: HeldEntry; to: HeldEntry; linked: BigIntStats }> = [];
+    const releases: Array<() => void> = [];
+    try {
+      moves.forEach((move, index) => {
+        const srcWhere = src.whereOf(move.from.bucket, move.from.key);
+        const where = this.whereOf(move.to.bucket, move.to.key);
+        let rd: ResolvedKey | undefined;
+        try {
+          const from = src.holdKeyDir(
+            resolveKey(src.root, move.from.bucket, move.from.key),
+            srcWhere,
+            false,
+            releases,
+          );
+          rd = resolveKey(this.root, move.to.bucket, move.to.key);
+          const to = this.holdKeyDir(rd, where, true, releases);
+          standing.push({ index, from, to, linked: linkChecked(from, to, move.generation) });
+        } catch (error) {
+          outcomes[index] = renameFailure(error, srcWhere, where, rd);
+        }
+      });
+      await syncEach(standing.map((s) => s.to.dir));
+      try {
+        await beforeSourcesRemoved(standing.map((s) => s.index));
+      } catch (error) {
+        for (const s of standing)
+          outcomes[s.index] = error instanceof Error ? error : new Error(String(error));
+        return outcomes;
+      }
+      for (const s of standing) {
+        try {
+          unlinkIfSame(s.from, s.linked);
+          const to = moves[s.index]?.to as { bucket: string; key: string };
+          outcomes[s.index] = this.info(to.bucket, to.key, s.linked);
+        } catch (error) {
+          outcomes[s.index] = renameFailure(error, s.from.where, s.to.where, undefined);
+        }
+      }
+      await syncEach(standing.map((s) => s.from.dir));
+      return outcomes;
+    } finally {
+      for (const release of releases) release();
     }
   }
 
@@ -409,6 +483,32 @@ export class FsStore implements ObjectStore {
     } finally {
       this.releaseBucket(r.bucketDir, bucket);
     }
+  }
+
+  /**
+   * The held folder of the key's last segment, as inKeyDir holds it, for a
+   * caller that acts in it over several steps: what closes it is pushed on
+   * `releases`, for the caller to run once done.
+   */
+  private holdKeyDir(
+    r: ResolvedKey,
+    where: KeyWhere,
+    create: boolean,
+    releases: Array<() => void>,
+  ): HeldEntry {
+    const bucket = this.acquireBucket(r, create);
+    let dir: DirHandle;
+    try {
+      dir = openKeyDir(bucket.dir, r.segments, where, create);
+    } catch (error) {
+      this.releaseBucket(r.bucketDir, bucket);
+      throw error;
+    }
+    releases.push(() => {
+      closeKeyDir(dir, bucket.dir);
+      this.releaseBucket(r.bucketDir, bucket);
+    });
+    return { dir, name: r.segments[r.segments.length - 1] as string, where };
   }
 
   /**
