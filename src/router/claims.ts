@@ -41,6 +41,16 @@ export class Claims {
     });
   }
 
+  /** Renews the claim every third of its lease while its delivery runs; the caller clears the timer. */
+  renewWhileHeld(plan: DeliveryPlan): NodeJS.Timeout {
+    const renew = setInterval(
+      () => void this.ledger.claim(plan, this.owner, this.leaseMs).catch(() => undefined),
+      this.leaseMs / 3,
+    );
+    renew.unref();
+    return renew;
+  }
+
   forget(id: string): void {
     this.holding.delete(id);
   }

@@ -375,7 +375,12 @@ function alreadyThere(destination: Location, crc32c: string): DeliveryOutcome {
  * this generation at its size (a rename reports no checksum), and the source
  * is gone with it.
  */
-function renamedOutcome(input: DeliveryInput, renamed: ObjectInfo, destination: Location): DeliveryOutcome {
+/** A rename's answer as a delivery's outcome: the object at `destination` must be the source generation moved. */
+export function renamedOutcome(
+  input: Pick<DeliveryInput, 'record' | 'object'>,
+  renamed: ObjectInfo,
+  destination: Location,
+): DeliveryOutcome {
   const { record, object } = input;
   if (renamed.size !== object.size || renamed.generation !== record.generation) {
     throw new ChecksumMismatchError(formatLocation(destination), { size: object.size, crc32c: '' }, renamed);

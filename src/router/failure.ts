@@ -1,7 +1,8 @@
 import { errorCode, errorMessage, isTransient, PreconditionError, SwitchyardError } from '../model/errors.js';
 import type { DeliveryRecord, Ledger } from '../ledger/types.js';
 import type { Logger } from '../util/log.js';
-import { resultFromRecord, type DeliveryResult } from './result.js';
+import type { ObjectEvent } from '../model/event.js';
+import { resultFromRecord, type DeliveryResult, type RouteResult } from './result.js';
 import { backoffDelay, type RetryPolicy } from './retry.js';
 
 /** What recording a failed delivery needs; the router builds it once. */
@@ -71,5 +72,31 @@ export function unrecordedFailure(
   return {
     ...resultFromRecord(record, 'failed'),
     error: { code: errorCode(error), message: errorMessage(error) },
+  };
+}
+
+/**
+ * An event that failed as a whole (nothing delivered): transient errors are
+ * retried after the policy's base delay. With `log`, the failure is logged
+ * (a warning when it will be retried).
+ */
+export function failedEvent(
+  event: ObjectEvent,
+  error: unknown,
+  retry: RetryPolicy,
+  log?: Logger,
+): RouteResult {
+  const transient = isTransient(error);
+  if (log) {
+    const failed = { err: error, project: event.project, bucket: event.bucket, key: event.key };
+    if (transient) log.warn(failed, 'event failed, will retry');
+    else log.error(failed, 'event dead');
+  }
+  return {
+    event,
+    outcome: transient ? 'failed' : 'dead',
+    deliveries: [],
+    error: { code: errorCode(error), message: errorMessage(error) },
+    ...(transient ? { retryAfterMs: retry.baseDelayMs } : {}),
   };
 }

@@ -1,7 +1,7 @@
-import type { DeliveryRecord, Ledger, TransitionItem } from '../ledger/types.js';
+import type { DeliveryRecord, Ledger, TransitionItem, TransitionPatch } from '../ledger/types.js';
 import { sameLocation } from '../model/keys.js';
 import type { Location } from '../storage/types.js';
-import type { DeliveryOutcome } from './deliver.js';
+import type { DeliveryInput, DeliveryOutcome } from './deliver.js';
 
 /**
  * Records a delivery whose destination stands: `done` when the source went
@@ -35,6 +35,42 @@ export async function recordStanding(
   ];
   const [, done] = await ledger.transitionMany(items, owner);
   return done ? 'done' : 'verified';
+}
+
+/** Records `written` once the destination is written, before it is verified (DeliveryInput.onWritten). */
+export function recordWritten(
+  ledger: Ledger,
+  owner: string,
+  record: DeliveryRecord,
+): DeliveryInput['onWritten'] {
+  return async ({ destination, ...patch }) => {
+    await ledger.transition(record.id, owner, 'written', {
+      ...patch,
+      ...movedDestination(record, destination),
+    });
+  };
+}
+
+/**
+ * Records a rename `done`, with its deletion stamp, once the destination
+ * stands and before the source is removed (DeliveryInput.onMoved);
+ * `moved.recorded` tells the caller it is written.
+ */
+export function recordMoved(
+  ledger: Ledger,
+  owner: string,
+  record: DeliveryRecord,
+  { moved, now }: { moved: { recorded: boolean }; now: () => number },
+): NonNullable<DeliveryInput['onMoved']> {
+  return async (destination) => {
+    await ledger.transition(record.id, owner, 'done', movedPatch(record, destination, now()));
+    moved.recorded = true;
+  };
+}
+
+/** The patch of a move recorded `done` once its destination stands, its source about to go (`now` stamps the deletion). */
+export function movedPatch(record: DeliveryRecord, destination: Location, now: number): TransitionPatch {
+  return { ...movedDestination(record, destination), bytesThroughProcess: 0, sourceDeletedAt: now };
 }
 
 /**

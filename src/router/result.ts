@@ -121,3 +121,10 @@ export function summarize(deliveries: DeliveryResult[], progressed: boolean): Ev
   if (!progressed) return deliveries.every((d) => d.state === 'superseded') ? 'ignored' : 'duplicate';
   return 'routed';
 }
+
+/** When an event with these deliveries is next due: the soonest retry a failed one is given, else `baseDelayMs`. */
+export function retryAfterOf(deliveries: DeliveryResult[], baseDelayMs: number, now: number): number {
+  const due = deliveries.map((d) => d.nextAttemptAt).filter((t): t is number => t !== undefined);
+  if (due.length === 0) return baseDelayMs;
+  return Math.max(0, Math.min(...due) - now);
+}

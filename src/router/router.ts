@@ -1,9 +1,8 @@
-import { errorCode, errorMessage, isTransient } from '../model/errors.js';
 import type { ObjectEvent } from '../model/event.js';
 import type { ClaimResult, DeliveryPlan, DeliveryRecord, DeliveryState, Ledger } from '../ledger/types.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
-import type { Referential, Route } from '../referential/types.js';
+import type { Referential } from '../referential/types.js';
 import { formatLocation, isFolderPlaceholder } from '../model/keys.js';
 import { writtenManifestNote } from '../referential/manifest-name.js';
 import type { StoreRegistry } from '../storage/registry.js';
@@ -13,16 +12,28 @@ import { admitEvent, resolveProject, type Admission } from './admit.js';
 import { Claims } from './claims.js';
 import type { CsvOptions, TransformName } from '../storage/transform.js';
 import type { ParquetSettings } from '../storage/csv-parquet.js';
-import { executeDelivery, type DeliveryInput } from './deliver.js';
-import { movedDestination, recordStanding } from './record-standing.js';
+import { executeDelivery, type DeliveryInput, type DeliveryOutcome } from './deliver.js';
+import {
+  isDeliverable,
+  readyToDeliver,
+  mayHold,
+  mayRenameIn,
+  renamesInBatch,
+  type CarriedDelivery,
+  type Deliverable,
+} from './deliverable.js';
+import { moveInBatches, type BatchSteps } from './rename-batch.js';
+import { movedPatch, recordMoved, recordStanding, recordWritten } from './record-standing.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
 import type { PlannedDelivery } from './plan.js';
 import { recordRefused, recordUnsafe, type RefusalContext } from './refusals.js';
 import { type RetryPolicy, DEFAULT_RETRY } from './retry.js';
-import { recordFailure, unrecordedFailure, type FailureContext } from './failure.js';
+import { transformsOf } from './route-transforms.js';
+import { failedEvent, recordFailure, unrecordedFailure, type FailureContext } from './failure.js';
 import {
   resultFromRecord,
+  retryAfterOf,
   standingState,
   summarize,
   withoutDelivering,
@@ -158,21 +169,53 @@ export class Router {
    * as a look (`capabilities.listingAsLook`).
    */
   async route(event: ObjectEvent, listed?: ObjectInfo): Promise<RouteResult> {
-    const started = this.now();
+    return this.answered(event, this.now(), () => this.routeUnsafe(event, false, listed));
+  }
+
+  /**
+   * Routes a listing's files (a scan's page) as route() routes each, `listed`
+   * standing for the look, with at most `concurrency` in flight; never
+   * rejects. The local moves among them that are their file's only delivery
+   * go through their store's renameMany in batches (moveInBatch): a pass of
+   * system calls per step and their records in one transaction, instead of
+   * one rename and one record each.
+   */
+  async routeListed(
+    files: Array<{ event: ObjectEvent; object: ObjectInfo }>,
+    concurrency: number,
+  ): Promise<RouteResult[]> {
+    const prepared = await mapPool(files, concurrency, ({ event, object }) => {
+      const startedAt = this.now();
+      return this.answered(event, startedAt, async () => {
+        const p = await this.prepare(event, false, object);
+        return isDeliverable(p) ? readyToDeliver(p, this.options.stores, startedAt) : p;
+      });
+    });
+    const moves = new Set(prepared.filter((p): p is Deliverable => isDeliverable(p) && renamesInBatch(p)));
+    const [moved, results] = await Promise.all([
+      moveInBatches([...moves], concurrency, this.batchSteps()),
+      mapPool(prepared, concurrency, async (p) =>
+        isDeliverable(p) && !moves.has(p)
+          ? this.answered(p.result.event, p.startedAt ?? this.now(), () => this.deliverAndSettle(p))
+          : p,
+      ),
+    ]);
+    return results.map((r) => (isDeliverable(r) ? (moved.get(r) as RouteResult) : r));
+  }
+
+  /** Runs `route` and answers for the event whatever happens: a failure is described in the result. */
+  private async answered<T extends RouteResult | Deliverable>(
+    event: ObjectEvent,
+    started: number,
+    route: () => Promise<T>,
+  ): Promise<T | RouteResult> {
     let result: RouteResult;
     try {
-      result = await this.routeUnsafe(event, false, listed);
+      const routed = await route();
+      if (isDeliverable(routed)) return routed;
+      result = routed as RouteResult;
     } catch (error) {
-      result = {
-        event,
-        outcome: isTransient(error) ? 'failed' : 'dead',
-        deliveries: [],
-        error: { code: errorCode(error), message: errorMessage(error) },
-      };
-      if (isTransient(error)) result.retryAfterMs = this.retry.baseDelayMs;
-      const failed = { err: error, project: event.project, bucket: event.bucket, key: event.key };
-      if (isTransient(error)) this.log.warn(failed, 'event failed, will retry');
-      else this.log.error(failed, 'event dead');
+      result = failedEvent(event, error, this.retry, this.log);
     }
     result.durationMs = this.now() - started;
     this.options.hooks?.event?.(result);
@@ -211,15 +254,7 @@ export class Router {
     try {
       return await this.routeUnsafe(event, true);
     } catch (error) {
-      const transient = isTransient(error);
-      return {
-        event,
-        source,
-        outcome: transient ? 'failed' : 'dead',
-        deliveries: [],
-        error: { code: errorCode(error), message: errorMessage(error) },
-        ...(transient ? { retryAfterMs: this.retry.baseDelayMs } : {}),
-      };
+      return { ...failedEvent(event, error, this.retry), source };
     }
   }
 
@@ -229,7 +264,7 @@ export class Router {
     object: ObjectInfo,
     planned: PlannedDelivery[],
   ): Promise<RouteResult> {
-    const store = await this.options.stores.storeFor(source.project);
+    const sourceStore = await this.options.stores.storeFor(source.project);
     const event: ObjectEvent = { ...source, generation: object.generation, origin: 'scan' };
     const result: RouteResult = {
       event,
@@ -238,11 +273,27 @@ export class Router {
       outcome: 'routed',
       deliveries: [],
     };
-    return this.deliverAndSettle(result, store, source, object, planned, 0, true);
+    const kept = { result, sourceStore, source, object, active: planned, refusedCount: 0 };
+    return this.deliverAndSettle({ kind: 'deliver', ...kept, keepSource: true });
   }
 
   /** `member`: a group member routed by its group (group.ts): not a group again, its source kept. */
   private async routeUnsafe(event: ObjectEvent, member = false, listed?: ObjectInfo): Promise<RouteResult> {
+    const prepared = await this.prepare(event, member, listed);
+    return isDeliverable(prepared) ? this.deliverAndSettle(prepared) : prepared;
+  }
+
+  /**
+   * Routing an event up to its deliveries' claims: the admission, the look
+   * (or the listing standing for it), the plan, the guards and the refusals
+   * recorded. Returns the event's result when nothing is to be delivered,
+   * else what deliverAndSettle needs.
+   */
+  private async prepare(
+    event: ObjectEvent,
+    member: boolean,
+    listed: ObjectInfo | undefined,
+  ): Promise<RouteResult | Deliverable> {
     const admission = this.admit(event);
     if (admission.kind === 'refused') throw admission.error;
     if (admission.kind === 'unsafe') {
@@ -290,7 +341,8 @@ export class Router {
     const active = screened.active;
     const undelivered = withoutDelivering(result, active, refused.length, this.options.dryRun);
     if (undelivered) return undelivered;
-    return this.deliverAndSettle(result, sourceStore, source, object, active, refused.length, member);
+    const refusedCount = refused.length;
+    return { kind: 'deliver', result, sourceStore, source, object, active, refusedCount, keepSource: member };
   }
 
   /**
@@ -299,23 +351,22 @@ export class Router {
    * deletes its sources once whole), verified deliveries are marked done,
    * and the claims this call took are released.
    */
-  private async deliverAndSettle(
-    result: RouteResult,
-    sourceStore: ObjectStore,
-    source: Location,
-    object: ObjectInfo,
-    active: PlannedDelivery[],
-    refusedCount: number,
-    keepSource = false,
-  ): Promise<RouteResult> {
+  private async deliverAndSettle(d: Deliverable): Promise<RouteResult> {
+    const { sourceStore, object, active } = d;
     const owner = this.options.owner;
-    const mayRename =
-      !keepSource && active.length === 1 && refusedCount === 0 && active[0]?.plan.action === 'move';
+    const mayRename = mayRenameIn(d);
     // most files have one delivery: no pool of lanes around it
     const outcomes =
       active.length === 1
         ? [await this.deliverOne(active[0] as PlannedDelivery, owner, sourceStore, object, mayRename)]
-        : await mapPool(active, 4, (d) => this.deliverOne(d, owner, sourceStore, object, mayRename));
+        : await mapPool(active, 4, (p) => this.deliverOne(p, owner, sourceStore, object, mayRename));
+    return this.settle(d, outcomes);
+  }
+
+  /** The rest of deliverAndSettle, once each delivery has its outcome. */
+  private async settle(d: Deliverable, outcomes: CarriedDelivery[]): Promise<RouteResult> {
+    const { result, sourceStore, source, object, keepSource } = d;
+    const owner = this.options.owner;
     try {
       result.deliveries.push(...outcomes.map((o) => o.result));
       const pendingDone = outcomes
@@ -351,7 +402,8 @@ export class Router {
         result.deliveries,
         outcomes.some((o) => o.held && o.result.state === 'done'),
       );
-      if (result.outcome === 'failed') result.retryAfterMs = this.retryAfter(result.deliveries);
+      if (result.outcome === 'failed')
+        result.retryAfterMs = retryAfterOf(result.deliveries, this.retry.baseDelayMs, this.now());
       return result;
     } finally {
       for (const o of outcomes) if (o.held) this.claims.forget(o.result.id);
@@ -370,32 +422,49 @@ export class Router {
     sourceStore: ObjectStore,
     object: ObjectInfo,
     mayRename: boolean,
-  ): Promise<{ result: DeliveryResult; held: boolean; sourceGone: boolean }> {
+  ): Promise<CarriedDelivery> {
     const { plan, route } = planned;
-    const stores = this.options.stores;
     // a store that cannot be had fails below, once claimed, so the failure is recorded
-    const known = await stores.storeFor(plan.destination.project).catch(() => undefined);
+    const known = await this.options.stores.storeFor(plan.destination.project).catch(() => undefined);
     const claim = await this.claimStanding(plan, { store: sourceStore, object }, mayHold(route, known));
-    const record = claim.record;
     if (claim.status !== 'claimed')
-      return { result: resultFromRecord(record, standingState(claim)), held: false, sourceGone: false };
+      return { result: resultFromRecord(claim.record, standingState(claim)), held: false, sourceGone: false };
+    return this.carry(planned, claim.record, { known, sourceStore, object, mayRename });
+  }
+
+  /**
+   * Carries a claimed delivery to `verified` (or `done`, see deliverOne), or
+   * records its failure. `batched`: the answer of a move renameMany made and
+   * recorded `done` already (moveInBatch), taken for executeDelivery's.
+   */
+  private async carry(
+    planned: PlannedDelivery,
+    record: DeliveryRecord,
+    how: { known: ObjectStore | undefined; sourceStore: ObjectStore; object: ObjectInfo; mayRename: boolean },
+    batched?: () => DeliveryOutcome,
+  ): Promise<CarriedDelivery> {
+    const { plan, route } = planned;
+    const { known, sourceStore, object, mayRename } = how;
+    const owner = this.options.owner;
+    const stores = this.options.stores;
     const started = this.now();
-    const renew = this.renewWhileHeld(plan, owner);
-    const moved = { recorded: false };
+    const renew = this.claims.renewWhileHeld(plan);
+    const moved = { recorded: batched !== undefined };
     try {
-      const destinationStore = known ?? (await stores.storeFor(record.destination.project));
-      const outcome = await executeDelivery({
-        record,
-        route,
-        source: plan.source,
-        object,
-        sourceStore,
-        destinationStore,
-        mayRename,
-        ...this.shared,
-        onWritten: this.recordWritten(plan, owner, record),
-        onMoved: this.recordMoved(plan, owner, record, moved),
-      });
+      const outcome = batched
+        ? batched()
+        : await executeDelivery({
+            record,
+            route,
+            source: plan.source,
+            object,
+            sourceStore,
+            destinationStore: known ?? (await stores.storeFor(record.destination.project)),
+            mayRename,
+            ...this.shared,
+            onWritten: recordWritten(this.ledger, owner, record),
+            onMoved: recordMoved(this.ledger, owner, record, { moved, now: this.now }),
+          });
       if (outcome.state === 'superseded') {
         await this.ledger.transition(plan.id, owner, 'superseded', { lastError: outcome.reason });
         const superseded = resultFromRecord(record, 'superseded', outcome.destination);
@@ -421,48 +490,36 @@ export class Router {
     }
   }
 
-  /** Renews the claim every third of its lease while the delivery runs; the caller clears it. */
-  private renewWhileHeld(plan: DeliveryPlan, owner: string): NodeJS.Timeout {
-    const renew = setInterval(
-      () => void this.ledger.claim(plan, owner, this.leaseMs).catch(() => undefined),
-      this.leaseMs / 3,
-    );
-    renew.unref();
-    return renew;
-  }
-
-  /** Records `written` in the ledger once the destination is written, before it is verified. */
-  private recordWritten(
-    plan: DeliveryPlan,
-    owner: string,
-    record: DeliveryRecord,
-  ): DeliveryInput['onWritten'] {
-    return async ({ destination, ...patch }) => {
-      await this.ledger.transition(plan.id, owner, 'written', {
-        ...patch,
-        ...movedDestination(record, destination),
-      });
-    };
-  }
-
-  /**
-   * Records a rename `done`, with its deletion stamp, once the destination
-   * stands and before the source is removed; `moved.recorded` tells the
-   * caller it is written.
-   */
-  private recordMoved(
-    plan: DeliveryPlan,
-    owner: string,
-    record: DeliveryRecord,
-    moved: { recorded: boolean },
-  ): NonNullable<DeliveryInput['onMoved']> {
-    return async (destination) => {
-      await this.ledger.transition(plan.id, owner, 'done', {
-        ...movedDestination(record, destination),
-        bytesThroughProcess: 0,
-        sourceDeletedAt: this.now(),
-      });
-      moved.recorded = true;
+  /** The steps of deliverOne and deliverAndSettle, for moveInBatch. */
+  private batchSteps(): BatchSteps {
+    const owner = this.options.owner;
+    return {
+      hold: (d) => {
+        const { plan } = d.active[0] as PlannedDelivery;
+        return this.claimStanding(plan, { store: d.sourceStore, object: d.object }, true);
+      },
+      record: async (moves) => {
+        const now = this.now();
+        const items = moves.map(({ record, destination }) => ({
+          id: record.id,
+          state: 'done' as const,
+          patch: movedPatch(record, destination, now),
+        }));
+        await this.ledger.transitionMany(items, owner);
+      },
+      carry: (d, record, batched) => {
+        const how = {
+          known: d.destinationStore,
+          sourceStore: d.sourceStore,
+          object: d.object,
+          mayRename: true,
+        };
+        return this.carry(d.active[0] as PlannedDelivery, record, how, batched);
+      },
+      settle: (d, carried) =>
+        this.answered(d.result.event, d.startedAt ?? this.now(), async () =>
+          this.settle(d, [await carried()]),
+        ),
     };
   }
 
@@ -496,7 +553,7 @@ export class Router {
       owner: this.options.owner,
       holds: (record) =>
         destinationHolds(this.options.stores, record, undefined, this.transformOf(record.routeId)),
-      retryAfter: (deliveries) => this.retryAfter(deliveries),
+      retryAfter: (deliveries) => retryAfterOf(deliveries, this.retry.baseDelayMs, this.now()),
       now: this.now,
     };
   }
@@ -511,33 +568,4 @@ export class Router {
       now: this.now,
     };
   }
-
-  private retryAfter(deliveries: DeliveryResult[]): number {
-    const due = deliveries.map((d) => d.nextAttemptAt).filter((t): t is number => t !== undefined);
-    if (due.length === 0) return this.retry.baseDelayMs;
-    return Math.max(0, Math.min(...due) - this.now());
-  }
-}
-
-/** Transforms by route id, per referential (a reload is a new object): a lookup, not a search of every row, for each delivery seen again. */
-const TRANSFORMS = new WeakMap<Referential, Map<string, TransformName>>();
-
-function transformsOf(referential: Referential): Map<string, TransformName> {
-  let byId = TRANSFORMS.get(referential);
-  if (!byId) {
-    byId = new Map();
-    for (const r of referential.routes) if (r.transform) byId.set(r.id, r.transform);
-    TRANSFORMS.set(referential, byId);
-  }
-  return byId;
-}
-
-/**
- * Whether a delivery may be held rather than claimed (Ledger.holdMany): where
- * the destination write itself refuses to replace what is there, two
- * writers of one delivery cannot both stand, so the ledger need not be asked
- * first and the record is written once the delivery stands.
- */
-function mayHold(route: Route, destinationStore: ObjectStore | undefined): boolean {
-  return route.onConflict !== 'overwrite' && destinationStore?.capabilities.conditionalWrite === true;
 }
