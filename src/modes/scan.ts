@@ -96,13 +96,13 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
     },
   });
   report();
-  await routePages(ctx, events, options.concurrency, (results) => {
-    for (const result of results) {
-      summary.add(result);
-      progress.files++;
-      progress.bytes += result.event.size ?? 0;
-    }
+  const routed = (result: RouteResult) => {
+    progress.files++;
+    progress.bytes += result.event.size ?? 0;
     report();
+  };
+  await routePages(ctx, events, options.concurrency, routed, (results) => {
+    for (const result of results) summary.add(result);
   });
   progress.listingDone = true;
   report();
@@ -119,15 +119,17 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
 }
 
 /**
- * Routes the listing page by page (Router.routeListed), each page's results
- * handed to `fold` in order, so a run keeps one line per delivery, not every
- * event's whole result. While a page is routed the next one is listed, and
- * routed as soon as it is, while this one finishes.
+ * Routes the listing page by page (Router.routeListed): each result goes to
+ * `routed` as it is final, and each page's results to `fold` in order, so a
+ * run keeps one line per delivery, not every event's whole result. While a
+ * page is routed the next one is listed, and routed as soon as it is, while
+ * this one finishes.
  */
 async function routePages(
   ctx: Context,
   pages: AsyncGenerator<Array<{ event: ObjectEvent; object: ObjectInfo }>>,
   concurrency: number,
+  routed: (result: RouteResult) => void,
   fold: (results: RouteResult[]) => void,
 ): Promise<void> {
   const listNext = () => {
@@ -142,7 +144,7 @@ async function routePages(
     for (let page = await next; !page.done; page = await next) {
       next = listNext();
       const previous = routing;
-      routing = ctx.router.routeListed(page.value, concurrency);
+      routing = ctx.router.routeListed(page.value, concurrency, routed);
       if (previous) fold(await previous);
     }
     if (routing) fold(await routing);

@@ -178,27 +178,29 @@ export class Router {
    * rejects. The local moves among them that are their file's only delivery
    * go through their store's renameMany in batches (moveInBatch): a pass of
    * system calls per step and their records in one transaction, instead of
-   * one rename and one record each.
+   * one rename and one record each. `onRouted` is called with each result as
+   * it is final (progress), in no particular order.
    */
   async routeListed(
     files: Array<{ event: ObjectEvent; object: ObjectInfo }>,
     concurrency: number,
+    onRouted: (result: RouteResult) => void = () => undefined,
   ): Promise<RouteResult[]> {
+    const final = <T>(p: T): T => (isDeliverable(p) ? p : (onRouted(p as RouteResult), p));
     const prepared = await mapPool(files, concurrency, ({ event, object }) => {
       const startedAt = this.now();
-      return this.answered(event, startedAt, async () => {
+      const routed = this.answered(event, startedAt, async () => {
         const p = await this.prepare(event, false, object);
         return isDeliverable(p) ? readyToDeliver(p, this.options.stores, startedAt) : p;
       });
+      return routed.then(final);
     });
     const moves = new Set(prepared.filter((p): p is Deliverable => isDeliverable(p) && renamesInBatch(p)));
+    const deliver = (d: Deliverable) =>
+      this.answered(d.result.event, d.startedAt ?? this.now(), () => this.deliverAndSettle(d)).then(final);
     const [moved, results] = await Promise.all([
-      moveInBatches([...moves], concurrency, this.batchSteps()),
-      mapPool(prepared, concurrency, async (p) =>
-        isDeliverable(p) && !moves.has(p)
-          ? this.answered(p.result.event, p.startedAt ?? this.now(), () => this.deliverAndSettle(p))
-          : p,
-      ),
+      moveInBatches([...moves], concurrency, this.batchSteps(final)),
+      mapPool(prepared, concurrency, async (p) => (isDeliverable(p) && !moves.has(p) ? deliver(p) : p)),
     ]);
     return results.map((r) => (isDeliverable(r) ? (moved.get(r) as RouteResult) : r));
   }
@@ -490,8 +492,8 @@ export class Router {
     }
   }
 
-  /** The steps of deliverOne and deliverAndSettle, for moveInBatch. */
-  private batchSteps(): BatchSteps {
+  /** The steps of deliverOne and deliverAndSettle, for moveInBatch; each event's result goes through `final`. */
+  private batchSteps(final: (result: RouteResult) => RouteResult): BatchSteps {
     const owner = this.options.owner;
     return {
       hold: (d) => {
@@ -519,7 +521,7 @@ export class Router {
       settle: (d, carried) =>
         this.answered(d.result.event, d.startedAt ?? this.now(), async () =>
           this.settle(d, [await carried()]),
-        ),
+        ).then(final),
     };
   }
 

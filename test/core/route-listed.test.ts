@@ -49,10 +49,14 @@ describe('router: a listed page routed with its local moves made together', () =
         return renameMany(...args);
       },
     });
+    const final: string[] = [];
     const results = await fx.ctx.router.routeListed(
       await listed(['copy-1.csv', 'fin-1.csv', 'fin-2.csv', 'fin-taken.csv', 'other.txt']),
       8,
+      (r) => final.push(`${r.event.key} ${r.outcome}`),
     );
+    // each file's result is handed on once, as it is final (a scan's progress)
+    expect(final.sort()).toEqual(results.map((r) => `${r.event.key} ${r.outcome}`).sort());
     expect(results.map((r) => [r.event.key, r.outcome])).toEqual([
       ['copy-1.csv', 'routed'],
       ['fin-1.csv', 'routed'],
