@@ -3,6 +3,7 @@ import type { DeliveryState } from '../ledger/types.js';
 import { isFolderPlaceholder } from '../model/keys.js';
 import type { ListProblem, ObjectInfo } from '../storage/types.js';
 import type { RouteResult } from '../router/result.js';
+import { forEachPool, InOrder } from '../util/pool.js';
 import type { Context } from '../runtime/context.js';
 import { recoverInterrupted } from '../runtime/recover.js';
 import { SummaryBuilder, type RunSummary, type SummaryOptions } from '../runtime/summary.js';
@@ -95,14 +96,15 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
       report();
     },
   });
+  // Each result is folded into the summary as soon as those listed before it
+  // are: a run keeps one line per delivery, not every event's whole result.
+  const inOrder = new InOrder<RouteResult>((r) => summary.add(r));
   report();
-  const routed = (result: RouteResult) => {
+  await forEachPool(events, options.concurrency, async ({ event, object }, index) => {
+    inOrder.put(index, await ctx.router.route(event, object));
     progress.files++;
-    progress.bytes += result.event.size ?? 0;
+    progress.bytes += event.size ?? 0;
     report();
-  };
-  await routePages(ctx, events, options.concurrency, routed, (results) => {
-    for (const result of results) summary.add(result);
   });
   progress.listingDone = true;
   report();
@@ -116,41 +118,6 @@ export async function scan(ctx: Context, options: ScanOptions): Promise<ScanRepo
     recovered: recovery.results.length,
     tempFilesRemoved: recovery.tempFilesRemoved,
   };
-}
-
-/**
- * Routes the listing page by page (Router.routeListed): each result goes to
- * `routed` as it is final, and each page's results to `fold` in order, so a
- * run keeps one line per delivery, not every event's whole result. While a
- * page is routed the next one is listed, and routed as soon as it is, while
- * this one finishes.
- */
-async function routePages(
-  ctx: Context,
-  pages: AsyncGenerator<Array<{ event: ObjectEvent; object: ObjectInfo }>>,
-  concurrency: number,
-  routed: (result: RouteResult) => void,
-  fold: (results: RouteResult[]) => void,
-): Promise<void> {
-  const listNext = () => {
-    const listing = pages.next();
-    listing.catch(() => undefined); // awaited below, once the page before is under way
-    return listing;
-  };
-  try {
-    let next = listNext();
-    // routeListed never rejects
-    let routing: Promise<RouteResult[]> | undefined;
-    for (let page = await next; !page.done; page = await next) {
-      next = listNext();
-      const previous = routing;
-      routing = ctx.router.routeListed(page.value, concurrency, routed);
-      if (previous) fold(await previous);
-    }
-    if (routing) fold(await routing);
-  } finally {
-    await pages.return(undefined);
-  }
 }
 
 /** A source bucket listed to its end, and when its listing began. */
@@ -182,7 +149,7 @@ async function* listEvents(
   ctx: Context,
   prefix: string | undefined,
   hooks: ListHooks,
-): AsyncGenerator<Array<{ event: ObjectEvent; object: ObjectInfo }>> {
+): AsyncGenerator<{ event: ObjectEvent; object: ObjectInfo }> {
   for (const { project, bucket } of ctx.referential().sources()) {
     const store = await ctx.stores.storeFor(project);
     const from = Date.now();
@@ -199,7 +166,6 @@ async function* listEvents(
           await recordProblem(ctx, { project, bucket }, problem);
         }
       }
-      const files: Array<{ event: ObjectEvent; object: ObjectInfo }> = [];
       for (const item of page.items) {
         if (isFolderPlaceholder(item.key)) continue;
         const event: ObjectEvent = {
@@ -212,9 +178,8 @@ async function* listEvents(
         };
         if (hooks.skip(event, item)) continue;
         hooks.listed(event);
-        files.push({ event, object: item });
+        yield { event, object: item };
       }
-      if (files.length > 0) yield files;
       pageToken = page.nextPageToken;
     } while (pageToken);
     hooks.bucketListed({ project, bucket, from });

@@ -19,10 +19,8 @@ export interface Deliverable {
   refusedCount: number;
   /** The source stays whatever happens: a group's member or marker (group.ts). */
   keepSource: boolean;
-  /** The store of the only delivery's destination, when it could be had (Router.routeListed). */
+  /** The store of the only delivery's destination, when it could be had (withDestinationStore). */
   destinationStore?: ObjectStore;
-  /** When its routing began (Router.routeListed), for the event's duration. */
-  startedAt?: number;
 }
 
 /** One delivery carried (or found standing): its result, whether this call held it, whether its source went with it (a rename). */
@@ -71,13 +69,8 @@ export function renamesInBatch(d: Deliverable): boolean {
   );
 }
 
-/** The deliverable with when its routing began and the store of its only delivery's destination, when that store can be had. */
-export async function readyToDeliver(
-  d: Deliverable,
-  stores: StoreRegistry,
-  startedAt: number,
-): Promise<Deliverable> {
-  d.startedAt = startedAt;
+/** The deliverable with the store of its only delivery's destination, when that store can be had. */
+export async function withDestinationStore(d: Deliverable, stores: StoreRegistry): Promise<Deliverable> {
   const only = d.active[0];
   if (d.active.length === 1 && only)
     d.destinationStore = await stores.storeFor(only.plan.destination.project).catch(() => undefined);

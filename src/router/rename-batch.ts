@@ -1,5 +1,4 @@
 import type { ClaimResult, DeliveryRecord } from '../ledger/types.js';
-import { forEachPool } from '../util/pool.js';
 import type { Location, ObjectStore, RenameMove } from '../storage/types.js';
 import { renamedOutcome, type DeliveryOutcome } from './deliver.js';
 import type { CarriedDelivery, Deliverable } from './deliverable.js';
@@ -16,29 +15,49 @@ export interface BatchSteps {
   record(moves: Array<{ record: DeliveryRecord; destination: Location }>): Promise<void>;
   /** Carries a held delivery (Router.carry): with `batched`, the answer of the move made here; without, the whole delivery. */
   carry(d: Deliverable, record: DeliveryRecord, batched?: () => DeliveryOutcome): Promise<CarriedDelivery>;
-  /** Settles the event once its delivery is carried (Router.settle), answering for it whatever happens. */
+  /** Settles the event once its delivery is carried (Router.settle). */
   settle(d: Deliverable, carried: () => Promise<CarriedDelivery>): Promise<RouteResult>;
 }
 
 /**
- * The moves in batches of RENAME_BATCH (moveInBatch), `concurrency /
- * RENAME_BATCH` of them at once, so that one links while another waits for
- * its folder fsyncs or its record. Each move's event result.
+ * Local moves (renamesInBatch) that reach their delivery in the same turn of
+ * the event loop, made together by moveInBatch: a scan's or a drain's
+ * routing lanes hand theirs here one by one, and each gets its event's
+ * result back. A batch goes once RENAME_BATCH moves wait, or on the next
+ * turn with what waits then.
  */
-export async function moveInBatches(
-  moves: Deliverable[],
-  concurrency: number,
-  steps: BatchSteps,
-): Promise<Map<Deliverable, RouteResult>> {
-  const results = new Map<Deliverable, RouteResult>();
-  const batches = Array.from({ length: Math.ceil(moves.length / RENAME_BATCH) }, (_, i) =>
-    moves.slice(i * RENAME_BATCH, (i + 1) * RENAME_BATCH),
-  );
-  await forEachPool(batches, Math.max(1, Math.floor(concurrency / RENAME_BATCH)), async (batch) => {
-    const routed = await moveInBatch(batch, steps);
-    batch.forEach((d, k) => results.set(d, routed[k] as RouteResult));
-  });
-  return results;
+export class RenameBatcher {
+  private waiting: Array<{ d: Deliverable; resolve(result: Promise<RouteResult>): void }> = [];
+  private scheduled = false;
+
+  constructor(private readonly steps: BatchSteps) {}
+
+  /** The event's result once its move is made with the others of its batch; rejects as Router.settle would. */
+  async move(d: Deliverable): Promise<RouteResult> {
+    const result = await new Promise<Promise<RouteResult>>((resolve) => {
+      this.waiting.push({ d, resolve });
+      if (this.waiting.length >= RENAME_BATCH) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+    return result;
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    moveInBatch(
+      batch.map((w) => w.d),
+      this.steps,
+    ).then(
+      (results) => batch.forEach((w, i) => w.resolve(results[i] as Promise<RouteResult>)),
+      (error: unknown) => batch.forEach((w) => w.resolve(Promise.reject(error))),
+    );
+  }
 }
 
 /**
@@ -53,7 +72,10 @@ export async function moveInBatches(
  * once recorded, fails as it would alone. Resolves with each event's result,
  * in order.
  */
-export async function moveInBatch(batch: Deliverable[], steps: BatchSteps): Promise<RouteResult[]> {
+export async function moveInBatch(
+  batch: Deliverable[],
+  steps: BatchSteps,
+): Promise<Array<Promise<RouteResult>>> {
   const claims = await Promise.all(batch.map((d) => steps.hold(d).catch(asError)));
   const carried: Array<Promise<CarriedDelivery>> = [];
   const held: Array<{ index: number; record: DeliveryRecord }> = [];
@@ -73,9 +95,7 @@ export async function moveInBatch(batch: Deliverable[], steps: BatchSteps): Prom
       carried[index] = steps.carry(batch[index] as Deliverable, record, answers[k]);
     });
   }
-  return Promise.all(
-    batch.map((d, index) => steps.settle(d, () => carried[index] as Promise<CarriedDelivery>)),
-  );
+  return batch.map((d, index) => steps.settle(d, () => carried[index] as Promise<CarriedDelivery>));
 }
 
 interface StorePair {

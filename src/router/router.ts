@@ -15,14 +15,14 @@ import type { ParquetSettings } from '../storage/csv-parquet.js';
 import { executeDelivery, type DeliveryInput, type DeliveryOutcome } from './deliver.js';
 import {
   isDeliverable,
-  readyToDeliver,
+  withDestinationStore,
   mayHold,
   mayRenameIn,
   renamesInBatch,
   type CarriedDelivery,
   type Deliverable,
 } from './deliverable.js';
-import { moveInBatches, type BatchSteps } from './rename-batch.js';
+import { RenameBatcher, type BatchSteps } from './rename-batch.js';
 import { movedPatch, recordMoved, recordStanding, recordWritten } from './record-standing.js';
 import { DESTINATION_LOST, destinationHolds, type SourceNow } from './destination-truth.js';
 import { screenDeliveries } from './guards.js';
@@ -116,6 +116,8 @@ export class Router {
   private readonly failures: FailureContext;
   /** Members and markers of groups (`complete_when`): see group.ts. */
   private readonly groups: GroupRouter;
+  /** Local moves reaching their delivery together, made together (rename-batch.ts). */
+  private readonly renames: RenameBatcher;
 
   constructor(private readonly options: RouterOptions) {
     this.leaseMs = options.leaseMs ?? 15_000;
@@ -128,6 +130,7 @@ export class Router {
       ...(options.parquet ? { parquet: options.parquet } : {}),
     };
     this.claims = new Claims(options.ledger, options.owner, this.leaseMs, this.now);
+    this.renames = new RenameBatcher(this.batchSteps());
     this.failures = { ledger: options.ledger, retry: this.retry, log: this.log, now: this.now };
     this.groups = new GroupRouter({
       ledger: options.ledger,
@@ -169,53 +172,15 @@ export class Router {
    * as a look (`capabilities.listingAsLook`).
    */
   async route(event: ObjectEvent, listed?: ObjectInfo): Promise<RouteResult> {
-    return this.answered(event, this.now(), () => this.routeUnsafe(event, false, listed));
-  }
-
-  /**
-   * Routes a listing's files (a scan's page) as route() routes each, `listed`
-   * standing for the look, with at most `concurrency` in flight; never
-   * rejects. The local moves among them that are their file's only delivery
-   * go through their store's renameMany in batches (moveInBatch): a pass of
-   * system calls per step and their records in one transaction, instead of
-   * one rename and one record each. `onRouted` is called with each result as
-   * it is final (progress), in no particular order.
-   */
-  async routeListed(
-    files: Array<{ event: ObjectEvent; object: ObjectInfo }>,
-    concurrency: number,
-    onRouted: (result: RouteResult) => void = () => undefined,
-  ): Promise<RouteResult[]> {
-    const final = <T>(p: T): T => (isDeliverable(p) ? p : (onRouted(p as RouteResult), p));
-    const prepared = await mapPool(files, concurrency, ({ event, object }) => {
-      const startedAt = this.now();
-      const routed = this.answered(event, startedAt, async () => {
-        const p = await this.prepare(event, false, object);
-        return isDeliverable(p) ? readyToDeliver(p, this.options.stores, startedAt) : p;
-      });
-      return routed.then(final);
-    });
-    const moves = new Set(prepared.filter((p): p is Deliverable => isDeliverable(p) && renamesInBatch(p)));
-    const deliver = (d: Deliverable) =>
-      this.answered(d.result.event, d.startedAt ?? this.now(), () => this.deliverAndSettle(d)).then(final);
-    const [moved, results] = await Promise.all([
-      moveInBatches([...moves], concurrency, this.batchSteps(final)),
-      mapPool(prepared, concurrency, async (p) => (isDeliverable(p) && !moves.has(p) ? deliver(p) : p)),
-    ]);
-    return results.map((r) => (isDeliverable(r) ? (moved.get(r) as RouteResult) : r));
+    return this.answered(event, () => this.routeUnsafe(event, false, listed));
   }
 
   /** Runs `route` and answers for the event whatever happens: a failure is described in the result. */
-  private async answered<T extends RouteResult | Deliverable>(
-    event: ObjectEvent,
-    started: number,
-    route: () => Promise<T>,
-  ): Promise<T | RouteResult> {
+  private async answered(event: ObjectEvent, route: () => Promise<RouteResult>): Promise<RouteResult> {
+    const started = this.now();
     let result: RouteResult;
     try {
-      const routed = await route();
-      if (isDeliverable(routed)) return routed;
-      result = routed as RouteResult;
+      result = await route();
     } catch (error) {
       result = failedEvent(event, error, this.retry, this.log);
     }
@@ -355,6 +320,7 @@ export class Router {
    */
   private async deliverAndSettle(d: Deliverable): Promise<RouteResult> {
     const { sourceStore, object, active } = d;
+    if (renamesInBatch(await withDestinationStore(d, this.options.stores))) return this.renames.move(d);
     const owner = this.options.owner;
     const mayRename = mayRenameIn(d);
     // most files have one delivery: no pool of lanes around it
@@ -492,8 +458,8 @@ export class Router {
     }
   }
 
-  /** The steps of deliverOne and deliverAndSettle, for moveInBatch; each event's result goes through `final`. */
-  private batchSteps(final: (result: RouteResult) => RouteResult): BatchSteps {
+  /** The steps of deliverOne and deliverAndSettle, for moveInBatch. */
+  private batchSteps(): BatchSteps {
     const owner = this.options.owner;
     return {
       hold: (d) => {
@@ -518,10 +484,7 @@ export class Router {
         };
         return this.carry(d.active[0] as PlannedDelivery, record, how, batched);
       },
-      settle: (d, carried) =>
-        this.answered(d.result.event, d.startedAt ?? this.now(), async () =>
-          this.settle(d, [await carried()]),
-        ).then(final),
+      settle: async (d, carried) => this.settle(d, [await carried()]),
     };
   }
 

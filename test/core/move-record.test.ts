@@ -4,19 +4,34 @@
 // that order. A ledger that cannot record keeps the source.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeliveryState, Ledger, TransitionPatch } from '../../src/ledger/types.js';
+import type { DeliveryState, Ledger, TransitionItem, TransitionPatch } from '../../src/ledger/types.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id
 land,in,\\.csv$,finance,raw,,move,to-finance
 `;
 
-type Transition = (id: string, owner: string, state: DeliveryState, patch?: TransitionPatch) => Promise<boolean>;
+type Transition = (
+  id: string,
+  owner: string,
+  state: DeliveryState,
+  patch?: TransitionPatch,
+) => Promise<boolean>;
 
-/** Replaces the ledger's transition on the router's ledger object; returns the original. */
+/**
+ * Replaces the ledger's transition on the router's ledger object, and its
+ * transitionMany (a batch of moves records through it) with one wrapped
+ * transition per item, in order.
+ */
 function interceptTransitions(ledger: Ledger, around: (original: Transition) => Transition): void {
-  const original = ledger.transition.bind(ledger);
-  Object.defineProperty(ledger, 'transition', { value: around(original), configurable: true });
+  const transition = around(ledger.transition.bind(ledger));
+  Object.defineProperty(ledger, 'transition', { value: transition, configurable: true });
+  const transitionMany = async (items: TransitionItem[], owner: string) => {
+    const done: boolean[] = [];
+    for (const item of items) done.push(await transition(item.id, owner, item.state, item.patch));
+    return done;
+  };
+  Object.defineProperty(ledger, 'transitionMany', { value: transitionMany, configurable: true });
 }
 
 describe('router: a move is recorded before its source goes', () => {

@@ -1,5 +1,5 @@
-// Router.routeListed: a scan's page routed as route() routes each file, the
-// local moves among them made together (FsStore.renameMany, moveInBatch).
+// Local moves routed at once (a scan's lanes, a drain's batch) are made
+// together (RenameBatcher, moveInBatch, FsStore.renameMany).
 // Whatever the batch cannot make is carried alone and judged as ever;
 // nothing is replaced, nothing lost, and a move's record stands before its
 // source goes.
@@ -7,6 +7,7 @@ import { link, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransitionItem } from '../../src/ledger/types.js';
+import type { ObjectEvent } from '../../src/model/event.js';
 import type { ObjectInfo } from '../../src/storage/types.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
@@ -15,9 +16,13 @@ land,in,^fin.*\\.csv$,finance,raw,,move,fail,to-finance
 land,in,^copy.*\\.csv$,archive,raw,,copy,fail,to-archive
 `;
 
-describe('router: a listed page routed with its local moves made together', () => {
+describe('router: local moves routed at once are made together', () => {
   let fx: RouterFixture;
   afterEach(async () => fx?.close());
+
+  /** Routes the files at once, as a scan's lanes do, each with its listing. */
+  const routeAll = (files: Array<{ event: ObjectEvent; object: ObjectInfo }>) =>
+    Promise.all(files.map(({ event, object }) => fx.ctx.router.route(event, object)));
 
   /** The page a scan lists of land/in now: each file's event and listing. */
   const listed = async (keys: string[]) => {
@@ -49,14 +54,9 @@ describe('router: a listed page routed with its local moves made together', () =
         return renameMany(...args);
       },
     });
-    const final: string[] = [];
-    const results = await fx.ctx.router.routeListed(
+    const results = await routeAll(
       await listed(['copy-1.csv', 'fin-1.csv', 'fin-2.csv', 'fin-taken.csv', 'other.txt']),
-      8,
-      (r) => final.push(`${r.event.key} ${r.outcome}`),
     );
-    // each file's result is handed on once, as it is final (a scan's progress)
-    expect(final.sort()).toEqual(results.map((r) => `${r.event.key} ${r.outcome}`).sort());
     expect(results.map((r) => [r.event.key, r.outcome])).toEqual([
       ['copy-1.csv', 'routed'],
       ['fin-1.csv', 'routed'],
@@ -87,14 +87,14 @@ describe('router: a listed page routed with its local moves made together', () =
     // a run killed between its link and its record: the destination is the same inode
     await mkdir(path.dirname(fx.ws.file('finance/raw/fin-1.csv')), { recursive: true });
     await link(fx.ws.file('land/in/fin-1.csv'), fx.ws.file('finance/raw/fin-1.csv'));
-    const [result] = await fx.ctx.router.routeListed(await listed(['fin-1.csv']), 8);
+    const [result] = await routeAll(await listed(['fin-1.csv']));
     expect(result?.outcome).toBe('routed');
     expect(result?.deliveries.map((d) => d.state)).toEqual(['done']);
     expect(await fx.ws.exists('land/in/fin-1.csv')).toBe(false);
     expect((await fx.ws.read('finance/raw/fin-1.csv')).toString()).toBe('bytes');
   });
 
-  it('keeps every source of a batch whose record fails, and the next page delivers them', async () => {
+  it('keeps every source of a batch whose record fails, and the next attempt delivers them', async () => {
     fx = await routerFixture(ROUTES);
     const keys = ['fin-1.csv', 'fin-2.csv', 'fin-3.csv'];
     for (const key of keys) await fx.ws.put(`land/in/${key}`, `bytes of ${key}`);
@@ -108,13 +108,13 @@ describe('router: a listed page routed with its local moves made together', () =
         return transitionMany(items, owner);
       },
     });
-    const first = await fx.ctx.router.routeListed(await listed(keys), 8);
+    const first = await routeAll(await listed(keys));
     expect(first.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed']);
     for (const key of keys) {
       expect(await fx.ws.exists(`land/in/${key}`)).toBe(true);
       expect(await fx.ws.exists(`finance/raw/${key}`)).toBe(true);
     }
-    const again = await fx.ctx.router.routeListed(await listed(keys), 8);
+    const again = await routeAll(await listed(keys));
     expect(again.map((r) => r.outcome)).toEqual(['routed', 'routed', 'routed']);
     for (const key of keys) {
       expect(await fx.ws.exists(`land/in/${key}`)).toBe(false);
