@@ -77,25 +77,23 @@ export async function moveInBatch(
   steps: BatchSteps,
 ): Promise<Array<Promise<RouteResult>>> {
   const claims = await Promise.all(batch.map((d) => steps.hold(d).catch(asError)));
-  const carried: Array<Promise<CarriedDelivery>> = [];
+  // each delivery's carrying, started when its event is settled (nothing is left pending in between)
+  const carried: Array<() => Promise<CarriedDelivery>> = [];
   const held: Array<{ index: number; record: DeliveryRecord }> = [];
   claims.forEach((claim, index) => {
-    if (claim instanceof Error) carried[index] = Promise.reject(claim);
-    else if (claim.status !== 'claimed')
-      carried[index] = Promise.resolve({
-        result: resultFromRecord(claim.record, standingState(claim)),
-        held: false,
-        sourceGone: false,
-      });
-    else held.push({ index, record: claim.record });
+    if (claim instanceof Error) carried[index] = () => Promise.reject(claim);
+    else if (claim.status !== 'claimed') {
+      const result = resultFromRecord(claim.record, standingState(claim));
+      carried[index] = async () => ({ result, held: false, sourceGone: false });
+    } else held.push({ index, record: claim.record });
   });
   for (const group of byStores(batch, held)) {
     const answers = await moveGroup(batch, group, steps);
     group.moves.forEach(({ index, record }, k) => {
-      carried[index] = steps.carry(batch[index] as Deliverable, record, answers[k]);
+      carried[index] = () => steps.carry(batch[index] as Deliverable, record, answers[k]);
     });
   }
-  return batch.map((d, index) => steps.settle(d, () => carried[index] as Promise<CarriedDelivery>));
+  return batch.map((d, index) => steps.settle(d, carried[index] as () => Promise<CarriedDelivery>));
 }
 
 interface StorePair {

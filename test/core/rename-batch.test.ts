@@ -6,7 +6,7 @@
 import { link, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TransitionItem } from '../../src/ledger/types.js';
+import type { DeliveryPlan, TransitionItem } from '../../src/ledger/types.js';
 import type { ObjectEvent } from '../../src/model/event.js';
 import type { ObjectInfo } from '../../src/storage/types.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
@@ -92,6 +92,30 @@ describe('router: local moves routed at once are made together', () => {
     expect(result?.deliveries.map((d) => d.state)).toEqual(['done']);
     expect(await fx.ws.exists('land/in/fin-1.csv')).toBe(false);
     expect((await fx.ws.read('finance/raw/fin-1.csv')).toString()).toBe('bytes');
+  });
+
+  it('answers for a move whose hold fails, and makes the others of its batch', async () => {
+    fx = await routerFixture(ROUTES);
+    for (const key of ['fin-1.csv', 'fin-bad.csv', 'fin-2.csv']) await fx.ws.put(`land/in/${key}`, key);
+    const ledger = fx.ctx.ledger;
+    const holdMany = ledger.holdMany!.bind(ledger);
+    Object.defineProperty(ledger, 'holdMany', {
+      configurable: true,
+      value: async (plans: DeliveryPlan[], owner: string, leaseMs: number) => {
+        if (plans.some((p) => p.source.key === 'fin-bad.csv')) throw new Error('ledger unavailable');
+        return holdMany(plans, owner, leaseMs);
+      },
+    });
+    const results = await routeAll(await listed(['fin-1.csv', 'fin-bad.csv', 'fin-2.csv']));
+    expect(results.map((r) => [r.event.key, r.outcome, r.error?.message])).toEqual([
+      ['fin-1.csv', 'routed', undefined],
+      ['fin-bad.csv', 'failed', 'ledger unavailable'],
+      ['fin-2.csv', 'routed', undefined],
+    ]);
+    expect((await fx.ws.read('land/in/fin-bad.csv')).toString()).toBe('fin-bad.csv');
+    expect(await fx.ws.exists('finance/raw/fin-bad.csv')).toBe(false);
+    expect(await fx.ws.exists('land/in/fin-1.csv')).toBe(false);
+    expect(await fx.ws.exists('land/in/fin-2.csv')).toBe(false);
   });
 
   it('keeps every source of a batch whose record fails, and the next attempt delivers them', async () => {
