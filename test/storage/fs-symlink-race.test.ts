@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FsStore } from '../../src/storage/fs/store.js';
+import type { RenameMove } from '../../src/storage/types.js';
 import { listAll, readText } from '../conformance/store-streams.js';
 import { snapshotTree } from '../helpers/fs-snapshot.js';
 
@@ -86,6 +87,8 @@ it('a folder swapped for a link to outside the data root, while the store works 
   for (let round = 0; round < ROUNDS; round++) {
     await settle(listAll(store, 'src', '', 17));
     await settle(store.cleanup('src', 0));
+    // half of a moving round's files go together, through renameMany, into the swapped destination folder
+    const batch: RenameMove[] = [];
     for (let i = round; i < FILES; i += 2) {
       const key = `landing/f${i}.csv`;
       const info = await settle(store.stat('src', key));
@@ -98,12 +101,17 @@ it('a folder swapped for a link to outside the data root, while the store works 
       else if (round % 3 === 1) {
         const generation = (info as { generation?: string } | undefined)?.generation;
         await settle(store.delete('src', key, generation ? { ifGenerationMatch: generation } : {}));
-      } else {
+      } else if (i % 4 < 2) {
         await settle(
           store.rename(store, { bucket: 'src', key }, { bucket: 'dst', key: `moved/${round}/f${i}.csv` }),
         );
+      } else {
+        const generation = (info as { generation?: string } | undefined)?.generation;
+        const to = { bucket: 'dst', key: `copied/m${round}/f${i}.csv` };
+        if (generation) batch.push({ from: { bucket: 'src', key }, to, generation });
       }
     }
+    if (batch.length > 0) await settle(store.renameMany(store, batch, async () => undefined));
   }
   await stopSwapper(swappers[0]!, landing, held);
   await stopSwapper(swappers[1]!, copied, held2);

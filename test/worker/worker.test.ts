@@ -73,8 +73,17 @@ describe('runWorker', () => {
       await sleep(100);
       return FsStore.prototype.rename.apply(this, args);
     };
+    // moves routed together go through renameMany: slowed alike
+    const slowRenameMany = async function (
+      this: FsStore,
+      ...args: Parameters<NonNullable<FsStore['renameMany']>>
+    ) {
+      await sleep(100);
+      return FsStore.prototype.renameMany.apply(this, args);
+    };
     const store = f.wrap('warehouse', {});
     Object.defineProperty(store, 'rename', { value: slowRename.bind(store) });
+    Object.defineProperty(store, 'renameMany', { value: slowRenameMany.bind(store) });
     const queue = new MemoryQueue({ pollMs: 5 });
     await land(12, queue);
     const stop = new AbortController();
