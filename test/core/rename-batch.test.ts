@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryPlan, TransitionItem } from '../../src/ledger/types.js';
 import type { ObjectEvent } from '../../src/model/event.js';
 import type { ObjectInfo } from '../../src/storage/types.js';
+import { versionedKey } from '../../src/router/plan.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
 const ROUTES = `source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,on_conflict,route_id
@@ -92,6 +93,25 @@ describe('router: local moves routed at once are made together', () => {
     expect(result?.deliveries.map((d) => d.state)).toEqual(['done']);
     expect(await fx.ws.exists('land/in/fin-1.csv')).toBe(false);
     expect((await fx.ws.read('finance/raw/fin-1.csv')).toString()).toBe('bytes');
+  });
+
+  it('under on_conflict=version, a move whose name is taken goes alone to its versioned key', async () => {
+    fx = await routerFixture(ROUTES.replace(',move,fail,to-finance', ',move,version,to-finance'));
+    for (const key of ['fin-1.csv', 'fin-2.csv']) await fx.ws.put(`land/in/${key}`, `new ${key}`);
+    await fx.ws.put('finance/raw/fin-2.csv', 'the finance team’s own fin-2');
+    const files = await listed(['fin-1.csv', 'fin-2.csv']);
+    const results = await routeAll(files);
+    expect(results.map((r) => [r.outcome, r.deliveries[0]?.state])).toEqual([
+      ['routed', 'done'],
+      ['routed', 'done'],
+    ]);
+    const versioned = versionedKey('fin-2.csv', files[1]!.object.generation);
+    expect(results[1]!.deliveries[0]!.destination).toBe(`finance/raw/${versioned}`);
+    expect((await fx.ws.read(`finance/raw/${versioned}`)).toString()).toBe('new fin-2.csv');
+    expect((await fx.ws.read('finance/raw/fin-2.csv')).toString()).toBe('the finance team’s own fin-2');
+    expect((await fx.ws.read('finance/raw/fin-1.csv')).toString()).toBe('new fin-1.csv');
+    expect(await fx.ws.exists('land/in/fin-1.csv')).toBe(false);
+    expect(await fx.ws.exists('land/in/fin-2.csv')).toBe(false);
   });
 
   it('answers for a move whose hold fails, and makes the others of its batch', async () => {
