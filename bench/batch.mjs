@@ -65,7 +65,11 @@ export async function run({ quick = false } = {}) {
         'files/s',
       ),
       row(`batch drain, ${count} files: peak RSS`, r.maxRssBytes / 2 ** 20, 'MiB'),
-      row(`batch drain, ${count} files: batches of ${count / report.batches}`, report.batches, 'batches'),
+      row(
+        `batch drain, ${count} files: pulls (${Math.round(count / report.batches)} messages each on average)`,
+        report.batches,
+        'batches',
+      ),
     ];
   } finally {
     await work.remove();

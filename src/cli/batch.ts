@@ -22,7 +22,7 @@ import {
 } from './common.js';
 
 interface BatchOptions extends CommonOptionValues {
-  maxBatch: number;
+  maxBatch?: number;
   timeBudget?: number;
   maxAttempts: number;
   lease: number;
@@ -49,7 +49,7 @@ function declareBatchOptions(): Command {
     ),
     { queue: true },
   )
-    .option('--max-batch <n>', 'messages pulled at a time', positiveInt, 100)
+    .option('--max-batch <n>', 'messages pulled at a time (default: --concurrency)', positiveInt)
     .option(
       '--time-budget <duration>',
       'stop pulling after this long, e.g. 5m (default: until the queue is empty)',
@@ -102,7 +102,7 @@ function drainPlan(
   logger: Logger,
 ): ExclusiveDrainOptions {
   return {
-    maxBatch: options.maxBatch,
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
     maxAttempts: options.maxAttempts,
     leaseMs: options.lease,
     baseDelayMs: options.retryDelay,

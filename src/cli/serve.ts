@@ -105,7 +105,7 @@ function declareServeOptions(): Command {
     )
     .option('--schedule <cron>', 'batch mode: when to drain (unix cron, e.g. "*/5 * * * *")')
     .option('--timezone <tz>', 'batch mode: IANA time zone of --schedule')
-    .option('--max-batch <n>', 'batch mode: messages pulled at a time (default 100)', positiveInt)
+    .option('--max-batch <n>', 'batch mode: messages pulled at a time (default: --concurrency)', positiveInt)
     .option('--time-budget <duration>', 'batch mode: stop pulling after this long per drain', duration)
     .option('--grace <duration>', 'longest wait for requests in flight at shutdown', duration, 30_000)
     .option(

@@ -15,14 +15,17 @@ import type { Context } from '../runtime/context.js';
 import { keepLeasesAlive } from './message-leases.js';
 import { recoverInterrupted } from '../runtime/recover.js';
 import type { Notifier } from '../signals/notifier.js';
-import { deliveredFiles } from '../router/delivered.js';
+import type { DeliveredFile } from '../signals/manifest.js';
 import { newSignalId } from '../signals/signal-id.js';
-import { signalFromContext } from './drain-signal.js';
+import { signalFromContext, signalledDeliveries } from './drain-signal.js';
 
 export type { DrainReport } from './batch-report.js';
 
 export interface DrainOptions {
-  /** Messages pulled at a time (default 100). */
+  /**
+   * Messages pulled at a time (default: the concurrency, so that one pull
+   * fills the routing pool; a smaller pull left lanes idle at each batch's end).
+   */
   maxBatch?: number;
   /** Stop pulling once this much time has passed (the batch in hand finishes). Default: no limit. */
   timeBudgetMs?: number;
@@ -67,7 +70,8 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
   const { maxBatch, leaseMs, concurrency, pullWaitMs, policy } = drainSettings(ctx, queue, options);
   const dryRun = ctx.config.dryRun;
   const report = emptyDrainReport(newSignalId('drain', new Date(started)));
-  const delivered: RouteResult[] = [];
+  /** For the manifests and notify messages: the files of signalling rows only (memory grows with nothing else). */
+  const delivered: DeliveredFile[] = [];
 
   if (options.recover !== false && !dryRun) {
     const recovery = await recoverInterrupted(ctx);
@@ -102,7 +106,7 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
 
       const results = await routeBatch(ctx, messages, concurrency, (r) => {
         countResult(report, r);
-        if (!dryRun && r.outcome === 'routed') delivered.push(r);
+        if (!dryRun) for (const file of signalledDeliveries(ctx, r)) delivered.push(file);
       });
       if (dryRun) {
         held.push(...messages.map((m) => m.id));
@@ -129,10 +133,9 @@ export async function drain(ctx: Context, queue: Queue, options: DrainOptions = 
 async function signalDrain(
   ctx: Context,
   report: DrainReport,
-  delivered: RouteResult[],
+  deliveries: DeliveredFile[],
   notifier: Notifier | undefined,
 ): Promise<void> {
-  const deliveries = deliveredFiles(delivered);
   if (deliveries.length === 0) return;
   const signals = await signalFromContext(ctx, { id: report.id, kind: 'drain', deliveries }, notifier);
   report.manifests = signals.manifests;
@@ -148,10 +151,11 @@ function drainSettings(
   queue: Queue,
   options: DrainOptions,
 ): { maxBatch: number; leaseMs: number; concurrency: number; pullWaitMs: number; policy: RetryPolicy } {
+  const concurrency = options.concurrency ?? ctx.config.concurrency;
   return {
-    maxBatch: Math.max(1, Math.floor(options.maxBatch ?? 100)),
+    maxBatch: Math.max(1, Math.floor(options.maxBatch ?? concurrency)),
     leaseMs: options.leaseMs ?? 60_000,
-    concurrency: options.concurrency ?? ctx.config.concurrency,
+    concurrency,
     pullWaitMs: options.pullWaitMs ?? (queue.capabilities.exactStats ? 0 : 2_000),
     policy: {
       maxAttempts: options.maxAttempts ?? 5,

@@ -1,11 +1,10 @@
 import { errorCode, errorMessage } from '../model/errors.js';
-import { deliveredFiles } from '../router/delivered.js';
 import type { RouteResult } from '../router/result.js';
 import type { Context } from '../runtime/context.js';
 import type { DeliveredFile } from '../signals/manifest.js';
-import { signallingRoutes, type SignalReport } from '../signals/signal.js';
+import type { SignalReport } from '../signals/signal.js';
 import { newSignalId } from '../signals/signal-id.js';
-import { signalFromContext } from './drain-signal.js';
+import { signalFromContext, signalledDeliveries } from './drain-signal.js';
 
 /** A window is closed once it lists this many files, whatever its age (bounds a busy worker's memory). */
 const MAX_WINDOW_FILES = 10_000;
@@ -35,10 +34,7 @@ export class SignalWindow {
 
   /** Adds what a routing delivered for signalling rows (nothing else is kept). */
   add(result: RouteResult): void {
-    if (result.outcome !== 'routed') return;
-    const routes = signallingRoutes(this.ctx.referential());
-    if (routes.size === 0) return;
-    const files = deliveredFiles([result], routes);
+    const files = signalledDeliveries(this.ctx, result);
     if (files.length === 0) return;
     if (this.files.length === 0) this.openedAt = Date.now();
     for (const file of files) this.files.push(file);

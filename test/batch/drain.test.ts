@@ -52,6 +52,25 @@ describe('drain', () => {
     expect((await f.ctx.reports.counts()).byState.done).toBe(1000);
   });
 
+  it('pulls as many messages at a time as it routes at once, unless told otherwise', async () => {
+    f = await batchFixture(ROUTES);
+    const keys = Array.from({ length: 10 }, (_, i) => `ok_${i}.csv`);
+    for (const key of keys) await f.ws.put(`land/in/${key}`, `${key}\n`);
+    await f.queue.publish(keys.map((key) => f!.event(`land/in/${key}`, { origin: 'fs' })));
+    const pulls: number[] = [];
+    const pull = f.queue.pull.bind(f.queue);
+    f.queue.pull = async (max, leaseMs, waitMs) => {
+      pulls.push(max);
+      return pull(max, leaseMs, waitMs);
+    };
+
+    const report = await drain(f.ctx, f.queue, { concurrency: 4 });
+
+    expect(report).toMatchObject({ routed: 10, messages: 10, batches: 3, stoppedBy: 'empty' });
+    expect(pulls).toEqual([4, 4, 4, 4]);
+    expect((await readdir(f.ws.file('finance/raw'))).sort()).toEqual([...keys].sort());
+  });
+
   it('acks a message whose source is gone, and a repeated notification of a routed file: never retried forever', async () => {
     f = await batchFixture(ROUTES);
     await f.ws.put('land/in/ok_1.csv', 'one\n');
