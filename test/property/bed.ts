@@ -3,7 +3,9 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { ReferentialInvalidError } from '../../src/model/errors.js';
 import { startWatcher } from '../../src/triggers/fs-watch/watcher.js';
-import { routerSink } from '../../src/intake/sink.js';
+import { drain } from '../../src/drains/batch.js';
+import { queueSink, routerSink } from '../../src/intake/sink.js';
+import { openSqliteQueue, type SqliteQueue } from '../../src/queue/sqlite/queue.js';
 import type { ObjectEvent } from '../../src/model/event.js';
 import { silentLogger } from '../../src/util/log.js';
 import { openContext, type Context } from '../../src/runtime/context.js';
@@ -33,6 +35,8 @@ export class Bed {
   readonly model = new Model();
   readonly trace: string[] = [];
   private ctx: Context | undefined;
+  /** The SQLite queue of the state folder, opened at the first `enqueue` or `drain`. */
+  private queue: SqliteQueue | undefined;
   private swaps = 0;
   /** Runs once, right after the next listing of a `land` bucket returns (an action racing a scan). */
   private afterList: (() => Promise<void>) | undefined;
@@ -101,6 +105,7 @@ export class Bed {
   }
 
   async close(): Promise<void> {
+    await this.queue?.close();
     await this.ctx?.close();
     await this.ws.remove();
   }
@@ -117,6 +122,10 @@ export class Bed {
         return this.scan();
       case 'event':
         return this.event(action.pick, action.twice, obs);
+      case 'enqueue':
+        return this.enqueue(action.pick, obs);
+      case 'drain':
+        return this.drain(action.maxBatch);
       case 'watch':
         return this.watch(action.pick);
       case 'watcherRun':
@@ -198,22 +207,38 @@ export class Bed {
   /** A notification for a landing (present or gone) or for a file under a swapped link; maybe sent twice at once. */
   private async event(pick: number, twice: boolean, obs: Observation): Promise<string> {
     if (!this.ctx) return 'skip: not running';
-    const targets: { location: string; generation?: string }[] = [...this.model.landings];
-    for (const link of obs.links.keys())
-      for (const name of OUTSIDE_FILES) targets.push({ location: `${link}/${name}` });
-    const target = choose(targets, pick);
-    if (!target) return 'skip: no target';
-    const [project, bucket, ...key] = target.location.split('/');
-    const event: ObjectEvent = {
-      project: project!,
-      bucket: bucket!,
-      key: key.join('/'),
-      origin: 'manual',
-      ...(target.generation ? { generation: target.generation } : {}),
-    };
+    const event = notification(this.model.landings, obs, pick);
+    if (!event) return 'skip: no target';
     const router = this.ctx.router;
     const results = await Promise.all((twice ? [1, 2] : [1]).map(() => router.route(event)));
-    return `event ${target.location}: ${results.map((r) => r.outcome + (r.error ? ` ${r.error.code}` : '')).join(', ')}`;
+    return `event ${event.project}/${event.bucket}/${event.key}: ${results.map((r) => r.outcome + (r.error ? ` ${r.error.code}` : '')).join(', ')}`;
+  }
+
+  /** The same notification, queued for a later drain instead of routed now. */
+  private async enqueue(pick: number, obs: Observation): Promise<string> {
+    if (!this.ctx) return 'skip: not running';
+    const event = notification(this.model.landings, obs, pick);
+    if (!event) return 'skip: no target';
+    await queueSink(await this.openQueue())(event);
+    return `queued ${event.project}/${event.bucket}/${event.key}`;
+  }
+
+  /** One drain of the queue (`switchyard batch`), pulling `maxBatch` messages at a time. */
+  private async drain(maxBatch: number): Promise<string> {
+    if (!this.ctx) return 'skip: not running';
+    const report = await drain(this.ctx, await this.openQueue(), {
+      maxBatch,
+      concurrency: 2,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+    });
+    const { messages, routed, failed, dead, acked, nacked } = report;
+    return `drain: ${JSON.stringify({ messages, routed, failed, dead, acked, nacked })}`;
+  }
+
+  private async openQueue(): Promise<SqliteQueue> {
+    this.queue ??= await openSqliteQueue(path.join(this.ctx!.config.stateDir, 'queue.db'));
+    return this.queue;
   }
 
   /** What the watcher hands the sink for a complete file (see fs-watch-pending `complete`). */
@@ -377,6 +402,23 @@ function producerTime(step: number): Date {
 
 function pickName(index: number): string {
   return NAMES[index % NAMES.length]!;
+}
+
+/** A notification of a landing (present or gone, with its generation) or of a file under a swapped link. */
+function notification(landings: readonly Landing[], obs: Observation, pick: number): ObjectEvent | undefined {
+  const targets: { location: string; generation?: string }[] = [...landings];
+  for (const link of obs.links.keys())
+    for (const name of OUTSIDE_FILES) targets.push({ location: `${link}/${name}` });
+  const target = choose(targets, pick);
+  if (!target) return undefined;
+  const [project, bucket, ...key] = target.location.split('/');
+  return {
+    project: project!,
+    bucket: bucket!,
+    key: key.join('/'),
+    origin: 'manual',
+    ...(target.generation ? { generation: target.generation } : {}),
+  };
 }
 
 function choose<T>(items: readonly T[], pick: number): T | undefined {

@@ -7,8 +7,9 @@ import { scenarioArb, type Scenario } from './palette.js';
  * "Never lose a file", as a property: random referentials (fan-out, copy and
  * move, every on_conflict, a same-bucket archive row, sometimes a self-route,
  * a cycle or a destination bucket that is a link to the source) and random
- * interleavings of landings, scans, events, watcher hand-offs and operator or
- * consumer actions. After every step the model's oracle must hold (see
+ * interleavings of landings, scans, events, watcher hand-offs, notifications
+ * queued and drained (`switchyard batch`, a few messages a pull) and operator
+ * or consumer actions. After every step the model's oracle must hold (see
  * model.ts), and after every whole scan no open unrouted entry of a listed
  * bucket may name a file that is not there (bed.ts). `SWITCHYARD_PROPERTY_RUNS` sets the number of cases (default
  * 100; `npm run test:property-long` runs thousands), `SWITCHYARD_PROPERTY_SEED`

@@ -62,6 +62,8 @@ export type Action =
   | { kind: 'landAgain'; pick: number; keepMtime: boolean }
   | { kind: 'scan' }
   | { kind: 'event'; pick: number; twice: boolean }
+  | { kind: 'enqueue'; pick: number }
+  | { kind: 'drain'; maxBatch: number }
   | { kind: 'watch'; pick: number }
   | { kind: 'watcherRun' }
   | { kind: 'moveBack'; pick: number }
@@ -121,6 +123,12 @@ export const actionArb: fc.Arbitrary<Action> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('scan' as const) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('event' as const), pick, twice: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('watch' as const), pick }) },
+  // a notification queued (serve --mode batch, a bucket's subscription), then a drain of the queue
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('enqueue' as const), pick }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('drain' as const), maxBatch: fc.integer({ min: 1, max: 3 }) }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('watcherRun' as const) }) },
   { weight: 2, arbitrary: moveBackArb },
   { weight: 2, arbitrary: takeArb },
