@@ -57,6 +57,9 @@ const PROBE_ID = 'switchyard-worker-probe';
 const MAX_QUEUE_BACKOFF_MS = 10_000;
 const MAX_OUTAGE_PAUSE_MS = 30_000;
 
+/** The least a worker waits after a pull that found nothing, however short `waitMs`. */
+const EMPTY_PULL_PAUSE_MS = 10;
+
 /**
  * A long-running consumer of a shared queue: any number of workers, on any
  * number of machines, pull from one queue and route through one ledger.
@@ -206,9 +209,13 @@ class QueueWorker {
       if (messages.length > 0 || this.inHand.size > 0) this.lastBusyAt = Date.now();
       // the queue ran dry with nothing in hand: what was delivered since the last drain is one drain
       else void this.signals.close();
-      // a backend that answers "empty" without waiting must not make this loop spin
-      if (messages.length === 0)
-        await this.wake.sleep(Math.min(this.waitMs, 100) - (Date.now() - started), () => this.stopping);
+      // a backend that answers "empty" without waiting (or --wait 0) must not make this loop
+      // spin: each pull that ends at once would follow the last in a microtask, and the work
+      // in hand, which needs timers and I/O callbacks, would wait until its leases ran out
+      if (messages.length === 0) {
+        const pause = Math.min(this.waitMs, 100) - (Date.now() - started);
+        await this.wake.sleep(Math.max(pause, EMPTY_PULL_PAUSE_MS), () => this.stopping);
+      }
       return messages;
     } catch (error) {
       this.stats.queueErrors++;

@@ -67,6 +67,38 @@ describe('runWorker', () => {
     expect(await queue.stats()).toMatchObject({ depth: 0, inFlight: 0, dead: 0 });
   });
 
+  it('with --wait 0, an empty pull still lets the work in hand go on: no busy loop, no lease run out, an idle exit', async () => {
+    f = await routerFixture(ROUTES);
+    const queue = new MemoryQueue({ pollMs: 5 });
+    const names = await land(40, queue);
+    let pulls = 0;
+    const counted = view(queue, {
+      pull: (...args: Parameters<Queue['pull']>) => {
+        pulls++;
+        return queue.pull(...args);
+      },
+    });
+    const stats = await runWorker(f.ctx, async () => counted, {
+      ...FAST,
+      waitMs: 0,
+      leaseMs: 5_000,
+      concurrency: 4,
+      maxBatch: 4,
+      idleExitMs: 200,
+    });
+    expect(stats).toMatchObject({
+      pulled: 40,
+      acked: 40,
+      routed: 40,
+      skipped: 0,
+      inHand: 0,
+      stoppedBy: 'idle',
+    });
+    expect(await f.ws.files()).toEqual(names.map((n) => `warehouse/landed/${n}`).sort());
+    // about one pull every 10 ms once the queue is dry, not thousands
+    expect(pulls).toBeLessThan(200);
+  });
+
   it('stopping mid-run: work in hand finishes and is acked; messages not started go back at once', async () => {
     f = await routerFixture(ROUTES);
     const slowRename = async function (this: FsStore, ...args: Parameters<NonNullable<FsStore['rename']>>) {
