@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { errorCode, errorMessage, TransientError, UsageError } from '../model/errors.js';
 import type { Logger } from '../util/log.js';
 import { openContext, type Context } from '../runtime/context.js';
-import { runWorker, type WorkerOptions } from '../drains/worker.js';
+import { runWorker, type WorkerOptions, type WorkerStats } from '../drains/worker.js';
 import type { RuntimeConfig } from '../config/load.js';
 import { openConfiguredQueue } from '../queue/url.js';
 import { DEFAULT_RETRY } from '../router/retry.js';
@@ -11,6 +11,7 @@ import {
   duration,
   daemonLoggerFrom,
   positiveInt,
+  printJson,
   withCommonOptions,
   type CommonOptionValues,
   type Io,
@@ -64,7 +65,9 @@ export function workerCommand(io: Io, setExit: (code: number) => void): Command 
     const logger = daemonLoggerFrom(options);
     const stop = stopOnSignal(logger);
     try {
-      await work(config, options, logger, stop.signal);
+      const stats = await work(config, options, logger, stop.signal);
+      // --json: the worker's final counts, as its last log line states them
+      if (options.json && stats) printJson(io, stats);
       setExit(0);
     } finally {
       stop.dispose();
@@ -162,16 +165,16 @@ async function work(
   options: WorkerCliOptions,
   logger: Logger,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<WorkerStats | undefined> {
   const retry = {
     maxAttempts: options.maxAttempts,
     baseDelayMs: options.retryDelay,
     maxDelayMs: DEFAULT_RETRY.maxDelayMs,
   };
   const ctx = await openUntilReady(() => openContext(config, logger, { retry }), logger, signal);
-  if (!ctx) return;
+  if (!ctx) return undefined;
   try {
-    await runWorker(ctx, () => openConfiguredQueue(config), workerPlan(config, options, signal));
+    return await runWorker(ctx, () => openConfiguredQueue(config), workerPlan(config, options, signal));
   } finally {
     await ctx.close();
   }

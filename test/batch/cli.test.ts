@@ -30,6 +30,27 @@ describe('batch commands', () => {
     expect(status.recentUnrouted.map((u) => u.source)).toEqual(['land/in/other.txt']);
   });
 
+  it('worker --json prints its final counts; with --wait 0 it still routes and exits once idle', async () => {
+    ws = await Workspace.create(ROUTES);
+    await ws.put('land/in/a.csv', 'a\n');
+    await ws.put('land/in/b.csv', 'b\n');
+    expect((await ws.run('enqueue', 'land/in/a.csv', 'land/in/b.csv')).code).toBe(0);
+
+    const run = await ws.run(
+      'worker',
+      '--wait',
+      '0',
+      '--idle-exit',
+      '200ms',
+      '--json',
+      '--log-level',
+      'error',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json()).toMatchObject({ pulled: 2, acked: 2, routed: 2, inHand: 0, stoppedBy: 'idle' });
+    expect(await ws.files()).toEqual(['finance/raw/a.csv', 'finance/raw/b.csv']);
+  });
+
   it('enqueue, status, batch --dry-run, batch: counts like scan --json', async () => {
     ws = await Workspace.create(ROUTES);
     await ws.put('land/in/a.csv', 'a\n');
