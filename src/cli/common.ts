@@ -63,7 +63,12 @@ export function withCommonOptions(
     .option('--state <dir>', 'state folder for the SQLite ledger and queue (default ./.switchyard)')
     .option('--config <path>', 'switchyard.yaml (default: ./switchyard.yaml when present)')
     .option('--ledger <url>', 'ledger URL: sqlite:PATH or postgres://…')
-    .option('--json', 'print one JSON object on standard output (logs go to standard error)')
+    .option(
+      '--json',
+      extra.daemon
+        ? 'on exit, one JSON object on standard output: the error that stopped it, or (worker) its final counts; logs go to standard error'
+        : 'print one JSON object on standard output (logs go to standard error)',
+    )
     .option('--dry-run', 'plan only: write, delete and record nothing')
     .option(
       '--routes-poll <duration>',
