@@ -75,6 +75,35 @@ describe('transform stages', () => {
       '{"id":"1","text":"a \\"b\\""}\n{"id":"2","text":"l1\\nl2"}\n',
     );
   });
+
+  it('csv-to-jsonl: an output of many chunks is every record in order, one line each, whatever the input chunks', async () => {
+    const rows = Array.from(
+      { length: 5_000 },
+      (_, i) => `${i},"name ${i}, ""quoted""",${'x'.repeat(i % 50)}`,
+    );
+    const csv = `id,name,pad\n${rows.join('\n')}\n`;
+    const expected = rows
+      .map(
+        (_, i) =>
+          `${JSON.stringify({ id: String(i), name: `name ${i}, "quoted"`, pad: 'x'.repeat(i % 50) })}\n`,
+      )
+      .join('');
+    expect(expected.length).toBeGreaterThan(4 * 64 * 1024);
+    const input = Buffer.from(csv);
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < input.length; at += 7_777) chunks.push(input.subarray(at, at + 7_777));
+    const out: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        out.push(chunk);
+        callback();
+      },
+    });
+    await pipeline([Readable.from(chunks), ...transformStages('csv-to-jsonl'), sink]);
+    expect(Buffer.concat(out).toString()).toBe(expected);
+    // handed on in chunks of some 64 KiB, not a chunk per line
+    expect(out.length).toBeLessThan(20);
+  });
 });
 
 describe('transformedDigest and transformAcross', () => {
