@@ -51,17 +51,60 @@ export function canTransition(record: DeliveryRecord, owner: string): boolean {
   return !TERMINAL_STATES.has(record.state) && record.claimedBy === owner;
 }
 
-/** The record after a transition the holder is allowed to make. */
+/** A record's optional fields: the compiler refuses a field added to DeliveryRecord and missing here. */
+type OptionalField = {
+  [K in keyof DeliveryRecord]-?: undefined extends DeliveryRecord[K] ? K : never;
+}[keyof DeliveryRecord];
+const OPTIONAL_FIELDS = {
+  errorCode: true,
+  lastError: true,
+  nextAttemptAt: true,
+  crc32c: true,
+  bytesThroughProcess: true,
+  writtenAt: true,
+  verifiedAt: true,
+  doneAt: true,
+  sourceDeletedAt: true,
+  claimedBy: true,
+  claimExpiresAt: true,
+} as const satisfies Record<OptionalField, true>;
+/** What a transition carries over as it was: all but the retry time and the lease, which it decides. */
+const CARRIED = (Object.keys(OPTIONAL_FIELDS) as OptionalField[]).filter(
+  (field) => field !== 'nextAttemptAt' && field !== 'claimedBy' && field !== 'claimExpiresAt',
+);
+
+/**
+ * The record after a transition the holder is allowed to make. Built field
+ * by field: a spread of the record and `delete` of the fields a transition
+ * drops made V8 keep the copy as a dictionary, about 2.7 µs a call against
+ * 0.2 µs (a transition per delivery, one more per move).
+ */
 export function applyTransition(
   record: DeliveryRecord,
   state: DeliveryState,
   patch: TransitionPatch | undefined,
   now: number,
 ): DeliveryRecord {
-  const next: DeliveryRecord = { ...record, state, updatedAt: now };
-  if (state === 'failed' || state === 'dead') next.attempts = record.attempts + 1;
+  const next: DeliveryRecord = {
+    id: record.id,
+    source: record.source,
+    generation: record.generation,
+    routeId: record.routeId,
+    destination: record.destination,
+    action: record.action,
+    size: record.size,
+    state,
+    attempts: state === 'failed' || state === 'dead' ? record.attempts + 1 : record.attempts,
+    createdAt: record.createdAt,
+    updatedAt: now,
+  };
+  const carried = next as unknown as Record<OptionalField, unknown>;
+  for (const field of CARRIED) if (record[field] !== undefined) carried[field] = record[field];
   if (state === 'failed') next.nextAttemptAt = patch?.nextAttemptAt ?? now;
-  else delete next.nextAttemptAt;
+  if (state !== 'failed' && !TERMINAL_STATES.has(state)) {
+    if (record.claimedBy !== undefined) next.claimedBy = record.claimedBy;
+    if (record.claimExpiresAt !== undefined) next.claimExpiresAt = record.claimExpiresAt;
+  }
   if (patch?.errorCode !== undefined) next.errorCode = patch.errorCode;
   if (patch?.lastError !== undefined) next.lastError = patch.lastError;
   if (patch?.crc32c !== undefined) next.crc32c = patch.crc32c;
@@ -77,10 +120,6 @@ export function applyTransition(
     next.writtenAt ??= now;
   }
   if (state === 'done') next.doneAt = now;
-  if (state === 'failed' || TERMINAL_STATES.has(state)) {
-    delete next.claimedBy;
-    delete next.claimExpiresAt;
-  }
   return next;
 }
 

@@ -145,6 +145,11 @@ function addRows(grain: (typeof GRAINS)[number]): string {
       files = files + excluded.files, bytes = bytes + excluded.bytes, last_at = max(last_at, excluded.last_at)`;
 }
 
+/** A text as one part of a map key that no other sequence of texts makes (its length first). */
+function lengthPrefixed(text: string): string {
+  return `|${text.length}:${text}`;
+}
+
 /**
  * What the rollups gain from deliveries inserted `done` (no trigger sees an
  * insert): summed in memory per (grain, route, flow) first, so a group of
@@ -156,14 +161,25 @@ export function rollupInserts(done: readonly DeliveryRecord[]): { sql: string; p
     const sums = new Map<string, unknown[]>();
     for (const r of done) {
       const unit = Math.floor(r.updatedAt / grain.ms);
-      const key = [unit, r.routeId, r.source.project, r.source.bucket, r.destination.project, r.destination.bucket];
-      const id = JSON.stringify(key);
+      const { routeId, source, destination } = r;
+      const id = `${unit}${lengthPrefixed(routeId)}${lengthPrefixed(source.project)}${lengthPrefixed(source.bucket)}${lengthPrefixed(destination.project)}${lengthPrefixed(destination.bucket)}`;
       const sum = sums.get(id);
       if (sum) {
         (sum[6] as number) += 1;
         (sum[7] as number) += r.size;
         sum[8] = Math.max(sum[8] as number, r.updatedAt);
-      } else sums.set(id, [...key, 1, r.size, r.updatedAt]);
+      } else
+        sums.set(id, [
+          unit,
+          routeId,
+          source.project,
+          source.bucket,
+          destination.project,
+          destination.bucket,
+          1,
+          r.size,
+          r.updatedAt,
+        ]);
     }
     const sql = addRows(grain);
     for (const params of sums.values()) statements.push({ sql, params });
