@@ -3,7 +3,7 @@
 // rewritten) by the next run, replaced when V8 refuses it, and never a reason
 // for a run to fail; the vendor bundle (zod, yaml) keeps one of its own.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -134,5 +134,29 @@ describe('the code cache of bin/switchyard.js', () => {
     const files = await readdir(v8);
     expect(files).toHaveLength(2);
     expect(new Set(files.map((f) => f.split('.').slice(0, 2).join('.'))).size).toBe(1);
+  });
+
+  it('keys the cache by the bundle’s path: a second install of the same build keeps a cache of its own', async () => {
+    const { dir, env, v8 } = await setUp();
+    await scanOk(dir, env);
+    // the command line copied elsewhere: package.json, bin/ and dist/bundle/, the packages where Node finds them
+    const install = path.join(dir, 'install');
+    await mkdir(install);
+    await cp(path.join(ROOT, 'package.json'), path.join(install, 'package.json'));
+    await cp(path.join(ROOT, 'bin'), path.join(install, 'bin'), { recursive: true });
+    await cp(path.join(ROOT, 'dist', 'bundle'), path.join(install, 'dist', 'bundle'), { recursive: true });
+    await symlink(path.join(ROOT, 'node_modules'), path.join(install, 'node_modules'));
+    const copy = await run(process.execPath, [path.join(install, 'bin', 'switchyard.js'), 'scan', '--json'], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    expect(JSON.parse(copy.stdout)).toMatchObject({ failed: 0 });
+    // same bundle, same hash, two files: V8 names a cached function's file as the run that
+    // made the cache did, so a shared one would have the copy's stack traces cite the first install
+    const files = (await readdir(v8)).filter((f) => f.startsWith('scan.'));
+    expect(files).toHaveLength(2);
+    expect(new Set(files.map((f) => f.split('.').slice(0, 2).join('.'))).size).toBe(1);
+    await scanOk(dir, env);
+    expect((await readdir(v8)).filter((f) => f.startsWith('scan.')).sort()).toEqual(files.sort());
   });
 });
