@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DURATION_EXAMPLES, parseDuration } from '../config/duration.js';
 import { checkLocalRoots } from '../config/local-roots.js';
 import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
-import { errorCode, errorMessage, SwitchyardError } from '../model/errors.js';
+import { errorCode, errorMessage, SwitchyardError, UsageError } from '../model/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { routeSdkWarnings } from '../util/sdk-warnings.js';
 
@@ -20,8 +20,20 @@ export const processIo = (): Io => ({
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
-  cwd: process.cwd(),
+  cwd: currentFolder(),
 });
+
+/** The process's working folder; one removed since the shell entered it is a usage error, not a crash. */
+function currentFolder(): string {
+  try {
+    return process.cwd();
+  } catch (error) {
+    throw new UsageError(
+      `[switchyard] the current folder cannot be read (${errorCode(error)}: it was removed or renamed after the shell entered it): run switchyard from an existing folder`,
+      { code: errorCode(error) },
+    );
+  }
+}
 
 export function positiveInt(value: string): number {
   const n = Number(value);

@@ -75,13 +75,15 @@ export async function buildProgram(
 }
 
 /** Runs the CLI; resolves to the exit code (never calls process.exit). */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: string[], given?: Io): Promise<number> {
   let exit = 0;
   // Commands without a logger of their own (status, dead-letters, enqueue) may
   // open an SDK client too: its warnings are JSON lines as well (loggerFrom
   // takes them over for the commands that log).
   routeSdkWarnings(createLogger({ level: 'warn' }));
+  let io: Io = given ?? { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: '' };
   try {
+    io = given ?? processIo();
     const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync(argv);
     return exit;

@@ -2,15 +2,19 @@
 // the configuration says (not a bare ENOENT), a row that lost its trailing
 // comma (named at its line, not blamed on the header), and `--help` giving
 // each command's real default log level.
-import { rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processIo } from '../../src/cli/common.js';
 import { main } from '../../src/cli/main.js';
 import { ReferentialMissingError } from '../../src/model/errors.js';
 import { openReferentialSource } from '../../src/referential/source.js';
 import { readRemoteText } from '../../src/referential/remote.js';
 import type { ObjectStore } from '../../src/storage/types.js';
+import { ensureBuilt } from '../helpers/build.js';
 import { Workspace } from '../helpers/workspace.js';
 
 const HEADER =
@@ -126,5 +130,44 @@ describe('--help states the default log level each command really uses', () => {
       expect(await help(command), command).toMatch(
         /--log-level <level> trace, debug, info, warn, error or silent \(default: "warn"[,)]/,
       );
+  });
+});
+
+describe('a working folder removed after the shell entered it', () => {
+  beforeAll(ensureBuilt, 300_000);
+
+  it('is a usage error that says so (exit 2, --json too), not a crash with a stack trace', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'switchyard-gone-'));
+    const bin = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
+    const inRemoved = (...args: string[]) =>
+      spawnSync(
+        'sh',
+        [
+          '-c',
+          'mkdir -p "$1" && cd "$1" && rmdir "$1" && shift && exec "$@"',
+          'sh',
+          dir,
+          process.execPath,
+          bin,
+          ...args,
+        ],
+        {
+          encoding: 'utf8',
+        },
+      );
+    try {
+      const text = inRemoved('scan');
+      expect(text.status).toBe(2);
+      expect(text.stderr).toContain('the current folder cannot be read (ENOENT');
+      expect(text.stderr).toContain('E_USAGE');
+      expect(text.stderr).not.toContain('    at ');
+      const json = inRemoved('scan', '--json');
+      expect(json.status).toBe(2);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        error: { code: 'E_USAGE', details: { code: 'ENOENT' } },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
