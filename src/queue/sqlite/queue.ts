@@ -19,7 +19,12 @@ export interface SqliteQueueOptions {
   /**
    * `FULL` (default): `publish` resolves once the events survive a power loss
    * (one fsync per call, so publish in batches); `NORMAL`: once they survive
-   * a process crash.
+   * a process crash. The same holds for reviving dead letters. A lease's
+   * bookkeeping (pull, ack, nack, extend, dead-letter) is committed `NORMAL`
+   * whatever this says: it survives a process crash, so a message's
+   * attempts still count across crashes, and what a power loss takes back
+   * of it only hands a message out again (deliveries are idempotent) or
+   * leaves a dead letter to be retried.
    */
   synchronous?: 'NORMAL' | 'FULL';
   /** How often `pull` looks again while it waits (default 50 ms). */
@@ -78,7 +83,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * IMMEDIATE transaction, so two consumers never lease the same message.
  */
 export async function openSqliteQueue(path: string, options: SqliteQueueOptions = {}): Promise<SqliteQueue> {
-  const db = openSqliteFile(path, { synchronous: options.synchronous ?? 'FULL' });
+  const db = openSqliteFile(path, { synchronous: 'NORMAL' });
   try {
     migrateSqlite(db, 'queue', QUEUE_MIGRATIONS);
   } catch (error) {
@@ -99,6 +104,8 @@ export class SqliteQueue implements Queue {
   private readonly pollMs: number;
   private readonly cache = new Map<string, Statement>();
   private readonly tx: SqliteTransactions;
+  /** How publishes and revivals commit (SqliteQueueOptions.synchronous); everything else commits NORMAL. */
+  private readonly durability: 'NORMAL' | 'FULL';
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -108,6 +115,18 @@ export class SqliteQueue implements Queue {
     this.tx = sqliteTransactions(db);
     this.now = options.now ?? Date.now;
     this.pollMs = options.pollMs ?? 50;
+    this.durability = options.synchronous ?? 'FULL';
+  }
+
+  /** A write transaction committed at `durability` (one fsync of the WAL under FULL), the connection then back at NORMAL. */
+  private durably<T>(fn: () => T): T {
+    if (this.durability === 'NORMAL') return this.tx.write(fn);
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.tx.write(fn);
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   async publish(events: ObjectEvent[]): Promise<void> {
@@ -115,7 +134,7 @@ export class SqliteQueue implements Queue {
     const insert = this.statement(
       "INSERT INTO messages (queue, event, attempts, enqueued_at, visible_at, state) VALUES (?, ?, 0, ?, ?, 'ready')",
     );
-    this.tx.write(() => {
+    this.durably(() => {
       const now = this.now();
       for (const event of events) insert.run(this.name, encodeEvent(event), now, now);
     });
@@ -207,7 +226,7 @@ export class SqliteQueue implements Queue {
     const revive =
       "UPDATE messages SET state = 'ready', attempts = 0, visible_at = ?, lease_token = NULL, dead_reason = NULL, dead_at = NULL " +
       "WHERE queue = ? AND state = 'dead'";
-    return this.tx.write(() => {
+    return this.durably(() => {
       const now = this.now();
       if (ids === undefined) return this.statement(revive).run(now, this.name).changes;
       let changed = 0;
