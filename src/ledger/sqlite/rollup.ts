@@ -157,12 +157,17 @@ function lengthPrefixed(text: string): string {
  */
 export function rollupInserts(done: readonly DeliveryRecord[]): { sql: string; params: unknown[] }[] {
   const statements: { sql: string; params: unknown[] }[] = [];
+  // a record's route and flow, as a key part: the same for every grain, so made once
+  const flows = done.map(
+    ({ routeId, source, destination }) =>
+      `${lengthPrefixed(routeId)}${lengthPrefixed(source.project)}${lengthPrefixed(source.bucket)}${lengthPrefixed(destination.project)}${lengthPrefixed(destination.bucket)}`,
+  );
   for (const grain of GRAINS) {
     const sums = new Map<string, unknown[]>();
-    for (const r of done) {
+    for (const [i, r] of done.entries()) {
       const unit = Math.floor(r.updatedAt / grain.ms);
       const { routeId, source, destination } = r;
-      const id = `${unit}${lengthPrefixed(routeId)}${lengthPrefixed(source.project)}${lengthPrefixed(source.bucket)}${lengthPrefixed(destination.project)}${lengthPrefixed(destination.bucket)}`;
+      const id = `${unit}${flows[i]}`;
       const sum = sums.get(id);
       if (sum) {
         (sum[6] as number) += 1;
