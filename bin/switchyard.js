@@ -10,10 +10,10 @@
 // an earlier run (every function that run called, so neither parsed nor
 // compiled again), kept per user in $XDG_CACHE_HOME/switchyard/v8 (else
 // ~/.cache/switchyard/v8), named by the bundle's content hash (its first
-// line), the platform and V8 version, Node's options and the bundle's path (V8
-// names a cached function's file as the run that made the cache did, so two
-// installs of one build would cite each other's files in stack traces). Written once, after
-// a run that found none (or one V8 refused); a cache that cannot be read or
+// line), the platform and V8 version, Node's options and the bundle's path
+// (V8 names a cached function's file as the run that made the cache did, so
+// two installs of one build would cite each other's files in stack traces).
+// Written once, after a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
 // variable Node >= 22.1 reads for its own cache) turns it off. zod and yaml
 // (bin/vendored.json), which only a run with a switchyard.yaml or a YAML
