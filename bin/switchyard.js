@@ -15,10 +15,11 @@
 // two installs of one build would cite each other's files in stack traces).
 // Written once, after a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
-// variable Node >= 22.1 reads for its own cache) turns it off. zod and yaml
-// (bin/vendored.json), which only a run with a switchyard.yaml or a YAML
-// referential needs, are in dist/bundle/_vendor.cjs, loaded the same way, with
-// a cache of its own, when a command bundle first requires one of them.
+// variable Node >= 22.1 reads for its own cache) turns it off. zod, yaml and
+// the S3 request signer (bin/vendored.json), which only a run with a
+// switchyard.yaml or a YAML referential needs, are in dist/bundle/_vendor.cjs,
+// loaded the same way, with a cache of its own, when a command bundle first
+// requires one of them.
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const module_ = require('node:module');
 const path = require('node:path');

@@ -41,12 +41,16 @@ const outdir = path.join(dist, 'bundle');
 
 /**
  * Packages a run needs only with a switchyard.yaml (or a YAML referential):
- * zod and yaml. Bundled into dist/bundle/_vendor.cjs, which bin/switchyard.js
- * loads with its own code cache the first time a command bundle requires one
- * of them: a run without them reads none of their code, a run with them
- * compiles none of it (Node 20's CommonJS loader has no compile cache: zod
- * alone cost ~40 ms of compiling at every start). bin/vendored.json names
- * them for both.
+ * zod and yaml, and the S3 request signer (@smithy/signature-v4, with the
+ * parts of @smithy/core it requires), which only an S3 project, declared in
+ * a switchyard.yaml, needs. Bundled into dist/bundle/_vendor.cjs, which
+ * bin/switchyard.js loads with its own code cache the first time a command
+ * bundle requires one of them: a run without them reads none of their code,
+ * a run with them compiles none of it (Node 20's CommonJS loader has no
+ * compile cache: zod alone cost ~40 ms of compiling at every start, the
+ * signer and its @smithy/core ~10 ms). Each package is a getter of the
+ * file's exports, so a run initialises only the packages it requires.
+ * bin/vendored.json names them for both.
  */
 const VENDORED = JSON.parse(readFileSync(path.join(root, 'bin', 'vendored.json'), 'utf8'));
 const VENDOR_FILE = '_vendor.cjs';
@@ -202,7 +206,8 @@ function commandsOf(metafile) {
 async function vendorBundle() {
   const { outputFiles } = await build({
     stdin: {
-      contents: `module.exports = {${VENDORED.map((id) => `${JSON.stringify(id)}: require(${JSON.stringify(id)})`).join(', ')}};`,
+      // a getter per package: a run initialises the packages it requires, not every one bundled here
+      contents: `module.exports = {${VENDORED.map((id) => `get ${JSON.stringify(id)}() { return require(${JSON.stringify(id)}); }`).join(', ')}};`,
       resolveDir: root,
       sourcefile: 'vendor.js',
       loader: 'js',

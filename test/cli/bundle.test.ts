@@ -3,7 +3,8 @@
 // command's own file, or the one with every command. Each command here
 // reaches code whose paths the bundle must keep working: the package version,
 // the native CRC32C and SQLite addons, csv-parse, the dashboard's script, and
-// zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml.
+// zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml, and
+// the S3 request signer from there too.
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,14 +19,18 @@ const BIN = path.join(ROOT, 'bin', 'switchyard.js');
 const TRACE = fileURLToPath(new URL('./fixtures/trace-loads.mjs', import.meta.url));
 const run = promisify(execFile);
 
-async function cli(
-  cwd: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
+type Answer = { code: number; stdout: string; stderr: string };
+
+function cli(cwd: string, ...args: string[]): Promise<Answer> {
+  return cliWith({}, cwd, ...args);
+}
+
+/** The CLI with `env` beside PATH. */
+async function cliWith(env: Record<string, string>, cwd: string, ...args: string[]): Promise<Answer> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', TRACE, BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', ...env },
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
@@ -128,6 +133,34 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]yaml[\\/]/.test(line))).toEqual(
       [],
     );
+  });
+
+  it('an S3 project signs its requests with @smithy/signature-v4 from bundle/_vendor.cjs, not node_modules', async () => {
+    ws = await Workspace.create(SEED_CSV);
+    // nothing listens on port 9: the listing is signed, sent and refused, and the scan reports it
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      [
+        'projects:',
+        '  source_bucket:',
+        '    backend: s3',
+        '    endpoint: "http://127.0.0.1:9"',
+        '    region: us-east-1',
+        '    forcePathStyle: true',
+        '    accessKeyIdEnv: BUNDLE_TEST_KEY',
+        '    secretAccessKeyEnv: BUNDLE_TEST_SECRET',
+        '  finance: { backend: fs }',
+        '  sales: { backend: fs }',
+        '',
+      ].join('\n'),
+    );
+    const keys = { BUNDLE_TEST_KEY: 'key', BUNDLE_TEST_SECRET: 'secret' };
+    const answer = await cliWith(keys, ws.dir, 'scan', '--json', '--log-level', 'error');
+    expect(answer.stdout, answer.stderr).toContain('ECONNREFUSED');
+    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    expect(
+      answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]@smithy[\\/]/.test(line)),
+    ).toEqual([]);
   });
 
   it('validate reads a referential with quotes (csv-parse) and reports a bad mask by line', async () => {
