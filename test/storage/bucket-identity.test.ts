@@ -3,9 +3,11 @@
 // buckets are called. Local folders resolve symbolic links; the in-memory
 // store tells backends and namespaces apart; a store without the method
 // (the cloud ones) is `backend:bucket`.
+import { realpathSync } from 'node:fs';
 import { mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fsMeta } from '../../src/storage/fs/meta.js';
 import { FsStore } from '../../src/storage/fs/store.js';
 import { bucketIdentityOf } from '../../src/storage/identity.js';
 import { MemoryBackend, MemoryStore } from '../../src/storage/memory/store.js';
@@ -39,6 +41,28 @@ describe('bucket identity', () => {
     const viaAlias = new FsStore({ root: path.join(tmp.dir, 'alias') });
     const viaReal = new FsStore({ root: path.join(tmp.dir, 'real') });
     expect(await bucketIdentityOf(viaAlias, 'later')).toBe(await bucketIdentityOf(viaReal, 'later'));
+  });
+
+  it('fs: lookups of a missing folder made together share one resolution; a later one resolves again', async () => {
+    const tmp = await tempDir();
+    remove = tmp.remove;
+    await mkdir(path.join(tmp.dir, 'root'), { recursive: true });
+    await mkdir(path.join(tmp.dir, 'elsewhere'), { recursive: true });
+    const store = new FsStore({ root: path.join(tmp.dir, 'root') });
+    const realpath = vi.spyOn(fsMeta, 'realpath');
+    try {
+      const together = await Promise.all(Array.from({ length: 50 }, () => bucketIdentityOf(store, 'later')));
+      expect(new Set(together).size).toBe(1);
+      // the missing folder, then its parent: one resolution for the fifty
+      expect(realpath).toHaveBeenCalledTimes(2);
+      // made since, as a link elsewhere: the next lookup resolves again and follows it
+      await symlink(path.join(tmp.dir, 'elsewhere'), path.join(tmp.dir, 'root', 'later'));
+      const after = await bucketIdentityOf(store, 'later');
+      expect(after).toBe(`fs:${realpathSync(path.join(tmp.dir, 'elsewhere'))}`);
+      expect(after).not.toBe(together[0]);
+    } finally {
+      realpath.mockRestore();
+    }
   });
 
   it('memory: one namespace on one backend is one place; another namespace or backend is not', async () => {
