@@ -1,6 +1,7 @@
 import type { Ledger } from '../ledger/types.js';
+import { isDestinationBucket } from '../referential/destination-buckets.js';
 import type { Referential } from '../referential/types.js';
-import { bucketIdentityOf } from '../storage/identity.js';
+import { bucketIdentityNowOf, bucketIdentityOf } from '../storage/identity.js';
 import { formatLocation, parseLocation } from '../model/keys.js';
 import type { StoreRegistry } from '../storage/registry.js';
 import type { Location, ObjectInfo } from '../storage/types.js';
@@ -43,27 +44,8 @@ export async function screenDeliveries(
   object: ObjectInfo,
   deliveries: PlannedDelivery[],
 ): Promise<Screened> {
-  const identities = new Map<string, Promise<string | undefined>>();
-  const identity = (project: string, bucket: string): Promise<string | undefined> => {
-    const name = `${project}\u0000${bucket}`;
-    let known = identities.get(name);
-    if (!known) {
-      // a destination whose store cannot be had fails in its own delivery, recorded there
-      known = ctx.stores
-        .storeFor(project)
-        .then((store) => bucketIdentityOf(store, bucket))
-        .catch(() => undefined);
-      identities.set(name, known);
-    }
-    return known;
-  };
-  const here = await identity(source.project, source.bucket);
-  const sameBucket = await Promise.all(
-    deliveries.map(async (d) => {
-      const there = await identity(d.plan.destination.project, d.plan.destination.bucket);
-      return there !== undefined && there === here;
-    }),
-  );
+  const sameBucket =
+    sameBucketNow(ctx.stores, source, deliveries) ?? (await sameBucketAsked(ctx.stores, source, deliveries));
   const archive = deliveries.find(
     (d, i) => sameBucket[i] && underPrefix(source.key, d.route.destinationDirectory),
   );
@@ -87,6 +69,61 @@ export async function screenDeliveries(
     else screened.active.push(d);
   }
   return screened;
+}
+
+/**
+ * Which deliveries write into the source's own bucket (by identity), from
+ * identities the stores hold settled: no promise per file once a scan's
+ * buckets are resolved. Undefined when one must be asked (sameBucketAsked).
+ */
+function sameBucketNow(
+  stores: StoreRegistry,
+  source: Location,
+  deliveries: PlannedDelivery[],
+): boolean[] | undefined {
+  const here = identityNow(stores, source.project, source.bucket);
+  if (here === undefined) return undefined;
+  const same: boolean[] = [];
+  for (const d of deliveries) {
+    const there = identityNow(stores, d.plan.destination.project, d.plan.destination.bucket);
+    if (there === undefined) return undefined;
+    same.push(there === here);
+  }
+  return same;
+}
+
+function identityNow(stores: StoreRegistry, project: string, bucket: string): string | undefined {
+  const store = stores.loaded(project);
+  return store === undefined ? undefined : bucketIdentityNowOf(store, bucket);
+}
+
+/** sameBucketNow, each identity asked of its store (opened if need be); one that cannot be had is no bucket's. */
+async function sameBucketAsked(
+  stores: StoreRegistry,
+  source: Location,
+  deliveries: PlannedDelivery[],
+): Promise<boolean[]> {
+  const identities = new Map<string, Promise<string | undefined>>();
+  const identity = (project: string, bucket: string): Promise<string | undefined> => {
+    const name = `${project}\u0000${bucket}`;
+    let known = identities.get(name);
+    if (!known) {
+      // a destination whose store cannot be had fails in its own delivery, recorded there
+      known = stores
+        .storeFor(project)
+        .then((store) => bucketIdentityOf(store, bucket))
+        .catch(() => undefined);
+      identities.set(name, known);
+    }
+    return known;
+  };
+  const here = await identity(source.project, source.bucket);
+  return Promise.all(
+    deliveries.map(async (d) => {
+      const there = await identity(d.plan.destination.project, d.plan.destination.bucket);
+      return there !== undefined && there === here;
+    }),
+  );
 }
 
 /**
@@ -178,9 +215,7 @@ function fromProvenance(object: ObjectInfo): ChainLink | undefined {
 /** Whether a route could have written this object: it carries provenance, or its bucket is some row's destination. */
 function mayHaveBeenRouted(referential: Referential, source: Location, object: ObjectInfo): boolean {
   if (object.provenance) return true;
-  return referential.routes.some(
-    (r) => r.destinationProject === source.project && r.destinationBucket === source.bucket,
-  );
+  return isDestinationBucket(referential, source.project, source.bucket);
 }
 
 function destinationIsSource(d: PlannedDelivery): RefusedDelivery {

@@ -32,6 +32,8 @@ function onlyDeclaredProjects(options: Pick<StoreRegistryOptions, 'projects' | '
  */
 export class StoreRegistry {
   private readonly stores = new Map<string, Promise<ObjectStore>>();
+  /** The stores whose promise has resolved, for loaded(). */
+  private readonly ready = new Map<string, ObjectStore>();
 
   constructor(private readonly options: StoreRegistryOptions) {}
 
@@ -43,16 +45,28 @@ export class StoreRegistry {
   storeFor(project: string): Promise<ObjectStore> {
     let store = this.stores.get(project);
     if (!store) {
-      store = this.create(project);
-      this.stores.set(project, store);
-      store.catch(() => this.stores.delete(project));
+      const created = this.create(project);
+      store = created;
+      this.stores.set(project, created);
+      created.then(
+        (opened) => {
+          if (this.stores.get(project) === created) this.ready.set(project, opened);
+        },
+        () => this.stores.delete(project),
+      );
     }
     return store;
+  }
+
+  /** The store storeFor gave `project` once it has opened; undefined before (or when it cannot be had). */
+  loaded(project: string): ObjectStore | undefined {
+    return this.ready.get(project);
   }
 
   /** Uses `store` for `project` instead of the configured backend (embedding, tests). */
   register(project: string, store: ObjectStore): void {
     this.stores.set(project, Promise.resolve(store));
+    this.ready.set(project, store);
   }
 
   /**
@@ -84,6 +98,7 @@ export class StoreRegistry {
   async close(): Promise<void> {
     const all = await Promise.allSettled(this.stores.values());
     this.stores.clear();
+    this.ready.clear();
     await Promise.all(all.map((s) => (s.status === 'fulfilled' ? s.value.close?.() : undefined)));
   }
 }

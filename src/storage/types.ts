@@ -312,6 +312,13 @@ export interface ObjectStore {
   bucketIdentity?(bucket: string): Promise<string>;
 
   /**
+   * bucketIdentity's answer when the store holds it settled, without
+   * waiting (a local folder resolved once and kept); undefined when it must
+   * be asked. See bucketIdentityNowOf.
+   */
+  bucketIdentityNow?(bucket: string): string | undefined;
+
+  /**
    * Reads the object whole to compute its CRC32C, when the store can do it
    * more cheaply than through read() (the local folder: one reused buffer,
    * no stream). readChecksum() uses it when present.

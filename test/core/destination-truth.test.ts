@@ -5,8 +5,9 @@
 // folders + SQLite; test/integration/{s3,gcs}-routing.test.ts run the cloud cases.
 import { mkdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { scan } from '../../src/modes/scan.js';
+import { FsStore } from '../../src/storage/fs/store.js';
 import { routerFixture, type RouterFixture } from '../helpers/router-fixture.js';
 
 const HEADER =
@@ -118,6 +119,25 @@ describe('router: the destination is the truth (fs)', () => {
     expect((await f.ws.read('src/in/linked.csv')).toString()).toBe('linked');
     expect((await scanNow(f)).outcomes).toEqual({ dead: 1 });
     expect((await f.ws.read('src/in/linked.csv')).toString()).toBe('linked');
+  });
+
+  it('once its buckets are resolved, a file is screened by the identities at hand, the link still seen', async () => {
+    const f = await open('src,in,\\.csv$,mirror,out,,move,to-mirror\n');
+    await f.ws.put('src/in/a.csv', 'a');
+    await f.ws.put('src/in/b.csv', 'b');
+    await mkdir(f.ws.file('mirror'), { recursive: true });
+    await symlink(f.ws.file('src/in'), f.ws.file('mirror/out'));
+    const first = await f.ctx.router.route(f.event('src/in/a.csv'));
+    expect(first.deliveries.map((d) => d.error?.code)).toEqual(['E_DESTINATION_IS_SOURCE']);
+    const asked = vi.spyOn(FsStore.prototype, 'bucketIdentity');
+    try {
+      const second = await f.ctx.router.route(f.event('src/in/b.csv'));
+      expect(second.deliveries.map((d) => d.error?.code)).toEqual(['E_DESTINATION_IS_SOURCE']);
+      expect(asked).not.toHaveBeenCalled();
+    } finally {
+      asked.mockRestore();
+    }
+    expect((await f.ws.read('src/in/b.csv')).toString()).toBe('b');
   });
 
   it('landing → landing/archive/ moves the file once; the archived file is not routed again', async () => {

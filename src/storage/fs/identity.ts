@@ -14,13 +14,18 @@ import { isMissing, wrapFsError } from './paths.js';
  * each (a burst of some 500 in a 2,000-file scan).
  */
 export class BucketIdentities {
-  private readonly known = new Map<string, string>();
+  private readonly resolved = new Map<string, string>();
   private readonly resolving = new Map<string, Promise<string>>();
 
   constructor(private readonly root: string) {}
 
+  /** The identity of a folder that existed when it was resolved; undefined until then. */
+  known(bucket: string): string | undefined {
+    return this.resolved.get(bucket);
+  }
+
   of(bucket: string): Promise<string> {
-    const cached = this.known.get(bucket);
+    const cached = this.resolved.get(bucket);
     if (cached !== undefined) return Promise.resolve(cached);
     let pending = this.resolving.get(bucket);
     if (!pending) {
@@ -35,7 +40,7 @@ export class BucketIdentities {
     const folder = path.join(this.root, bucket);
     const { real, exists } = await realPathOf(folder);
     const identity = `fs:${real}`;
-    if (exists) this.known.set(bucket, identity);
+    if (exists) this.resolved.set(bucket, identity);
     return identity;
   }
 }

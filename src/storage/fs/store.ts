@@ -145,6 +145,11 @@ export class FsStore implements ObjectStore {
     return this.identities.of(bucket);
   }
 
+  /** The bucket folder's identity once it exists and was resolved; undefined before. */
+  bucketIdentityNow(bucket: string): string | undefined {
+    return this.identities.known(bucket);
+  }
+
   async stat(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     const r = resolveKey(this.root, bucket, key);
     const where = this.whereOf(bucket, key);

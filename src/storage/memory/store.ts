@@ -112,6 +112,10 @@ export class MemoryStore implements ObjectStore {
 
   /** Stores sharing a backend and a namespace see the same buckets. */
   async bucketIdentity(bucket: string): Promise<string> {
+    return this.bucketIdentityNow(bucket);
+  }
+
+  bucketIdentityNow(bucket: string): string {
     return `memory:${this.shared.id}:${this.namespace}:${bucket}`;
   }
 
