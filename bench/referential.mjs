@@ -2,7 +2,11 @@
 // × 5,000 rows) and of 5,000 rows, and a `switchyard scan` of a data root
 // holding one file with the 50,000-row referential; wall time and peak RSS of
 // each child process. Start-up (validate of a 10-row referential) is measured
-// in the same run, so linearity is (50k − start-up) / (5k − start-up).
+// in the same run, so linearity is (50k − start-up) / (5k − start-up). Then
+// what a file costs a scan, beyond the scan of one: 1,000 files (--quick;
+// else 5,000) of one bucket, each routed by a row of its own, scanned with
+// the 50,000 rows and with that bucket's 5,000 alone (target: no dearer per
+// file with ten times the rows).
 // Run `npm run build` first; then `node bench/referential.mjs [--quick]`.
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,6 +19,8 @@ const BUCKETS = 10;
 const SECONDS = 5;
 const MIB = 400;
 const LINEARITY = 12;
+/** A file's cost to a scan with 50,000 rows, against with 5,000: at most this. */
+const PER_FILE_RATIO = 1.5;
 
 /**
  * Mask shapes as referentials write them (the seed's `finance.*.csv`, anchored
@@ -96,9 +102,8 @@ async function validate(cwd, rows) {
   return { ms: r.ms, rss: r.maxRssBytes, warnings: report.warnings.length };
 }
 
-/** A scan of a data root holding one file a row of the 7th bucket routes. */
-async function scanOne(cwd, perBucket) {
-  const b = 7;
+/** A scan of a data root holding one file a row of bucket `b` (the 7th unless told) routes. */
+async function scanOne(cwd, perBucket, b = 7) {
   const i = Math.floor(perBucket * 0.6);
   const { word, shape } = rowOf(b, i);
   const name = shape.example(word);
@@ -111,6 +116,33 @@ async function scanOne(cwd, perBucket) {
   if (report.routed !== 1 || left.length !== (i % 4 === 0 ? 1 : 0))
     throw new Error(`scan: expected the one file routed, got ${r.stdout.slice(0, 500)}; left ${left}`);
   return { ms: r.ms, rss: r.maxRssBytes };
+}
+
+/** A scan of `count` files of bucket 0, the file of row i for each i < count; wall time. */
+async function scanMany(cwd, count) {
+  const source = path.join(cwd, 'data', 'ingest', bucketName(0));
+  await mkdir(source, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    const { word, shape } = rowOf(0, i);
+    await writeFile(path.join(source, shape.example(word)), 'a,b\n1,2\n');
+  }
+  const r = await cli(cwd, ['scan', '--log-level', 'error', '--json']);
+  const report = JSON.parse(r.stdout);
+  if (report.routed !== count || report.failed !== 0)
+    throw new Error(`scan: expected ${count} files routed, got ${r.stdout.slice(0, 500)}`);
+  return r.ms;
+}
+
+/** Milliseconds a file adds to a scan with `buckets` × `perBucket` rows: (scan of `count` − scan of one) / (count − 1). */
+async function perFileMs(buckets, perBucket, count) {
+  const one = await workDir(`one-${buckets}`, buckets, perBucket);
+  const many = await workDir(`many-${buckets}`, buckets, perBucket);
+  try {
+    const single = (await scanOne(one.dir, perBucket, 0)).ms;
+    return ((await scanMany(many.dir, count)) - single) / (count - 1);
+  } finally {
+    await Promise.all([one.remove(), many.remove()]);
+  }
 }
 
 export async function run({ quick = false } = {}) {
@@ -138,6 +170,9 @@ export async function run({ quick = false } = {}) {
     const linearity = (ms(runs.large) - start) / (ms(runs.small) - start);
     const rows50 = `${BUCKETS * perBucket} rows (${BUCKETS} buckets × ${perBucket})`;
     const within = (v, max) => v <= max;
+    const files = quick ? 1_000 : perBucket;
+    const fileLarge = await perFileMs(BUCKETS, perBucket, files);
+    const fileSmall = await perFileMs(1, perBucket, files);
     return [
       row('referential: validate, start-up (10 rows)', start / 1000, 's'),
       row(`referential: validate ${perBucket} rows`, ms(runs.small) / 1000, 's'),
@@ -163,6 +198,18 @@ export async function run({ quick = false } = {}) {
         linearity,
         '×',
         { target: `<= ${LINEARITY}`, holds: within(linearity, LINEARITY) },
+      ),
+      row(
+        `referential: scan of ${files} files, per file beyond the scan of one, ${rows50}`,
+        fileLarge,
+        'ms',
+        {
+          reference: `${perBucket} rows (that bucket's alone)`,
+          referenceValue: fileSmall,
+          target: `<= ${PER_FILE_RATIO}× with ${perBucket} rows`,
+          holds: within(fileLarge, fileSmall * PER_FILE_RATIO),
+          lowerIsBetter: true,
+        },
       ),
     ];
   } finally {
