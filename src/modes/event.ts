@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Hono } from 'hono';
 import type { RuntimeConfig } from '../config/load.js';
 import { UsageError } from '../model/errors.js';
+import { sourceProjectsOf } from '../referential/row-sets.js';
 import { startWatcher, type Watcher, type WatcherOptions } from '../triggers/fs-watch/watcher.js';
 import { routerSink, type EventSink } from '../intake/sink.js';
 import {
@@ -220,6 +221,6 @@ export async function openMeteredContext(
   return { ctx, metrics };
 }
 
-function sourceProjects(ctx: Context): string[] {
-  return [...new Set(ctx.referential().routes.map((r) => r.sourceProject))];
+function sourceProjects(ctx: Context): ReadonlySet<string> {
+  return sourceProjectsOf(ctx.referential());
 }

@@ -1,5 +1,5 @@
 import type { Ledger } from '../ledger/types.js';
-import { isDestinationBucket } from '../referential/destination-buckets.js';
+import { isDestinationBucket } from '../referential/row-sets.js';
 import type { Referential } from '../referential/types.js';
 import { bucketIdentityNowOf, bucketIdentityOf } from '../storage/identity.js';
 import { formatLocation, parseLocation } from '../model/keys.js';

@@ -5,6 +5,7 @@ import { intake, type IntakeAnswer } from '../../intake/intake.js';
 import type { EventSink } from '../../intake/sink.js';
 import { silentLogger, type Logger } from '../../util/log.js';
 import type { Metrics } from '../../observability/metrics.js';
+import { sourceProjectsOf } from '../../referential/row-sets.js';
 import type { Referential } from '../../referential/types.js';
 import { requireAuth, requireReader, type Authenticator, createAuthenticator } from './auth.js';
 import { jsonError, publicDetails, retryAfterSeconds } from './errors.js';
@@ -23,7 +24,7 @@ export interface ReceiverOptions {
   bodyLimit?: number;
   logger?: Logger;
   /** Projects `POST /events/<project>` may name (default: the referential's source projects). */
-  projects?: () => Iterable<string>;
+  projects?: () => ReadonlySet<string>;
   /** `GET /metrics` without a credential even when one is configured (`serve --public-reads`). */
   publicReads?: boolean;
 }
@@ -141,9 +142,8 @@ function respond(c: Context, answer: IntakeAnswer): Response {
   return c.json(answer, status[answer.kind]);
 }
 
-function knownProjects(options: ReceiverOptions): Set<string> {
-  if (options.projects) return new Set(options.projects());
-  return new Set(options.router.referential.routes.map((r) => r.sourceProject));
+function knownProjects(options: ReceiverOptions): ReadonlySet<string> {
+  return options.projects ? options.projects() : sourceProjectsOf(options.router.referential);
 }
 
 function httpCounter(metrics: Metrics): Counter<'status'> {

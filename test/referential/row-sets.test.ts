@@ -1,7 +1,8 @@
-// isDestinationBucket: whether some row delivers into a bucket, which the
-// router's loop guard asks for every file it sees.
+// Sets made of a referential's rows, once per referential: whether some row
+// delivers into a bucket (the router's loop guard asks for every file it
+// sees), which projects rows take files from (the HTTP receiver, per event).
 import { describe, expect, it } from 'vitest';
-import { isDestinationBucket } from '../../src/referential/destination-buckets.js';
+import { isDestinationBucket, sourceProjectsOf } from '../../src/referential/row-sets.js';
 import { compileReferential } from '../../src/referential/referential.js';
 import { loadReferentialText } from '../../src/referential/load.js';
 
@@ -32,5 +33,14 @@ describe('isDestinationBucket', () => {
     expect(isDestinationBucket(after, 'fin', 'raw')).toBe(false);
     expect(isDestinationBucket(after, 'ops', 'raw')).toBe(true);
     expect(isDestinationBucket(before, 'ops', 'raw')).toBe(false);
+  });
+
+  it('sourceProjectsOf: every row’s source project, disabled rows too', () => {
+    const referential = compileReferential(
+      rows(`${HEADER}land,in,^a,fin,raw,,true\nedge,in,^b,sales,raw,,false\nland,other,^c,fin,raw,,true\n`),
+      'routes.csv',
+    );
+    expect([...sourceProjectsOf(referential)].sort()).toEqual(['edge', 'land']);
+    expect(sourceProjectsOf(referential)).toBe(sourceProjectsOf(referential));
   });
 });
