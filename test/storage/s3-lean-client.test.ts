@@ -192,6 +192,37 @@ describe('lean S3 client: connections', () => {
 });
 
 describe('lean S3 client: answers', () => {
+  it('an answer whose connection closes before its body ended is tried again, never read as whole', async () => {
+    const listing = (key: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult><Name>b</Name><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated><Contents><Key>${key}</Key><Size>1</Size><ETag>"e"</ETag><LastModified>2024-01-01T00:00:00.000Z</LastModified></Contents></ListBucketResult>`;
+    let answered = 0;
+    const server = net.createServer((socket) => {
+      socket.once('data', () => {
+        answered++;
+        const body = listing(`k${answered}`);
+        const head = `HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: ${body.length}\r\n\r\n`;
+        // the first answer stops halfway through its body, its connection closed
+        if (answered === 1) socket.end(head + body.slice(0, body.length / 2));
+        else socket.end(head + body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new LeanS3Client({
+      endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      region: REGION,
+      forcePathStyle: true,
+      credentials: CREDENTIALS,
+    });
+    try {
+      const page = await client.listObjectsV2({ Bucket: 'b' });
+      expect(page.Contents?.map((o) => o.Key)).toEqual(['k2']);
+      expect(answered).toBe(2);
+    } finally {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('reads a listing whose keys hold XML entities, and its continuation token', () => {
     const page = listPageOf(
       '<?xml version="1.0"?><ListBucketResult><Name>b</Name><IsTruncated>true</IsTruncated>' +

@@ -92,6 +92,9 @@ class NodeSha256 {
   }
 }
 
+/** SHA-256 of no bytes, the payload hash of a request without a body. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** RFC 3986 encoding, as S3 signs a path segment or a query value. */
 function uriEscape(text: string): string {
   return encodeURIComponent(text).replace(
@@ -238,26 +241,43 @@ export class LeanS3Client {
     this.agent.destroy();
   }
 
-  /** One request, tried again on a network failure, 5xx or throttling; a 3xx/4xx/5xx answer throws LeanS3Error. */
-  private async send(request: LeanRequest): Promise<LeanAnswer> {
-    const { status, headers, body } = await this.open(request);
-    return { status, headers, body: await text(body) };
+  /**
+   * One request and its whole answer, tried again on a network failure (an
+   * answer cut short included), 5xx or throttling; a 3xx/4xx/5xx answer
+   * throws LeanS3Error.
+   */
+  private send(request: LeanRequest): Promise<LeanAnswer> {
+    return this.tried(async () => {
+      const { status, headers, body } = await this.answered(request);
+      return { status, headers, body: await text(body) };
+    });
   }
 
   /**
-   * One request, tried again on a network failure, 5xx or throttling, its
-   * answer's body left to read; a 3xx/4xx/5xx answer throws LeanS3Error.
+   * One request, tried again on a network failure, 5xx or throttling until
+   * an answer starts, its body left to read; a 3xx/4xx/5xx answer throws
+   * LeanS3Error.
    */
-  private async open(request: LeanRequest): Promise<LeanStream> {
-    for (let attempt = 1; ; attempt++) {
+  private open(request: LeanRequest): Promise<LeanStream> {
+    return this.tried(() => this.answered(request));
+  }
+
+  /** The answer to one try of `request`; a 3xx/4xx/5xx answer throws LeanS3Error. */
+  private async answered(request: LeanRequest): Promise<LeanStream> {
+    const answer = await this.once(request);
+    if (answer.status >= 300 && !(answer.status === 404 && request.absentOk))
+      throw errorOf(answer.status, answer.headers, await text(answer.body));
+    return answer;
+  }
+
+  /** `attempt` tried again (jittered backoff) while it fails in a way worth trying again, up to `attempts` tries. */
+  private async tried<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
       try {
-        const answer = await this.once(request);
-        if (answer.status >= 300 && !(answer.status === 404 && request.absentOk))
-          throw errorOf(answer.status, answer.headers, await text(answer.body));
-        return answer;
+        return await attempt();
       } catch (error) {
-        if (attempt >= this.attempts || !retryable(error)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt * (0.5 + Math.random())));
+        if (tries >= this.attempts || !retryable(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** tries * (0.5 + Math.random())));
       }
     }
   }
@@ -280,6 +300,8 @@ export class LeanS3Client {
       query,
       headers: {
         host,
+        // no request here has a body: its hash is given, not computed again for each signature
+        'x-amz-content-sha256': EMPTY_SHA256,
         ...(request.method === 'PUT' ? { 'content-length': '0' } : {}),
         ...request.headers,
       },
@@ -315,11 +337,26 @@ export class LeanS3Client {
   }
 }
 
-/** An answer's whole body as text (XML, or nothing). */
-async function text(body: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+/**
+ * An answer's whole body as text (XML, or nothing), gathered by its events:
+ * an async iterator per answer (a HEAD's has no body) cost more than the
+ * reading.
+ */
+function text(body: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    body.on('data', (chunk: Buffer) => chunks.push(chunk));
+    body.once('end', () => {
+      ended = true;
+      resolve(chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8'));
+    });
+    body.once('error', reject);
+    // closed before its end: the connection went mid-answer (tried again, as a network failure)
+    body.once('close', () => {
+      if (!ended) reject(new Error('the answer closed before its body ended'));
+    });
+  });
 }
 
 /** Marks a request's socket reusable once its answer ends (ClientRequest's `shouldKeepAlive`). */
