@@ -103,6 +103,23 @@ async function cannedServer(
   };
 }
 
+/** Listens with a raw server (its answers exactly the bytes it writes), runs `use` with a client of it, then closes both. */
+async function withClientOf(server: net.Server, use: (client: LeanS3Client) => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new LeanS3Client({
+    endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: CREDENTIALS,
+  });
+  try {
+    await use(client);
+  } finally {
+    client.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 const errorXml = (code: string, message: string) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>r1</RequestId></Error>`;
 
@@ -173,21 +190,11 @@ describe('lean S3 client: connections', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new LeanS3Client({
-      endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-      region: REGION,
-      forcePathStyle: true,
-      credentials: CREDENTIALS,
-    });
-    try {
+    await withClientOf(server, async (client) => {
       for (let i = 0; i < 10; i++)
         expect(await client.lookObject({ Bucket: 'b', Key: `missing-${i}` })).toBeUndefined();
       expect(connections).toBe(1);
-    } finally {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   });
 });
 
@@ -206,21 +213,11 @@ describe('lean S3 client: answers', () => {
         else socket.end(head + body);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const client = new LeanS3Client({
-      endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-      region: REGION,
-      forcePathStyle: true,
-      credentials: CREDENTIALS,
-    });
-    try {
+    await withClientOf(server, async (client) => {
       const page = await client.listObjectsV2({ Bucket: 'b' });
       expect(page.Contents?.map((o) => o.Key)).toEqual(['k2']);
       expect(answered).toBe(2);
-    } finally {
-      client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   });
 
   it('reads a listing whose keys hold XML entities, and its continuation token', () => {
