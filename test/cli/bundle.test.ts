@@ -6,6 +6,7 @@
 // zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml, and
 // the S3 request signer from there too.
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,14 +138,25 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
 
   it('an S3 project signs its requests with @smithy/signature-v4 from bundle/_vendor.cjs, not node_modules', async () => {
     ws = await Workspace.create(SEED_CSV);
-    // nothing listens on port 9: the listing is signed, sent and refused, and the scan reports it
+    // a server that refuses every request: the listing is signed, sent and refused, and the scan reports it
+    const authorizations: string[] = [];
+    const server = http.createServer((req, res) => {
+      authorizations.push(req.headers.authorization ?? '');
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>no</Message></Error>',
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     await writeFile(
       path.join(ws.dir, 'switchyard.yaml'),
       [
         'projects:',
         '  source_bucket:',
         '    backend: s3',
-        '    endpoint: "http://127.0.0.1:9"',
+        `    endpoint: "${endpoint}"`,
         '    region: us-east-1',
         '    forcePathStyle: true',
         '    accessKeyIdEnv: BUNDLE_TEST_KEY',
@@ -155,8 +167,13 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
       ].join('\n'),
     );
     const keys = { BUNDLE_TEST_KEY: 'key', BUNDLE_TEST_SECRET: 'secret' };
-    const answer = await cliWith(keys, ws.dir, 'scan', '--json', '--log-level', 'error');
-    expect(answer.stdout, answer.stderr).toContain('ECONNREFUSED');
+    const answer = await cliWith(keys, ws.dir, 'scan', '--json', '--log-level', 'error').finally(
+      () => new Promise<void>((resolve) => server.close(() => resolve())),
+    );
+    expect(answer.stdout, answer.stderr).toContain('AccessDenied');
+    expect(authorizations[0]).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=key\/\d{8}\/us-east-1\/s3\/aws4_request, /,
+    );
     expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
     expect(
       answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]@smithy[\\/]/.test(line)),
