@@ -6,7 +6,7 @@ import type { ObjectStore } from './types.js';
  * cloud bucket's name being unique on its backend.
  */
 export function bucketIdentityOf(store: ObjectStore, bucket: string): Promise<string> {
-  return store.bucketIdentity ? store.bucketIdentity(bucket) : Promise.resolve(`${store.backend}:${bucket}`);
+  return store.bucketIdentity ? store.bucketIdentity(bucket) : Promise.resolve(namedIdentity(store, bucket));
 }
 
 /**
@@ -15,6 +15,10 @@ export function bucketIdentityOf(store: ObjectStore, bucket: string): Promise<st
  * undefined, and bucketIdentityOf is asked.
  */
 export function bucketIdentityNowOf(store: ObjectStore, bucket: string): string | undefined {
-  if (!store.bucketIdentity) return `${store.backend}:${bucket}`;
-  return store.bucketIdentityNow?.(bucket);
+  return store.bucketIdentity ? store.bucketIdentityNow?.(bucket) : namedIdentity(store, bucket);
+}
+
+/** The identity of a bucket of a store that has none of its own: its name on its backend. */
+function namedIdentity(store: ObjectStore, bucket: string): string {
+  return `${store.backend}:${bucket}`;
 }
