@@ -3,7 +3,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { have, markdownTable, row } from './lib/common.mjs';
+import { have, markdownTable, quietDisk, row } from './lib/common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ORDER = ['match', 'fs-move', 'copy-large', 'event-latency', 'batch', 's3', 'scale', 'dashboard'];
@@ -28,6 +28,11 @@ if (!have('rclone'))
 const rows = [];
 for (const name of names) {
   const started = Date.now();
+  // each benchmark starts on a quiet disk: the stalls that follow copy-large's
+  // gigabytes are waited out here, not timed in the next benchmark's fsyncs
+  const waited = await quietDisk();
+  if (waited > 1000)
+    process.stderr.write(`(waited ${(waited / 1000).toFixed(1)} s for the disk to settle)\n`);
   process.stderr.write(`bench ${name}${quick ? ' (quick)' : ''} …\n`);
   try {
     const mod = await import(pathToFileURL(path.join(HERE, `${name}.mjs`)).href);

@@ -1,5 +1,6 @@
 // Shared helpers for benchmarks: timing, child processes with peak RSS, result rows, tables.
 import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,36 @@ export function nodeCommand(script, args) {
 
 export function syncFs() {
   spawnSync('sync');
+}
+
+/**
+ * Waits (at most `maxMs`) until a small fsync has answered within `quickMs`
+ * for `windowMs` on end, and returns how long that took in ms. After
+ * gigabytes were written and removed, a disk mounted with `discard` stalls
+ * fsyncs (70 to 200 ms, here) at each journal commit for some seconds, even
+ * once `sync` has nothing left to write: a benchmark run then would time
+ * those stalls, not its own work.
+ */
+export async function quietDisk({ windowMs = 200, quickMs = 20, maxMs = 30_000 } = {}) {
+  syncFs();
+  const { dir, remove } = await tempDir('quiet');
+  const file = path.join(dir, 'probe');
+  const started = Date.now();
+  try {
+    let calmSince = Date.now();
+    while (Date.now() - calmSince < windowMs && Date.now() - started < maxMs) {
+      const t = process.hrtime.bigint();
+      const fd = openSync(file, 'w');
+      writeSync(fd, 'probe');
+      fsyncSync(fd);
+      closeSync(fd);
+      if (Number(process.hrtime.bigint() - t) / 1e6 >= quickMs) calmSince = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    await remove();
+  }
+  return Date.now() - started;
 }
 
 /** The middle value; of an even count, the mean of the two middle ones (not the upper one: of 2 runs, the slower). */
