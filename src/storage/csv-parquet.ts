@@ -32,7 +32,7 @@ export function zstdAvailable(): boolean {
   return typeof (zlib() as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
 }
 
-/** A record from csv-parse with `info: true`: the fields and the line the record ends on. */
+/** A record from csv-parse (transform.ts `linedCsvParser`): the fields and the line the record ends on. */
 interface ParsedRecord {
   record: string[];
   info: { lines: number };
@@ -53,7 +53,7 @@ function loadWriter(): Promise<Writer> {
 }
 
 /**
- * CSV records (csv-parse with `info: true`, no `columns`) in, Parquet bytes
+ * CSV records (`linedCsvParser`: arrays, each with its line) in, Parquet bytes
  * out. The first record is the header; rows are gathered column by column
  * into a row group of at most `rowGroupRows` rows or `rowGroupBytes`
  * characters, which is then encoded, compressed and pushed out, so memory

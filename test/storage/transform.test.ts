@@ -2,12 +2,14 @@ import fc from 'fast-check';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
+import { parse as parseSync } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { TransformError } from '../../src/model/errors.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { transformAcross, transformedDigest } from '../../src/storage/transform-across.js';
 import {
+  linedCsvParser,
   TRANSFORMS,
   transformedName,
   transformedPrefix,
@@ -73,6 +75,84 @@ describe('transform stages', () => {
     const csv = '\ufeffid,text\r\n1,"a ""b"""\r\n\r\n2,"l1\nl2"\r\n';
     expect((await through('csv-to-jsonl', csv)).toString()).toBe(
       '{"id":"1","text":"a \\"b\\""}\n{"id":"2","text":"l1\\nl2"}\n',
+    );
+  });
+
+  it("csv-to-jsonl: each line is the bytes JSON.stringify makes of csv-parse's record object (the stage before records came as arrays)", async () => {
+    // integer-like names (JSON.stringify writes them first, ascending), `__proto__`,
+    // quotes, delimiters, line breaks and non-ASCII text in names and values
+    const text = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.constantFrom(
+        '0',
+        '7',
+        '10',
+        '01',
+        '-1',
+        '4294967295',
+        '__proto__',
+        'constructor',
+        'é"x',
+        'a,b',
+        'l1\nl2',
+      ),
+    );
+    const quoted = (field: string) => `"${field.replaceAll('"', '""')}"`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(text, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.array(text, { minLength: 6, maxLength: 6 }), { maxLength: 8 }),
+        async (names, rows) => {
+          const records = rows.map((row) => row.slice(0, names.length));
+          const csv = [names, ...records].map((r) => `${r.map(quoted).join(',')}\r\n`).join('');
+          const objects = parseSync(csv, { columns: true, bom: true, skip_empty_lines: true }) as object[];
+          const expected = objects.map((o) => `${JSON.stringify(o)}\n`).join('');
+          expect((await through('csv-to-jsonl', csv)).toString()).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("the Parquet stage's records carry the line each ends on, as csv-parse's `info: true` gives it (blank lines, fields over lines, CRLF)", async () => {
+    const field = fc.oneof(
+      fc.constantFrom('', 'a', 'x,y', 'l1\nl2', 'l1\r\nl2\n', 'q"q'),
+      fc.string({ maxLength: 4 }),
+    );
+    const record = fc.array(field, { minLength: 3, maxLength: 3 });
+    // one line ending per document (csv-parse takes the first it meets), blank lines between records
+    const blank = fc.integer({ min: 0, max: 2 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('\n', '\r\n'),
+        fc.array(fc.tuple(record, blank), { minLength: 1, maxLength: 8 }),
+        async (eol, rows) => {
+          const csv = rows
+            .map(
+              ([r, blanks]) =>
+                `${r.map((f) => `"${f.replaceAll('"', '""')}"`).join(',')}${eol.repeat(1 + blanks)}`,
+            )
+            .join('');
+          const options = { bom: true, skip_empty_lines: true };
+          const expected = (
+            parseSync(csv, { ...options, info: true }) as { record: string[]; info: { lines: number } }[]
+          ).map(({ record, info }) => ({ record, lines: info.lines }));
+          const got: { record: string[]; lines: number }[] = [];
+          await pipeline([
+            Readable.from([Buffer.from(csv)]),
+            linedCsvParser(options),
+            new Writable({
+              objectMode: true,
+              write(chunk: { record: string[]; info: { lines: number } }, _encoding, callback) {
+                got.push({ record: chunk.record, lines: chunk.info.lines });
+                callback();
+              },
+            }),
+          ]);
+          expect(got).toEqual(expected);
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 
