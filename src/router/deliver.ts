@@ -105,16 +105,12 @@ async function sourceGoneAs(input: DeliveryInput, error: NotFoundError): Promise
 }
 
 async function attemptDelivery(input: DeliveryInput, round: number): Promise<DeliveryOutcome> {
-  const { record, route, object, sourceStore: src, destinationStore: dst } = input;
+  const { record, route, sourceStore: src, destinationStore: dst } = input;
   let destination = record.destination;
   const transform = route.transform;
-  const expected: Expected = transform
-    ? await transformedIdentity(input)
-    : {
-        size: object.size,
-        crc32c: record.crc32c ?? object.crc32c,
-        ...(object.md5 ? { md5: object.md5 } : {}),
-      };
+  let expected = await identityBeforeWrite(input);
+  const judge = async (found: ObjectInfo) =>
+    judgeExisting(input, found, (expected ??= await transformedIdentity(input)));
   // transformed bytes are written by this process: never a rename nor a server-side copy
   const renamable = !transform && input.mayRename && dst.rename !== undefined && dst.canCopyFrom(src);
 
@@ -135,7 +131,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
   const existing = blind ? undefined : await lookBeforeWrite(dst, destination);
   let ifGenerationMatch = '0';
   if (existing) {
-    const verdict = await judgeExisting(input, existing, expected);
+    const verdict = await judge(existing);
     if (verdict.kind === 'delivered') return alreadyThere(destination, verdict.crc32c);
     if (verdict.kind === 'superseded') return { state: 'superseded', destination, reason: verdict.reason };
     switch (route.onConflict) {
@@ -148,7 +144,7 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
         destination = { ...destination, key: versionedKey(record.destination.key, record.generation) };
         const versioned = await dst.stat(destination.bucket, destination.key);
         if (versioned) {
-          const again = await judgeExisting(input, versioned, expected);
+          const again = await judge(versioned);
           if (again.kind === 'delivered') return alreadyThere(destination, again.crc32c);
           throw new ConflictError(formatLocation(destination), 'the versioned key already holds other bytes');
         }
@@ -184,6 +180,11 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
  * verifies the bytes there by what the destination vouches for in the
  * write's or copy's answer (proveSameBytes: its CRC32C, or its MD5 from a
  * single-part non-KMS S3 ETag), reading nothing back when that proves them.
+ * A transform's output whose identity was not needed before the write
+ * (`expected` undefined: a store keeping no provenance, nothing at the key)
+ * is known by the size and CRC32C of what the write's pass streamed, and
+ * verified against what the destination states it holds, as a plain copy
+ * through this process is.
  * A server-side copy the server vouches for (ObjectStore.copyVouched: S3
  * CopyObject pinned to the source's ETag where the pin is enforced) needs
  * no identity in common: its provenance names the source's ETag, nothing
@@ -197,28 +198,29 @@ async function copyAndVerify(
   input: DeliveryInput,
   destination: Location,
   target: Pick<CopyOptions, 'destinationInfo'> & { ifGenerationMatch: string },
-  expected: Expected,
+  known: Expected | undefined,
 ): Promise<DeliveryOutcome> {
   const { record, object, sourceStore: src, destinationStore: dst } = input;
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
   const transform = input.route.transform;
   const vouched = vouchedCopy(input);
-  const { alongside } = await sourceIdentity(input, expected, vouched);
+  const { alongside } = known ? await sourceIdentity(input, known, vouched) : {};
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
     ifSourceGenerationMatch: record.generation,
     sourceInfo: object,
-    size: expected.size,
+    ...(known ? { size: known.size } : {}),
     contentType: transform ? transformedContentType(transform) : object.contentType,
     contentEncoding: transform ? undefined : object.contentEncoding,
     cacheControl: object.cacheControl,
     metadata: userMetadata(object.metadata),
-    provenance: provenanceIfKnown(input, expected, vouched || alongside !== undefined),
+    provenance: known && provenanceIfKnown(input, known, vouched || alongside !== undefined),
     ...(alongside ? { sourceReadAlongside: true } : {}),
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
   await alongside;
+  const expected: Expected = known ?? { size: bytesThroughProcess, crc32c: writtenCrc };
   // what the destination says it holds, from the write's or copy's answer (no second look)
   const reported = destinationReport(written);
   if (writtenCrc && expected.crc32c && writtenCrc !== expected.crc32c) {
@@ -331,6 +333,26 @@ async function writeOnce(
   }
   const copied = await copyAcross(src, from.bucket, from.key, dst, to.bucket, to.key, options);
   return { written: copied.info, writtenCrc: copied.crc32c, bytesThroughProcess: copied.bytes };
+}
+
+/**
+ * The identity the destination must hold, as far as the write needs it
+ * first: the source generation's; a transform's output's (its own pass)
+ * where the provenance is written with the object. Undefined where a
+ * transform writes to a store that keeps no provenance: a look that finds
+ * the key taken asks for it then (to judge what is there), else the
+ * write's own pass learns it (copyAndVerify): one pass through the source,
+ * not two.
+ */
+async function identityBeforeWrite(input: DeliveryInput): Promise<Expected | undefined> {
+  const { record, object, route, destinationStore } = input;
+  if (!route.transform)
+    return {
+      size: object.size,
+      crc32c: record.crc32c ?? object.crc32c,
+      ...(object.md5 ? { md5: object.md5 } : {}),
+    };
+  return destinationStore.capabilities.metadata ? transformedIdentity(input) : undefined;
 }
 
 /**

@@ -191,4 +191,54 @@ describe('verifying a copy whose source states no checksum (local folders)', () 
     await expect(deliverWith(object, src, dst)).rejects.toBeInstanceOf(ChecksumMismatchError);
     expect(readChecksum).not.toHaveBeenCalled();
   });
+
+  describe('a transform into local folders (which keep no provenance)', () => {
+    const JSONL = '{"id":"1","v":"a"}\n{"id":"2","v":"b"}\n';
+    const transformed = (object: ObjectInfo, src: ObjectStore, dst: ObjectStore) => {
+      const record = { ...recordOf(object), destination: { project: 'dst', bucket: 'out', key: 't.jsonl' } };
+      return executeDelivery({
+        record,
+        route: { ...ROUTE, transform: 'csv-to-jsonl' },
+        source: record.source,
+        object,
+        sourceStore: src,
+        destinationStore: dst,
+        mayRename: false,
+        onWritten: async () => undefined,
+      });
+    };
+
+    it("reads the source once: the write's own pass is the output's identity, verified by what the destination states", async () => {
+      const { src, dst, file } = await folders();
+      const object = await src.write('in', 't.csv', Buffer.from('id,v\n1,a\n2,b\n'));
+      const read = vi.spyOn(src, 'read');
+      const outcome = await transformed(object, src, dst);
+      expect(outcome).toMatchObject({ state: 'verified', crc32c: crc32cOf(JSONL) });
+      expect(read).toHaveBeenCalledTimes(1);
+      expect((await readFile(file('t.jsonl'))).toString()).toBe(JSONL);
+    });
+
+    it('a key already taken is judged by a pass of its own first: the same output is delivered, nothing written', async () => {
+      const { src, dst } = await folders();
+      const object = await src.write('in', 't.csv', Buffer.from('id,v\n1,a\n2,b\n'));
+      const there = await dst.write('out', 't.jsonl', Buffer.from(JSONL));
+      const write = vi.spyOn(dst, 'write');
+      const outcome = await transformed(object, src, dst);
+      expect(outcome).toMatchObject({ state: 'verified', crc32c: crc32cOf(JSONL), bytesThroughProcess: 0 });
+      expect(write).not.toHaveBeenCalled();
+      expect((await dst.stat('out', 't.jsonl'))?.generation).toBe(there.generation);
+    });
+
+    it('a destination stating other bytes than the pass streamed fails the delivery (E_CHECKSUM_MISMATCH)', async () => {
+      const { src, dst } = await folders();
+      const object = await src.write('in', 't.csv', Buffer.from('id,v\n1,a\n2,b\n'));
+      const write = dst.write.bind(dst);
+      vi.spyOn(dst, 'write').mockImplementation(async (...args) => ({
+        ...(await write(...args)),
+        crc32c: 'AAAAAA==',
+        destinationChecksum: true,
+      }));
+      await expect(transformed(object, src, dst)).rejects.toBeInstanceOf(ChecksumMismatchError);
+    });
+  });
 });

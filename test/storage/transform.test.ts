@@ -135,7 +135,10 @@ describe('transform stages', () => {
             .join('');
           const options = { bom: true, skip_empty_lines: true };
           const expected = (
-            parseSync(csv, { ...options, info: true }) as { record: string[]; info: { lines: number } }[]
+            parseSync(csv, { ...options, info: true }) as unknown as {
+              record: string[];
+              info: { lines: number };
+            }[]
           ).map(({ record, info }) => ({ record, lines: info.lines }));
           const got: { record: string[]; lines: number }[] = [];
           await pipeline([
