@@ -117,7 +117,7 @@ async function scenario(count, cpus) {
         '--state',
         path.join(work.dir, `state-${i}`),
         '--idle-exit',
-        '2s',
+        '1s',
         '--log-level',
         'warn',
       ]);
