@@ -123,7 +123,7 @@ function createApp(ctx: Context, options: EventModeOptions, sink: EventSink, aut
     logger: ctx.logger,
     auth,
     bodyLimit: options.bodyLimit ?? ctx.config.server.bodyLimitBytes,
-    projects: () => sourceProjects(ctx),
+    projects: () => sourceProjectsOf(ctx.referential()),
     ...(options.metrics ? { metrics: options.metrics } : {}),
     publicReads: options.publicReads === true,
   });
@@ -219,8 +219,4 @@ export async function openMeteredContext(
   });
   forward = metrics.hooks();
   return { ctx, metrics };
-}
-
-function sourceProjects(ctx: Context): ReadonlySet<string> {
-  return sourceProjectsOf(ctx.referential());
 }

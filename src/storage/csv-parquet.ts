@@ -45,6 +45,25 @@ function refusal(code: string, message: string, line: number): Error {
   return Object.assign(new Error(message), { code, lines: line });
 }
 
+/**
+ * A CSV header naming one column twice (`CSV_DUPLICATE_COLUMN`, at the
+ * header's line): one of the two values would silently be lost, so the
+ * file is refused. Both CSV stages ask it (transform.ts `JsonLines` too).
+ */
+export function duplicateColumn(names: string[], line: number): Error | undefined {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name))
+      return refusal(
+        'CSV_DUPLICATE_COLUMN',
+        `column ${JSON.stringify(name)} appears twice in the header`,
+        line,
+      );
+    seen.add(name);
+  }
+  return undefined;
+}
+
 /** The hyparquet-writer module, imported on the first Parquet transform only. */
 type Writer = typeof HyparquetWriter;
 let writerModule: Promise<Writer> | undefined;
@@ -123,17 +142,9 @@ export class CsvToParquet extends Transform {
   }
 
   private start(names: string[], line: number): void {
-    const seen = new Set<string>();
-    for (const name of names) {
-      if (seen.has(name)) {
-        throw refusal(
-          'CSV_DUPLICATE_COLUMN',
-          `column ${JSON.stringify(name)} appears twice in the header`,
-          line,
-        );
-      }
-      seen.add(name);
-    }
+    const duplicate = duplicateColumn(names, line);
+    if (duplicate) throw duplicate;
+    const seen = new Set(names);
     const schema = this.options.schema ?? {};
     const missing = Object.keys(schema).filter((name) => !seen.has(name));
     if (missing.length > 0) {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Transform, type TransformCallback } from 'node:stream';
 import type * as CsvParse from 'csv-parse';
-import { CsvToParquet, DEFAULT_PARQUET, type ParquetOptions } from './csv-parquet.js';
+import { CsvToParquet, DEFAULT_PARQUET, duplicateColumn, type ParquetOptions } from './csv-parquet.js';
 import { zlib } from '../util/builtins.js';
 
 /** The values of the referential's `transform` column. */
@@ -129,23 +129,6 @@ export function transformStages(
 }
 
 /**
- * A header naming one column twice: one of the two values would silently be
- * lost, so it is refused (line 1).
- */
-function duplicateColumn(names: string[]): Error | undefined {
-  const seen = new Set<string>();
-  for (const name of names) {
-    if (seen.has(name))
-      return Object.assign(new Error(`column ${JSON.stringify(name)} appears twice in the header`), {
-        code: 'CSV_DUPLICATE_COLUMN',
-        lines: 1,
-      });
-    seen.add(name);
-  }
-  return undefined;
-}
-
-/**
  * How JSON.stringify writes an object of these names, as the header's
  * positions in that order, each with the text before its value (`{"name":`,
  * then `,"name":`). JSON.stringify writes an object's own keys in their
@@ -187,7 +170,7 @@ class JsonLines extends Transform {
   override _transform(record: string[], _encoding: BufferEncoding, callback: TransformCallback) {
     const layout = this.layout;
     if (layout === undefined) {
-      const refused = duplicateColumn(record);
+      const refused = duplicateColumn(record, 1);
       if (refused) return callback(refused);
       this.layout = jsonLayout(record);
       return callback();
