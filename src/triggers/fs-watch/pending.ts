@@ -54,7 +54,7 @@ export interface PendingOptions {
   /** undefined: no probe on this platform; every file settles. */
   probe: WriterProbe | undefined;
   settleMs: number;
-  /** Least spacing of two ticks (each takes one /proc snapshot). */
+  /** Least spacing of a tick after the last for a file a tick already looked at (each tick takes one /proc snapshot). */
   probeIntervalMs: number;
   concurrency: number;
   /** Delay before handing a file again after the sink failed without `retryAfterMs`. */
@@ -83,6 +83,8 @@ interface Entry {
   sawWriter: boolean;
   /** The last observation saw a writer, who may have written after it: look again just before the next snapshot. */
   rebase: boolean;
+  /** A tick has looked at it since it was noticed: its next look waits the probe interval. */
+  polled: boolean;
   last?: Observation;
   changedAt: number;
   /** An event arrived while the sink held the file: look again once it answers. */
@@ -95,6 +97,9 @@ const MAX_RETRY_MS = 60_000;
 /** Snapshots may take this share of wall time, with bursts up to the cap (ms). */
 const SNAPSHOT_SHARE = 0.5;
 const SNAPSHOT_BURST_MS = 250;
+/** A file looked at before is looked at again after an eighth of its wait so far, at most this long after the last tick. */
+const POLL_SPACING_SHARE = 8;
+const MAX_POLL_SPACING_MS = 100;
 
 /**
  * Files noticed in watched buckets, each waiting until complete, then handed
@@ -141,6 +146,7 @@ export class PendingFiles {
       settle: undefined,
       sawWriter: false,
       rebase: false,
+      polled: false,
       changedAt: now,
       again: false,
       attempts: 0,
@@ -164,22 +170,37 @@ export class PendingFiles {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Schedules the next tick for the earliest due file (after a tick: it scans every entry). */
+  /** Schedules the next tick for the earliest file ready (after a tick: it scans every entry). */
   private schedule(): void {
     let earliest = Infinity;
-    for (const e of this.entries.values())
-      if (e.state === 'waiting' && e.dueAt < earliest) earliest = e.dueAt;
+    for (const e of this.entries.values()) if (e.state === 'waiting') earliest = Math.min(earliest, this.readyAt(e));
     this.wake(earliest);
   }
 
-  /** Ticks at `at`, or sooner if already planned; never two ticks closer than the probe interval. */
+  /**
+   * When a waiting file may be looked at next. A file no tick has looked at
+   * yet is judged at once: one that lands while nothing else waits does not
+   * wait out the spacing of the ticks before it. A file a tick already
+   * looked at (a writer held it, it changed) is looked at again a spacing
+   * after the last tick: the probe interval, or an eighth of how long it has
+   * waited so far, up to 100 ms. A file written in a blink is judged soon
+   * after its close; one written for minutes costs a snapshot every 100 ms,
+   * not one per interval. The snapshot budget bounds both.
+   */
+  private readyAt(e: Entry): number {
+    if (!e.polled) return e.dueAt;
+    const waited = this.lastTickAt - e.noticedAt;
+    const spacing = Math.max(
+      this.options.probeIntervalMs,
+      Math.min(MAX_POLL_SPACING_MS, waited / POLL_SPACING_SHARE),
+    );
+    return Math.max(e.dueAt, this.lastTickAt + spacing);
+  }
+
+  /** Ticks at `at`, or sooner if already planned, once the snapshot budget allows. */
   private wake(at: number): void {
     if (this.stopping || this.ticking || at === Infinity) return;
-    const when = Math.max(
-      at,
-      this.lastTickAt + this.options.probeIntervalMs,
-      this.budget.readyAt(Date.now(), this.options.probe?.lastScanMs ?? 0),
-    );
+    const when = Math.max(at, this.budget.readyAt(Date.now(), this.options.probe?.lastScanMs ?? 0));
     if (when >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = when;
@@ -235,7 +256,7 @@ export class PendingFiles {
     e.settle ??= this.mustSettle(e, st);
     e.changedAt = now;
     e.dueAt = e.settle ? now + this.settleWait(e) : now;
-    this.wake(e.dueAt);
+    this.wake(this.readyAt(e));
   }
 
   private async rebase(e: Entry): Promise<void> {
@@ -258,6 +279,7 @@ export class PendingFiles {
     const now = Date.now();
     const seen: Observation = { size: st.size, mtimeNs: st.mtimeNs, ino: st.ino, dev: st.dev };
     const same = e.last !== undefined && sameObservation(e.last, seen);
+    e.polled = true;
     e.settle ??= this.mustSettle(e, st);
     if (!e.settle && writers === undefined) e.settle = true;
     if (!e.settle && writers) {
@@ -317,7 +339,7 @@ export class PendingFiles {
           'watcher cannot stat a file; trying again later',
         );
         e.dueAt = Date.now() + this.options.retryMs;
-        this.wake(e.dueAt);
+        this.wake(this.readyAt(e));
       }
     }
     return undefined;
@@ -388,6 +410,7 @@ export class PendingFiles {
       e.again = false;
       e.last = undefined;
       e.sawWriter = false;
+      e.polled = false;
       e.noticedAt = now;
       e.dueAt = Infinity;
       void this.firstLook(e);
@@ -403,7 +426,7 @@ export class PendingFiles {
       report.result?.retryAfterMs ?? Math.min(MAX_RETRY_MS, this.options.retryMs * 2 ** e.attempts);
     e.attempts++;
     e.dueAt = now + delay;
-    this.wake(e.dueAt);
+    this.wake(this.readyAt(e));
   }
 
   private forget(e: Entry): void {
