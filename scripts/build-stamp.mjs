@@ -12,8 +12,9 @@
 // The inputs are the content of every file under src/, the tsconfigs, the
 // build scripts, bin/vendored.json, package.json and package-lock.json; the
 // outputs are the content of every file under dist/. Contents, not times: a
-// checkout, a touched file or an output deleted from dist/ (which tsc would
-// not write again while its sources stand unchanged) all make the check fail.
+// file only touched changes nothing; an edited source, a checkout of other
+// sources, or an output deleted from dist/ (which tsc would not write again
+// while its sources stand unchanged) makes the check fail.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';

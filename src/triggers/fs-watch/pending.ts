@@ -83,7 +83,7 @@ interface Entry {
   sawWriter: boolean;
   /** The last observation saw a writer, who may have written after it: look again just before the next snapshot. */
   rebase: boolean;
-  /** A tick has looked at it since it was noticed: its next look waits the probe interval. */
+  /** A tick has looked at it since it was noticed: its next look waits a spacing after the last tick (readyAt). */
   polled: boolean;
   last?: Observation;
   changedAt: number;
