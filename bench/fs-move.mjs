@@ -25,6 +25,20 @@ async function landFiles(root, count) {
   return dir;
 }
 
+/** `switchyard scan` of a folder of its own with nothing to route (start-up), timed. */
+async function scanOfEmpty(env) {
+  const empty = await tempDir('fsmove-empty');
+  try {
+    await landFiles(empty.dir, 0);
+    const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
+    const r = await timed(cmd, args, { cwd: empty.dir, env });
+    if (r.code !== 0) throw new Error(`switchyard scan of an empty folder failed: ${r.stderr}`);
+    return r;
+  } finally {
+    await empty.remove();
+  }
+}
+
 async function countFiles(dir) {
   return (await readdir(dir).catch(() => [])).length;
 }
@@ -39,15 +53,7 @@ export async function run({ quick = false } = {}) {
   const cache = await tempDir('fsmove-cache');
   const env = { ...process.env, XDG_CACHE_HOME: cache.dir };
   try {
-    const warm = await tempDir('fsmove-warm');
-    try {
-      await landFiles(warm.dir, 0);
-      const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
-      const w = await timed(cmd, args, { cwd: warm.dir, env });
-      if (w.code !== 0) throw new Error(`switchyard scan of an empty folder failed: ${w.stderr}`);
-    } finally {
-      await warm.remove();
-    }
+    await scanOfEmpty(env);
     await landFiles(ours.dir, count);
     const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
     const r = await timed(cmd, args, { cwd: ours.dir, env });
@@ -112,14 +118,10 @@ export async function run({ quick = false } = {}) {
  * start-up + max(ledger, system calls), next to rclone's time.
  */
 async function floorRows(count, rcloneMs, env) {
-  const empty = await tempDir('fsmove-startup');
   const ledger = await tempDir('fsmove-ledger');
   const files = await tempDir('fsmove-syscalls');
   try {
-    await landFiles(empty.dir, 0);
-    const [cmd, args] = nodeCommand(CLI, ['scan', '--json', '--log-level', 'error']);
-    const start = await timed(cmd, args, { cwd: empty.dir, env });
-    if (start.code !== 0) throw new Error(`switchyard scan of an empty folder failed: ${start.stderr}`);
+    const start = await scanOfEmpty(env);
     const ledgerMs = await ledgerFloorMs(ledger.dir, count);
     const source = await landFiles(files.dir, count);
     const syscallMs = syscallFloorMs(source, (name) =>
@@ -144,7 +146,7 @@ async function floorRows(count, rcloneMs, env) {
       ),
     ];
   } finally {
-    await Promise.all([empty.remove(), ledger.remove(), files.remove()]);
+    await Promise.all([ledger.remove(), files.remove()]);
   }
 }
 
