@@ -118,9 +118,9 @@ export async function run({ quick = false } = {}) {
       await fresh();
       durable.push((await timed('dd', [`if=${src}`, `of=${out}`, 'bs=8M', 'conv=fsync', 'status=none'])).ms);
     };
-    // untimed: the first gigabyte written after a quiet spell took 3-4 s here
-    // whoever wrote it, against 0.7-1 s for the next (07 Dec 2026), and round 0
-    // is switchyard's turn to go first
+    // untimed: the first gigabyte written after the source was made took
+    // 3.1-4.0 s here whoever wrote it, against 0.6-0.9 s for the next
+    // (07 Dec 2026), and round 0 is switchyard's turn to go first
     await mkdir(path.dirname(out), { recursive: true });
     const warmUp = await timed('dd', [`if=${src}`, `of=${out}`, 'bs=8M', 'conv=fsync', 'status=none']);
     if (warmUp.code !== 0) throw new Error(`dd (warm-up) failed: ${warmUp.stderr}`);
@@ -131,7 +131,7 @@ export async function run({ quick = false } = {}) {
     }
     // cp and rclone copyto carry no target, and leave their gigabyte to the
     // disk's write-back: timed after the rounds above, not between them, where
-    // the durable write after them took 2-3.6 s instead of 0.6-0.9 s
+    // the durable write after them took 1.8-3.9 s instead of 0.6-0.9 s
     // (--quick: two rounds)
     for (let i = 0; i < (quick ? 2 : rounds); i++) {
       await fresh();
