@@ -114,16 +114,18 @@ export async function run({ quick = false } = {}) {
       starts.push(await startUp.once());
     };
     // the disk's floor for any copy that is on disk when it returns (switchyard fsyncs; cp and rclone do not)
-    const runDd = async () => {
+    const durableWrite = async () => {
       await fresh();
-      durable.push((await timed('dd', [`if=${src}`, `of=${out}`, 'bs=8M', 'conv=fsync', 'status=none'])).ms);
+      const r = await timed('dd', [`if=${src}`, `of=${out}`, 'bs=8M', 'conv=fsync', 'status=none']);
+      if (r.code !== 0) throw new Error(`dd failed: ${r.stderr}`);
+      return r.ms;
     };
+    const runDd = async () => durable.push(await durableWrite());
     // untimed: the first gigabyte written after the source was made took
     // 3.1-4.0 s here whoever wrote it, against 0.6-0.9 s for the next
     // (07 Dec 2026), and round 0 is switchyard's turn to go first
     await mkdir(path.dirname(out), { recursive: true });
-    const warmUp = await timed('dd', [`if=${src}`, `of=${out}`, 'bs=8M', 'conv=fsync', 'status=none']);
-    if (warmUp.code !== 0) throw new Error(`dd (warm-up) failed: ${warmUp.stderr}`);
+    await durableWrite();
     for (let i = 0; i < rounds; i++) {
       // switchyard and dd take turns going first: the one after another durable
       // write meets the disk still busy with it (a virtual disk's write-back)
