@@ -324,7 +324,7 @@ export class Bed {
     await mkdir(path.dirname(this.ws.file(to)), { recursive: true });
     const from = landing.location;
     await rename(this.ws.file(from), this.ws.file(to));
-    landing.location = to;
+    this.model.renamed(landing, to);
     return `renamed ${from} to ${to}`;
   }
 

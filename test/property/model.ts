@@ -82,7 +82,7 @@ export class Model {
     };
     this.landings.push(landing);
     this.everLanded.add(bytes);
-    if (this.isMarker(location)) this.markerSeen.add(parentOf(location));
+    this.noteMarker(location);
     // what a transform row may make of them, once or twice along a chain of rows
     for (const once of [transformed(bytes, 'gzip'), transformed(bytes, 'gunzip')]) {
       if (once === undefined) continue;
@@ -91,6 +91,16 @@ export class Model {
       if (twice !== undefined) this.everLanded.add(twice);
     }
     return landing;
+  }
+
+  /**
+   * A producer renamed a landed file where it is: its landing names `to`
+   * now, and a marker name there is a marker landed in that folder (as in
+   * `landed`), though the step may route it away before any look sees it.
+   */
+  renamed(landing: Landing, to: string): void {
+    landing.location = to;
+    this.noteMarker(to);
   }
 
   took(bytes: string, location: string, step: number): void {
@@ -214,8 +224,7 @@ export class Model {
    * once a marker was there; before, it waits in place.
    */
   private groupsWhole(obs: Observation): string[] {
-    for (const location of obs.files.keys())
-      if (this.isMarker(location)) this.markerSeen.add(parentOf(location));
+    for (const location of obs.files.keys()) this.noteMarker(location);
     const problems: string[] = [];
     for (const l of this.landings) {
       if (this.holds(l.bytes, l.location, l.step, obs) || this.markerSeen.has(parentOf(l.location))) continue;
@@ -230,6 +239,11 @@ export class Model {
         );
     }
     return problems;
+  }
+
+  /** A marker at `location` (by name) counts for its folder from now on. */
+  private noteMarker(location: string): void {
+    if (this.isMarker(location)) this.markerSeen.add(parentOf(location));
   }
 
   /** A file some referential in effect takes for a group's marker. */
