@@ -18,6 +18,21 @@ import { scenarioArb, type Scenario } from './palette.js';
 const runs = Number(process.env.SWITCHYARD_PROPERTY_RUNS ?? 100);
 const seed = process.env.SWITCHYARD_PROPERTY_SEED ? Number(process.env.SWITCHYARD_PROPERTY_SEED) : undefined;
 
+type Row = Scenario['rows'][number];
+
+/** A `\.csv$` move row of bucket `in` to fin/raw, with the group's marker mask when given. */
+const csvMove = (completeWhen: Row['completeWhen']): Row => ({
+  sourceBucket: 'in',
+  mask: '\\.csv$',
+  directory: '',
+  action: 'move',
+  onConflict: 'fail',
+  transform: '',
+  completeWhen,
+  destinationProject: 'fin',
+  destinationBucket: 'raw',
+});
+
 /**
  * Cases a long run once found failing, run first every time. A marker renamed
  * into its folder between a scan's listing and its routing completes the
@@ -26,30 +41,7 @@ const seed = process.env.SWITCHYARD_PROPERTY_SEED ? Number(process.env.SWITCHYAR
  */
 const EXAMPLES: Scenario[] = [
   {
-    rows: [
-      {
-        sourceBucket: 'in',
-        mask: '\\.csv$',
-        directory: '',
-        action: 'move',
-        onConflict: 'fail',
-        transform: '',
-        completeWhen: '^_SUCCESS$',
-        destinationProject: 'fin',
-        destinationBucket: 'raw',
-      },
-      {
-        sourceBucket: 'in',
-        mask: '\\.csv$',
-        directory: '',
-        action: 'move',
-        onConflict: 'fail',
-        transform: '',
-        completeWhen: '',
-        destinationProject: 'fin',
-        destinationBucket: 'raw',
-      },
-    ],
+    rows: [csvMove('^_SUCCESS$'), csvMove('')],
     archive: false,
     hazard: 'none',
     actions: [
