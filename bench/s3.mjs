@@ -10,10 +10,12 @@
 // objects/s beyond each tool's own start-up (a run over an empty bucket,
 // measured in the same run), the object bytes switchyard sent the server
 // for the copy (PUT bodies counted at the proxy; target 0), and, separately,
-// the object bytes it read to verify (GetObject answers at the proxy): 0 for the small objects (single-part ETags: the copy's
-// answer is the destination's MD5); the large one is multipart-uploaded, so
-// its ETag proves nothing and fauxqs returns no CRC32C: its source is read
-// once (CRC32C and MD5), the destination never.
+// the object bytes it read to verify (GetObject answers at the proxy): 0 for
+// the small objects (single-part ETags: the copy's answer is the
+// destination's MD5); 0 for the large one too, multipart-uploaded, so its
+// ETag proves nothing and fauxqs returns no CRC32C: the row copies (the
+// source stays), so a look at the source after the copy checks the pin
+// fauxqs does not enforce (a move would read the source once).
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';

@@ -27,6 +27,8 @@ export interface DeliveryInput {
   destinationStore: ObjectStore;
   /** The move may be done by rename: this is the object's only delivery and its row says move. */
   mayRename: boolean;
+  /** No delivery of this source generation deletes it: every row routing it copies (sourceStaysIn). */
+  sourceStays: boolean;
   /** Bounds the deliveries moving bytes through this process at once (streamed and local copies); renames and server-side copies skip it. */
   byteSlots?: Semaphore;
   /** Called after the destination is written when its answer proves nothing, before the read that verifies it (the ledger's `written`). */
@@ -186,10 +188,12 @@ async function attemptDelivery(input: DeliveryInput, round: number): Promise<Del
  * verified against what the destination states it holds, as a plain copy
  * through this process is.
  * A server-side copy the server vouches for (ObjectStore.copyVouched: S3
- * CopyObject pinned to the source's ETag where the pin is enforced) needs
- * no identity in common: its provenance names the source's ETag, nothing
- * is read. Otherwise, only where no identity is in common (an S3 multipart
- * or SSE-KMS ETag and no checksum) is the source read, once: while the
+ * CopyObject pinned to the source's ETag where the pin is enforced; or,
+ * where the source stays, a copy the store confirms by a look at the
+ * source after it, CopyOptions.sourceLookAfter) needs no identity in
+ * common: its provenance names the source's ETag, nothing is read.
+ * Otherwise, only where no identity is in common (an S3 multipart or
+ * SSE-KMS ETag and no checksum) is the source read, once: while the
  * server copies it, the provenance naming its ETag; before a write through
  * this process (whose provenance needs the CRC32C). The destination is read
  * after the write only when its answer still proves nothing.
@@ -204,7 +208,9 @@ async function copyAndVerify(
   const from = { bucket: record.source.bucket, key: record.source.key };
   const to = { bucket: destination.bucket, key: destination.key };
   const transform = input.route.transform;
-  const vouched = vouchedCopy(input);
+  const byServer = copyVouchedByServer(input);
+  const looked = !byServer && copyConfirmedByLook(input);
+  const vouched = byServer || looked;
   const { alongside } = known ? await sourceIdentity(input, known, vouched) : {};
   const options: CopyOptions & { ifSourceGenerationMatch: string } = {
     ...target,
@@ -217,6 +223,7 @@ async function copyAndVerify(
     metadata: userMetadata(object.metadata),
     provenance: known && provenanceIfKnown(input, known, vouched || alongside !== undefined),
     ...(alongside ? { sourceReadAlongside: true } : {}),
+    ...(looked ? { sourceLookAfter: true } : {}),
   };
   const { written, writtenCrc, bytesThroughProcess } = await writeOnce(input, from, to, options);
   await alongside;
@@ -232,7 +239,8 @@ async function copyAndVerify(
   let proof = proveSameBytes(expected, reported);
   if (proof === 'different') throw new ChecksumMismatchError(formatLocation(destination), expected, reported);
   if (proof === 'unknown' && vouched) {
-    // nothing in common to compare, but the server vouched for the copy (pinned to the source's ETag)
+    // nothing in common to compare, but the server vouched for the copy (pinned to the source's ETag,
+    // or the source found still that generation after it)
     proof = 'same';
     expected.crc32c ??= writtenCrc;
   }
@@ -305,9 +313,24 @@ function serverSideCopy({ route, object, sourceStore, destinationStore }: Delive
  * A server-side copy the server vouches for (ObjectStore.copyVouched): it
  * needs no identity of the source first, the provenance names its ETag.
  */
-function vouchedCopy(input: DeliveryInput): boolean {
+function copyVouchedByServer(input: DeliveryInput): boolean {
   const { object, sourceStore, destinationStore } = input;
   return serverSideCopy(input) && destinationStore.copyVouched?.(sourceStore, object.size) === true;
+}
+
+/**
+ * A server-side copy of a source that stays, on a server that does not
+ * enforce the copy's pin: the store's look at the source after the copy
+ * (CopyOptions.sourceLookAfter) stands for the pin, and the server's copy
+ * is taken at its word, as where the pin is enforced. A source some move
+ * deletes is read instead (sourceIdentity): its bytes are proven before it
+ * goes.
+ */
+function copyConfirmedByLook(input: DeliveryInput): boolean {
+  const { sourceStore, destinationStore } = input;
+  return (
+    input.sourceStays && serverSideCopy(input) && destinationStore.copyConfirmable?.(sourceStore) === true
+  );
 }
 
 function lookBeforeWrite(store: ObjectStore, at: Location): Promise<ObjectInfo | undefined> {

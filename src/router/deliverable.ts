@@ -34,6 +34,24 @@ export function isDeliverable(value: unknown): value is Deliverable {
   return (value as Deliverable | undefined)?.kind === 'deliver';
 }
 
+/** What becomes of the source, as a delivery needs to know it (DeliveryInput). */
+export interface SourceFate {
+  /** The move may be made by rename (mayRenameIn). */
+  mayRename: boolean;
+  /** No delivery deletes the source (sourceStaysIn). */
+  sourceStays: boolean;
+}
+
+/**
+ * No delivery of the event deletes its source, now or once a group is
+ * whole: no row routing it, active or refused, moves it.
+ */
+export function sourceStaysIn(d: Deliverable): boolean {
+  return (
+    d.active.every((p) => p.plan.action !== 'move') && d.result.deliveries.every((r) => r.action !== 'move')
+  );
+}
+
 /** The move may be made by rename: it is the file's only delivery, nothing refused, and the source is not kept. */
 export function mayRenameIn(d: Deliverable): boolean {
   return (

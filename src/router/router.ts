@@ -18,6 +18,8 @@ import {
   withDestinationStore,
   mayHold,
   mayRenameIn,
+  sourceStaysIn,
+  type SourceFate,
   renamesInBatch,
   type CarriedDelivery,
   type Deliverable,
@@ -322,12 +324,12 @@ export class Router {
     const { sourceStore, object, active } = d;
     if (renamesInBatch(await withDestinationStore(d, this.options.stores))) return this.renames.move(d);
     const owner = this.options.owner;
-    const mayRename = mayRenameIn(d);
+    const fate = { mayRename: mayRenameIn(d), sourceStays: sourceStaysIn(d) };
     // most files have one delivery: no pool of lanes around it
     const outcomes =
       active.length === 1
-        ? [await this.deliverOne(active[0] as PlannedDelivery, owner, sourceStore, object, mayRename)]
-        : await mapPool(active, 4, (p) => this.deliverOne(p, owner, sourceStore, object, mayRename));
+        ? [await this.deliverOne(active[0] as PlannedDelivery, owner, sourceStore, object, fate)]
+        : await mapPool(active, 4, (p) => this.deliverOne(p, owner, sourceStore, object, fate));
     return this.settle(d, outcomes);
   }
 
@@ -389,7 +391,7 @@ export class Router {
     owner: string,
     sourceStore: ObjectStore,
     object: ObjectInfo,
-    mayRename: boolean,
+    fate: SourceFate,
   ): Promise<CarriedDelivery> {
     const { plan, route } = planned;
     // a store that cannot be had fails below, once claimed, so the failure is recorded
@@ -397,7 +399,7 @@ export class Router {
     const claim = await this.claimStanding(plan, { store: sourceStore, object }, mayHold(route, known));
     if (claim.status !== 'claimed')
       return { result: resultFromRecord(claim.record, standingState(claim)), held: false, sourceGone: false };
-    return this.carry(planned, claim.record, { known, sourceStore, object, mayRename });
+    return this.carry(planned, claim.record, { known, sourceStore, object, ...fate });
   }
 
   /**
@@ -408,11 +410,11 @@ export class Router {
   private async carry(
     planned: PlannedDelivery,
     record: DeliveryRecord,
-    how: { known: ObjectStore | undefined; sourceStore: ObjectStore; object: ObjectInfo; mayRename: boolean },
+    how: { known: ObjectStore | undefined; sourceStore: ObjectStore; object: ObjectInfo } & SourceFate,
     batched?: () => DeliveryOutcome,
   ): Promise<CarriedDelivery> {
     const { plan, route } = planned;
-    const { known, sourceStore, object, mayRename } = how;
+    const { known, sourceStore, object, mayRename, sourceStays } = how;
     const owner = this.options.owner;
     const stores = this.options.stores;
     const started = this.now();
@@ -429,6 +431,7 @@ export class Router {
             sourceStore,
             destinationStore: known ?? (await stores.storeFor(record.destination.project)),
             mayRename,
+            sourceStays,
             ...this.shared,
             onWritten: recordWritten(this.ledger, owner, record),
             onMoved: recordMoved(this.ledger, owner, record, { moved, now: this.now }),
@@ -481,6 +484,7 @@ export class Router {
           sourceStore: d.sourceStore,
           object: d.object,
           mayRename: true,
+          sourceStays: false,
         };
         return this.carry(d.active[0] as PlannedDelivery, record, how, batched);
       },

@@ -161,6 +161,16 @@ export interface CopyOptions extends WriteOptions {
    */
   sourceReadAlongside?: boolean;
   /**
+   * Where the server does not enforce the copy's pin to the source
+   * generation and its answer proves no bytes (an S3 multipart or SSE-KMS
+   * source, no CRC32C), the store looks at the source after the copy
+   * (ObjectStore.copyConfirmable): still the generation it was before the
+   * copy (`sourceInfo`, `ifSourceGenerationMatch`), the copy was of it;
+   * else a PreconditionError. The caller (deliver.ts) asks for it only
+   * where no delivery deletes the source: a source a move deletes is read.
+   */
+  sourceLookAfter?: boolean;
+  /**
    * A move (rename) calls it once the destination stands durably and before
    * the source is removed: what must be recorded before the source goes (the
    * ledger's `done`). If it fails, the source is kept and the error thrown.
@@ -270,6 +280,8 @@ export interface ObjectStore {
    * Absent: false.
    */
   copyVouched?(source: ObjectStore, size: number): boolean;
+  /** True when `copy` from `source` takes CopyOptions.sourceLookAfter. Absent: false. */
+  copyConfirmable?(source: ObjectStore): boolean;
   /** Server-side copy from `source` (a store for which canCopyFrom is true). */
   copy(
     source: ObjectStore,

@@ -64,6 +64,7 @@ function deliverWith(
     sourceStore: src,
     destinationStore: dst,
     mayRename: false,
+    sourceStays: true,
     onWritten,
   });
 }
@@ -204,6 +205,7 @@ describe('verifying a copy whose source states no checksum (local folders)', () 
         sourceStore: src,
         destinationStore: dst,
         mayRename: false,
+        sourceStays: true,
         onWritten: async () => undefined,
       });
     };

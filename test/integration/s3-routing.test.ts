@@ -291,6 +291,54 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect(head.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
   });
 
+  it('a multipart source copied (the source stays) where the server enforces no pin is not read: a look after the copy finds it unchanged', async () => {
+    const { landing, lake, body, workspace } = await multipartLanding('copy', 3);
+    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
+    expect(etag).toMatch(/-2$/);
+    const requests = await countedAtServer(cloud, workspace, 600_000);
+    ctx = await openContext(await configOf(workspace), silentLogger());
+    expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 1, failed: 0 });
+    // the router's look before the copy (its metadata), the store's look after it: no read
+    expect(requests.take()).toEqual({ ListObjectsV2: 2, HeadObject: 2, CopyObject: 1 });
+    expect((await ctx.stores.storeFor('src')).stats?.bytesIn).toBe(0);
+    expect((await ctx.stores.storeFor('lake')).stats?.bytesIn).toBe(0);
+    const head = await s3Head(cloud, lake, 'in/big.bin');
+    expect(head.Metadata?.['switchyard-etag']).toBe(etag);
+    expect(head.ContentLength).toBe(body.length);
+    expect((await s3Get(cloud, lake, 'in/big.bin'))?.equals(body)).toBe(true);
+    expect((await s3Get(cloud, landing, 'big.bin'))?.equals(body)).toBe(true);
+    // a re-run finds it delivered by its provenance: nothing copied again
+    expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 0, failed: 0 });
+    expect(requests.take()).not.toHaveProperty('CopyObject');
+  });
+
+  it('a multipart source written again between the look and the copy: the look after the copy fails it, the new generation is delivered next', async () => {
+    const { landing, lake, workspace } = await multipartLanding('copy', 4);
+    ctx = await openContext(await configOf(workspace), silentLogger(), { retry: FAST_RETRY });
+    const real = await ctx.stores.storeFor('lake');
+    const newer = Buffer.alloc(6 * 1024 * 1024, 8);
+    let raced = false;
+    ctx.stores.register(
+      'lake',
+      withCopy(real, async (original) => {
+        // fauxqs ignores x-amz-copy-source-if-match: the copy takes the newer bytes
+        if (!raced) await putMultipart(cloud, landing, 'big.bin', newer);
+        raced = true;
+        return original();
+      }),
+    );
+    const event = { project: 'src', bucket: landing, key: 'big.bin', origin: 'manual' as const };
+    const first = await ctx.router.route(event);
+    // the generation the router saw is not the one copied: not delivered, to be routed as the new one
+    expect(first.deliveries[0]).toMatchObject({ state: 'superseded', error: { code: 'E_PRECONDITION' } });
+    expect(first.outcome).not.toBe('routed');
+
+    const again = await ctx.router.route(event);
+    expect(again.generation).not.toBe(first.generation);
+    expect(again).toMatchObject({ outcome: 'routed', deliveries: [{ state: 'done' }] });
+    expect((await s3Get(cloud, lake, 'in/big.bin'))?.equals(newer)).toBe(true);
+  });
+
   it('a move deletes the source only after verification: a copy whose answer names other bytes keeps it', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');

@@ -303,6 +303,7 @@ describe('s3 part copy (UploadPartCopy double)', () => {
           sourceStore: checked,
           destinationStore: checked,
           mayRename: false,
+          sourceStays: true,
           onWritten: async () => undefined,
         });
       };

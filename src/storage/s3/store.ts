@@ -367,6 +367,11 @@ export class S3Store implements ObjectStore {
     return !(this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes);
   }
 
+  /** Any server-side copy takes `sourceLookAfter` (see CopyOptions). */
+  copyConfirmable(source: ObjectStore): boolean {
+    return this.canCopyFrom(source);
+  }
+
   async copy(source: ObjectStore, from: Ref, to: Ref, options: CopyOptions = {}): Promise<ObjectInfo> {
     if (!this.canCopyFrom(source)) throw this.cannotCopyFrom(source);
     for (const ref of [from, to]) {
@@ -376,12 +381,15 @@ export class S3Store implements ObjectStore {
     const expectedSource = options.ifSourceGenerationMatch;
     const size = options.sourceInfo?.size ?? 0;
     const proof = this.sourceProof(options.sourceInfo, size);
+    // where the server enforces no pin and the answer proves nothing, the pin is checked by a look after the copy
+    const lookAfter = options.sourceLookAfter === true && !this.capabilities.conditionalWrite && !proof;
     // The caller's stat stands for a look at the source where the server
     // checks copy conditions, or where the copy's answer proves which bytes
     // it copied (`proof`: the source's MD5, checked below; or the caller's
-    // read of the source, compared with it there).
+    // read of the source, compared with it there), or where a look after
+    // the copy finds the generation still there (`lookAfter`).
     const stated =
-      this.capabilities.conditionalWrite || proof || options.sourceReadAlongside
+      this.capabilities.conditionalWrite || proof || options.sourceReadAlongside || lookAfter
         ? statedHead(options.sourceInfo, expectedSource)
         : undefined;
     const src = stated ?? (await this.head(from.bucket, from.key));
@@ -412,7 +420,22 @@ export class S3Store implements ObjectStore {
       // proves nothing here: the caller's verification then reads.)
       throw await this.preconditionFailed(from.bucket, from.key, expectedSource ?? generationOf(src));
     }
+    if (lookAfter) await this.sourceStood(from, expectedSource ?? generationOf(src));
     return info;
+  }
+
+  /**
+   * The copy's pin, checked after it where the server does not enforce
+   * `CopySourceIfMatch`: the source must still be the generation the copy
+   * was asked for, as it was before the copy (the caller's stat). A source
+   * written again or removed since fails the copy (PreconditionError), the
+   * destination it wrote then proving nothing.
+   */
+  private async sourceStood(from: Ref, expected: string): Promise<void> {
+    const now = await this.head(from.bucket, from.key);
+    if (now && matchesGeneration(now, expected)) return;
+    const actual = now ? generationOf(now) : undefined;
+    throw new PreconditionError(this.where(from.bucket, from.key), expected, actual);
   }
 
   /**
