@@ -17,11 +17,25 @@ export interface Io {
 }
 
 export const processIo = (): Io => ({
-  stdout: process.stdout,
-  stderr: process.stderr,
+  stdout: readerMayLeave(process.stdout),
+  stderr: readerMayLeave(process.stderr),
   env: process.env,
   cwd: currentFolder(),
 });
+
+/**
+ * A reader that leaves early (`switchyard scan --json | head`) closes the
+ * pipe: what is written after is dropped, and the command still finishes
+ * its work and exits with its own code, instead of dying of the write's
+ * EPIPE midway. Any other write error is thrown as before.
+ */
+function readerMayLeave<S extends NodeJS.WritableStream>(stream: S): S {
+  if (stream.listenerCount('error') === 0)
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  return stream;
+}
 
 /** The process's working folder; one removed since the shell entered it is a usage error, not a crash. */
 function currentFolder(): string {

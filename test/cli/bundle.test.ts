@@ -5,7 +5,7 @@
 // the native CRC32C and SQLite addons, csv-parse, the dashboard's script, and
 // zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml, and
 // the S3 request signer from there too.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -178,6 +178,25 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(
       answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]@smithy[\\/]/.test(line)),
     ).toEqual([]);
+  });
+
+  it('a reader that leaves early (`scan --json | head`) misses the rest of the report; the run goes on: every file routed, exit 0, no EPIPE', async () => {
+    ws = await Workspace.create();
+    const files = Array.from({ length: 600 }, (_, i) => `finance_${String(i).padStart(4, '0')}.csv`);
+    for (const name of files) await ws.put(`source_bucket/raw_data/${name}`, `${name}\n`);
+    const child = spawn(process.execPath, [BIN, 'scan', '--json'], {
+      cwd: ws.dir,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // the reader takes the first bytes of the report (some 100 KiB, more than a pipe holds), then leaves
+    child.stdout.once('data', () => child.stdout.destroy());
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code, stderr).toBe(0);
+    expect((await ws.files()).filter((f) => f.startsWith('finance/raw_data/'))).toHaveLength(files.length);
   });
 
   it('validate reads a referential with quotes (csv-parse) and reports a bad mask by line', async () => {
