@@ -327,10 +327,9 @@ function copyVouchedByServer(input: DeliveryInput): boolean {
  * goes.
  */
 function copyConfirmedByLook(input: DeliveryInput): boolean {
-  const { sourceStore, destinationStore } = input;
-  return (
-    input.sourceStays && serverSideCopy(input) && destinationStore.copyConfirmable?.(sourceStore) === true
-  );
+  const { object, sourceStore, destinationStore } = input;
+  if (!input.sourceStays || !serverSideCopy(input)) return false;
+  return destinationStore.copyConfirmable?.(sourceStore, object.size) === true;
 }
 
 function lookBeforeWrite(store: ObjectStore, at: Location): Promise<ObjectInfo | undefined> {

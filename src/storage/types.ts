@@ -280,8 +280,12 @@ export interface ObjectStore {
    * Absent: false.
    */
   copyVouched?(source: ObjectStore, size: number): boolean;
-  /** True when `copy` from `source` takes CopyOptions.sourceLookAfter. Absent: false. */
-  copyConfirmable?(source: ObjectStore): boolean;
+  /**
+   * True when a `copy` from `source` of `size` bytes is one server-side
+   * request the server makes whole, which CopyOptions.sourceLookAfter pins
+   * to the source generation. Absent: false.
+   */
+  copyConfirmable?(source: ObjectStore, size: number): boolean;
   /** Server-side copy from `source` (a store for which canCopyFrom is true). */
   copy(
     source: ObjectStore,

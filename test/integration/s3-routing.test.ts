@@ -339,6 +339,37 @@ describe('routing with S3 backends (fauxqs)', () => {
     expect((await s3Get(cloud, lake, 'in/big.bin'))?.equals(newer)).toBe(true);
   });
 
+  it('a single-part source copied into a bucket declared SSE-KMS (no MD5 in the ETag of the copy, no proof in its answer): the look after the copy pins it', async () => {
+    const landing = await s3Bucket(cloud, 'landing');
+    const lake = await s3Bucket(cloud, 'lake');
+    ws = await cloudWorkspace(cloud, `${HEADER}\nsrc,${landing},\\.csv$,lake,${lake},in,copy\n`);
+    // declared as a bucket encrypting with KMS: a copy's ETag is then no MD5, its answer proves no bytes
+    await editYaml(ws, (yaml) =>
+      yaml.replaceAll(
+        '    partSizeBytes: 5242880\n',
+        '    partSizeBytes: 5242880\n    serverSideEncryption: aws:kms\n',
+      ),
+    );
+    await s3Put(cloud, landing, 'f.csv', 'the bytes looked at');
+    ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
+    const real = await ctx.stores.storeFor('lake');
+    let raced = false;
+    ctx.stores.register(
+      'lake',
+      withCopy(real, async (original) => {
+        if (!raced) await s3Put(cloud, landing, 'f.csv', 'newer bytes, same key');
+        raced = true;
+        return original();
+      }),
+    );
+    const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
+    const first = await ctx.router.route(event);
+    expect(first.deliveries[0]).toMatchObject({ state: 'superseded', error: { code: 'E_PRECONDITION' } });
+    const again = await ctx.router.route(event);
+    expect(again).toMatchObject({ outcome: 'routed', deliveries: [{ state: 'done' }] });
+    expect(await s3Get(cloud, lake, 'in/f.csv')).toEqual(Buffer.from('newer bytes, same key'));
+  });
+
   it('a move deletes the source only after verification: a copy whose answer names other bytes keeps it', async () => {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');

@@ -363,13 +363,16 @@ export class S3Store implements ObjectStore {
    * bytes. Not a part copy (several requests, above `partCopyThresholdBytes`).
    */
   copyVouched(source: ObjectStore, size: number): boolean {
-    if (!this.canCopyFrom(source) || !this.capabilities.conditionalWrite) return false;
-    return !(this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes);
+    return this.capabilities.conditionalWrite && this.copyConfirmable(source, size);
   }
 
-  /** Any server-side copy takes `sourceLookAfter` (see CopyOptions). */
-  copyConfirmable(source: ObjectStore): boolean {
-    return this.canCopyFrom(source);
+  /**
+   * One CopyObject, which the server makes whole, takes `sourceLookAfter`
+   * (see CopyOptions); not a part copy, whose parts this process assembles.
+   */
+  copyConfirmable(source: ObjectStore, size: number): boolean {
+    if (!this.canCopyFrom(source)) return false;
+    return !(this.capabilities.partCopy && size >= this.settings.partCopyThresholdBytes);
   }
 
   async copy(source: ObjectStore, from: Ref, to: Ref, options: CopyOptions = {}): Promise<ObjectInfo> {
@@ -381,8 +384,8 @@ export class S3Store implements ObjectStore {
     const expectedSource = options.ifSourceGenerationMatch;
     const size = options.sourceInfo?.size ?? 0;
     const proof = this.sourceProof(options.sourceInfo, size);
-    // where the server enforces no pin and the answer proves nothing, the pin is checked by a look after the copy
-    const lookAfter = options.sourceLookAfter === true && !this.capabilities.conditionalWrite && !proof;
+    // where the server enforces no pin, asked for: a look after the copy checks it, unless the answer proves the bytes
+    const lookAfter = options.sourceLookAfter === true && !this.capabilities.conditionalWrite;
     // The caller's stat stands for a look at the source where the server
     // checks copy conditions, or where the copy's answer proves which bytes
     // it copied (`proof`: the source's MD5, checked below; or the caller's
@@ -420,7 +423,8 @@ export class S3Store implements ObjectStore {
       // proves nothing here: the caller's verification then reads.)
       throw await this.preconditionFailed(from.bucket, from.key, expectedSource ?? generationOf(src));
     }
-    if (lookAfter) await this.sourceStood(from, expectedSource ?? generationOf(src));
+    // the source's MD5 in the copy's answer proved the bytes; any other copy is pinned by the look
+    if (lookAfter && !(proof && info.md5)) await this.sourceStood(from, expectedSource ?? generationOf(src));
     return info;
   }
 
