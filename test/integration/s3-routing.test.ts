@@ -315,18 +315,9 @@ describe('routing with S3 backends (fauxqs)', () => {
   it('a multipart source written again between the look and the copy: the look after the copy fails it, the new generation is delivered next', async () => {
     const { landing, lake, workspace } = await multipartLanding('copy', 4);
     ctx = await openContext(await configOf(workspace), silentLogger(), { retry: FAST_RETRY });
-    const real = await ctx.stores.storeFor('lake');
     const newer = Buffer.alloc(6 * 1024 * 1024, 8);
-    let raced = false;
-    ctx.stores.register(
-      'lake',
-      withCopy(real, async (original) => {
-        // fauxqs ignores x-amz-copy-source-if-match: the copy takes the newer bytes
-        if (!raced) await putMultipart(cloud, landing, 'big.bin', newer);
-        raced = true;
-        return original();
-      }),
-    );
+    // fauxqs ignores x-amz-copy-source-if-match: the copy takes the newer bytes
+    await writtenBeforeFirstCopy(ctx, 'lake', () => putMultipart(cloud, landing, 'big.bin', newer));
     const event = { project: 'src', bucket: landing, key: 'big.bin', origin: 'manual' as const };
     const first = await ctx.router.route(event);
     // the generation the router saw is not the one copied: not delivered, to be routed as the new one
@@ -352,16 +343,7 @@ describe('routing with S3 backends (fauxqs)', () => {
     );
     await s3Put(cloud, landing, 'f.csv', 'the bytes looked at');
     ctx = await openContext(await configOf(ws), silentLogger(), { retry: FAST_RETRY });
-    const real = await ctx.stores.storeFor('lake');
-    let raced = false;
-    ctx.stores.register(
-      'lake',
-      withCopy(real, async (original) => {
-        if (!raced) await s3Put(cloud, landing, 'f.csv', 'newer bytes, same key');
-        raced = true;
-        return original();
-      }),
-    );
+    await writtenBeforeFirstCopy(ctx, 'lake', () => s3Put(cloud, landing, 'f.csv', 'newer bytes, same key'));
     const event = { project: 'src', bucket: landing, key: 'f.csv', origin: 'manual' as const };
     const first = await ctx.router.route(event);
     expect(first.deliveries[0]).toMatchObject({ state: 'superseded', error: { code: 'E_PRECONDITION' } });
@@ -592,6 +574,22 @@ async function lyingCopies(
       lying = false;
     },
   };
+}
+
+/**
+ * Registers `project`'s store again with `write` run once, just before its
+ * first copy: after the router's look at the source, before the server copies.
+ */
+async function writtenBeforeFirstCopy(ctx: Context, project: string, write: () => Promise<unknown>) {
+  let written = false;
+  ctx.stores.register(
+    project,
+    withCopy(await ctx.stores.storeFor(project), async (original) => {
+      if (!written) await write();
+      written = true;
+      return original();
+    }),
+  );
 }
 
 /** `store` with `copy` replaced (the original, with the same arguments, is passed in). */
