@@ -114,8 +114,19 @@ export class S3Store implements ObjectStore {
   /** A PreconditionError naming the generation found now. */
   private async preconditionFailed(bucket: string, key: string, expected: string, cause?: unknown) {
     const now = await this.head(bucket, key).catch(() => undefined);
+    return this.notGeneration(bucket, key, expected, now, { cause });
+  }
+
+  /** A PreconditionError naming the generation a look just found (`now`; undefined: none there). */
+  private notGeneration(
+    bucket: string,
+    key: string,
+    expected: string,
+    now: LeanHead | undefined,
+    options?: { cause?: unknown },
+  ) {
     const actual = now ? generationOf(now) : undefined;
-    return new PreconditionError(this.where(bucket, key), expected, actual, { cause });
+    return new PreconditionError(this.where(bucket, key), expected, actual, options);
   }
 
   /**
@@ -137,13 +148,11 @@ export class S3Store implements ObjectStore {
     if (stated?.etag && stated.generation === expected && expected !== '0')
       return this.capabilities.conditionalWrite ? { IfMatch: quoteEtag(stated.etag) } : {};
     const head = await this.head(bucket, key);
-    const actual = head ? generationOf(head) : undefined;
     if (expected === '0') {
-      if (head) throw new PreconditionError(this.where(bucket, key), expected, actual);
+      if (head) throw this.notGeneration(bucket, key, expected, head);
       return this.capabilities.conditionalWrite ? { IfNoneMatch: '*' } : {};
     }
-    if (!head || !matchesGeneration(head, expected))
-      throw new PreconditionError(this.where(bucket, key), expected, actual);
+    if (!head || !matchesGeneration(head, expected)) throw this.notGeneration(bucket, key, expected, head);
     return this.capabilities.conditionalWrite && head.ETag ? { IfMatch: quoteEtag(head.ETag) } : {};
   }
 
@@ -438,8 +447,7 @@ export class S3Store implements ObjectStore {
   private async sourceStood(from: Ref, expected: string): Promise<void> {
     const now = await this.head(from.bucket, from.key);
     if (now && matchesGeneration(now, expected)) return;
-    const actual = now ? generationOf(now) : undefined;
-    throw new PreconditionError(this.where(from.bucket, from.key), expected, actual);
+    throw this.notGeneration(from.bucket, from.key, expected, now);
   }
 
   /**
