@@ -51,7 +51,10 @@ describe('routing with S3 backends (fauxqs)', () => {
     ws = undefined;
   });
 
-  /** A landing bucket holding `big.bin`, 6 MiB of `fill` uploaded in two parts, routed to `lake/in` by `action`. */
+  /**
+   * A landing bucket holding `big.bin`, 6 MiB of `fill` uploaded in two parts, routed to `lake/in` by
+   * `action`; `etag` is the source's, unquoted, a multipart one (no MD5).
+   */
   async function multipartLanding(action: 'move' | 'copy', fill: number) {
     const landing = await s3Bucket(cloud, 'landing');
     const lake = await s3Bucket(cloud, 'lake');
@@ -62,7 +65,9 @@ describe('routing with S3 backends (fauxqs)', () => {
     ws = workspace;
     const body = Buffer.alloc(6 * 1024 * 1024, fill);
     await putMultipart(cloud, landing, 'big.bin', body);
-    return { landing, lake, body, workspace };
+    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
+    expect(etag).toMatch(/-2$/);
+    return { landing, lake, body, workspace, etag };
   }
 
   it('fs → S3: streams, verifies, writes provenance, deletes the local source; a re-run routes nothing', async () => {
@@ -222,9 +227,7 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source (its ETag no MD5, no CRC32C from fauxqs) is read once, while the server copies it; the destination never', async () => {
-    const { landing, lake, body, workspace } = await multipartLanding('move', 7);
-    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
-    expect(etag).toMatch(/-2$/);
+    const { landing, lake, body, workspace, etag } = await multipartLanding('move', 7);
     const requests = await countedAtServer(cloud, workspace, 600_000);
     ctx = await openContext(await configOf(workspace), silentLogger());
     const report = await scan(ctx, { concurrency: 1 });
@@ -267,9 +270,7 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source copied where the server enforces the copy pin is not read: its provenance names the source ETag', async () => {
-    const { landing, lake, body, workspace } = await multipartLanding('copy', 9);
-    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
-    expect(etag).toMatch(/-2$/);
+    const { lake, body, workspace, etag } = await multipartLanding('copy', 9);
     // declared as AWS states it (fauxqs itself does not enforce x-amz-copy-source-if-match)
     await editYaml(workspace, (yaml) =>
       yaml.replaceAll(
@@ -292,9 +293,7 @@ describe('routing with S3 backends (fauxqs)', () => {
   });
 
   it('a multipart source copied (the source stays) where the server enforces no pin is not read: a look after the copy finds it unchanged', async () => {
-    const { landing, lake, body, workspace } = await multipartLanding('copy', 3);
-    const etag = (await s3Head(cloud, landing, 'big.bin')).ETag?.replace(/"/g, '');
-    expect(etag).toMatch(/-2$/);
+    const { landing, lake, body, workspace, etag } = await multipartLanding('copy', 3);
     const requests = await countedAtServer(cloud, workspace, 600_000);
     ctx = await openContext(await configOf(workspace), silentLogger());
     expect(await scan(ctx, { concurrency: 1 })).toMatchObject({ routed: 1, failed: 0 });
