@@ -16,10 +16,12 @@
 // Written once, after a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
 // variable Node >= 22.1 reads for its own cache) turns it off. zod, yaml and
-// the S3 request signer (bin/vendored.json), which only a run with a
-// switchyard.yaml or a YAML referential needs, are in dist/bundle/_vendor.cjs,
-// loaded the same way, with a cache of its own, when a command bundle first
-// requires one of them.
+// the S3 request signer (bin/vendored.json), which only some runs need, are
+// each in a bundle of its own, dist/bundle/_vendor-<package>.cjs (a `/` in the
+// name as `+`), loaded the same way, with a cache of its own, when a command
+// bundle first requires the package. The same cache folder keeps the
+// configurations this build has checked (src/config/memo.ts): the bin hands
+// the program that folder and the bundle's name and hash.
 const { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const module_ = require('node:module');
 const path = require('node:path');
@@ -30,10 +32,11 @@ const vm = require('node:vm');
 module_.enableCompileCache?.();
 
 const BUNDLE = path.join(__dirname, '..', 'dist', 'bundle');
-// Packages bundled apart in dist/bundle/_vendor.cjs (scripts/build-cli.mjs):
-// loaded, with their own code cache, when a command bundle first requires one.
+// Packages bundled apart, one file each (scripts/build-cli.mjs): loaded, with
+// their own code cache, when a command bundle first requires one.
 const VENDORED = new Set(require('./vendored.json'));
-const VENDOR = path.join(BUNDLE, '_vendor.cjs');
+/** The bundle of a VENDORED package: dist/bundle/_vendor-<id, a `/` as `+`>.cjs. */
+const vendorFile = (id) => path.join(BUNDLE, `_vendor-${id.replaceAll('/', '+')}.cjs`);
 const HEADER = /^\/\/ switchyard-bundle ([0-9a-f]{16})\n/;
 
 /** The bundle a command line needs: its command's own (the first argument that is not an option), else every command's. */
@@ -58,20 +61,35 @@ function fnv1a(text) {
   return h.toString(16).padStart(8, '0');
 }
 
+/** The user's cache folder for switchyard ($XDG_CACHE_HOME/switchyard, else ~/.cache/switchyard), if there is one. */
+function cacheFolder() {
+  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  return base ? path.join(base, 'switchyard') : undefined;
+}
+
 /** Where this bundle's code cache is (or goes), if it has one. */
 function cachePath(file, source) {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return undefined;
   const hash = HEADER.exec(source)?.[1];
-  const base = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
-  if (!hash || !base) return undefined;
+  const folder = cacheFolder();
+  if (!hash || !folder) return undefined;
   const flags = fnv1a(`${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}\0${file}`);
   const name = path.basename(file, '.cjs');
   return path.join(
-    base,
-    'switchyard',
+    folder,
     'v8',
     `${name}.${hash}.${process.platform}-${process.arch}.v8-${process.versions.v8}.${flags}.cache`,
   );
+}
+
+/**
+ * What the program may keep between runs (src/config/memo.ts): the cache
+ * folder, and the build as the command bundle's name and content hash.
+ */
+function memoOf(file, source) {
+  const hash = HEADER.exec(source)?.[1];
+  const folder = cacheFolder();
+  return hash && folder ? { dir: folder, build: `${path.basename(file, '.cjs')}.${hash}` } : undefined;
 }
 
 function readCache(file) {
@@ -106,24 +124,27 @@ function writeCache(file, script) {
   }
 }
 
-/** The loaded vendor bundle (undefined: not yet; null: there is none, node_modules serves). */
-let vendor;
+/** The loaded vendor bundles, by package (null: there is none, node_modules serves). */
+const vendors = new Map();
 
 /** `require` for a command bundle: a VENDORED package from _vendor.cjs when there is one, anything else from node_modules. */
 function bundleRequire(file) {
   const plain = module_.createRequire(file);
   const required = (id) => {
     if (!VENDORED.has(id)) return plain(id);
+    let vendor = vendors.get(id);
     if (vendor === undefined) {
+      const file = vendorFile(id);
       let source;
       try {
-        source = readFileSync(VENDOR, 'utf8');
+        source = readFileSync(file, 'utf8');
       } catch (error) {
         if (error.code !== 'ENOENT') throw error;
       }
-      vendor = source === undefined ? null : loadBundle(VENDOR, source);
+      vendor = source === undefined ? null : loadBundle(file, source);
+      vendors.set(id, vendor);
     }
-    return vendor === null ? plain(id) : vendor.exports[id];
+    return vendor === null ? plain(id) : vendor.exports;
   };
   return Object.assign(required, { resolve: plain.resolve, cache: plain.cache, main: plain.main });
 }
@@ -152,9 +173,9 @@ async function run() {
     return main(process.argv);
   }
   const { exports, saveCache } = loadBundle(bundle.file, bundle.source);
-  const code = await exports.main(process.argv);
+  const code = await exports.main(process.argv, undefined, memoOf(bundle.file, bundle.source));
   saveCache();
-  vendor?.saveCache();
+  for (const vendor of vendors.values()) vendor?.saveCache();
   return code;
 }
 

@@ -40,20 +40,21 @@ const dist = path.join(root, 'dist');
 const outdir = path.join(dist, 'bundle');
 
 /**
- * Packages a run needs only with a switchyard.yaml (or a YAML referential):
- * zod and yaml, and the S3 request signer (@smithy/signature-v4, with the
- * parts of @smithy/core it requires), which only an S3 project, declared in
- * a switchyard.yaml, needs. Bundled into dist/bundle/_vendor.cjs, which
+ * Packages only some runs need: zod and yaml, which check a switchyard.yaml
+ * (and read a YAML referential) the first time this build meets it (a
+ * configuration checked once is remembered: src/config/memo.ts), and the S3
+ * request signer (@smithy/signature-v4, with the parts of @smithy/core it
+ * requires), which only an S3 project needs. Each is bundled into a file of
+ * its own, dist/bundle/_vendor-<package>.cjs (a `/` as `+`), which
  * bin/switchyard.js loads with its own code cache the first time a command
- * bundle requires one of them: a run without them reads none of their code,
- * a run with them compiles none of it (Node 20's CommonJS loader has no
- * compile cache: zod alone cost ~40 ms of compiling at every start, the
- * signer and its @smithy/core ~10 ms). Each package is a getter of the
- * file's exports, so a run initialises only the packages it requires.
- * bin/vendored.json names them for both.
+ * bundle requires the package: a run reads the code of none it does not
+ * require, and compiles none of what it does (Node 20's CommonJS loader has
+ * no compile cache: zod alone cost ~40 ms of compiling at every start, the
+ * signer and its @smithy/core ~10 ms). bin/vendored.json names them for both.
  */
 const VENDORED = JSON.parse(readFileSync(path.join(root, 'bin', 'vendored.json'), 'utf8'));
-const VENDOR_FILE = '_vendor.cjs';
+/** The file of a VENDORED package's bundle (not a command: bin picks no `_` file by name). */
+const vendorFile = (id) => `_vendor-${id.replaceAll('/', '+')}.cjs`;
 
 /** Loaded from node_modules at run time, never bundled: native addons, and SDKs only some configurations use. */
 const EXTERNAL = [
@@ -66,7 +67,7 @@ const EXTERNAL = [
   'pg',
   'pg-*',
   '@nats-io/*',
-  // bundled apart, in _vendor.cjs (below)
+  // bundled apart, each in its _vendor-<package>.cjs (below)
   ...VENDORED,
 ];
 
@@ -78,7 +79,7 @@ const EXTERNAL = [
  *   export scanner): its JavaScript is bundled and compiled with the code
  *   cache instead of a dozen files compiled at every start; its addon is
  *   still loaded from node_modules, by the path util/sqlite.ts gives;
- * - yaml, for a YAML or JSON referential: it comes from _vendor.cjs, as the
+ * - yaml, for a YAML or JSON referential: it comes from _vendor-yaml.cjs, as the
  *   configuration's does, not compiled from node_modules.
  */
 const PLAIN_REQUIRES = new Map([
@@ -202,17 +203,16 @@ function commandsOf(metafile) {
   return names;
 }
 
-/** dist/bundle/_vendor.cjs: the VENDORED packages, as `module.exports[name]` (not a command: bin picks no `_` file by name). */
-async function vendorBundle() {
+/** dist/bundle/_vendor-<package>.cjs: a VENDORED package, as `module.exports`. */
+async function vendorBundle(id) {
   const { outputFiles } = await build({
     stdin: {
-      // a getter per package: a run initialises the packages it requires, not every one bundled here
-      contents: `module.exports = {${VENDORED.map((id) => `get ${JSON.stringify(id)}() { return require(${JSON.stringify(id)}); }`).join(', ')}};`,
+      contents: `module.exports = require(${JSON.stringify(id)});`,
       resolveDir: root,
       sourcefile: 'vendor.js',
       loader: 'js',
     },
-    outfile: path.join(outdir, VENDOR_FILE),
+    outfile: path.join(outdir, vendorFile(id)),
     bundle: true,
     format: 'cjs',
     platform: 'node',
@@ -245,7 +245,7 @@ for (const output of outputs) {
     );
 }
 
-outputs.push(await vendorBundle());
+outputs.push(...(await Promise.all(VENDORED.map((id) => vendorBundle(id)))));
 
 const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { DURATION_EXAMPLES, parseDuration } from '../config/duration.js';
 import { checkLocalRoots } from '../config/local-roots.js';
 import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load.js';
+import type { ConfigMemo } from '../config/memo.js';
 import { errorCode, errorMessage, SwitchyardError, UsageError } from '../model/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { routeSdkWarnings } from '../util/sdk-warnings.js';
@@ -14,6 +15,8 @@ export interface Io {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Where checked configuration files are remembered (given by bin/switchyard.js); none: every run checks. */
+  memo?: ConfigMemo;
 }
 
 export const processIo = (): Io => ({
@@ -146,6 +149,7 @@ export async function configFrom(
     },
     io.env,
     io.cwd,
+    io.memo ? { memo: io.memo } : {},
   );
   if (checks.localRoots !== false) checkLocalRoots(config);
   return config;

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { processIo, reportError, type Io } from './common.js';
+import type { ConfigMemo } from '../config/memo.js';
 import { applyEnv, declareEnv } from './env-options.js';
 import { createLogger } from '../util/log.js';
 import { routeSdkWarnings } from '../util/sdk-warnings.js';
@@ -74,8 +75,12 @@ export async function buildProgram(
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (never calls process.exit). */
-export async function main(argv: string[], given?: Io): Promise<number> {
+/**
+ * Runs the CLI; resolves to the exit code (never calls process.exit).
+ * `memo`: where bin/switchyard.js lets the run remember the configuration
+ * files it checked (src/config/memo.ts).
+ */
+export async function main(argv: string[], given?: Io, memo?: ConfigMemo): Promise<number> {
   let exit = 0;
   // Commands without a logger of their own (status, dead-letters, enqueue) may
   // open an SDK client too: its warnings are JSON lines as well (loggerFrom
@@ -83,7 +88,7 @@ export async function main(argv: string[], given?: Io): Promise<number> {
   routeSdkWarnings(createLogger({ level: 'warn' }));
   let io: Io = given ?? { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: '' };
   try {
-    io = given ?? processIo();
+    io = given ?? { ...processIo(), ...(memo ? { memo } : {}) };
     const program = await buildProgram(io, (code) => (exit = code), argv);
     await program.parseAsync(argv);
     return exit;

@@ -4,6 +4,7 @@ import { ConfigInvalidError } from '../model/errors.js';
 import { resolveProjectPaths, type ProjectConfig } from '../storage/backends.js';
 import { DEFAULT_CSV, type CsvOptions } from '../storage/transform.js';
 import type { ParquetSettings } from '../storage/csv-parquet.js';
+import { checkedConfigFile, type ConfigMemo } from './memo.js';
 import { parquetSettings } from './parquet-settings.js';
 import type { ConfigFile, QuietPeriods } from './schema.js';
 
@@ -73,6 +74,8 @@ export interface LoadOptions {
   declaredOnly?: boolean;
   /** The ledger when neither `--ledger` nor the file names one (default: SQLite in the state folder). */
   defaultLedger?: string;
+  /** Where the CLI remembers the files it has checked (bin/switchyard.js); none: every run checks. */
+  memo?: ConfigMemo;
 }
 
 /**
@@ -87,7 +90,7 @@ export async function loadConfig(
 ): Promise<RuntimeConfig> {
   const explicit = flags.config !== undefined;
   const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
-  const file = await readConfigFile(configPath, explicit);
+  const file = await readConfigFile(configPath, explicit, options.memo);
   const base = existsSync(configPath) ? path.dirname(configPath) : cwd;
   const resolve = (p: string, from: string) => (isUri(p) ? p : path.resolve(from, p));
 
@@ -130,8 +133,17 @@ export async function loadConfig(
 }
 
 /** The parsed config file; when absent, an empty one, unless --config named it (then an error). */
-async function readConfigFile(configPath: string, explicit: boolean): Promise<ConfigFile> {
-  if (existsSync(configPath)) return parseConfigFile(readFileSync(configPath, 'utf8'), configPath);
+async function readConfigFile(
+  configPath: string,
+  explicit: boolean,
+  memo: ConfigMemo | undefined,
+): Promise<ConfigFile> {
+  if (existsSync(configPath)) {
+    const text = readFileSync(configPath, 'utf8');
+    return memo
+      ? checkedConfigFile(memo, configPath, text, parseConfigFile)
+      : parseConfigFile(text, configPath);
+  }
   if (explicit) throw new ConfigInvalidError(configPath, 'config file not found', { path: configPath });
   return { projects: {} };
 }

@@ -159,7 +159,7 @@ function csvParse(): typeof CsvParse {
  * The YAML parser, loaded on the first YAML or JSON referential: it is 80
  * files (~40 ms of every start-up), and most referentials are CSV. Its Node
  * build is CommonJS, so `require` loads it synchronously where it is needed
- * (in the CLI's bundle, from dist/bundle/_vendor.cjs: scripts/build-cli.mjs).
+ * (in the CLI's bundle, from dist/bundle/_vendor-yaml.cjs: scripts/build-cli.mjs).
  */
 function yaml(): typeof Yaml {
   return requireCjs('yaml') as typeof Yaml;

@@ -3,11 +3,11 @@
 // command's own file, or the one with every command. Each command here
 // reaches code whose paths the bundle must keep working: the package version,
 // the native CRC32C and SQLite addons, csv-parse, the dashboard's script, and
-// zod and yaml from bundle/_vendor.cjs when there is a switchyard.yaml, and
-// the S3 request signer from there too.
+// zod and yaml from their bundles (bundle/_vendor-<package>.cjs) when a
+// switchyard.yaml is checked, and the S3 request signer from its own.
 import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -88,7 +88,7 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(distImports(again.stderr).filter((file) => !file.startsWith('bundle/'))).toEqual([]);
   });
 
-  it('with a switchyard.yaml, zod and yaml come from bundle/_vendor.cjs, not node_modules', async () => {
+  it('with a switchyard.yaml, zod and yaml come from their bundles, not node_modules', async () => {
     ws = await Workspace.create(SEED_CSV);
     await writeFile(
       path.join(ws.dir, 'switchyard.yaml'),
@@ -98,7 +98,11 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     const answer = await cli(ws.dir, 'scan', '--json');
     expect(answer.code, answer.stderr).toBe(0);
     expect(JSON.parse(answer.stdout)).toMatchObject({ routed: 1, failed: 0 });
-    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    expect(distImports(answer.stderr)).toEqual([
+      'bundle/scan.cjs',
+      'bundle/_vendor-yaml.cjs',
+      'bundle/_vendor-zod.cjs',
+    ]);
     const fromModules = answer.stderr
       .split('\n')
       .filter((line) => /[\\/]node_modules[\\/](zod|yaml)[\\/]/.test(line));
@@ -114,7 +118,62 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(refused.stdout).toContain('expected one of fs, memory, gcs, s3, got \\"floppy\\"');
   });
 
-  it('a YAML referential is read with yaml from bundle/_vendor.cjs too', async () => {
+  it('a switchyard.yaml this build checked is not checked again (neither yaml nor zod loaded); an edited one is, and a mistake is reported at every run', async () => {
+    ws = await Workspace.create(SEED_CSV);
+    const env = { XDG_CACHE_HOME: path.join(ws.dir, 'cache') };
+    const valid =
+      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n  sales: { backend: fs }\n';
+    const scan = async (file: string) => {
+      await ws!.put(`source_bucket/raw_data/${file}`, 'x\n');
+      return cliWith(env, ws!.dir, 'scan', '--json');
+    };
+    await writeFile(path.join(ws.dir, 'switchyard.yaml'), valid);
+    const checked = await scan('sale_1.csv');
+    expect(JSON.parse(checked.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    expect(distImports(checked.stderr)).toEqual([
+      'bundle/scan.cjs',
+      'bundle/_vendor-yaml.cjs',
+      'bundle/_vendor-zod.cjs',
+    ]);
+    const memo = path.join(ws.dir, 'cache', 'switchyard', 'config');
+    const kept = await readdir(memo);
+    expect(kept).toHaveLength(1);
+    expect((await stat(path.join(memo, kept[0]!))).mode & 0o777).toBe(0o600);
+
+    const remembered = await scan('sale_2.csv');
+    expect(JSON.parse(remembered.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    expect(distImports(remembered.stderr)).toEqual(['bundle/scan.cjs']);
+
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      'projects:\n  source_bucket: { backend: floppy }\n',
+    );
+    for (const file of ['sale_3.csv', 'sale_4.csv']) {
+      const refused = await scan(file);
+      expect(refused.code).toBe(2);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ error: { code: 'E_CONFIG_INVALID' } });
+      expect(distImports(refused.stderr)).toContain('bundle/_vendor-zod.cjs');
+    }
+    expect(await ws.exists('sales/raw_data/sale_3.csv')).toBe(false);
+
+    // the sales project no longer declared: the edited file is checked, and its projects are the ones used
+    await writeFile(
+      path.join(ws.dir, 'switchyard.yaml'),
+      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n',
+    );
+    const narrowed = await scan('sale_5.csv');
+    expect(narrowed.code).toBe(1);
+    expect(JSON.parse(narrowed.stdout)).toMatchObject({ error: { code: 'E_REFERENTIAL_INVALID' } });
+    expect(narrowed.stdout).toContain('project \\"sales\\" is not declared');
+    expect(await ws.exists('sales/raw_data/sale_5.csv')).toBe(false);
+
+    await writeFile(path.join(ws.dir, 'switchyard.yaml'), valid);
+    const again = await scan('sale_6.csv');
+    expect(JSON.parse(again.stdout)).toMatchObject({ failed: 0 });
+    expect(await ws.exists('sales/raw_data/sale_6.csv')).toBe(true);
+  });
+
+  it('a YAML referential is read with yaml from its bundle too', async () => {
     const routes = [
       '- source_project: source_bucket',
       '  source_bucket: raw_data',
@@ -130,13 +189,13 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(answer.code, answer.stderr).toBe(0);
     expect(JSON.parse(answer.stdout)).toMatchObject({ routed: 1, failed: 0 });
     expect(await ws.exists('sales/raw_data/sale_1.csv')).toBe(true);
-    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor-yaml.cjs']);
     expect(answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]yaml[\\/]/.test(line))).toEqual(
       [],
     );
   });
 
-  it('an S3 project signs its requests with @smithy/signature-v4 from bundle/_vendor.cjs, not node_modules', async () => {
+  it('an S3 project signs its requests with @smithy/signature-v4 from its bundle, not node_modules', async () => {
     ws = await Workspace.create(SEED_CSV);
     // a server that refuses every request: the listing is signed, sent and refused, and the scan reports it
     const authorizations: string[] = [];
@@ -174,7 +233,12 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(authorizations[0]).toMatch(
       /^AWS4-HMAC-SHA256 Credential=key\/\d{8}\/us-east-1\/s3\/aws4_request, /,
     );
-    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor.cjs']);
+    expect(distImports(answer.stderr)).toEqual([
+      'bundle/scan.cjs',
+      'bundle/_vendor-yaml.cjs',
+      'bundle/_vendor-zod.cjs',
+      'bundle/_vendor-@smithy+signature-v4.cjs',
+    ]);
     expect(
       answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]@smithy[\\/]/.test(line)),
     ).toEqual([]);

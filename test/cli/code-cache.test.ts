@@ -1,7 +1,7 @@
 // bin/switchyard.js's V8 code cache: written per user under
 // $XDG_CACHE_HOME/switchyard/v8 after a run that found none, used (not
 // rewritten) by the next run, replaced when V8 refuses it, and never a reason
-// for a run to fail; the vendor bundle (zod, yaml) keeps one of its own.
+// for a run to fail; each vendor bundle (zod, yaml) keeps one of its own.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -71,22 +71,24 @@ describe('the code cache of bin/switchyard.js', () => {
     expect(await readFile(path.join(v8, file))).toEqual(written);
   });
 
-  it('a run with a switchyard.yaml writes the vendor bundle’s cache too, and the next run uses both', async () => {
+  it('a run that checks a switchyard.yaml writes the caches of the yaml and zod bundles too, and the next check uses them', async () => {
     const { dir, env, v8 } = await setUp();
     await scanOk(dir, env);
     expect((await readdir(v8)).map((f) => f.split('.')[0])).toEqual(['scan']);
-    await writeFile(
-      path.join(dir, 'switchyard.yaml'),
-      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n  sales: { backend: fs }\n',
-    );
+    const yaml =
+      'projects:\n  source_bucket: { backend: fs }\n  finance: { backend: fs }\n  sales: { backend: fs }\n';
+    await writeFile(path.join(dir, 'switchyard.yaml'), yaml);
     await scanOk(dir, env);
     const files = (await readdir(v8)).sort();
-    expect(files.map((f) => f.split('.')[0])).toEqual(['_vendor', 'scan']);
-    const vendorFile = files[0] as string;
-    const { mtimeMs } = await stat(path.join(v8, vendorFile));
+    expect(files.map((f) => f.split('.')[0])).toEqual(['_vendor-yaml', '_vendor-zod', 'scan']);
+    const written = await Promise.all(files.map(async (f) => (await stat(path.join(v8, f))).mtimeMs));
+    // a text this build has not checked (the one it checked is remembered: config/memo.ts) is checked again, with both caches
+    await writeFile(path.join(dir, 'switchyard.yaml'), `# edited\n${yaml}`);
     await scanOk(dir, env);
     expect((await readdir(v8)).sort()).toEqual(files);
-    expect((await stat(path.join(v8, vendorFile))).mtimeMs).toBe(mtimeMs);
+    expect(await Promise.all(files.map(async (f) => (await stat(path.join(v8, f))).mtimeMs))).toEqual(
+      written,
+    );
   });
 
   it('replaces a cache V8 refuses (corrupt) and still runs', async () => {
