@@ -15,7 +15,7 @@ export default tseslint.config(
   {
     // Plain Node scripts (benchmarks, test fixtures): Node's globals are real;
     // typescript-eslint advises leaving undefined names to the compiler.
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', '**/*.cjs'],
     rules: { 'no-undef': 'off' },
   },
   {

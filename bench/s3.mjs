@@ -201,6 +201,20 @@ async function rclone(endpoint, source, destination) {
   };
 }
 
+/**
+ * Rounds of each copy: the tools take turns, each round into buckets of its
+ * own, and the run of median time is reported, so that one slow moment of a
+ * shared machine decides no row. Start-up is the median of as many runs.
+ */
+const ROUNDS = 3;
+
+/** The run of median time among `runs` (an odd count), with the peak RSS of them all. */
+function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.ms - b.ms);
+  const peak = Math.max(...runs.map((r) => r.maxRssBytes ?? 0));
+  return { ...sorted[(sorted.length - 1) >> 1], maxRssBytes: peak };
+}
+
 /** Objects per second beyond a run's start-up (the same tool over an empty bucket). */
 function perSecond(objects, ms, floorMs) {
   return objects / (Math.max(1, ms - floorMs) / 1000);
@@ -283,11 +297,11 @@ export async function run({ quick = false } = {}) {
   try {
     for (const bucket of [
       'small-src',
-      'small-dst',
+      ...Array.from({ length: ROUNDS }, (_, i) => `small-dst-${i}`),
       'small-dst-head',
       'small-dst-head2',
       'large-src',
-      'large-dst',
+      ...Array.from({ length: ROUNDS }, (_, i) => `large-dst-${i}`),
       'empty-src',
       'empty-dst',
     ]) {
@@ -312,13 +326,21 @@ export async function run({ quick = false } = {}) {
       XDG_CACHE_HOME: path.join(dir, 'cache'),
     };
     const rcloneThere = have('rclone');
-    // each tool's start-up: a run over an empty bucket, after one that warms it (switchyard's
-    // first run writes the CLI's code cache, which every later run, as on a user's machine, reads)
-    const twice = async (once) => (await once(), (await once()).ms);
-    const ourFloor = await twice(() => switchyard(dir, env, 'empty-src', 'empty-dst'));
-    const theirFloor = rcloneThere ? await twice(() => rclone(proxy.endpoint, 'empty-src', 'empty-dst')) : 0;
-    const ours = async (source, destination) => ({
-      ...(await counted(proxy, () => switchyard(dir, env, source, destination))),
+    // each tool's start-up: the median of ROUNDS runs over an empty bucket, after one that warms it
+    // (switchyard's first run writes the CLI's code cache, which every later run, as on a user's
+    // machine, reads)
+    const startUp = async (once) => {
+      await once();
+      const runs = [];
+      for (let i = 0; i < ROUNDS; i++) runs.push(await once());
+      return medianRun(runs).ms;
+    };
+    const ourFloor = await startUp(() => switchyard(dir, env, 'empty-src', 'empty-dst'));
+    const theirFloor = rcloneThere
+      ? await startUp(() => rclone(proxy.endpoint, 'empty-src', 'empty-dst'))
+      : 0;
+    const ours = async (source, destination, at = dir) => ({
+      ...(await counted(proxy, () => switchyard(at, env, source, destination))),
       floorMs: ourFloor,
     });
     const theirs = async (source, destination) =>
@@ -329,6 +351,34 @@ export async function run({ quick = false } = {}) {
           }
         : null;
 
+    /**
+     * ROUNDS copies of `source` by each tool in turn, each round into `<destination>-<round>`: the
+     * median runs. switchyard's runs each have a ledger of their own (the ledger remembers a file
+     * delivered by a row, wherever the row sends files now), made by a run over the empty bucket
+     * first, as the start-up runs' is.
+     */
+    const rounds = async (source, destination, objects) => {
+      const ourRuns = [];
+      const theirRuns = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const bucket = `${destination}-${i}`;
+        const at = path.join(dir, bucket);
+        await mkdir(at);
+        await writeFile(path.join(at, 'switchyard.yaml'), yaml(proxy.endpoint));
+        await switchyard(at, env, 'empty-src', 'empty-dst');
+        const run = await ours(source, bucket, at);
+        if (run.routed !== objects) throw new Error(`switchyard routed ${run.routed} of ${objects}`);
+        await expectKeys(s3, bucket, 'switchyard/in/', objects, 'switchyard');
+        ourRuns.push(run);
+        const their = await theirs(source, bucket);
+        if (their) {
+          await expectKeys(s3, bucket, 'rclone/in/', objects, 'rclone');
+          theirRuns.push(their);
+        }
+      }
+      return { ours: medianRun(ourRuns), theirs: theirRuns.length > 0 ? medianRun(theirRuns) : null };
+    };
+
     const rows = [];
     // A/B: a HEAD per key before and after the listed run (warm-up falls on the first), the faster kept
     const headRun = async (destination) => {
@@ -336,13 +386,9 @@ export async function run({ quick = false } = {}) {
       return counted(proxy, () => switchyard(at, env, 'small-src', destination));
     };
     const headsBefore = await headRun('small-dst-head');
-    const smallOurs = await ours('small-src', 'small-dst');
+    const { ours: smallOurs, theirs: smallTheirs } = await rounds('small-src', 'small-dst', count);
     const headsAfter = await headRun('small-dst-head2');
     const smallHeads = headsBefore.ms <= headsAfter.ms ? headsBefore : headsAfter;
-    if (smallOurs.routed !== count) throw new Error(`switchyard routed ${smallOurs.routed} of ${count}`);
-    await expectKeys(s3, 'small-dst', 'switchyard/in/', count, 'switchyard');
-    const smallTheirs = await theirs('small-src', 'small-dst');
-    if (smallTheirs) await expectKeys(s3, 'small-dst', 'rclone/in/', count, 'rclone');
     rows.push(...rowsFor(`${count} × 4 KiB objects`, smallBytes, count, smallOurs, smallTheirs, 1));
     for (const bucket of ['small-dst-head', 'small-dst-head2'])
       await expectKeys(s3, bucket, 'switchyard/in/', count, 'switchyard (HEAD per key)');
@@ -358,11 +404,7 @@ export async function run({ quick = false } = {}) {
       ),
     );
 
-    const largeOurs = await ours('large-src', 'large-dst');
-    if (largeOurs.routed !== 1) throw new Error(`switchyard routed ${largeOurs.routed} of 1`);
-    await expectKeys(s3, 'large-dst', 'switchyard/in/', 1, 'switchyard');
-    const largeTheirs = await theirs('large-src', 'large-dst');
-    if (largeTheirs) await expectKeys(s3, 'large-dst', 'rclone/in/', 1, 'rclone');
+    const { ours: largeOurs, theirs: largeTheirs } = await rounds('large-src', 'large-dst', 1);
     rows.push(...rowsFor(largeLabel, largeBytes, 1, largeOurs, largeTheirs, 1.2));
     rows.push(
       row(`S3→S3 ${largeLabel}: switchyard peak RSS`, largeOurs.maxRssBytes / MIB, 'MiB', {

@@ -1,9 +1,9 @@
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { TRANSIENT_S3_ERRORS } from './errors.js';
+import { https } from '../../util/builtins.js';
 import {
   copyOf,
   errorOf,
@@ -135,7 +135,7 @@ export class LeanS3Client {
     this.tls = this.base.protocol === 'https:';
     this.pathStyle = options.forcePathStyle ?? false;
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
-    this.agent = this.tls ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.agent = this.tls ? new (https().Agent)(agentOptions) : new http.Agent(agentOptions);
     this.attempts = options.attempts ?? 3;
     this.signer = new SignatureV4({
       service: 's3',
@@ -310,7 +310,7 @@ export class LeanS3Client {
       .sort()
       .map((name) => `${uriEscape(name)}=${uriEscape(query[name] ?? '')}`)
       .join('&');
-    const transport = this.tls ? https : http;
+    const transport = this.tls ? https() : http;
     return new Promise<LeanStream>((resolve, reject) => {
       const req = transport.request(
         {
