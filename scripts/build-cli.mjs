@@ -20,8 +20,13 @@
 //   so a path computed from it (package.json, the dashboard's script,
 //   `createRequire`) finds what it found unbundled. Every output file sits
 //   directly in dist/bundle/, one folder below dist/ like dist/cli/.
-// - Minified (whitespace and syntax; names kept, for stack traces and the
-//   error catalogue's `new.target.name`): less for V8 to read and pre-parse.
+// - Minified (whitespace and syntax; identifiers kept, so stack traces name
+//   our functions): less for V8 to read and pre-parse. Without esbuild's
+//   `keepNames`, whose `__name` call per function and class cost every
+//   start-up some 3–5 ms: a name is then the source's unless esbuild renamed
+//   the symbol for a clash between modules (`Database2`), and the error
+//   catalogue names each error after its class (`new.target.name`), so an
+//   error class renamed fails the build (`renamedErrorClasses`).
 // - The first line of each file names it by the hash of its contents
 //   (`// switchyard-bundle <hash>`): bin/switchyard.js keys its code cache by
 //   it, since V8 checks only a source's length against a cache.
@@ -178,8 +183,8 @@ async function bundle(command) {
     outExtension: { '.js': '.cjs' },
     minifyWhitespace: true,
     minifySyntax: true,
-    // the error catalogue names each error after its class (`new.target.name`)
-    keepNames: true,
+    // no __name calls: renamedErrorClasses guards the one use of a class's name
+    keepNames: false,
     banner: { js: "var __switchyardBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     plugins: [...(command ? [onlyCommand(command)] : []), distImportMetaUrl, lazyChildProcess],
     legalComments: 'none',
@@ -227,8 +232,8 @@ async function vendorBundle(id) {
     target: 'node20',
     minifyWhitespace: true,
     minifySyntax: true,
-    // zod, yaml and the signer need no function names (the command bundles keep ours): __name
-    // calls cost the configured start-up some 6 ms
+    // zod, yaml and the signer need no function names: __name calls cost the configured
+    // start-up some 6 ms
     keepNames: false,
     legalComments: 'none',
     logLevel: 'warning',
@@ -250,6 +255,22 @@ for (const output of outputs) {
   if (left.length > 0)
     throw new Error(
       `build-cli: ${output.path} still imports ${left.join(', ')} with import(), which the bin's vm.Script cannot run`,
+    );
+}
+
+/**
+ * Error classes esbuild renamed for a clash between modules (`class
+ * KeyUnsafeError2`): their errors would carry that name (`new.target.name`,
+ * model/errors.ts), which the build keeps no `__name` call to undo.
+ */
+function renamedErrorClasses(text) {
+  return [...text.matchAll(/\bclass ([A-Z]\w*Error)(\d+)\b/g)].map((m) => `${m[1]}${m[2]}`);
+}
+for (const output of outputs) {
+  const renamed = renamedErrorClasses(output.text);
+  if (renamed.length > 0)
+    throw new Error(
+      `build-cli: ${output.path} renames error classes (${renamed.join(', ')}): give each a name no other bundled module uses`,
     );
 }
 
