@@ -5,6 +5,7 @@ import { loadConfig, type CommonFlags, type RuntimeConfig } from '../config/load
 import type { ConfigMemo } from '../config/memo.js';
 import { errorCode, errorMessage, SwitchyardError, UsageError } from '../model/errors.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { FdWriter } from './fd-writer.js';
 import { routeSdkWarnings } from '../util/sdk-warnings.js';
 
 /** What a command's action returns: the process exit code. */
@@ -19,26 +20,14 @@ export interface Io {
   memo?: ConfigMemo;
 }
 
-export const processIo = (): Io => ({
-  stdout: readerMayLeave(process.stdout),
-  stderr: readerMayLeave(process.stderr),
-  env: process.env,
-  cwd: currentFolder(),
-});
+/** The process's own: standard output and error written straight to their descriptors (FdWriter). */
+export const processIo = (): Io => ({ ...processStreams(), env: process.env, cwd: currentFolder() });
 
-/**
- * A reader that leaves early (`switchyard scan --json | head`) closes the
- * pipe: what is written after is dropped, and the command still finishes
- * its work and exits with its own code, instead of dying of the write's
- * EPIPE midway. Any other write error is thrown as before.
- */
-function readerMayLeave<S extends NodeJS.WritableStream>(stream: S): S {
-  if (stream.listenerCount('error') === 0)
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
-    });
-  return stream;
-}
+/** Standard output and error as FdWriters: Node's `process.stdout` and `process.stderr` are never made. */
+export const processStreams = (): Pick<Io, 'stdout' | 'stderr'> => ({
+  stdout: new FdWriter(1),
+  stderr: new FdWriter(2),
+});
 
 /** The process's working folder; one removed since the shell entered it is a usage error, not a crash. */
 function currentFolder(): string {

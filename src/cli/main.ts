@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
-import { processIo, reportError, type Io } from './common.js';
+import { processIo, processStreams, reportError, type Io } from './common.js';
 import type { ConfigMemo } from '../config/memo.js';
 import { applyEnv, declareEnv } from './env-options.js';
 import { createLogger } from '../util/log.js';
@@ -86,7 +86,7 @@ export async function main(argv: string[], given?: Io, memo?: ConfigMemo): Promi
   // open an SDK client too: its warnings are JSON lines as well (loggerFrom
   // takes them over for the commands that log).
   routeSdkWarnings(createLogger({ level: 'warn' }));
-  let io: Io = given ?? { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: '' };
+  let io: Io = given ?? { ...processStreams(), env: process.env, cwd: '' };
   try {
     io = given ?? { ...processIo(), ...(memo ? { memo } : {}) };
     const program = await buildProgram(io, (code) => (exit = code), argv);

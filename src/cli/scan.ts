@@ -47,10 +47,11 @@ export function scanCommand(io: Io, setExit: (code: number) => void): Command {
       const config = await configFrom(options, io);
       const logger = loggerFrom(options);
       const ctx = await openContext(config, logger);
-      const tty = Boolean(io.stderr.isTTY);
+      // a terminal is asked about only when it decides something (--json: no progress unless asked for)
+      const tty = (): boolean => Boolean(io.stderr.isTTY);
       const progress =
-        options.progress || (tty && !options.json)
-          ? scanProgressReporter({ tty, write: (s) => io.stderr.write(s) })
+        options.progress || (!options.json && tty())
+          ? scanProgressReporter({ tty: tty(), write: (s) => io.stderr.write(s) })
           : undefined;
       // the scan's own progress record, updated in place; the last one it reported is final
       let last: Readonly<ScanProgress> | undefined;
