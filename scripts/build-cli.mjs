@@ -49,7 +49,8 @@ const outdir = path.join(dist, 'bundle');
  * (and read a YAML referential) the first time this build meets it (a
  * configuration checked once is remembered: src/config/memo.ts), and the S3
  * request signer (@smithy/signature-v4, with the parts of @smithy/core it
- * requires), which only an S3 project needs. Each is bundled into a file of
+ * requires), which only an S3 project needs, and hyparquet-writer (95 KB),
+ * which only a csv-to-parquet row needs. Each is bundled into a file of
  * its own, dist/bundle/_vendor-<package>.cjs (a `/` as `+`), which
  * bin/switchyard.js loads with its own code cache the first time a command
  * bundle requires the package: a run reads the code of none it does not

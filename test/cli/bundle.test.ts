@@ -195,6 +195,29 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     );
   });
 
+  it('a csv-to-parquet row writes Parquet with hyparquet-writer from its bundle, loaded only then', async () => {
+    ws = await Workspace.create(
+      'source_project,source_bucket,source_file_mask,destination_project,destination_bucket,destination_directory,action,route_id,transform\n' +
+        'source_bucket,raw_data,^orders.*\\.csv$,lake,tables,,copy,orders,csv-to-parquet\n',
+    );
+    await ws.put('source_bucket/raw_data/orders.csv', 'id,name\n1,ada\n2,grace\n');
+    const answer = await cli(ws.dir, 'scan', '--json');
+    expect(answer.code, answer.stderr).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    const parquet = await ws.read('lake/tables/orders.parquet');
+    expect(parquet.subarray(0, 4).toString()).toBe('PAR1');
+    expect(parquet.subarray(-4).toString()).toBe('PAR1');
+    expect(distImports(answer.stderr)).toEqual(['bundle/scan.cjs', 'bundle/_vendor-hyparquet-writer.cjs']);
+    expect(answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]hyparquet/.test(line))).toEqual(
+      [],
+    );
+
+    await ws.put('source_bucket/raw_data/notes.txt', 'not a table\n');
+    const plain = await cli(ws.dir, 'scan', '--json');
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(distImports(plain.stderr)).toEqual(['bundle/scan.cjs']);
+  });
+
   it('an S3 project signs its requests with @smithy/signature-v4 from its bundle, not node_modules', async () => {
     ws = await Workspace.create(SEED_CSV);
     // a server that refuses every request: the listing is signed, sent and refused, and the scan reports it
