@@ -184,6 +184,7 @@ async function bundle(command) {
     outExtension: { '.js': '.cjs' },
     minifyWhitespace: true,
     minifySyntax: true,
+    charset: 'ascii',
     // no __name calls: renamedErrorClasses guards the one use of a class's name
     keepNames: false,
     banner: { js: "var __switchyardBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -233,6 +234,7 @@ async function vendorBundle(id) {
     target: 'node20',
     minifyWhitespace: true,
     minifySyntax: true,
+    charset: 'ascii',
     // zod, yaml and the signer need no function names: __name calls cost the configured
     // start-up some 6 ms
     keepNames: false,
@@ -259,6 +261,12 @@ for (const output of outputs) {
     );
 }
 
+/** Each output in ASCII (esbuild's `charset: 'ascii'` escapes the rest): bin/switchyard.js reads bundles as Latin-1. */
+function checkAscii(output) {
+  const at = Buffer.from(output.text, 'utf8').findIndex((byte) => byte > 0x7f);
+  if (at >= 0) throw new Error(`build-cli: ${output.path} has a byte outside ASCII at offset ${at}`);
+}
+
 /**
  * Error classes esbuild renamed for a clash between modules (`class
  * KeyUnsafeError2`): their errors would carry that name (`new.target.name`,
@@ -276,6 +284,7 @@ for (const output of outputs) {
 }
 
 outputs.push(...(await Promise.all(VENDORED.map((id) => vendorBundle(id)))));
+for (const output of outputs) checkAscii(output);
 
 const partial = `${outdir}.${process.pid}.partial`;
 rmSync(partial, { recursive: true, force: true });
