@@ -15,9 +15,9 @@
 // two installs of one build would cite each other's files in stack traces).
 // Written once, after a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
-// variable Node >= 22.1 reads for its own cache) turns it off. zod, yaml and
-// the S3 request signer (bin/vendored.json), which only some runs need, are
-// each in a bundle of its own, dist/bundle/_vendor-<package>.cjs (a `/` in the
+// variable Node >= 22.1 reads for its own cache) turns it off. The packages
+// only some runs need (bin/vendored.json: zod, yaml, the S3 request signer,
+// hyparquet-writer) are each in a bundle of its own, dist/bundle/_vendor-<package>.cjs (a `/` in the
 // name as `+`), loaded the same way, with a cache of its own, when a command
 // bundle first requires the package. The same cache folder keeps the
 // configurations this build has checked (src/config/memo.ts): the bin hands
@@ -137,21 +137,21 @@ function writeCache(file, script) {
 /** The loaded vendor bundles, by package (null: there is none, node_modules serves). */
 const vendors = new Map();
 
-/** `require` for a command bundle: a VENDORED package from _vendor.cjs when there is one, anything else from node_modules. */
+/** `require` for a command bundle: a VENDORED package from its own bundle when there is one, anything else from node_modules. */
 function bundleRequire(file) {
   const plain = module_.createRequire(file);
   const required = (id) => {
     if (!VENDORED.has(id)) return plain(id);
     let vendor = vendors.get(id);
     if (vendor === undefined) {
-      const file = vendorFile(id);
+      const vendorPath = vendorFile(id);
       let source;
       try {
-        source = readBundle(file);
+        source = readBundle(vendorPath);
       } catch (error) {
         if (error.code !== 'ENOENT') throw error;
       }
-      vendor = source === undefined ? null : loadBundle(file, source);
+      vendor = source === undefined ? null : loadBundle(vendorPath, source);
       vendors.set(id, vendor);
     }
     return vendor === null ? plain(id) : vendor.exports;
