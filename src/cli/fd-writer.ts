@@ -14,8 +14,10 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
  * 7 ms of every run whose output a script or a benchmark reads).
  *
  * A reader that leaves early (`switchyard scan --json | head`) closes the
- * pipe: what is written after is dropped, and the command still finishes its
- * work and exits with its own code. A full pipe set non-blocking by whoever
+ * pipe (EPIPE; ECONNRESET where the other end is a socket, as Node's own
+ * child processes' stdio is, and it left unread bytes behind): what is
+ * written after is dropped, and the command still finishes its work and
+ * exits with its own code. A full pipe set non-blocking by whoever
  * holds its other end is waited on, a millisecond at a time; any other write
  * error is thrown to the writer. `isTTY` is asked of node:tty only when read.
  */
@@ -73,7 +75,7 @@ export class FdWriter extends EventEmitter implements NodeJS.WritableStream {
         offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EPIPE') this.readerLeft = true;
+        if (code === 'EPIPE' || code === 'ECONNRESET') this.readerLeft = true;
         else if (code === 'EAGAIN') Atomics.wait(sleeper, 0, 0, FULL_PIPE_WAIT_MS);
         else throw error;
       }
