@@ -16,7 +16,13 @@
 // ETag proves nothing and fauxqs returns no CRC32C: the row copies (the
 // source stays), so a look at the source after the copy checks the pin
 // fauxqs does not enforce (a move would read the source once).
-import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -118,6 +124,24 @@ async function seedLarge(s3, bucket, bytes) {
     params: { Bucket: bucket, Key: 'in/large.bin', Body: body },
   }).done();
   return bytes;
+}
+
+/**
+ * Deletes the objects of `bucket` (a round's copies, once counted): fauxqs
+ * keeps every object in memory, and three rounds of 1 GiB copies by two
+ * tools would hold 7 GiB.
+ */
+async function emptyBucket(s3, bucket) {
+  let token;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, ...(token ? { ContinuationToken: token } : {}) }),
+    );
+    await pool(page.Contents ?? [], CONCURRENCY, ({ Key }) =>
+      s3.send(new DeleteObjectCommand({ Bucket: bucket, Key })),
+    );
+    token = page.NextContinuationToken;
+  } while (token);
 }
 
 async function countKeys(s3, bucket, prefix) {
@@ -375,6 +399,7 @@ export async function run({ quick = false } = {}) {
           await expectKeys(s3, bucket, 'rclone/in/', objects, 'rclone');
           theirRuns.push(their);
         }
+        await emptyBucket(s3, bucket);
       }
       return { ours: medianRun(ourRuns), theirs: theirRuns.length > 0 ? medianRun(theirRuns) : null };
     };
