@@ -25,8 +25,8 @@
 //   `keepNames`, whose `__name` call per function and class cost every
 //   start-up some 3–5 ms: a name is then the source's unless esbuild renamed
 //   the symbol for a clash between modules (`Database2`), and the error
-//   catalogue names each error after its class (`new.target.name`), so an
-//   error class renamed fails the build (`renamedErrorClasses`).
+//   catalogue names each error after its class (`new.target.name`), so one
+//   of src/'s error classes renamed fails the build (`renamedErrorClasses`).
 // - The first line of each file names it by the hash of its contents
 //   (`// switchyard-bundle <hash>`): bin/switchyard.js keys its code cache by
 //   it, since V8 checks only a source's length against a cache.
@@ -268,15 +268,33 @@ function checkAscii(output) {
 }
 
 /**
- * Error classes esbuild renamed for a clash between modules (`class
- * KeyUnsafeError2`): their errors would carry that name (`new.target.name`,
- * model/errors.ts), which the build keeps no `__name` call to undo.
+ * The error classes src/ declares (`class KeyUnsafeError extends …`): the
+ * error catalogue names each error after its class (`new.target.name`,
+ * model/errors.ts), and the build keeps no `__name` call to undo a rename.
  */
-function renamedErrorClasses(text) {
-  return [...text.matchAll(/\bclass ([A-Z]\w*Error)(\d+)\b/g)].map((m) => `${m[1]}${m[2]}`);
+function ourErrorClasses(metafile) {
+  const names = new Set();
+  for (const input of Object.keys(metafile.inputs).filter((p) => p.startsWith('src/')))
+    for (const m of readFileSync(path.join(root, input), 'utf8').matchAll(/\bclass ([A-Z]\w*Error)\b/g))
+      names.add(m[1]);
+  return names;
 }
+
+/**
+ * Those of `ours` that esbuild renamed in `text` for a clash between modules
+ * (`class KeyUnsafeError2`, `KeyUnsafeError2 = class`). A package's own may
+ * be (commander's CommanderError2): its errors are told apart by `code`.
+ */
+function renamedErrorClasses(text, ours) {
+  return [...text.matchAll(/\b([A-Z]\w*Error)(\d+)\b(?=\s*=\s*class\b|\s+extends\b|\s*\{)/g)]
+    .filter((m) => ours.has(m[1]))
+    .map((m) => `${m[1]}${m[2]}`);
+}
+const errorClasses = ourErrorClasses(all.metafile);
+if (!errorClasses.has('SwitchyardError'))
+  throw new Error('build-cli: found no SwitchyardError among the classes src/ declares');
 for (const output of outputs) {
-  const renamed = renamedErrorClasses(output.text);
+  const renamed = renamedErrorClasses(output.text, errorClasses);
   if (renamed.length > 0)
     throw new Error(
       `build-cli: ${output.path} renames error classes (${renamed.join(', ')}): give each a name no other bundled module uses`,
