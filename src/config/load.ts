@@ -90,8 +90,9 @@ export async function loadConfig(
 ): Promise<RuntimeConfig> {
   const explicit = flags.config !== undefined;
   const configPath = path.resolve(cwd, flags.config ?? DEFAULT_CONFIG_FILE);
-  const file = await readConfigFile(configPath, explicit, options.memo);
-  const base = existsSync(configPath) ? path.dirname(configPath) : cwd;
+  const found = existsSync(configPath);
+  const file = await readConfigFile(configPath, found, explicit, options.memo);
+  const base = found ? path.dirname(configPath) : cwd;
   const resolve = (p: string, from: string) => (isUri(p) ? p : path.resolve(from, p));
 
   const stateDir = flags.state
@@ -110,7 +111,7 @@ export async function loadConfig(
   const token = env[server.tokenEnv ?? 'SWITCHYARD_TOKEN'] || undefined;
   return {
     cwd,
-    configFile: existsSync(configPath) ? configPath : undefined,
+    configFile: found ? configPath : undefined,
     routes,
     ...(file.routesProject !== undefined ? { routesProject: file.routesProject } : {}),
     routesPollMs: flags.routesPoll ?? file.routesPollMs ?? 30_000,
@@ -135,10 +136,11 @@ export async function loadConfig(
 /** The parsed config file; when absent, an empty one, unless --config named it (then an error). */
 async function readConfigFile(
   configPath: string,
+  found: boolean,
   explicit: boolean,
   memo: ConfigMemo | undefined,
 ): Promise<ConfigFile> {
-  if (existsSync(configPath)) {
+  if (found) {
     const text = readFileSync(configPath, 'utf8');
     return memo
       ? checkedConfigFile(memo, configPath, text, parseConfigFile)
