@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { crypto } from '../util/builtins.js';
 import type { Location } from '../storage/types.js';
 
 /**
@@ -17,7 +17,9 @@ export function deliveryId(source: Location, generation: string, routeId: string
 }
 
 /** One-shot `crypto.hash` where Node has it (20.12+, 21.7+): no Hash object per id. */
-const sha256Hex: (text: string) => string =
-  typeof crypto.hash === 'function'
-    ? (text) => crypto.hash('sha256', text, 'hex')
-    : (text) => crypto.createHash('sha256').update(text).digest('hex');
+function sha256Hex(text: string): string {
+  const c = crypto();
+  return typeof c.hash === 'function'
+    ? c.hash('sha256', text, 'hex')
+    : c.createHash('sha256').update(text).digest('hex');
+}

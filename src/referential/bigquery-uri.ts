@@ -11,7 +11,6 @@ export interface BigQueryTableRef {
 
 const PROJECT = /^(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]*[a-z0-9]$/;
 const DATASET = /^[A-Za-z0-9_]{1,1024}$/;
-const TABLE = /^[\p{L}\p{M}\p{N}\p{Pc}\p{Pd}]{1,1024}$/u;
 
 export function isBigQueryUri(location: string): boolean {
   return /^bq:\/\//i.test(location);
@@ -42,6 +41,8 @@ export function parseBigQueryUri(uri: string): BigQueryTableRef {
   if (!PROJECT.test(projectId)) return bad(`${JSON.stringify(projectId)} is not a project id`);
   if (!DATASET.test(datasetId))
     return bad(`${JSON.stringify(datasetId)} is not a dataset id (letters, digits, _)`);
-  if (!TABLE.test(tableId)) return bad(`${JSON.stringify(tableId)} is not a table id`);
+  // made here, not at load: a Unicode property class costs 0.3 ms to make, at every start
+  const table = /^[\p{L}\p{M}\p{N}\p{Pc}\p{Pd}]{1,1024}$/u;
+  if (!table.test(tableId)) return bad(`${JSON.stringify(tableId)} is not a table id`);
   return { uri, projectId, datasetId, tableId };
 }

@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import type * as CsvParse from 'csv-parse/sync';
 import type * as Yaml from 'yaml';
 import { ReferentialInvalidError, ReferentialMissingError, type Problem } from '../model/errors.js';
+import { readTextFile } from '../util/fs-async.js';
 import type { RawRow } from './types.js';
 
 export type ReferentialFormat = 'csv' | 'yaml' | 'json';
@@ -49,7 +49,7 @@ export async function loadReferentialFile(path: string): Promise<RawRow[]> {
 /** The text of a local referential file; ReferentialMissingError when there is no such file. */
 export async function readReferentialText(path: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await readTextFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new ReferentialMissingError(path, { cause: error });

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
 import { ConfigInvalidError } from '../model/errors.js';
 import type { ProjectConfig } from '../storage/backends.js';
 import type { ObjectStore } from '../storage/types.js';
+import { statBigInt } from '../util/fs-async.js';
 import { BigQueryTableReader, type BigQueryAccess } from './bigquery-reader.js';
 import { isBigQueryUri, parseBigQueryUri } from './bigquery-uri.js';
 import { loadReferentialText, readReferentialText } from './load.js';
@@ -31,7 +31,7 @@ export interface ReferentialReader {
 export function fileReader(path: string): ReferentialReader {
   const version = async () => {
     try {
-      const s = await stat(path, { bigint: true });
+      const s = await statBigInt(path);
       return `${s.mtimeNs}-${s.size}-${s.ino}`;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
+import { crypto } from '../util/builtins.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { loadReferentialText } from './load.js';
 import type { BucketIdentity } from './bucket-identity.js';
@@ -70,7 +70,8 @@ interface Snapshot {
   referential: Referential;
   problems: Problem[];
   version: string;
-  digest: string;
+  /** The SHA-256 of what was read, compared by a check with what it reads next. */
+  digest: () => string;
   /** When this version became current (ms since the epoch). */
   loadedAt: number;
 }
@@ -118,7 +119,7 @@ export class ReferentialSource {
   static fixed(referential: Referential, problems: Problem[] = []): ReferentialSource {
     return new ReferentialSource(
       { location: referential.source },
-      { referential, problems, version: 'fixed', digest: '', loadedAt: Date.now() },
+      { referential, problems, version: 'fixed', digest: () => '', loadedAt: Date.now() },
     );
   }
 
@@ -191,7 +192,7 @@ export class ReferentialSource {
       this.unsettled = undefined;
       const read = await reader.read();
       if (!read) return { changed: false, problems: [] };
-      if (digestOf(read) === this.snapshot.digest) {
+      if (digestOf(read) === this.snapshot.digest()) {
         this.snapshot = { ...this.snapshot, version: read.version };
         this.refused = undefined;
         return { changed: false, problems: [] };
@@ -260,15 +261,46 @@ function snapshotOf(
     'text' in read
       ? compileReferentialText(read.text, options.location, checks)
       : compileReferentialRows(read.rows, options.location, checks);
-  return { referential, problems, version: read.version, digest: digestOf(read), loadedAt: Date.now() };
+  return {
+    referential,
+    problems,
+    version: read.version,
+    digest: digestWhenAsked(read),
+    loadedAt: Date.now(),
+  };
+}
+
+/**
+ * A text's digest made when first asked for (by the first check, not at
+ * start: a run that never checks never loads node:crypto for it), keeping
+ * the text until then; a table's rows, larger than their digest, at once.
+ */
+function digestWhenAsked(read: ReferentialContent): () => string {
+  if (!('text' in read)) {
+    const digest = digestOf(read);
+    return () => digest;
+  }
+  let text: string | undefined = read.text;
+  let digest = '';
+  return () => {
+    if (text !== undefined) {
+      digest = textDigest(text);
+      text = undefined;
+    }
+    return digest;
+  };
 }
 
 /** Text as read; a table's rows as their positions and fields, so an unchanged table is not compiled again. */
 function digestOf(read: ReferentialContent): string {
-  const hash = createHash('sha256');
-  if ('text' in read) return hash.update(read.text).digest('hex');
+  if ('text' in read) return textDigest(read.text);
+  const hash = crypto().createHash('sha256');
   for (const row of read.rows) hash.update(JSON.stringify([row.line, row.fields]));
   return hash.digest('hex');
+}
+
+function textDigest(text: string): string {
+  return crypto().createHash('sha256').update(text).digest('hex');
 }
 
 function problemAt(file: string, message: string): Problem {

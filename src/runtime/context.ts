@@ -1,5 +1,3 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import type { RuntimeConfig } from '../config/load.js';
 import { referentialAccess, referentialChecks } from '../referential/config-checks.js';
 import type { Ledger, LedgerReports } from '../ledger/types.js';
@@ -16,6 +14,7 @@ import type { RetryPolicy } from '../router/retry.js';
 import { StoreRegistry } from '../storage/registry.js';
 import { Notifier } from '../signals/notifier.js';
 import { groupSignalHooks } from './group-signals.js';
+import { os } from '../util/builtins.js';
 
 /** Everything a mode needs, opened from one RuntimeConfig and closed together. */
 export interface Context {
@@ -51,7 +50,11 @@ export interface ContextOptions {
 
 /** `host:pid:random`: who holds a claim; lets a restarted process recognise its dead predecessor's claims. */
 export function processOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  // six hex digits told apart from a restarted process's: not a secret, so no node:crypto at every start
+  const random = Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0');
+  return `${os().hostname()}:${process.pid}:${random}`;
 }
 
 export async function openContext(

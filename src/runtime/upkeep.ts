@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { os } from '../util/builtins.js';
 import { isAlive } from '../util/process.js';
 import type { Context } from './context.js';
 
@@ -31,7 +31,7 @@ export async function releaseDeadLocalClaims(
   alive: (pid: number) => boolean = isAlive,
 ): Promise<number> {
   if (!ctx.ledger.activeOwners || !ctx.ledger.releaseOwner) return 0;
-  const host = hostname();
+  const host = os().hostname();
   const dead = new Set<string>();
   for (const owner of await ctx.ledger.activeOwners()) {
     const [ownerHost, pid, nonce] = owner.split(':');

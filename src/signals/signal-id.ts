@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../util/builtins.js';
 import type { Manifest } from './manifest.js';
 
 /**
@@ -11,5 +11,5 @@ export function newSignalId(kind: Manifest['kind'], now: Date = new Date()): str
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
-  return `${kind}-${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${kind}-${stamp}-${crypto().randomBytes(3).toString('hex')}`;
 }

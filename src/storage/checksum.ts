@@ -1,7 +1,7 @@
 import { crc32c } from './crc32c.js';
-import { createHash } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import type { ObjectInfo } from './types.js';
+import { crypto, stream } from '../util/builtins.js';
 
 /** base64 of the 4-byte big-endian CRC32C, the form GCS and S3 use. */
 export function encodeCrc32c(value: number): string {
@@ -23,20 +23,35 @@ export function reportedByDestination(info: ObjectInfo): ObjectInfo {
   return info;
 }
 
-/** A pass-through stream that counts bytes and computes CRC32C (hardware-accelerated). */
-export class ChecksumStream extends Transform {
-  private state = 0;
-  bytes = 0;
+/** A pass-through stream that counts the bytes through it and their CRC32C (`checksumStream`). */
+export interface ChecksumStream extends Transform {
+  readonly bytes: number;
+  /** base64, big-endian, of the bytes so far. */
+  readonly crc32c: string;
+}
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.state = crc32c(chunk, this.state);
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
-
-  get crc32c(): string {
-    return encodeCrc32c(this.state);
-  }
+/**
+ * A pass-through stream that counts bytes and computes CRC32C
+ * (hardware-accelerated); `onBytes` hears each chunk's length as it passes
+ * (a store's `stats`). Built on node:stream's Transform at first use, not
+ * as a subclass declared at load: a run that streams nothing does not load
+ * node:stream.
+ */
+export function checksumStream(onBytes?: (n: number) => void): ChecksumStream {
+  let state = 0;
+  let bytes = 0;
+  const through = new (stream().Transform)({
+    transform(chunk: Buffer, _encoding, callback) {
+      onBytes?.(chunk.length);
+      state = crc32c(chunk, state);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return Object.defineProperties(through, {
+    bytes: { get: () => bytes },
+    crc32c: { get: () => encodeCrc32c(state) },
+  }) as ChecksumStream;
 }
 
 /** Size, CRC32C and, when asked for, MD5 (base64) of bytes read. */
@@ -54,7 +69,7 @@ export interface ReadDigest {
 export async function checksumOf(stream: Readable, options: { md5?: boolean } = {}): Promise<ReadDigest> {
   let state = 0;
   let size = 0;
-  const md5 = options.md5 ? createHash('md5') : undefined;
+  const md5 = options.md5 ? crypto().createHash('md5') : undefined;
   for await (const chunk of stream) {
     const buffer = chunk as Buffer;
     state = crc32c(buffer, state);

@@ -1,5 +1,3 @@
-import { Transform, type TransformCallback } from 'node:stream';
-import type * as HyparquetWriter from 'hyparquet-writer';
 import { zlib } from '../util/builtins.js';
 
 /** The types a per-route schema may give a column (any other column is a string). */
@@ -32,16 +30,11 @@ export function zstdAvailable(): boolean {
   return typeof (zlib() as { zstdCompressSync?: unknown }).zstdCompressSync === 'function';
 }
 
-/** A record from csv-parse (transform.ts `linedCsvParser`): the fields and the line the record ends on. */
-interface ParsedRecord {
-  record: string[];
-  info: { lines: number };
-}
-
-type Cell = string | bigint | number | boolean | null;
+/** A field as its column's type reads it. */
+export type Cell = string | bigint | number | boolean | null;
 
 /** An error the transform names as its own (code `PARQUET_*`, and the CSV line). */
-function refusal(code: string, message: string, line: number): Error {
+export function refusal(code: string, message: string, line: number): Error {
   return Object.assign(new Error(message), { code, lines: line });
 }
 
@@ -63,152 +56,6 @@ export function duplicateColumn(names: string[], line: number): Error | undefine
   }
   return undefined;
 }
-
-/** The hyparquet-writer module, imported on the first Parquet transform only. */
-type Writer = typeof HyparquetWriter;
-let writerModule: Promise<Writer> | undefined;
-function loadWriter(): Promise<Writer> {
-  return (writerModule ??= import('hyparquet-writer'));
-}
-
-/**
- * CSV records (`linedCsvParser`: arrays, each with its line) in, Parquet bytes
- * out. The first record is the header; rows are gathered column by column
- * into a row group of at most `rowGroupRows` rows or `rowGroupBytes`
- * characters, which is then encoded, compressed and pushed out, so memory
- * holds one row group (and its encoded bytes), never the file. The output
- * is a pure function of the input and the options (no time, no random), so
- * the same CSV gives the same bytes and CRC32C each time.
- */
-export class CsvToParquet extends Transform {
-  /** Row groups written so far (how the bounded buffering is observed). */
-  rowGroups = 0;
-  /** The most rows held at once. */
-  maxBufferedRows = 0;
-
-  private writerLib: Writer | undefined;
-  private header: string[] | undefined;
-  private types: ParquetColumnType[] = [];
-  private columns: Cell[][] = [];
-  private bufferedRows = 0;
-  private bufferedChars = 0;
-  private parquet: InstanceType<Writer['ParquetWriter']> | undefined;
-  private bytes: InstanceType<Writer['ByteWriter']> | undefined;
-
-  constructor(private readonly options: ParquetOptions = DEFAULT_PARQUET) {
-    super({ writableObjectMode: true });
-  }
-
-  override _construct(callback: (error?: Error | null) => void): void {
-    loadWriter().then(
-      (lib) => {
-        this.writerLib = lib;
-        callback();
-      },
-      (error: unknown) => callback(error as Error),
-    );
-  }
-
-  override _transform(chunk: ParsedRecord, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      const { record, info } = chunk;
-      if (!this.header) {
-        this.start(record, info.lines);
-      } else {
-        this.add(record, info.lines);
-        if (
-          this.bufferedRows >= this.options.rowGroupRows ||
-          this.bufferedChars >= this.options.rowGroupBytes
-        ) {
-          this.writeGroup();
-        }
-      }
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  override _flush(callback: TransformCallback): void {
-    try {
-      if (!this.header) throw refusal('PARQUET_NO_HEADER', 'expected a header row, got no record', 1);
-      if (this.bufferedRows > 0) this.writeGroup();
-      void this.parquet!.finish();
-      this.pushBytes();
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  private start(names: string[], line: number): void {
-    const duplicate = duplicateColumn(names, line);
-    if (duplicate) throw duplicate;
-    const seen = new Set(names);
-    const schema = this.options.schema ?? {};
-    const missing = Object.keys(schema).filter((name) => !seen.has(name));
-    if (missing.length > 0) {
-      throw refusal(
-        'PARQUET_SCHEMA_COLUMN_MISSING',
-        `the schema types column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')}, absent from the header (${names
-          .map((n) => JSON.stringify(n))
-          .join(', ')})`,
-        line,
-      );
-    }
-    this.header = names;
-    this.types = names.map((name) => schema[name] ?? 'string');
-    this.columns = names.map(() => []);
-    const lib = this.writerLib!;
-    this.bytes = new lib.ByteWriter(64 * 1024);
-    const parquetSchema = lib.schemaFromColumnData({
-      columnData: names.map((name, i) => ({ name, data: [], type: BASIC[this.types[i]!], nullable: true })),
-    });
-    this.parquet = new lib.ParquetWriter({
-      writer: this.bytes,
-      schema: parquetSchema,
-      codec: this.options.compression === 'zstd' ? 'ZSTD' : 'SNAPPY',
-      ...(this.options.compression === 'zstd' ? { compressors: { ZSTD: zstdCompress } } : {}),
-      createdBy: 'switchyard',
-    });
-  }
-
-  private add(record: string[], line: number): void {
-    for (let i = 0; i < record.length; i++) {
-      const text = record[i]!;
-      this.bufferedChars += text.length;
-      this.columns[i]!.push(convert(text, this.types[i]!, this.header![i]!, line));
-    }
-    this.bufferedRows++;
-    if (this.bufferedRows > this.maxBufferedRows) this.maxBufferedRows = this.bufferedRows;
-  }
-
-  private writeGroup(): void {
-    const columnData = this.header!.map((name, i) => ({ name, data: this.columns[i]! }));
-    void this.parquet!.write({ columnData, rowGroupSize: this.bufferedRows });
-    this.rowGroups++;
-    this.columns = this.header!.map(() => []);
-    this.bufferedRows = 0;
-    this.bufferedChars = 0;
-    this.pushBytes();
-  }
-
-  /** What the writer holds so far, pushed out (copied: its buffer is reused). */
-  private pushBytes(): void {
-    const bytes = this.bytes!;
-    if (bytes.index === 0) return;
-    this.push(Buffer.from(new Uint8Array(bytes.buffer, 0, bytes.index)));
-    bytes.index = 0;
-  }
-}
-
-const BASIC = {
-  string: 'STRING',
-  int64: 'INT64',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  timestamp: 'TIMESTAMP',
-} as const;
 
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -275,11 +122,6 @@ function realDate(date: string): boolean {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   const day = new Date(Date.UTC(y, m - 1, d));
   return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
-}
-
-function zstdCompress(input: Uint8Array): Uint8Array {
-  const compress = (zlib() as unknown as { zstdCompressSync: (b: Uint8Array) => Buffer }).zstdCompressSync;
-  return compress(input);
 }
 
 /** `transforms.parquet` resolved: the options every row shares and each row's column types by `route_id`. */

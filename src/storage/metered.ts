@@ -1,17 +1,6 @@
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { ChecksumStream } from './checksum.js';
+import type { Readable } from 'node:stream';
 import type { StoreStats } from './types.js';
-
-/** An upload's bytes as they flow: counted (for a store's `stats`) and checksummed (CRC32C). */
-export class MeteredStream extends ChecksumStream {
-  constructor(private readonly onBytes: (n: number) => void) {
-    super();
-  }
-  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
-    this.onBytes(chunk.length);
-    super._transform(chunk, encoding, callback);
-  }
-}
+import { stream } from '../util/builtins.js';
 
 /**
  * A cloud download as callers read it: its bytes counted into `stats.bytesIn`
@@ -23,7 +12,7 @@ export function countedRead(
   stats: StoreStats,
   fail: (error: unknown) => Error,
 ): Readable {
-  const counted = new Transform({
+  const counted = new (stream().Transform)({
     transform: (chunk: Buffer, _encoding, callback) => {
       stats.bytesIn += chunk.length;
       callback(null, chunk);

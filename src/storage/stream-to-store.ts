@@ -1,7 +1,7 @@
-import { pipeline } from 'node:stream';
 import { NotFoundError } from '../model/errors.js';
-import { ChecksumStream, checksumOf, type ReadDigest } from './checksum.js';
+import { checksumOf, checksumStream, type ReadDigest } from './checksum.js';
 import type { CopyOptions, ObjectInfo, ObjectStore } from './types.js';
+import { stream } from '../util/builtins.js';
 
 export interface CopyAcrossResult {
   info: ObjectInfo;
@@ -34,8 +34,8 @@ export async function copyAcross(
     srcKey,
     ifSourceGenerationMatch === undefined ? {} : { generation: ifSourceGenerationMatch },
   );
-  const checksum = new ChecksumStream();
-  pipeline(body, checksum, () => undefined);
+  const checksum = checksumStream();
+  stream().pipeline(body, checksum, () => undefined);
   try {
     const info = await dst.write(dstBucket, dstKey, checksum, writeOptions);
     return { info, crc32c: checksum.crc32c, bytes: checksum.bytes };

@@ -1,9 +1,9 @@
-import { Writable, pipeline, type Readable, type Transform } from 'node:stream';
-import { pipeline as pipelineAsync } from 'node:stream/promises';
+import type { Readable, Transform } from 'node:stream';
 import { TransformError } from '../model/errors.js';
-import { ChecksumStream, type ReadDigest } from './checksum.js';
+import { checksumStream, type ReadDigest } from './checksum.js';
 import type { CopyAcrossResult } from './stream-to-store.js';
-import { transformFailure, transformStages, type CsvOptions, type TransformName } from './transform.js';
+import { transformFailure, type CsvOptions, type TransformName } from './transform.js';
+import { stream } from '../util/builtins.js';
 import type { CopyOptions, ObjectStore } from './types.js';
 import type { ParquetOptions } from './csv-parquet.js';
 
@@ -28,10 +28,10 @@ export interface TransformSource {
  */
 export async function transformedDigest(source: TransformSource): Promise<ReadDigest> {
   const { body, stages } = await open(source);
-  const checksum = new ChecksumStream();
-  const drop = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  const checksum = checksumStream();
+  const drop = new (stream().Writable)({ write: (_chunk, _encoding, callback) => callback() });
   try {
-    await pipelineAsync([body, ...stages, checksum, drop]);
+    await stream().promises.pipeline([body, ...stages, checksum, drop]);
   } catch (error) {
     throw asTransformError(source, error);
   }
@@ -52,14 +52,14 @@ export async function transformAcross(
 ): Promise<CopyAcrossResult> {
   const { ifSourceGenerationMatch: _g, sourceInfo: _s, beforeSourceRemoved: _b, ...writeOptions } = options;
   const { body, stages } = await open(source);
-  const checksum = new ChecksumStream();
+  const checksum = checksumStream();
   let failed: unknown;
   for (const stage of stages) {
     stage.on('error', (error) => {
       if (transformFailure(error)) failed ??= error;
     });
   }
-  pipeline([body, ...stages, checksum], () => undefined);
+  stream().pipeline([body, ...stages, checksum], () => undefined);
   try {
     const info = await dst.write(to.bucket, to.key, checksum, writeOptions);
     return { info, crc32c: checksum.crc32c, bytes: checksum.bytes };
@@ -70,6 +70,8 @@ export async function transformAcross(
 }
 
 async function open(source: TransformSource): Promise<{ body: Readable; stages: Transform[] }> {
+  // the stages' module (and node:stream) loads with the first transform, not at every start
+  const { transformStages } = await import('./transform-stages.js');
   const body = await source.store.read(source.bucket, source.key, { generation: source.generation });
   return { body, stages: transformStages(source.transform, source.csv, source.parquet) };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
@@ -95,7 +94,8 @@ export function openMigratedSqlite(
 function createSqliteFile(path: string, component: string, migrations: readonly SqliteMigration[]): void {
   const folder = dirname(path);
   mkdirSync(folder, { recursive: true });
-  const staged = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.creating`;
+  // a name no other creator picks (not a secret: no node:crypto for it at a first run)
+  const staged = `${path}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.creating`;
   try {
     const db = new Database(staged, addonOption());
     try {

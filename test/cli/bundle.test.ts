@@ -18,6 +18,7 @@ import { SEED_CSV, Workspace } from '../helpers/workspace.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = path.join(ROOT, 'bin', 'switchyard.js');
 const TRACE = fileURLToPath(new URL('./fixtures/trace-loads.mjs', import.meta.url));
+const BUILTINS = fileURLToPath(new URL('./fixtures/builtins-at-exit.cjs', import.meta.url));
 const run = promisify(execFile);
 
 type Answer = { code: number; stdout: string; stderr: string };
@@ -38,6 +39,25 @@ async function cliWith(env: Record<string, string>, cwd: string, ...args: string
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+/** Node's own modules a run of the CLI loaded (fixtures/builtins-at-exit.cjs), and how it ended. */
+async function builtinsLoaded(cwd: string, ...args: string[]): Promise<Answer & { builtins: Set<string> }> {
+  let answer: Answer;
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--require', BUILTINS, BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    answer = { code: 0, stdout, stderr };
+  } catch (error) {
+    answer = error as Answer;
+  }
+  const builtins = answer.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('builtin '))
+    .map((line) => line.slice('builtin '.length));
+  return { ...answer, builtins: new Set(builtins) };
 }
 
 /** The files under dist/ the run loaded (fixtures/trace-loads.mjs), relative to dist/. */
@@ -86,6 +106,25 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ routed: 0, skipped: 1, failed: 0 });
     expect(distImports(again.stderr).filter((file) => !file.startsWith('bundle/'))).toEqual([]);
+  });
+
+  it('a scan with nothing to route loads neither node:crypto, node:stream nor node:fs/promises; one that copies a file loads node:crypto', async () => {
+    ws = await Workspace.create(SEED_CSV);
+    const heavy = ['crypto', 'stream', 'fs/promises', 'internal/readline/interface'];
+    // twice: the first run writes the code cache, the second reads it
+    for (let i = 0; i < 2; i++) {
+      const idle = await builtinsLoaded(ws.dir, 'scan', '--json');
+      expect(idle.code, idle.stderr).toBe(0);
+      expect(JSON.parse(idle.stdout)).toMatchObject({ listed: 0, routed: 0 });
+      expect(idle.builtins.has('fs')).toBe(true);
+      expect(heavy.filter((name) => idle.builtins.has(name))).toEqual([]);
+    }
+    await ws.put('source_bucket/raw_data/finance_2024.csv', 'a,b\n1,2\n');
+    const working = await builtinsLoaded(ws.dir, 'scan', '--json');
+    expect(working.code, working.stderr).toBe(0);
+    expect(JSON.parse(working.stdout)).toMatchObject({ routed: 1, failed: 0 });
+    // a delivery's id is a SHA-256: node:crypto comes with the first file routed
+    expect(working.builtins.has('crypto')).toBe(true);
   });
 
   it('with a switchyard.yaml, zod and yaml come from their bundles, not node_modules', async () => {

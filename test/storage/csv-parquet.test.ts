@@ -9,7 +9,6 @@ import { TransformError } from '../../src/model/errors.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import {
   convert,
-  type CsvToParquet,
   DEFAULT_PARQUET,
   parquetOptionsFor,
   zstdAvailable,
@@ -17,7 +16,7 @@ import {
 } from '../../src/storage/csv-parquet.js';
 import { MemoryStore } from '../../src/storage/memory/store.js';
 import { transformAcross, transformedDigest } from '../../src/storage/transform-across.js';
-import { transformStages } from '../../src/storage/transform.js';
+import { transformStages, type CsvToParquet } from '../../src/storage/transform-stages.js';
 
 async function toParquet(
   input: string | Iterable<string>,

@@ -9,13 +9,12 @@ import { MemoryStore } from '../../src/storage/memory/store.js';
 import { crc32cOf } from '../../src/storage/checksum.js';
 import { transformAcross, transformedDigest } from '../../src/storage/transform-across.js';
 import {
-  linedCsvParser,
   TRANSFORMS,
   transformedName,
   transformedPrefix,
   transformedSuffix,
-  transformStages,
 } from '../../src/storage/transform.js';
+import { linedCsvParser, transformStages } from '../../src/storage/transform-stages.js';
 
 async function through(transform: (typeof TRANSFORMS)[number], input: Buffer | string): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../util/builtins.js';
 import type { ObjectEvent } from '../../model/event.js';
 import { decodeQueueBody } from '../body-decode.js';
 import { encodeEvent } from '../../notifications/queued-event.js';
@@ -184,7 +184,7 @@ export class MemoryQueue implements Queue {
           a.rowid - b.rowid,
       )
       .slice(0, limit);
-    const token = randomBytes(8).toString('hex');
+    const token = crypto().randomBytes(8).toString('hex');
     return visible.map((e) => {
       e.state = 'leased';
       e.token = token;

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../../util/builtins.js';
 import type { Statement } from 'better-sqlite3';
 import type { ObjectEvent } from '../../model/event.js';
 import {
@@ -257,7 +257,7 @@ export class SqliteQueue implements Queue {
          WHERE id IN (SELECT id FROM messages WHERE queue = ? AND state = '${state}' AND visible_at <= ? ORDER BY visible_at, id LIMIT ?)
          RETURNING id, event, attempts, enqueued_at`,
       );
-    const token = randomBytes(8).toString('hex');
+    const token = crypto().randomBytes(8).toString('hex');
     const rows = this.tx.write(() => {
       const now = this.now();
       const taken = lease('leased').all(token, now + leaseMs, this.name, now, limit) as MessageRow[];

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
@@ -24,6 +23,7 @@ import {
   type SqsDeadInfo,
 } from './dead-letters.js';
 import type { DeadLetter, Queue, QueueCapabilities, QueueMessage, QueueStats } from '../types.js';
+import { crypto } from '../../util/builtins.js';
 
 export interface SqsQueueOptions {
   /** `https://sqs.REGION.amazonaws.com/ACCOUNT/QUEUE` (or a local server's queue URL). */
@@ -163,7 +163,7 @@ export class SqsQueue implements Queue {
           MessageBody: lease.message.Body ?? '',
           MessageAttributes: attributes,
           ...(deadUrl.endsWith('.fifo')
-            ? { MessageGroupId: 'dead', MessageDeduplicationId: info.sourceId || randomUUID() }
+            ? { MessageGroupId: 'dead', MessageDeduplicationId: info.sourceId || crypto().randomUUID() }
             : {}),
         }),
       ),
@@ -250,7 +250,7 @@ export class SqsQueue implements Queue {
   }
 
   private fifoIds(group: string): { groupId?: string; dedupId?: string } {
-    return this.fifo ? { groupId: group, dedupId: randomUUID() } : {};
+    return this.fifo ? { groupId: group, dedupId: crypto().randomUUID() } : {};
   }
 
   private requireDead(): SqsDeadLetters {

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, type BigIntStats } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../../model/errors.js';
+import { crypto, os } from '../../util/builtins.js';
 import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
 
 /** Names starting with this are switchyard's own temporary files: never listed, removed by cleanup(). */
@@ -148,8 +147,11 @@ export function ensureDir(dir: string, location: string): void {
   }
 }
 
+let knownHostTag: string | undefined;
 /** This host, as a short tag in temp names: a shared folder may hold temp files of several hosts. */
-const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 6);
+function hostTag(): string {
+  return (knownHostTag ??= crypto().createHash('sha256').update(os().hostname()).digest('hex').slice(0, 6));
+}
 
 /**
  * A temp file name that says who writes it and since when:
@@ -158,7 +160,7 @@ const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 
  */
 export function tempName(tag = ''): string {
   const random = Math.random().toString(36).slice(2, 10);
-  return `${FS_TEMP_PREFIX}${tag}${HOST_TAG}.${process.pid}-${Date.now().toString(36)}-${random}`;
+  return `${FS_TEMP_PREFIX}${tag}${hostTag()}.${process.pid}-${Date.now().toString(36)}-${random}`;
 }
 
 export interface TempNameInfo {
@@ -179,7 +181,7 @@ export function parseTempName(name: string): TempNameInfo {
     const info: TempNameInfo = {};
     const createdAt = stampOf(current[3] as string);
     if (createdAt !== undefined) info.createdAt = createdAt;
-    if (current[1] === HOST_TAG) info.localPid = Number(current[2]);
+    if (current[1] === hostTag()) info.localPid = Number(current[2]);
     return info;
   }
   const legacy = TEMP_OLD.exec(rest);

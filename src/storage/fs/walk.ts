@@ -1,4 +1,5 @@
-import { fstatSync, lstatSync, promises as fsp, unlinkSync, type BigIntStats, type Dirent } from 'node:fs';
+import { fstatSync, lstatSync, unlinkSync, type BigIntStats, type Dirent } from 'node:fs';
+import { readdirBytes } from '../../util/fs-async.js';
 import { isAlive } from '../../util/process.js';
 import { at, closeDir, lstatAt, openDirAt, self, SymlinkError, type DirHandle } from './dirs.js';
 import { decodeName, escapeName } from './names.js';
@@ -245,7 +246,7 @@ export class DirListingCache {
 
 async function readNames(dir: DirHandle): Promise<Dirent<Buffer>[]> {
   try {
-    return await fsp.readdir(self(dir), { withFileTypes: true, encoding: 'buffer' });
+    return await readdirBytes(self(dir));
   } catch (error) {
     if (isMissing(error)) return [];
     throw error;

@@ -1,10 +1,10 @@
 import { Storage, type Bucket, type FileMetadata, type StorageOptions } from '@google-cloud/storage';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { GcsProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
-import { reportedByDestination } from '../checksum.js';
-import { countedRead, MeteredStream } from '../metered.js';
+import { checksumStream, reportedByDestination } from '../checksum.js';
+import { countedRead } from '../metered.js';
+import { stream } from '../../util/builtins.js';
 import { isGcsNotFound, isGcsPreconditionFailed, mapGcsError } from './errors.js';
 import { destinationResource, resourceToInfo } from './metadata.js';
 import { rewriteObject } from './rewrite.js';
@@ -181,9 +181,11 @@ export class GcsStore implements ObjectStore {
         ? { preconditionOpts: { ifGenerationMatch: options.ifGenerationMatch } }
         : {}),
     });
-    const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
+    // an upload's bytes counted (for `stats`) and checksummed as they flow
+    const metered = checksumStream((n) => (this.stats.bytesOut += n));
+    const { Readable, promises } = stream();
     try {
-      await pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, metered, upload);
+      await promises.pipeline(Buffer.isBuffer(body) ? Readable.from([body]) : body, metered, upload);
     } catch (error) {
       if (isGcsPreconditionFailed(error) && options.ifGenerationMatch !== undefined) {
         throw await this.preconditionFailed(bucket, key, options.ifGenerationMatch, error);

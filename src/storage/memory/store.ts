@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { crypto, stream } from '../../util/builtins.js';
+import type { Readable } from 'node:stream';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
 import { crc32cOf } from '../checksum.js';
 import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
@@ -143,7 +143,7 @@ export class MemoryStore implements ObjectStore {
     const { data } = object;
     const chunkBytes = this.chunkBytes;
     const stats = this.stats;
-    return Readable.from(
+    return stream().Readable.from(
       (function* chunks() {
         for (let offset = 0; offset < data.length; offset += chunkBytes) {
           const chunk = data.subarray(offset, offset + chunkBytes);
@@ -240,7 +240,7 @@ export class MemoryStore implements ObjectStore {
       generation: this.shared.nextGeneration(),
       created: now,
       crc32c: base.crc32c ?? crc32cOf(data),
-      md5: base.md5 ?? createHash('md5').update(data).digest('base64'),
+      md5: base.md5 ?? crypto().createHash('md5').update(data).digest('base64'),
       contentType: options.contentType ?? base.contentType,
       contentEncoding: options.contentEncoding ?? base.contentEncoding,
       cacheControl: options.cacheControl ?? base.cacheControl,

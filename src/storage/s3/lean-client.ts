@@ -1,9 +1,9 @@
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import type { Hash, Hmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { TRANSIENT_S3_ERRORS } from './errors.js';
-import { https } from '../../util/builtins.js';
+import { crypto, https } from '../../util/builtins.js';
 import {
   copyOf,
   errorOf,
@@ -79,7 +79,8 @@ class NodeSha256 {
         : ArrayBuffer.isView(secret)
           ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
           : new Uint8Array(secret);
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+    this.hash =
+      this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', this.secret);
   }
   update(data: Uint8Array): void {
     this.hash.update(data);
@@ -88,7 +89,8 @@ class NodeSha256 {
     return Promise.resolve(this.hash.digest());
   }
   reset(): void {
-    this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+    this.hash =
+      this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', this.secret);
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { S3ProjectConfig } from './config.js';
 import { NotFoundError, PermanentError, PreconditionError } from '../../model/errors.js';
-import { crc32cOf, reportedByDestination } from '../checksum.js';
-import { countedRead, MeteredStream } from '../metered.js';
+import { checksumStream, crc32cOf, reportedByDestination } from '../checksum.js';
+import { countedRead } from '../metered.js';
 import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
 import { resolveS3Settings, S3_MAX_PARTS, S3_MIN_PART_BYTES, type S3Settings } from './client.js';
 import { isS3NotFound, isS3PreconditionFailed, mapS3Error } from './errors.js';
@@ -313,7 +313,7 @@ export class S3Store implements ObjectStore {
       const crc = crc32cOf(body);
       return { payload: body, localCrc: () => crc };
     }
-    const metered = new MeteredStream((n) => (this.stats.bytesOut += n));
+    const metered = checksumStream((n) => (this.stats.bytesOut += n));
     body.on('error', (error) => metered.destroy(error));
     return { payload: body.pipe(metered), localCrc: () => metered.crc32c };
   }

@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { JSONWebKeySet } from 'jose';
 import { jsonError } from './errors.js';
 import { localKeys, remoteKeys, type OidcKeys } from './oidc-keys.js';
+import { crypto } from '../../util/builtins.js';
 
 export { GOOGLE_JWKS_URL, loadJwks } from './oidc-keys.js';
 
@@ -63,7 +63,8 @@ export function createAuthenticator(options: AuthOptions = {}): Authenticator {
       if (kinds.length === 0) return { ok: true, principal: 'anonymous (loopback)' };
       const credential = parseAuthorization(authorization);
       if (!credential) return { ok: false, reason: 'missing or malformed Authorization header' };
-      if (token && timingSafeEqual(digest(credential.secret), token)) return { ok: true, principal: 'token' };
+      if (token && crypto().timingSafeEqual(digest(credential.secret), token))
+        return { ok: true, principal: 'token' };
       if (oidc && keys && credential.scheme === 'bearer' && looksLikeJwt(credential.secret)) {
         return verifyOidc(credential.secret, oidc, keys);
       }
@@ -155,5 +156,5 @@ function looksLikeJwt(value: string): boolean {
 
 /** Fixed-length digests, so the comparison takes the same time whatever the candidate's length. */
 function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  return crypto().createHash('sha256').update(secret, 'utf8').digest();
 }

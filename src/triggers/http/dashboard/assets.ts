@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../../../util/builtins.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PermanentError } from '../../../model/errors.js';
@@ -25,7 +25,11 @@ export interface Asset {
 }
 
 function asset(body: string, type: string): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+  return {
+    body,
+    type,
+    etag: `"${crypto().createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+  };
 }
 
 const JS = 'text/javascript; charset=utf-8';
