@@ -47,16 +47,15 @@ const outdir = path.join(dist, 'bundle');
 /**
  * Packages only some runs need: zod and yaml, which check a switchyard.yaml
  * (and read a YAML referential) the first time this build meets it (a
- * configuration checked once is remembered: src/config/memo.ts), and the S3
- * request signer (@smithy/signature-v4, with the parts of @smithy/core it
- * requires), which only an S3 project needs, and hyparquet-writer (95 KB),
- * which only a csv-to-parquet row needs. Each is bundled into a file of
+ * configuration checked once is remembered: src/config/memo.ts), and
+ * hyparquet-writer (95 KB), which only a csv-to-parquet row needs. Each is
+ * bundled into a file of
  * its own, dist/bundle/_vendor-<package>.cjs (a `/` as `+`), which
  * bin/switchyard.js loads with its own code cache the first time a command
  * bundle requires the package: a run reads the code of none it does not
  * require, and compiles none of what it does (Node 20's CommonJS loader has
- * no compile cache: zod alone cost ~40 ms of compiling at every start, the
- * signer and its @smithy/core ~10 ms). bin/vendored.json names them for both.
+ * no compile cache: zod alone cost ~40 ms of compiling at every start).
+ * bin/vendored.json names them for both.
  */
 const VENDORED = JSON.parse(readFileSync(path.join(root, 'bin', 'vendored.json'), 'utf8'));
 /** The file of a VENDORED package's bundle (not a command: bin picks no `_` file by name). */
@@ -213,10 +212,9 @@ function commandsOf(metafile) {
 /**
  * dist/bundle/_vendor-<package>.cjs: a VENDORED package's named exports, as
  * `module.exports`. Bundled from its ES module build (`export *`, the
- * `module` entry first), so esbuild leaves out what none of them reaches:
- * the signer's CommonJS build pulled in the whole of @smithy/core's
- * dist-es (252 KB, 5–10 ms of every S3 run's start-up); its ES module
- * build, 27 KB.
+ * `module` entry first), so esbuild leaves out what none of them reaches
+ * (a package's CommonJS build may pull in much more: the S3 signer once
+ * vendored here, 252 KB from its CommonJS build, 27 KB from its ES one).
  */
 async function vendorBundle(id) {
   const { outputFiles } = await build({
@@ -235,7 +233,7 @@ async function vendorBundle(id) {
     minifyWhitespace: true,
     minifySyntax: true,
     charset: 'ascii',
-    // zod, yaml and the signer need no function names: __name calls cost the configured
+    // zod, yaml and hyparquet-writer need no function names: __name calls cost the configured
     // start-up some 6 ms
     keepNames: false,
     legalComments: 'none',

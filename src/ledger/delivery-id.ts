@@ -1,4 +1,4 @@
-import { crypto } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 import type { Location } from '../storage/types.js';
 
 /**
@@ -14,12 +14,4 @@ export function deliveryId(source: Location, generation: string, routeId: string
     source: { bucket: source.bucket, key: source.key, project: source.project },
   });
   return sha256Hex(canonical).slice(0, 32);
-}
-
-/** One-shot `crypto.hash` where Node has it (20.12+, 21.7+): no Hash object per id. */
-function sha256Hex(text: string): string {
-  const c = crypto();
-  return typeof c.hash === 'function'
-    ? c.hash('sha256', text, 'hex')
-    : c.createHash('sha256').update(text).digest('hex');
 }

@@ -4,7 +4,7 @@
 // reaches code whose paths the bundle must keep working: the package version,
 // the native CRC32C and SQLite addons, csv-parse, the dashboard's script, and
 // zod and yaml from their bundles (bundle/_vendor-<package>.cjs) when a
-// switchyard.yaml is checked, and the S3 request signer from its own.
+// switchyard.yaml is checked.
 import { execFile, spawn } from 'node:child_process';
 import http from 'node:http';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -257,7 +257,7 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
     expect(distImports(plain.stderr)).toEqual(['bundle/scan.cjs']);
   });
 
-  it('an S3 project signs its requests with @smithy/signature-v4 from its bundle, not node_modules', async () => {
+  it('an S3 project signs its requests with its own SigV4 signer: no @smithy module is loaded', async () => {
     ws = await Workspace.create(SEED_CSV);
     // a server that refuses every request: the listing is signed, sent and refused, and the scan reports it
     const authorizations: string[] = [];
@@ -299,11 +299,8 @@ describe('the bundled CLI (bin/switchyard.js)', () => {
       'bundle/scan.cjs',
       'bundle/_vendor-yaml.cjs',
       'bundle/_vendor-zod.cjs',
-      'bundle/_vendor-@smithy+signature-v4.cjs',
     ]);
-    expect(
-      answer.stderr.split('\n').filter((line) => /[\\/]node_modules[\\/]@smithy[\\/]/.test(line)),
-    ).toEqual([]);
+    expect(answer.stderr.split('\n').filter((line) => /@smithy/.test(line))).toEqual([]);
   });
 
   it('a reader that leaves early (`scan --json | head`) misses the rest of the report; the run goes on: every file routed, exit 0, no EPIPE', async () => {

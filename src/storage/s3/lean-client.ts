@@ -1,9 +1,8 @@
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Hash, Hmac } from 'node:crypto';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { TRANSIENT_S3_ERRORS } from './errors.js';
-import { crypto, https } from '../../util/builtins.js';
+import { https } from '../../util/builtins.js';
+import { canonicalQuery, SigV4Signer, uriEscape, type LeanCredentials } from './sigv4.js';
 import {
   copyOf,
   errorOf,
@@ -15,12 +14,7 @@ import {
   type LeanListPage,
 } from './lean-shapes.js';
 
-/** Access key, secret and session token, as the SDK's credential providers resolve them. */
-export interface LeanCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { LeanCredentials } from './sigv4.js';
 
 export interface LeanS3Options {
   /** An S3-protocol server (`http://host:port`); absent: AWS, `s3.<region>.amazonaws.com`. */
@@ -68,42 +62,8 @@ interface LeanStream {
   body: http.IncomingMessage;
 }
 
-/** SHA-256 and HMAC-SHA-256 in the Checksum shape SignatureV4 takes, by node:crypto. */
-class NodeSha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: string | Uint8Array | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    this.hash =
-      this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', this.secret);
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.hash.digest());
-  }
-  reset(): void {
-    this.hash =
-      this.secret === undefined ? crypto().createHash('sha256') : crypto().createHmac('sha256', this.secret);
-  }
-}
-
 /** SHA-256 of no bytes, the payload hash of a request without a body. */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
-
-/** RFC 3986 encoding, as S3 signs a path segment or a query value. */
-function uriEscape(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
 
 /** A bucket name that can be a DNS label under the endpoint (no dots over TLS: the certificate). */
 function virtualHostable(bucket: string, tls: boolean): boolean {
@@ -116,7 +76,7 @@ function virtualHostable(bucket: string, tls: boolean): boolean {
 /**
  * A lean S3 client for the hot path of routing: HeadObject, CopyObject,
  * DeleteObject and ListObjectsV2, each one SigV4-signed request
- * (@smithy/signature-v4, the SDK's own signer) over node:http(s) with
+ * (sigv4.ts, the same signature as the SDK's signer) over node:http(s) with
  * keep-alive sockets, answered in the SDK's shapes (lean-shapes.ts). The SDK
  * costs ~2 ms of CPU per request in its middleware stack, which bounded a
  * scan of small objects; this costs a signature and a header parse.
@@ -129,7 +89,7 @@ export class LeanS3Client {
   private readonly tls: boolean;
   private readonly pathStyle: boolean;
   private readonly agent: http.Agent;
-  private readonly signer: SignatureV4;
+  private readonly signer: SigV4Signer;
   private readonly attempts: number;
 
   constructor(options: LeanS3Options) {
@@ -139,14 +99,7 @@ export class LeanS3Client {
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 64 };
     this.agent = this.tls ? new (https().Agent)(agentOptions) : new http.Agent(agentOptions);
     this.attempts = options.attempts ?? 3;
-    this.signer = new SignatureV4({
-      service: 's3',
-      region: options.region,
-      credentials: options.credentials,
-      sha256: NodeSha256,
-      uriEscapePath: false,
-      applyChecksum: true,
-    });
+    this.signer = new SigV4Signer(options.region, 's3', options.credentials);
   }
 
   async headObject(input: LeanHeadInput): Promise<LeanHead> {
@@ -294,10 +247,8 @@ export class LeanS3Client {
       ? `${basePath}${keyPath || '/'}`
       : `${basePath}/${uriEscape(request.bucket)}${keyPath}`;
     const query = request.query ?? {};
-    const signed = await this.signer.sign({
+    const headers = await this.signer.sign({
       method: request.method,
-      protocol: this.base.protocol,
-      hostname,
       path,
       query,
       headers: {
@@ -308,10 +259,7 @@ export class LeanS3Client {
         ...request.headers,
       },
     });
-    const search = Object.keys(query)
-      .sort()
-      .map((name) => `${uriEscape(name)}=${uriEscape(query[name] ?? '')}`)
-      .join('&');
+    const search = canonicalQuery(query);
     const transport = this.tls ? https() : http;
     return new Promise<LeanStream>((resolve, reject) => {
       const req = transport.request(
@@ -321,7 +269,7 @@ export class LeanS3Client {
           ...(this.base.port ? { port: this.base.port } : {}),
           method: request.method,
           path: search ? `${path}?${search}` : path,
-          headers: signed.headers,
+          headers,
           agent: this.agent,
         },
         (res) => {
