@@ -136,11 +136,12 @@ class JsonLines extends Transform {
   }
 }
 
-const require = createRequire(import.meta.url);
+// not named `require`: a CommonJS build of this module (tests compile some for child processes) has one
+const requireCjs = createRequire(import.meta.url);
 
 /** csv-parse's streaming parser, loaded on the first CSV transform only. */
 function csvParse(): typeof CsvParse {
-  return require('csv-parse') as typeof CsvParse;
+  return requireCjs('csv-parse') as typeof CsvParse;
 }
 
 /**

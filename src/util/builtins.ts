@@ -15,24 +15,25 @@ import type * as Zlib from 'node:zlib';
 // id, a request's signature) load them here at first use, synchronously
 // (createRequire works the same in dist/ and in the CommonJS bundle), so a
 // run that routes nothing loads none of them.
-const require = createRequire(import.meta.url);
+// not named `require`: a CommonJS build of this module (tests compile some for child processes) has one
+const requireBuiltin = createRequire(import.meta.url);
 
 let loadedCrypto: typeof Crypto | undefined;
 /** node:crypto, loaded at first call (kept: some callers ask per file or per request). */
-export const crypto = (): typeof Crypto => (loadedCrypto ??= require('node:crypto') as typeof Crypto);
+export const crypto = (): typeof Crypto => (loadedCrypto ??= requireBuiltin('node:crypto') as typeof Crypto);
 
 let loadedStream: typeof Stream | undefined;
 /** node:stream, loaded at first call (kept: some callers ask per object). */
-export const stream = (): typeof Stream => (loadedStream ??= require('node:stream') as typeof Stream);
+export const stream = (): typeof Stream => (loadedStream ??= requireBuiltin('node:stream') as typeof Stream);
 
 /** node:os, loaded at first call. */
-export const os = (): typeof Os => require('node:os') as typeof Os;
+export const os = (): typeof Os => requireBuiltin('node:os') as typeof Os;
 
 /** node:zlib, loaded at first call. */
-export const zlib = (): typeof Zlib => require('node:zlib') as typeof Zlib;
+export const zlib = (): typeof Zlib => requireBuiltin('node:zlib') as typeof Zlib;
 
 /** node:https, loaded at first call. */
-export const https = (): typeof Https => require('node:https') as typeof Https;
+export const https = (): typeof Https => requireBuiltin('node:https') as typeof Https;
 
 /** node:tty, loaded at first call. */
-export const tty = (): typeof Tty => require('node:tty') as typeof Tty;
+export const tty = (): typeof Tty => requireBuiltin('node:tty') as typeof Tty;
