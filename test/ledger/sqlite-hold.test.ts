@@ -16,7 +16,12 @@ import { migrateSqlite, openSqliteFile, type SqliteDatabase } from '../../src/ut
 
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 
-async function hold(ledger: Ledger, plan: DeliveryPlan, owner: string, leaseMs: number): Promise<ClaimResult> {
+async function hold(
+  ledger: Ledger,
+  plan: DeliveryPlan,
+  owner: string,
+  leaseMs: number,
+): Promise<ClaimResult> {
   return (await ledger.holdMany!([plan], owner, leaseMs))[0]!;
 }
 
@@ -162,5 +167,45 @@ describe('SQLite ledger: hold (a delivery recorded once it stands)', () => {
     expect(await sqlite.reports.routeStats()).toEqual(await memory.reports.routeStats());
     expect(await sqlite.reports.flows()).toEqual(await memory.reports.flows());
     expect(db!.prepare('SELECT count(*) FROM delivery_hours').pluck().get()).toBeLessThanOrEqual(3 * 2);
+  });
+  it('a `verified` and the `done` right after it in one transitionMany: one write, the row, answers and counts of the two one after the other', async () => {
+    const { clock, sqlite, memory } = await open();
+    // claimed (the row written at the claim) and held (the record not written yet), one by
+    // another owner, one already done: each batch holds the pair of each, and single items
+    const plans = Array.from({ length: 24 }, (_, n) => plan(n));
+    for (const [n, p] of plans.entries()) {
+      // another owner's claim (a hold of another owner is not in the file: counted by memory only)
+      const owner = n % 7 === 6 && n % 2 === 1 ? 'other' : 'w';
+      await memory.ledger.claim(p, owner, 60_000);
+      if (n % 2) await sqlite.ledger.claim(p, owner, 60_000);
+      else await hold(sqlite.ledger, p, owner, 60_000);
+      if (n % 8 === 7) {
+        await memory.ledger.transition(p.id, owner, 'done');
+        await sqlite.ledger.transition(p.id, owner, 'done');
+      }
+    }
+    clock.now += 2 * HOUR_MS;
+    const items = plans.flatMap((p, n) => [
+      { id: p.id, state: 'verified' as const, patch: { crc32c: `c${n}`, bytesThroughProcess: n } },
+      ...(n % 5 === 4
+        ? []
+        : [
+            {
+              id: p.id,
+              state: 'done' as const,
+              patch: { sourceDeletedAt: clock.now - n, bytesThroughProcess: n % 3 ? 100 + n : undefined },
+            },
+          ]),
+    ]);
+    const answers = await sqlite.ledger.transitionMany(items, 'w');
+    const walked: boolean[] = [];
+    for (const item of items)
+      walked.push(await memory.ledger.transition(item.id, 'w', item.state, item.patch));
+    expect(answers).toEqual(walked);
+    expect(answers.filter(Boolean).length).toBeGreaterThan(answers.length / 2);
+    for (const p of plans) expect(await sqlite.ledger.get(p.id), p.id).toEqual(await memory.ledger.get(p.id));
+    expect(await sqlite.reports.counts()).toEqual(await memory.reports.counts());
+    expect(await sqlite.reports.routeStats()).toEqual(await memory.reports.routeStats());
+    expect(await sqlite.reports.flows()).toEqual(await memory.reports.flows());
   });
 });

@@ -1,11 +1,11 @@
 import type { Location } from '../../storage/types.js';
 import { HeldDeliveries } from '../held.js';
 import { DELIVERY_COLUMNS, planValues, PLAN_COLUMNS, recordFromRow, rowValues } from '../rows.js';
-import { claimDecision, newRecord } from '../rules.js';
+import { applyTransition, claimDecision, newRecord } from '../rules.js';
 import type { SqliteConnection } from './connection.js';
 import { rollupInserts } from './rollup.js';
 import { SqliteWaitingBook } from './waiting.js';
-import { REOPEN_DONE, transitionSql } from './sql.js';
+import { REOPEN_DONE, transitionSql, verifiedThenDoneSql } from './sql.js';
 import type {
   ClaimResult,
   DeliveryPlan,
@@ -60,7 +60,11 @@ export class SqliteLedger implements Ledger {
       return plans.map((p) => !this.held.has(p.id) && exists.get(p.id) !== undefined);
     });
     const claimed = known.some(Boolean)
-      ? await this.claimMany(plans.filter((_, i) => known[i]), owner, leaseMs)
+      ? await this.claimMany(
+          plans.filter((_, i) => known[i]),
+          owner,
+          leaseMs,
+        )
       : [];
     let k = 0;
     return plans.map((plan, i) => {
@@ -97,15 +101,44 @@ export class SqliteLedger implements Ledger {
     return this.c.tx.write(() => {
       const now = this.c.now();
       const inserted: DeliveryRecord[] = [];
-      const results = items.map((item) => {
+      const results: boolean[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        const next = items[i + 1];
+        if (
+          item.state === 'verified' &&
+          next?.id === item.id &&
+          next.state === 'done' &&
+          !this.held.has(item.id)
+        ) {
+          // a claimed copy's two records in one UPDATE: the second holds exactly when the first does
+          const { sql, params } = verifiedThenDoneSql(item.id, owner, item.patch, next.patch, now);
+          const changed = this.c.run(sql, params).changes === 1;
+          results.push(changed, changed);
+          i++;
+          continue;
+        }
         const advanced = this.held.advance(item.id, owner, item.state, item.patch, now);
-        if (!advanced) return this.transitionOne(item.id, owner, item.state, item.patch, now);
-        if (!advanced.write) return true;
-        const written = this.c.run(INSERT_RECORD, rowValues(advanced.record)).changes === 1;
-        if (written) this.resolveRouted(advanced.record.source, now);
-        if (written && advanced.record.state === 'done') inserted.push(advanced.record);
-        return written;
-      });
+        if (!advanced) {
+          results.push(this.transitionOne(item.id, owner, item.state, item.patch, now));
+          continue;
+        }
+        if (!advanced.write) {
+          results.push(true);
+          continue;
+        }
+        // a held copy's `verified` and the `done` right after it: its record inserted once, done
+        const both = advanced.record.state === 'verified' && next?.id === item.id && next.state === 'done';
+        const record = both ? applyTransition(advanced.record, 'done', next.patch, now) : advanced.record;
+        const written = this.c.run(INSERT_RECORD, rowValues(record)).changes === 1;
+        if (written) this.resolveRouted(record.source, now);
+        if (written && record.state === 'done') inserted.push(record);
+        results.push(written);
+        if (both) {
+          results.push(written);
+          i++;
+        }
+      }
       for (const { sql, params } of rollupInserts(inserted)) this.c.run(sql, params);
       return results;
     });
