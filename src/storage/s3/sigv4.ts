@@ -15,7 +15,7 @@ export interface SigV4Request {
   /** The path as sent: each segment already escaped (S3 signs it as it is, not escaped twice). */
   path: string;
   query: Readonly<Record<string, string>>;
-  /** Lower-case names; `host` and `x-amz-content-sha256` (the payload's hash) among them. */
+  /** `host` and `x-amz-content-sha256` (the payload's hash) among them; names in any case, none twice. */
   headers: Readonly<Record<string, string>>;
 }
 
@@ -79,7 +79,10 @@ export class SigV4Signer {
     const credentials = typeof this.credentials === 'function' ? await this.credentials() : this.credentials;
     const longDate = `${now.toISOString().slice(0, 19).replace(/[-:]/g, '')}Z`;
     const day = longDate.slice(0, 8);
-    const headers: Record<string, string> = { ...request.headers, 'x-amz-date': longDate };
+    // names lower-cased, as signed (and sent so: HTTP names are case-insensitive)
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(request.headers)) headers[name.toLowerCase()] = request.headers[name]!;
+    headers['x-amz-date'] = longDate;
     if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
     const names = Object.keys(headers)
       .filter((name) => !UNSIGNABLE.has(name) && !name.startsWith('proxy-') && !name.startsWith('sec-'))
