@@ -16,7 +16,8 @@
 // Written once, after a run that found none (or one V8 refused); a cache that cannot be read or
 // written only costs that run the compile. NODE_DISABLE_COMPILE_CACHE=1 (the
 // variable Node >= 22.1 reads for its own cache) turns it off. The packages
-// only some runs need (bin/vendored.json: zod, yaml, hyparquet-writer) are each in a bundle of its own, dist/bundle/_vendor-<package>.cjs (a `/` in the
+// only some runs need (bin/vendored.json: zod, yaml, hyparquet-writer) are
+// each in a bundle of its own, dist/bundle/_vendor-<package>.cjs (a `/` in the
 // name as `+`), loaded the same way, with a cache of its own, when a command
 // bundle first requires the package. The same cache folder keeps the
 // configurations this build has checked (src/config/memo.ts): the bin hands

@@ -49,8 +49,8 @@ const outdir = path.join(dist, 'bundle');
  * (and read a YAML referential) the first time this build meets it (a
  * configuration checked once is remembered: src/config/memo.ts), and
  * hyparquet-writer (95 KB), which only a csv-to-parquet row needs. Each is
- * bundled into a file of
- * its own, dist/bundle/_vendor-<package>.cjs (a `/` as `+`), which
+ * bundled into a file of its own, dist/bundle/_vendor-<package>.cjs (a `/`
+ * as `+`), which
  * bin/switchyard.js loads with its own code cache the first time a command
  * bundle requires the package: a run reads the code of none it does not
  * require, and compiles none of what it does (Node 20's CommonJS loader has

@@ -1,5 +1,6 @@
 import { errorCode, errorMessage, ReferentialInvalidError, type Problem } from '../model/errors.js';
 import { crypto } from '../util/builtins.js';
+import { sha256Hex } from '../util/sha256.js';
 import { silentLogger, type Logger } from '../util/log.js';
 import { loadReferentialText } from './load.js';
 import type { BucketIdentity } from './bucket-identity.js';
@@ -284,7 +285,7 @@ function digestWhenAsked(read: ReferentialContent): () => string {
   let digest = '';
   return () => {
     if (text !== undefined) {
-      digest = textDigest(text);
+      digest = sha256Hex(text);
       text = undefined;
     }
     return digest;
@@ -293,14 +294,10 @@ function digestWhenAsked(read: ReferentialContent): () => string {
 
 /** Text as read; a table's rows as their positions and fields, so an unchanged table is not compiled again. */
 function digestOf(read: ReferentialContent): string {
-  if ('text' in read) return textDigest(read.text);
+  if ('text' in read) return sha256Hex(read.text);
   const hash = crypto().createHash('sha256');
   for (const row of read.rows) hash.update(JSON.stringify([row.line, row.fields]));
   return hash.digest('hex');
-}
-
-function textDigest(text: string): string {
-  return crypto().createHash('sha256').update(text).digest('hex');
 }
 
 function problemAt(file: string, message: string): Problem {

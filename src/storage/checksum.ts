@@ -66,11 +66,11 @@ export interface ReadDigest {
  * `md5` (what an S3 server without checksums vouches for: a single-part
  * ETag); memory stays bounded.
  */
-export async function checksumOf(stream: Readable, options: { md5?: boolean } = {}): Promise<ReadDigest> {
+export async function checksumOf(body: Readable, options: { md5?: boolean } = {}): Promise<ReadDigest> {
   let state = 0;
   let size = 0;
   const md5 = options.md5 ? crypto().createHash('md5') : undefined;
-  for await (const chunk of stream) {
+  for await (const chunk of body) {
     const buffer = chunk as Buffer;
     state = crc32c(buffer, state);
     md5?.update(buffer);

@@ -41,7 +41,7 @@ export function refusal(code: string, message: string, line: number): Error {
 /**
  * A CSV header naming one column twice (`CSV_DUPLICATE_COLUMN`, at the
  * header's line): one of the two values would silently be lost, so the
- * file is refused. Both CSV stages ask it (transform.ts `JsonLines` too).
+ * file is refused. Both CSV stages ask it (transform-stages.ts: `JsonLines` too).
  */
 export function duplicateColumn(names: string[], line: number): Error | undefined {
   const seen = new Set<string>();

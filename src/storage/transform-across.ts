@@ -64,7 +64,7 @@ export async function transformAcross(
     const info = await dst.write(to.bucket, to.key, checksum, writeOptions);
     return { info, crc32c: checksum.crc32c, bytes: checksum.bytes };
   } catch (error) {
-    for (const stream of [body, ...stages, checksum]) stream.destroy();
+    for (const piece of [body, ...stages, checksum]) piece.destroy();
     throw asTransformError(source, failed ?? error, error);
   }
 }

@@ -160,7 +160,7 @@ export function linedCsvParser(options: CsvParse.Options): Transform {
   return parser;
 }
 
-/** A record from csv-parse (transform.ts `linedCsvParser`): the fields and the line the record ends on. */
+/** A record from csv-parse (`linedCsvParser`, above): the fields and the line the record ends on. */
 interface ParsedRecord {
   record: string[];
   info: { lines: number };

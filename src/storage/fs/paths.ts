@@ -1,7 +1,8 @@
 import { mkdirSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { KeyUnsafeError, NotFoundError, SwitchyardError, TransientError } from '../../model/errors.js';
-import { crypto, os } from '../../util/builtins.js';
+import { os } from '../../util/builtins.js';
+import { sha256Hex } from '../../util/sha256.js';
 import { assertSafeBucket, assertSafeKey } from '../../model/keys.js';
 
 /** Names starting with this are switchyard's own temporary files: never listed, removed by cleanup(). */
@@ -150,7 +151,7 @@ export function ensureDir(dir: string, location: string): void {
 let knownHostTag: string | undefined;
 /** This host, as a short tag in temp names: a shared folder may hold temp files of several hosts. */
 function hostTag(): string {
-  return (knownHostTag ??= crypto().createHash('sha256').update(os().hostname()).digest('hex').slice(0, 6));
+  return (knownHostTag ??= sha256Hex(os().hostname()).slice(0, 6));
 }
 
 /**
